@@ -1,0 +1,87 @@
+import type { Construct } from 'constructs';
+import { AppProject, Application, type ApplicationSpecSources } from '../../imports/argocd-argoproj.io';
+import { PlatformComponent, type SiteContext } from '../component';
+import { commonLabels } from '../lib/labels';
+import { syncWaves } from '../lib/sync-waves';
+import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT } from './constants';
+import { sitePath } from './constants';
+
+/** The Argo CD sync-wave annotation, a string as Argo CD expects. */
+function waveAnnotation(wave: number): Record<string, string> {
+  return { 'argocd.argoproj.io/sync-wave': String(wave) };
+}
+
+/**
+ * The app-of-apps: the site's AppProject and one child Application per component directory,
+ * ordered by sync waves derived from the components' declared dependencies.
+ */
+export class AppsComponent extends PlatformComponent {
+  constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
+    super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
+    const waves = syncWaves(components);
+    const { repoUrl, revision } = this.site.gitops;
+    const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.repoURL] : []));
+    const namespaces = components.flatMap((c) => c.namespaces.map((n) => n.name));
+    const componentNamespaces = components.flatMap((c) => (c.namespace ? [c.namespace] : []));
+
+    new AppProject(this, 'project', {
+      metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels: commonLabels(APPS_DIRECTORY), annotations: waveAnnotation(-1) },
+      spec: {
+        description: `Platform components of site ${this.site.name} (${this.site.location})`,
+        sourceRepos: sorted([repoUrl, ...helmRepos]),
+        // Only this cluster, only the namespaces our components declare or deploy into.
+        destinations: sorted([...namespaces, ...componentNamespaces]).map((namespace) => ({ server: IN_CLUSTER, namespace })),
+        // Operators install CRDs, cluster roles, webhooks and storage classes: cluster-scoped
+        // objects are allowed; what lands is reviewed in the rendered diff.
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        orphanedResources: { warn: true },
+      },
+    });
+
+    for (const component of components) {
+      const wave = waves.get(component) ?? 0;
+      const ownSource = { repoUrl, targetRevision: revision, path: sitePath(this.site.name, component.componentName) };
+      const helm = component.helmChart;
+      const sources: ApplicationSpecSources[] | undefined = helm
+        ? [
+            {
+              repoUrl: helm.repoURL,
+              chart: helm.chart,
+              targetRevision: helm.version,
+              helm: { releaseName: helm.releaseName, valuesObject: helm.values },
+            },
+            ownSource,
+          ]
+        : undefined;
+      new Application(this, component.componentName, {
+        metadata: {
+          name: component.componentName,
+          namespace: ARGOCD_NAMESPACE,
+          labels: commonLabels(APPS_DIRECTORY),
+          annotations: waveAnnotation(wave),
+          // Removing a component from the code removes its objects from the cluster.
+          finalizers: ['resources-finalizer.argocd.argoproj.io'],
+        },
+        spec: {
+          project: PROJECT,
+          ...(sources ? { sources } : { source: ownSource }),
+          destination: { server: IN_CLUSTER, namespace: component.namespace ?? ARGOCD_NAMESPACE },
+          syncPolicy: {
+            automated: { prune: true, selfHeal: true },
+            syncOptions: [
+              // A chart's CRDs and the custom resources using them arrive in the same sync.
+              'SkipDryRunOnMissingResource=true',
+              'PruneLast=true',
+              ...(component.ownsCrds ? ['ServerSideApply=true'] : []),
+            ],
+            retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+          },
+        },
+      });
+    }
+  }
+}
+
+function sorted(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}

@@ -1,0 +1,155 @@
+/**
+ * The base of every platform piece. A component is one cdk8s Chart rendered into
+ * gitops/<site>/<component>/ and reconciled by one Argo CD Application. Next to its objects it
+ * declares what the cross-cutting views need (dependencies, namespace, upstream Helm chart, ...);
+ * those views walk the construct tree and never list components by hand.
+ */
+import { Chart, type ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { Site } from '../sites';
+
+/** What every component receives: its own site and, read-only, all the others. */
+export interface SiteContext {
+  /** The site being rendered. */
+  readonly site: Site;
+  /** Every registered site, for cross-site facts (peer addresses, the database primary). */
+  readonly sites: readonly Site[];
+}
+
+/** Pod Security Standard level enforced on a namespace. */
+export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
+
+/** A namespace a component owns. */
+export interface NamespaceDeclaration {
+  /** Namespace name. */
+  readonly name: string;
+  /** Enforced Pod Security level; anything below `restricted` needs a reason. */
+  readonly podSecurity: PodSecurityLevel;
+  /** Why the namespace cannot be `restricted` (required unless it is). */
+  readonly podSecurityReason?: string;
+}
+
+/** An upstream Helm chart the component's Argo CD Application installs next to its own objects. */
+export interface HelmChartSource {
+  /** Helm repository URL. */
+  readonly repoURL: string;
+  /** Chart name in that repository. */
+  readonly chart: string;
+  /** Exact chart version (never a range: the render must say what runs). */
+  readonly version: string;
+  /** Helm release name. */
+  readonly releaseName: string;
+  /** Values given to the chart (typed by the component that builds them). */
+  readonly values: Record<string, unknown>;
+}
+
+/** Extra kustomize input for a component directory (upstream manifests we do not render). */
+export interface KustomizeExtras {
+  /** Remote resources (pinned URLs) listed before our own files. */
+  readonly remoteResources?: readonly string[];
+}
+
+/** Options of the base class. */
+export interface PlatformComponentProps {
+  /** The component's name: its directory, its Argo CD Application, the prefix of its objects. */
+  readonly name: string;
+  /** Site context. */
+  readonly context: SiteContext;
+  /** Namespace the component's namespaced objects go to by default. */
+  readonly namespace?: string;
+}
+
+export abstract class PlatformComponent extends Chart {
+  static isPlatformComponent(x: unknown): x is PlatformComponent {
+    return x instanceof PlatformComponent;
+  }
+
+  /** The component's name (directory under gitops/<site>/). */
+  readonly componentName: string;
+  /** Site being rendered. */
+  readonly site: Site;
+  /** All sites. */
+  readonly sites: readonly Site[];
+
+  private readonly dependencyList: PlatformComponent[] = [];
+  private readonly namespaceList: NamespaceDeclaration[] = [];
+  private helm?: HelmChartSource;
+  private kustomize: KustomizeExtras = {};
+  private readonly patchObjects = new Set<ApiObject>();
+
+  constructor(scope: Construct, props: PlatformComponentProps) {
+    super(scope, props.name, { namespace: props.namespace, disableResourceNameHashes: true });
+    this.componentName = props.name;
+    this.site = props.context.site;
+    this.sites = props.context.sites;
+  }
+
+  /** Declares that this component must be synced after `others` (gives the Argo CD sync waves). */
+  dependOn(...others: PlatformComponent[]): void {
+    for (const other of others) if (other !== this && !this.dependencyList.includes(other)) this.dependencyList.push(other);
+  }
+
+  /** Components this one is synced after. */
+  get dependencies(): readonly PlatformComponent[] {
+    return this.dependencyList;
+  }
+
+  /** Declares a namespace this component owns; the namespaces component renders it. */
+  ownNamespace(declaration: NamespaceDeclaration): void {
+    if (declaration.podSecurity !== 'restricted' && !declaration.podSecurityReason) {
+      throw new Error(
+        `component ${this.componentName}: namespace ${declaration.name} is '${declaration.podSecurity}' without a podSecurityReason`,
+      );
+    }
+    this.namespaceList.push(declaration);
+  }
+
+  /** Namespaces this component owns. */
+  get namespaces(): readonly NamespaceDeclaration[] {
+    return this.namespaceList;
+  }
+
+  /** Declares the upstream Helm chart this component's Application installs. */
+  useHelmChart(source: HelmChartSource): void {
+    this.helm = source;
+  }
+
+  /** The upstream Helm chart, if any. */
+  get helmChart(): HelmChartSource | undefined {
+    return this.helm;
+  }
+
+  /** Adds upstream manifests to the component's kustomization. */
+  useKustomize(extras: KustomizeExtras): void {
+    this.kustomize = { remoteResources: [...(this.kustomize.remoteResources ?? []), ...(extras.remoteResources ?? [])] };
+  }
+
+  /** Upstream manifests listed in the component's kustomization. */
+  get kustomizeExtras(): KustomizeExtras {
+    return this.kustomize;
+  }
+
+  /**
+   * Marks an object as a kustomize patch of an upstream object (listed under `patches:`, merged
+   * into the released object) instead of a resource of its own.
+   */
+  kustomizePatch(object: ApiObject): void {
+    this.patchObjects.add(object);
+  }
+
+  /** Whether a rendered object is one of this component's kustomize patches. */
+  isKustomizePatch(kind: string, name: string, namespace?: string): boolean {
+    return [...this.patchObjects].some((o) => o.kind === kind && o.name === name && o.metadata.namespace === namespace);
+  }
+
+  /**
+   * Whether the component brings CustomResourceDefinitions (via its chart or manifests): such
+   * components sync in an early wave, before anything that uses their kinds.
+   */
+  ownsCrds = false;
+}
+
+/** Every component under a construct (an App), in construction order. */
+export function componentsOf(scope: Construct): PlatformComponent[] {
+  return scope.node.children.filter(PlatformComponent.isPlatformComponent);
+}

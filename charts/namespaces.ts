@@ -1,0 +1,38 @@
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { PlatformComponent, type SiteContext } from './component';
+import { commonLabels } from './lib/labels';
+
+/**
+ * Renders every namespace the other components declare, with its Pod Security labels, and makes
+ * every component depend on it: namespaces are the first sync wave.
+ */
+export class NamespacesComponent extends PlatformComponent {
+  constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
+    super(scope, { name: 'namespaces', context });
+    const seen = new Map<string, string>();
+    for (const component of components) {
+      component.dependOn(this);
+      for (const ns of component.namespaces) {
+        const owner = seen.get(ns.name);
+        if (owner)
+          throw new Error(`site ${this.site.name}: namespace ${ns.name} is declared by both ${owner} and ${component.componentName}`);
+        seen.set(ns.name, component.componentName);
+        new k8s.KubeNamespace(this, ns.name, {
+          metadata: {
+            name: ns.name,
+            labels: {
+              ...commonLabels(component.componentName),
+              'pod-security.kubernetes.io/enforce': ns.podSecurity,
+              'pod-security.kubernetes.io/enforce-version': 'v1.28',
+              // Even where an exception is granted, show what the restricted profile would refuse.
+              'pod-security.kubernetes.io/warn': 'restricted',
+              'pod-security.kubernetes.io/audit': 'restricted',
+            },
+            ...(ns.podSecurityReason ? { annotations: { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } } : {}),
+          },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `npm run synth [-- --site NAME ...] [--check] [--out DIR]`: renders every site into gitops/.
+ * Exit codes: 0 done (or, with --check, up to date); 1 gitops/ is stale (--check); 2 bad input.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PlatformError } from './pipeline/errors';
+import { synth } from './pipeline/synth';
+import { recover } from './pipeline/writer';
+import { SITES } from './sites';
+
+interface Args {
+  only: string[];
+  check: boolean;
+  /** Directory that holds gitops/ (default: the repository root). */
+  out?: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { only: [], check: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--check') args.check = true;
+    else if (arg === '--site' && argv[i + 1]) args.only.push(argv[++i]!);
+    else if (arg?.startsWith('--site=')) args.only.push(arg.slice('--site='.length));
+    else if (arg === '--out' && argv[i + 1]) args.out = path.resolve(argv[++i]!);
+    else throw new PlatformError([{ message: `unknown argument '${arg}'; usage: synth [--site NAME]... [--check] [--out DIR]` }]);
+  }
+  return args;
+}
+
+function main(): number {
+  const tty = process.stderr.isTTY === true;
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    // The repository root, wherever the command is started from.
+    const root = args.out ?? path.resolve(__dirname, '..');
+    if (!args.check) {
+      const recovered = recover(root);
+      if (recovered !== 'clean') console.error(`synth: an interrupted run was ${recovered} before this one`);
+    }
+    const result = synth({
+      root,
+      sites: SITES,
+      only: args.only,
+      check: args.check,
+      onSite: tty ? (done, total, site) => process.stderr.write(`\r\x1b[Krendering ${done}/${total} ${site}`) : undefined,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    const { added, removed, changed } = result.diff;
+    const changes = added.length + removed.length + changed.length;
+    if (args.check) {
+      for (const p of added) console.log(`missing   gitops/${p}`);
+      for (const p of changed) console.log(`differs   gitops/${p}`);
+      for (const p of removed) console.log(`stale     gitops/${p}`);
+      console.log(
+        `synth --check: ${result.sites} sites, ${result.components} components, ${result.objects} objects, ${changes} files out of date`,
+      );
+      if (changes > 0) console.log('gitops/ is stale: run npm run synth and commit the result');
+      return changes > 0 ? 1 : 0;
+    }
+    // Under `cdk8s synth` the CLI expects its outdir to exist; the manifests themselves go to gitops/.
+    if (process.env.CDK8S_OUTDIR) fs.mkdirSync(process.env.CDK8S_OUTDIR, { recursive: true });
+    console.log(
+      `synth: ${result.sites} sites, ${result.components} components, ${result.objects} objects, ${changes} files changed (${added.length} added, ${changed.length} modified, ${removed.length} removed)`,
+    );
+    return 0;
+  } catch (err) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (err instanceof PlatformError) {
+      console.error(`synth failed; gitops/ is unchanged.\n${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = main();

@@ -1,0 +1,61 @@
+/** Small, dependency-free parsing of the address notations site files use. */
+import { isIPv4, isIPv6 } from 'node:net';
+
+export { isIPv4, isIPv6 };
+
+export function ipv4ToNumber(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+function ipv6ToBigInt(ip: string): bigint {
+  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const headParts = head ? head.split(':') : [];
+  const tailParts = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - headParts.length - tailParts.length).fill('0');
+  return [...headParts, ...fill, ...tailParts].reduce((acc, group) => (acc << 16n) + BigInt(parseInt(group || '0', 16)), 0n);
+}
+
+/** An inclusive range of addresses of one family. */
+export interface AddressRange {
+  readonly family: 4 | 6;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+function toBig(ip: string): { family: 4 | 6; value: bigint } | undefined {
+  if (isIPv4(ip)) return { family: 4, value: BigInt(ipv4ToNumber(ip)) };
+  if (isIPv6(ip)) return { family: 6, value: ipv6ToBigInt(ip) };
+  return undefined;
+}
+
+/**
+ * Parses `a.b.c.d`, `a.b.c.d/nn` or `first-last` (MetalLB's notations, IPv4 or IPv6).
+ * Returns undefined when the text is none of these.
+ */
+export function parseRange(text: string): AddressRange | undefined {
+  if (text.includes('-')) {
+    const [a, b] = text.split('-').map((s) => toBig(s.trim()));
+    if (!a || !b || a.family !== b.family || a.value > b.value) return undefined;
+    return { family: a.family, first: a.value, last: b.value };
+  }
+  const [ip, bitsText] = text.split('/');
+  const addr = toBig(ip ?? '');
+  if (!addr) return undefined;
+  const width = addr.family === 4 ? 32 : 128;
+  if (bitsText === undefined) return { family: addr.family, first: addr.value, last: addr.value };
+  if (!/^\d{1,3}$/.test(bitsText)) return undefined;
+  const bits = Number(bitsText);
+  if (bits > width) return undefined;
+  const size = 1n << BigInt(width - bits);
+  const first = (addr.value / size) * size;
+  return { family: addr.family, first, last: first + size - 1n };
+}
+
+export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
+  return a.family === b.family && a.first <= b.last && b.first <= a.last;
+}
+
+export function rangeContains(range: AddressRange, ip: string): boolean {
+  const addr = toBig(ip);
+  return addr !== undefined && addr.family === range.family && range.first <= addr.value && addr.value <= range.last;
+}

@@ -1,0 +1,71 @@
+/**
+ * Serialization: rendered sites to files, one object per file, named from kind and object name,
+ * plus a kustomization.yaml per component directory listing them in a stable (sorted) order.
+ * Paths are relative to gitops/.
+ */
+import { stringify } from 'yaml';
+import { PlatformError } from './errors';
+import type { KubeObject, RenderedComponent, RenderedSite } from './render';
+
+/** A rendered tree: path relative to gitops/ -> file content. */
+export type FileTree = Map<string, string>;
+
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+
+export function toYaml(value: unknown): string {
+  return stringify(value, YAML_OPTIONS);
+}
+
+function fileName(object: KubeObject, component: RenderedComponent): string {
+  const { name, namespace } = object.metadata;
+  const parts =
+    namespace && component.namespace && namespace !== component.namespace ? [object.kind, namespace, name] : [object.kind, name];
+  return `${parts
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')}.yaml`;
+}
+
+/** Files of one component directory, keyed by file name. */
+export function componentFiles(siteName: string, component: RenderedComponent): Map<string, string> {
+  const files = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const resources: string[] = [];
+  const patches: string[] = [];
+  component.objects.forEach((object, i) => {
+    const name = fileName(object, component);
+    const id = `${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+    const owner = owners.get(name);
+    if (owner !== undefined) {
+      throw new PlatformError([
+        {
+          site: siteName,
+          component: component.name,
+          object: id,
+          message: `renders to ${name}, as ${owner} does; give one of them another name`,
+        },
+      ]);
+    }
+    owners.set(name, id);
+    files.set(name, toYaml(object));
+    (component.patchIndexes.has(i) ? patches : resources).push(name);
+  });
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [...(component.kustomize.remoteResources ?? []), ...resources.sort()],
+    ...(patches.length > 0 ? { patches: patches.sort().map((path) => ({ path })) } : {}),
+  };
+  files.set('kustomization.yaml', `# Rendered by npm run synth from the TypeScript model: do not edit.\n${toYaml(kustomization)}`);
+  return files;
+}
+
+/** Every file of one site, keyed by path relative to gitops/. */
+export function siteFiles(rendered: RenderedSite): FileTree {
+  const tree: FileTree = new Map();
+  for (const component of rendered.components) {
+    for (const [name, content] of componentFiles(rendered.site.name, component))
+      tree.set(`${rendered.site.name}/${component.name}/${name}`, content);
+  }
+  return tree;
+}

@@ -1,0 +1,74 @@
+/**
+ * Rendering: the model in, objects out. Pure: it reads no file and writes none. One cdk8s App per
+ * site (one App holding every site makes cdk8s quadratic in the number of charts).
+ */
+import { App } from 'cdk8s';
+import { buildPlatform } from '../charts/platform';
+import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
+import type { Site } from '../sites';
+import { PlatformError } from './errors';
+
+/** A rendered Kubernetes object as plain JSON. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
+
+/** One component's rendered output. */
+export interface RenderedComponent {
+  /** Component name: the directory under gitops/<site>/. */
+  readonly name: string;
+  /** Default namespace of the component. */
+  readonly namespace?: string;
+  /** Objects, in the order the chart created them. */
+  readonly objects: readonly KubeObject[];
+  /** Indexes into `objects` of kustomize patches (merged into upstream objects). */
+  readonly patchIndexes: ReadonlySet<number>;
+  /** Upstream manifests the kustomization lists. */
+  readonly kustomize: KustomizeExtras;
+  /** The construct, for views that read declarations. */
+  readonly construct: PlatformComponent;
+}
+
+/** One site's rendered output. */
+export interface RenderedSite {
+  readonly site: Site;
+  readonly components: readonly RenderedComponent[];
+}
+
+/** Renders one site. `sites` is every site, for cross-site facts. */
+export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
+  const app = new App({ outdir: 'dist/cdk8s' });
+  const component = (name?: string) => ({ site: site.name, component: name });
+  try {
+    buildPlatform(app, { site, sites });
+  } catch (err) {
+    if (err instanceof PlatformError) throw err;
+    throw new PlatformError([{ ...component(), message: `building the platform failed: ${(err as Error).message}` }]);
+  }
+  return {
+    site,
+    components: componentsOf(app).map((chart) => {
+      let objects: KubeObject[];
+      try {
+        objects = chart.toJson() as KubeObject[];
+      } catch (err) {
+        throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
+      }
+      const patchIndexes = new Set<number>();
+      objects.forEach((o, i) => {
+        if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
+      });
+      return {
+        name: chart.componentName,
+        namespace: chart.namespace,
+        objects,
+        patchIndexes,
+        kustomize: chart.kustomizeExtras,
+        construct: chart,
+      };
+    }),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The synth pipeline as one function the CLI, the tests and the bench call: validate the sites,
+ * render, serialize, then either compare with gitops/ (--check) or write it atomically.
+ */
+import * as path from 'node:path';
+import { globalFiles } from '../charts/platform';
+import type { Site } from '../sites';
+import { PlatformError } from './errors';
+import { siteFiles, type FileTree } from './files';
+import { renderSite, type RenderedSite } from './render';
+import { validateSites } from './validate-sites';
+import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
+
+export interface SynthOptions {
+  /** Repository root (gitops/ and the staging directory live here). */
+  readonly root: string;
+  /** Every registered site. */
+  readonly sites: readonly Site[];
+  /** Render only these sites; the others' files are left as they are. */
+  readonly only?: readonly string[];
+  /** Compare with gitops/ instead of writing. */
+  readonly check?: boolean;
+  /** Called after each site is rendered (progress). */
+  readonly onSite?: (done: number, total: number, site: string) => void;
+}
+
+export interface SynthResult {
+  readonly sites: number;
+  readonly components: number;
+  readonly objects: number;
+  readonly diff: TreeDiff;
+  /** The rendered sites, for views that read declarations. */
+  readonly rendered: readonly RenderedSite[];
+}
+
+/** Renders the selected sites into a tree of files (relative to gitops/), without touching disk. */
+export function renderTree(
+  sites: readonly Site[],
+  only?: readonly string[],
+  onSite?: SynthOptions['onSite'],
+): { tree: FileTree; rendered: RenderedSite[] } {
+  validateSites(sites);
+  const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    throw new PlatformError(
+      unknown.map((name) => ({ site: name, message: `no such site; known sites: ${sites.map((s) => s.name).join(', ')}` })),
+    );
+  }
+  const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
+  const tree: FileTree = new Map();
+  const rendered: RenderedSite[] = [];
+  selected.forEach((site, i) => {
+    const result = renderSite(site, sites);
+    rendered.push(result);
+    for (const [p, content] of siteFiles(result)) tree.set(p, content);
+    onSite?.(i + 1, selected.length, site.name);
+  });
+  if (selected.length === sites.length) for (const [p, content] of globalFiles(sites)) tree.set(p, content);
+  return { tree, rendered };
+}
+
+/** True when a path belongs to what this run renders (the selected sites, or everything). */
+function ownedBy(only: readonly string[] | undefined): (p: string) => boolean {
+  if (!only || only.length === 0) return () => true;
+  return (p) => only.includes(p.split('/')[0] ?? '');
+}
+
+export function synth(options: SynthOptions): SynthResult {
+  const { tree, rendered } = renderTree(options.sites, options.only, options.onSite);
+  const gitops = path.join(options.root, 'gitops');
+  const owned = ownedBy(options.only);
+  const current = readTree(gitops);
+  const next: FileTree = new Map([...current].filter(([p]) => !owned(p)));
+  for (const [p, content] of tree) next.set(p, content);
+  const diff = diffTrees(current, next);
+  if (!options.check && diffSize(diff) > 0) writeTree(options.root, new Map([...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return {
+    sites: rendered.length,
+    components: rendered.reduce((n, s) => n + s.components.length, 0),
+    objects: rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0),
+    diff,
+    rendered,
+  };
+}

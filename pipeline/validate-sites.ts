@@ -1,0 +1,174 @@
+/**
+ * Checks the whole set of sites before anything is rendered. Site files are TypeScript, but the
+ * render is transpiled without type-checking for speed and sites may come from other hands, so
+ * every field a component reads is checked here at run time, with the site, the field and what is
+ * expected.
+ */
+import type { Site } from '../sites';
+import { isIPv4, parseRange, rangeContains, rangesOverlap, type AddressRange } from './addresses';
+import { PlatformError, type Finding } from './errors';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+
+type Check = (value: unknown) => boolean;
+const isText: Check = (v) => typeof v === 'string' && v.length > 0;
+const isPositive: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isNonNegative: Check = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isV4: Check = (v) => typeof v === 'string' && isIPv4(v);
+const isV4Cidr: Check = (v) => typeof v === 'string' && v.includes('/') && parseRange(v)?.family === 4;
+const isPort: Check = (v) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
+const isUrl: Check = (v) => typeof v === 'string' && /^(https?|ssh|git):\/\/[^\s]+$/.test(v);
+
+class SiteChecker {
+  readonly findings: Finding[] = [];
+
+  constructor(private readonly site: Site) {}
+
+  /** Reads a dotted path from the site without trusting its shape. */
+  get(field: string): unknown {
+    let value: unknown = this.site;
+    for (const key of field.split(/[.[\]]+/).filter(Boolean)) {
+      if (value === null || typeof value !== 'object') return undefined;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  }
+
+  expect(field: string, check: Check, expected: string): unknown {
+    const value = this.get(field);
+    if (!check(value)) this.report(field, `expected ${expected}, got ${JSON.stringify(value) ?? 'nothing'}`);
+    return value;
+  }
+
+  report(field: string, message: string): void {
+    this.findings.push({ site: typeof this.site.name === 'string' ? this.site.name : '?', field, message });
+  }
+}
+
+function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] } {
+  const c = new SiteChecker(site);
+  c.expect('name', (v) => typeof v === 'string' && DNS_LABEL.test(v) && v.length <= 40, 'a DNS label (lowercase letters, digits, dashes)');
+  c.expect('location', isText, 'a non-empty string');
+  c.expect('kubernetesVersion', (v) => v === '1.28', "'1.28' (the version the imported schemas and cdk8s-plus-28 describe)");
+  c.expect('network.podCidr', isV4Cidr, 'an IPv4 CIDR');
+  c.expect('network.serviceCidr', isV4Cidr, 'an IPv4 CIDR');
+  c.expect('network.apiServer.address', isV4, 'an IPv4 address');
+  c.expect('network.apiServer.port', isPort, 'a TCP port');
+  c.expect('dns.publicDomain', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
+  const siteHostname = c.get('dns.siteHostname');
+  if (siteHostname !== undefined) c.expect('dns.siteHostname', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
+  c.expect('database.role', (v) => v === 'primary' || v === 'standby', "'primary' or 'standby'");
+  c.expect('vault.address', (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v), 'an http(s) URL');
+  c.expect('vault.authMount', isText, 'the Vault Kubernetes auth mount path');
+  c.expect('vault.authRole', isText, 'the Vault role name');
+  c.expect('vault.kvMount', isText, 'the Vault KV v2 mount');
+  c.expect('gitops.repoUrl', isUrl, 'a git URL (https://, ssh:// or git://)');
+  c.expect('gitops.revision', isText, 'a branch, tag or commit');
+
+  const nodes = c.expect('nodes', (v) => Array.isArray(v) && v.length > 0, 'a non-empty list of nodes');
+  const nodeCount = Array.isArray(nodes) ? nodes.length : 0;
+  const names = new Set<string>();
+  for (let i = 0; i < nodeCount; i++) {
+    const p = `nodes[${i}]`;
+    const name = c.expect(`${p}.name`, (v) => typeof v === 'string' && HOSTNAME.test(`${v}.x`), 'a lowercase node name');
+    if (typeof name === 'string') {
+      if (names.has(name)) c.report(`${p}.name`, `node name '${name}' is used twice in this site`);
+      names.add(name);
+    }
+    c.expect(`${p}.address`, isV4, 'an IPv4 address');
+    c.expect(`${p}.vcpu`, isPositive, 'a positive number of vCPUs');
+    c.expect(`${p}.memoryMiB`, isPositive, 'a positive memory size in MiB');
+    c.expect(`${p}.diskGB`, isPositive, 'a positive disk size in GB');
+    c.expect(`${p}.controlPlane`, (v) => typeof v === 'boolean', 'true or false');
+    c.expect(`${p}.reserved.cpuMillis`, isNonNegative, 'the millicores the node keeps for itself');
+    c.expect(`${p}.reserved.memoryMiB`, isNonNegative, 'the MiB the node keeps for itself');
+    const disks = c.expect(`${p}.dataDisks`, Array.isArray, 'a list of data disks (empty if none)');
+    for (let d = 0; Array.isArray(disks) && d < disks.length; d++) {
+      c.expect(
+        `${p}.dataDisks[${d}].uri`,
+        (v) => typeof v === 'string' && /^(aio:\/\/|uring:\/\/)?\/dev\/\S+$/.test(v),
+        'a device URI (aio:///dev/..., uring:///dev/... or /dev/...)',
+      );
+      c.expect(`${p}.dataDisks[${d}].sizeGiB`, isPositive, 'a positive size in GiB');
+    }
+  }
+
+  const pools: AddressRange[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const list = c.get(`loadBalancer.${family}`);
+    if (list === undefined && family === 'ipv6') continue;
+    if (!Array.isArray(list) || (family === 'ipv4' && list.length === 0)) {
+      c.report(`loadBalancer.${family}`, 'expected a list of addresses or ranges');
+      continue;
+    }
+    list.forEach((entry: unknown, i: number) => {
+      const range = typeof entry === 'string' ? parseRange(entry) : undefined;
+      if (!range || range.family !== (family === 'ipv4' ? 4 : 6)) {
+        c.report(
+          `loadBalancer.${family}[${i}]`,
+          `expected an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, CIDR or first-last range, got ${JSON.stringify(entry)}`,
+        );
+      } else pools.push(range);
+    });
+  }
+  const fixedSeen = new Map<string, string>();
+  for (const role of ['ingress', 'database', 'bus'] as const) {
+    const field = `loadBalancer.fixed.${role}`;
+    const ip = c.expect(field, isV4, 'an IPv4 address from the pool');
+    if (typeof ip !== 'string' || !isIPv4(ip)) continue;
+    if (!pools.some((r) => rangeContains(r, ip))) c.report(field, `${ip} is not inside loadBalancer.ipv4`);
+    const other = fixedSeen.get(ip);
+    if (other) c.report(field, `${ip} is already the ${other} address`);
+    fixedSeen.set(ip, role);
+  }
+  return { findings: c.findings, pools };
+}
+
+/** Validates every site and the facts that span sites; throws one PlatformError listing them all. */
+export function validateSites(sites: readonly Site[]): void {
+  const findings: Finding[] = [];
+  if (sites.length === 0) findings.push({ message: 'sites/index.ts registers no site' });
+  const pools = new Map<string, AddressRange[]>();
+  const siteNames = new Map<string, number>();
+  const nodeOwners = new Map<string, string>();
+  for (const site of sites) {
+    const result = checkOneSite(site);
+    findings.push(...result.findings);
+    pools.set(site.name, result.pools);
+    siteNames.set(site.name, (siteNames.get(site.name) ?? 0) + 1);
+    for (const [i, node] of (Array.isArray(site.nodes) ? site.nodes : []).entries()) {
+      const owner = nodeOwners.get(node.name);
+      if (owner !== undefined && owner !== site.name) {
+        findings.push({ site: site.name, field: `nodes[${i}].name`, message: `node '${node.name}' is also a node of site ${owner}` });
+      }
+      nodeOwners.set(node.name, site.name);
+    }
+  }
+  for (const [name, count] of siteNames) {
+    if (count > 1) findings.push({ site: name, field: 'name', message: `${count} sites are named '${name}'; site names must be unique` });
+  }
+  const entries = [...pools.entries()];
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [a, aRanges] = entries[i]!;
+      const [b, bRanges] = entries[j]!;
+      if (a !== b && aRanges.some((x) => bRanges.some((y) => rangesOverlap(x, y)))) {
+        findings.push({
+          site: b,
+          field: 'loadBalancer',
+          message: `its address pool overlaps site ${a}'s; each site needs its own floating addresses`,
+        });
+      }
+    }
+  }
+  const primaries = sites.filter((s) => s.database?.role === 'primary').map((s) => s.name);
+  if (sites.length > 0 && primaries.length !== 1) {
+    findings.push({
+      site: primaries[1] ?? sites[0]!.name,
+      field: 'database.role',
+      message: `exactly one site must be the database primary, found ${primaries.length}${primaries.length ? ` (${primaries.join(', ')})` : ''}`,
+    });
+  }
+  if (findings.length > 0) throw new PlatformError(findings);
+}

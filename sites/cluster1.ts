@@ -1,0 +1,33 @@
+import type { Site } from './types';
+import { seedNode } from './seed-node';
+
+/**
+ * Illkirch (seed 000: cluster1). The seeds give no addresses: every address here is from the
+ * documentation ranges (RFC 5737 192.0.2.0/24, RFC 3849 2001:db8::/32) and must be replaced by the
+ * real ones before deployment.
+ */
+export const cluster1: Site = {
+  name: 'cluster1',
+  location: 'Illkirch',
+  kubernetesVersion: '1.28',
+  nodes: [seedNode('chataalk-balzac', '192.0.2.11'), seedNode('chataalk-camus', '192.0.2.12'), seedNode('chataalk-zola', '192.0.2.13')],
+  network: {
+    podCidr: '10.233.64.0/18',
+    serviceCidr: '10.233.0.0/18',
+    apiServer: { address: '192.0.2.10', port: 6443 },
+  },
+  loadBalancer: {
+    ipv4: ['192.0.2.100-192.0.2.107'],
+    ipv6: ['2001:db8:1::100-2001:db8:1::107'],
+    fixed: { ingress: '192.0.2.100', database: '192.0.2.101', bus: '192.0.2.102' },
+  },
+  dns: { publicDomain: 'chataik.fr', siteHostname: 'chataalk.chataik.fr' },
+  database: { role: 'standby' },
+  vault: {
+    address: 'https://vault.chataik.fr:8200',
+    authMount: 'kubernetes-cluster1',
+    authRole: 'external-secrets',
+    kvMount: 'platform',
+  },
+  gitops: { repoUrl: 'https://gitlab.chataik.fr/platform/platform.git', revision: 'main' },
+};

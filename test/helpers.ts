@@ -1,0 +1,35 @@
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Site } from '../sites';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const MAIN_BUNDLE = path.join(REPO_ROOT, 'dist', 'main.js');
+
+/** A temp directory removed by the returned cleanup. */
+export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the built synth CLI. */
+export function runSynth(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [MAIN_BUNDLE, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+  });
+}
+
+/** Deep-copies a site and applies a change, for tests that break one field. */
+export function withChange(site: Site, change: (draft: Record<string, unknown>) => void): Site {
+  const draft = structuredClone(site) as unknown as Record<string, unknown>;
+  change(draft);
+  return draft as unknown as Site;
+}
+
+/** sha256 of every file below dir, for byte-for-byte comparisons. */
+export function treeDigest(dir: string): string {
+  return execFileSync('sh', ['-c', 'find . -type f -print0 | sort -z | xargs -0 sha256sum'], { cwd: dir, encoding: 'utf8' });
+}

@@ -1,0 +1,46 @@
+import { parse } from 'yaml';
+import { siteFiles } from '../pipeline/files';
+import { renderSite } from '../pipeline/render';
+import { renderTree } from '../pipeline/synth';
+import { SITES } from '../sites';
+
+// A review aid: one snapshot per site and component. The assertions below are what must hold.
+describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) => {
+  const rendered = renderSite(site, SITES);
+
+  it.each(rendered.components.map((c) => [c.name, c] as const))('component %s matches its snapshot', (_c, component) => {
+    expect(component.objects).toMatchSnapshot();
+  });
+
+  it('gives every component directory a kustomization listing each of its files once', () => {
+    const files = siteFiles(rendered);
+    for (const component of rendered.components) {
+      const prefix = `${site.name}/${component.name}/`;
+      const own = [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+      const kustomization = parse(files.get(`${prefix}kustomization.yaml`) ?? '') as { resources: string[]; patches?: { path: string }[] };
+      const listed = [...kustomization.resources.filter((r) => !r.includes('://')), ...(kustomization.patches ?? []).map((p) => p.path)];
+      expect(listed.sort()).toEqual(own.filter((f) => f !== 'kustomization.yaml').sort());
+    }
+  });
+
+  it('has one child Application per component directory, with a sync wave after its dependencies', () => {
+    const apps = rendered.components.find((c) => c.name === 'apps')!;
+    const children = apps.objects.filter((o) => o.kind === 'Application');
+    const dirs = rendered.components.map((c) => c.name).filter((n) => n !== 'apps');
+    expect(children.map((o) => o.metadata.name).sort()).toEqual([...dirs].sort());
+    const wave = (name: string): number => {
+      const app = children.find((o) => o.metadata.name === name)!;
+      return Number((app.metadata.annotations as Record<string, string>)['argocd.argoproj.io/sync-wave']);
+    };
+    for (const component of rendered.components.filter((c) => c.name !== 'apps')) {
+      for (const dep of component.construct.dependencies) expect(wave(component.name)).toBeGreaterThan(wave(dep.componentName));
+    }
+    expect(wave('namespaces')).toBe(0);
+  });
+});
+
+it('renders the same bytes twice in one process', () => {
+  const a = renderTree(SITES).tree;
+  const b = renderTree(SITES).tree;
+  expect([...b]).toEqual([...a]);
+});

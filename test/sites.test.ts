@@ -1,0 +1,120 @@
+import { PlatformError } from '../pipeline/errors';
+import { validateSites } from '../pipeline/validate-sites';
+import { SITES } from '../sites';
+import { cluster1 } from '../sites/cluster1';
+import { cluster2 } from '../sites/cluster2';
+import { withChange } from './helpers';
+
+function errorsOf(sites: Parameters<typeof validateSites>[0]): string[] {
+  try {
+    validateSites(sites);
+  } catch (err) {
+    if (err instanceof PlatformError) return err.message.split('\n');
+    throw err;
+  }
+  return [];
+}
+
+describe('site validation', () => {
+  it('accepts the committed sites', () => {
+    expect(errorsOf(SITES)).toEqual([]);
+  });
+
+  it.each<[string, (s: Record<string, unknown>) => void, RegExp]>([
+    ['a bad site name', (s) => (s.name = 'Cluster_1'), /site Cluster_1 .*field name: expected a DNS label/],
+    [
+      'an unsupported Kubernetes version',
+      (s) => (s.kubernetesVersion = '1.30'),
+      /site cluster1 \(sites\/cluster1.ts\), field kubernetesVersion: expected '1.28'/,
+    ],
+    [
+      'a node address that is not IPv4',
+      (s) => ((s.nodes as Record<string, unknown>[])[1]!.address = '192.0.2.300'),
+      /field nodes\[1\]\.address: expected an IPv4 address, got "192.0.2.300"/,
+    ],
+    [
+      'a duplicate node name',
+      (s) => ((s.nodes as Record<string, unknown>[])[2]!.name = 'chataalk-balzac'),
+      /field nodes\[2\]\.name: node name 'chataalk-balzac' is used twice/,
+    ],
+    [
+      'a missing Vault role',
+      (s) => delete (s.vault as Record<string, unknown>).authRole,
+      /field vault\.authRole: expected the Vault role name, got nothing/,
+    ],
+    [
+      'a bad pool entry',
+      (s) => ((s.loadBalancer as Record<string, unknown>).ipv4 = ['192.0.2.300/24']),
+      /field loadBalancer\.ipv4\[0\]: expected an IPv4 address, CIDR or first-last range/,
+    ],
+    [
+      'a fixed address outside the pool',
+      (s) => (((s.loadBalancer as Record<string, unknown>).fixed as Record<string, unknown>).bus = '192.0.2.200'),
+      /field loadBalancer\.fixed\.bus: 192\.0\.2\.200 is not inside loadBalancer\.ipv4/,
+    ],
+    [
+      'two services on one fixed address',
+      (s) => (((s.loadBalancer as Record<string, unknown>).fixed as Record<string, unknown>).bus = '192.0.2.100'),
+      /field loadBalancer\.fixed\.bus: 192\.0\.2\.100 is already the ingress address/,
+    ],
+    [
+      'a bad data disk',
+      (s) => ((s.nodes as Record<string, unknown>[])[0]!.dataDisks = [{ uri: 'sdb', sizeGiB: 20 }]),
+      /field nodes\[0\]\.dataDisks\[0\]\.uri: expected a device URI/,
+    ],
+    [
+      'a bad git URL',
+      (s) => ((s.gitops as Record<string, unknown>).repoUrl = 'gitlab:platform'),
+      /field gitops\.repoUrl: expected a git URL/,
+    ],
+  ])('rejects %s, naming the site file and the field', (_what, change, expected) => {
+    const broken = withChange(cluster1, change);
+    const errors = errorsOf([broken, cluster2]);
+    expect(errors.some((e) => expected.test(e))).toBe(true);
+  });
+
+  it('rejects two sites with the same name', () => {
+    expect(errorsOf([cluster1, withChange(cluster2, (s) => (s.name = 'cluster1'))]).join('\n')).toMatch(/2 sites are named 'cluster1'/);
+  });
+
+  it('rejects a node that belongs to two sites', () => {
+    const clash = withChange(cluster2, (s) => ((s.nodes as Record<string, unknown>[])[0]!.name = 'chataalk-zola'));
+    expect(errorsOf([cluster1, clash]).join('\n')).toMatch(
+      /site cluster2 .*field nodes\[0\]\.name: node 'chataalk-zola' is also a node of site cluster1/,
+    );
+  });
+
+  it('rejects address pools shared by two sites', () => {
+    const shared = withChange(cluster2, (s) => {
+      s.loadBalancer = {
+        ...(s.loadBalancer as object),
+        ipv4: ['192.0.2.96/28'],
+        fixed: { ingress: '192.0.2.97', database: '192.0.2.98', bus: '192.0.2.99' },
+      };
+    });
+    expect(errorsOf([cluster1, shared]).join('\n')).toMatch(
+      /site cluster2 .*field loadBalancer: its address pool overlaps site cluster1's/,
+    );
+  });
+
+  it('requires exactly one database primary', () => {
+    const twoPrimaries = withChange(cluster1, (s) => (s.database = { role: 'primary' }));
+    expect(errorsOf([twoPrimaries, cluster2]).join('\n')).toMatch(
+      /field database\.role: exactly one site must be the database primary, found 2 \(cluster1, cluster2\)/,
+    );
+    const none = withChange(cluster2, (s) => (s.database = { role: 'standby' }));
+    expect(errorsOf([cluster1, none]).join('\n')).toMatch(/exactly one site must be the database primary, found 0/);
+  });
+
+  it('accepts a third site added as data only', () => {
+    const staging = withChange(cluster1, (s) => {
+      s.name = 'staging';
+      s.nodes = (s.nodes as Record<string, unknown>[]).map((n, i) => ({ ...n, name: `staging-${i}`, address: `203.0.113.${11 + i}` }));
+      s.loadBalancer = {
+        ipv4: ['203.0.113.100-203.0.113.107'],
+        fixed: { ingress: '203.0.113.100', database: '203.0.113.101', bus: '203.0.113.102' },
+      };
+    });
+    expect(errorsOf([cluster1, cluster2, staging])).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+import { Chart } from 'cdk8s';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PlatformError } from '../pipeline/errors';
+import { synth } from '../pipeline/synth';
+import { STAGING_DIR, readTree, recover } from '../pipeline/writer';
+import { SITES } from '../sites';
+import { REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
+
+/** A temp root holding a copy of the committed gitops/. */
+function rootWithGitops(): { root: string; cleanup: () => void } {
+  const { dir, cleanup } = tempDir();
+  synth({ root: dir, sites: SITES });
+  return { root: dir, cleanup };
+}
+
+describe('writer', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('leaves gitops/ byte-identical when a chart throws halfway through the render', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const before = treeDigest(path.join(root, 'gitops'));
+      // Change something so a successful run would write, then make the last site's chart throw.
+      const changed = SITES.map((s) => withChange(s, (d) => ((d.gitops as Record<string, unknown>).revision = 'release-2')));
+      const original = Chart.prototype.toJson;
+      jest.spyOn(Chart.prototype, 'toJson').mockImplementation(function (this: Chart) {
+        if (this.node.id === 'namespaces' && this.node.scope?.node.children.some((c) => c.node.id === 'apps')) {
+          const site = (this as unknown as { site: { name: string } }).site.name;
+          if (site === SITES[SITES.length - 1]!.name) throw new Error('chart exploded');
+        }
+        return original.call(this);
+      });
+      expect(() => synth({ root, sites: changed })).toThrow(PlatformError);
+      expect(() => synth({ root, sites: changed })).toThrow(
+        /site cluster2 \(sites\/cluster2.ts\), component namespaces: rendering failed: chart exploded/,
+      );
+      expect(treeDigest(path.join(root, 'gitops'))).toBe(before);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('prunes the files of a component the code no longer produces', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const stale = path.join(root, 'gitops', 'cluster1', 'retired', 'deployment-retired.yaml');
+      fs.mkdirSync(path.dirname(stale), { recursive: true });
+      fs.writeFileSync(stale, 'kind: Deployment\n');
+      const result = synth({ root, sites: SITES });
+      expect(result.diff.removed).toEqual(['cluster1/retired/deployment-retired.yaml']);
+      expect(fs.existsSync(path.dirname(stale))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.each([
+    ['staged', 'rolled back', 'old'],
+    ['between-renames', 'rolled forward', 'new'],
+  ])('recovers from a crash at %s (%s)', (point, _outcome, expected) => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const renderedDigest = treeDigest(gitops);
+      // Make the tree stale so the run has something to swap in, then crash it at `point`.
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const staleDigest = treeDigest(gitops);
+      const crashed = runSynth(['--out', root], { env: { SYNTH_CRASH_AT: point } });
+      expect(crashed.status).toBe(70);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(true);
+      expect(recover(root)).toBe(point === 'staged' ? 'clean' : 'rolled-forward');
+      expect(treeDigest(gitops)).toBe(expected === 'old' ? staleDigest : renderedDigest);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('rolls back when gitops/ was moved away but the new tree was never completed', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const digest = treeDigest(gitops);
+      fs.mkdirSync(path.join(root, STAGING_DIR, 'next'), { recursive: true });
+      fs.renameSync(gitops, path.join(root, STAGING_DIR, 'previous'));
+      expect(recover(root)).toBe('rolled-back');
+      expect(treeDigest(gitops)).toBe(digest);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('synth CLI', () => {
+  it('gives identical bytes under another TZ, locale and working directory', () => {
+    const a = tempDir();
+    const b = tempDir();
+    try {
+      const first = runSynth(['--out', a.dir], { cwd: '/', env: { TZ: 'Pacific/Kiritimati', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' } });
+      const second = runSynth(['--out', b.dir], { cwd: a.dir, env: { TZ: 'America/Anchorage', LANG: 'C', LC_ALL: 'C' } });
+      expect(first.status).toBe(0);
+      expect(second.status).toBe(0);
+      expect(treeDigest(path.join(b.dir, 'gitops'))).toBe(treeDigest(path.join(a.dir, 'gitops')));
+      expect(readTree(path.join(a.dir, 'gitops')).size).toBeGreaterThan(10);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+
+  it('renders one site with --site and leaves the others untouched', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      expect(runSynth(['--out', dir]).status).toBe(0);
+      const other = path.join(dir, 'gitops', 'cluster2', 'apps', 'kustomization.yaml');
+      const mine = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+      fs.writeFileSync(other, 'edited by hand\n');
+      fs.writeFileSync(mine, 'edited by hand\n');
+      const run = runSynth(['--out', dir, '--site', 'cluster1']);
+      expect(run.stdout).toMatch(/synth: 1 sites, \d+ components, \d+ objects, 1 files changed/);
+      expect(fs.readFileSync(other, 'utf8')).toBe('edited by hand\n');
+      expect(fs.readFileSync(mine, 'utf8')).not.toBe('edited by hand\n');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('--check lists each stale file and exits 1, and exits 0 when up to date', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      expect(runSynth(['--out', dir]).status).toBe(0);
+      expect(runSynth(['--out', dir, '--check']).status).toBe(0);
+      fs.rmSync(path.join(dir, 'gitops', 'cluster2', 'namespaces'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'gitops', 'cluster1', 'leftover.yaml'), 'x: 1\n');
+      const before = treeDigest(path.join(dir, 'gitops'));
+      const check = runSynth(['--out', dir, '--check']);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toMatch(/missing +gitops\/cluster2\/namespaces\/kustomization\.yaml/);
+      expect(check.stdout).toMatch(/stale +gitops\/cluster1\/leftover\.yaml/);
+      expect(treeDigest(path.join(dir, 'gitops'))).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('rejects an unknown site with exit code 2 and writes nothing', () => {
+    const run = runSynth(['--out', path.join(REPO_ROOT, 'does-not-exist'), '--site', 'cluster9']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/site cluster9 \(sites\/cluster9.ts\): no such site; known sites: cluster1, cluster2/);
+    expect(fs.existsSync(path.join(REPO_ROOT, 'does-not-exist'))).toBe(false);
+  });
+});
