@@ -75,9 +75,13 @@ function main(): void {
   try {
     const f = timeCommand(`node -e "require('cdk8s'); require('cdk8s-plus-28')"`, runs);
     const s = timeCommand(`node tools/build.mjs && node dist/main.js --out ${out}`, runs);
-    const c = timeCommand(`npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`, Math.min(runs, 3), {
-      CDK8S_CHECK_UPGRADE: 'false',
-    });
+    const c = timeCommand(
+      `npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`,
+      Math.min(runs, 3),
+      {
+        CDK8S_CHECK_UPGRADE: 'false',
+      },
+    );
     const r50 = renderRun(50, Math.min(runs, 3));
     const r200 = renderRun(200, Math.min(runs, 3));
     const perObject = (r: RenderFigures) => r.ms / r.objects;
@@ -85,7 +89,11 @@ function main(): void {
       ['F  load cdk8s + cdk8s-plus-28', `${f.toFixed(0)} ms`, ''],
       ['S  npm run synth (build + render + write)', `${s.toFixed(0)} ms`, `S/F = ${(s / f).toFixed(2)} (target <= 3)`],
       ['C  cdk8s synth, ts-node app', `${c.toFixed(0)} ms`, `C/S = ${(c / s).toFixed(1)} (target >= 8)`],
-      [`render 50 sites (${r50.objects} objects)`, `${r50.ms.toFixed(0)} ms`, `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`],
+      [
+        `render 50 sites (${r50.objects} objects)`,
+        `${r50.ms.toFixed(0)} ms`,
+        `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`,
+      ],
       [
         `render 200 sites (${r200.objects} objects)`,
         `${r200.ms.toFixed(0)} ms`,

@@ -7,6 +7,7 @@
 import { Chart, type ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Site } from '../sites';
+import type { Endpoint, ExternalFlow, Flow, HttpRoute, MetricsEndpoint, PortSpec, UpstreamWorkload } from './lib/declarations';
 
 /** What every component receives: its own site and, read-only, all the others. */
 export interface SiteContext {
@@ -140,6 +141,64 @@ export abstract class PlatformComponent extends Chart {
   /** Whether a rendered object is one of this component's kustomize patches. */
   isKustomizePatch(kind: string, name: string, namespace?: string): boolean {
     return [...this.patchObjects].some((o) => o.kind === kind && o.name === name && o.metadata.namespace === namespace);
+  }
+
+  private readonly declared = {
+    flows: [] as Flow[],
+    externalFlows: [] as ExternalFlow[],
+    routes: [] as HttpRoute[],
+    metrics: [] as MetricsEndpoint[],
+    upstreamWorkloads: [] as UpstreamWorkload[],
+    apiServerClients: [] as Endpoint[],
+  };
+
+  /** Declares an endpoint of this component: pods selected by labels, with their ports. */
+  endpoint(props: { namespace?: string; podLabels: Record<string, string>; ports: readonly PortSpec[]; serviceName?: string }): Endpoint {
+    const namespace = props.namespace ?? this.namespace;
+    if (!namespace) throw new Error(`component ${this.componentName}: an endpoint needs a namespace`);
+    return { component: this, namespace, podLabels: props.podLabels, ports: props.ports, serviceName: props.serviceName };
+  }
+
+  /** Declares that `from` (pods of this component) talks to `to` (typed reference to another endpoint). */
+  talksTo(from: Endpoint, to: Endpoint, ports?: readonly PortSpec[]): void {
+    this.declared.flows.push({ from, to, ports });
+  }
+
+  /** Declares traffic across the cluster boundary (the other site, an external service). */
+  talksOutside(flow: ExternalFlow): void {
+    this.declared.externalFlows.push(flow);
+  }
+
+  /** Declares that pods of this component use the Kubernetes API server. */
+  usesApiServer(pods: Endpoint): void {
+    this.declared.apiServerClients.push(pods);
+  }
+
+  /** Exposes an HTTP route through the ingress. */
+  exposeHttp(route: HttpRoute): void {
+    this.declared.routes.push(route);
+  }
+
+  /** Declares a metrics endpoint for the monitoring component. */
+  exposeMetrics(metrics: MetricsEndpoint): void {
+    this.declared.metrics.push(metrics);
+  }
+
+  /** Declares resources of a workload an upstream chart runs with the values we give it. */
+  declareUpstreamWorkload(workload: UpstreamWorkload): void {
+    this.declared.upstreamWorkloads.push(workload);
+  }
+
+  /** Everything this component declared, for the views. */
+  get declarations(): {
+    readonly flows: readonly Flow[];
+    readonly externalFlows: readonly ExternalFlow[];
+    readonly routes: readonly HttpRoute[];
+    readonly metrics: readonly MetricsEndpoint[];
+    readonly upstreamWorkloads: readonly UpstreamWorkload[];
+    readonly apiServerClients: readonly Endpoint[];
+  } {
+    return this.declared;
   }
 
   /**

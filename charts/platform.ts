@@ -7,10 +7,13 @@ import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { componentsOf, type SiteContext } from './component';
 import { NamespacesComponent } from './namespaces';
+import { SecretsComponent } from './secrets/secrets';
 import type { Site } from '../sites';
 
 export function buildPlatform(app: Construct, context: SiteContext): void {
   new ArgoCdComponent(app, context);
+  // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
+  new SecretsComponent(app, context);
 
   // Views over every component: built last so they see all of them.
   new NamespacesComponent(app, context, componentsOf(app));

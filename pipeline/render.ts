@@ -6,6 +6,7 @@ import { App } from 'cdk8s';
 import { buildPlatform } from '../charts/platform';
 import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
 import type { Site } from '../sites';
+import { isClusterScoped } from './cluster-scoped';
 import { PlatformError } from './errors';
 
 /** A rendered Kubernetes object as plain JSON. */
@@ -38,6 +39,13 @@ export interface RenderedSite {
   readonly components: readonly RenderedComponent[];
 }
 
+function withoutClusterNamespace(object: KubeObject): KubeObject {
+  if (!isClusterScoped(object.kind) || object.metadata.namespace === undefined) return object;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { namespace, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
 /** Renders one site. `sites` is every site, for cross-site facts. */
 export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
@@ -53,7 +61,7 @@ export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
     components: componentsOf(app).map((chart) => {
       let objects: KubeObject[];
       try {
-        objects = chart.toJson() as KubeObject[];
+        objects = (chart.toJson() as KubeObject[]).map(withoutClusterNamespace);
       } catch (err) {
         throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
       }

@@ -1,0 +1,112 @@
+/**
+ * Safe defaults for the workloads we render ourselves: the restricted Pod Security profile,
+ * requests and memory limits, spreading over nodes and a PodDisruptionBudget. Every chart builds
+ * its pods from these so that a fix here reaches all of them.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+
+/** Pod-level part of the restricted profile. `fsGroup` makes mounted volumes writable for the user. */
+export function restrictedPodSecurity(user = 65532): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: user,
+    runAsGroup: user,
+    fsGroup: user,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Container-level part of the restricted profile, with a read-only root filesystem. */
+export function restrictedContainerSecurity(): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Requests, and a memory limit equal to the request unless given (memory is not compressible). */
+export function resources(props: {
+  cpuMillis: number;
+  memoryMiB: number;
+  memoryLimitMiB?: number;
+  cpuLimitMillis?: number;
+}): k8s.ResourceRequirements {
+  return {
+    requests: { cpu: k8s.Quantity.fromString(`${props.cpuMillis}m`), memory: k8s.Quantity.fromString(`${props.memoryMiB}Mi`) },
+    limits: {
+      memory: k8s.Quantity.fromString(`${props.memoryLimitMiB ?? props.memoryMiB}Mi`),
+      ...(props.cpuLimitMillis ? { cpu: k8s.Quantity.fromString(`${props.cpuLimitMillis}m`) } : {}),
+    },
+  };
+}
+
+/**
+ * Spreads replicas over nodes: at most one more on any node than on another. Tainted nodes (a node
+ * being drained, or down) are ignored, so the survivors still schedule after a node loss.
+ */
+export function spreadOverNodes(podLabels: Record<string, string>): k8s.TopologySpreadConstraint[] {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'DoNotSchedule',
+      nodeTaintsPolicy: 'Honor',
+      labelSelector: { matchLabels: podLabels },
+    },
+  ];
+}
+
+/** HTTP GET probe on a named or numbered port. */
+export function httpProbe(
+  path: string,
+  port: number | string,
+  props: { periodSeconds?: number; failureThreshold?: number; initialDelaySeconds?: number } = {},
+): k8s.Probe {
+  return {
+    httpGet: { path, port: typeof port === 'number' ? k8s.IntOrString.fromNumber(port) : k8s.IntOrString.fromString(port) },
+    periodSeconds: props.periodSeconds ?? 10,
+    failureThreshold: props.failureThreshold ?? 3,
+    ...(props.initialDelaySeconds ? { initialDelaySeconds: props.initialDelaySeconds } : {}),
+  };
+}
+
+/** TCP probe on a port. */
+export function tcpProbe(
+  port: number,
+  props: { periodSeconds?: number; failureThreshold?: number; initialDelaySeconds?: number } = {},
+): k8s.Probe {
+  return {
+    tcpSocket: { port: k8s.IntOrString.fromNumber(port) },
+    periodSeconds: props.periodSeconds ?? 10,
+    failureThreshold: props.failureThreshold ?? 3,
+    ...(props.initialDelaySeconds ? { initialDelaySeconds: props.initialDelaySeconds } : {}),
+  };
+}
+
+/**
+ * A PodDisruptionBudget named after the workload. By default one pod may be evicted at a time;
+ * pass `minAvailable` for quorum workloads (a majority must stay up).
+ */
+export function podDisruptionBudget(
+  scope: Construct,
+  props: { name: string; namespace: string; podLabels: Record<string, string>; minAvailable?: number },
+): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, `${props.name}-pdb`, {
+    metadata: { name: props.name, namespace: props.namespace },
+    spec: {
+      selector: { matchLabels: props.podLabels },
+      ...(props.minAvailable !== undefined
+        ? { minAvailable: k8s.IntOrString.fromNumber(props.minAvailable) }
+        : { maxUnavailable: k8s.IntOrString.fromNumber(1) }),
+    },
+  });
+}
+
+/** A writable emptyDir at /tmp, since the root filesystem is read-only. */
+export const TMP_VOLUME: k8s.Volume = { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } };
+export const TMP_MOUNT: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };

@@ -1,0 +1,117 @@
+import { Construct } from 'constructs';
+import {
+  ClusterSecretStore,
+  ClusterSecretStoreSpecProviderVaultVersion,
+  ExternalSecret,
+  ExternalSecretSpecSecretStoreRefKind,
+  ExternalSecretSpecTargetCreationPolicy,
+} from '../../imports/external-secrets-external-secrets.io';
+import { PlatformComponent, type SiteContext } from '../component';
+import { commonLabels } from '../lib/labels';
+
+const NAMESPACE = 'external-secrets';
+/** Pinned External Secrets Operator chart; the same release as the CRDs imports/ is generated from. */
+export const EXTERNAL_SECRETS_CHART = {
+  repoURL: 'https://charts.external-secrets.io',
+  chart: 'external-secrets',
+  version: '2.9.0',
+} as const;
+
+/**
+ * External Secrets Operator and the site's ClusterSecretStore for Vault (Kubernetes auth, KV v2):
+ * every secret the platform uses is read from Vault at run time; git holds only where to find it.
+ */
+export class SecretsComponent extends PlatformComponent {
+  /** Name of the ClusterSecretStore every ExternalSecret refers to. */
+  readonly storeName = 'vault';
+
+  constructor(scope: Construct, context: SiteContext) {
+    super(scope, { name: 'external-secrets', context, namespace: NAMESPACE });
+    this.ownsCrds = true;
+    this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
+    this.useHelmChart({
+      ...EXTERNAL_SECRETS_CHART,
+      releaseName: 'external-secrets',
+      values: {
+        installCRDs: true,
+        replicaCount: 1,
+        resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        webhook: { resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } } },
+        certController: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
+      },
+    });
+    for (const [name, cpuMillis, memoryMiB] of [
+      ['external-secrets', 20, 64],
+      ['external-secrets-webhook', 10, 32],
+      ['external-secrets-cert-controller', 10, 64],
+    ] as const) {
+      this.declareUpstreamWorkload({ name, namespace: NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
+    }
+
+    const { vault } = this.site;
+    new ClusterSecretStore(this, 'vault', {
+      metadata: { name: this.storeName, labels: commonLabels(this.componentName) },
+      spec: {
+        provider: {
+          vault: {
+            server: vault.address,
+            path: vault.kvMount,
+            version: ClusterSecretStoreSpecProviderVaultVersion.V2,
+            auth: {
+              kubernetes: {
+                mountPath: vault.authMount,
+                role: vault.authRole,
+                serviceAccountRef: { name: 'external-secrets', namespace: NAMESPACE },
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+}
+
+/** One key of a Kubernetes Secret and where its value lives in Vault. */
+export interface VaultKey {
+  /** Path under the KV mount, e.g. `postgres/replication`. */
+  readonly path: string;
+  /** Property of the Vault secret holding the value. */
+  readonly property: string;
+}
+
+/** Props of a VaultSecret. */
+export interface VaultSecretProps {
+  /** The site's secrets component (typed reference; the owner then syncs after it). */
+  readonly store: SecretsComponent;
+  /** Name of the Kubernetes Secret to create. */
+  readonly name: string;
+  /** Namespace of that Secret. */
+  readonly namespace: string;
+  /** Secret keys and their Vault source. */
+  readonly data: Readonly<Record<string, VaultKey>>;
+  /** How often External Secrets re-reads Vault (rotation reaches pods this fast). */
+  readonly refreshInterval?: string;
+}
+
+/** A Kubernetes Secret filled from Vault by External Secrets: only the Vault path is in git. */
+export class VaultSecret extends Construct {
+  /** Name of the Kubernetes Secret pods mount. */
+  readonly secretName: string;
+
+  constructor(owner: PlatformComponent, id: string, props: VaultSecretProps) {
+    super(owner, id);
+    owner.dependOn(props.store);
+    this.secretName = props.name;
+    new ExternalSecret(this, 'external-secret', {
+      metadata: { name: props.name, namespace: props.namespace, labels: commonLabels(owner.componentName) },
+      spec: {
+        refreshInterval: props.refreshInterval ?? '1h',
+        secretStoreRef: { kind: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE, name: props.store.storeName },
+        target: { name: props.name, creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER },
+        data: Object.keys(props.data)
+          .sort()
+          .map((secretKey) => ({ secretKey, remoteRef: { key: props.data[secretKey]!.path, property: props.data[secretKey]!.property } })),
+      },
+    });
+  }
+}

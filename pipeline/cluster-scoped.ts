@@ -1,0 +1,39 @@
+/**
+ * Kinds that live outside namespaces. cdk8s gives every object of a chart the chart's namespace;
+ * the render removes it from these kinds (the API server would reject or ignore it, and the diff
+ * would show a field that means nothing).
+ */
+const CLUSTER_SCOPED = new Set([
+  // Kubernetes 1.28
+  'APIService',
+  'CertificateSigningRequest',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ComponentStatus',
+  'CSIDriver',
+  'CSINode',
+  'CustomResourceDefinition',
+  'FlowSchema',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'PriorityLevelConfiguration',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration',
+  'VolumeAttachment',
+  // Imported CRDs with `scope: Cluster`
+  'ClusterSecretStore',
+  'ClusterExternalSecret',
+  'ClusterIssuer',
+  'ClusterTriggerAuthentication',
+]);
+
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED.has(kind);
+}
