@@ -1,0 +1,69 @@
+/**
+ * The contract the site's message bus (NATS JetStream) offers its clients (the resizer, anything
+ * later). Clients hold a typed `Bus` and never copy URLs, subjects or account names by hand.
+ */
+import type { PlatformComponent } from '../component';
+import type { Endpoint } from './declarations';
+
+/** A JetStream stream a client needs; the bus component creates it on its site. */
+export interface StreamSpec {
+  /** Stream name, e.g. `RESIZE`. */
+  readonly name: string;
+  /** Subjects captured by the stream. */
+  readonly subjects: readonly string[];
+  /** `workqueue` (each message consumed once), `limits` or `interest`. */
+  readonly retention: 'workqueue' | 'limits' | 'interest';
+  /** Replicas inside the site's cluster (1..3). */
+  readonly replicas: number;
+  /** Messages older than this are dropped (Go duration, e.g. `72h`). */
+  readonly maxAge: string;
+  /** Upper bound of the stream's size on disk, MiB. */
+  readonly maxBytesMiB: number;
+}
+
+/** A durable pull consumer of a stream. */
+export interface ConsumerSpec {
+  /** Stream it reads. */
+  readonly stream: string;
+  /** Durable name. */
+  readonly durable: string;
+  /** How long a message may stay unacknowledged before redelivery (Go duration). */
+  readonly ackWait: string;
+  /** Deliveries before a message is given up. */
+  readonly maxDeliver: number;
+}
+
+/** What a client receives to connect. */
+export interface BusAccess {
+  /** Client URL, e.g. `nats://bus-nats.bus.svc:4222`. */
+  readonly url: string;
+  /** Secret, in the client's namespace, with keys `NATS_USER` and `NATS_PASSWORD`. */
+  readonly credentialsSecret: string;
+  /** JetStream domain of the site (clients address JetStream API through it). */
+  readonly domain: string;
+  /** NATS account the client's user belongs to. */
+  readonly account: string;
+}
+
+export interface Bus {
+  /** The component that runs the bus (clients sync after it). */
+  readonly component: PlatformComponent;
+  /** JetStream domain of this site. */
+  readonly domain: string;
+  /** `host:port` of the monitoring endpoint (KEDA's nats-jetstream scaler reads lag from it). */
+  readonly monitoringEndpoint: string;
+  /** Pods of the bus, for network policies of components that read its monitoring port. */
+  readonly pods: Endpoint;
+  /** Declares a stream and its consumers. */
+  declareStream(stream: StreamSpec, consumers?: readonly ConsumerSpec[]): void;
+  /**
+   * Gives `client` (its pods `pods`) a user allowed to publish and subscribe on the given subjects:
+   * credentials Secret in the client's namespace, network flow, sync dependency.
+   */
+  grant(
+    client: PlatformComponent,
+    pods: Endpoint,
+    user: string,
+    permissions: { publish: readonly string[]; subscribe: readonly string[] },
+  ): BusAccess;
+}
