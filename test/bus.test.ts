@@ -40,7 +40,7 @@ describe.each(SITES.map((s) => [s.name] as const))('site %s', (siteName) => {
   });
 
   it.each<[string, (text: string) => string, (env: Record<string, string>) => Record<string, string>, RegExp]>([
-    ['a syntax error', (t) => t.replace(/\n}\n/, '\n'), (e) => e, /./],
+    ['a syntax error', (t) => t.replace(/\n}\n/, '\n'), (e) => e, /Parse error on line \d+/],
     ['an unknown top-level key', (t) => `${t}max_paylod: 1048576\n`, (e) => e, /unknown field "max_paylod"/],
     [
       'a password variable the pod does not get',
