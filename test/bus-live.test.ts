@@ -138,6 +138,17 @@ it('runs each site as its own JetStream domain with a 3-server meta group', asyn
   }
 });
 
+it('answers the probes the pods are given', async () => {
+  const statefulSet = (live('hub').bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
+  const nats = (statefulSet.spec as { template: { spec: { containers: Record<string, { httpGet?: { path: string } }>[] } } }).template.spec
+    .containers[0]!;
+  const paths = ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => nats[p]!.httpGet!.path);
+  expect(paths).toHaveLength(3);
+  for (const probe of paths) {
+    for (const { servers } of sites) expect(await monitor(servers[0]!.monitor, probe)).toMatchObject({ status: 'ok' });
+  }
+});
+
 it('links every leaf server to the hub in the application account', async () => {
   for (const server of live('leaf').servers) {
     const leafz = await eventually('a leafnode connection', async () => {

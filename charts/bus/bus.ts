@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { KedaComponent } from '../keda/keda';
-import type { BusAccess, ConsumerSpec, JetStreamLagTrigger, ScalableBus, StreamSpec } from '../lib/bus';
+import type { BusAccess, ConsumerSpec, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
 import type { Endpoint, PortSpec } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import {
@@ -74,7 +74,7 @@ const LEAF_URL_ENV = 'NATS_LEAF_URL';
  * Clients get users through `grant`, declare their streams with `declareStream`, and scale on
  * consumer lag with `lagTrigger`.
  */
-export class BusComponent extends PlatformComponent implements ScalableBus {
+export class BusComponent extends PlatformComponent implements Bus {
   readonly component: PlatformComponent = this;
   readonly domain: string;
   /** The headless Service: KEDA reaches each server by `<pod>.<headless>` from it. */

@@ -66,6 +66,11 @@ export interface Bus {
     user: string,
     permissions: { publish: readonly string[]; subscribe: readonly string[] },
   ): BusAccess;
+  /**
+   * Metadata of a KEDA `nats-jetstream` trigger scaling on the lag of a declared consumer (KEDA's
+   * operator is allowed to read the monitoring port).
+   */
+  lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger;
 }
 
 /**
@@ -81,12 +86,6 @@ export interface JetStreamLagTrigger {
   readonly stream: string;
   /** Durable consumer name. */
   readonly consumer: string;
-}
-
-/** What a bus offers KEDA-scaled clients (implemented by the bus component next to `Bus`). */
-export interface ScalableBus extends Bus {
-  /** Trigger metadata for scaling on the lag of a declared consumer. */
-  lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger;
 }
 
 /** Subjects a client publishes to in order to pull from and acknowledge on a durable pull consumer. */
