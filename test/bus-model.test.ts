@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
 import { goDurationNanos } from '../charts/bus/streams';
+import { natsJetStreamTrigger } from '../charts/keda/keda';
 import { buildPlatform } from '../charts/platform';
 import type { ConsumerSpec, StreamSpec } from '../charts/lib/bus';
 import { renderSite } from '../pipeline/render';
@@ -71,6 +72,22 @@ describe('lag trigger for KEDA', () => {
     const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'bus-nats-headless')!;
     const monitorPort = headless.spec.ports.find((p) => p.name === 'monitor')!.port;
     expect(trigger.natsServerMonitoringEndpoint).toBe(`${headless.metadata.name}.${headless.metadata.namespace}.svc:${monitorPort}`);
+  });
+
+  it('becomes a ScaledObject trigger of the nats-jetstream scaler', () => {
+    const { bus } = platform();
+    bus.declareStream(stream, [consumer]);
+    expect(natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 10 })).toEqual({
+      type: 'nats-jetstream',
+      metadata: {
+        natsServerMonitoringEndpoint: 'bus-nats-headless.bus.svc:8222',
+        account: 'APP',
+        stream: 'RESIZE',
+        consumer: 'resize-workers',
+        lagThreshold: '10',
+      },
+    });
+    expect(() => natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 2.5 })).toThrow(/lagThreshold must be a whole number/);
   });
 
   it('refuses a consumer nobody declared', () => {

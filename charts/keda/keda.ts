@@ -1,5 +1,7 @@
 import type { Construct } from 'constructs';
+import type { ScaledObjectSpecTriggers } from '../../imports/keda-keda.sh';
 import { PlatformComponent, type SiteContext } from '../component';
+import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 
 const NAMESPACE = 'keda';
@@ -115,4 +117,30 @@ export class KedaComponent extends PlatformComponent {
       reason: 'kube-apiserver calls the KEDA admission webhook that validates ScaledObjects',
     });
   }
+}
+
+/**
+ * A ScaledObject trigger scaling on a JetStream consumer's lag (`bus.lagTrigger(consumer)`):
+ * KEDA aims at `lagThreshold` pending messages per replica, and scales from zero once the lag
+ * exceeds `activationLagThreshold` (0 when omitted).
+ */
+export function natsJetStreamTrigger(
+  lag: JetStreamLagTrigger,
+  thresholds: { readonly lagThreshold: number; readonly activationLagThreshold?: number },
+): ScaledObjectSpecTriggers {
+  for (const [name, value] of Object.entries(thresholds)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+      throw new Error(`KEDA trigger: ${name} must be a whole number, got ${value}`);
+  }
+  return {
+    type: 'nats-jetstream',
+    metadata: {
+      natsServerMonitoringEndpoint: lag.natsServerMonitoringEndpoint,
+      account: lag.account,
+      stream: lag.stream,
+      consumer: lag.consumer,
+      lagThreshold: String(thresholds.lagThreshold),
+      ...(thresholds.activationLagThreshold !== undefined ? { activationLagThreshold: String(thresholds.activationLagThreshold) } : {}),
+    },
+  };
 }
