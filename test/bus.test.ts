@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { renderSite, type KubeObject } from '../pipeline/render';
-import { SITES } from '../sites';
+import { SITES, type Site } from '../sites';
+import { cluster1 } from '../sites/cluster1';
 import { checkConfig, NATS_SERVER, podEnv } from './nats-helpers';
-import { tempDir } from './helpers';
+import { tempDir, withChange } from './helpers';
 
 function busObjects(siteName: string): KubeObject[] {
   const site = SITES.find((s) => s.name === siteName)!;
@@ -113,4 +114,26 @@ describe('cross-site link', () => {
       expect(configOf(objects)).toMatch(new RegExp(`domain: "${site}"`));
     }
   });
+});
+
+it('links a third site added as data only, on both ends', () => {
+  const staging: Site = withChange(cluster1, (s) => {
+    s.name = 'staging';
+    s.nodes = (s.nodes as Record<string, unknown>[]).map((n, i) => ({ ...n, name: `staging-${i}`, address: `203.0.113.${11 + i}` }));
+    s.loadBalancer = {
+      ipv4: ['203.0.113.100-203.0.113.107'],
+      fixed: { ingress: '203.0.113.100', database: '203.0.113.101', bus: '203.0.113.102' },
+    };
+  });
+  const all = [...SITES, staging];
+  const render = (site: Site) => renderSite(site, all).components.find((c) => c.name === 'bus')!.objects as KubeObject[];
+  const hub = render(all.find((s) => s.bus.role === 'hub')!);
+  const hubConfig = configOf(hub);
+  expect(hubConfig).toContain('user: "leaf-staging"');
+  expect(hubConfig).toContain('user: "leaf-cluster1"');
+  const r = checkConfig(dir, 'hub-3-sites.conf', hubConfig, podEnv(find(hub, 'StatefulSet', 'bus-nats'), 'bus-nats-0'));
+  expect(r.status).toBe(0);
+  const stagingEnv = podEnv(find(render(staging), 'StatefulSet', 'bus-nats'), 'bus-nats-0');
+  const hubAddress = all.find((s) => s.bus.role === 'hub')!.loadBalancer.fixed.bus;
+  expect(stagingEnv.NATS_LEAF_URL).toBe(`nats-leaf://leaf-staging:${stagingEnv.NATS_LEAF_PASSWORD}@${hubAddress}:7422`);
 });
