@@ -65,6 +65,9 @@ interface PasswordSource {
   readonly secretName: string;
 }
 
+/** Memory limit of a nats-server container (JetStream memory store, buffers, caches). */
+const NATS_MEMORY_LIMIT_MIB = 512;
+
 /** Env var the leaf servers read the hub URL (with the leaf password inside) from. */
 const LEAF_URL_ENV = 'NATS_LEAF_URL';
 
@@ -253,6 +256,8 @@ export class BusComponent extends PlatformComponent implements Bus {
   serverEnv(): k8s.EnvVar[] {
     const env: k8s.EnvVar[] = [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      // The Go runtime collects harder before reaching the container's limit instead of being OOM-killed.
+      { name: 'GOMEMLIMIT', value: `${Math.floor(NATS_MEMORY_LIMIT_MIB * 0.9)}MiB` },
       ...this.passwords.map((p) => ({ name: p.env, valueFrom: { secretKeyRef: { name: p.secretName, key: 'password' } } })),
     ];
     const hubLink = this.siteLinks[0];
@@ -310,7 +315,7 @@ export class BusComponent extends PlatformComponent implements Bus {
   }
 
   private statefulSet(podLabels: Record<string, string>, configMapName: string): void {
-    const natsResources = resources({ cpuMillis: 100, memoryMiB: 384, memoryLimitMiB: 512 });
+    const natsResources = resources({ cpuMillis: 100, memoryMiB: 384, memoryLimitMiB: NATS_MEMORY_LIMIT_MIB });
     new k8s.KubeStatefulSet(this, 'statefulset', {
       metadata: { name: STATEFULSET, namespace: NAMESPACE, labels: { ...commonLabels(this.componentName, 'nats'), ...podLabels } },
       spec: {
