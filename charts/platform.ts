@@ -5,19 +5,32 @@
 import type { Construct } from 'constructs';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
+import { BusComponent } from './bus/bus';
 import { componentsOf, type SiteContext } from './component';
+import { KedaComponent } from './keda/keda';
 import { NamespacesComponent } from './namespaces';
 import { SecretsComponent } from './secrets/secrets';
 import type { Site } from '../sites';
 
-export function buildPlatform(app: Construct, context: SiteContext): void {
+/** Components other components are wired to (typed references for the registry's later lines). */
+export interface PlatformRefs {
+  /** The site's message bus (clients: `grant`, `declareStream`, `lagTrigger`). */
+  readonly bus: BusComponent;
+  /** KEDA (clients render ScaledObjects, so they sync after it). */
+  readonly keda: KedaComponent;
+}
+
+export function buildPlatform(app: Construct, context: SiteContext): PlatformRefs {
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  new SecretsComponent(app, context);
+  const secrets = new SecretsComponent(app, context);
+  const keda = new KedaComponent(app, context);
+  const bus = new BusComponent(app, context, { secrets, keda });
 
   // Views over every component: built last so they see all of them.
   new NamespacesComponent(app, context, componentsOf(app));
   new AppsComponent(app, context, componentsOf(app));
+  return { bus, keda };
 }
 
 /**

@@ -59,6 +59,7 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
   const siteHostname = c.get('dns.siteHostname');
   if (siteHostname !== undefined) c.expect('dns.siteHostname', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
   c.expect('database.role', (v) => v === 'primary' || v === 'standby', "'primary' or 'standby'");
+  c.expect('bus.role', (v) => v === 'hub' || v === 'leaf', "'hub' or 'leaf'");
   c.expect('vault.address', (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v), 'an http(s) URL');
   c.expect('vault.authMount', isText, 'the Vault Kubernetes auth mount path');
   c.expect('vault.authRole', isText, 'the Vault role name');
@@ -168,6 +169,14 @@ export function validateSites(sites: readonly Site[]): void {
       site: primaries[1] ?? sites[0]!.name,
       field: 'database.role',
       message: `exactly one site must be the database primary, found ${primaries.length}${primaries.length ? ` (${primaries.join(', ')})` : ''}`,
+    });
+  }
+  const hubs = sites.filter((s) => s.bus?.role === 'hub').map((s) => s.name);
+  if (sites.length > 0 && hubs.length !== 1) {
+    findings.push({
+      site: hubs[1] ?? sites[0]!.name,
+      field: 'bus.role',
+      message: `exactly one site must be the bus hub (the others dial it as leaf nodes), found ${hubs.length}${hubs.length ? ` (${hubs.join(', ')})` : ''}`,
     });
   }
   if (findings.length > 0) throw new PlatformError(findings);

@@ -23,6 +23,7 @@ export const cluster1: Site = {
   },
   dns: { publicDomain: 'chataik.fr', siteHostname: 'chataalk.chataik.fr' },
   database: { role: 'standby' },
+  bus: { role: 'leaf' },
   vault: {
     address: 'https://vault.chataik.fr:8200',
     authMount: 'kubernetes-cluster1',

@@ -22,6 +22,7 @@ export const cluster2: Site = {
   },
   dns: { publicDomain: 'chataik.fr', siteHostname: 'chataalk-vip.chataik.fr' },
   database: { role: 'primary' },
+  bus: { role: 'hub' },
   vault: {
     address: 'https://vault.chataik.fr:8200',
     authMount: 'kubernetes-cluster2',

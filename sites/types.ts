@@ -52,6 +52,12 @@ export interface LoadBalancerPool {
 /** Which side of the cross-site PostgreSQL pair a site runs. */
 export type DatabaseRole = 'primary' | 'standby';
 
+/**
+ * The site's end of the cross-site bus link: exactly one site is the `hub` (it listens for
+ * leafnode connections on `loadBalancer.fixed.bus`), every other site is a `leaf` that dials it.
+ */
+export type BusRole = 'hub' | 'leaf';
+
 /** Everything one site is made of. */
 export interface Site {
   /** Short identifier, also the directory under gitops/ (lowercase letters, digits, dashes). */
@@ -82,6 +88,11 @@ export interface Site {
   };
   /** The site's role in the cross-site database pair. */
   readonly database: { readonly role: DatabaseRole };
+  /** The site's message bus (NATS JetStream; one JetStream domain per site). */
+  readonly bus: {
+    /** Which end of the cross-site leafnode link this site is. */
+    readonly role: BusRole;
+  };
   /** Where External Secrets reads secrets from. */
   readonly vault: {
     /** Vault's URL. */

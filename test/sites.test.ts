@@ -38,6 +38,11 @@ describe('site validation', () => {
       /field nodes\[2\]\.name: node name 'chataalk-balzac' is used twice/,
     ],
     [
+      'a bus role that is neither hub nor leaf',
+      (s) => ((s.bus as Record<string, unknown>).role = 'gateway'),
+      /site cluster1 \(sites\/cluster1.ts\), field bus\.role: expected 'hub' or 'leaf', got "gateway"/,
+    ],
+    [
       'a missing Vault role',
       (s) => delete (s.vault as Record<string, unknown>).authRole,
       /field vault\.authRole: expected the Vault role name, got nothing/,
@@ -104,6 +109,15 @@ describe('site validation', () => {
     );
     const none = withChange(cluster2, (s) => (s.database = { role: 'standby' }));
     expect(errorsOf([cluster1, none]).join('\n')).toMatch(/exactly one site must be the database primary, found 0/);
+  });
+
+  it('requires exactly one bus hub', () => {
+    const twoHubs = withChange(cluster1, (s) => (s.bus = { role: 'hub' }));
+    expect(errorsOf([twoHubs, cluster2]).join('\n')).toMatch(
+      /field bus\.role: exactly one site must be the bus hub .*found 2 \(cluster1, cluster2\)/,
+    );
+    const none = withChange(cluster2, (s) => (s.bus = { role: 'leaf' }));
+    expect(errorsOf([cluster1, none]).join('\n')).toMatch(/exactly one site must be the bus hub .*found 0/);
   });
 
   it('accepts a third site added as data only', () => {

@@ -66,4 +66,33 @@ export interface Bus {
     user: string,
     permissions: { publish: readonly string[]; subscribe: readonly string[] },
   ): BusAccess;
+  /**
+   * Metadata of a KEDA `nats-jetstream` trigger scaling on the lag of a declared consumer (KEDA's
+   * operator is allowed to read the monitoring port).
+   */
+  lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger;
+}
+
+/**
+ * Metadata of a KEDA `nats-jetstream` trigger reading a consumer's lag from the bus's monitoring
+ * port (the client adds `lagThreshold` and, if it wants, `activationLagThreshold`).
+ */
+export interface JetStreamLagTrigger {
+  /** `host:port` of the monitoring endpoint; KEDA finds the consumer's leader server from it. */
+  readonly natsServerMonitoringEndpoint: string;
+  /** NATS account of the stream. */
+  readonly account: string;
+  /** Stream name. */
+  readonly stream: string;
+  /** Durable consumer name. */
+  readonly consumer: string;
+}
+
+/** Subjects a client publishes to in order to pull from and acknowledge on a durable pull consumer. */
+export function pullConsumerPublishSubjects(consumer: ConsumerSpec): string[] {
+  return [
+    `$JS.API.CONSUMER.MSG.NEXT.${consumer.stream}.${consumer.durable}`,
+    `$JS.API.CONSUMER.INFO.${consumer.stream}.${consumer.durable}`,
+    `$JS.ACK.${consumer.stream}.${consumer.durable}.>`,
+  ];
 }

@@ -5,6 +5,8 @@ import {
   ExternalSecret,
   ExternalSecretSpecSecretStoreRefKind,
   ExternalSecretSpecTargetCreationPolicy,
+  ExternalSecretSpecTargetTemplateEngineVersion,
+  ExternalSecretSpecTargetTemplateMergePolicy,
 } from '../../imports/external-secrets-external-secrets.io';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
@@ -91,6 +93,8 @@ export interface VaultSecretProps {
   readonly data: Readonly<Record<string, VaultKey>>;
   /** How often External Secrets re-reads Vault (rotation reaches pods this fast). */
   readonly refreshInterval?: string;
+  /** Non-secret keys written next to the Vault ones (e.g. a user name), from the model. */
+  readonly literals?: Readonly<Record<string, string>>;
 }
 
 /** A Kubernetes Secret filled from Vault by External Secrets: only the Vault path is in git. */
@@ -107,7 +111,23 @@ export class VaultSecret extends Construct {
       spec: {
         refreshInterval: props.refreshInterval ?? '1h',
         secretStoreRef: { kind: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE, name: props.store.storeName },
-        target: { name: props.name, creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER },
+        target: {
+          name: props.name,
+          creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
+          ...(props.literals
+            ? {
+                template: {
+                  engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
+                  mergePolicy: ExternalSecretSpecTargetTemplateMergePolicy.MERGE,
+                  data: Object.fromEntries(
+                    Object.keys(props.literals)
+                      .sort()
+                      .map((k) => [k, props.literals![k]!]),
+                  ),
+                },
+              }
+            : {}),
+        },
         data: Object.keys(props.data)
           .sort()
           .map((secretKey) => ({ secretKey, remoteRef: { key: props.data[secretKey]!.path, property: props.data[secretKey]!.property } })),

@@ -1,0 +1,146 @@
+/**
+ * The nats-server configuration of one bus server, as a typed model rendered to text. The
+ * Kubernetes chart and the tests (which run the real nats-server on loopback) both call
+ * `renderServerConfig`, so what the tests start is what the cluster runs, ports aside.
+ *
+ * Syntax is kept within what nats-server 2.9 accepts (the version Debian ships and CI checks
+ * with); the deployed image is newer (see NATS_IMAGE), which reads the same keys.
+ */
+import { EnvRef, renderConf, type ConfBlock, type ConfValue } from './conf-syntax';
+
+/** A user of an account; its password is only ever an environment variable reference. */
+export interface ConfUser {
+  /** User name. */
+  readonly user: string;
+  /** Environment variable holding the password (filled from a Vault-backed Secret). */
+  readonly passwordEnv: string;
+  /** Subjects the user may publish to / subscribe on; no restriction when omitted. */
+  readonly permissions?: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+}
+
+/** A NATS account (an isolated subject space); JetStream is enabled per account. */
+export interface ConfAccount {
+  /** Account name. */
+  readonly name: string;
+  /** Whether the account may use JetStream. */
+  readonly jetstream: boolean;
+  /** Its users. */
+  readonly users: readonly ConfUser[];
+}
+
+/** Where this server listens. */
+export interface ConfPorts {
+  /** Interface every listener binds to. */
+  readonly host: string;
+  /** Client port. */
+  readonly client: number;
+  /** Cluster (route) port. */
+  readonly cluster: number;
+  /** HTTP monitoring port. */
+  readonly monitor: number;
+  /** Leafnode port (listened on by the hub only). */
+  readonly leafnodes: number;
+}
+
+/** Everything one server's configuration is made of. */
+export interface ServerConfigInput {
+  /** Environment variable holding the unique server name (the pod name). */
+  readonly serverNameEnv: string;
+  /** Listeners. */
+  readonly ports: ConfPorts;
+  /** JetStream file store directory (the persistent volume). */
+  readonly storeDir: string;
+  /** JetStream file store limit of this server, bytes. */
+  readonly maxFileStoreBytes: number;
+  /** JetStream memory store limit of this server, bytes. */
+  readonly maxMemoryStoreBytes: number;
+  /** JetStream domain (one per site). */
+  readonly domain: string;
+  /** Cluster name (the site). */
+  readonly clusterName: string;
+  /**
+   * Route URLs of every server of the cluster (self-routes are ignored by nats-server). Routes
+   * carry no password: the route port only admits the site's bus pods (NetworkPolicy from the
+   * declared flow), and a password would have to be embedded in every route URL.
+   */
+  readonly routes: readonly string[];
+  /** Accounts. */
+  readonly accounts: readonly ConfAccount[];
+  /** The system account (must be one of `accounts`). */
+  readonly systemAccount: string;
+  /** Hub side of the cross-site link: users the leaf sites log in as, each bound to an account. */
+  readonly leafListen?: readonly { readonly user: string; readonly passwordEnv: string; readonly account: string }[];
+  /** Leaf side of the cross-site link: the hub's URL (an env var, as it embeds the password) and local account. */
+  readonly leafRemote?: { readonly urlEnv: string; readonly account: string };
+  /** File the server writes its pid to (used by the preStop hook for lame-duck mode). */
+  readonly pidFile: string;
+  /** Lame-duck duration: how long a stopping server takes to move its clients away (Go duration). */
+  readonly lameDuckDuration: string;
+}
+
+function listen(host: string, port: number): string {
+  return `${host}:${port}`;
+}
+
+function permissions(p: ConfUser['permissions']): ConfBlock | undefined {
+  if (!p) return undefined;
+  return { publish: { allow: [...p.publish] }, subscribe: { allow: [...p.subscribe] } };
+}
+
+function user(u: ConfUser): ConfBlock {
+  return { user: u.user, password: new EnvRef(u.passwordEnv), permissions: permissions(u.permissions) };
+}
+
+/** Renders the nats-server configuration text. */
+export function renderServerConfig(input: ServerConfigInput, header: readonly string[] = []): string {
+  if (!input.accounts.some((a) => a.name === input.systemAccount)) {
+    throw new Error(`system account ${input.systemAccount} is not among the accounts`);
+  }
+  const accounts: Record<string, ConfValue> = {};
+  for (const account of input.accounts) {
+    accounts[account.name] = { jetstream: account.jetstream ? 'enabled' : undefined, users: account.users.map(user) };
+  }
+  const { ports } = input;
+  const top: ConfBlock = {
+    server_name: new EnvRef(input.serverNameEnv),
+    listen: listen(ports.host, ports.client),
+    http: listen(ports.host, ports.monitor),
+    pid_file: input.pidFile,
+    lame_duck_duration: input.lameDuckDuration,
+    jetstream: {
+      store_dir: input.storeDir,
+      max_file_store: input.maxFileStoreBytes,
+      max_memory_store: input.maxMemoryStoreBytes,
+      domain: input.domain,
+    },
+    cluster: {
+      name: input.clusterName,
+      listen: listen(ports.host, ports.cluster),
+      routes: [...input.routes],
+    },
+    leafnodes: leafnodes(input),
+    accounts,
+    system_account: input.systemAccount,
+  };
+  return renderConf(top, header);
+}
+
+function leafnodes(input: ServerConfigInput): ConfBlock | undefined {
+  if (input.leafListen && input.leafRemote) throw new Error('a bus server is either the hub or a leaf of the cross-site link, not both');
+  if (input.leafListen) {
+    return {
+      listen: listen(input.ports.host, input.ports.leafnodes),
+      // Leaf servers reach us through a load balancer: advertising pod addresses would only
+      // hand them addresses they cannot reach.
+      no_advertise: true,
+      authorization: {
+        timeout: 2,
+        users: input.leafListen.map((u) => ({ user: u.user, password: new EnvRef(u.passwordEnv), account: u.account })),
+      },
+    };
+  }
+  if (input.leafRemote) {
+    return { remotes: [{ urls: [new EnvRef(input.leafRemote.urlEnv)], account: input.leafRemote.account }] };
+  }
+  return undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * Streams and consumers as the JetStream API (and `nats stream add --config`) reads them, rendered
+ * from the declarations of the bus's clients.
+ */
+import type { ConsumerSpec, StreamSpec } from '../lib/bus';
+
+const NANOS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+/** Parses a Go duration (`72h`, `1h30m`, `30s`, `250ms`) into nanoseconds; undefined if it is not one. */
+export function goDurationNanos(text: string): number | undefined {
+  const parts = [...text.matchAll(/(\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  const total = parts.reduce((sum, p) => sum + BigInt(p[1]!) * NANOS[p[2]!]!, 0n);
+  return total > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(total);
+}
+
+function nanos(text: string, what: string): number {
+  const n = goDurationNanos(text);
+  if (n === undefined || n <= 0) throw new Error(`${what}: '${text}' is not a positive Go duration (e.g. 72h, 30s)`);
+  return n;
+}
+
+/** Window in which JetStream drops a republished message with the same Nats-Msg-Id. */
+const DUPLICATE_WINDOW = '2m';
+
+/** The stream configuration JSON (JetStream API `StreamConfig`). */
+export function streamConfigJson(stream: StreamSpec): Record<string, unknown> {
+  return {
+    name: stream.name,
+    subjects: [...stream.subjects],
+    retention: stream.retention,
+    storage: 'file',
+    num_replicas: stream.replicas,
+    max_age: nanos(stream.maxAge, `stream ${stream.name} maxAge`),
+    max_bytes: stream.maxBytesMiB * 1024 * 1024,
+    max_msgs: -1,
+    max_msg_size: -1,
+    max_consumers: -1,
+    // When the stream is full, refuse new messages rather than silently drop unprocessed work.
+    discard: 'new',
+    duplicate_window: nanos(DUPLICATE_WINDOW, 'duplicate window'),
+  };
+}
+
+/** The consumer configuration JSON (JetStream API `ConsumerConfig`): a durable pull consumer. */
+export function consumerConfigJson(consumer: ConsumerSpec): Record<string, unknown> {
+  return {
+    durable_name: consumer.durable,
+    deliver_policy: 'all',
+    ack_policy: 'explicit',
+    ack_wait: nanos(consumer.ackWait, `consumer ${consumer.durable} ackWait`),
+    max_deliver: consumer.maxDeliver,
+    replay_policy: 'instant',
+  };
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const SUBJECT = /^([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?$|^>$/;
+
+/** Checks one declaration; returns the problems found (empty when fine). */
+export function streamProblems(stream: StreamSpec, consumers: readonly ConsumerSpec[], clusterSize: number): string[] {
+  const problems: string[] = [];
+  if (!NAME.test(stream.name)) problems.push(`stream name '${stream.name}' must be 1-64 letters, digits, '-' or '_'`);
+  if (stream.subjects.length === 0) problems.push(`stream ${stream.name} captures no subject`);
+  for (const s of stream.subjects) if (!SUBJECT.test(s)) problems.push(`stream ${stream.name}: '${s}' is not a valid subject`);
+  if (!Number.isInteger(stream.replicas) || stream.replicas < 1 || stream.replicas > clusterSize) {
+    problems.push(`stream ${stream.name}: replicas must be 1..${clusterSize} (the site's bus servers), got ${stream.replicas}`);
+  }
+  if (!Number.isInteger(stream.maxBytesMiB) || stream.maxBytesMiB <= 0)
+    problems.push(`stream ${stream.name}: maxBytesMiB must be a positive integer`);
+  if (goDurationNanos(stream.maxAge) === undefined) problems.push(`stream ${stream.name}: maxAge '${stream.maxAge}' is not a Go duration`);
+  for (const c of consumers) {
+    if (c.stream !== stream.name) problems.push(`consumer ${c.durable} reads stream ${c.stream}, declared with stream ${stream.name}`);
+    if (!NAME.test(c.durable)) problems.push(`consumer name '${c.durable}' must be 1-64 letters, digits, '-' or '_'`);
+    if (goDurationNanos(c.ackWait) === undefined) problems.push(`consumer ${c.durable}: ackWait '${c.ackWait}' is not a Go duration`);
+    if (!Number.isInteger(c.maxDeliver) || c.maxDeliver < 1) problems.push(`consumer ${c.durable}: maxDeliver must be >= 1`);
+  }
+  return problems;
+}

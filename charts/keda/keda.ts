@@ -1,0 +1,146 @@
+import type { Construct } from 'constructs';
+import type { ScaledObjectSpecTriggers } from '../../imports/keda-keda.sh';
+import { PlatformComponent, type SiteContext } from '../component';
+import type { JetStreamLagTrigger } from '../lib/bus';
+import type { Endpoint } from '../lib/declarations';
+
+const NAMESPACE = 'keda';
+
+/**
+ * Pinned KEDA chart. The chart's version follows KEDA's own (chart 2.x.y ships app 2.x.y), and
+ * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/crd-sources.ts), so the
+ * ScaledObjects we render match the CRDs this chart installs.
+ */
+export const KEDA_CHART = { repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2' } as const;
+
+/** Pod resources we give each KEDA workload (the chart's defaults ask for 1 GiB limits). */
+const WORKLOADS = {
+  operator: { deployment: 'keda-operator', replicas: 2, cpuMillis: 50, memoryMiB: 128, memoryLimitMiB: 256 },
+  metricServer: { deployment: 'keda-operator-metrics-apiserver', replicas: 1, cpuMillis: 50, memoryMiB: 96, memoryLimitMiB: 256 },
+  webhooks: { deployment: 'keda-admission-webhooks', replicas: 1, cpuMillis: 10, memoryMiB: 48, memoryLimitMiB: 128 },
+} as const;
+
+type KedaWorkload = keyof typeof WORKLOADS;
+
+/** Ports the chart's pods listen on (upstream chart templates). */
+const PORTS = { operatorGrpc: 9666, metricsApiserver: 6443, webhooks: 9443 } as const;
+
+function perWorkload<T>(make: (w: (typeof WORKLOADS)[KedaWorkload]) => T): Record<KedaWorkload, T> {
+  return {
+    operator: make(WORKLOADS.operator),
+    metricServer: make(WORKLOADS.metricServer),
+    webhooks: make(WORKLOADS.webhooks),
+  };
+}
+
+/**
+ * KEDA: event-driven autoscaling (scales the resizer's workers on the bus's queue lag). Installed
+ * from its upstream chart, with the CRDs (ScaledObject, TriggerAuthentication, ...) our clients use.
+ * The operator runs two replicas (leader election) so that losing a node does not stop scaling.
+ */
+export class KedaComponent extends PlatformComponent {
+  /** The operator pods: they run the scalers, so they are what connects to event sources. */
+  readonly operatorPods: Endpoint;
+
+  constructor(scope: Construct, context: SiteContext) {
+    super(scope, { name: 'keda', context, namespace: NAMESPACE });
+    this.ownsCrds = true;
+    this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
+
+    const restrictedContainer = {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const restrictedPod = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+    this.useHelmChart({
+      ...KEDA_CHART,
+      releaseName: 'keda',
+      values: {
+        crds: { install: true },
+        operator: { replicaCount: WORKLOADS.operator.replicas },
+        metricsServer: { replicaCount: WORKLOADS.metricServer.replicas },
+        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas },
+        resources: perWorkload((w) => ({
+          requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
+          limits: { memory: `${w.memoryLimitMiB}Mi` },
+        })),
+        podSecurityContext: perWorkload(() => restrictedPod),
+        securityContext: perWorkload(() => restrictedContainer),
+        topologySpreadConstraints: {
+          operator: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'DoNotSchedule',
+              labelSelector: { matchLabels: { app: WORKLOADS.operator.deployment } },
+            },
+          ],
+        },
+      },
+    });
+    for (const w of Object.values(WORKLOADS)) {
+      this.declareUpstreamWorkload({
+        name: w.deployment,
+        namespace: NAMESPACE,
+        replicas: w.replicas,
+        cpuMillis: w.cpuMillis,
+        memoryMiB: w.memoryMiB,
+      });
+    }
+
+    const pods = (name: string, ports: number[]): Endpoint =>
+      this.endpoint({ podLabels: { app: name }, ports: ports.map((port) => ({ port })) });
+    this.operatorPods = pods(WORKLOADS.operator.deployment, [PORTS.operatorGrpc]);
+    const metricsApiserver = pods(WORKLOADS.metricServer.deployment, [PORTS.metricsApiserver]);
+    const webhooks = pods(WORKLOADS.webhooks.deployment, [PORTS.webhooks]);
+    for (const p of [this.operatorPods, metricsApiserver, webhooks]) this.usesApiServer(p);
+    // The metrics API server asks the operator for metric values over gRPC.
+    this.talksTo(metricsApiserver, this.operatorPods);
+    // The API server calls the external-metrics APIService and the admission webhook; it runs on
+    // the control-plane nodes (host network), so it arrives from node addresses.
+    const controlPlane = this.site.nodes.filter((n) => n.controlPlane).map((n) => `${n.address}/32`);
+    this.talksOutside({
+      pods: metricsApiserver,
+      direction: 'ingress',
+      cidrs: controlPlane,
+      ports: [{ port: PORTS.metricsApiserver }],
+      reason: 'kube-apiserver serves external.metrics.k8s.io from the KEDA metrics API server (HPA reads queue lag through it)',
+    });
+    this.talksOutside({
+      pods: webhooks,
+      direction: 'ingress',
+      cidrs: controlPlane,
+      ports: [{ port: PORTS.webhooks }],
+      reason: 'kube-apiserver calls the KEDA admission webhook that validates ScaledObjects',
+    });
+  }
+}
+
+/**
+ * A ScaledObject trigger scaling on a JetStream consumer's lag (`bus.lagTrigger(consumer)`):
+ * KEDA aims at `lagThreshold` pending messages per replica, and scales from zero once the lag
+ * exceeds `activationLagThreshold` (0 when omitted).
+ */
+export function natsJetStreamTrigger(
+  lag: JetStreamLagTrigger,
+  thresholds: { readonly lagThreshold: number; readonly activationLagThreshold?: number },
+): ScaledObjectSpecTriggers {
+  for (const [name, value] of Object.entries(thresholds)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+      throw new Error(`KEDA trigger: ${name} must be a whole number, got ${value}`);
+  }
+  return {
+    type: 'nats-jetstream',
+    metadata: {
+      natsServerMonitoringEndpoint: lag.natsServerMonitoringEndpoint,
+      account: lag.account,
+      stream: lag.stream,
+      consumer: lag.consumer,
+      lagThreshold: String(thresholds.lagThreshold),
+      ...(thresholds.activationLagThreshold !== undefined ? { activationLagThreshold: String(thresholds.activationLagThreshold) } : {}),
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { App } from 'cdk8s';
+import { goDurationNanos } from '../charts/bus/streams';
+import { natsJetStreamTrigger } from '../charts/keda/keda';
+import { buildPlatform } from '../charts/platform';
+import type { ConsumerSpec, StreamSpec } from '../charts/lib/bus';
+import { renderSite } from '../pipeline/render';
+import { SITES } from '../sites';
+import { tempDir } from './helpers';
+
+const { dir, cleanup } = tempDir('bus-model-');
+afterAll(cleanup);
+
+function platform() {
+  return buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES });
+}
+
+const stream: StreamSpec = {
+  name: 'RESIZE',
+  subjects: ['resize.requests.>'],
+  retention: 'workqueue',
+  replicas: 3,
+  maxAge: '72h',
+  maxBytesMiB: 512,
+};
+const consumer: ConsumerSpec = { stream: 'RESIZE', durable: 'resize-workers', ackWait: '1m', maxDeliver: 5 };
+
+describe('streams', () => {
+  it.each([
+    ['72h', 72 * 3600e9],
+    ['1h30m', 5400e9],
+    ['250ms', 250e6],
+  ])('reads the Go duration %s', (text, nanos) => {
+    expect(goDurationNanos(text)).toBe(nanos);
+  });
+
+  it.each(['72', '3 days', 'h', '-1s'])('rejects %s as a Go duration', (text) => {
+    expect(goDurationNanos(text)).toBeUndefined();
+  });
+
+  it.each<[string, Partial<StreamSpec>, RegExp]>([
+    ['more replicas than servers', { replicas: 5 }, /replicas must be 1\.\.3/],
+    ['a bad max age', { maxAge: '3 days' }, /maxAge '3 days' is not a Go duration/],
+    ['a bad subject', { subjects: ['resize. requests'] }, /is not a valid subject/],
+    ['more bytes than a server stores', { maxBytesMiB: 8192 }, /more than the 4096 MiB JetStream store/],
+  ])('refuses a stream with %s', (_what, change, message) => {
+    expect(() => platform().bus.declareStream({ ...stream, ...change }, [consumer])).toThrow(message);
+  });
+
+  it('refuses two streams capturing the same subject', () => {
+    const { bus } = platform();
+    bus.declareStream(stream, [consumer]);
+    expect(() => bus.declareStream({ ...stream, name: 'OTHER' })).toThrow(/already captured by another stream/);
+  });
+});
+
+describe('lag trigger for KEDA', () => {
+  it('points KEDA at the headless Service monitoring port of the rendered bus', () => {
+    const { bus } = platform();
+    bus.declareStream(stream, [consumer]);
+    const trigger = bus.lagTrigger(consumer);
+    expect(trigger).toEqual({
+      natsServerMonitoringEndpoint: 'bus-nats-headless.bus.svc:8222',
+      account: 'APP',
+      stream: 'RESIZE',
+      consumer: 'resize-workers',
+    });
+    const objects = bus.toJson() as {
+      kind: string;
+      metadata: { name: string; namespace: string };
+      spec: { ports: { name: string; port: number }[] };
+    }[];
+    const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'bus-nats-headless')!;
+    const monitorPort = headless.spec.ports.find((p) => p.name === 'monitor')!.port;
+    expect(trigger.natsServerMonitoringEndpoint).toBe(`${headless.metadata.name}.${headless.metadata.namespace}.svc:${monitorPort}`);
+  });
+
+  it('becomes a ScaledObject trigger of the nats-jetstream scaler', () => {
+    const { bus } = platform();
+    bus.declareStream(stream, [consumer]);
+    expect(natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 10 })).toEqual({
+      type: 'nats-jetstream',
+      metadata: {
+        natsServerMonitoringEndpoint: 'bus-nats-headless.bus.svc:8222',
+        account: 'APP',
+        stream: 'RESIZE',
+        consumer: 'resize-workers',
+        lagThreshold: '10',
+      },
+    });
+    expect(() => natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 2.5 })).toThrow(/lagThreshold must be a whole number/);
+  });
+
+  it('refuses a consumer nobody declared', () => {
+    expect(() => platform().bus.lagTrigger(consumer)).toThrow(/no declared consumer resize-workers/);
+  });
+
+  it('lets the KEDA operator reach the monitoring port of the bus', () => {
+    const { bus, keda } = platform();
+    const flow = bus.declarations.flows.find((f) => f.from === keda.operatorPods && f.to === bus.pods);
+    expect(flow?.ports?.map((p) => p.port)).toEqual([8222]);
+  });
+});
+
+describe('KEDA', () => {
+  const rendered = renderSite(SITES[0]!, SITES);
+  const app = rendered.components
+    .find((c) => c.name === 'apps')!
+    .objects.find((o) => o.kind === 'Application' && o.metadata.name === 'keda')!;
+  const source = (app.spec as { sources: { chart?: string; targetRevision: string; helm?: { valuesObject: Record<string, unknown> } }[] })
+    .sources[0]!;
+
+  it('installs the pinned upstream chart whose CRDs our ScaledObjects are generated from', () => {
+    expect(source).toMatchObject({ chart: 'keda', targetRevision: '2.20.2' });
+  });
+
+  it('declares requests for every workload the chart runs, matching the values given', () => {
+    const keda = rendered.components.find((c) => c.name === 'keda')!.construct;
+    const values = source.helm!.valuesObject as { resources: Record<string, { requests: { cpu: string; memory: string } }> };
+    const declared = keda.declarations.upstreamWorkloads;
+    expect(declared.map((w) => w.name).sort()).toEqual(['keda-admission-webhooks', 'keda-operator', 'keda-operator-metrics-apiserver']);
+    const keyOf: Record<string, string> = {
+      'keda-operator': 'operator',
+      'keda-operator-metrics-apiserver': 'metricServer',
+      'keda-admission-webhooks': 'webhooks',
+    };
+    for (const w of declared) {
+      expect(values.resources[keyOf[w.name]!]!.requests).toEqual({ cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` });
+    }
+    expect(declared.find((w) => w.name === 'keda-operator')!.replicas).toBe(2);
+  });
+});

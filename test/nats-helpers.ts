@@ -1,0 +1,172 @@
+/**
+ * Helpers for tests that run the real nats-server (Debian package `nats-server`) on loopback:
+ * the environment a rendered pod would give the server, free ports, and a minimal client that
+ * speaks the NATS text protocol (enough for request/reply and publish/subscribe).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { KubeObject } from '../pipeline/render';
+
+export const NATS_SERVER = '/usr/sbin/nats-server';
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+}
+
+/** A URL-safe dummy password per Secret, as Vault would hold one. */
+export function dummyPassword(secretName: string): string {
+  return `pw${secretName.replace(/[^a-z0-9]/gi, '')}`;
+}
+
+/**
+ * The environment the nats container of a rendered StatefulSet gets: Secret keys as dummy
+ * passwords, the pod name, and `$(VAR)` expanded the way the kubelet does.
+ */
+export function podEnv(statefulSet: KubeObject, podName: string): Record<string, string> {
+  const spec = statefulSet.spec as { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } };
+  const container = spec.template.spec.containers.find((c) => c.name === 'nats')!;
+  const env: Record<string, string> = {};
+  for (const v of container.env ?? []) {
+    if (v.value !== undefined) env[v.name] = v.value.replace(/\$\(([A-Z0-9_]+)\)/g, (m, name: string) => env[name] ?? m);
+    else if (v.valueFrom?.secretKeyRef) env[v.name] = dummyPassword(v.valueFrom.secretKeyRef.name);
+    else if (v.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[v.name] = podName;
+  }
+  return env;
+}
+
+/** Runs `nats-server -t -c file` with the given environment only. */
+export function checkConfig(dir: string, name: string, text: string, env: Record<string, string>): { status: number; output: string } {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  const r = spawnSync(NATS_SERVER, ['-t', '-c', file], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Distinct free TCP ports on 127.0.0.1. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ports.push((server.address() as net.AddressInfo).port);
+    servers.push(server);
+  }
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the attempts run out. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, attempts = 120, delayMs = 250): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** GETs a monitoring endpoint; undefined unless it answers 200. */
+export async function monitor(port: number, pathAndQuery: string): Promise<Record<string, unknown> | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`);
+  if (res.status !== 200) return undefined;
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** A minimal NATS connection (text protocol, no TLS, no headers). */
+export class NatsConnection {
+  private buffer = '';
+  private waiters: ((line: string) => void)[] = [];
+  private readonly messages = new Map<string, string[]>();
+  private sid = 0;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      this.drain();
+    });
+  }
+
+  static async connect(port: number, user: string, pass: string): Promise<NatsConnection> {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const conn = new NatsConnection(socket);
+    await conn.nextLine(); // INFO
+    const connect = { verbose: false, pedantic: false, user, pass, lang: 'test', version: '0', protocol: 1, headers: false };
+    socket.write(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
+    const answer = await conn.nextLine();
+    if (answer !== 'PONG') throw new Error(`connect refused: ${answer}`);
+    return conn;
+  }
+
+  private drain(): void {
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n');
+      if (end < 0) return;
+      const line = this.buffer.slice(0, end);
+      if (line.startsWith('MSG ')) {
+        const parts = line.split(' ');
+        const size = Number(parts[parts.length - 1]);
+        if (this.buffer.length < end + 2 + size + 2) return;
+        const payload = this.buffer.slice(end + 2, end + 2 + size);
+        this.buffer = this.buffer.slice(end + 2 + size + 2);
+        const list = this.messages.get(parts[1]!) ?? [];
+        list.push(payload);
+        this.messages.set(parts[1]!, list);
+        continue;
+      }
+      this.buffer = this.buffer.slice(end + 2);
+      if (line === 'PING') this.socket.write('PONG\r\n');
+      else this.waiters.shift()?.(line);
+    }
+  }
+
+  private nextLine(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer from nats-server')), 5000);
+      this.waiters.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+  }
+
+  /** Subscribes and waits until the server has processed it; returns the subject's inbox of payloads. */
+  async subscribe(subject: string): Promise<string[]> {
+    const list: string[] = [];
+    this.messages.set(subject, list);
+    this.socket.write(`SUB ${subject} ${++this.sid}\r\nPING\r\n`);
+    const answer = await this.nextLine();
+    if (answer !== 'PONG') throw new Error(`subscribe ${subject}: ${answer}`);
+    return list;
+  }
+
+  /** Publishes and waits until the server has processed it (a permission error shows up here). */
+  async publish(subject: string, payload: string, reply?: string): Promise<void> {
+    this.socket.write(`PUB ${subject}${reply ? ` ${reply}` : ''} ${Buffer.byteLength(payload)}\r\n${payload}\r\nPING\r\n`);
+    const answer = await this.nextLine();
+    if (answer !== 'PONG') throw new Error(`publish ${subject}: ${answer}`);
+  }
+
+  /** Request/reply: publishes with a fresh inbox and waits for the first answer. */
+  async request(subject: string, payload: string): Promise<string> {
+    const inbox = `_INBOX.test${++this.sid}`;
+    const answers = await this.subscribe(inbox);
+    await this.publish(subject, payload, inbox);
+    return eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
