@@ -7,13 +7,18 @@ import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { componentsOf, type SiteContext } from './component';
 import { NamespacesComponent } from './namespaces';
+import { StolonComponent } from './postgres/stolon';
 import { SecretsComponent } from './secrets/secrets';
+import { MayastorComponent } from './storage/mayastor';
 import type { Site } from '../sites';
 
 export function buildPlatform(app: Construct, context: SiteContext): void {
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  new SecretsComponent(app, context);
+  const secrets = new SecretsComponent(app, context);
+  const storage = new MayastorComponent(app, context);
+  // backupStore: the site's ObjectStore once the object store component is merged.
+  new StolonComponent(app, context, { secrets, storage });
 
   // Views over every component: built last so they see all of them.
   new NamespacesComponent(app, context, componentsOf(app));
