@@ -2,7 +2,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKUP_SCRIPT } from '../charts/postgres/backup';
-import { keeperHba, keeperManagedParameters, REPL_USERNAME, specChecksum, specJson, clusterSpec } from '../charts/postgres/spec';
+import { POSTGRES_MINOR, STOLON_COMMIT, STOLON_IMAGE } from '../charts/postgres/image';
+import {
+  keeperHba,
+  keeperManagedParameters,
+  POSTGRES_MAJOR,
+  REPL_USERNAME,
+  specChecksum,
+  specJson,
+  clusterSpec,
+} from '../charts/postgres/spec';
 import { renderSite, type KubeObject } from '../pipeline/render';
 import { SITES } from '../sites';
 import { tempDir } from './helpers';
@@ -245,5 +254,16 @@ describe('the backup script against a real PostgreSQL and rclone', () => {
     } finally {
       restored.destroy();
     }
+  });
+});
+
+describe('the stolon image', () => {
+  it('is built from the Dockerfile in docs/ with the versions the charts name', () => {
+    const dockerfile = fs.readFileSync(path.join(__dirname, '..', 'docs', 'postgres', 'stolon-image', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`ARG PG_MINOR=${POSTGRES_MINOR}\n`);
+    expect(dockerfile).toContain(`ARG STOLON_COMMIT=${STOLON_COMMIT}\n`);
+    expect(dockerfile).toContain(STOLON_IMAGE);
+    expect(POSTGRES_MINOR.startsWith(`${POSTGRES_MAJOR}.`)).toBe(true);
+    expect(fs.existsSync(`${PG_BIN}/postgres`)).toBe(true);
   });
 });
