@@ -53,6 +53,24 @@ export interface StolonProps {
   readonly keeperVolumeGiB?: number;
 }
 
+/**
+ * What the update Job runs. stolon refuses to change a running cluster's `initMode` (and so its
+ * `pitrConfig`): those only describe how the site was first initialised, which the role in git
+ * does not tell (a promoted standby was initialised with `pitr`). The script keeps the running
+ * values of both and replaces everything else with the spec from git. It also refuses, as stolon
+ * does, to turn a master into a standby: a former primary is rebuilt instead
+ * (docs/runbooks/postgres-failback.md). Exported for the test that runs it.
+ */
+export const UPDATE_SCRIPT = [
+  'set -euo pipefail',
+  // On a new site the sentinel first creates the cluster data from the same spec.
+  'i=0',
+  'until current=$(stolonctl spec 2>/dev/null) && [ -n "$current" ] && [ "$current" != null ]; do i=$((i+1)); [ "$i" -lt 120 ] || exit 1; echo "waiting for the cluster data"; sleep 5; done',
+  'jq --argjson current "$current" \'.initMode = $current.initMode | if $current.pitrConfig then .pitrConfig = $current.pitrConfig else del(.pitrConfig) end\' "$SPEC_FILE" > "${TMPDIR:-/tmp}/cluster-spec.json"',
+  'stolonctl update -f "${TMPDIR:-/tmp}/cluster-spec.json"',
+  'stolonctl spec',
+].join('\n');
+
 /** The annotation MetalLB pins a LoadBalancer address with (swapped for the shared MetalLB helper at merge). */
 export function fixedLoadBalancerAddress(address: string): Record<string, string> {
   return { 'metallb.io/loadBalancerIPs': address };
@@ -379,21 +397,13 @@ export class StolonComponent extends PlatformComponent {
 
   /**
    * Applies the spec in git to the running cluster. `--initial-cluster-spec` only acts on an empty
-   * store; this Job runs `stolonctl update -f` with the whole spec. Its name carries the spec's
-   * checksum, so each change of the spec is a new Job that Argo CD creates once (the previous one is
-   * pruned) and the rendered diff shows it. Not a hook: a resync with an unchanged spec must not
-   * re-apply it over a manual `stolonctl promote` (see docs/runbooks/postgres-promotion.md).
+   * store; this Job runs UPDATE_SCRIPT (`stolonctl update -f` with the whole spec). Its name carries
+   * the spec's checksum, so each change of the spec is a new Job that Argo CD creates once (the
+   * previous one is pruned) and the rendered diff shows it. Not a hook: a resync with an unchanged
+   * spec must not re-apply it over a manual `stolonctl promote` (docs/runbooks/postgres-promotion.md).
    */
   private updateJob(checksum: string): void {
     const labels = commonLabels(this.componentName, 'update');
-    const script = [
-      'set -eu',
-      // On a new site the sentinel creates the cluster data from the same spec first.
-      'i=0',
-      'until stolonctl spec >/dev/null 2>&1; do i=$((i+1)); [ "$i" -lt 120 ] || exit 1; echo "waiting for the cluster data"; sleep 5; done',
-      `stolonctl update -f ${SPEC_DIR}/${SPEC_FILE}`,
-      'stolonctl spec',
-    ].join('\n');
     new k8s.KubeJob(this, 'update', {
       metadata: {
         name: `stolon-update-${checksum}`,
@@ -418,8 +428,8 @@ export class StolonComponent extends PlatformComponent {
                 name: 'stolonctl',
                 image: STOLON_IMAGE,
                 imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', script],
-                env: storeEnv('STOLONCTL'),
+                command: ['/bin/bash', '-c', UPDATE_SCRIPT],
+                env: [...storeEnv('STOLONCTL'), { name: 'SPEC_FILE', value: `${SPEC_DIR}/${SPEC_FILE}` }],
                 resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
                 securityContext: restrictedContainerSecurity(),
                 volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
