@@ -9,7 +9,9 @@ import { BusComponent } from './bus/bus';
 import { componentsOf, type SiteContext } from './component';
 import { KedaComponent } from './keda/keda';
 import { NamespacesComponent } from './namespaces';
+import { StolonComponent } from './postgres/stolon';
 import { SecretsComponent } from './secrets/secrets';
+import { MayastorComponent } from './storage/mayastor';
 import type { Site } from '../sites';
 
 /** Components other components are wired to (typed references for the registry's later lines). */
@@ -24,8 +26,11 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   const secrets = new SecretsComponent(app, context);
+  const storage = new MayastorComponent(app, context);
   const keda = new KedaComponent(app, context);
-  const bus = new BusComponent(app, context, { secrets, keda });
+  const bus = new BusComponent(app, context, { secrets, keda, storage });
+  // backupStore: the site's ObjectStore once the object store component is merged.
+  new StolonComponent(app, context, { secrets, storage });
 
   // Views over every component: built last so they see all of them.
   new NamespacesComponent(app, context, componentsOf(app));

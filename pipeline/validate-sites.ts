@@ -5,6 +5,14 @@
  * expected.
  */
 import type { Site } from '../sites';
+import {
+  DEFAULT_CLASS_REPLICAS,
+  IO_ENGINE_HUGEPAGES_MIB,
+  MIN_KERNEL,
+  NVME_TCP_MODULE,
+  kernelIsRecentEnough,
+  parseKernel,
+} from '../charts/storage/requirements';
 import { isIPv4, parseRange, rangeContains, rangesOverlap, type AddressRange } from './addresses';
 import { PlatformError, type Finding } from './errors';
 
@@ -70,6 +78,7 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
   const nodes = c.expect('nodes', (v) => Array.isArray(v) && v.length > 0, 'a non-empty list of nodes');
   const nodeCount = Array.isArray(nodes) ? nodes.length : 0;
   const names = new Set<string>();
+  let storageNodeCount = 0;
   for (let i = 0; i < nodeCount; i++) {
     const p = `nodes[${i}]`;
     const name = c.expect(`${p}.name`, (v) => typeof v === 'string' && HOSTNAME.test(`${v}.x`), 'a lowercase node name');
@@ -93,6 +102,14 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
       );
       c.expect(`${p}.dataDisks[${d}].sizeGiB`, isPositive, 'a positive size in GiB');
     }
+    checkNodeHost(c, p, Array.isArray(disks) && disks.length > 0);
+    if (Array.isArray(disks) && disks.length > 0) storageNodeCount++;
+  }
+  if (nodeCount > 0 && storageNodeCount < DEFAULT_CLASS_REPLICAS) {
+    c.report(
+      'nodes',
+      `${storageNodeCount} storage node(s) (nodes with dataDisks); the default StorageClass keeps ${DEFAULT_CLASS_REPLICAS} replicas on distinct nodes`,
+    );
   }
 
   const pools: AddressRange[] = [];
@@ -124,6 +141,29 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
     fixedSeen.set(ip, role);
   }
   return { findings: c.findings, pools };
+}
+
+/** Host facts of one node; a storage node (one with data disks) must meet Mayastor's needs. */
+function checkNodeHost(c: SiteChecker, p: string, storage: boolean): void {
+  c.expect(`${p}.host.os`, isText, 'the operating system release, e.g. "Ubuntu 22.04"');
+  const kernel = c.expect(`${p}.host.kernel`, (v) => typeof v === 'string' && parseKernel(v) !== undefined, 'a kernel version like "5.15"');
+  const hugepages = c.expect(`${p}.host.hugepages2MiB`, isNonNegative, 'the MiB reserved as 2 MiB hugepages (0 if none)');
+  const modules = c.expect(
+    `${p}.host.kernelModules`,
+    (v) => Array.isArray(v) && v.every((m) => typeof m === 'string'),
+    'a list of kernel module names loaded at boot',
+  );
+  if (!storage) return;
+  const why = 'a storage node (it has dataDisks, so it runs a Mayastor io-engine)';
+  if (typeof kernel === 'string' && parseKernel(kernel) && !kernelIsRecentEnough(kernel)) {
+    c.report(`${p}.host.kernel`, `${why} needs kernel ${MIN_KERNEL.join('.')} or newer, got ${kernel}`);
+  }
+  if (typeof hugepages === 'number' && hugepages < IO_ENGINE_HUGEPAGES_MIB) {
+    c.report(`${p}.host.hugepages2MiB`, `${why} needs ${IO_ENGINE_HUGEPAGES_MIB} MiB of 2 MiB hugepages, got ${hugepages}`);
+  }
+  if (Array.isArray(modules) && !modules.some((m) => m === NVME_TCP_MODULE || m === 'nvme_tcp')) {
+    c.report(`${p}.host.kernelModules`, `${why} needs the ${NVME_TCP_MODULE} module loaded at boot`);
+  }
 }
 
 /** Validates every site and the facts that span sites; throws one PlatformError listing them all. */

@@ -12,6 +12,21 @@ export interface DataDisk {
   readonly sizeGiB: number;
 }
 
+/**
+ * What the node provisioning (Kubespray/Ansible, before Kubernetes) sets up on a host. Mayastor's
+ * io-engine needs it on every storage node; `pipeline/validate-sites.ts` checks it.
+ */
+export interface NodeHost {
+  /** Operating system release, e.g. `Ubuntu 22.04` (the seeds' 18.04 ships kernel 4.15 and must be upgraded). */
+  readonly os: string;
+  /** Running kernel, `major.minor[.patch]`; a storage node needs 5.13 or newer (NVMe over TCP initiator). */
+  readonly kernel: string;
+  /** Memory reserved as 2 MiB hugepages at boot (`vm.nr_hugepages` x 2), MiB; the kubelet removes it from allocatable memory. A storage node needs 2048. */
+  readonly hugepages2MiB: number;
+  /** Kernel modules loaded at boot (`/etc/modules-load.d`); a storage node needs `nvme-tcp`. */
+  readonly kernelModules: readonly string[];
+}
+
 /** One Kubernetes node (a VM in the seeds). */
 export interface SiteNode {
   /** Kubernetes node name (the VM's hostname). */
@@ -30,6 +45,8 @@ export interface SiteNode {
   readonly reserved: { readonly cpuMillis: number; readonly memoryMiB: number };
   /** Disks given to Mayastor; an empty list means the node is not a storage node. */
   readonly dataDisks: readonly DataDisk[];
+  /** Host facts (OS, kernel, hugepages, modules) the storage layer depends on. */
+  readonly host: NodeHost;
 }
 
 /** Addresses MetalLB may hand out, and the fixed ones our services pin. */

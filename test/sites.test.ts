@@ -68,6 +68,36 @@ describe('site validation', () => {
       /field nodes\[0\]\.dataDisks\[0\]\.uri: expected a device URI/,
     ],
     [
+      'a storage node on the seeds’ Ubuntu 18.04 kernel',
+      (s) => (((s.nodes as Record<string, unknown>[])[0]!.host as Record<string, unknown>).kernel = '4.15.0-213-generic'),
+      /field nodes\[0\]\.host\.kernel: a storage node .* needs kernel 5\.13 or newer, got 4\.15\.0-213-generic/,
+    ],
+    [
+      'a kernel version that is not one',
+      (s) => (((s.nodes as Record<string, unknown>[])[1]!.host as Record<string, unknown>).kernel = 'jammy'),
+      /field nodes\[1\]\.host\.kernel: expected a kernel version like "5\.15", got "jammy"/,
+    ],
+    [
+      'a storage node without enough hugepages',
+      (s) => (((s.nodes as Record<string, unknown>[])[2]!.host as Record<string, unknown>).hugepages2MiB = 1024),
+      /field nodes\[2\]\.host\.hugepages2MiB: a storage node .* needs 2048 MiB of 2 MiB hugepages, got 1024/,
+    ],
+    [
+      'a storage node without nvme-tcp',
+      (s) => (((s.nodes as Record<string, unknown>[])[0]!.host as Record<string, unknown>).kernelModules = []),
+      /field nodes\[0\]\.host\.kernelModules: a storage node .* needs the nvme-tcp module loaded at boot/,
+    ],
+    [
+      'a node without host facts',
+      (s) => delete (s.nodes as Record<string, unknown>[])[0]!.host,
+      /field nodes\[0\]\.host\.os: expected the operating system release/,
+    ],
+    [
+      'fewer storage nodes than the default class has replicas',
+      (s) => (s.nodes as Record<string, unknown>[]).slice(1).forEach((n) => (n.dataDisks = [])),
+      /field nodes: 1 storage node\(s\) \(nodes with dataDisks\); the default StorageClass keeps 2 replicas/,
+    ],
+    [
       'a bad git URL',
       (s) => ((s.gitops as Record<string, unknown>).repoUrl = 'gitlab:platform'),
       /field gitops\.repoUrl: expected a git URL/,
@@ -76,6 +106,15 @@ describe('site validation', () => {
     const broken = withChange(cluster1, change);
     const errors = errorsOf([broken, cluster2]);
     expect(errors.some((e) => expected.test(e))).toBe(true);
+  });
+
+  it('accepts an old kernel and no hugepages on a node that stores nothing', () => {
+    const computeOnly = withChange(cluster1, (s) => {
+      const node = (s.nodes as Record<string, unknown>[])[2]!;
+      node.dataDisks = [];
+      node.host = { os: 'Ubuntu 18.04', kernel: '4.15', hugepages2MiB: 0, kernelModules: [] };
+    });
+    expect(errorsOf([computeOnly, cluster2])).toEqual([]);
   });
 
   it('rejects two sites with the same name', () => {

@@ -4,6 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { KedaComponent } from '../keda/keda';
+import type { MayastorComponent } from '../storage/mayastor';
 import type { BusAccess, ConsumerSpec, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
 import type { Endpoint, PortSpec } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
@@ -31,7 +32,6 @@ import {
   REPLICAS,
   RUN_DIR,
   STATEFULSET,
-  STORAGE_CLASS,
   VAULT,
   VOLUME_GIB,
 } from './constants';
@@ -45,6 +45,12 @@ export interface BusProps {
   readonly secrets: SecretsComponent;
   /** KEDA, whose operator reads consumer lag from the monitoring port (flow declared here). */
   readonly keda?: KedaComponent;
+  /**
+   * Storage: JetStream replicates streams itself (R3 over the three servers), so each server's
+   * volume takes the self-replicated (single-replica) class: a second Mayastor copy would store
+   * every message six times for no gain in durability.
+   */
+  readonly storage: MayastorComponent;
 }
 
 const SYSTEM_ACCOUNT = 'SYS';
@@ -123,13 +129,14 @@ export class BusComponent extends PlatformComponent implements Bus {
       metadata: { name: `${STATEFULSET}-config`, namespace: NAMESPACE, labels: commonLabels(this.componentName) },
       data: Lazy.any({ produce: () => ({ 'nats.conf': this.configText() }) }),
     });
-    this.statefulSet(podLabels, configMap.name);
+    this.statefulSet(podLabels, configMap.name, props.storage.selfReplicated.name);
     this.services(podLabels);
     podDisruptionBudget(this, { name: STATEFULSET, namespace: NAMESPACE, podLabels, minAvailable: Math.floor(REPLICAS / 2) + 1 });
 
     // Routes between the servers of the site.
     this.talksTo(this.pods, this.pods, [{ port: PORTS.cluster, name: 'cluster' }]);
     this.exposeMetrics({ pods: this.pods, port: METRICS_PORT });
+    this.dependOn(props.storage);
     if (props.keda) {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
     }
@@ -314,7 +321,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     }
   }
 
-  private statefulSet(podLabels: Record<string, string>, configMapName: string): void {
+  private statefulSet(podLabels: Record<string, string>, configMapName: string, storageClassName: string): void {
     const natsResources = resources({ cpuMillis: 100, memoryMiB: 384, memoryLimitMiB: NATS_MEMORY_LIMIT_MIB });
     new k8s.KubeStatefulSet(this, 'statefulset', {
       metadata: { name: STATEFULSET, namespace: NAMESPACE, labels: { ...commonLabels(this.componentName, 'nats'), ...podLabels } },
@@ -396,7 +403,7 @@ export class BusComponent extends PlatformComponent implements Bus {
             metadata: { name: 'data', labels: commonLabels(this.componentName, 'nats') },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              storageClassName: STORAGE_CLASS,
+              storageClassName,
               resources: { requests: { storage: k8s.Quantity.fromString(`${VOLUME_GIB}Gi`) } },
             },
           },

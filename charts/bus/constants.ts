@@ -24,12 +24,6 @@ export const PORTS: ConfPorts = { host: '0.0.0.0', client: 4222, cluster: 6222, 
 /** Prometheus exporter port. */
 export const METRICS_PORT = 7777;
 
-/**
- * Storage class of the JetStream volumes. JetStream replicates streams itself (R3 over the three
- * servers), so each server's volume needs no second copy from Mayastor: a single-replica Mayastor
- * volume (written by the storage component) avoids storing every message 9 times.
- */
-export const STORAGE_CLASS = 'mayastor-single-replica';
 /** Size of each server's volume. */
 export const VOLUME_GIB = 5;
 /** JetStream file store limit per server: the volume less room for filesystem and Raft logs. */

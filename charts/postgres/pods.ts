@@ -1,0 +1,45 @@
+/**
+ * Pieces every stolon pod shares: the labels the kubernetes store selects by, the environment it
+ * requires, and the restricted security settings for the image's `stolon` user.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import { commonLabels } from '../lib/labels';
+import { STOLON_CLUSTER } from './spec';
+
+/** UID/GID of the `stolon` user in our image (docs/postgres/stolon-image/Dockerfile). */
+export const STOLON_UID = 1000;
+/** Where the spec ConfigMap is mounted. */
+export const SPEC_DIR = '/etc/stolon/spec';
+export const SPEC_FILE = 'cluster-spec.json';
+/** Port of every stolon component's Prometheus endpoint. */
+export const METRICS_PORT = 8080;
+
+export type StolonRole = 'keeper' | 'sentinel' | 'proxy';
+
+/** `component` and `stolon-cluster` are what the kubernetes store selects pods by (internal/store/k8s.go). */
+export function stolonLabels(role: StolonRole): Record<string, string> {
+  return { component: `stolon-${role}`, 'stolon-cluster': STOLON_CLUSTER };
+}
+
+/** Pod labels: ours plus the store's. */
+export function podLabels(role: StolonRole): Record<string, string> {
+  return { ...commonLabels('postgres', role), ...stolonLabels(role) };
+}
+
+/**
+ * Environment of a stolon command (`prefix` = STKEEPER, STSENTINEL, STPROXY, STOLONCTL): the
+ * kubernetes store, and POD_NAME without which the store refuses to start (internal/util/k8s.go).
+ */
+export function storeEnv(prefix: string): k8s.EnvVar[] {
+  return [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: `${prefix}_CLUSTER_NAME`, value: STOLON_CLUSTER },
+    { name: `${prefix}_STORE_BACKEND`, value: 'kubernetes' },
+    { name: `${prefix}_KUBE_RESOURCE_KIND`, value: 'configmap' },
+  ];
+}
+
+/** `--metrics-listen-address` of a long-running component. */
+export function metricsEnv(prefix: string): k8s.EnvVar {
+  return { name: `${prefix}_METRICS_LISTEN_ADDRESS`, value: `0.0.0.0:${METRICS_PORT}` };
+}

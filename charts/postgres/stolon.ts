@@ -1,0 +1,480 @@
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { PlatformComponent, type SiteContext } from '../component';
+import type { Endpoint } from '../lib/declarations';
+import { commonLabels } from '../lib/labels';
+import type { ObjectStore } from '../lib/object-store';
+import {
+  TMP_MOUNT,
+  TMP_VOLUME,
+  httpProbe,
+  podDisruptionBudget,
+  resources,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadOverNodes,
+  tcpProbe,
+} from '../lib/workload';
+import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { MayastorComponent } from '../storage/mayastor';
+import { StolonBackup, type BackupSchedule } from './backup';
+import { STOLON_IMAGE } from './image';
+import { METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
+import {
+  PG_PORT,
+  REPL_PASSFILE,
+  REPL_USERNAME,
+  SU_USERNAME,
+  clusterSpec,
+  primarySite,
+  specChecksum,
+  specJson,
+  type StolonClusterSpec,
+} from './spec';
+
+const NAMESPACE = 'postgres';
+const SA = 'stolon';
+const SU_DIR = '/etc/stolon/superuser';
+const REPL_DIR = '/etc/stolon/replication';
+
+/** Props of the PostgreSQL component. */
+export interface StolonProps {
+  /** The site's secrets component (credentials come from Vault through it). */
+  readonly secrets: SecretsComponent;
+  /** The site's storage: keepers take their volumes from it. */
+  readonly storage: MayastorComponent;
+  /** Where base backups go; no backup CronJob is rendered without one. */
+  readonly backupStore?: ObjectStore;
+  /** Backup schedule and retention (defaults in backup.ts). */
+  readonly backup?: Partial<BackupSchedule>;
+  /** Keepers (PostgreSQL instances) on this site. */
+  readonly keepers?: number;
+  /** Size of each keeper's volume, GiB. */
+  readonly keeperVolumeGiB?: number;
+}
+
+/**
+ * What the update Job runs. stolon refuses to change a running cluster's `initMode` (and so its
+ * `pitrConfig`): those only describe how the site was first initialised, which the role in git
+ * does not tell (a promoted standby was initialised with `pitr`). The script keeps the running
+ * values of both and replaces everything else with the spec from git. It also refuses, as stolon
+ * does, to turn a master into a standby: a former primary is rebuilt instead
+ * (docs/runbooks/postgres-failback.md). Exported for the test that runs it.
+ */
+export const UPDATE_SCRIPT = [
+  'set -euo pipefail',
+  // On a new site the sentinel first creates the cluster data from the same spec.
+  'i=0',
+  'until current=$(stolonctl spec 2>/dev/null) && [ -n "$current" ] && [ "$current" != null ]; do i=$((i+1)); [ "$i" -lt 120 ] || exit 1; echo "waiting for the cluster data"; sleep 5; done',
+  'jq --argjson current "$current" \'.initMode = $current.initMode | if $current.pitrConfig then .pitrConfig = $current.pitrConfig else del(.pitrConfig) end\' "$SPEC_FILE" > "${TMPDIR:-/tmp}/cluster-spec.json"',
+  'stolonctl update -f "${TMPDIR:-/tmp}/cluster-spec.json"',
+  'stolonctl spec',
+].join('\n');
+
+/** The annotation MetalLB pins a LoadBalancer address with (swapped for the shared MetalLB helper at merge). */
+export function fixedLoadBalancerAddress(address: string): Record<string, string> {
+  return { 'metallb.io/loadBalancerIPs': address };
+}
+
+/**
+ * PostgreSQL with stolon on one site: keepers (one PostgreSQL each), sentinels, proxies, the
+ * cluster spec from git, and the cross-site link. The primary site (sites/, `database.role`) runs
+ * a `master` cluster and exposes its proxy on a fixed address; the other sites run a `standby`
+ * cluster replicating from that address, readable through `stolon-readonly` (seed 000: if the
+ * primary site falls, writes stop and reads go on).
+ */
+export class StolonComponent extends PlatformComponent {
+  /** The spec this site's cluster runs. */
+  readonly spec: StolonClusterSpec;
+  /** Read-write endpoint (the proxies: always the current master) for applications. */
+  readonly readWrite: Endpoint;
+  /** Read-only endpoint (every keeper, hot standbys on a standby site) for readers. */
+  readonly readOnly: Endpoint;
+  /** The keepers, for flows. */
+  readonly keepers: Endpoint;
+
+  constructor(scope: Construct, context: SiteContext, props: StolonProps) {
+    super(scope, { name: 'postgres', context, namespace: NAMESPACE });
+    this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
+    this.dependOn(props.storage);
+    this.spec = clusterSpec(this.site, this.sites);
+    const isPrimary = this.spec.role === 'master';
+
+    this.keepers = this.endpoint({
+      podLabels: podLabels('keeper'),
+      ports: [
+        { port: PG_PORT, name: 'postgres' },
+        { port: METRICS_PORT, name: 'metrics' },
+      ],
+      serviceName: 'stolon-keeper',
+    });
+    this.readOnly = { ...this.keepers, serviceName: 'stolon-readonly' };
+    const sentinels = this.endpoint({ podLabels: podLabels('sentinel'), ports: [{ port: METRICS_PORT, name: 'metrics' }] });
+    this.readWrite = this.endpoint({
+      podLabels: podLabels('proxy'),
+      ports: [
+        { port: PG_PORT, name: 'postgres' },
+        { port: METRICS_PORT, name: 'metrics' },
+      ],
+      serviceName: 'stolon-proxy',
+    });
+    const updater = this.endpoint({ podLabels: { ...commonLabels(this.componentName, 'update') }, ports: [] });
+
+    // Keepers stream from each other, proxies relay clients to the master. Sentinels talk to no
+    // keeper: they read keeper state from the store (pod annotations) through the API server.
+    this.talksTo(this.keepers, this.keepers, [{ port: PG_PORT }]);
+    this.talksTo(this.readWrite, this.keepers, [{ port: PG_PORT }]);
+    for (const pods of [this.keepers, sentinels, this.readWrite, updater]) this.usesApiServer(pods);
+    for (const pods of [this.keepers, sentinels, this.readWrite]) this.exposeMetrics({ pods, port: METRICS_PORT });
+
+    this.rbac();
+    const su = new VaultSecret(this, 'superuser', {
+      store: props.secrets,
+      name: 'stolon-superuser',
+      namespace: NAMESPACE,
+      data: { password: { path: 'postgres/superuser', property: 'password' } },
+    });
+    const repl = new VaultSecret(this, 'replication', {
+      store: props.secrets,
+      name: 'stolon-replication',
+      namespace: NAMESPACE,
+      data: { password: { path: 'postgres/replication', property: 'password' } },
+    });
+    const json = specJson(this.spec);
+    new k8s.KubeConfigMap(this, 'spec', {
+      metadata: { name: 'stolon-cluster-spec', namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
+      data: { [SPEC_FILE]: json },
+    });
+
+    this.keeperStatefulSet(props, su.secretName, repl.secretName);
+    this.sentinelDeployment();
+    this.proxyDeployment();
+    this.updateJob(specChecksum(this.spec));
+    this.services(isPrimary);
+
+    if (isPrimary) {
+      // Pods of the other sites leave their cluster through their node's address (SNAT); the
+      // exposed Service keeps that source (externalTrafficPolicy Local), so the policy sees it.
+      const others = this.sites.filter((s) => s !== this.site);
+      this.talksOutside({
+        pods: this.readWrite,
+        direction: 'ingress',
+        cidrs: others.flatMap((s) => s.nodes.map((n) => `${n.address}/32`)).sort(),
+        ports: [{ port: PG_PORT }],
+        reason: `standby sites (${others.map((s) => s.name).join(', ')}) replicate from the primary through stolon-primary`,
+      });
+    } else {
+      const primary = primarySite(this.sites);
+      this.talksOutside({
+        pods: this.keepers,
+        direction: 'egress',
+        cidrs: [`${primary.loadBalancer.fixed.database}/32`],
+        ports: [{ port: PG_PORT }],
+        reason: `the standby keepers replicate from the primary site ${primary.name}`,
+      });
+    }
+
+    if (props.backupStore) {
+      new StolonBackup(this, 'backup', {
+        store: props.backupStore,
+        keepers: this.readOnly,
+        replicationSecret: repl.secretName,
+        schedule: props.backup,
+      });
+    }
+  }
+
+  private rbac(): void {
+    const labels = commonLabels(this.componentName);
+    new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: SA, namespace: NAMESPACE, labels } });
+    // What the kubernetes store does (internal/store/k8s.go): components patch their own pod's
+    // `stolon-status` annotation and list the others; sentinels and stolonctl read and write the
+    // `stolon-cluster-<name>` ConfigMap, which is also the sentinels' leader lock.
+    new k8s.KubeRole(this, 'role', {
+      metadata: { name: SA, namespace: NAMESPACE, labels },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'rolebinding', {
+      metadata: { name: SA, namespace: NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SA },
+      subjects: [{ kind: 'ServiceAccount', name: SA, namespace: NAMESPACE }],
+    });
+  }
+
+  /** Pod spec fields every stolon pod shares. */
+  private podBase(
+    role: StolonRole | 'update',
+  ): Pick<k8s.PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'> &
+    Partial<Pick<k8s.PodSpec, 'topologySpreadConstraints'>> {
+    return {
+      serviceAccountName: SA,
+      automountServiceAccountToken: true,
+      securityContext: restrictedPodSecurity(STOLON_UID),
+      ...(role === 'update' ? {} : { topologySpreadConstraints: spreadOverNodes(podLabels(role)) }),
+    };
+  }
+
+  private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string): void {
+    const labels = podLabels('keeper');
+    const replicas = props.keepers ?? 2;
+    // The keeper UID comes from the StatefulSet ordinal (stolon-keeper-1 -> keeper1), stable over
+    // restarts. libpq ignores a passfile others can read and the kubelet makes Secret files
+    // group-readable under fsGroup, so the replication password is copied, escaped, mode 0600.
+    const script = [
+      'set -eu',
+      'export STKEEPER_UID="keeper${POD_NAME##*-}"',
+      'umask 077',
+      `pw=$(sed -e 's/[\\\\:]/\\\\&/g' ${REPL_DIR}/password)`,
+      `printf '*:*:*:%s:%s\\n' "$STKEEPER_PG_REPL_USERNAME" "$pw" > ${REPL_PASSFILE}`,
+      'exec stolon-keeper',
+    ].join('\n');
+    new k8s.KubeStatefulSet(this, 'keeper', {
+      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
+      spec: {
+        serviceName: 'stolon-keeper',
+        replicas,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...this.podBase('keeper'),
+            terminationGracePeriodSeconds: 60,
+            containers: [
+              {
+                name: 'keeper',
+                image: STOLON_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/bash', '-c', script],
+                env: [
+                  ...storeEnv('STKEEPER'),
+                  metricsEnv('STKEEPER'),
+                  { name: 'STKEEPER_PG_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'STKEEPER_PG_PORT', value: String(PG_PORT) },
+                  { name: 'STKEEPER_DATA_DIR', value: '/stolon-data' },
+                  { name: 'STKEEPER_PG_SU_USERNAME', value: SU_USERNAME },
+                  { name: 'STKEEPER_PG_SU_PASSWORDFILE', value: `${SU_DIR}/password` },
+                  { name: 'STKEEPER_PG_REPL_USERNAME', value: REPL_USERNAME },
+                  { name: 'STKEEPER_PG_REPL_PASSWORDFILE', value: `${REPL_DIR}/password` },
+                ],
+                ports: [
+                  { name: 'postgres', containerPort: PG_PORT },
+                  { name: 'metrics', containerPort: METRICS_PORT },
+                ],
+                resources: resources({ cpuMillis: 250, memoryMiB: 1024 }),
+                // Ready when PostgreSQL answers; alive while the keeper process serves metrics (a
+                // long base backup must not get the keeper restarted).
+                readinessProbe: tcpProbe(PG_PORT, { periodSeconds: 5 }),
+                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20, failureThreshold: 6 }),
+                securityContext: restrictedContainerSecurity(),
+                volumeMounts: [
+                  { name: 'data', mountPath: '/stolon-data' },
+                  { name: 'superuser', mountPath: SU_DIR, readOnly: true },
+                  { name: 'replication', mountPath: REPL_DIR, readOnly: true },
+                  { name: 'run', mountPath: '/stolon-run' },
+                  { name: 'socket', mountPath: '/var/run/postgresql' },
+                  { name: 'shm', mountPath: '/dev/shm' },
+                  TMP_MOUNT,
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'superuser', secret: { secretName: suSecret, defaultMode: 0o400 } },
+              { name: 'replication', secret: { secretName: replSecret, defaultMode: 0o400 } },
+              { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+              { name: 'socket', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
+              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
+              TMP_VOLUME,
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              // Keepers replicate among themselves: one Mayastor replica each (see MayastorComponent).
+              storageClassName: props.storage.selfReplicated.name,
+              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? 10}Gi`) } },
+            },
+          },
+        ],
+      },
+    });
+    podDisruptionBudget(this, { name: 'stolon-keeper', namespace: NAMESPACE, podLabels: labels });
+  }
+
+  private sentinelDeployment(): void {
+    const labels = podLabels('sentinel');
+    new k8s.KubeDeployment(this, 'sentinel', {
+      metadata: { name: 'stolon-sentinel', namespace: NAMESPACE, labels },
+      spec: {
+        // Odd, one per node: a majority (2 of 3) survives the loss of a node.
+        replicas: 3,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...this.podBase('sentinel'),
+            containers: [
+              {
+                name: 'sentinel',
+                image: STOLON_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['stolon-sentinel'],
+                env: [
+                  ...storeEnv('STSENTINEL'),
+                  metricsEnv('STSENTINEL'),
+                  // Read only while the store is empty: the first start of a site needs no stolonctl init.
+                  { name: 'STSENTINEL_INITIAL_CLUSTER_SPEC', value: `${SPEC_DIR}/${SPEC_FILE}` },
+                ],
+                ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
+                readinessProbe: httpProbe('/metrics', METRICS_PORT),
+                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20 }),
+                securityContext: restrictedContainerSecurity(),
+                volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
+              },
+            ],
+            volumes: [{ name: 'spec', configMap: { name: 'stolon-cluster-spec' } }, TMP_VOLUME],
+          },
+        },
+      },
+    });
+    podDisruptionBudget(this, { name: 'stolon-sentinel', namespace: NAMESPACE, podLabels: labels, minAvailable: 2 });
+  }
+
+  private proxyDeployment(): void {
+    const labels = podLabels('proxy');
+    new k8s.KubeDeployment(this, 'proxy', {
+      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...this.podBase('proxy'),
+            containers: [
+              {
+                name: 'proxy',
+                image: STOLON_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['stolon-proxy'],
+                env: [
+                  ...storeEnv('STPROXY'),
+                  metricsEnv('STPROXY'),
+                  // The default listen address is 127.0.0.1.
+                  { name: 'STPROXY_LISTEN_ADDRESS', value: '0.0.0.0' },
+                  { name: 'STPROXY_PORT', value: String(PG_PORT) },
+                  // Detect a dead peer (a node or the other site gone) within about a minute.
+                  { name: 'STPROXY_TCP_KEEPALIVE_IDLE', value: '30' },
+                  { name: 'STPROXY_TCP_KEEPALIVE_INTERVAL', value: '10' },
+                  { name: 'STPROXY_TCP_KEEPALIVE_COUNT', value: '3' },
+                ],
+                ports: [
+                  { name: 'postgres', containerPort: PG_PORT },
+                  { name: 'metrics', containerPort: METRICS_PORT },
+                ],
+                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
+                readinessProbe: tcpProbe(PG_PORT, { periodSeconds: 5 }),
+                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20 }),
+                securityContext: restrictedContainerSecurity(),
+                volumeMounts: [TMP_MOUNT],
+              },
+            ],
+            volumes: [TMP_VOLUME],
+          },
+        },
+      },
+    });
+    podDisruptionBudget(this, { name: 'stolon-proxy', namespace: NAMESPACE, podLabels: labels });
+  }
+
+  /**
+   * Applies the spec in git to the running cluster. `--initial-cluster-spec` only acts on an empty
+   * store; this Job runs UPDATE_SCRIPT (`stolonctl update -f` with the whole spec). Its name carries
+   * the spec's checksum, so each change of the spec is a new Job that Argo CD creates once (the
+   * previous one is pruned) and the rendered diff shows it. Not a hook: a resync with an unchanged
+   * spec must not re-apply it over a manual `stolonctl promote` (docs/runbooks/postgres-promotion.md).
+   */
+  private updateJob(checksum: string): void {
+    const labels = commonLabels(this.componentName, 'update');
+    new k8s.KubeJob(this, 'update', {
+      metadata: {
+        name: `stolon-update-${checksum}`,
+        namespace: NAMESPACE,
+        labels,
+        annotations: {
+          'platform.chataik.fr/spec-checksum': checksum,
+          // After the keepers and sentinels of the same sync.
+          'argocd.argoproj.io/sync-wave': '1',
+        },
+      },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: 900,
+        template: {
+          metadata: { labels },
+          spec: {
+            ...this.podBase('update'),
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'stolonctl',
+                image: STOLON_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/bash', '-c', UPDATE_SCRIPT],
+                env: [...storeEnv('STOLONCTL'), { name: 'SPEC_FILE', value: `${SPEC_DIR}/${SPEC_FILE}` }],
+                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
+                securityContext: restrictedContainerSecurity(),
+                volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
+              },
+            ],
+            volumes: [{ name: 'spec', configMap: { name: 'stolon-cluster-spec' } }, TMP_VOLUME],
+          },
+        },
+      },
+    });
+  }
+
+  private services(isPrimary: boolean): void {
+    const labels = commonLabels(this.componentName);
+    const pg = { name: 'postgres', port: PG_PORT, targetPort: k8s.IntOrString.fromString('postgres') };
+    new k8s.KubeService(this, 'keeper-svc', {
+      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels('keeper'), ports: [pg] },
+    });
+    new k8s.KubeService(this, 'proxy-svc', {
+      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
+      spec: { selector: podLabels('proxy'), ports: [pg] },
+    });
+    // Readers: every ready keeper. On a standby site all of them are hot standbys, and they keep
+    // answering when the primary site is gone (the degraded mode of seed 000).
+    new k8s.KubeService(this, 'readonly-svc', {
+      metadata: { name: 'stolon-readonly', namespace: NAMESPACE, labels },
+      spec: { selector: podLabels('keeper'), ports: [pg] },
+    });
+    if (isPrimary) {
+      new k8s.KubeService(this, 'primary-svc', {
+        metadata: {
+          name: 'stolon-primary',
+          namespace: NAMESPACE,
+          labels,
+          annotations: fixedLoadBalancerAddress(this.site.loadBalancer.fixed.database),
+        },
+        spec: {
+          type: 'LoadBalancer',
+          // Keeps the client's source address, which the NetworkPolicy's ipBlock checks.
+          externalTrafficPolicy: 'Local',
+          selector: podLabels('proxy'),
+          ports: [pg],
+        },
+      });
+    }
+  }
+}

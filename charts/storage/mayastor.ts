@@ -1,0 +1,199 @@
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { PlatformComponent, type SiteContext } from '../component';
+import { commonLabels } from '../lib/labels';
+import { DiskPool } from './diskpool';
+import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
+
+const NAMESPACE = 'mayastor';
+
+/** Pinned Mayastor chart (openebs/mayastor-extensions, chart `mayastor`). */
+export const MAYASTOR_CHART = {
+  repoURL: 'https://openebs.github.io/mayastor-extensions',
+  chart: 'mayastor',
+  version: '2.7.1',
+} as const;
+
+/** Requests and limits in the chart's shape. */
+interface ChartResources {
+  readonly requests: Readonly<Record<string, string>>;
+  readonly limits: Readonly<Record<string, string>>;
+}
+
+/** The part of the chart's values.yaml we set; everything else stays at the pinned chart's default. */
+export interface MayastorValues {
+  readonly image: { readonly pullPolicy: 'IfNotPresent' };
+  readonly io_engine: {
+    /** Cores each io-engine polls on, dedicated (it busy-polls: they are fully used). */
+    readonly cpuCount: string;
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly resources: ChartResources;
+  };
+  readonly csi: { readonly node: { readonly resources: ChartResources } };
+  readonly etcd: {
+    readonly replicaCount: number;
+    readonly podAntiAffinityPreset: 'hard';
+    readonly persistence: { readonly size: string };
+    readonly resources: ChartResources;
+  };
+  readonly 'loki-stack': { readonly enabled: false };
+  readonly eventing: { readonly enabled: false };
+  readonly obs: { readonly callhome: { readonly enabled: false } };
+  readonly storageClass: { readonly enabled: false };
+  readonly base: { readonly metrics: { readonly enabled: true } };
+}
+
+/** Props of the Mayastor component. */
+export interface MayastorProps {
+  /** Cores dedicated to each io-engine (upstream default and recommendation: 2). */
+  readonly ioEngineCores?: number;
+}
+
+/** A StorageClass we render, with the reason a workload would pick it. */
+export interface StorageClassChoice {
+  /** StorageClass name. */
+  readonly name: string;
+  /** Synchronous Mayastor replicas. */
+  readonly replicas: number;
+}
+
+/**
+ * Mayastor (OpenEBS Replicated PV) from its upstream chart, the site's DiskPools (one per data disk
+ * of each storage node, from the site model) and the two StorageClasses workloads choose from.
+ */
+export class MayastorComponent extends PlatformComponent {
+  /**
+   * Seed 002's class, the cluster default: 2 synchronous replicas on different nodes, for workloads
+   * that keep a single copy of their data themselves (a volume survives the loss of one node).
+   */
+  readonly replicated: StorageClassChoice = { name: 'mayastor', replicas: DEFAULT_CLASS_REPLICAS };
+  /**
+   * One replica, for workloads that already replicate their data between their own pods (stolon
+   * keepers stream WAL to each other, NATS JetStream keeps R3 streams): a second Mayastor copy
+   * would double the writes over the network for no gain in durability. The volumes of one
+   * StatefulSet still land on different pools (`stsAffinityGroup`).
+   */
+  readonly selfReplicated: StorageClassChoice = { name: 'mayastor-single', replicas: 1 };
+
+  constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
+    super(scope, { name: 'mayastor', context, namespace: NAMESPACE });
+    this.ownsCrds = true;
+    this.ownNamespace({
+      name: NAMESPACE,
+      podSecurity: 'privileged',
+      podSecurityReason:
+        'the io-engine and CSI node plugin are privileged host-level storage daemons (hugepages, NVMe-oF target and initiator, mounts)',
+    });
+    const cores = props.ioEngineCores ?? 2;
+    const storage = storageNodes(this.site);
+    const values: MayastorValues = {
+      image: { pullPolicy: 'IfNotPresent' },
+      io_engine: {
+        cpuCount: String(cores),
+        nodeSelector: { [STORAGE_NODE_LABEL.key]: STORAGE_NODE_LABEL.value, 'kubernetes.io/arch': 'amd64' },
+        // Guaranteed QoS: whole cores, memory and hugepages with limits equal to requests.
+        resources: {
+          requests: { cpu: String(cores), memory: '1Gi', hugepages2Mi: `${IO_ENGINE_HUGEPAGES_MIB / 1024}Gi` },
+          limits: { cpu: String(cores), memory: '1Gi', hugepages2Mi: `${IO_ENGINE_HUGEPAGES_MIB / 1024}Gi` },
+        },
+      },
+      csi: { node: { resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } } } },
+      // The control plane's state: three members, one per node, so it keeps quorum over one node loss.
+      etcd: {
+        replicaCount: 3,
+        podAntiAffinityPreset: 'hard',
+        persistence: { size: '2Gi' },
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+      },
+      // Off: log shipping belongs to the platform's monitoring, not a second Loki per storage system.
+      'loki-stack': { enabled: false },
+      // Off: eventing only feeds callhome, and runs a three-node NATS of its own.
+      eventing: { enabled: false },
+      // Off: callhome reports usage to the vendor over the internet; the sites must not phone home.
+      obs: { callhome: { enabled: false } },
+      // Off: we render our own classes below (the chart's would be `mayastor-single-replica`).
+      storageClass: { enabled: false },
+      base: { metrics: { enabled: true } },
+    };
+    this.useHelmChart({ ...MAYASTOR_CHART, releaseName: 'mayastor', values: values as unknown as Record<string, unknown> });
+    this.declareUpstream(
+      cores,
+      storage.map((n) => n.name),
+    );
+
+    for (const node of storage) {
+      node.dataDisks.forEach((disk, i) => {
+        const name = i === 0 ? `pool-${node.name}` : `pool-${node.name}-${i}`;
+        new DiskPool(this, name, {
+          metadata: { name, namespace: NAMESPACE, labels: commonLabels(this.componentName, 'pool') },
+          spec: { node: node.name, disks: [disk.uri] },
+        });
+      });
+    }
+
+    for (const choice of [this.replicated, this.selfReplicated]) {
+      new k8s.KubeStorageClass(this, choice.name, {
+        metadata: {
+          name: choice.name,
+          labels: commonLabels(this.componentName),
+          ...(choice === this.replicated ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}),
+        },
+        provisioner: 'io.openebs.csi-mayastor',
+        parameters: {
+          // Seed 002's values. ioTimeout is deprecated upstream in favour of the chart-wide
+          // io_engine.nvme.ioTimeout but still honoured per volume by 2.7.
+          ioTimeout: '30',
+          protocol: 'nvmf',
+          repl: String(choice.replicas),
+          stsAffinityGroup: 'true',
+        },
+        allowVolumeExpansion: true,
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'Immediate',
+      });
+    }
+  }
+
+  /** Resources of the chart's workloads with the values above, for the capacity check. */
+  private declareUpstream(cores: number, storageNodeNames: string[]): void {
+    const allNodes = this.site.nodes.map((n) => n.name);
+    const ns = NAMESPACE;
+    this.declareUpstreamWorkload({
+      name: 'mayastor-io-engine',
+      namespace: ns,
+      replicas: 'perNode',
+      nodes: storageNodeNames,
+      cpuMillis: cores * 1000,
+      memoryMiB: 1024,
+      hugepagesMiB: IO_ENGINE_HUGEPAGES_MIB,
+    });
+    this.declareUpstreamWorkload({
+      name: 'mayastor-csi-node',
+      namespace: ns,
+      replicas: 'perNode',
+      nodes: allNodes,
+      cpuMillis: 100,
+      memoryMiB: 64,
+    });
+    this.declareUpstreamWorkload({
+      name: 'mayastor-agent-ha-node',
+      namespace: ns,
+      replicas: 'perNode',
+      nodes: allNodes,
+      cpuMillis: 100,
+      memoryMiB: 64,
+    });
+    for (const [name, replicas, cpuMillis, memoryMiB] of [
+      ['mayastor-etcd', 3, 100, 256],
+      ['mayastor-agent-core', 1, 500, 32],
+      ['mayastor-agent-ha-cluster', 1, 100, 16],
+      ['mayastor-api-rest', 1, 50, 32],
+      ['mayastor-csi-controller', 1, 16, 64],
+      ['mayastor-operator-diskpool', 1, 50, 16],
+      // The chart sets no requests for the local-PV provisioner that serves etcd's volumes: an estimate.
+      ['mayastor-localpv-provisioner', 1, 10, 32],
+    ] as const) {
+      this.declareUpstreamWorkload({ name, namespace: ns, replicas, cpuMillis, memoryMiB });
+    }
+  }
+}

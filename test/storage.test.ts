@@ -1,0 +1,52 @@
+import { renderSite, type KubeObject } from '../pipeline/render';
+import { storageNodes, STORAGE_NODE_LABEL } from '../charts/storage/requirements';
+import { MAYASTOR_CHART } from '../charts/storage/mayastor';
+import { SITES } from '../sites';
+
+describe.each(SITES.map((s) => [s.name, s] as const))('Mayastor on site %s', (_name, site) => {
+  const component = renderSite(site, SITES).components.find((c) => c.name === 'mayastor')!;
+  const of = (kind: string): KubeObject[] => component.objects.filter((o) => o.kind === kind);
+
+  it('renders one DiskPool per storage node, in the Mayastor namespace, from the site model', () => {
+    const pools = of('DiskPool') as unknown as {
+      apiVersion: string;
+      metadata: { namespace: string };
+      spec: { node: string; disks: string[] };
+    }[];
+    expect(pools.map((p) => p.spec)).toEqual(storageNodes(site).map((n) => ({ node: n.name, disks: [n.dataDisks[0]!.uri] })));
+    for (const p of pools) expect(p).toMatchObject({ apiVersion: 'openebs.io/v1beta2', metadata: { namespace: 'mayastor' } });
+  });
+
+  it('makes seed 002’s class the only default, and offers a one-replica class', () => {
+    const classes = of('StorageClass') as unknown as {
+      metadata: { name: string; annotations?: Record<string, string> };
+      provisioner: string;
+      parameters: Record<string, string>;
+    }[];
+    const defaults = classes.filter((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+    expect(defaults.map((c) => c.metadata.name)).toEqual(['mayastor']);
+    expect(defaults[0]!.parameters).toEqual({ ioTimeout: '30', protocol: 'nvmf', repl: '2', stsAffinityGroup: 'true' });
+    expect(classes.find((c) => c.metadata.name === 'mayastor-single')!.parameters.repl).toBe('1');
+    for (const c of classes) expect(c.provisioner).toBe('io.openebs.csi-mayastor');
+  });
+
+  it('installs the pinned chart on the labelled storage nodes and declares what it costs', () => {
+    const helm = component.construct.helmChart!;
+    expect(helm).toMatchObject(MAYASTOR_CHART);
+    expect(helm.version).toMatch(/^\d+\.\d+\.\d+$/);
+    const values = helm.values as { io_engine: { nodeSelector: Record<string, string> } };
+    expect(values.io_engine.nodeSelector[STORAGE_NODE_LABEL.key]).toBe(STORAGE_NODE_LABEL.value);
+    const ioEngine = component.construct.declarations.upstreamWorkloads.find((w) => w.name === 'mayastor-io-engine')!;
+    expect(ioEngine).toMatchObject({ replicas: 'perNode', cpuMillis: 2000, hugepagesMiB: 2048 });
+    expect(ioEngine.nodes).toEqual(storageNodes(site).map((n) => n.name));
+    expect(component.construct.namespaces).toEqual([expect.objectContaining({ name: 'mayastor', podSecurity: 'privileged' })]);
+  });
+
+  it('gives the keepers the one-replica class (they replicate themselves)', () => {
+    const postgres = renderSite(site, SITES).components.find((c) => c.name === 'postgres')!;
+    const keeper = postgres.objects.find((o) => o.kind === 'StatefulSet') as unknown as {
+      spec: { volumeClaimTemplates: { spec: { storageClassName: string } }[] };
+    };
+    expect(keeper.spec.volumeClaimTemplates[0]!.spec.storageClassName).toBe('mayastor-single');
+  });
+});
