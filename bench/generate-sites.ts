@@ -19,6 +19,7 @@ export function generateSites(count: number): Site[] {
       loadBalancer: { ipv4: [`${net}.100-${net}.107`], fixed: { ingress: `${net}.100`, database: `${net}.101`, bus: `${net}.102` } },
       dns: { publicDomain: cluster1.dns.publicDomain, siteHostname: `site${i}.${cluster1.dns.publicDomain}` },
       database: { role: i === 0 ? 'primary' : 'standby' },
+      bus: { role: i === 0 ? 'hub' : 'leaf' },
     };
   });
 }
