@@ -5,17 +5,28 @@
 import type { Construct } from 'constructs';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
+import { CertManagerComponent } from './cert-manager/cert-manager';
 import { componentsOf, type SiteContext } from './component';
+import { ContourComponent } from './contour/contour';
+import { renderRoutes } from './contour/routes';
+import { renderHaproxyConfig } from './edge/haproxy';
+import { MetalLbComponent } from './metallb/metallb';
 import { NamespacesComponent } from './namespaces';
+import { renderNetworkPolicies } from './network-policies/policies';
 import { SecretsComponent } from './secrets/secrets';
-import type { Site } from '../sites';
+import { EDGE, type Site } from '../sites';
 
 export function buildPlatform(app: Construct, context: SiteContext): void {
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  new SecretsComponent(app, context);
+  const secrets = new SecretsComponent(app, context);
+  const metallb = new MetalLbComponent(app, context);
+  const certManager = new CertManagerComponent(app, context, { secrets });
+  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
 
   // Views over every component: built last so they see all of them.
+  renderRoutes(ingress, componentsOf(app));
+  renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
   new NamespacesComponent(app, context, componentsOf(app));
   new AppsComponent(app, context, componentsOf(app));
 }
@@ -34,7 +45,11 @@ export function globalFiles(sites: readonly Site[]): Map<string, string> {
       (s) =>
         `- \`${s.name}/\`: site ${s.name} (${s.location}); bootstrap with \`kubectl apply -k gitops/${s.name}/argocd\`, see the README.`,
     ),
+    `- \`edge/haproxy.cfg\`: the edge proxy ${EDGE.name} in front of every site (a VM, not Kubernetes), see the README.`,
     '',
   ];
-  return new Map([['README.md', lines.join('\n')]]);
+  return new Map([
+    ['README.md', lines.join('\n')],
+    ['edge/haproxy.cfg', renderHaproxyConfig(EDGE, sites)],
+  ]);
 }
