@@ -50,8 +50,8 @@ function selectorKey(namespace: string, labels: Readonly<Record<string, string>>
     .join(',')}`;
 }
 
-/** A readable, stable policy name from a pod selector: its distinct label values. */
-function policyName(labels: Readonly<Record<string, string>>): string {
+/** A readable, stable name for a pod selector: its distinct label values. */
+function selectorName(labels: Readonly<Record<string, string>>): string {
   const values = [
     ...new Set(
       Object.keys(labels)
@@ -59,11 +59,16 @@ function policyName(labels: Readonly<Record<string, string>>): string {
         .map((k) => labels[k]!),
     ),
   ];
-  const name = `allow-${values.join('-')}`
+  return values
+    .join('-')
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-+/g, '-');
-  return name.slice(0, 63).replace(/-+$/, '');
+}
+
+/** The NetworkPolicy name of a pod selector. */
+function policyName(labels: Readonly<Record<string, string>>): string {
+  return `allow-${selectorName(labels)}`.slice(0, 63).replace(/-+$/, '');
 }
 
 /**
@@ -121,7 +126,7 @@ export function renderNetworkPolicies(
     const d = component.declarations;
     for (const flow of d.flows) {
       const p = flow.ports ?? flow.to.ports;
-      const what = `${flow.from.component.componentName} -> ${flow.to.component.componentName} (${p.map((x) => x.port).join(',')})`;
+      const what = `${selectorName(flow.from.podLabels)} -> ${selectorName(flow.to.podLabels)} (${p.map((x) => x.port).join(',')})`;
       egressTo(flow.from, [peerOf(flow.to)], p, `flow ${what}`);
       ingressFrom(flow.to, [peerOf(flow.from)], p, `flow ${what}`);
     }
