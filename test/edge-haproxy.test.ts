@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { EDGE_ADMIN_SOCKET, EDGE_STATS, renderHaproxyConfig } from '../charts/edge/haproxy';
 import { PlatformError } from '../pipeline/errors';
 import { validateEdge } from '../pipeline/validate-ingress';
@@ -209,6 +210,17 @@ class RunningEdge {
   }
 }
 
+/** Starts a TLS handshake with `servername` (the fake site answers in clear, so it then fails). */
+function tlsHello(port: number, servername: string, localAddress: string): Promise<void> {
+  return new Promise((resolve) => {
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress });
+    raw.on('error', () => resolve());
+    const socket = tls.connect({ socket: raw, servername, rejectUnauthorized: false });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+}
+
 async function askMany(host: string, port: number, from: string, n: number): Promise<string[]> {
   const answers: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -239,6 +251,13 @@ describe('HAProxy running the rendered file', () => {
       expect(await askMany('::1', edge.ports.https6, '::1', 3)).toEqual(Array(3).fill('cluster1'));
       expect(sites.get('cluster1')!.rejected).toBe(0);
       expect(sites.get('cluster2')!.relayed).toHaveLength(0);
+
+      // A per-site name goes to its site whatever the split, chosen by the TLS SNI.
+      const c2 = SITES.find((x) => x.name === 'cluster2')!;
+      await tlsHello(edge.ports.https, `argocd.${c2.dns.siteHostname}`, '127.0.0.6');
+      expect(sites.get('cluster2')!.relayed.map((h) => h.source?.address)).toEqual(['127.0.0.6']);
+      await tlsHello(edge.ports.https, 'www.chataik.fr', '127.0.0.6');
+      expect(sites.get('cluster2')!.relayed).toHaveLength(1);
 
       await sites.get('cluster1')!.close();
       await edge.waitFor({ cluster1: DOWN, cluster2: UP });

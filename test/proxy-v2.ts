@@ -106,7 +106,11 @@ export function ask(host: string, port: number, localAddress: string): Promise<{
     const socket = net.connect({ host, port, localAddress });
     let data = '';
     let localPort = 0;
-    socket.on('connect', () => (localPort = socket.localPort ?? 0));
+    socket.on('connect', () => {
+      localPort = socket.localPort ?? 0;
+      // Clients speak first (a TLS ClientHello, an HTTP request): the edge inspects it for SNI.
+      socket.write('hello\n');
+    });
     socket.on('data', (d) => (data += d.toString()));
     socket.on('end', () => resolve({ answer: data.trim(), localPort }));
     socket.on('error', reject);

@@ -50,7 +50,9 @@ export class ArgoCdComponent extends PlatformComponent {
     });
     this.kustomizePatch(settings);
 
-    // The UI and CLI at argocd.<publicDomain>. Envoy speaks HTTP/2 over TLS to argocd-server
+    // The UI and CLI at argocd.<siteHostname>: each site has its own Argo CD, so its name must
+    // reach that site (the edge routes per-site names by SNI), not whichever site the edge picks
+    // for public names. Without a per-site name, argocd.<publicDomain> reaches the edge's pick. Envoy speaks HTTP/2 over TLS to argocd-server
     // (its own certificate), so the UI and the CLI's gRPC share one route and Argo CD keeps its
     // default TLS mode (no `server.insecure`): nothing travels in clear inside the cluster.
     const server = this.endpoint({
@@ -59,7 +61,7 @@ export class ArgoCdComponent extends PlatformComponent {
       serviceName: 'argocd-server',
     });
     this.exposeHttp({
-      host: `argocd.${this.site.dns.publicDomain}`,
+      host: `argocd.${this.site.dns.siteHostname ?? this.site.dns.publicDomain}`,
       pathPrefix: '/',
       backend: server,
       port: 443,

@@ -22,14 +22,17 @@ function bindLines(edge: EdgeProxy, port: number): string[] {
   return [`    bind ${edge.ipv4}:${port}`, ...(edge.ipv6 ? [`    bind [${edge.ipv6}]:${port} v6only`] : [])];
 }
 
+/**
+ * Health: a TCP connection to Envoy carrying a PROXY header (check-send-proxy), as real traffic
+ * does; Envoy rejects connections without one. A down site's open sessions are cut so clients
+ * reconnect to the other site at once.
+ */
+const CHECK = 'check check-send-proxy inter 2s fall 3 rise 2 on-marked-down shutdown-sessions';
+
 /** `server` lines of one backend: one per site, with the split policy. */
 function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number): string[] {
-  // Health: a TCP connection to Envoy carrying a PROXY header (check-send-proxy), as real traffic
-  // does; Envoy rejects connections without one. A down site's open sessions are cut so clients
-  // reconnect to the other site at once.
-  const check = 'check check-send-proxy inter 2s fall 3 rise 2 on-marked-down shutdown-sessions';
   return sites.map((site) => {
-    const base = `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${check}`;
+    const base = `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${CHECK}`;
     const split = edge.split;
     if (split.mode === 'active-backup') return split.active === site.name ? base : `${base} backup`;
     const weight = split.weights[site.name];
@@ -91,8 +94,22 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
     '    stats uri /',
     '    stats refresh 10s',
   ];
+  const perSite = sorted.filter((site) => site.dns.siteHostname !== undefined);
   for (const { name, port } of EDGE_PORTS) {
-    lines.push('', `frontend ${name}`, ...bindLines(edge, port), `    default_backend sites-${name}`);
+    lines.push('', `frontend ${name}`, ...bindLines(edge, port));
+    if (name === 'https' && perSite.length > 0) {
+      // Per-site names (`dns.siteHostname` and names under it) reach that site only, chosen by
+      // the TLS SNI (TLS still passes through untouched); every other name follows the split.
+      lines.push('    tcp-request inspect-delay 5s', '    tcp-request content accept if { req.ssl_hello_type 1 }');
+      for (const site of perSite) {
+        const host = site.dns.siteHostname!;
+        lines.push(
+          `    use_backend site-${site.name}-https if { req.ssl_sni -i ${host} }`,
+          `    use_backend site-${site.name}-https if { req.ssl_sni -i -m end .${host} }`,
+        );
+      }
+    }
+    lines.push(`    default_backend sites-${name}`);
   }
   for (const { name, port } of EDGE_PORTS) {
     lines.push(
@@ -102,6 +119,13 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
       // With more than two sites, every backup site shares the load when the active one is down.
       ...(edge.split.mode === 'active-backup' ? ['    option allbackups'] : []),
       ...serverLines(edge, sorted, port),
+    );
+  }
+  for (const site of perSite) {
+    lines.push(
+      '',
+      `backend site-${site.name}-https`,
+      `    server ${site.name} ${site.loadBalancer.fixed.ingress}:443 send-proxy-v2 ${CHECK}`,
     );
   }
   lines.push('');
