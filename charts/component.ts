@@ -28,6 +28,13 @@ export interface NamespaceDeclaration {
   readonly podSecurity: PodSecurityLevel;
   /** Why the namespace cannot be `restricted` (required unless it is). */
   readonly podSecurityReason?: string;
+  /**
+   * The namespace holds an upstream chart's workloads (operators, webhooks) whose traffic we do not
+   * model: it gets no default-deny NetworkPolicy. Give the reason in `networkPolicyReason`.
+   */
+  readonly upstreamChart?: boolean;
+  /** Why the namespace is left without default-deny (required with `upstreamChart`). */
+  readonly networkPolicyReason?: string;
 }
 
 /** An upstream Helm chart the component's Argo CD Application installs next to its own objects. */
@@ -100,6 +107,11 @@ export abstract class PlatformComponent extends Chart {
     if (declaration.podSecurity !== 'restricted' && !declaration.podSecurityReason) {
       throw new Error(
         `component ${this.componentName}: namespace ${declaration.name} is '${declaration.podSecurity}' without a podSecurityReason`,
+      );
+    }
+    if (declaration.upstreamChart && !declaration.networkPolicyReason) {
+      throw new Error(
+        `component ${this.componentName}: namespace ${declaration.name} is an upstream chart's without a networkPolicyReason`,
       );
     }
     this.namespaceList.push(declaration);

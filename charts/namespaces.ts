@@ -29,7 +29,15 @@ export class NamespacesComponent extends PlatformComponent {
               'pod-security.kubernetes.io/warn': 'restricted',
               'pod-security.kubernetes.io/audit': 'restricted',
             },
-            ...(ns.podSecurityReason ? { annotations: { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } } : {}),
+            ...(ns.podSecurityReason || ns.networkPolicyReason
+              ? {
+                  annotations: {
+                    ...(ns.podSecurityReason ? { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } : {}),
+                    // Upstream charts' namespaces get no default-deny NetworkPolicy: say why.
+                    ...(ns.networkPolicyReason ? { 'platform.chataik.fr/no-default-deny-reason': ns.networkPolicyReason } : {}),
+                  },
+                }
+              : {}),
           },
         });
       }

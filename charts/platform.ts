@@ -6,13 +6,19 @@ import type { Construct } from 'constructs';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { BusComponent } from './bus/bus';
+import { CertManagerComponent } from './cert-manager/cert-manager';
 import { componentsOf, type SiteContext } from './component';
+import { ContourComponent } from './contour/contour';
+import { renderRoutes } from './contour/routes';
+import { renderHaproxyConfig } from './edge/haproxy';
 import { KedaComponent } from './keda/keda';
+import { MetalLbComponent } from './metallb/metallb';
 import { NamespacesComponent } from './namespaces';
+import { renderNetworkPolicies } from './network-policies/policies';
 import { StolonComponent } from './postgres/stolon';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
-import type { Site } from '../sites';
+import { EDGE, type Site } from '../sites';
 
 /** Components other components are wired to (typed references for the registry's later lines). */
 export interface PlatformRefs {
@@ -26,13 +32,18 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   const secrets = new SecretsComponent(app, context);
+  const metallb = new MetalLbComponent(app, context);
+  const certManager = new CertManagerComponent(app, context, { secrets });
+  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
   const storage = new MayastorComponent(app, context);
   const keda = new KedaComponent(app, context);
-  const bus = new BusComponent(app, context, { secrets, keda, storage });
+  const bus = new BusComponent(app, context, { secrets, keda, storage, metallb });
   // backupStore: the site's ObjectStore once the object store component is merged.
-  new StolonComponent(app, context, { secrets, storage });
+  new StolonComponent(app, context, { secrets, storage, metallb });
 
   // Views over every component: built last so they see all of them.
+  renderRoutes(ingress, componentsOf(app));
+  renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
   new NamespacesComponent(app, context, componentsOf(app));
   new AppsComponent(app, context, componentsOf(app));
   return { bus, keda };
@@ -52,7 +63,11 @@ export function globalFiles(sites: readonly Site[]): Map<string, string> {
       (s) =>
         `- \`${s.name}/\`: site ${s.name} (${s.location}); bootstrap with \`kubectl apply -k gitops/${s.name}/argocd\`, see the README.`,
     ),
+    `- \`edge/haproxy.cfg\`: the edge proxy ${EDGE.name} in front of every site (a VM, not Kubernetes), see the README.`,
     '',
   ];
-  return new Map([['README.md', lines.join('\n')]]);
+  return new Map([
+    ['README.md', lines.join('\n')],
+    ['edge/haproxy.cfg', renderHaproxyConfig(EDGE, sites)],
+  ]);
 }

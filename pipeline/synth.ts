@@ -4,10 +4,11 @@
  */
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
-import type { Site } from '../sites';
+import { EDGE, type Site } from '../sites';
 import { PlatformError } from './errors';
 import { siteFiles, type FileTree } from './files';
 import { renderSite, type RenderedSite } from './render';
+import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
 
@@ -40,6 +41,7 @@ export function renderTree(
   onSite?: SynthOptions['onSite'],
 ): { tree: FileTree; rendered: RenderedSite[] } {
   validateSites(sites);
+  validateEdge(EDGE, sites);
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new PlatformError(

@@ -15,6 +15,7 @@ import {
 } from '../charts/storage/requirements';
 import { isIPv4, parseRange, rangeContains, rangesOverlap, type AddressRange } from './addresses';
 import { PlatformError, type Finding } from './errors';
+import { certificateFindings } from './validate-ingress';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
@@ -175,7 +176,7 @@ export function validateSites(sites: readonly Site[]): void {
   const nodeOwners = new Map<string, string>();
   for (const site of sites) {
     const result = checkOneSite(site);
-    findings.push(...result.findings);
+    findings.push(...result.findings, ...certificateFindings(site));
     pools.set(site.name, result.pools);
     siteNames.set(site.name, (siteNames.get(site.name) ?? 0) + 1);
     for (const [i, node] of (Array.isArray(site.nodes) ? site.nodes : []).entries()) {

@@ -22,6 +22,14 @@ export const cluster1: Site = {
     fixed: { ingress: '192.0.2.100', database: '192.0.2.101', bus: '192.0.2.102' },
   },
   dns: { publicDomain: 'chataik.fr', siteHostname: 'chataalk.chataik.fr' },
+  certificates: {
+    kind: 'acme-rfc2136',
+    server: 'https://acme-v02.api.letsencrypt.org/directory',
+    email: 'sre@chataik.fr',
+    nameserver: '203.0.113.53:53',
+    tsigKeyName: 'cert-manager-cluster1',
+    tsigAlgorithm: 'HMACSHA256',
+  },
   database: { role: 'standby' },
   bus: { role: 'leaf' },
   vault: {

@@ -21,6 +21,14 @@ export const cluster2: Site = {
     fixed: { ingress: '198.51.100.100', database: '198.51.100.101', bus: '198.51.100.102' },
   },
   dns: { publicDomain: 'chataik.fr', siteHostname: 'chataalk-vip.chataik.fr' },
+  certificates: {
+    kind: 'acme-rfc2136',
+    server: 'https://acme-v02.api.letsencrypt.org/directory',
+    email: 'sre@chataik.fr',
+    nameserver: '203.0.113.53:53',
+    tsigKeyName: 'cert-manager-cluster2',
+    tsigAlgorithm: 'HMACSHA256',
+  },
   database: { role: 'primary' },
   bus: { role: 'hub' },
   vault: {

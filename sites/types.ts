@@ -66,6 +66,36 @@ export interface LoadBalancerPool {
   };
 }
 
+/**
+ * How cert-manager obtains the site's TLS certificates. Public names are served by Envoy itself
+ * (the edge passes TLS through), so they need publicly trusted certificates: ACME with a DNS-01
+ * challenge (an HTTP-01 self-check from inside the cluster reaches Envoy without the PROXY header
+ * and fails). Vault PKI suits names only internal clients use.
+ */
+export type CertificateIssuer =
+  | {
+      /** ACME (e.g. Let's Encrypt) with DNS-01 through RFC 2136 dynamic updates (BIND, Knot, PowerDNS). */
+      readonly kind: 'acme-rfc2136';
+      /** ACME directory URL. */
+      readonly server: string;
+      /** Account e-mail the CA writes to about expiring certificates. */
+      readonly email: string;
+      /** Authoritative DNS server accepting TSIG-signed updates, `host:port`. */
+      readonly nameserver: string;
+      /** TSIG key name; its secret is read from Vault (`certificates/<site>/tsig`, property `secret`). */
+      readonly tsigKeyName: string;
+      /** TSIG algorithm. */
+      readonly tsigAlgorithm: 'HMACSHA256' | 'HMACSHA512';
+    }
+  | {
+      /** Vault's PKI secrets engine, logging in with the site's Vault Kubernetes auth. */
+      readonly kind: 'vault-pki';
+      /** Signing path, e.g. `pki_int/sign/platform`. */
+      readonly path: string;
+      /** Vault role cert-manager logs in as. */
+      readonly role: string;
+    };
+
 /** Which side of the cross-site PostgreSQL pair a site runs. */
 export type DatabaseRole = 'primary' | 'standby';
 
@@ -103,6 +133,8 @@ export interface Site {
     /** Optional per-site name, e.g. `chataalk.chataik.fr`, for reaching one site directly. */
     readonly siteHostname?: string;
   };
+  /** Where the site's TLS certificates come from (one cert-manager ClusterIssuer per site). */
+  readonly certificates: CertificateIssuer;
   /** The site's role in the cross-site database pair. */
   readonly database: { readonly role: DatabaseRole };
   /** The site's message bus (NATS JetStream; one JetStream domain per site). */
@@ -128,4 +160,38 @@ export interface Site {
     /** Branch, tag or commit Argo CD follows. */
     readonly revision: string;
   };
+}
+
+/** How the edge splits traffic between sites. */
+export type SplitPolicy =
+  | {
+      /** Every connection goes to `active`; the others take over only when it is down. */
+      readonly mode: 'active-backup';
+      /** Site name receiving the traffic while it is healthy. */
+      readonly active: string;
+    }
+  | {
+      /** Connections are spread by weight over the healthy sites. */
+      readonly mode: 'weighted';
+      /** Weight per site name (1..256); a site missing here gets no traffic. */
+      readonly weights: Readonly<Record<string, number>>;
+    };
+
+/**
+ * The edge proxy (seed 000: the HAProxy VM at AIUS, public IPv4 and IPv6, in front of both sites).
+ * Not a Kubernetes site: its backends are read from every site's `loadBalancer.fixed.ingress`.
+ */
+export interface EdgeProxy {
+  /** VM host name, for people. */
+  readonly name: string;
+  /** Public IPv4 address the frontends bind. */
+  readonly ipv4: string;
+  /** Public IPv6 address the frontends bind (the sites have no IPv6 inside). */
+  readonly ipv6?: string;
+  /** Addresses the VM connects to the sites from (Envoy only accepts these). */
+  readonly sourceAddresses: readonly string[];
+  /** How traffic is split between sites. */
+  readonly split: SplitPolicy;
+  /** Largest number of concurrent client connections. */
+  readonly maxConnections: number;
 }

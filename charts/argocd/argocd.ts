@@ -35,6 +35,9 @@ export class ArgoCdComponent extends PlatformComponent {
       name: ARGOCD_NAMESPACE,
       podSecurity: 'baseline',
       podSecurityReason: 'the upstream install.yaml is applied as released and is not audited against the restricted profile here',
+      upstreamChart: true,
+      networkPolicyReason:
+        "the released install.yaml brings Argo CD's own NetworkPolicies; its repo-server and controller reach git, Helm repositories and the API server",
     });
     this.useKustomize({
       remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
@@ -46,6 +49,28 @@ export class ArgoCdComponent extends PlatformComponent {
       data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
     });
     this.kustomizePatch(settings);
+
+    // The UI and CLI at argocd.<siteHostname>: each site has its own Argo CD, so its name must
+    // reach that site (the edge routes per-site names by SNI), not whichever site the edge picks
+    // for public names. Without a per-site name, argocd.<publicDomain> reaches the edge's pick. Envoy speaks HTTP/2 over TLS to argocd-server
+    // (its own certificate), so the UI and the CLI's gRPC share one route and Argo CD keeps its
+    // default TLS mode (no `server.insecure`): nothing travels in clear inside the cluster.
+    const server = this.endpoint({
+      podLabels: { 'app.kubernetes.io/name': 'argocd-server' },
+      ports: [{ port: 8080, name: 'server' }],
+      serviceName: 'argocd-server',
+    });
+    this.exposeHttp({
+      host: `argocd.${this.site.dns.siteHostname ?? this.site.dns.publicDomain}`,
+      pathPrefix: '/',
+      backend: server,
+      port: 443,
+      backendProtocol: 'h2',
+      // Streams (application watch, logs) stay open; idle ones are closed after an hour.
+      responseTimeout: 'infinity',
+      idleTimeout: '1h',
+      retries: 0,
+    });
 
     // The root of the app-of-apps. It lives in the `default` project: upstream keeps app-of-apps
     // admin-only, and the site's restricted project is itself one of the objects it syncs.

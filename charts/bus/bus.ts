@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { KedaComponent } from '../keda/keda';
 import type { MayastorComponent } from '../storage/mayastor';
+import type { MetalLbComponent } from '../metallb/metallb';
 import type { BusAccess, ConsumerSpec, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
 import type { Endpoint, PortSpec } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
@@ -51,6 +52,8 @@ export interface BusProps {
    * every message six times for no gain in durability.
    */
   readonly storage: MayastorComponent;
+  /** MetalLB: the hub's leafnode listener takes the site's fixed `bus` address. */
+  readonly metallb: MetalLbComponent;
 }
 
 const SYSTEM_ACCOUNT = 'SYS';
@@ -130,7 +133,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       data: Lazy.any({ produce: () => ({ 'nats.conf': this.configText() }) }),
     });
     this.statefulSet(podLabels, configMap.name, props.storage.selfReplicated.name);
-    this.services(podLabels);
+    this.services(podLabels, props.metallb);
     podDisruptionBudget(this, { name: STATEFULSET, namespace: NAMESPACE, podLabels, minAvailable: Math.floor(REPLICAS / 2) + 1 });
 
     // Routes between the servers of the site.
@@ -412,7 +415,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     });
   }
 
-  private services(podLabels: Record<string, string>): void {
+  private services(podLabels: Record<string, string>, metallb: MetalLbComponent): void {
     const labels = commonLabels(this.componentName, 'nats');
     const port = (name: string, number: number): k8s.ServicePort => ({
       name,
@@ -434,31 +437,19 @@ export class BusComponent extends PlatformComponent implements Bus {
       spec: { selector: podLabels, ports: [port('client', PORTS.client)] },
     });
     if (this.isHub && this.siteLinks.length > 0) {
+      const endpoint = metallb.fixedLoadBalancer(this, 'bus');
       new k8s.KubeService(this, 'leafnodes', {
-        metadata: {
-          name: `${STATEFULSET}-leafnodes`,
-          namespace: NAMESPACE,
-          labels,
-          annotations: fixedLoadBalancerAddress(this.site.loadBalancer.fixed.bus),
-        },
+        metadata: { name: `${STATEFULSET}-leafnodes`, namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {
-          type: 'LoadBalancer',
+          type: endpoint.type,
           // Keeps the leaf site's source address, which the NetworkPolicy admits.
-          externalTrafficPolicy: 'Local',
+          externalTrafficPolicy: endpoint.externalTrafficPolicy,
           selector: podLabels,
           ports: [port('leafnodes', PORTS.leafnodes)],
         },
       });
     }
   }
-}
-
-/**
- * Pins a LoadBalancer Service to a fixed MetalLB address. Kept in one small function so the
- * shared MetalLB helper (ingress/edge work) can replace it at merge.
- */
-export function fixedLoadBalancerAddress(address: string): Record<string, string> {
-  return { 'metallb.io/loadBalancerIPs': address };
 }
 
 function sha256(text: string): string {

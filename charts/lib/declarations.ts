@@ -75,6 +75,10 @@ export interface HttpRoute {
   readonly maxRequestBodyMiB?: number;
   /** Serve over TLS with a cert-manager certificate (default true). */
   readonly tls?: boolean;
+  /** How Envoy talks to the backend: plain HTTP/1.1 when omitted, `h2`/`tls` over TLS, `h2c` cleartext HTTP/2. */
+  readonly backendProtocol?: 'h2' | 'h2c' | 'tls';
+  /** Accept WebSocket upgrades on this route. */
+  readonly websockets?: boolean;
 }
 
 /** A metrics endpoint the monitoring component scrapes. */

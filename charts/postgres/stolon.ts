@@ -16,6 +16,7 @@ import {
   tcpProbe,
 } from '../lib/workload';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { MetalLbComponent } from '../metallb/metallb';
 import type { MayastorComponent } from '../storage/mayastor';
 import { StolonBackup, type BackupSchedule } from './backup';
 import { STOLON_IMAGE } from './image';
@@ -43,6 +44,8 @@ export interface StolonProps {
   readonly secrets: SecretsComponent;
   /** The site's storage: keepers take their volumes from it. */
   readonly storage: MayastorComponent;
+  /** MetalLB: the primary's endpoint for the other sites takes the site's fixed `database` address. */
+  readonly metallb: MetalLbComponent;
   /** Where base backups go; no backup CronJob is rendered without one. */
   readonly backupStore?: ObjectStore;
   /** Backup schedule and retention (defaults in backup.ts). */
@@ -70,11 +73,6 @@ export const UPDATE_SCRIPT = [
   'stolonctl update -f "${TMPDIR:-/tmp}/cluster-spec.json"',
   'stolonctl spec',
 ].join('\n');
-
-/** The annotation MetalLB pins a LoadBalancer address with (swapped for the shared MetalLB helper at merge). */
-export function fixedLoadBalancerAddress(address: string): Record<string, string> {
-  return { 'metallb.io/loadBalancerIPs': address };
-}
 
 /**
  * PostgreSQL with stolon on one site: keepers (one PostgreSQL each), sentinels, proxies, the
@@ -150,7 +148,7 @@ export class StolonComponent extends PlatformComponent {
     this.sentinelDeployment();
     this.proxyDeployment();
     this.updateJob(specChecksum(this.spec));
-    this.services(isPrimary);
+    this.services(isPrimary, props.metallb);
 
     if (isPrimary) {
       // Pods of the other sites leave their cluster through their node's address (SNAT); the
@@ -442,7 +440,7 @@ export class StolonComponent extends PlatformComponent {
     });
   }
 
-  private services(isPrimary: boolean): void {
+  private services(isPrimary: boolean, metallb: MetalLbComponent): void {
     const labels = commonLabels(this.componentName);
     const pg = { name: 'postgres', port: PG_PORT, targetPort: k8s.IntOrString.fromString('postgres') };
     new k8s.KubeService(this, 'keeper-svc', {
@@ -460,17 +458,13 @@ export class StolonComponent extends PlatformComponent {
       spec: { selector: podLabels('keeper'), ports: [pg] },
     });
     if (isPrimary) {
+      const endpoint = metallb.fixedLoadBalancer(this, 'database');
       new k8s.KubeService(this, 'primary-svc', {
-        metadata: {
-          name: 'stolon-primary',
-          namespace: NAMESPACE,
-          labels,
-          annotations: fixedLoadBalancerAddress(this.site.loadBalancer.fixed.database),
-        },
+        metadata: { name: 'stolon-primary', namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {
-          type: 'LoadBalancer',
+          type: endpoint.type,
           // Keeps the client's source address, which the NetworkPolicy's ipBlock checks.
-          externalTrafficPolicy: 'Local',
+          externalTrafficPolicy: endpoint.externalTrafficPolicy,
           selector: podLabels('proxy'),
           ports: [pg],
         },

@@ -30,7 +30,13 @@ export class SecretsComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'external-secrets', context, namespace: NAMESPACE });
     this.ownsCrds = true;
-    this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
+    this.ownNamespace({
+      name: NAMESPACE,
+      podSecurity: 'restricted',
+      upstreamChart: true,
+      networkPolicyReason:
+        'the operator reaches Vault and the API server, and the API server calls its webhook from the control-plane hosts',
+    });
     this.useHelmChart({
       ...EXTERNAL_SECRETS_CHART,
       releaseName: 'external-secrets',

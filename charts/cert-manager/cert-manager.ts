@@ -1,0 +1,123 @@
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manager-cert-manager.io';
+import { PlatformComponent, type SiteContext } from '../component';
+import { commonLabels } from '../lib/labels';
+import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+
+export const CERT_MANAGER_NAMESPACE = 'cert-manager';
+/** Pinned cert-manager chart (the CRDs in imports/ come from the same release). */
+export const CERT_MANAGER_CHART = { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.21.1' } as const;
+/** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
+export const CLUSTER_ISSUER = 'platform';
+const VAULT_SERVICE_ACCOUNT = 'cert-manager-vault-issuer';
+
+/**
+ * cert-manager and the site's ClusterIssuer. The issuer kind is a site fact (`certificates`):
+ * ACME with DNS-01 over RFC 2136 (publicly trusted names; the TSIG secret comes from Vault) or
+ * Vault PKI. Private keys are generated in the cluster; git holds none.
+ */
+export class CertManagerComponent extends PlatformComponent {
+  /** Name of the ClusterIssuer Certificates refer to. */
+  readonly issuerName = CLUSTER_ISSUER;
+
+  constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
+    super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
+    this.ownsCrds = true;
+    this.ownNamespace({
+      name: CERT_MANAGER_NAMESPACE,
+      podSecurity: 'restricted',
+      upstreamChart: true,
+      networkPolicyReason:
+        'the controller reaches the ACME CA, the DNS server and the API server, and the API server calls the webhook from the control-plane hosts',
+    });
+    const small = (cpu: number, mem: number) => ({ requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem * 2}Mi` } });
+    this.useHelmChart({
+      ...CERT_MANAGER_CHART,
+      releaseName: 'cert-manager',
+      values: {
+        crds: { enabled: true, keep: true },
+        global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
+        resources: small(20, 96),
+        webhook: { resources: small(10, 32) },
+        cainjector: { resources: small(10, 96) },
+        startupapicheck: { resources: small(10, 32) },
+      },
+    });
+    for (const [name, cpuMillis, memoryMiB] of [
+      ['cert-manager', 20, 96],
+      ['cert-manager-webhook', 10, 32],
+      ['cert-manager-cainjector', 10, 96],
+    ] as const) {
+      this.declareUpstreamWorkload({ name, namespace: CERT_MANAGER_NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
+    }
+
+    new ClusterIssuer(this, 'issuer', {
+      metadata: {
+        name: CLUSTER_ISSUER,
+        labels: commonLabels(this.componentName),
+        // After the chart's webhook is up: it validates the issuer.
+        annotations: { 'argocd.argoproj.io/sync-wave': '1' },
+      },
+      spec: this.issuerSpec(props.secrets),
+    });
+  }
+
+  private issuerSpec(secrets: SecretsComponent): ClusterIssuerSpec {
+    const issuer = this.site.certificates;
+    if (issuer.kind === 'acme-rfc2136') {
+      // A ClusterIssuer reads its secrets from cert-manager's own namespace.
+      const tsig = new VaultSecret(this, 'tsig', {
+        store: secrets,
+        name: 'cert-manager-tsig',
+        namespace: CERT_MANAGER_NAMESPACE,
+        data: { secret: { path: `certificates/${this.site.name}/tsig`, property: 'secret' } },
+      });
+      return {
+        acme: {
+          server: issuer.server,
+          email: issuer.email,
+          privateKeySecretRef: { name: 'cert-manager-acme-account' },
+          solvers: [
+            {
+              dns01: {
+                rfc2136: {
+                  nameserver: issuer.nameserver,
+                  tsigKeyName: issuer.tsigKeyName,
+                  tsigAlgorithm: issuer.tsigAlgorithm,
+                  tsigSecretSecretRef: { name: tsig.secretName, key: 'secret' },
+                },
+              },
+            },
+          ],
+        },
+      };
+    }
+    // Vault PKI: cert-manager requests short-lived tokens for a dedicated service account and logs
+    // in with the site's Kubernetes auth mount; no Vault token is stored anywhere.
+    const labels = commonLabels(this.componentName);
+    new k8s.KubeServiceAccount(this, 'vault-sa', { metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels } });
+    new k8s.KubeRole(this, 'vault-token-role', {
+      metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels },
+      rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: [VAULT_SERVICE_ACCOUNT], verbs: ['create'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'vault-token-binding', {
+      metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: VAULT_SERVICE_ACCOUNT },
+      subjects: [{ kind: 'ServiceAccount', name: 'cert-manager', namespace: CERT_MANAGER_NAMESPACE }],
+    });
+    return {
+      vault: {
+        server: this.site.vault.address,
+        path: issuer.path,
+        auth: {
+          kubernetes: {
+            mountPath: `/v1/auth/${this.site.vault.authMount}`,
+            role: issuer.role,
+            serviceAccountRef: { name: VAULT_SERVICE_ACCOUNT },
+          },
+        },
+      },
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import type { Construct } from 'constructs';
+import type { EdgeProxy } from '../../sites';
+import type { CertManagerComponent } from '../cert-manager/cert-manager';
+import { PlatformComponent, type SiteContext } from '../component';
+import type { Endpoint } from '../lib/declarations';
+import type { MetalLbComponent } from '../metallb/metallb';
+
+export const CONTOUR_NAMESPACE = 'projectcontour';
+/** Pinned Contour chart: 0.7.0 ships Contour 1.33.6 and its CRDs. */
+export const CONTOUR_CHART = { repoURL: 'https://projectcontour.github.io/helm-charts/', chart: 'contour', version: '0.7.0' } as const;
+const RELEASE = 'contour';
+/** Envoy's container ports (above 1024: Envoy runs as a non-root user). */
+export const ENVOY_PORTS = { http: 8080, https: 8443, metrics: 8002 } as const;
+const CONTOUR_PORTS = { xds: 8001, metrics: 8000 } as const;
+
+/** Labels the chart puts on the pods of one of its parts. */
+function chartPodLabels(part: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'contour', 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/component': part };
+}
+
+/** Props of the ingress component. */
+export interface ContourProps {
+  /** MetalLB: Envoy's Service takes the site's fixed `ingress` address. */
+  readonly metallb: MetalLbComponent;
+  /** cert-manager: Certificates of the routes (the HTTPProxy TLS secrets). */
+  readonly certManager: CertManagerComponent;
+  /** The edge proxy: the only source allowed to reach Envoy, and it sends the PROXY header. */
+  readonly edge: EdgeProxy;
+}
+
+/**
+ * Contour with Envoy, the site's ingress (seed 002). Envoy is a DaemonSet behind a LoadBalancer
+ * Service on the site's floating address, `externalTrafficPolicy: Local`, and every Envoy
+ * listener expects the PROXY protocol header the edge HAProxy sends, so Envoy (and the
+ * applications, in X-Forwarded-For / X-Envoy-External-Address) see the client's real address.
+ * Root HTTPProxies are only accepted in this namespace (`--root-namespaces`): a component cannot
+ * claim a host name by hand; routes are rendered from the components' `exposeHttp` declarations
+ * (see routes.ts).
+ */
+export class ContourComponent extends PlatformComponent {
+  /** Envoy's pods: the source of every routed request (NetworkPolicies of exposed services). */
+  readonly envoy: Endpoint;
+  /** cert-manager, for the Certificates of the root proxies. */
+  readonly certManager: CertManagerComponent;
+  /** The address Envoy's Service gets. */
+  readonly address: string;
+
+  constructor(scope: Construct, context: SiteContext, props: ContourProps) {
+    super(scope, { name: 'contour', context, namespace: CONTOUR_NAMESPACE });
+    this.ownsCrds = true;
+    this.certManager = props.certManager;
+    this.dependOn(props.certManager);
+    this.ownNamespace({
+      name: CONTOUR_NAMESPACE,
+      podSecurity: 'baseline',
+      podSecurityReason:
+        "the chart's certgen Job and Envoy's init container are not audited against the restricted profile here (Contour and Envoy themselves run non-root, drop ALL, RuntimeDefault seccomp); warn/audit show any gap",
+    });
+    const lb = props.metallb.fixedLoadBalancer(this, 'ingress');
+    this.address = lb.address;
+    const small = (cpu: number, mem: number, limit = mem * 2) => ({
+      requests: { cpu: `${cpu}m`, memory: `${mem}Mi` },
+      limits: { memory: `${limit}Mi` },
+    });
+    this.useHelmChart({
+      ...CONTOUR_CHART,
+      releaseName: RELEASE,
+      values: {
+        contour: {
+          replicaCount: 2,
+          manageCRDs: true,
+          // PROXY protocol on every Envoy listener; root proxies only in this namespace.
+          extraArgs: ['--use-proxy-protocol', `--root-namespaces=${CONTOUR_NAMESPACE}`],
+          resources: small(50, 128),
+          podAntiAffinityPreset: 'hard',
+          // Our NetworkPolicies (derived from declarations) replace the chart's permissive ones.
+          networkPolicy: { enabled: false },
+        },
+        envoy: {
+          kind: 'daemonset',
+          resources: small(100, 256, 512),
+          shutdownManager: { resources: small(10, 32) },
+          containerPorts: ENVOY_PORTS,
+          useHostPort: { http: false, https: false, metrics: false },
+          networkPolicy: { enabled: false },
+          service: {
+            name: 'envoy',
+            type: lb.type,
+            externalTrafficPolicy: lb.externalTrafficPolicy,
+            annotations: lb.annotations,
+          },
+        },
+        configInline: {
+          disablePermitInsecure: false,
+          'accesslog-format': 'json',
+          tls: { 'minimum-protocol-version': '1.2' },
+        },
+      },
+    });
+    const nodes = this.site.nodes.length;
+    this.declareUpstreamWorkload({
+      name: 'contour-contour',
+      namespace: CONTOUR_NAMESPACE,
+      replicas: Math.min(2, nodes),
+      cpuMillis: 50,
+      memoryMiB: 128,
+    });
+    this.declareUpstreamWorkload({
+      name: 'contour-envoy',
+      namespace: CONTOUR_NAMESPACE,
+      replicas: 'perNode',
+      cpuMillis: 110,
+      memoryMiB: 288,
+    });
+
+    const envoy = this.endpoint({
+      podLabels: chartPodLabels('envoy'),
+      ports: [
+        { port: ENVOY_PORTS.http, name: 'http' },
+        { port: ENVOY_PORTS.https, name: 'https' },
+        { port: ENVOY_PORTS.metrics, name: 'metrics' },
+      ],
+      serviceName: 'envoy',
+    });
+    const contour = this.endpoint({
+      podLabels: chartPodLabels('contour'),
+      ports: [
+        { port: CONTOUR_PORTS.xds, name: 'xds' },
+        { port: CONTOUR_PORTS.metrics, name: 'metrics' },
+      ],
+    });
+    const certgen = this.endpoint({ podLabels: chartPodLabels('contour-certgen'), ports: [] });
+    this.envoy = envoy;
+
+    this.talksOutside({
+      pods: envoy,
+      direction: 'ingress',
+      cidrs: props.edge.sourceAddresses,
+      ports: [{ port: ENVOY_PORTS.http }, { port: ENVOY_PORTS.https }],
+      reason: `client connections relayed by the edge proxy ${props.edge.name} (PROXY protocol v2)`,
+    });
+    this.talksTo(envoy, contour, [{ port: CONTOUR_PORTS.xds }]);
+    this.usesApiServer(contour);
+    this.usesApiServer(certgen);
+    this.exposeMetrics({ pods: envoy, port: ENVOY_PORTS.metrics, path: '/stats/prometheus' });
+    this.exposeMetrics({ pods: contour, port: CONTOUR_PORTS.metrics });
+  }
+}

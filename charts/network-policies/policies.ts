@@ -1,0 +1,218 @@
+/**
+ * The network-policy view: every namespace we own gets default-deny ingress and egress, DNS, and
+ * explicit allows derived from the components' declarations (never listed by hand):
+ * - `talksTo` flows: egress on the client's pods, ingress on the server's pods;
+ * - `talksOutside`: ipBlock rules (the other site, the edge proxy, external services);
+ * - `usesApiServer`: egress to the API server;
+ * - `exposeHttp`: ingress from Envoy to the backend, egress from Envoy to it;
+ * - `exposeMetrics`: ingress from the monitoring namespace on the metrics port.
+ * A side whose namespace is not ours (an upstream chart's namespace, declared `upstreamChart`)
+ * gets no rule: its namespace has no default-deny to open. Policies are rendered into the
+ * directory of the component owning the namespace.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Site } from '../../sites';
+import type { PlatformComponent } from '../component';
+import type { Endpoint, PortSpec } from '../lib/declarations';
+import { commonLabels } from '../lib/labels';
+
+/** Namespace of the monitoring stack, allowed to scrape declared metrics ports. */
+export const MONITORING_NAMESPACE = 'monitoring';
+const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
+
+type Rule = k8s.NetworkPolicyIngressRule | k8s.NetworkPolicyEgressRule;
+
+/** The rules of one group of pods (one pod selector in one namespace). */
+interface PodRules {
+  readonly owner: PlatformComponent;
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly ingress: Map<string, k8s.NetworkPolicyIngressRule>;
+  readonly egress: Map<string, k8s.NetworkPolicyEgressRule>;
+  readonly reasons: Set<string>;
+}
+
+function ports(list: readonly PortSpec[]): k8s.NetworkPolicyPort[] {
+  return list.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' }));
+}
+
+function peerOf(endpoint: Endpoint): k8s.NetworkPolicyPeer {
+  return {
+    namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: endpoint.namespace } },
+    podSelector: { matchLabels: { ...endpoint.podLabels } },
+  };
+}
+
+function selectorKey(namespace: string, labels: Readonly<Record<string, string>>): string {
+  return `${namespace}|${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')}`;
+}
+
+/** A readable, stable name for a pod selector: its distinct label values. */
+function selectorName(labels: Readonly<Record<string, string>>): string {
+  const values = [
+    ...new Set(
+      Object.keys(labels)
+        .sort()
+        .map((k) => labels[k]!),
+    ),
+  ];
+  return values
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-');
+}
+
+/** The NetworkPolicy name of a pod selector. */
+function policyName(labels: Readonly<Record<string, string>>): string {
+  return `allow-${selectorName(labels)}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * Addresses behind the API server. NetworkPolicies are enforced after kube-proxy has DNAT'ed the
+ * `kubernetes` Service's ClusterIP to its endpoints, so the rule must name the endpoints, not the
+ * ClusterIP: each control-plane node's own address (the kube-apiserver advertise address listed in
+ * the Endpoints) and the site's API address (a VIP or load balancer in front of them).
+ */
+export function apiServerCidrs(site: Site): string[] {
+  const addresses = [site.network.apiServer.address, ...site.nodes.filter((n) => n.controlPlane).map((n) => n.address)];
+  return [...new Set(addresses)].sort().map((a) => `${a}/32`);
+}
+
+/** Renders the NetworkPolicies of every namespace the components own (see the file comment). */
+export function renderNetworkPolicies(
+  components: readonly PlatformComponent[],
+  props: { readonly site: Site; readonly ingress?: Endpoint },
+): void {
+  const owners = new Map<string, PlatformComponent>();
+  for (const component of components) {
+    for (const ns of component.namespaces) if (!ns.upstreamChart) owners.set(ns.name, component);
+  }
+  const groups = new Map<string, PodRules>();
+  const rulesOf = (endpoint: Endpoint): PodRules | undefined => {
+    const owner = owners.get(endpoint.namespace);
+    if (!owner) return undefined;
+    const key = selectorKey(endpoint.namespace, endpoint.podLabels);
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        owner,
+        namespace: endpoint.namespace,
+        podLabels: endpoint.podLabels,
+        ingress: new Map(),
+        egress: new Map(),
+        reasons: new Set(),
+      };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  const add = (endpoint: Endpoint, direction: 'ingress' | 'egress', rule: Rule, reason: string): void => {
+    const group = rulesOf(endpoint);
+    if (!group) return;
+    const map = direction === 'ingress' ? group.ingress : group.egress;
+    map.set(JSON.stringify(rule), rule);
+    group.reasons.add(reason);
+  };
+  const ingressFrom = (to: Endpoint, from: k8s.NetworkPolicyPeer[], p: readonly PortSpec[], reason: string): void =>
+    add(to, 'ingress', { from, ports: ports(p) }, reason);
+  const egressTo = (from: Endpoint, to: k8s.NetworkPolicyPeer[], p: readonly PortSpec[], reason: string): void =>
+    add(from, 'egress', { to, ports: ports(p) }, reason);
+
+  for (const component of components) {
+    const d = component.declarations;
+    for (const flow of d.flows) {
+      const p = flow.ports ?? flow.to.ports;
+      const what = `${selectorName(flow.from.podLabels)} -> ${selectorName(flow.to.podLabels)} (${p.map((x) => x.port).join(',')})`;
+      egressTo(flow.from, [peerOf(flow.to)], p, `flow ${what}`);
+      ingressFrom(flow.to, [peerOf(flow.from)], p, `flow ${what}`);
+    }
+    for (const flow of d.externalFlows) {
+      const peers = flow.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+      if (flow.direction === 'egress') egressTo(flow.pods, peers, flow.ports, flow.reason);
+      else ingressFrom(flow.pods, peers, flow.ports, flow.reason);
+    }
+    for (const pods of d.apiServerClients) {
+      const peers = apiServerCidrs(props.site).map((cidr) => ({ ipBlock: { cidr } }));
+      egressTo(pods, peers, [{ port: props.site.network.apiServer.port }], 'Kubernetes API server');
+    }
+    for (const route of d.routes) {
+      if (!props.ingress) continue;
+      // Policies match pod ports; the route names a Service port. Use the matching pod port, or
+      // every declared port of the backend when the Service maps the port elsewhere.
+      const match = route.backend.ports.filter((p) => p.port === route.port);
+      const p = match.length > 0 ? match : route.backend.ports;
+      const reason = `route ${route.host}${route.pathPrefix} (${component.componentName})`;
+      ingressFrom(route.backend, [peerOf(props.ingress)], p, reason);
+      egressTo(props.ingress, [peerOf(route.backend)], p, reason);
+    }
+    for (const metrics of d.metrics) {
+      ingressFrom(
+        metrics.pods,
+        [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: MONITORING_NAMESPACE } } }],
+        [{ port: metrics.port }],
+        `metrics scraped from namespace ${MONITORING_NAMESPACE}`,
+      );
+    }
+  }
+
+  const namespaces = [...owners.keys()].sort();
+  for (const namespace of namespaces) {
+    const owner = owners.get(namespace)!;
+    const labels = commonLabels(owner.componentName);
+    new k8s.KubeNetworkPolicy(owner, `netpol-${namespace}-default-deny`, {
+      metadata: {
+        name: 'default-deny',
+        namespace,
+        labels,
+        annotations: { 'platform.chataik.fr/reason': 'nothing in or out unless a declared flow allows it' },
+      },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    new k8s.KubeNetworkPolicy(owner, `netpol-${namespace}-allow-dns`, {
+      metadata: { name: 'allow-dns', namespace, labels, annotations: { 'platform.chataik.fr/reason': 'name resolution through kube-dns' } },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'kube-system' } },
+                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+            ],
+            ports: ports([{ port: 53, protocol: 'UDP' }, { port: 53 }]),
+          },
+        ],
+      },
+    });
+  }
+  const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = new Map<string, string>();
+  for (const [key, group] of sorted) {
+    const name = policyName(group.podLabels);
+    const clash = names.get(`${group.namespace}/${name}`);
+    if (clash !== undefined)
+      throw new Error(`site ${props.site.name}: pod selectors ${clash} and ${key} give the same NetworkPolicy name ${name}`);
+    names.set(`${group.namespace}/${name}`, key);
+    const policyTypes = [...(group.ingress.size > 0 ? ['Ingress'] : []), ...(group.egress.size > 0 ? ['Egress'] : [])];
+    new k8s.KubeNetworkPolicy(group.owner, `netpol-${group.namespace}-${name}`, {
+      metadata: {
+        name,
+        namespace: group.namespace,
+        labels: commonLabels(group.owner.componentName),
+        annotations: { 'platform.chataik.fr/reason': [...group.reasons].sort().join('; ') },
+      },
+      spec: {
+        podSelector: { matchLabels: { ...group.podLabels } },
+        policyTypes,
+        ...(group.ingress.size > 0 ? { ingress: [...group.ingress.values()] } : {}),
+        ...(group.egress.size > 0 ? { egress: [...group.egress.values()] } : {}),
+      },
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Checks of the ingress-related facts: each site's certificate issuer and the edge proxy (which is
+ * not a site, so it is validated against all of them). Same style as validate-sites: every finding
+ * names the file, the field and what is expected.
+ */
+import type { EdgeProxy, Site } from '../sites';
+import { isIPv4, isIPv6, parseRange } from './addresses';
+import { PlatformError, type Finding } from './errors';
+
+const HOST_PORT = /^[a-z0-9.-]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
+
+/** Findings about `site.certificates`. */
+export function certificateFindings(site: Site): Finding[] {
+  const findings: Finding[] = [];
+  const report = (field: string, message: string): void => {
+    findings.push({ site: site.name, field: `certificates${field}`, message });
+  };
+  const c = (site as { certificates?: unknown }).certificates as Record<string, unknown> | undefined;
+  if (!c || typeof c !== 'object') {
+    report('', "expected an issuer ({ kind: 'acme-rfc2136', ... } or { kind: 'vault-pki', ... })");
+    return findings;
+  }
+  const text = (key: string, check: (v: string) => boolean, expected: string): void => {
+    const v = c[key];
+    if (typeof v !== 'string' || !check(v)) report(`.${key}`, `expected ${expected}, got ${JSON.stringify(v) ?? 'nothing'}`);
+  };
+  if (c.kind === 'acme-rfc2136') {
+    text('server', (v) => /^https:\/\/\S+$/.test(v), 'the https URL of the ACME directory');
+    text('email', (v) => /^[^@\s]+@[^@\s]+\.[a-z]+$/i.test(v), 'an e-mail address');
+    text('nameserver', (v) => HOST_PORT.test(v), 'the DNS server as host:port');
+    text('tsigKeyName', (v) => v.length > 0, 'the TSIG key name');
+    text('tsigAlgorithm', (v) => v === 'HMACSHA256' || v === 'HMACSHA512', "'HMACSHA256' or 'HMACSHA512'");
+  } else if (c.kind === 'vault-pki') {
+    text('path', (v) => /^[\w-]+\/(sign|issue)\/[\w.-]+$/.test(v), 'a Vault PKI path like pki_int/sign/<role>');
+    text('role', (v) => v.length > 0, 'the Vault role cert-manager logs in as');
+  } else report('.kind', `expected 'acme-rfc2136' or 'vault-pki', got ${JSON.stringify(c.kind) ?? 'nothing'}`);
+  return findings;
+}
+
+/** Validates the edge proxy against the sites it sends traffic to; throws a PlatformError. */
+export function validateEdge(edge: EdgeProxy, sites: readonly Site[]): void {
+  const findings: Finding[] = [];
+  const report = (field: string, message: string): void => {
+    findings.push({ field: `${field} (sites/edge.ts)`, message });
+  };
+  if (!isIPv4(edge.ipv4)) report('ipv4', `expected a public IPv4 address, got ${JSON.stringify(edge.ipv4)}`);
+  if (edge.ipv6 !== undefined && !isIPv6(edge.ipv6)) report('ipv6', `expected an IPv6 address, got ${JSON.stringify(edge.ipv6)}`);
+  if (!Array.isArray(edge.sourceAddresses) || edge.sourceAddresses.length === 0) {
+    report('sourceAddresses', 'expected the CIDRs the VM connects to the sites from');
+  } else {
+    edge.sourceAddresses.forEach((a, i) => {
+      if (typeof a !== 'string' || !a.includes('/') || parseRange(a)?.family !== 4) {
+        report(`sourceAddresses[${i}]`, `expected an IPv4 CIDR (the sites have no IPv6 inside), got ${JSON.stringify(a)}`);
+      }
+    });
+  }
+  if (!Number.isInteger(edge.maxConnections) || edge.maxConnections <= 0) {
+    report('maxConnections', `expected a positive integer, got ${JSON.stringify(edge.maxConnections)}`);
+  }
+  const names = sites.map((s) => s.name);
+  const known = (name: string): boolean => names.includes(name);
+  const split = edge.split as { mode?: unknown; active?: unknown; weights?: unknown };
+  if (split?.mode === 'active-backup') {
+    if (typeof split.active !== 'string' || !known(split.active)) {
+      report('split.active', `expected one of the sites (${names.join(', ')}), got ${JSON.stringify(split.active)}`);
+    }
+  } else if (split?.mode === 'weighted') {
+    const weights = (split.weights ?? {}) as Record<string, unknown>;
+    const entries = Object.entries(weights);
+    for (const [name, w] of entries) {
+      if (!known(name)) report(`split.weights.${name}`, `no such site; known sites: ${names.join(', ')}`);
+      if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 256) {
+        report(`split.weights.${name}`, `expected an integer weight from 1 to 256, got ${JSON.stringify(w)}`);
+      }
+    }
+    if (!entries.some(([name]) => known(name))) report('split.weights', 'expected a weight for at least one site');
+  } else report('split.mode', `expected 'active-backup' or 'weighted', got ${JSON.stringify(split?.mode)}`);
+  if (findings.length > 0) throw new PlatformError(findings);
+}

@@ -1,0 +1,292 @@
+/**
+ * The edge configuration checked and run by the real HAProxy (Debian package `haproxy`): the
+ * rendered file is accepted by `haproxy -c`, a broken one is refused, and HAProxy running the
+ * rendered file (addresses remapped to loopback) relays the client's real address in a PROXY v2
+ * header and follows the split policy when a site is down.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { EDGE_ADMIN_SOCKET, EDGE_STATS, renderHaproxyConfig } from '../charts/edge/haproxy';
+import { PlatformError } from '../pipeline/errors';
+import { validateEdge } from '../pipeline/validate-ingress';
+import { EDGE, SITES, type EdgeProxy } from '../sites';
+import { tempDir } from './helpers';
+import { ask, FakeSite, freePort } from './proxy-v2';
+
+function haproxyCheck(text: string): { status: number | null; output: string } {
+  const { dir, cleanup } = tempDir('edge-check-');
+  try {
+    const file = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(file, text);
+    const r = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  } finally {
+    cleanup();
+  }
+}
+
+describe('rendered haproxy.cfg', () => {
+  const text = renderHaproxyConfig(EDGE, SITES);
+
+  it('is the committed gitops/edge/haproxy.cfg', () => {
+    expect(fs.readFileSync(path.join(__dirname, '..', 'gitops', 'edge', 'haproxy.cfg'), 'utf8')).toBe(text);
+  });
+
+  it('says which HAProxy it needs', () => {
+    expect(text.split('\n')[0]).toMatch(/HAProxy 2\.6 or newer/);
+  });
+
+  it('is accepted by haproxy -c', () => {
+    const r = haproxyCheck(text);
+    expect(r.output).toMatch(/Configuration file is valid/);
+    expect(r.status).toBe(0);
+  });
+
+  it('sends PROXY v2 to every site floating address, on both ports', () => {
+    for (const site of SITES) {
+      for (const port of [80, 443]) {
+        expect(text).toMatch(
+          new RegExp(
+            `server ${site.name} ${site.loadBalancer.fixed.ingress.replace(/\./g, '\\.')}:${port} send-proxy-v2 check check-send-proxy`,
+          ),
+        );
+      }
+    }
+  });
+
+  it('binds IPv4 and IPv6 on 80 and 443', () => {
+    for (const port of [80, 443]) {
+      expect(text).toContain(`bind ${EDGE.ipv4}:${port}\n`);
+      expect(text).toContain(`bind [${EDGE.ipv6}]:${port} v6only\n`);
+    }
+  });
+
+  it.each([
+    ['a misspelled server option', (t: string) => t.replace('send-proxy-v2', 'send-proxy-v9')],
+    ['a backend that does not exist', (t: string) => t.replace('default_backend sites-https', 'default_backend sites-gone')],
+    ['a bad address', (t: string) => t.replace(`bind ${EDGE.ipv4}:443`, 'bind 203.0.113.300:443')],
+  ])('with %s is refused by haproxy -c', (_what, breakIt) => {
+    const broken = breakIt(text);
+    expect(broken).not.toBe(text);
+    const r = haproxyCheck(broken);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/ALERT|error/i);
+  });
+});
+
+describe('edge model validation', () => {
+  const errorsOf = (edge: EdgeProxy): string => {
+    try {
+      validateEdge(edge, SITES);
+      return '';
+    } catch (err) {
+      if (err instanceof PlatformError) return err.message;
+      throw err;
+    }
+  };
+  it('accepts the committed edge', () => expect(errorsOf(EDGE)).toBe(''));
+  it('refuses an active site that does not exist', () => {
+    expect(errorsOf({ ...EDGE, split: { mode: 'active-backup', active: 'cluster9' } })).toMatch(
+      /field split\.active \(sites\/edge\.ts\): expected one of the sites \(cluster1, cluster2\), got "cluster9"/,
+    );
+  });
+  it('refuses a bad weight and an unknown site in weights', () => {
+    const msg = errorsOf({ ...EDGE, split: { mode: 'weighted', weights: { cluster1: 0, nowhere: 3 } } });
+    expect(msg).toMatch(/split\.weights\.cluster1 .*expected an integer weight from 1 to 256, got 0/);
+    expect(msg).toMatch(/split\.weights\.nowhere .*no such site/);
+  });
+  it('refuses a bad public address', () => {
+    expect(errorsOf({ ...EDGE, ipv4: '203.0.113' })).toMatch(/field ipv4 .*expected a public IPv4 address/);
+  });
+});
+
+/** HAProxy running the rendered file with its addresses remapped to loopback. */
+class RunningEdge {
+  private process?: ChildProcess;
+  readonly ports = { http: 0, https: 0, http6: 0, https6: 0 };
+  private socketPath = '';
+  private cleanup = (): void => undefined;
+  output = '';
+
+  constructor(
+    private readonly edge: EdgeProxy,
+    private readonly sites: Map<string, FakeSite>,
+  ) {}
+
+  async start(): Promise<void> {
+    const backendPorts = new Map<string, number>();
+    for (const [name, fake] of this.sites) backendPorts.set(name, await fake.listen());
+    for (const key of Object.keys(this.ports) as (keyof RunningEdge['ports'])[]) {
+      this.ports[key] = await freePort(key.endsWith('6') ? '::1' : '127.0.0.1');
+    }
+    const statsPort = await freePort();
+    const tmp = tempDir('edge-run-');
+    this.cleanup = tmp.cleanup;
+    this.socketPath = path.join(tmp.dir, 'admin.sock');
+    let text = renderHaproxyConfig(this.edge, SITES);
+    // Remapping for an unprivileged run on loopback; everything else is the rendered file.
+    text = text
+      .split('\n')
+      .filter((l) => !/^\s+(chroot|user|group|daemon|log \/dev\/log)/.test(l))
+      .join('\n')
+      .replace(EDGE_ADMIN_SOCKET, this.socketPath)
+      .replace(`bind ${EDGE_STATS}`, `bind 127.0.0.1:${statsPort}`)
+      .replace(`bind ${this.edge.ipv4}:80\n`, `bind 127.0.0.1:${this.ports.http}\n`)
+      .replace(`bind ${this.edge.ipv4}:443\n`, `bind 127.0.0.1:${this.ports.https}\n`)
+      .replace(`bind [${this.edge.ipv6}]:80 `, `bind [::1]:${this.ports.http6} `)
+      .replace(`bind [${this.edge.ipv6}]:443 `, `bind [::1]:${this.ports.https6} `)
+      // An unprivileged test process cannot raise its file limit to what maxconn needs.
+      .replace(/maxconn \d+/, 'maxconn 256')
+      // Faster health checks so a down site is noticed quickly; the tests wait for the state.
+      .replace(/inter 2s fall 3 rise 2/g, 'inter 100ms fall 2 rise 1');
+    for (const site of SITES) {
+      const port = backendPorts.get(site.name)!;
+      text = text.replace(new RegExp(`${site.loadBalancer.fixed.ingress.replace(/\./g, '\\.')}:(80|443) `, 'g'), `127.0.0.1:${port} `);
+    }
+    expect(text).not.toMatch(/192\.0\.2\.|198\.51\.100\.|203\.0\.113\.|2001:db8/);
+    const file = path.join(tmp.dir, 'haproxy.cfg');
+    fs.writeFileSync(file, text);
+    this.process = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process.stdout!.on('data', (d) => (this.output += d));
+    this.process.stderr!.on('data', (d) => (this.output += d));
+    await this.until(async () => (await this.serverStates('sites-https')).size === this.sites.size, 'HAProxy to start');
+  }
+
+  /** `show servers state` of a backend: server name -> operational state (0 down, 2 up). */
+  serverStates(backend: string): Promise<Map<string, number>> {
+    return new Promise((resolve) => {
+      const c = net.connect(this.socketPath);
+      let data = '';
+      c.on('connect', () => c.write(`show servers state ${backend}\n`));
+      c.on('data', (d) => (data += d));
+      c.on('error', () => resolve(new Map()));
+      c.on('end', () => {
+        const states = new Map<string, number>();
+        for (const line of data.split('\n')) {
+          const f = line.split(' ');
+          if (f.length > 6 && f[1] === backend) states.set(f[3]!, Number(f[5]));
+        }
+        resolve(states);
+      });
+    });
+  }
+
+  /** Polls until `done` (no fixed sleep: the deadline only bounds a hang). */
+  async until(done: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 20000;
+    while (!(await done())) {
+      if (this.process?.exitCode !== null) throw new Error(`haproxy exited while waiting for ${what}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; haproxy said:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async waitFor(expected: Record<string, number>): Promise<void> {
+    await this.until(
+      async () => {
+        for (const backend of ['sites-http', 'sites-https']) {
+          const states = await this.serverStates(backend);
+          if (Object.entries(expected).some(([name, state]) => states.get(name) !== state)) return false;
+        }
+        return true;
+      },
+      `server states ${JSON.stringify(expected)}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const p = this.process;
+    if (p && p.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        p.on('exit', () => resolve());
+        p.kill('SIGTERM');
+      });
+    }
+    for (const fake of this.sites.values()) if (fake.server.listening) await fake.close();
+    this.cleanup();
+  }
+}
+
+/** Starts a TLS handshake with `servername` (the fake site answers in clear, so it then fails). */
+function tlsHello(port: number, servername: string, localAddress: string): Promise<void> {
+  return new Promise((resolve) => {
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress });
+    raw.on('error', () => resolve());
+    const socket = tls.connect({ socket: raw, servername, rejectUnauthorized: false });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+}
+
+async function askMany(host: string, port: number, from: string, n: number): Promise<string[]> {
+  const answers: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { answer, localPort } = await ask(host, port, from);
+    const [site, address, sourcePort] = answer.split(' ');
+    // The site sees the client's own address and port, not HAProxy's.
+    expect(address).toBe(from);
+    expect(Number(sourcePort)).toBe(localPort);
+    answers.push(site!);
+  }
+  return answers;
+}
+
+const UP = 2;
+const DOWN = 0;
+
+describe('HAProxy running the rendered file', () => {
+  it('active/backup: relays the client address to the active site, then to the backup when it is down', async () => {
+    expect(EDGE.split).toEqual({ mode: 'active-backup', active: 'cluster1' });
+    const sites = new Map(SITES.map((s) => [s.name, new FakeSite(s.name)]));
+    const edge = new RunningEdge(EDGE, sites);
+    try {
+      await edge.start();
+      await edge.waitFor({ cluster1: UP, cluster2: UP });
+      // 127.0.0.7 is not HAProxy's own address: seeing it at the site proves the header carried it.
+      expect(await askMany('127.0.0.1', edge.ports.https, '127.0.0.7', 6)).toEqual(Array(6).fill('cluster1'));
+      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.7', 3)).toEqual(Array(3).fill('cluster1'));
+      expect(await askMany('::1', edge.ports.https6, '::1', 3)).toEqual(Array(3).fill('cluster1'));
+      expect(sites.get('cluster1')!.rejected).toBe(0);
+      expect(sites.get('cluster2')!.relayed).toHaveLength(0);
+
+      // A per-site name goes to its site whatever the split, chosen by the TLS SNI.
+      const c2 = SITES.find((x) => x.name === 'cluster2')!;
+      await tlsHello(edge.ports.https, `argocd.${c2.dns.siteHostname}`, '127.0.0.6');
+      expect(sites.get('cluster2')!.relayed.map((h) => h.source?.address)).toEqual(['127.0.0.6']);
+      await tlsHello(edge.ports.https, 'www.chataik.fr', '127.0.0.6');
+      expect(sites.get('cluster2')!.relayed).toHaveLength(1);
+
+      await sites.get('cluster1')!.close();
+      await edge.waitFor({ cluster1: DOWN, cluster2: UP });
+      expect(await askMany('127.0.0.1', edge.ports.https, '127.0.0.8', 6)).toEqual(Array(6).fill('cluster2'));
+      expect(await askMany('::1', edge.ports.http6, '::1', 2)).toEqual(Array(2).fill('cluster2'));
+      // Health checks carry a PROXY header too: the sites never saw a connection without one.
+      expect(sites.get('cluster2')!.rejected).toBe(0);
+    } finally {
+      await edge.stop();
+    }
+  });
+
+  it('weighted: spreads connections by weight, and all to the survivor when a site is down', async () => {
+    const weighted: EdgeProxy = { ...EDGE, split: { mode: 'weighted', weights: { cluster1: 3, cluster2: 1 } } };
+    validateEdge(weighted, SITES);
+    const sites = new Map(SITES.map((s) => [s.name, new FakeSite(s.name)]));
+    const edge = new RunningEdge(weighted, sites);
+    try {
+      await edge.start();
+      await edge.waitFor({ cluster1: UP, cluster2: UP });
+      const answers = await askMany('127.0.0.1', edge.ports.https, '127.0.0.9', 40);
+      expect(answers.filter((s) => s === 'cluster1')).toHaveLength(30);
+      expect(answers.filter((s) => s === 'cluster2')).toHaveLength(10);
+
+      await sites.get('cluster1')!.close();
+      await edge.waitFor({ cluster1: DOWN, cluster2: UP });
+      expect(await askMany('127.0.0.1', edge.ports.https, '127.0.0.9', 8)).toEqual(Array(8).fill('cluster2'));
+    } finally {
+      await edge.stop();
+    }
+  });
+});

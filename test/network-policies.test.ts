@@ -1,0 +1,130 @@
+import { apiServerCidrs, MONITORING_NAMESPACE, renderNetworkPolicies } from '../charts/network-policies/policies';
+import { renderSite } from '../pipeline/render';
+import { SITES } from '../sites';
+import { objectsOf, TestComponent, testPlatform } from './platform-fixtures';
+
+interface Policy {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: {
+    podSelector: { matchLabels?: Record<string, string> };
+    policyTypes: string[];
+    ingress?: { from: Record<string, unknown>[]; ports: { port: number; protocol: string }[] }[];
+    egress?: { to: Record<string, unknown>[]; ports: { port: number; protocol: string }[] }[];
+  };
+}
+
+const policiesOf = (c: TestComponent) => (objectsOf(c) as unknown as Policy[]).filter((o) => o.kind === 'NetworkPolicy');
+const peer = (namespace: string, labels: Record<string, string>) => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+  podSelector: { matchLabels: labels },
+});
+const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: 'TCP' }));
+
+describe('network policies from declarations', () => {
+  const site = SITES[0]!;
+  let api!: TestComponent;
+  let db!: TestComponent;
+  let vendor!: TestComponent;
+  const p = testPlatform(site, (app, ctx) => {
+    api = new TestComponent(app, ctx, 'api');
+    db = new TestComponent(app, ctx, 'db');
+    vendor = new TestComponent(app, ctx, 'vendor', { upstreamChart: true, networkPolicyReason: 'test: an upstream chart' });
+  });
+  const web = api.pods('web', [8080, 9090]);
+  const pg = db.pods('postgres', [5432, 9187]);
+  const operator = vendor.pods('operator', [443]);
+  api.talksTo(web, pg, [{ port: 5432 }]);
+  api.talksTo(web, operator);
+  db.talksOutside({
+    pods: pg,
+    direction: 'egress',
+    cidrs: ['198.51.100.101/32'],
+    ports: [{ port: 5432 }],
+    reason: 'replication from the primary',
+  });
+  db.usesApiServer(pg);
+  db.exposeMetrics({ pods: pg, port: 9187 });
+  api.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/', backend: web, port: 8080 });
+  renderNetworkPolicies(p.components(), { site, ingress: p.ingress.envoy });
+
+  it('gives every namespace we own default-deny in both directions and DNS', () => {
+    for (const c of [api, db]) {
+      const byName = new Map(policiesOf(c).map((x) => [x.metadata.name, x]));
+      expect(byName.get('default-deny')!.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      expect(byName.get('allow-dns')!.spec.egress).toEqual([
+        {
+          to: [peer('kube-system', { 'k8s-app': 'kube-dns' })],
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
+      ]);
+    }
+  });
+
+  it("leaves an upstream chart's namespace alone, while its clients still get their egress", () => {
+    expect(policiesOf(vendor)).toEqual([]);
+    const webPolicy = policiesOf(api).find((x) => x.metadata.name === 'allow-api-web')!;
+    expect(webPolicy.spec.egress).toContainEqual({ to: [peer('vendor', { app: 'vendor-operator' })], ports: tcp(443) });
+  });
+
+  it('turns a flow into egress on the client and ingress on the server, on the declared port only', () => {
+    const webPolicy = policiesOf(api).find((x) => x.metadata.name === 'allow-api-web')!;
+    expect(webPolicy.spec.podSelector).toEqual({ matchLabels: { app: 'api-web' } });
+    expect(webPolicy.spec.egress).toEqual([
+      { to: [peer('db', { app: 'db-postgres' })], ports: tcp(5432) },
+      { to: [peer('vendor', { app: 'vendor-operator' })], ports: tcp(443) },
+    ]);
+    // Its only ingress is from Envoy, for its route.
+    expect(webPolicy.spec.ingress).toEqual([{ from: [peer('projectcontour', p.ingress.envoy.podLabels)], ports: tcp(8080) }]);
+
+    const pgPolicy = policiesOf(db).find((x) => x.metadata.name === 'allow-db-postgres')!;
+    expect(pgPolicy.spec.ingress).toEqual([
+      { from: [peer('api', { app: 'api-web' })], ports: tcp(5432) },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } }], ports: tcp(9187) },
+    ]);
+    expect(pgPolicy.spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '198.51.100.101/32' } }], ports: tcp(5432) },
+      { to: apiServerCidrs(site).map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(site.network.apiServer.port) },
+    ]);
+    // Nothing else was opened in these namespaces.
+    expect(
+      policiesOf(api)
+        .map((x) => x.metadata.name)
+        .sort(),
+    ).toEqual(['allow-api-web', 'allow-dns', 'default-deny']);
+    expect(
+      policiesOf(db)
+        .map((x) => x.metadata.name)
+        .sort(),
+    ).toEqual(['allow-db-postgres', 'allow-dns', 'default-deny']);
+  });
+
+  it('reaches the API server at its real endpoints: the VIP and every control-plane node', () => {
+    expect(apiServerCidrs(site)).toEqual(['192.0.2.10/32', '192.0.2.11/32', '192.0.2.12/32', '192.0.2.13/32']);
+  });
+
+  it("opens Envoy's egress to exposed backends", () => {
+    const envoy = (objectsOf(p.ingress) as unknown as Policy[]).find(
+      (x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'allow-envoy-contour',
+    )!;
+    expect(envoy.spec.egress).toContainEqual({ to: [peer('api', { app: 'api-web' })], ports: tcp(8080) });
+  });
+});
+
+describe.each(SITES.map((s) => [s.name, s] as const))('site %s ingress namespace', (_n, site) => {
+  const contour = renderSite(site, SITES).components.find((c) => c.name === 'contour')!;
+  const policies = contour.objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
+
+  it('only accepts the edge proxy on the Envoy listeners', () => {
+    const envoy = policies.find((x) => x.metadata.name === 'allow-envoy-contour')!;
+    expect(envoy.spec.ingress).toContainEqual({ from: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: tcp(8080, 8443) });
+    expect(envoy.spec.ingress!.flatMap((r) => r.from).filter((f) => 'ipBlock' in f)).toHaveLength(1);
+  });
+
+  it('has default-deny', () => {
+    expect(policies.map((x) => x.metadata.name)).toEqual(expect.arrayContaining(['default-deny', 'allow-dns']));
+  });
+});
