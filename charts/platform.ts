@@ -7,13 +7,16 @@ import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { componentsOf, type SiteContext } from './component';
 import { NamespacesComponent } from './namespaces';
+import { buildObjectStore } from './object-store';
 import { SecretsComponent } from './secrets/secrets';
 import type { Site } from '../sites';
 
 export function buildPlatform(app: Construct, context: SiteContext): void {
   new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  new SecretsComponent(app, context);
+  const secrets = new SecretsComponent(app, context);
+  // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
+  buildObjectStore(app, context, secrets);
 
   // Views over every component: built last so they see all of them.
   new NamespacesComponent(app, context, componentsOf(app));

@@ -5,6 +5,8 @@
 import { App } from 'cdk8s';
 import { buildPlatform } from '../charts/platform';
 import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
+import type { StackOutputs } from '../charts/lib/object-store';
+import { takeSynthError } from '../charts/lib/synth-errors';
 import type { Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
 import { PlatformError } from './errors';
@@ -47,11 +49,11 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
 }
 
 /** Renders one site. `sites` is every site, for cross-site facts. */
-export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
+export function renderSite(site: Site, sites: readonly Site[], stackOutputs?: StackOutputs): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
   const component = (name?: string) => ({ site: site.name, component: name });
   try {
-    buildPlatform(app, { site, sites });
+    buildPlatform(app, { site, sites, stackOutputs });
   } catch (err) {
     if (err instanceof PlatformError) throw err;
     throw new PlatformError([{ ...component(), message: `building the platform failed: ${(err as Error).message}` }]);
@@ -63,6 +65,9 @@ export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
       try {
         objects = (chart.toJson() as KubeObject[]).map(withoutClusterNamespace);
       } catch (err) {
+        if (err instanceof PlatformError) throw err;
+        const raised = takeSynthError(app);
+        if (raised) throw raised;
         throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
       }
       const patchIndexes = new Set<number>();

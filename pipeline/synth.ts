@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
+import type { StackOutputs } from '../charts/lib/object-store';
 import type { Site } from '../sites';
 import { PlatformError } from './errors';
 import { siteFiles, type FileTree } from './files';
@@ -22,6 +23,8 @@ export interface SynthOptions {
   readonly check?: boolean;
   /** Called after each site is rendered (progress). */
   readonly onSite?: (done: number, total: number, site: string) => void;
+  /** CloudFormation outputs fetched beforehand (pipeline/aws-outputs.ts) for sites whose store is `aws`. */
+  readonly stackOutputs?: StackOutputs;
 }
 
 export interface SynthResult {
@@ -38,6 +41,7 @@ export function renderTree(
   sites: readonly Site[],
   only?: readonly string[],
   onSite?: SynthOptions['onSite'],
+  stackOutputs?: StackOutputs,
 ): { tree: FileTree; rendered: RenderedSite[] } {
   validateSites(sites);
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
@@ -50,7 +54,7 @@ export function renderTree(
   const tree: FileTree = new Map();
   const rendered: RenderedSite[] = [];
   selected.forEach((site, i) => {
-    const result = renderSite(site, sites);
+    const result = renderSite(site, sites, stackOutputs);
     rendered.push(result);
     for (const [p, content] of siteFiles(result)) tree.set(p, content);
     onSite?.(i + 1, selected.length, site.name);
@@ -66,7 +70,7 @@ function ownedBy(only: readonly string[] | undefined): (p: string) => boolean {
 }
 
 export function synth(options: SynthOptions): SynthResult {
-  const { tree, rendered } = renderTree(options.sites, options.only, options.onSite);
+  const { tree, rendered } = renderTree(options.sites, options.only, options.onSite, options.stackOutputs);
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(options.only);
   const current = readTree(gitops);
