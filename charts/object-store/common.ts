@@ -58,16 +58,15 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
       throw new Error(`object store: bucket '${purpose}' is granted with two different lifecycles`);
     }
     if (!granted.clients.includes(client.componentName)) granted.clients.push(client.componentName);
-    const namespace = pods.namespace;
-    const secret = new VaultSecret(client, `${OBJECT_STORE}-${purpose}-credentials`, {
-      store: this.secrets,
-      name: `${client.componentName}-${purpose}-s3`,
-      namespace,
-      data: this.accessKeyData(purpose),
-    });
+    // One Secret per client, purpose and namespace, however many of its workloads are granted.
+    const secretName = `${client.componentName}-${purpose}-s3`;
+    const id = `${OBJECT_STORE}-${purpose}-credentials-${pods.namespace}`;
+    if (!client.node.tryFindChild(id)) {
+      new VaultSecret(client, id, { store: this.secrets, name: secretName, namespace: pods.namespace, data: this.accessKeyData(purpose) });
+    }
     client.dependOn(this);
     this.declareFlow(client, pods);
-    return { ...this.location(), bucket: granted.bucket, credentialsSecret: secret.secretName };
+    return { ...this.location(), bucket: granted.bucket, credentialsSecret: secretName };
   }
 
   /** The Secret keys S3 clients read, from the purpose's Vault entry. */
