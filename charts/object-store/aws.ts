@@ -79,12 +79,16 @@ export class AwsS3Store extends ObjectStoreComponent {
       kind: 'ConfigMap',
       metadata: { name: `${OBJECT_STORE}-aws`, namespace: OBJECT_STORE, labels: commonLabels(OBJECT_STORE) },
       data: Lazy.any({
-        produce: () => ({
-          stack: this.config.stackName,
-          region: this.regionToken,
-          endpoint: this.endpointToken,
-          ...Object.fromEntries([...this.buckets.values()].map((b) => [`bucket.${b.purpose}`, b.bucket])),
-        }),
+        // Without a granted bucket the stack has no resource (CloudFormation refuses to deploy it), so no output either.
+        produce: () =>
+          this.buckets.size === 0
+            ? { stack: this.config.stackName }
+            : {
+                stack: this.config.stackName,
+                region: this.regionToken,
+                endpoint: this.endpointToken,
+                ...Object.fromEntries([...this.buckets.values()].map((b) => [`bucket.${b.purpose}`, b.bucket])),
+              },
       }),
     });
     const fetched = context.stackOutputs?.get(stackKey(this.config.region, this.config.stackName));

@@ -38,6 +38,11 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
     this.ownNamespace({ name: OBJECT_STORE, podSecurity: 'restricted' });
   }
 
+  /** The buckets granted so far. */
+  get granted(): readonly GrantedBucket[] {
+    return [...this.buckets.values()];
+  }
+
   /** Vault path (under the KV mount) of a purpose's access keys. */
   protected abstract credentialsPath(purpose: string): string;
   /** Declares the bucket for a purpose the first time it is granted; returns its name. */
