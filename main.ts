@@ -5,9 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PlatformError } from './pipeline/errors';
+import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { synth } from './pipeline/synth';
+import { validateSites } from './pipeline/validate-sites';
 import { recover } from './pipeline/writer';
-import { SITES } from './sites';
+import { PLATFORM } from './sites';
 
 interface Args {
   only: string[];
@@ -29,7 +31,7 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const tty = process.stderr.isTTY === true;
   try {
     const args = parseArgs(process.argv.slice(2));
@@ -39,9 +41,14 @@ function main(): number {
       const recovered = recover(root);
       if (recovered !== 'clean') console.error(`synth: an interrupted run was ${recovered} before this one`);
     }
+    validateSites(PLATFORM.sites);
+    // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render.
+    const selected = args.only.length > 0 ? PLATFORM.sites.filter((s) => args.only.includes(s.name)) : PLATFORM.sites;
+    const stackOutputs = await fetchStackOutputs(selected);
     const result = synth({
       root,
-      sites: SITES,
+      model: PLATFORM,
+      stackOutputs,
       only: args.only,
       check: args.check,
       onSite: tty ? (done, total, site) => process.stderr.write(`\r\x1b[Krendering ${done}/${total} ${site}`) : undefined,
@@ -75,4 +82,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+void main().then((code) => (process.exitCode = code));

@@ -1,4 +1,5 @@
-import type { Site } from '../sites';
+import type { PlatformModel, Site } from '../sites';
+import { EDGE } from '../sites/edge';
 import { cluster1 } from '../sites/cluster1';
 
 /**
@@ -22,4 +23,10 @@ export function generateSites(count: number): Site[] {
       bus: { role: i === 0 ? 'hub' : 'leaf' },
     };
   });
+}
+
+/** A model of N generated sites behind the committed edge, split evenly between them. */
+export function generateModel(count: number): PlatformModel {
+  const sites = generateSites(count);
+  return { sites, edge: { ...EDGE, split: { mode: 'weighted', weights: Object.fromEntries(sites.map((s) => [s.name, 1])) } } };
 }

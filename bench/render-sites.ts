@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderTree } from '../pipeline/synth';
-import { generateSites } from './generate-sites';
+import { generateModel } from './generate-sites';
 
 const root = path.resolve(__dirname, '..');
 
@@ -42,9 +42,9 @@ interface RenderFigures {
 
 /** Child mode: render N generated sites in this process and print the figures as JSON. */
 function renderChild(count: number): void {
-  const sites = generateSites(count);
+  const model = generateModel(count);
   const start = process.hrtime.bigint();
-  const { rendered, tree } = renderTree(sites);
+  const { rendered, tree } = renderTree(model);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const objects = rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0);
   if (tree.size === 0) throw new Error('nothing rendered');

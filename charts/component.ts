@@ -6,7 +6,8 @@
  */
 import { Chart, type ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { Site } from '../sites';
+import type { EdgeProxy, Site } from '../sites';
+import type { StackOutputs } from './lib/object-store';
 import type { Endpoint, ExternalFlow, Flow, HttpRoute, MetricsEndpoint, PortSpec, UpstreamWorkload } from './lib/declarations';
 
 /** What every component receives: its own site and, read-only, all the others. */
@@ -15,6 +16,10 @@ export interface SiteContext {
   readonly site: Site;
   /** Every registered site, for cross-site facts (peer addresses, the database primary). */
   readonly sites: readonly Site[];
+  /** The edge proxy in front of every site (its addresses reach Envoy). */
+  readonly edge: EdgeProxy;
+  /** CloudFormation outputs fetched before rendering, for sites whose object store is `aws`. */
+  readonly stackOutputs?: StackOutputs;
 }
 
 /** Pod Security Standard level enforced on a namespace. */

@@ -15,10 +15,12 @@ import { KedaComponent } from './keda/keda';
 import { MetalLbComponent } from './metallb/metallb';
 import { NamespacesComponent } from './namespaces';
 import { renderNetworkPolicies } from './network-policies/policies';
+import { buildObjectStore } from './object-store';
 import { StolonComponent } from './postgres/stolon';
+import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
-import { EDGE, type Site } from '../sites';
+import type { PlatformModel } from '../sites';
 
 /** Components other components are wired to (typed references for the registry's later lines). */
 export interface PlatformRefs {
@@ -34,12 +36,14 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   const secrets = new SecretsComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
   const certManager = new CertManagerComponent(app, context, { secrets });
-  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
+  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: context.edge });
   const storage = new MayastorComponent(app, context);
+  // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
+  const store = buildObjectStore(app, context, { secrets, storage });
   const keda = new KedaComponent(app, context);
   const bus = new BusComponent(app, context, { secrets, keda, storage, metallb });
-  // backupStore: the site's ObjectStore once the object store component is merged.
-  new StolonComponent(app, context, { secrets, storage, metallb });
+  new StolonComponent(app, context, { secrets, storage, metallb, backupStore: store });
+  new ResizerComponent(app, context, { bus, store, autoscaler: keda });
 
   // Views over every component: built last so they see all of them.
   renderRoutes(ingress, componentsOf(app));
@@ -53,7 +57,7 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
  * Files rendered once for all sites (rendered only when every site is rendered). Paths are
  * relative to gitops/.
  */
-export function globalFiles(sites: readonly Site[]): Map<string, string> {
+export function globalFiles({ sites, edge }: PlatformModel): Map<string, string> {
   const lines = [
     '# gitops/',
     '',
@@ -63,11 +67,11 @@ export function globalFiles(sites: readonly Site[]): Map<string, string> {
       (s) =>
         `- \`${s.name}/\`: site ${s.name} (${s.location}); bootstrap with \`kubectl apply -k gitops/${s.name}/argocd\`, see the README.`,
     ),
-    `- \`edge/haproxy.cfg\`: the edge proxy ${EDGE.name} in front of every site (a VM, not Kubernetes), see the README.`,
+    `- \`edge/haproxy.cfg\`: the edge proxy ${edge.name} in front of every site (a VM, not Kubernetes), see the README.`,
     '',
   ];
   return new Map([
     ['README.md', lines.join('\n')],
-    ['edge/haproxy.cfg', renderHaproxyConfig(EDGE, sites)],
+    ['edge/haproxy.cfg', renderHaproxyConfig(edge, sites)],
   ]);
 }

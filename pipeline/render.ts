@@ -5,7 +5,9 @@
 import { App } from 'cdk8s';
 import { buildPlatform } from '../charts/platform';
 import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
-import type { Site } from '../sites';
+import type { StackOutputs } from '../charts/lib/object-store';
+import { takeSynthError } from '../charts/lib/synth-errors';
+import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
 import { PlatformError } from './errors';
 
@@ -46,12 +48,12 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
   return { ...object, metadata };
 }
 
-/** Renders one site. `sites` is every site, for cross-site facts. */
-export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
+/** Renders one site of the model (the other sites are read for cross-site facts). */
+export function renderSite(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
   const component = (name?: string) => ({ site: site.name, component: name });
   try {
-    buildPlatform(app, { site, sites });
+    buildPlatform(app, { site, sites: model.sites, edge: model.edge, stackOutputs });
   } catch (err) {
     if (err instanceof PlatformError) throw err;
     throw new PlatformError([{ ...component(), message: `building the platform failed: ${(err as Error).message}` }]);
@@ -63,6 +65,9 @@ export function renderSite(site: Site, sites: readonly Site[]): RenderedSite {
       try {
         objects = (chart.toJson() as KubeObject[]).map(withoutClusterNamespace);
       } catch (err) {
+        if (err instanceof PlatformError) throw err;
+        const raised = takeSynthError(app);
+        if (raised) throw raised;
         throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
       }
       const patchIndexes = new Set<number>();

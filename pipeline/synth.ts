@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
-import { EDGE, type Site } from '../sites';
+import type { StackOutputs } from '../charts/lib/object-store';
+import type { PlatformModel } from '../sites';
 import { PlatformError } from './errors';
 import { siteFiles, type FileTree } from './files';
 import { renderSite, type RenderedSite } from './render';
@@ -15,14 +16,20 @@ import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './write
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
   readonly root: string;
-  /** Every registered site. */
-  readonly sites: readonly Site[];
-  /** Render only these sites; the others' files are left as they are. */
-  readonly only?: readonly string[];
+  /** The model: every registered site and the edge. */
+  readonly model: PlatformModel;
   /** Compare with gitops/ instead of writing. */
   readonly check?: boolean;
+}
+
+/** What to render and how to report it. */
+export interface RenderOptions {
+  /** Render only these sites; the others' files are left as they are. */
+  readonly only?: readonly string[];
   /** Called after each site is rendered (progress). */
   readonly onSite?: (done: number, total: number, site: string) => void;
+  /** CloudFormation outputs fetched beforehand (pipeline/aws-outputs.ts) for sites whose store is `aws`. */
+  readonly stackOutputs?: StackOutputs;
 }
 
 export interface SynthResult {
@@ -35,13 +42,11 @@ export interface SynthResult {
 }
 
 /** Renders the selected sites into a tree of files (relative to gitops/), without touching disk. */
-export function renderTree(
-  sites: readonly Site[],
-  only?: readonly string[],
-  onSite?: SynthOptions['onSite'],
-): { tree: FileTree; rendered: RenderedSite[] } {
+export function renderTree(model: PlatformModel, options: RenderOptions = {}): { tree: FileTree; rendered: RenderedSite[] } {
+  const { sites } = model;
+  const { only, onSite, stackOutputs } = options;
   validateSites(sites);
-  validateEdge(EDGE, sites);
+  validateEdge(model.edge, sites);
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new PlatformError(
@@ -52,12 +57,12 @@ export function renderTree(
   const tree: FileTree = new Map();
   const rendered: RenderedSite[] = [];
   selected.forEach((site, i) => {
-    const result = renderSite(site, sites);
+    const result = renderSite(site, model, stackOutputs);
     rendered.push(result);
     for (const [p, content] of siteFiles(result)) tree.set(p, content);
     onSite?.(i + 1, selected.length, site.name);
   });
-  if (selected.length === sites.length) for (const [p, content] of globalFiles(sites)) tree.set(p, content);
+  if (selected.length === sites.length) for (const [p, content] of globalFiles(model)) tree.set(p, content);
   return { tree, rendered };
 }
 
@@ -67,8 +72,8 @@ function ownedBy(only: readonly string[] | undefined): (p: string) => boolean {
   return (p) => only.includes(p.split('/')[0] ?? '');
 }
 
-export function synth(options: SynthOptions): SynthResult {
-  const { tree, rendered } = renderTree(options.sites, options.only, options.onSite);
+export function synth(options: SynthOptions & RenderOptions): SynthResult {
+  const { tree, rendered } = renderTree(options.model, options);
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(options.only);
   const current = readTree(gitops);

@@ -141,6 +141,8 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
     if (other) c.report(field, `${ip} is already the ${other} address`);
     fixedSeen.set(ip, role);
   }
+  checkObjectStore(c, site);
+  checkResizer(c);
   return { findings: c.findings, pools };
 }
 
@@ -164,6 +166,91 @@ function checkNodeHost(c: SiteChecker, p: string, storage: boolean): void {
   }
   if (Array.isArray(modules) && !modules.some((m) => m === NVME_TCP_MODULE || m === 'nvme_tcp')) {
     c.report(`${p}.host.kernelModules`, `${why} needs the ${NVME_TCP_MODULE} module loaded at boot`);
+  }
+}
+
+const IMAGE_NAMES = ['resizer-api', 'resizer-worker'];
+
+/** The object-store choice: one of three shapes, each field checked for the kind chosen. */
+function checkObjectStore(c: SiteChecker, site: Site): void {
+  const kind = c.expect('objectStore.kind', (v) => v === 'minio' || v === 's3' || v === 'aws', "'minio', 's3' or 'aws'");
+  if (kind === 'minio') {
+    const size = c.expect('objectStore.volumeGiB', (v) => isPositive(v) && Number.isInteger(v), 'a whole number of GiB');
+    c.expect('objectStore.rootCredentialsPath', isText, 'the Vault path of the MinIO root credentials');
+    // Mayastor places each replica of the volume in one node's pool: the volume must fit the smallest.
+    const pools = (Array.isArray(site.nodes) ? site.nodes : [])
+      .map((n) =>
+        Array.isArray(n.dataDisks) ? n.dataDisks.reduce((sum: number, d: { sizeGiB: unknown }) => sum + (Number(d.sizeGiB) || 0), 0) : 0,
+      )
+      .filter((gib) => gib > 0);
+    if (pools.length < 2)
+      c.report('objectStore.kind', `'minio' needs at least 2 storage nodes for a replicated volume, found ${pools.length}`);
+    else if (typeof size === 'number' && size > Math.min(...pools))
+      c.report('objectStore.volumeGiB', `${size} GiB does not fit the smallest Mayastor pool (${Math.min(...pools)} GiB)`);
+  } else if (kind === 's3') {
+    c.expect(
+      'objectStore.endpoint',
+      (v) => typeof v === 'string' && /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(v),
+      'an http(s) URL without a path',
+    );
+    c.expect('objectStore.region', isText, 'a region name');
+    const cidrs = c.expect('objectStore.cidrs', (v) => Array.isArray(v) && v.length > 0, 'the IPv4 CIDRs the endpoint resolves to');
+    if (Array.isArray(cidrs)) cidrs.forEach((_, i) => c.expect(`objectStore.cidrs[${i}]`, isV4Cidr, 'an IPv4 CIDR'));
+    c.expect(
+      'objectStore.bucketPrefix',
+      (v) => typeof v === 'string' && /^[a-z0-9][a-z0-9-]{0,39}$/.test(v),
+      'a bucket-name prefix (lowercase, digits, dashes, at most 40)',
+    );
+    c.expect('objectStore.credentialsPath', isText, 'the Vault path prefix of the access keys');
+    c.expect('objectStore.pathStyle', (v) => typeof v === 'boolean', 'true or false');
+  } else if (kind === 'aws') {
+    c.expect(
+      'objectStore.stackName',
+      (v) => typeof v === 'string' && /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(v),
+      'a CloudFormation stack name',
+    );
+    c.expect('objectStore.region', (v) => typeof v === 'string' && /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(v), 'an AWS region, e.g. eu-west-3');
+    c.expect('objectStore.credentialsPath', isText, 'the Vault path prefix of the IAM access keys');
+  }
+}
+
+/** The resizer's image source and replica bounds. */
+function checkResizer(c: SiteChecker): void {
+  c.expect(
+    'resizer.image.registry',
+    (v) => typeof v === 'string' && /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/.test(v),
+    'a registry and path, e.g. registry.example.org/team',
+  );
+  c.expect(
+    'resizer.image.tag',
+    (v) => typeof v === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(v) && v !== 'latest',
+    "a release tag (not 'latest')",
+  );
+  const digests = c.get('resizer.image.digests');
+  if (digests !== undefined) {
+    if (digests === null || typeof digests !== 'object') c.report('resizer.image.digests', 'expected a map of image name to digest');
+    else
+      for (const name of Object.keys(digests)) {
+        if (!IMAGE_NAMES.includes(name))
+          c.report(`resizer.image.digests.${name}`, `unknown image; expected one of ${IMAGE_NAMES.join(', ')}`);
+        else
+          c.expect(
+            `resizer.image.digests.${name}`,
+            (v) => typeof v === 'string' && /^sha256:[a-f0-9]{64}$/.test(v),
+            'sha256:<64 hex digits>, copied from the registry',
+          );
+      }
+  }
+  for (const [group, least] of [
+    ['api', 2],
+    ['workers', 0],
+  ] as const) {
+    const min = c.expect(`resizer.${group}.min`, (v) => Number.isInteger(v) && (v as number) >= least, `a whole number >= ${least}`);
+    c.expect(
+      `resizer.${group}.max`,
+      (v) => Number.isInteger(v) && (v as number) >= Math.max(1, typeof min === 'number' ? min : 1),
+      `a whole number >= min and >= 1`,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Site } from './types';
+import { objectStores } from './object-stores';
 import { seedNode } from './seed-node';
 
 /**
@@ -37,6 +38,14 @@ export const cluster1: Site = {
     authMount: 'kubernetes-cluster1',
     authRole: 'external-secrets',
     kvMount: 'platform',
+  },
+  // The seed's MinIO on chataalk-dumas, on this site: spares the 4 GiB nodes. Or .minio / .aws.
+  objectStore: objectStores.s3('cluster1'),
+  resizer: {
+    // The private registry on chataalk-dumas (seed 000); the tag is the release to run.
+    image: { registry: 'registry.chataik.fr/chatalk', tag: '1.0.0' },
+    api: { min: 2, max: 4 },
+    workers: { min: 1, max: 4 },
   },
   gitops: { repoUrl: 'https://gitlab.chataik.fr/platform/platform.git', revision: 'main' },
 };

@@ -1,4 +1,5 @@
 import type { Site } from './types';
+import { objectStores } from './object-stores';
 import { seedNode } from './seed-node';
 
 /**
@@ -36,6 +37,14 @@ export const cluster2: Site = {
     authMount: 'kubernetes-cluster2',
     authRole: 'external-secrets',
     kvMount: 'platform',
+  },
+  // No S3 service on this site (chataalk4 is unused): MinIO in the cluster. Or .s3 / .aws.
+  objectStore: objectStores.minio('cluster2'),
+  resizer: {
+    // The private registry on chataalk-dumas (seed 000); the tag is the release to run.
+    image: { registry: 'registry.chataik.fr/chatalk', tag: '1.0.0' },
+    api: { min: 2, max: 4 },
+    workers: { min: 1, max: 4 },
   },
   gitops: { repoUrl: 'https://gitlab.chataik.fr/platform/platform.git', revision: 'main' },
 };

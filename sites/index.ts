@@ -1,6 +1,7 @@
 import { cluster1 } from './cluster1';
 import { cluster2 } from './cluster2';
-import type { Site } from './types';
+import { EDGE } from './edge';
+import type { EdgeProxy, Site } from './types';
 
 /** Every site the platform renders. A new site is a new file in this folder and one line here. */
 export const SITES: readonly Site[] = [cluster1, cluster2];
@@ -16,5 +17,23 @@ export type {
   CertificateIssuer,
   EdgeProxy,
   SplitPolicy,
+  ObjectStoreChoice,
+  MinioObjectStore,
+  S3ObjectStore,
+  AwsObjectStore,
+  ImageSource,
+  ReplicaRange,
+  ResizerSite,
 } from './types';
 export { EDGE } from './edge';
+
+/** The whole model: every site and the edge proxy in front of them. */
+export interface PlatformModel {
+  /** Every registered site. */
+  readonly sites: readonly Site[];
+  /** The HAProxy edge VM in front of the sites. */
+  readonly edge: EdgeProxy;
+}
+
+/** The committed platform. */
+export const PLATFORM: PlatformModel = { sites: SITES, edge: EDGE };

@@ -105,6 +105,80 @@ export type DatabaseRole = 'primary' | 'standby';
  */
 export type BusRole = 'hub' | 'leaf';
 
+/**
+ * The site's object store (issue 5), chosen per site; every component that stores objects (the
+ * resizer, database backups) uses it through the `ObjectStore` contract. Switching kind is one line.
+ */
+export type ObjectStoreChoice = MinioObjectStore | S3ObjectStore | AwsObjectStore;
+
+/** MinIO inside the cluster, one server on a replicated Mayastor volume. */
+export interface MinioObjectStore {
+  readonly kind: 'minio';
+  /** Size of MinIO's volume in GiB (Mayastor keeps one copy of it on each of `repl` nodes). */
+  readonly volumeGiB: number;
+  /** Vault path (under vault.kvMount) of the root credentials, properties `user` and `password`. */
+  readonly rootCredentialsPath: string;
+}
+
+/** An existing S3-compatible service outside the cluster (the seed's MinIO on the utility VM). */
+export interface S3ObjectStore {
+  readonly kind: 's3';
+  /** Endpoint URL as pods reach it, e.g. `https://s3.chataik.fr:9000`. */
+  readonly endpoint: string;
+  /** Region name the service expects (any value for MinIO, e.g. `us-east-1`). */
+  readonly region: string;
+  /** Addresses (CIDRs) the endpoint resolves to: the egress NetworkPolicy allows only these. */
+  readonly cidrs: readonly string[];
+  /** Bucket names are `<bucketPrefix>-<purpose>` (the service may be shared by several sites). */
+  readonly bucketPrefix: string;
+  /** Vault path prefix of the access keys: `<path>/<purpose>`, properties `access_key_id`, `secret_access_key`. */
+  readonly credentialsPath: string;
+  /** Whether clients use path-style URLs (MinIO and most S3-compatible services: true). */
+  readonly pathStyle: boolean;
+}
+
+/**
+ * AWS S3: the buckets are defined with aws-cdk-lib in this program (stack `stackName`), and their
+ * deploy-time names and region are read from the stack's CloudFormation outputs during synth.
+ */
+export interface AwsObjectStore {
+  readonly kind: 'aws';
+  /** CloudFormation stack holding the site's buckets. */
+  readonly stackName: string;
+  /** AWS region the stack is deployed to (where synth asks CloudFormation). */
+  readonly region: string;
+  /** Vault path prefix of the IAM access keys: `<path>/<purpose>`, properties `access_key_id`, `secret_access_key`. */
+  readonly credentialsPath: string;
+}
+
+/** A container image reference set per site: a registry, a tag, and optionally a digest. */
+export interface ImageSource {
+  /** Registry and path prefix, e.g. `registry.chataik.fr/chatalk`. */
+  readonly registry: string;
+  /** Release tag, e.g. `1.4.2` (never `latest`). */
+  readonly tag: string;
+  /** Optional digests (`sha256:<64 hex>`) by image name, copied from the registry, never invented. */
+  readonly digests?: Readonly<Record<string, string>>;
+}
+
+/** Replica bounds an autoscaler may move between. */
+export interface ReplicaRange {
+  /** Fewest replicas. */
+  readonly min: number;
+  /** Most replicas (must fit the site's capacity). */
+  readonly max: number;
+}
+
+/** The image-resizing service of seed 001 on this site. */
+export interface ResizerSite {
+  /** Where the `resizer-api` and `resizer-worker` images are pulled from. */
+  readonly image: ImageSource;
+  /** API replicas (CPU autoscaling); at least 2 so a node loss keeps uploads working. */
+  readonly api: ReplicaRange;
+  /** Worker replicas (scaled on the bus consumer's lag). */
+  readonly workers: ReplicaRange;
+}
+
 /** Everything one site is made of. */
 export interface Site {
   /** Short identifier, also the directory under gitops/ (lowercase letters, digits, dashes). */
@@ -153,6 +227,10 @@ export interface Site {
     /** KV v2 mount holding the platform's secrets. */
     readonly kvMount: string;
   };
+  /** Where the site stores objects: `minio` in the cluster, an existing `s3` service, or `aws`. */
+  readonly objectStore: ObjectStoreChoice;
+  /** The image-resizing service. */
+  readonly resizer: ResizerSite;
   /** What Argo CD on this site pulls. */
   readonly gitops: {
     /** Git URL of this repository. */

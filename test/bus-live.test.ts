@@ -14,7 +14,7 @@ import { streamFiles } from '../charts/bus/streams-job';
 import { PlatformComponent, type SiteContext } from '../charts/component';
 import { buildPlatform } from '../charts/platform';
 import type { KubeObject } from '../pipeline/render';
-import { SITES, type Site } from '../sites';
+import { SITES, type Site, EDGE } from '../sites';
 import { tempDir } from './helpers';
 import { dummyPassword, eventually, freePorts, monitor, NATS_SERVER, NatsConnection, podEnv } from './nats-helpers';
 
@@ -46,9 +46,9 @@ let sites: LiveSite[] = [];
 
 function model(site: Site): BusComponent {
   const app = new App({ outdir: path.join(dir, 'cdk8s') });
-  const { bus } = buildPlatform(app, { site, sites: SITES });
+  const { bus } = buildPlatform(app, { site, sites: SITES, edge: EDGE });
   bus.declareStream(STREAM, [CONSUMER]);
-  const probe = new ProbeClient(app, { site, sites: SITES });
+  const probe = new ProbeClient(app, { site, sites: SITES, edge: EDGE });
   bus.grant(probe, probe.endpoint({ podLabels: { app: 'probe' }, ports: [] }), 'probe', {
     publish: ['probe.>', 'jobs.>'],
     subscribe: ['probe.>'],

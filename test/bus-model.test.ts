@@ -4,25 +4,25 @@ import { natsJetStreamTrigger } from '../charts/keda/keda';
 import { buildPlatform } from '../charts/platform';
 import type { ConsumerSpec, StreamSpec } from '../charts/lib/bus';
 import { renderSite } from '../pipeline/render';
-import { SITES } from '../sites';
+import { SITES, PLATFORM, EDGE } from '../sites';
 import { tempDir } from './helpers';
 
 const { dir, cleanup } = tempDir('bus-model-');
 afterAll(cleanup);
 
 function platform() {
-  return buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES });
+  return buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES, edge: EDGE });
 }
 
 const stream: StreamSpec = {
-  name: 'RESIZE',
-  subjects: ['resize.requests.>'],
+  name: 'THUMBNAILS',
+  subjects: ['thumbnails.requests.>'],
   retention: 'workqueue',
   replicas: 3,
   maxAge: '72h',
   maxBytesMiB: 512,
 };
-const consumer: ConsumerSpec = { stream: 'RESIZE', durable: 'resize-workers', ackWait: '1m', maxDeliver: 5 };
+const consumer: ConsumerSpec = { stream: 'THUMBNAILS', durable: 'thumbnail-workers', ackWait: '1m', maxDeliver: 5 };
 
 describe('streams', () => {
   it.each([
@@ -40,7 +40,7 @@ describe('streams', () => {
   it.each<[string, Partial<StreamSpec>, RegExp]>([
     ['more replicas than servers', { replicas: 5 }, /replicas must be 1\.\.3/],
     ['a bad max age', { maxAge: '3 days' }, /maxAge '3 days' is not a Go duration/],
-    ['a bad subject', { subjects: ['resize. requests'] }, /is not a valid subject/],
+    ['a bad subject', { subjects: ['thumbnails. requests'] }, /is not a valid subject/],
     ['more bytes than a server stores', { maxBytesMiB: 8192 }, /more than the 4096 MiB JetStream store/],
   ])('refuses a stream with %s', (_what, change, message) => {
     expect(() => platform().bus.declareStream({ ...stream, ...change }, [consumer])).toThrow(message);
@@ -61,8 +61,8 @@ describe('lag trigger for KEDA', () => {
     expect(trigger).toEqual({
       natsServerMonitoringEndpoint: 'bus-nats-headless.bus.svc:8222',
       account: 'APP',
-      stream: 'RESIZE',
-      consumer: 'resize-workers',
+      stream: 'THUMBNAILS',
+      consumer: 'thumbnail-workers',
     });
     const objects = bus.toJson() as {
       kind: string;
@@ -82,8 +82,8 @@ describe('lag trigger for KEDA', () => {
       metadata: {
         natsServerMonitoringEndpoint: 'bus-nats-headless.bus.svc:8222',
         account: 'APP',
-        stream: 'RESIZE',
-        consumer: 'resize-workers',
+        stream: 'THUMBNAILS',
+        consumer: 'thumbnail-workers',
         lagThreshold: '10',
       },
     });
@@ -91,7 +91,7 @@ describe('lag trigger for KEDA', () => {
   });
 
   it('refuses a consumer nobody declared', () => {
-    expect(() => platform().bus.lagTrigger(consumer)).toThrow(/no declared consumer resize-workers/);
+    expect(() => platform().bus.lagTrigger(consumer)).toThrow(/no declared consumer thumbnail-workers/);
   });
 
   it('lets the KEDA operator reach the monitoring port of the bus', () => {
@@ -102,7 +102,7 @@ describe('lag trigger for KEDA', () => {
 });
 
 describe('KEDA', () => {
-  const rendered = renderSite(SITES[0]!, SITES);
+  const rendered = renderSite(SITES[0]!, PLATFORM);
   const app = rendered.components
     .find((c) => c.name === 'apps')!
     .objects.find((o) => o.kind === 'Application' && o.metadata.name === 'keda')!;

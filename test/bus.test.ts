@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { renderSite, type KubeObject } from '../pipeline/render';
-import { SITES, type Site } from '../sites';
+import { SITES, type Site, PLATFORM } from '../sites';
 import { cluster1 } from '../sites/cluster1';
 import { checkConfig, NATS_SERVER, podEnv } from './nats-helpers';
 import { tempDir, withChange } from './helpers';
 
 function busObjects(siteName: string): KubeObject[] {
   const site = SITES.find((s) => s.name === siteName)!;
-  return renderSite(site, SITES).components.find((c) => c.name === 'bus')!.objects as KubeObject[];
+  return renderSite(site, PLATFORM).components.find((c) => c.name === 'bus')!.objects as KubeObject[];
 }
 
 function find(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
@@ -126,7 +126,8 @@ it('links a third site added as data only, on both ends', () => {
     };
   });
   const all = [...SITES, staging];
-  const render = (site: Site) => renderSite(site, all).components.find((c) => c.name === 'bus')!.objects as KubeObject[];
+  const render = (site: Site) =>
+    renderSite(site, { ...PLATFORM, sites: all }).components.find((c) => c.name === 'bus')!.objects as KubeObject[];
   const hub = render(all.find((s) => s.bus.role === 'hub')!);
   const hubConfig = configOf(hub);
   expect(hubConfig).toContain('user: "leaf-staging"');

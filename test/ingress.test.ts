@@ -3,7 +3,7 @@ import { fixedLoadBalancer } from '../charts/metallb/metallb';
 import { PlatformError } from '../pipeline/errors';
 import { renderSite } from '../pipeline/render';
 import { validateSites } from '../pipeline/validate-sites';
-import { SITES } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 import { withChange } from './helpers';
 import { objectsOf, TestComponent, testPlatform } from './platform-fixtures';
 
@@ -115,7 +115,7 @@ describe('PROXY protocol, Envoy side', () => {
   it.each(SITES.map((s) => [s.name, s] as const))(
     'site %s: Contour requires the PROXY header on the floating address the edge targets',
     (_n, site) => {
-      const rendered = renderSite(site, SITES);
+      const rendered = renderSite(site, PLATFORM);
       const apps = rendered.components.find((c) => c.name === 'apps')!;
       const contourApp = apps.objects.find((o) => o.kind === 'Application' && o.metadata.name === 'contour') as unknown as {
         spec: { sources: { chart?: string; targetRevision: string; helm?: { valuesObject: Record<string, Record<string, unknown>> } }[] };
@@ -148,7 +148,7 @@ describe('MetalLB', () => {
   it.each(SITES.map((s) => [s.name, s] as const))(
     'site %s: one non-auto-assigning pool with the IPv4 and IPv6 addresses, announced in L2',
     (_n, site) => {
-      const metallb = renderSite(site, SITES).components.find((c) => c.name === 'metallb')!;
+      const metallb = renderSite(site, PLATFORM).components.find((c) => c.name === 'metallb')!;
       const pool = metallb.objects.find((o) => o.kind === 'IPAddressPool') as unknown as Obj;
       expect(pool.spec).toEqual({
         addresses: [...site.loadBalancer.ipv4, ...(site.loadBalancer.ipv6 ?? [])],
@@ -184,7 +184,7 @@ describe('certificate issuers', () => {
   });
 
   it('renders an ACME DNS-01 issuer whose TSIG secret comes from Vault', () => {
-    const cm = renderSite(SITES[0]!, SITES).components.find((c) => c.name === 'cert-manager')!;
+    const cm = renderSite(SITES[0]!, PLATFORM).components.find((c) => c.name === 'cert-manager')!;
     const issuer = cm.objects.find((o) => o.kind === 'ClusterIssuer') as unknown as Obj;
     expect(issuer.spec).toMatchObject({
       acme: {
@@ -203,7 +203,7 @@ describe('certificate issuers', () => {
       SITES[0]!,
       (s) => (s.certificates = { kind: 'vault-pki', path: 'pki_int/sign/platform', role: 'cert-manager' }),
     );
-    const cm = renderSite(site, [site, SITES[1]!]).components.find((c) => c.name === 'cert-manager')!;
+    const cm = renderSite(site, { ...PLATFORM, sites: [site, SITES[1]!] }).components.find((c) => c.name === 'cert-manager')!;
     const issuer = cm.objects.find((o) => o.kind === 'ClusterIssuer') as unknown as Obj;
     expect(issuer.spec).toEqual({
       vault: {

@@ -1,6 +1,6 @@
 import { apiServerCidrs, MONITORING_NAMESPACE, renderNetworkPolicies } from '../charts/network-policies/policies';
 import { renderSite } from '../pipeline/render';
-import { SITES } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 import { objectsOf, TestComponent, testPlatform } from './platform-fixtures';
 
 interface Policy {
@@ -115,7 +115,7 @@ describe('network policies from declarations', () => {
 });
 
 describe.each(SITES.map((s) => [s.name, s] as const))('site %s ingress namespace', (_n, site) => {
-  const contour = renderSite(site, SITES).components.find((c) => c.name === 'contour')!;
+  const contour = renderSite(site, PLATFORM).components.find((c) => c.name === 'contour')!;
   const policies = contour.objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
 
   it('only accepts the edge proxy on the Envoy listeners', () => {

@@ -28,7 +28,7 @@ export class TestComponent extends PlatformComponent {
 /** The ingress stack of one site, plus whatever `extra` builds, in one App. */
 export function testPlatform(site: Site = SITES[0]!, extra: (app: App, context: SiteContext) => void = () => undefined) {
   const app = new App({ outdir: 'dist/test-cdk8s' });
-  const context: SiteContext = { site, sites: SITES };
+  const context: SiteContext = { site, sites: SITES, edge: EDGE };
   const secrets = new SecretsComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
   const certManager = new CertManagerComponent(app, context, { secrets });

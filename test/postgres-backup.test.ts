@@ -7,7 +7,7 @@ import { StolonComponent } from '../charts/postgres/stolon';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { MayastorComponent } from '../charts/storage/mayastor';
-import { SITES } from '../sites';
+import { SITES, EDGE } from '../sites';
 
 /** An object store double that records grants. */
 class FakeStore extends PlatformComponent implements ObjectStore {
@@ -57,7 +57,7 @@ interface CronJobShape {
 
 function build(withStore: boolean): { postgres: StolonComponent; store?: FakeStore } {
   const site = SITES.find((s) => s.name === 'cluster2')!;
-  const context = { site, sites: SITES };
+  const context = { site, sites: SITES, edge: EDGE };
   const app = new App();
   const secrets = new SecretsComponent(app, context);
   const storage = new MayastorComponent(app, context);

@@ -1,10 +1,10 @@
 import { renderSite, type KubeObject } from '../pipeline/render';
 import { storageNodes, STORAGE_NODE_LABEL } from '../charts/storage/requirements';
 import { MAYASTOR_CHART } from '../charts/storage/mayastor';
-import { SITES } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 
 describe.each(SITES.map((s) => [s.name, s] as const))('Mayastor on site %s', (_name, site) => {
-  const component = renderSite(site, SITES).components.find((c) => c.name === 'mayastor')!;
+  const component = renderSite(site, PLATFORM).components.find((c) => c.name === 'mayastor')!;
   const of = (kind: string): KubeObject[] => component.objects.filter((o) => o.kind === kind);
 
   it('renders one DiskPool per storage node, in the Mayastor namespace, from the site model', () => {
@@ -43,7 +43,7 @@ describe.each(SITES.map((s) => [s.name, s] as const))('Mayastor on site %s', (_n
   });
 
   it('gives the keepers the one-replica class (they replicate themselves)', () => {
-    const postgres = renderSite(site, SITES).components.find((c) => c.name === 'postgres')!;
+    const postgres = renderSite(site, PLATFORM).components.find((c) => c.name === 'postgres')!;
     const keeper = postgres.objects.find((o) => o.kind === 'StatefulSet') as unknown as {
       spec: { volumeClaimTemplates: { spec: { storageClassName: string } }[] };
     };

@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import { PlatformError } from '../pipeline/errors';
 import { synth } from '../pipeline/synth';
 import { STAGING_DIR, readTree, recover } from '../pipeline/writer';
-import { SITES } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 import { REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
 /** A temp root holding a copy of the committed gitops/. */
 function rootWithGitops(): { root: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir();
-  synth({ root: dir, sites: SITES });
+  synth({ root: dir, model: PLATFORM });
   return { root: dir, cleanup };
 }
 
@@ -31,8 +31,8 @@ describe('writer', () => {
         }
         return original.call(this);
       });
-      expect(() => synth({ root, sites: changed })).toThrow(PlatformError);
-      expect(() => synth({ root, sites: changed })).toThrow(
+      expect(() => synth({ root, model: { ...PLATFORM, sites: changed } })).toThrow(PlatformError);
+      expect(() => synth({ root, model: { ...PLATFORM, sites: changed } })).toThrow(
         /site cluster2 \(sites\/cluster2.ts\), component namespaces: rendering failed: chart exploded/,
       );
       expect(treeDigest(path.join(root, 'gitops'))).toBe(before);
@@ -48,7 +48,7 @@ describe('writer', () => {
       const stale = path.join(root, 'gitops', 'cluster1', 'retired', 'deployment-retired.yaml');
       fs.mkdirSync(path.dirname(stale), { recursive: true });
       fs.writeFileSync(stale, 'kind: Deployment\n');
-      const result = synth({ root, sites: SITES });
+      const result = synth({ root, model: PLATFORM });
       expect(result.diff.removed).toEqual(['cluster1/retired/deployment-retired.yaml']);
       expect(fs.existsSync(path.dirname(stale))).toBe(false);
     } finally {

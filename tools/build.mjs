@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'main.ts', 'bench-render': 'bench/render-sites.ts' },
+  entryPoints: { main: 'main.ts', 'bench-render': 'bench/render-sites.ts', 'aws-stack': 'tools/aws-stack.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -20,6 +20,23 @@ export interface BucketAccess {
   readonly credentialsSecret: string;
 }
 
+/** How a bucket keeps its objects (rendered as the bucket's lifecycle rules). */
+export interface BucketOptions {
+  /** Objects older than this many days are deleted (backups); kept forever when omitted. */
+  readonly expireAfterDays?: number;
+}
+
+/**
+ * CloudFormation outputs fetched before rendering (pipeline/aws-outputs.ts), keyed by
+ * `<region>/<stackName>`, then by output key. Only sites whose store is `aws` need them.
+ */
+export type StackOutputs = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Key of a stack in `StackOutputs`. */
+export function stackKey(region: string, stackName: string): string {
+  return `${region}/${stackName}`;
+}
+
 export interface ObjectStore {
   /** The component that provides the store (clients sync after it). */
   readonly component: PlatformComponent;
@@ -27,5 +44,5 @@ export interface ObjectStore {
    * Gives `client` (its pods `pods`) access to the bucket for `purpose`: declares the bucket, the
    * credentials Secret in the client's namespace, the network flow and the sync dependency.
    */
-  grant(client: PlatformComponent, pods: Endpoint, purpose: string): BucketAccess;
+  grant(client: PlatformComponent, pods: Endpoint, purpose: string, options?: BucketOptions): BucketAccess;
 }

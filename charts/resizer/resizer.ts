@@ -1,0 +1,212 @@
+/**
+ * The image-resizing service of seed 001 as a platform component: an API that accepts uploads,
+ * stores the original and publishes one job per upload on the bus, and workers that consume the
+ * jobs through a durable JetStream consumer and write every configured size to the object store.
+ * The API scales on CPU (HorizontalPodAutoscaler), the workers on the consumer's lag (KEDA).
+ * It receives the bus and the store as typed objects; its network flows, credentials and sync
+ * order follow from the grants.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { ScaledObject } from '../../imports/keda-keda.sh';
+import { PlatformComponent, type SiteContext } from '../component';
+import { natsJetStreamTrigger } from '../keda/keda';
+import type { Bus, BusAccess, ConsumerSpec } from '../lib/bus';
+import type { Endpoint } from '../lib/declarations';
+import { commonLabels } from '../lib/labels';
+import type { BucketAccess, ObjectStore } from '../lib/object-store';
+import {
+  TMP_MOUNT,
+  TMP_VOLUME,
+  httpProbe,
+  podDisruptionBudget,
+  resources,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadOverNodes,
+} from '../lib/workload';
+import { RESIZER_CONTRACT as C, RESIZER_SIZES, sizesEnv, type ImageSize } from './config';
+
+export const RESIZER = 'resizer';
+
+/** Props of the resizer. */
+export interface ResizerProps {
+  /** The site's bus (stream, consumer and credentials are declared through it). */
+  readonly bus: Bus;
+  /** The site's object store (bucket and credentials are granted through it). */
+  readonly store: ObjectStore;
+  /** The component installing KEDA (the ScaledObject kind), synced before the resizer. */
+  readonly autoscaler?: PlatformComponent;
+  /** Output sizes (the product's list by default). */
+  readonly sizes?: readonly ImageSize[];
+}
+
+type Role = 'api' | 'worker';
+
+export class ResizerComponent extends PlatformComponent {
+  /** API pods and their HTTP port. */
+  readonly api: Endpoint;
+  /** Worker pods. */
+  readonly workers: Endpoint;
+
+  constructor(scope: Construct, context: SiteContext, props: ResizerProps) {
+    super(scope, { name: RESIZER, context, namespace: RESIZER });
+    this.ownNamespace({ name: RESIZER, podSecurity: 'restricted' });
+    const { bus, store } = props;
+    const config = this.site.resizer;
+    const sizes = props.sizes ?? RESIZER_SIZES;
+    const http = { port: C.port, name: 'http' };
+    this.api = this.endpoint({ podLabels: commonLabels(RESIZER, 'api'), ports: [http], serviceName: `${RESIZER}-api` });
+    this.workers = this.endpoint({ podLabels: commonLabels(RESIZER, 'worker'), ports: [http] });
+    if (props.autoscaler) this.dependOn(props.autoscaler);
+    this.dependOn(bus.component);
+
+    // A work queue: each job is consumed once; 3 copies inside the site's bus cluster.
+    const consumer: ConsumerSpec = { stream: C.stream, durable: C.consumer, ackWait: '2m', maxDeliver: 5 };
+    bus.declareStream({ name: C.stream, subjects: [C.subject], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 1024 }, [
+      consumer,
+    ]);
+    const apiBus = bus.grant(this, this.api, `${RESIZER}-api`, { publish: [C.subject], subscribe: ['_INBOX.>'] });
+    const workerBus = bus.grant(this, this.workers, `${RESIZER}-worker`, {
+      publish: [
+        `$JS.API.CONSUMER.MSG.NEXT.${C.stream}.${C.consumer}`,
+        `$JS.API.CONSUMER.INFO.${C.stream}.${C.consumer}`,
+        `$JS.ACK.${C.stream}.${C.consumer}.>`,
+        // The v2 ack subject form, which carries the JetStream domain and account hash.
+        `$JS.ACK.*.*.${C.stream}.${C.consumer}.>`,
+      ],
+      subscribe: ['_INBOX.>'],
+    });
+    // The API stores originals, the workers read them and write the sizes: one bucket, both roles.
+    const apiStore = store.grant(this, this.api, C.bucketPurpose);
+    const workerStore = store.grant(this, this.workers, C.bucketPurpose);
+
+    this.deployment('api', config.api.min, apiBus, apiStore, sizes, resources({ cpuMillis: 100, memoryMiB: 192 }), [
+      { name: 'MAX_UPLOAD_BYTES', value: String(C.maxUploadMiB * 1024 * 1024) },
+    ]);
+    this.deployment(
+      'worker',
+      Math.max(1, config.workers.min),
+      workerBus,
+      workerStore,
+      sizes,
+      resources({ cpuMillis: 250, memoryMiB: 384 }),
+      [{ name: 'RESIZE_CONSUMER', value: C.consumer }],
+    );
+
+    new k8s.KubeService(this, 'api-service', {
+      metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
+      spec: { selector: this.api.podLabels, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http') }] },
+    });
+
+    new k8s.KubeHorizontalPodAutoscalerV2(this, 'api-hpa', {
+      metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${RESIZER}-api` },
+        minReplicas: config.api.min,
+        maxReplicas: config.api.max,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+        // Scale down slowly: upload bursts come in waves.
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+      },
+    });
+
+    new ScaledObject(this, 'worker-scaler', {
+      metadata: { name: `${RESIZER}-worker`, namespace: RESIZER, labels: this.workers.podLabels },
+      spec: {
+        scaleTargetRef: { name: `${RESIZER}-worker` },
+        minReplicaCount: config.workers.min,
+        maxReplicaCount: config.workers.max,
+        pollingInterval: 15,
+        cooldownPeriod: 300,
+        // One worker per 20 pending jobs (a job is 4 resizes of one image).
+        triggers: [natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 20 })],
+      },
+    });
+
+    this.exposeHttp({
+      host: `images.${this.site.dns.publicDomain}`,
+      pathPrefix: '/',
+      backend: this.api,
+      port: 80,
+      responseTimeout: '60s',
+      idleTimeout: '120s',
+      // Uploads are not idempotent: never replay them.
+      retries: 0,
+      maxRequestBodyMiB: C.maxUploadMiB,
+    });
+    for (const pods of [this.api, this.workers]) this.exposeMetrics({ pods, port: C.port, path: C.metricsPath });
+  }
+
+  private deployment(
+    role: Role,
+    replicas: number,
+    bus: BusAccess,
+    bucket: BucketAccess,
+    sizes: readonly ImageSize[],
+    requirements: k8s.ResourceRequirements,
+    extraEnv: k8s.EnvVar[],
+  ): void {
+    const name = `${RESIZER}-${role}`;
+    const podLabels = { ...(role === 'api' ? this.api : this.workers).podLabels };
+    const secret = (envName: string, secretName: string, key: string): k8s.EnvVar => ({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: secretName, key } },
+    });
+    const { image } = this.site.resizer;
+    const digest = image.digests?.[name];
+    new k8s.KubeDeployment(this, role, {
+      metadata: { name, namespace: RESIZER, labels: podLabels },
+      spec: {
+        // The autoscaler owns the count afterwards; this is the count on first sync.
+        replicas,
+        selector: { matchLabels: podLabels },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) },
+        },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(),
+            topologySpreadConstraints: spreadOverNodes(podLabels),
+            // Workers finish (or nack) the job in hand before stopping.
+            terminationGracePeriodSeconds: role === 'worker' ? 120 : 30,
+            containers: [
+              {
+                name: role,
+                image: `${image.registry}/${name}:${image.tag}${digest ? `@${digest}` : ''}`,
+                ports: [{ name: 'http', containerPort: C.port }],
+                env: [
+                  { name: 'PORT', value: String(C.port) },
+                  { name: 'NATS_URL', value: bus.url },
+                  secret('NATS_USER', bus.credentialsSecret, 'NATS_USER'),
+                  secret('NATS_PASSWORD', bus.credentialsSecret, 'NATS_PASSWORD'),
+                  { name: 'NATS_JS_DOMAIN', value: bus.domain },
+                  { name: 'RESIZE_STREAM', value: C.stream },
+                  { name: 'RESIZE_SUBJECT', value: C.subject },
+                  { name: 'S3_ENDPOINT', value: bucket.endpointUrl },
+                  { name: 'S3_REGION', value: bucket.region },
+                  { name: 'S3_BUCKET', value: bucket.bucket },
+                  { name: 'S3_FORCE_PATH_STYLE', value: String(bucket.pathStyle) },
+                  secret('AWS_ACCESS_KEY_ID', bucket.credentialsSecret, 'AWS_ACCESS_KEY_ID'),
+                  secret('AWS_SECRET_ACCESS_KEY', bucket.credentialsSecret, 'AWS_SECRET_ACCESS_KEY'),
+                  { name: 'RESIZE_SIZES', value: sizesEnv(sizes) },
+                  ...extraEnv,
+                ],
+                readinessProbe: httpProbe(C.readyPath, 'http', { periodSeconds: 5 }),
+                livenessProbe: httpProbe(C.livePath, 'http', { periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 5 }),
+                securityContext: restrictedContainerSecurity(),
+                resources: requirements,
+                volumeMounts: [TMP_MOUNT],
+              },
+            ],
+            volumes: [TMP_VOLUME],
+          },
+        },
+      },
+    });
+    podDisruptionBudget(this, { name, namespace: RESIZER, podLabels });
+  }
+}
