@@ -1,6 +1,6 @@
 /**
  * The synth pipeline as one function the CLI, the tests and the bench call: validate the sites,
- * render, serialize, then either compare with gitops/ (--check) or write it atomically.
+ * render, validate the rendered objects (pipeline/validate), serialize, then either compare with gitops/ (--check) or write it atomically.
  */
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
@@ -8,6 +8,7 @@ import type { Site } from '../sites';
 import { PlatformError } from './errors';
 import { siteFiles, type FileTree } from './files';
 import { renderSite, type RenderedSite } from './render';
+import { assertValid } from './validate';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
 
@@ -38,6 +39,7 @@ export function renderTree(
   sites: readonly Site[],
   only?: readonly string[],
   onSite?: SynthOptions['onSite'],
+  options: { validate?: boolean } = {},
 ): { tree: FileTree; rendered: RenderedSite[] } {
   validateSites(sites);
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
@@ -56,6 +58,11 @@ export function renderTree(
     onSite?.(i + 1, selected.length, site.name);
   });
   if (selected.length === sites.length) for (const [p, content] of globalFiles(sites)) tree.set(p, content);
+  if (options.validate !== false) {
+    // Cross-site invariants need every site: the ones not selected are rendered for the check only.
+    const all = sites.map((s) => rendered.find((r) => r.site === s) ?? renderSite(s, sites));
+    assertValid(rendered, all);
+  }
   return { tree, rendered };
 }
 

@@ -1,5 +1,5 @@
 import type { Site } from './types';
-import { seedNode } from './seed-node';
+import { KUBESPRAY_SYSTEM_WORKLOADS, seedNode } from './seed-node';
 
 /**
  * Illkirch (seed 000: cluster1). The seeds give no addresses: every address here is from the
@@ -11,6 +11,7 @@ export const cluster1: Site = {
   location: 'Illkirch',
   kubernetesVersion: '1.28',
   nodes: [seedNode('chataalk-balzac', '192.0.2.11'), seedNode('chataalk-camus', '192.0.2.12'), seedNode('chataalk-zola', '192.0.2.13')],
+  systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
   network: {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',

@@ -1,5 +1,5 @@
 import type { Site } from './types';
-import { seedNode } from './seed-node';
+import { KUBESPRAY_SYSTEM_WORKLOADS, seedNode } from './seed-node';
 
 /**
  * Esplanade (seed 000: cluster2, the database primary). Addresses are from the documentation ranges
@@ -10,6 +10,7 @@ export const cluster2: Site = {
   location: 'Esplanade',
   kubernetesVersion: '1.28',
   nodes: [seedNode('chataalk1', '198.51.100.11'), seedNode('chataalk2', '198.51.100.12'), seedNode('chataalk3', '198.51.100.13')],
+  systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
   network: {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',

@@ -1,4 +1,4 @@
-import type { SiteNode } from './types';
+import type { SiteNode, SystemWorkload } from './types';
 
 /**
  * A node as the seeds describe every VM: 4 vCPU, 4 GiB, 50 GB, Ubuntu, each also a control-plane
@@ -18,3 +18,18 @@ export function seedNode(name: string, address: string): SiteNode {
     dataDisks: [{ uri: 'aio:///dev/disk/by-id/virtio-mayastor-data', sizeGiB: 20 }],
   };
 }
+
+/**
+ * What Kubespray runs on a seed cluster besides our gitops/ (its defaults: kubeadm's control-plane
+ * static pods on every master, Calico and NodeLocal DNSCache on every node, two CoreDNS; etcd runs
+ * on the host and is covered by `reserved`). Compare with `kubectl describe node` once the
+ * clusters exist and correct these figures here.
+ */
+export const KUBESPRAY_SYSTEM_WORKLOADS: readonly SystemWorkload[] = [
+  { name: 'kube-apiserver', replicas: 'perNode', controlPlaneOnly: true, cpuMillis: 250, memoryMiB: 0 },
+  { name: 'kube-controller-manager', replicas: 'perNode', controlPlaneOnly: true, cpuMillis: 200, memoryMiB: 0 },
+  { name: 'kube-scheduler', replicas: 'perNode', controlPlaneOnly: true, cpuMillis: 100, memoryMiB: 0 },
+  { name: 'calico-node', replicas: 'perNode', cpuMillis: 150, memoryMiB: 64 },
+  { name: 'nodelocaldns', replicas: 'perNode', cpuMillis: 100, memoryMiB: 70 },
+  { name: 'coredns', replicas: 2, cpuMillis: 100, memoryMiB: 70 },
+];

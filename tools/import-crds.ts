@@ -2,13 +2,16 @@
  * `npm run import`: regenerates imports/ from the CRD files in ../shared/crds (offline), keeping
  * only the kinds listed in crd-sources.ts. Also writes each kind's openAPIV3Schema to
  * imports/schemas/ so that synth-time validation checks custom resources against the same schema
- * the bindings were generated from. Set CRD_DIR to read the CRD files from elsewhere.
+ * the bindings were generated from, and compiles the validators synth runs (compile-validators.ts)
+ * from those and the Kubernetes 1.28 definitions. Set CRD_DIR (CRD files) or K8S_SCHEMA (the
+ * Kubernetes `_definitions.json`) to read them from elsewhere.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { compileValidators } from './compile-validators';
 import { CRD_SOURCES } from './crd-sources';
 
 interface CrdVersion {
@@ -25,6 +28,9 @@ const root = path.resolve(__dirname, '..');
 const crdDir = path.resolve(process.env.CRD_DIR ?? path.join(root, '..', 'shared', 'crds'));
 const importsDir = path.join(root, 'imports');
 const schemaDir = path.join(importsDir, 'schemas');
+const k8sDefinitions = path.resolve(
+  process.env.K8S_SCHEMA ?? path.join(root, '..', 'shared', 'k8s-schemas', 'v1.28.0', '_definitions.json'),
+);
 
 function selectedCrds(file: string, kinds: readonly string[]): Crd[] {
   const text = fs.readFileSync(path.join(crdDir, file), 'utf8');
@@ -69,7 +75,14 @@ function main(): void {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(`imports/: ${byModule.size} modules, ${fs.readdirSync(schemaDir).length} schemas`);
+  const crdKinds = [...byModule.values()].flat().flatMap((c) => (c.spec ? [{ group: c.spec.group, kind: c.spec.names.kind }] : []));
+  const { kinds } = compileValidators({
+    k8sDefinitionsFile: k8sDefinitions,
+    schemaDir,
+    crdKinds,
+    outDir: path.join(importsDir, 'validators'),
+  });
+  console.log(`imports/: ${byModule.size} modules, ${fs.readdirSync(schemaDir).length} schemas, validators for ${kinds} kinds`);
 }
 
 main();

@@ -40,6 +40,19 @@ export class ArgoCdComponent extends PlatformComponent {
       remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
     });
 
+    // The upstream install.yaml sets no requests: what we expect each to use, for the capacity check.
+    for (const [name, replicas, cpuMillis, memoryMiB] of [
+      ['argocd-application-controller', 1, 250, 512],
+      ['argocd-repo-server', 1, 100, 256],
+      ['argocd-server', 1, 50, 128],
+      ['argocd-redis', 1, 50, 64],
+      ['argocd-dex-server', 1, 10, 32],
+      ['argocd-applicationset-controller', 1, 20, 64],
+      ['argocd-notifications-controller', 1, 10, 32],
+    ] as const) {
+      this.declareUpstreamWorkload({ name, namespace: ARGOCD_NAMESPACE, replicas, cpuMillis, memoryMiB });
+    }
+
     // Merged by kustomize into the released argocd-cm rather than replacing it.
     const settings = new k8s.KubeConfigMap(this, 'argocd-cm', {
       metadata: { name: 'argocd-cm', namespace: ARGOCD_NAMESPACE },
