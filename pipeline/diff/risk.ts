@@ -115,16 +115,16 @@ function fieldNotes(change: ObjectChange, field: FieldChange, afterObjects: read
       });
     else if (field.after < field.before) notes.push({ risk: 'medium', path, reason: `fewer replicas (${field.before} -> ${field.after})` });
   }
-  if (
-    kind === 'Application' &&
-    /(^|\.)targetRevision$/.test(path) &&
-    change.after &&
-    record(record(change.after.body.spec)).sources !== undefined
-  ) {
+  const source = /^spec\.(?:sources\[(\d+)\]|source)\.targetRevision$/.exec(path);
+  if (kind === 'Application' && source) {
+    const spec = record(change.after?.body.spec);
+    const chart = record(source[1] !== undefined ? list(spec.sources)[Number(source[1])] : spec.source).chart;
     notes.push({
       risk: 'medium',
       path,
-      reason: `upstream version change ${String(field.before)} -> ${String(field.after)}: read its release notes`,
+      reason: chart
+        ? `upstream chart ${String(chart)} ${String(field.before)} -> ${String(field.after)}: read its release notes`
+        : `Argo CD follows another revision: ${String(field.before)} -> ${String(field.after)}`,
     });
   }
   if (kind === 'Kustomization' && path.startsWith('resources')) {
