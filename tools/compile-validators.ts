@@ -11,11 +11,38 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
-import { tighten, tightenKubernetesDefinitions, type Json } from '../pipeline/validate/tighten';
+import { tighten, tightenKubernetesDefinitions, withoutStatus, type Json } from '../pipeline/validate/tighten';
 
 /** File name of a kind's validator module: `apps_v1_Deployment.js`. */
 export function validatorFile(key: string): string {
   return `${key.replace(/[^A-Za-z0-9.-]+/g, '_')}.js`;
+}
+
+/**
+ * Moves every nested object schema of a CRD into `definitions`, referenced by `$ref`: ajv then
+ * compiles each into a function of its own (with `inlineRefs: false`), and V8 compiles only the
+ * functions an object reaches. A CRD with dozens of alternatives (External Secrets' providers)
+ * would otherwise be one function of a megabyte, compiled whole on its first call.
+ */
+function hoist(schema: Json, id: string, definitions: Record<string, Json>, path: string): Json {
+  if (Array.isArray(schema)) return schema.map((s, i) => hoist(s, id, definitions, `${path}.${i}`));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      out[key] = Object.fromEntries(
+        Object.entries(value).map(([name, sub]) => {
+          const hoisted = hoist(sub, id, definitions, `${path}.${name}`);
+          if (typeof hoisted !== 'object' || hoisted === null || Array.isArray(hoisted) || hoisted.properties === undefined)
+            return [name, hoisted];
+          const ref = `${path}.${name}`.slice(1);
+          definitions[ref] = hoisted;
+          return [name, { $ref: `${id}#/definitions/${ref}` }];
+        }),
+      );
+    } else out[key] = hoist(value, id, definitions, key === 'items' ? `${path}[]` : path);
+  }
+  return out;
 }
 
 const OBJECT_META = 'https://schemas.invalid/k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -39,6 +66,7 @@ export function compileValidators(options: {
   // strictTypes off: CRDs put `pattern` next to int-or-string, valid JSON Schema that ajv only warns about.
   const ajv = new Ajv({
     allErrors: true,
+    inlineRefs: false,
     strict: true,
     strictTypes: false,
     messages: false,
@@ -55,9 +83,12 @@ export function compileValidators(options: {
     if (!file.endsWith('.json')) continue;
     const raw = JSON.parse(fs.readFileSync(path.join(options.schemaDir, file), 'utf8')) as Json;
     const key = crdKey(file, raw, kindsByLowerName);
-    const strict = tighten(raw) as Record<string, Json>;
-    const properties = (strict.properties ?? {}) as Record<string, Json>;
-    ajv.addSchema({ ...strict, properties: { ...properties, metadata: { $ref: OBJECT_META } } }, `https://schemas.invalid/crd/${key}`);
+    const strict = withoutStatus(tighten(raw)) as Record<string, Json>;
+    const id = `https://schemas.invalid/crd/${key}`;
+    const definitions: Record<string, Json> = {};
+    const hoisted = hoist(strict, id, definitions, '') as Record<string, Json>;
+    const properties = { ...(hoisted.properties as Record<string, Json>), metadata: { $ref: OBJECT_META } };
+    ajv.addSchema({ ...hoisted, properties, definitions }, id);
     refs[key] = `https://schemas.invalid/crd/${key}`;
   }
   // One module per kind, loaded when a rendered object of that kind is first validated: synth

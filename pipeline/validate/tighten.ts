@@ -107,6 +107,19 @@ export interface KubernetesSchema {
   readonly definitions: Record<string, Json>;
 }
 
+/**
+ * A kind's schema without `status`: controllers write it, we never render it, and leaving it out
+ * makes the compiled validators smaller (a rendered status is then reported as an unknown field).
+ */
+export function withoutStatus(schema: Json): Json {
+  if (!isObject(schema) || !isObject(schema.properties) || schema.properties.status === undefined) return schema;
+  if (!isObject(schema.properties.kind) && !isObject(schema.properties.apiVersion)) return schema;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { status, ...properties } = schema.properties;
+  const required = Array.isArray(schema.required) ? schema.required.filter((r) => r !== 'status') : undefined;
+  return { ...schema, properties, ...(required ? { required } : {}) };
+}
+
 /** Builds the strict Kubernetes schema from the upstream `_definitions.json`. */
 export function tightenKubernetesDefinitions(definitions: Record<string, Json>): KubernetesSchema {
   const kinds: Record<string, string> = {};
@@ -127,7 +140,7 @@ export function tightenKubernetesDefinitions(definitions: Record<string, Json>):
     out[name] =
       name === 'io.k8s.apimachinery.pkg.api.resource.Quantity'
         ? { anyOf: [{ type: 'string', pattern: QUANTITY_PATTERN }, { type: 'number' }] }
-        : tighten(definition);
+        : withoutStatus(tighten(definition));
   }
   return { kinds: Object.fromEntries(Object.entries(kinds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), definitions: out };
 }
