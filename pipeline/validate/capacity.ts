@@ -237,30 +237,47 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
   const findings: Finding[] = [];
   const accept = site.capacity?.acceptOvercommit;
   const where = { site: site.name, field: 'capacity.acceptOvercommit' };
-  for (const s of scenarios) {
-    const limits = s.lostNode
+  // One finding per resource with every node up, one for the worst single-node loss.
+  for (const group of [scenarios.slice(0, 1), scenarios.slice(1)]) {
+    if (group.length === 0) continue;
+    const lost = group[0]!.lostNode !== undefined;
+    const limits = lost
       ? {
           cpu: accept?.afterNodeLoss?.cpuPercent ?? accept?.cpuPercent ?? 100,
           memory: accept?.afterNodeLoss?.memoryPercent ?? accept?.memoryPercent ?? 100,
         }
       : { cpu: accept?.cpuPercent ?? 100, memory: accept?.memoryPercent ?? 100 };
+    for (const resource of ['CPU', 'memory'] as const) {
+      const limit = resource === 'CPU' ? limits.cpu : limits.memory;
+      const unit = resource === 'CPU' ? (x: number) => `${Math.round(x)}m` : mib;
+      const over = group.flatMap((s) =>
+        s.nodes
+          .map((n) => {
+            const [used, total] = resource === 'CPU' ? [n.cpuMillis, n.cpuAllocatable] : [n.memoryMiB, n.memoryAllocatable];
+            return { s, n, used, total, p: pct(used, total) };
+          })
+          .filter((x) => x.p > 100.0001 && x.p > limit),
+      );
+      if (over.length === 0) continue;
+      const worst = over.reduce((a, b) => (b.p > a.p ? b : a));
+      const name = resource === 'CPU' ? 'cpuPercent' : 'memoryPercent';
+      const field = lost ? `${where.field}.afterNodeLoss.${name}` : `${where.field}.${name}`;
+      const total = worst.s.nodes.reduce((n, x) => n + (resource === 'CPU' ? x.cpuMillis : x.memoryMiB), 0);
+      const allocatableSum = worst.s.nodes.reduce((n, x) => n + (resource === 'CPU' ? x.cpuAllocatable : x.memoryAllocatable), 0);
+      findings.push({
+        site: site.name,
+        field,
+        message:
+          `${worst.s.name}: node ${worst.n.node} is asked for ${unit(worst.used)} ${resource} of ${unit(worst.total)} allocatable ` +
+          `(${Math.ceil(worst.p)}%, ${unit(worst.used - worst.total)} over)${limit > 100 ? `, above the accepted ${limit}%` : ''}; ` +
+          `the site's nodes together: ${unit(total)} of ${unit(allocatableSum)}` +
+          `${over.length > 1 ? `; ${over.length - 1} more node(s)${lost ? ' / node-loss case(s)' : ''} over` : ''}. ` +
+          `Lower requests only where they are wrong, add nodes, or accept it in sites/${site.name}.ts with a reason and ${field.split('.').slice(1).join('.')} >= ${Math.ceil(worst.p)}`,
+      });
+    }
+  }
+  for (const s of scenarios) {
     for (const n of s.nodes) {
-      for (const [resource, used, total, limit, unit] of [
-        ['CPU', n.cpuMillis, n.cpuAllocatable, limits.cpu, (x: number) => `${Math.round(x)}m`],
-        ['memory', n.memoryMiB, n.memoryAllocatable, limits.memory, mib],
-      ] as const) {
-        const p = pct(used, total);
-        if (p > 100.0001 && p > limit) {
-          const field = s.lostNode
-            ? `${where.field}.afterNodeLoss.${resource === 'CPU' ? 'cpuPercent' : 'memoryPercent'}`
-            : `${where.field}.${resource === 'CPU' ? 'cpuPercent' : 'memoryPercent'}`;
-          findings.push({
-            site: site.name,
-            field,
-            message: `${s.name}: node ${n.node} is asked for ${unit(used)} ${resource} of ${unit(total)} allocatable (${Math.ceil(p)}%, ${unit(used - total)} over)${limit > 100 ? `, above the accepted ${limit}%` : ''}; lower requests honestly, add nodes, or accept it in sites/${site.name}.ts with a reason and ${field.split('.').slice(2).join('.')} >= ${Math.ceil(p)}`,
-          });
-        }
-      }
       if (n.hugepagesMiB > 0 && (n.hugepagesAllocatable ?? 0) < n.hugepagesMiB) {
         findings.push({
           site: site.name,
