@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { PlatformError, type Finding } from '../pipeline/errors';
 import type { KubeObject } from '../pipeline/render';
@@ -69,6 +70,25 @@ describe('schema', () => {
         count: { type: 'integer', exclusiveMaximum: 5 },
       },
     });
+  });
+
+  // The upstream 1.28 definitions (beside the repository here and in CI) accept the misspelt field:
+  // the rejection below is the tightening's doing.
+  const upstreamFile = path.join(REPO_ROOT, '..', 'shared', 'k8s-schemas', 'v1.28.0', '_definitions.json');
+  (fs.existsSync(upstreamFile) ? it : it.skip)('shows that the upstream definitions alone accept an unknown field', () => {
+    const upstream = JSON.parse(fs.readFileSync(upstreamFile, 'utf8')) as { definitions: Record<string, unknown> };
+    const ajv = new Ajv({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: 'https://k8s.invalid/defs', definitions: upstream.definitions });
+    const validate = ajv.getSchema('https://k8s.invalid/defs#/definitions/io.k8s.api.apps.v1.Deployment')!;
+    const broken = deployment();
+    (broken.spec as Record<string, unknown>).replica = 3;
+    expect(validate(deployment())).toBe(true);
+    expect(validate(broken)).toBe(true);
+    expect(checkSchema(broken, ctx)).not.toEqual([]);
+  });
+
+  it('rejects a rendered status (controllers write it)', () => {
+    expect(checkSchema({ ...deployment(), status: { replicas: 1 } }, ctx).map((f) => f.field)).toEqual(['status']);
   });
 
   it('translates RE2 case-insensitive patterns', () => {
@@ -335,6 +355,17 @@ describe('cross-site invariants', () => {
 });
 
 describe('synth runs validation before writing', () => {
+  it('checks cross-site invariants against every site when synthesizing one', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      setExtras({ cluster2: [{}] });
+      expect(() => synth({ root: dir, sites: SITES, only: ['cluster1'] })).toThrow(/component demo runs on cluster2 but not here/);
+      expect(fs.existsSync(path.join(dir, 'gitops'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
   it.each([
     ['schema', { mutate: (d: Record<string, unknown>) => ((d.spec as Record<string, unknown>).replica = 2) }, /unknown field 'replica'/],
     ['policy', { image: 'demo:latest' }, /\[image\]/],
