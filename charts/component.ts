@@ -8,7 +8,17 @@ import { Chart, type ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { EdgeProxy, Site } from '../sites';
 import type { StackOutputs } from './lib/object-store';
-import type { Endpoint, ExternalFlow, Flow, HttpRoute, MetricsEndpoint, PortSpec, UpstreamWorkload } from './lib/declarations';
+import type {
+  CrossSiteFact,
+  Endpoint,
+  ExternalFlow,
+  Flow,
+  HttpRoute,
+  MetricsEndpoint,
+  PolicyException,
+  PortSpec,
+  UpstreamWorkload,
+} from './lib/declarations';
 
 /** What every component receives: its own site and, read-only, all the others. */
 export interface SiteContext {
@@ -167,6 +177,8 @@ export abstract class PlatformComponent extends Chart {
     metrics: [] as MetricsEndpoint[],
     upstreamWorkloads: [] as UpstreamWorkload[],
     apiServerClients: [] as Endpoint[],
+    policyExceptions: [] as PolicyException[],
+    crossSiteFacts: [] as CrossSiteFact[],
   };
 
   /** Declares an endpoint of this component: pods selected by labels, with their ports. */
@@ -206,6 +218,17 @@ export abstract class PlatformComponent extends Chart {
     this.declared.upstreamWorkloads.push(workload);
   }
 
+  /** Declares that one of this component's objects may break a validation rule, and why. */
+  acceptPolicyException(exception: PolicyException): void {
+    if (!exception.reason) throw new Error(`component ${this.componentName}: policy exception for ${exception.object} without a reason`);
+    this.declared.policyExceptions.push(exception);
+  }
+
+  /** States a fact the cross-site check compares with the other sites' (database pair, bus link ends). */
+  stateCrossSiteFact(fact: CrossSiteFact): void {
+    this.declared.crossSiteFacts.push(fact);
+  }
+
   /** Everything this component declared, for the views. */
   get declarations(): {
     readonly flows: readonly Flow[];
@@ -214,6 +237,8 @@ export abstract class PlatformComponent extends Chart {
     readonly metrics: readonly MetricsEndpoint[];
     readonly upstreamWorkloads: readonly UpstreamWorkload[];
     readonly apiServerClients: readonly Endpoint[];
+    readonly policyExceptions: readonly PolicyException[];
+    readonly crossSiteFacts: readonly CrossSiteFact[];
   } {
     return this.declared;
   }

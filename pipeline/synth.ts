@@ -1,6 +1,6 @@
 /**
  * The synth pipeline as one function the CLI, the tests and the bench call: validate the sites,
- * render, serialize, then either compare with gitops/ (--check) or write it atomically.
+ * render, validate the rendered objects (pipeline/validate), serialize, then either compare with gitops/ (--check) or write it atomically.
  */
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
@@ -9,6 +9,7 @@ import type { PlatformModel } from '../sites';
 import { PlatformError } from './errors';
 import { siteFiles, type FileTree } from './files';
 import { renderSite, type RenderedSite } from './render';
+import { assertValid } from './validate';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
@@ -30,6 +31,8 @@ export interface RenderOptions {
   readonly onSite?: (done: number, total: number, site: string) => void;
   /** CloudFormation outputs fetched beforehand (pipeline/aws-outputs.ts) for sites whose store is `aws`. */
   readonly stackOutputs?: StackOutputs;
+  /** Run schema, policy, capacity and cross-site validation (default true; the bench measures both). */
+  readonly validate?: boolean;
 }
 
 export interface SynthResult {
@@ -63,6 +66,11 @@ export function renderTree(model: PlatformModel, options: RenderOptions = {}): {
     onSite?.(i + 1, selected.length, site.name);
   });
   if (selected.length === sites.length) for (const [p, content] of globalFiles(model)) tree.set(p, content);
+  if (options.validate !== false) {
+    // Cross-site invariants need every site: the ones not selected are rendered for the check only.
+    const all = sites.map((s) => rendered.find((r) => r.site === s) ?? renderSite(s, model, stackOutputs));
+    assertValid(rendered, all);
+  }
   return { tree, rendered };
 }
 

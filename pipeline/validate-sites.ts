@@ -113,6 +113,35 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
     );
   }
 
+  const system = c.get('systemWorkloads');
+  if (system !== undefined) {
+    c.expect('systemWorkloads', Array.isArray, 'a list of workloads the installer runs');
+    for (let i = 0; Array.isArray(system) && i < system.length; i++) {
+      c.expect(`systemWorkloads[${i}].name`, isText, 'a workload name');
+      c.expect(
+        `systemWorkloads[${i}].replicas`,
+        (v) => v === 'perNode' || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
+        "'perNode' or a replica count",
+      );
+      c.expect(`systemWorkloads[${i}].cpuMillis`, isNonNegative, 'millicores requested per pod');
+      c.expect(`systemWorkloads[${i}].memoryMiB`, isNonNegative, 'MiB requested per pod');
+    }
+  }
+  const overcommit = 'capacity.acceptOvercommit';
+  if (c.get(overcommit) !== undefined) {
+    c.expect(`${overcommit}.reason`, isText, 'why the overcommit is accepted');
+    for (const field of ['cpuPercent', 'memoryPercent', 'afterNodeLoss.cpuPercent', 'afterNodeLoss.memoryPercent']) {
+      if (c.get(`${overcommit}.${field}`) !== undefined)
+        c.expect(`${overcommit}.${field}`, (v) => isPositive(v) && (v as number) >= 100, 'a percentage >= 100');
+    }
+  }
+  const optOut = c.get('components.optOut');
+  if (optOut !== undefined) {
+    c.expect('components.optOut', (v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'a map of component name to reason');
+    for (const name of Object.keys(typeof optOut === 'object' && optOut !== null ? optOut : {}))
+      c.expect(`components.optOut.${name}`, isText, 'the reason this site does without the component');
+  }
+
   const pools: AddressRange[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     const list = c.get(`loadBalancer.${family}`);

@@ -1,6 +1,6 @@
 import type { Site } from './types';
 import { objectStores } from './object-stores';
-import { seedNode } from './seed-node';
+import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-node';
 
 /**
  * Illkirch (seed 000: cluster1). The seeds give no addresses: every address here is from the
@@ -12,6 +12,15 @@ export const cluster1: Site = {
   location: 'Illkirch',
   kubernetesVersion: '1.28',
   nodes: [seedNode('chataalk-balzac', '192.0.2.11'), seedNode('chataalk-camus', '192.0.2.12'), seedNode('chataalk-zola', '192.0.2.13')],
+  systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
+  capacity: {
+    acceptOvercommit: {
+      reason: SEED_VM_SHORTFALL,
+      cpuPercent: 150,
+      memoryPercent: 350,
+      afterNodeLoss: { cpuPercent: 160, memoryPercent: 430 },
+    },
+  },
   network: {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',

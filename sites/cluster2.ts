@@ -1,6 +1,6 @@
 import type { Site } from './types';
 import { objectStores } from './object-stores';
-import { seedNode } from './seed-node';
+import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-node';
 
 /**
  * Esplanade (seed 000: cluster2, the database primary). Addresses are from the documentation ranges
@@ -11,6 +11,15 @@ export const cluster2: Site = {
   location: 'Esplanade',
   kubernetesVersion: '1.28',
   nodes: [seedNode('chataalk1', '198.51.100.11'), seedNode('chataalk2', '198.51.100.12'), seedNode('chataalk3', '198.51.100.13')],
+  systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
+  capacity: {
+    acceptOvercommit: {
+      reason: SEED_VM_SHORTFALL,
+      cpuPercent: 145,
+      memoryPercent: 365,
+      afterNodeLoss: { cpuPercent: 160, memoryPercent: 450 },
+    },
+  },
   network: {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',

@@ -24,6 +24,7 @@ export type {
   ImageSource,
   ReplicaRange,
   ResizerSite,
+  SystemWorkload,
 } from './types';
 export { EDGE } from './edge';
 

@@ -49,6 +49,32 @@ export interface SiteNode {
   readonly host: NodeHost;
 }
 
+/** Pods the cluster installer runs outside gitops/ (control plane, CNI, DNS), for the capacity check. */
+export interface SystemWorkload {
+  /** Workload name, e.g. `kube-apiserver`. */
+  readonly name: string;
+  /** `perNode` (DaemonSets, static pods), or a replica count. */
+  readonly replicas: number | 'perNode';
+  /** Only on control-plane nodes (static pods of the control plane). */
+  readonly controlPlaneOnly?: boolean;
+  /** CPU request per pod, millicores. */
+  readonly cpuMillis: number;
+  /** Memory request per pod, MiB. */
+  readonly memoryMiB: number;
+}
+
+/** Overcommit a site accepts knowingly (requests above what nodes can allocate: some pods stay Pending). */
+export interface OvercommitAcceptance {
+  /** Why it is accepted (shown by npm run validate and npm run capacity). */
+  readonly reason: string;
+  /** Highest accepted CPU requests on a node, in percent of its allocatable, with every node up (default 100). */
+  readonly cpuPercent?: number;
+  /** Highest accepted memory requests on a node, in percent of its allocatable, with every node up (default 100). */
+  readonly memoryPercent?: number;
+  /** The same after the loss of any one node (default: the values above). */
+  readonly afterNodeLoss?: { readonly cpuPercent?: number; readonly memoryPercent?: number };
+}
+
 /** Addresses MetalLB may hand out, and the fixed ones our services pin. */
 export interface LoadBalancerPool {
   /** IPv4 addresses or ranges (`a.b.c.d/nn` or `a.b.c.d-a.b.c.e`) announced by MetalLB. */
@@ -231,6 +257,15 @@ export interface Site {
   readonly objectStore: ObjectStoreChoice;
   /** The image-resizing service. */
   readonly resizer: ResizerSite;
+  /** Pods the installer runs that gitops/ does not render, counted by the capacity check. */
+  readonly systemWorkloads?: readonly SystemWorkload[];
+  /** Capacity decisions of the site (npm run capacity shows the figures). */
+  readonly capacity?: {
+    /** Requests above allocatable accepted, with the reason; without it, overcommit fails synth. */
+    readonly acceptOvercommit?: OvercommitAcceptance;
+  };
+  /** Components this site does not run, by component name, with the reason (every other site runs them all). */
+  readonly components?: { readonly optOut?: Readonly<Record<string, string>> };
   /** What Argo CD on this site pulls. */
   readonly gitops: {
     /** Git URL of this repository. */

@@ -1,9 +1,14 @@
-// Bundles main.ts (and the bench entry) into dist/ with esbuild: a ~50 ms transpile without
+// Bundles main.ts (and the review and bench entries) into dist/ with esbuild: a ~50 ms transpile without
 // type-checking; `npm run typecheck` (tsc --noEmit) checks types separately, as CI does.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'main.ts', 'bench-render': 'bench/render-sites.ts', 'aws-stack': 'tools/aws-stack.ts' },
+  entryPoints: {
+    main: 'main.ts',
+    review: 'review.ts',
+    'bench-render': 'bench/render-sites.ts',
+    'aws-stack': 'tools/aws-stack.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

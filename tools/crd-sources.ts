@@ -97,3 +97,22 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     kinds: ['ClusterIssuer'],
   },
 ];
+
+/**
+ * Schemas we write ourselves, for kinds whose upstream publishes no CRD file (the operator
+ * registers it at run time). They feed validation only; the bindings are hand-written in charts/.
+ */
+export interface LocalSchema {
+  /** API group. */
+  readonly group: string;
+  /** Kind. */
+  readonly kind: string;
+  /** Version. */
+  readonly version: string;
+  /** openAPIV3Schema file under tools/schemas/. */
+  readonly file: string;
+}
+
+export const LOCAL_SCHEMAS: readonly LocalSchema[] = [
+  { group: 'openebs.io', kind: 'DiskPool', version: 'v1beta2', file: 'openebs.io_diskpool_v1beta2.json' },
+];

@@ -2,14 +2,17 @@
  * `npm run import`: regenerates imports/ from the CRD files in ../shared/crds (offline), keeping
  * only the kinds listed in crd-sources.ts. Also writes each kind's openAPIV3Schema to
  * imports/schemas/ so that synth-time validation checks custom resources against the same schema
- * the bindings were generated from. Set CRD_DIR to read the CRD files from elsewhere.
+ * the bindings were generated from, and compiles the validators synth runs (compile-validators.ts)
+ * from those and the Kubernetes 1.28 definitions. Set CRD_DIR (CRD files) or K8S_SCHEMA (the
+ * Kubernetes `_definitions.json`) to read them from elsewhere.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { CRD_SOURCES } from './crd-sources';
+import { compileValidators } from './compile-validators';
+import { CRD_SOURCES, LOCAL_SCHEMAS } from './crd-sources';
 
 interface CrdVersion {
   name: string;
@@ -25,6 +28,9 @@ const root = path.resolve(__dirname, '..');
 const crdDir = path.resolve(process.env.CRD_DIR ?? path.join(root, '..', 'shared', 'crds'));
 const importsDir = path.join(root, 'imports');
 const schemaDir = path.join(importsDir, 'schemas');
+const k8sDefinitions = path.resolve(
+  process.env.K8S_SCHEMA ?? path.join(root, '..', 'shared', 'k8s-schemas', 'v1.28.0', '_definitions.json'),
+);
 
 function selectedCrds(file: string, kinds: readonly string[]): Crd[] {
   const text = fs.readFileSync(path.join(crdDir, file), 'utf8');
@@ -69,7 +75,24 @@ function main(): void {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(`imports/: ${byModule.size} modules, ${fs.readdirSync(schemaDir).length} schemas`);
+  for (const local of LOCAL_SCHEMAS) {
+    const schema = JSON.parse(fs.readFileSync(path.join(root, 'tools', 'schemas', local.file), 'utf8')) as unknown;
+    fs.writeFileSync(
+      path.join(schemaDir, `${local.group}_${local.kind}_${local.version}.json`.toLowerCase()),
+      `${JSON.stringify(schema)}\n`,
+    );
+  }
+  const crdKinds = [
+    ...[...byModule.values()].flat().flatMap((c) => (c.spec ? [{ group: c.spec.group, kind: c.spec.names.kind }] : [])),
+    ...LOCAL_SCHEMAS.map((l) => ({ group: l.group, kind: l.kind })),
+  ];
+  const { kinds } = compileValidators({
+    k8sDefinitionsFile: k8sDefinitions,
+    schemaDir,
+    crdKinds,
+    outDir: path.join(importsDir, 'validators'),
+  });
+  console.log(`imports/: ${byModule.size} modules, ${fs.readdirSync(schemaDir).length} schemas, validators for ${kinds} kinds`);
 }
 
 main();

@@ -1,9 +1,58 @@
+import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { Application } from '../../imports/argocd-argoproj.io';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, ARGOCD_VERSION, IN_CLUSTER, sitePath } from './constants';
+
+/** Argo CD's released workloads, their main container and what we give them (sized for a small site). */
+const ARGOCD_WORKLOADS: readonly {
+  name: string;
+  kind: 'Deployment' | 'StatefulSet';
+  container: string;
+  cpuMillis: number;
+  memoryMiB: number;
+  memoryLimitMiB: number;
+  service?: { name: string; ports: readonly number[] };
+}[] = [
+  {
+    name: 'argocd-application-controller',
+    kind: 'StatefulSet',
+    container: 'argocd-application-controller',
+    cpuMillis: 250,
+    memoryMiB: 512,
+    memoryLimitMiB: 1024,
+  },
+  { name: 'argocd-repo-server', kind: 'Deployment', container: 'argocd-repo-server', cpuMillis: 100, memoryMiB: 256, memoryLimitMiB: 512 },
+  {
+    name: 'argocd-server',
+    kind: 'Deployment',
+    container: 'argocd-server',
+    cpuMillis: 50,
+    memoryMiB: 128,
+    memoryLimitMiB: 256,
+    service: { name: 'argocd-server', ports: [80, 443] },
+  },
+  { name: 'argocd-redis', kind: 'Deployment', container: 'redis', cpuMillis: 50, memoryMiB: 64, memoryLimitMiB: 128 },
+  { name: 'argocd-dex-server', kind: 'Deployment', container: 'dex', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 },
+  {
+    name: 'argocd-applicationset-controller',
+    kind: 'Deployment',
+    container: 'argocd-applicationset-controller',
+    cpuMillis: 20,
+    memoryMiB: 64,
+    memoryLimitMiB: 128,
+  },
+  {
+    name: 'argocd-notifications-controller',
+    kind: 'Deployment',
+    container: 'argocd-notifications-controller',
+    cpuMillis: 10,
+    memoryMiB: 32,
+    memoryLimitMiB: 64,
+  },
+];
 
 /**
  * Argo CD health of an Application, restored so that sync waves between child Applications wait
@@ -42,6 +91,41 @@ export class ArgoCdComponent extends PlatformComponent {
     this.useKustomize({
       remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
     });
+
+    // The released install.yaml sets no requests or limits: we patch them in (kustomize merges the
+    // patches into the released workloads), and the capacity check counts the same figures.
+    for (const w of ARGOCD_WORKLOADS) {
+      this.declareUpstreamWorkload({
+        name: w.name,
+        namespace: ARGOCD_NAMESPACE,
+        replicas: 1,
+        cpuMillis: w.cpuMillis,
+        memoryMiB: w.memoryMiB,
+        podLabels: { 'app.kubernetes.io/name': w.name },
+        ...(w.service ? { service: w.service } : {}),
+      });
+      const patch = new ApiObject(this, `${w.name}-resources`, {
+        apiVersion: 'apps/v1',
+        kind: w.kind,
+        metadata: { name: w.name, namespace: ARGOCD_NAMESPACE },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: w.container,
+                  resources: {
+                    requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
+                    limits: { memory: `${w.memoryLimitMiB}Mi` },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      });
+      this.kustomizePatch(patch);
+    }
 
     // Merged by kustomize into the released argocd-cm rather than replacing it.
     const settings = new k8s.KubeConfigMap(this, 'argocd-cm', {

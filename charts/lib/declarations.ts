@@ -110,4 +110,48 @@ export interface UpstreamWorkload {
   readonly hugepagesMiB?: number;
   /** Node names it is limited to (DaemonSets with a node selector); every node when omitted. */
   readonly nodes?: readonly string[];
+  /** Labels of its pods, so that Services we render in front of them are known to select something. */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /** Whether replicas are spread over nodes (at most one more on any node), as for our own workloads. */
+  readonly spread?: boolean;
+  /** The Service the upstream manifests put in front of the pods, so routes to it can be checked. */
+  readonly service?: { readonly name: string; readonly ports: readonly number[] };
+}
+
+/** A validation rule an object may be exempted from (see pipeline/validate/policy.ts). */
+export type PolicyRule =
+  'resources' | 'probes' | 'image' | 'disruption-budget' | 'spreading' | 'service-selector' | 'route' | 'storage-class';
+
+/**
+ * An object allowed to break one rule, declared once in the component's code with the reason
+ * (`npm run validate` lists every exception). Pod Security exceptions are made per namespace
+ * with `ownNamespace`, not here.
+ */
+export interface PolicyException {
+  /** The object, as findings name it: `Kind/name` or `Kind/namespace/name`. */
+  readonly object: string;
+  /** The rule it may break. */
+  readonly rule: PolicyRule;
+  /** Why (shown in the validation report). */
+  readonly reason: string;
+}
+
+/**
+ * A fact one site states about something that spans sites, compared with the other sites' by the
+ * cross-site check (pipeline/validate/cross-site.ts). Facts with the same `key` must agree on
+ * every field of `agree` they both state, and the roles must occur as `expect` says.
+ * Examples: the database pair (`key: 'database'`, the primary states `role: 'primary'` and its
+ * replication address, each standby `role: 'standby'` and the address it replicates from), each
+ * end of a bus link (`key: 'bus-link:cluster1/cluster2'`, roles `listener` and `remote`, with
+ * address, account, domain and the Vault path of the credentials).
+ */
+export interface CrossSiteFact {
+  /** What the fact is about; the same on every site that states it. */
+  readonly key: string;
+  /** This site's part (`primary`, `standby`, `listener`, `remote`, ...). */
+  readonly role: string;
+  /** Fields that must be equal on every site stating this key. */
+  readonly agree: Readonly<Record<string, string | number | boolean>>;
+  /** How many sites must state each role (e.g. `{ primary: 1 }`); roles not listed are free. */
+  readonly expect?: Readonly<Record<string, number>>;
 }

@@ -1,0 +1,69 @@
+/**
+ * Validation of the rendered platform, run by every synth between render and write (and by
+ * `npm run validate`): schema, policy and capacity per site, then the cross-site invariants. All
+ * findings of all sites are collected into one PlatformError; gitops/ is not touched.
+ */
+import { PlatformError, type Finding } from '../errors';
+import type { RenderedSite } from '../render';
+import { checkCapacity, type CapacityReport } from './capacity';
+import { objectId } from './context';
+import { checkCrossSite } from './cross-site';
+import { checkPolicy, namespaceLevels } from './policy';
+import { checkSchema } from './schema';
+
+/** What validation found, and the exceptions and acceptances it honoured (for the report). */
+export interface ValidationReport {
+  readonly findings: readonly Finding[];
+  readonly capacity: readonly CapacityReport[];
+  /** Exceptions in force, each with its reason: lower Pod Security levels, policy exceptions, accepted overcommit, opt-outs. */
+  readonly exceptions: readonly string[];
+}
+
+function exceptionsOf(site: RenderedSite, capacity: CapacityReport): string[] {
+  const name = site.site.name;
+  const out: string[] = [];
+  for (const [ns, { level, reason, component }] of namespaceLevels(site)) {
+    if (level !== 'restricted') out.push(`${name}: namespace ${ns} (${component}) runs at Pod Security level ${level}: ${reason ?? ''}`);
+  }
+  for (const c of site.components) {
+    for (const e of c.construct.declarations.policyExceptions)
+      out.push(`${name}: ${c.name} ${e.object} is exempt from [${e.rule}]: ${e.reason}`);
+  }
+  if (capacity.accepted) out.push(`${name}: ${capacity.accepted}`);
+  for (const [component, reason] of Object.entries(site.site.components?.optOut ?? {}))
+    out.push(`${name}: runs without ${component}: ${reason}`);
+  return out;
+}
+
+/**
+ * Validates `rendered` (the sites being synthesized); `all` is every site, rendered, for the
+ * cross-site invariants (the same list when every site is synthesized).
+ */
+export function validateRendered(rendered: readonly RenderedSite[], all: readonly RenderedSite[] = rendered): ValidationReport {
+  const findings: Finding[] = [];
+  const capacity: CapacityReport[] = [];
+  const exceptions: string[] = [];
+  for (const site of rendered) {
+    for (const component of site.components) {
+      component.objects.forEach((object, i) => {
+        findings.push(...checkSchema(object, { site: site.site.name, component: component.name }, component.patchIndexes.has(i)));
+      });
+    }
+    findings.push(...checkPolicy(site));
+    const report = checkCapacity(site);
+    capacity.push(report);
+    findings.push(...report.findings);
+    exceptions.push(...exceptionsOf(site, report));
+  }
+  findings.push(...checkCrossSite(all));
+  return { findings, capacity, exceptions };
+}
+
+/** Throws one PlatformError listing every finding, if any. */
+export function assertValid(rendered: readonly RenderedSite[], all: readonly RenderedSite[] = rendered): ValidationReport {
+  const report = validateRendered(rendered, all);
+  if (report.findings.length > 0) throw new PlatformError(report.findings);
+  return report;
+}
+
+export { objectId };
