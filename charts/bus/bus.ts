@@ -56,6 +56,9 @@ export interface BusProps {
   readonly metallb: MetalLbComponent;
 }
 
+/** The facts both ends of a bus link state about it. */
+type LinkFacts = { address: string; port: number; account: string; user: string; domain: string; credentials: string };
+
 const SYSTEM_ACCOUNT = 'SYS';
 /** The user of the job that creates streams and consumers. */
 const ADMIN_USER = 'streams-admin';
@@ -144,6 +147,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
     }
     this.declareLinkFlows();
+    this.stateRemoteFact();
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });
@@ -155,6 +159,16 @@ export class BusComponent extends PlatformComponent implements Bus {
       streams: () => this.declaredStreams(),
     });
     this.talksTo(job.pods, this.pods, [this.clientPort]);
+  }
+
+  /** States one end of a link for the cross-site invariant check (both ends must agree). */
+  private stateLinkFact(link: BusLink, role: 'listener' | 'remote', facts: Omit<LinkFacts, 'credentials'>): void {
+    this.stateCrossSiteFact({
+      key: `bus-link:${link.hubSite}/${link.leafSite}`,
+      role,
+      agree: { ...facts, credentials: `${link.password.path}#${link.password.property}` },
+      expect: { listener: 1, remote: 1 },
+    });
   }
 
   /** Whether this site listens for the other sites' leaf connections. */
@@ -281,6 +295,20 @@ export class BusComponent extends PlatformComponent implements Bus {
       });
     }
     return env;
+  }
+
+  /** The leaf end of the link: what the rendered remote dials, and as whom. */
+  private stateRemoteFact(): void {
+    const hubLink = this.siteLinks[0];
+    const remote = this.serverConfig().leafRemote;
+    if (this.isHub || !hubLink || !remote) return;
+    this.stateLinkFact(hubLink, 'remote', {
+      address: hubLink.hubAddress,
+      port: hubLink.port,
+      account: remote.account,
+      user: hubLink.user,
+      domain: hubLink.hubDomain,
+    });
   }
 
   private usersOf(account: string): ConfUser[] {
@@ -438,6 +466,18 @@ export class BusComponent extends PlatformComponent implements Bus {
     });
     if (this.isHub && this.siteLinks.length > 0) {
       const endpoint = metallb.fixedLoadBalancer(this, 'bus');
+      // What this end of each link renders; the leaf states what it dials (cross-site check).
+      const listen = this.serverConfig().leafListen ?? [];
+      for (const link of this.siteLinks) {
+        const user = listen.find((u) => u.user === link.user);
+        this.stateLinkFact(link, 'listener', {
+          address: endpoint.address,
+          port: PORTS.leafnodes,
+          account: user?.account ?? '',
+          user: user?.user ?? '',
+          domain: this.domain,
+        });
+      }
       new k8s.KubeService(this, 'leafnodes', {
         metadata: { name: `${STATEFULSET}-leafnodes`, namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {

@@ -149,6 +149,7 @@ export class StolonComponent extends PlatformComponent {
     this.proxyDeployment();
     this.updateJob(specChecksum(this.spec));
     this.services(isPrimary, props.metallb);
+    this.stateReplicationFacts();
 
     if (isPrimary) {
       // Pods of the other sites leave their cluster through their node's address (SNAT); the
@@ -440,6 +441,40 @@ export class StolonComponent extends PlatformComponent {
     });
   }
 
+  /**
+   * Facts the cross-site check compares: the address and port the primary exposes and each standby
+   * dials (read from the rendered connection string, not recomputed), and each standby's slot
+   * against the slots the primary declares.
+   */
+  private stateReplicationFacts(): void {
+    if (this.spec.role === 'master') {
+      for (const slot of this.spec.additionalMasterReplicationSlots) {
+        this.stateCrossSiteFact({ key: `database-slot:stolon_${slot}`, role: 'declared', agree: {}, expect: { declared: 1, used: 1 } });
+      }
+      return;
+    }
+    const settings = this.spec.standbyConfig?.standbySettings;
+    if (!settings) return;
+    const conn = Object.fromEntries(settings.primaryConnInfo.split(/\s+/).map((kv) => kv.split('=') as [string, string]));
+    this.stateDatabaseFact('standby', conn.host ?? '', Number(conn.port), conn.user ?? '');
+    this.stateCrossSiteFact({
+      key: `database-slot:${settings.primarySlotName}`,
+      role: 'used',
+      agree: {},
+      expect: { declared: 1, used: 1 },
+    });
+  }
+
+  /** One end of the cross-site replication: where the primary is, as this site renders it. */
+  private stateDatabaseFact(role: 'primary' | 'standby', address: string, port: number, user = REPL_USERNAME): void {
+    this.stateCrossSiteFact({
+      key: 'database',
+      role,
+      agree: { primaryAddress: address, port, replicationUser: user },
+      expect: { primary: 1 },
+    });
+  }
+
   private services(isPrimary: boolean, metallb: MetalLbComponent): void {
     const labels = commonLabels(this.componentName);
     const pg = { name: 'postgres', port: PG_PORT, targetPort: k8s.IntOrString.fromString('postgres') };
@@ -459,6 +494,7 @@ export class StolonComponent extends PlatformComponent {
     });
     if (isPrimary) {
       const endpoint = metallb.fixedLoadBalancer(this, 'database');
+      this.stateDatabaseFact('primary', endpoint.address, PG_PORT);
       new k8s.KubeService(this, 'primary-svc', {
         metadata: { name: 'stolon-primary', namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {
