@@ -3,17 +3,15 @@
  * plus a kustomization.yaml per component directory listing them in a stable (sorted) order.
  * Paths are relative to gitops/.
  */
-import { stringify } from 'yaml';
 import { PlatformError } from './errors';
+import { toYamlDocument } from './yaml';
 import type { KubeObject, RenderedComponent, RenderedSite } from './render';
 
 /** A rendered tree: path relative to gitops/ -> file content. */
 export type FileTree = Map<string, string>;
 
-const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
-
 export function toYaml(value: unknown): string {
-  return stringify(value, YAML_OPTIONS);
+  return toYamlDocument(value);
 }
 
 function fileName(object: KubeObject, component: RenderedComponent): string {

@@ -1,0 +1,135 @@
+import { parse } from 'yaml';
+import { toYamlDocument } from '../pipeline/yaml';
+import { renderSite } from '../pipeline/render';
+import { PLATFORM } from '../sites';
+
+/** Reads a document back as YAML 1.2 (core schema) and as YAML 1.1, as go-yaml does. */
+function readBack(text: string): { v12: unknown; v11: unknown } {
+  return { v12: parse(text), v11: parse(text, { version: '1.1' }) };
+}
+
+const AWKWARD = [
+  '',
+  ' ',
+  'yes',
+  'No',
+  'on',
+  'y',
+  '~',
+  'null',
+  'true',
+  '0',
+  '-1',
+  '+1',
+  '1.28',
+  '.5',
+  '1e3',
+  '1_000',
+  '0x1F',
+  '0o17',
+  '017',
+  '.inf',
+  '-.nan',
+  '1:20',
+  '2026-11-22',
+  '2026-11-22T00:00:00Z',
+  '100m',
+  '2Gi',
+  '10s',
+  'v1.28',
+  '0.0.0.0:4222',
+  'a: b',
+  'a #b',
+  'a:',
+  ':a',
+  '-',
+  '- a',
+  '-a',
+  '--check',
+  '---',
+  '--- x',
+  '...',
+  'a, b [c] {d}',
+  '*',
+  '&anchor',
+  '!tag',
+  '%x',
+  '@x',
+  '`x',
+  '"quoted"',
+  '{"json": "it\'s"}',
+  'a "b" \n c',
+  "'single'",
+  '[a]',
+  '{a}',
+  'a,b',
+  '#comment',
+  '?x',
+  '|x',
+  '>x',
+  'tab\there',
+  'trailing ',
+  ' leading',
+  'line\nbreak',
+  'ends with newline\n',
+  'two newlines\n\n',
+  '\nstarts with newline',
+  '  indented\nblock',
+  'crlf\r\nline',
+  'unicode é ✓ 😀',
+  '\u2028separator',
+  '$NATS_PASSWORD',
+  '$(VAR)',
+  'https://example.org/a?b=c#d',
+  'key=value',
+  'sha256:0123',
+  '<<',
+  '=',
+];
+
+describe('YAML emitter', () => {
+  it.each(AWKWARD.map((s) => [JSON.stringify(s), s]))('round-trips the string %s as a value and as a key', (_label, s) => {
+    const value = { [s]: s, list: [s, { [s]: [s] }] };
+    const { v12, v11 } = readBack(toYamlDocument(value));
+    expect(v12).toEqual(value);
+    expect(v11).toEqual(value);
+  });
+
+  it('round-trips numbers, booleans, null, empty collections and nesting', () => {
+    const value = {
+      a: 1,
+      b: -2.5,
+      c: true,
+      d: false,
+      e: null,
+      f: [],
+      g: {},
+      h: [[1, [2]], [], {}],
+      i: { j: { k: [{ l: 'm', n: [{}] }] } },
+    };
+    const { v12, v11 } = readBack(toYamlDocument(value));
+    expect(v12).toEqual(value);
+    expect(v11).toEqual(value);
+  });
+
+  it('round-trips every object the platform renders, on every site', () => {
+    let count = 0;
+    for (const site of PLATFORM.sites) {
+      for (const component of renderSite(site, PLATFORM).components) {
+        for (const object of component.objects) {
+          const { v12, v11 } = readBack(toYamlDocument(object));
+          expect(v12).toEqual(object);
+          expect(v11).toEqual(object);
+          count++;
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(200);
+  });
+
+  it('writes multi-line text as a block literal and simple strings plain', () => {
+    expect(toYamlDocument({ script: 'set -e\necho ok\n', cpu: '100m', host: 'a.b' })).toBe(
+      'script: |\n  set -e\n  echo ok\ncpu: 100m\nhost: a.b\n',
+    );
+  });
+});
