@@ -48,7 +48,7 @@ function option(argv: readonly string[], name: string): string | undefined {
 }
 
 function validate(argv: readonly string[], capacityOnly: boolean): number {
-  const { rendered } = renderTree(PLATFORM, { validate: false });
+  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true });
   const report = validateRendered(rendered);
   if (capacityOnly || argv.includes('--capacity')) for (const c of report.capacity) console.log(capacityTable(c));
   if (!capacityOnly) {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: prints the speed and memory figures of the synth, measured on this machine.
  *   F  node loading cdk8s and cdk8s-plus-28, then exiting
- *   S  what `npm run synth` runs on the real sites (esbuild bundle + render + write), compilation included
+ *   S  what `npm run synth` runs on the real sites (tools/run.mjs: esbuild bundle when a source
+ *      changed, then render, validation and write), with and without the bundling step
  *   C  `cdk8s synth` with the default type-checking `npx ts-node main.ts` app, same code
  *   render of 50 and 200 generated sites: wall time, ms per object, peak RSS (one child process each)
  * Each figure is the median of several runs. Targets (issue 2): S <= 3 x F, C / S >= 8,
@@ -44,9 +45,8 @@ interface RenderFigures {
 function renderChild(count: number): void {
   const model = generateModel(count);
   const start = process.hrtime.bigint();
-  const { rendered, tree } = renderTree(model);
+  const { objects, tree } = renderTree(model);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const objects = rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0);
   if (tree.size === 0) throw new Error('nothing rendered');
   const figures: RenderFigures = { sites: count, objects, ms, peakRssMB: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(figures));
@@ -74,7 +74,10 @@ function main(): void {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   try {
     const f = timeCommand(`node -e "require('cdk8s'); require('cdk8s-plus-28')"`, runs);
-    const s = timeCommand(`node tools/build.mjs && node dist/main.js --out ${out}`, runs);
+    // What `npm run synth` runs: tools/run.mjs bundles main.ts when an input changed (cold: forced
+    // here by removing the build stamp), then renders, validates and writes in the same process.
+    const sCold = timeCommand(`rm -f dist/main.inputs.json && node tools/run.mjs main --out ${out}`, runs);
+    const s = timeCommand(`node tools/run.mjs main --out ${out}`, runs);
     const c = timeCommand(
       `npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`,
       Math.min(runs, 3),
@@ -87,8 +90,9 @@ function main(): void {
     const perObject = (r: RenderFigures) => r.ms / r.objects;
     const rows: [string, string, string][] = [
       ['F  load cdk8s + cdk8s-plus-28', `${f.toFixed(0)} ms`, ''],
-      ['S  npm run synth (build + render + write)', `${s.toFixed(0)} ms`, `S/F = ${(s / f).toFixed(2)} (target <= 3)`],
-      ['C  cdk8s synth, ts-node app', `${c.toFixed(0)} ms`, `C/S = ${(c / s).toFixed(1)} (target >= 8)`],
+      ['S  npm run synth, sources changed (bundle + render)', `${sCold.toFixed(0)} ms`, `S/F = ${(sCold / f).toFixed(2)} (target <= 3)`],
+      ['S  npm run synth, nothing to rebundle', `${s.toFixed(0)} ms`, `S/F = ${(s / f).toFixed(2)} (target <= 3)`],
+      ['C  cdk8s synth, ts-node app', `${c.toFixed(0)} ms`, `C/S = ${(c / sCold).toFixed(1)} against the bundling S (target >= 8)`],
       [
         `render 50 sites (${r50.objects} objects)`,
         `${r50.ms.toFixed(0)} ms`,
@@ -102,7 +106,7 @@ function main(): void {
       ['growth 50 -> 200 sites', '', `time x${(r200.ms / r50.ms).toFixed(2)} for x4 sites (linear = 4)`],
     ];
     console.log(`bench (node ${process.version}, ${os.cpus().length} cores, medians of ${runs} runs; C, renders: ${Math.min(runs, 3)})`);
-    for (const [what, value, note] of rows) console.log(`${what.padEnd(44)} ${value.padStart(9)}  ${note}`);
+    for (const [what, value, note] of rows) console.log(`${what.padEnd(52)} ${value.padStart(9)}  ${note}`);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

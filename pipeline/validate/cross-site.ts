@@ -4,9 +4,26 @@
  * ends) agree between the sites that state them.
  */
 import type { CrossSiteFact } from '../../charts/lib/declarations';
+import type { Site } from '../../sites';
 import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { byText } from './context';
+
+/**
+ * What the cross-site check needs of a rendered site: its components and the facts they state.
+ * Plain data, so a site rendered in a worker thread can be checked with the others.
+ */
+export interface CrossSiteSummary {
+  readonly site: Site;
+  readonly components: readonly { readonly name: string; readonly facts: readonly CrossSiteFact[] }[];
+}
+
+export function crossSiteSummary(rendered: RenderedSite): CrossSiteSummary {
+  return {
+    site: rendered.site,
+    components: rendered.components.map((c) => ({ name: c.name, facts: c.construct.declarations.crossSiteFacts })),
+  };
+}
 
 /** A stated fact with the site and component that stated it. */
 interface Stated {
@@ -15,7 +32,7 @@ interface Stated {
   readonly fact: CrossSiteFact;
 }
 
-function componentPresence(sites: readonly RenderedSite[]): Finding[] {
+function componentPresence(sites: readonly CrossSiteSummary[]): Finding[] {
   const findings: Finding[] = [];
   const present = new Map(sites.map((s) => [s.site.name, new Set(s.components.map((c) => c.name))]));
   const all = [...new Set(sites.flatMap((s) => s.components.map((c) => c.name)))].sort(byText);
@@ -52,9 +69,9 @@ function componentPresence(sites: readonly RenderedSite[]): Finding[] {
   return findings;
 }
 
-function factAgreement(sites: readonly RenderedSite[]): Finding[] {
+function factAgreement(sites: readonly CrossSiteSummary[]): Finding[] {
   const stated: Stated[] = sites.flatMap((s) =>
-    s.components.flatMap((c) => c.construct.declarations.crossSiteFacts.map((fact) => ({ site: s.site.name, component: c.name, fact }))),
+    s.components.flatMap((c) => c.facts.map((fact) => ({ site: s.site.name, component: c.name, fact }))),
   );
   const findings: Finding[] = [];
   const keys = [...new Set(stated.map((x) => x.fact.key))].sort(byText);
@@ -105,7 +122,7 @@ function factAgreement(sites: readonly RenderedSite[]): Finding[] {
 }
 
 /** Every cross-site finding over the rendered sites (all of them: a partial set proves nothing). */
-export function checkCrossSite(sites: readonly RenderedSite[]): Finding[] {
+export function checkCrossSite(sites: readonly CrossSiteSummary[]): Finding[] {
   if (sites.length < 2) return factAgreement(sites);
   return [...componentPresence(sites), ...factAgreement(sites)];
 }

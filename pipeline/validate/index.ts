@@ -7,7 +7,7 @@ import { PlatformError, type Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
 import { objectId } from './context';
-import { checkCrossSite } from './cross-site';
+import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
 import { checkSchema } from './schema';
 
@@ -35,35 +35,48 @@ function exceptionsOf(site: RenderedSite, capacity: CapacityReport): string[] {
   return out;
 }
 
-/**
- * Validates `rendered` (the sites being synthesized); `all` is every site, rendered, for the
- * cross-site invariants (the same list when every site is synthesized).
- */
-export function validateRendered(rendered: readonly RenderedSite[], all: readonly RenderedSite[] = rendered): ValidationReport {
+/** What one site's own checks found: schema, policy and capacity. */
+export interface SiteValidation {
+  readonly findings: readonly Finding[];
+  readonly capacity: CapacityReport;
+  readonly exceptions: readonly string[];
+}
+
+/** Schema, policy and capacity of one rendered site (everything but the cross-site invariants). */
+export function validateSite(site: RenderedSite): SiteValidation {
   const findings: Finding[] = [];
-  const capacity: CapacityReport[] = [];
-  const exceptions: string[] = [];
-  for (const site of rendered) {
-    for (const component of site.components) {
-      component.objects.forEach((object, i) => {
-        findings.push(...checkSchema(object, { site: site.site.name, component: component.name }, component.patchIndexes.has(i)));
-      });
-    }
-    findings.push(...checkPolicy(site));
-    const report = checkCapacity(site);
-    capacity.push(report);
-    findings.push(...report.findings);
-    exceptions.push(...exceptionsOf(site, report));
+  for (const component of site.components) {
+    component.objects.forEach((object, i) => {
+      findings.push(...checkSchema(object, { site: site.site.name, component: component.name }, component.patchIndexes.has(i)));
+    });
   }
-  findings.push(...checkCrossSite(all));
-  return { findings, capacity, exceptions };
+  findings.push(...checkPolicy(site));
+  const capacity = checkCapacity(site);
+  findings.push(...capacity.findings);
+  return { findings, capacity, exceptions: exceptionsOf(site, capacity) };
+}
+
+/**
+ * Validates `rendered` (the sites being synthesized); `all` is every site, rendered or
+ * summarized, for the cross-site invariants (the same list when every site is synthesized).
+ */
+export function validateRendered(
+  rendered: readonly RenderedSite[],
+  all: readonly CrossSiteSummary[] = rendered.map(crossSiteSummary),
+): ValidationReport {
+  const perSite = rendered.map(validateSite);
+  return {
+    findings: [...perSite.flatMap((v) => v.findings), ...checkCrossSite(all)],
+    capacity: perSite.map((v) => v.capacity),
+    exceptions: perSite.flatMap((v) => v.exceptions),
+  };
 }
 
 /** Throws one PlatformError listing every finding, if any. */
-export function assertValid(rendered: readonly RenderedSite[], all: readonly RenderedSite[] = rendered): ValidationReport {
+export function assertValid(rendered: readonly RenderedSite[], all?: readonly CrossSiteSummary[]): ValidationReport {
   const report = validateRendered(rendered, all);
   if (report.findings.length > 0) throw new PlatformError(report.findings);
   return report;
 }
 
-export { objectId };
+export { objectId, checkCrossSite, crossSiteSummary, type CrossSiteSummary };

@@ -1,0 +1,45 @@
+/**
+ * One site from model to files: render, validate what can be validated on the site alone,
+ * serialize, and keep only plain data (files, findings, the cross-site summary). The cdk8s App is
+ * dropped as soon as the site is done, so memory grows only with the files, not with the sites'
+ * construct trees.
+ */
+import type { StackOutputs } from '../charts/lib/object-store';
+import type { PlatformModel, Site } from '../sites';
+import type { Finding } from './errors';
+import { siteFiles } from './files';
+import { renderSite, type RenderedSite } from './render';
+import { crossSiteSummary, validateSite, type CrossSiteSummary } from './validate';
+
+/** What the rest of the pipeline needs of one site. */
+export interface SiteOutput {
+  readonly site: string;
+  /** Files, path relative to gitops/ -> content, in render order. */
+  readonly files: readonly (readonly [string, string])[];
+  /** Schema, policy and capacity findings of this site. */
+  readonly findings: readonly Finding[];
+  /** For the cross-site invariants. */
+  readonly summary: CrossSiteSummary;
+  readonly components: number;
+  readonly objects: number;
+}
+
+export interface SiteOptions {
+  readonly stackOutputs?: StackOutputs;
+  /** Run the site's own validation (default true). */
+  readonly validate?: boolean;
+}
+
+/** Processes one site; `keep` receives the rendered site for callers that read the constructs. */
+export function processSite(site: Site, model: PlatformModel, options: SiteOptions = {}, keep?: (r: RenderedSite) => void): SiteOutput {
+  const rendered = renderSite(site, model, options.stackOutputs);
+  keep?.(rendered);
+  return {
+    site: site.name,
+    files: [...siteFiles(rendered)],
+    findings: options.validate === false ? [] : validateSite(rendered).findings,
+    summary: crossSiteSummary(rendered),
+    components: rendered.components.length,
+    objects: rendered.components.reduce((n, c) => n + c.objects.length, 0),
+  };
+}
