@@ -8,17 +8,7 @@ import { PLATFORM } from '../sites';
 import { setExtras, type DemoProps } from './fixtures/extras';
 import { tempDir } from './helpers';
 
-jest.mock('../charts/platform', () => {
-  const actual = jest.requireActual('../charts/platform');
-  const { addExtras } = jest.requireActual('./fixtures/extras');
-  return {
-    ...actual,
-    buildPlatform: (app: unknown, context: unknown) => {
-      addExtras(app, context);
-      actual.buildPlatform(app, context);
-    },
-  };
-});
+jest.mock('../charts/platform', () => jest.requireActual('./fixtures/extras').platformWithExtras());
 
 afterEach(() => setExtras({}));
 

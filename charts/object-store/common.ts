@@ -74,6 +74,19 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
     return { ...this.location(), bucket: granted.bucket, credentialsSecret: secretName };
   }
 
+  /**
+   * The purpose's keys in the store's own namespace, for the bucket setup Job (which creates the
+   * bucket, and for MinIO the user holding exactly these keys).
+   */
+  protected setupKeys(purpose: string, secretName: string): void {
+    new VaultSecret(this, `keys-${purpose}`, {
+      store: this.secrets,
+      name: secretName,
+      namespace: OBJECT_STORE,
+      data: this.accessKeyData(purpose),
+    });
+  }
+
   /** The Secret keys S3 clients read, from the purpose's Vault entry. */
   protected accessKeyData(purpose: string): Record<string, { path: string; property: string }> {
     const path = this.credentialsPath(purpose);

@@ -9,7 +9,7 @@ import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess } from '../lib/object-store';
 import type { S3ObjectStore } from '../../sites';
-import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { SecretsComponent } from '../secrets/secrets';
 import { bucketSetup, SETUP_NAME } from './bucket-setup';
 import { OBJECT_STORE, ObjectStoreComponent } from './common';
 
@@ -38,12 +38,7 @@ export class ExternalS3Store extends ObjectStoreComponent {
   }
 
   protected declareBucket(purpose: string): string {
-    new VaultSecret(this, `keys-${purpose}`, {
-      store: this.secrets,
-      name: `${SETUP_NAME}-${purpose}`,
-      namespace: OBJECT_STORE,
-      data: this.accessKeyData(purpose),
-    });
+    this.setupKeys(purpose, `${SETUP_NAME}-${purpose}`);
     return `${this.config.bucketPrefix}-${purpose}`;
   }
 

@@ -129,12 +129,7 @@ export class MinioStore extends ObjectStoreComponent {
 
   protected declareBucket(purpose: string): string {
     // The setup Job creates the bucket and a user holding exactly the client's keys.
-    new VaultSecret(this, `keys-${purpose}`, {
-      store: this.secrets,
-      name: `${SETUP_NAME}-${purpose}`,
-      namespace: OBJECT_STORE,
-      data: this.accessKeyData(purpose),
-    });
+    this.setupKeys(purpose, `${SETUP_NAME}-${purpose}`);
     return purpose;
   }
 
