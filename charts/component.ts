@@ -70,6 +70,11 @@ export interface HelmChartSource {
 export interface KustomizeExtras {
   /** Remote resources (pinned URLs) listed before our own files. */
   readonly remoteResources?: readonly string[];
+  /**
+   * Namespace kustomize sets on every namespaced object of the directory: upstream manifests that
+   * leave it to `kubectl -n` (Argo CD's install.yaml) need it, and patches match by namespace.
+   */
+  readonly namespace?: string;
 }
 
 /** Options of the base class. */
@@ -149,7 +154,10 @@ export abstract class PlatformComponent extends Chart {
 
   /** Adds upstream manifests to the component's kustomization. */
   useKustomize(extras: KustomizeExtras): void {
-    this.kustomize = { remoteResources: [...(this.kustomize.remoteResources ?? []), ...(extras.remoteResources ?? [])] };
+    this.kustomize = {
+      remoteResources: [...(this.kustomize.remoteResources ?? []), ...(extras.remoteResources ?? [])],
+      namespace: extras.namespace ?? this.kustomize.namespace,
+    };
   }
 
   /** Upstream manifests listed in the component's kustomization. */

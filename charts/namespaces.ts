@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from './component';
+import { PlatformComponent, type NamespaceDeclaration, type SiteContext } from './component';
 import { commonLabels } from './lib/labels';
 
 /**
@@ -18,29 +18,34 @@ export class NamespacesComponent extends PlatformComponent {
         if (owner)
           throw new Error(`site ${this.site.name}: namespace ${ns.name} is declared by both ${owner} and ${component.componentName}`);
         seen.set(ns.name, component.componentName);
-        new k8s.KubeNamespace(this, ns.name, {
-          metadata: {
-            name: ns.name,
-            labels: {
-              ...commonLabels(component.componentName),
-              'pod-security.kubernetes.io/enforce': ns.podSecurity,
-              'pod-security.kubernetes.io/enforce-version': 'v1.28',
-              // Even where an exception is granted, show what the restricted profile would refuse.
-              'pod-security.kubernetes.io/warn': 'restricted',
-              'pod-security.kubernetes.io/audit': 'restricted',
-            },
-            ...(ns.podSecurityReason || ns.networkPolicyReason
-              ? {
-                  annotations: {
-                    ...(ns.podSecurityReason ? { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } : {}),
-                    // Upstream charts' namespaces get no default-deny NetworkPolicy: say why.
-                    ...(ns.networkPolicyReason ? { 'platform.chataik.fr/no-default-deny-reason': ns.networkPolicyReason } : {}),
-                  },
-                }
-              : {}),
-          },
-        });
+        namespaceObject(this, ns, component.componentName);
       }
     }
   }
+}
+
+/** A declared namespace as a Namespace object, with its Pod Security labels and the reasons for any exception. */
+export function namespaceObject(scope: Construct, ns: NamespaceDeclaration, owner: string): k8s.KubeNamespace {
+  return new k8s.KubeNamespace(scope, ns.name, {
+    metadata: {
+      name: ns.name,
+      labels: {
+        ...commonLabels(owner),
+        'pod-security.kubernetes.io/enforce': ns.podSecurity,
+        'pod-security.kubernetes.io/enforce-version': 'v1.28',
+        // Even where an exception is granted, show what the restricted profile would refuse.
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+      },
+      ...(ns.podSecurityReason || ns.networkPolicyReason
+        ? {
+            annotations: {
+              ...(ns.podSecurityReason ? { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } : {}),
+              // Upstream charts' namespaces get no default-deny NetworkPolicy: say why.
+              ...(ns.networkPolicyReason ? { 'platform.chataik.fr/no-default-deny-reason': ns.networkPolicyReason } : {}),
+            },
+          }
+        : {}),
+    },
+  });
 }

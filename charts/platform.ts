@@ -5,6 +5,7 @@
 import type { Construct } from 'constructs';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
+import { BootstrapComponent } from './argocd/bootstrap';
 import { BusComponent } from './bus/bus';
 import { CertManagerComponent } from './cert-manager/cert-manager';
 import { componentsOf, type SiteContext } from './component';
@@ -31,7 +32,7 @@ export interface PlatformRefs {
 }
 
 export function buildPlatform(app: Construct, context: SiteContext): PlatformRefs {
-  new ArgoCdComponent(app, context);
+  const argocd = new ArgoCdComponent(app, context);
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   const secrets = new SecretsComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
@@ -50,6 +51,8 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
   new NamespacesComponent(app, context, componentsOf(app));
   new AppsComponent(app, context, componentsOf(app));
+  // After the app-of-apps, so it is no child Application: applied once by hand.
+  new BootstrapComponent(app, context, argocd);
   return { bus, keda };
 }
 
@@ -65,7 +68,7 @@ export function globalFiles({ sites, edge }: PlatformModel): Map<string, string>
     '',
     ...sites.map(
       (s) =>
-        `- \`${s.name}/\`: site ${s.name} (${s.location}); bootstrap with \`kubectl apply -k gitops/${s.name}/argocd\`, see the README.`,
+        `- \`${s.name}/\`: site ${s.name} (${s.location}); bootstrap with \`kubectl apply --server-side -k gitops/${s.name}/bootstrap\`, see the README.`,
     ),
     `- \`edge/haproxy.cfg\`: the edge proxy ${edge.name} in front of every site (a VM, not Kubernetes), see the README.`,
     '',

@@ -24,6 +24,16 @@ function fileName(object: KubeObject, component: RenderedComponent): string {
     .replace(/[^a-z0-9.-]+/g, '-')}.yaml`;
 }
 
+/**
+ * Kustomize matches patches to their targets before it sets the directory's namespace, so in a
+ * directory that sets one, a patch names its target as the upstream manifest does: with no namespace.
+ */
+function withoutNamespace(object: KubeObject): KubeObject {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { namespace, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
 /** Files of one component directory, keyed by file name. */
 export function componentFiles(siteName: string, component: RenderedComponent): Map<string, string> {
   const files = new Map<string, string>();
@@ -45,12 +55,14 @@ export function componentFiles(siteName: string, component: RenderedComponent): 
       ]);
     }
     owners.set(name, id);
-    files.set(name, toYaml(object));
-    (component.patchIndexes.has(i) ? patches : resources).push(name);
+    const isPatch = component.patchIndexes.has(i);
+    files.set(name, toYaml(isPatch && component.kustomize.namespace ? withoutNamespace(object) : object));
+    (isPatch ? patches : resources).push(name);
   });
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
+    ...(component.kustomize.namespace ? { namespace: component.kustomize.namespace } : {}),
     resources: [...(component.kustomize.remoteResources ?? []), ...resources.sort()],
     ...(patches.length > 0 ? { patches: patches.sort().map((path) => ({ path })) } : {}),
   };

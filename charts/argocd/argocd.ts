@@ -72,9 +72,8 @@ return hs
 
 /**
  * Argo CD itself, one per site, in-cluster, managing only its own site so that a site keeps
- * reconciling while the other is down. This directory is also the one-time bootstrap: applying it
- * installs the pinned upstream release and the root Application; from then on Argo CD manages
- * this directory like any other (self-management).
+ * reconciling while the other is down. Once the bootstrap directory has installed it, Argo CD
+ * manages this directory like any other (self-management): its settings change through git.
  */
 export class ArgoCdComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
@@ -88,12 +87,9 @@ export class ArgoCdComponent extends PlatformComponent {
       networkPolicyReason:
         "the released install.yaml brings Argo CD's own NetworkPolicies; its repo-server and controller reach git, Helm repositories and the API server",
     });
-    this.useKustomize({
-      remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
-    });
+    installArgoCd(this);
 
-    // The released install.yaml sets no requests or limits: we patch them in (kustomize merges the
-    // patches into the released workloads), and the capacity check counts the same figures.
+    // The capacity check counts what installArgoCd patches into the released workloads.
     for (const w of ARGOCD_WORKLOADS) {
       this.declareUpstreamWorkload({
         name: w.name,
@@ -104,41 +100,14 @@ export class ArgoCdComponent extends PlatformComponent {
         podLabels: { 'app.kubernetes.io/name': w.name },
         ...(w.service ? { service: w.service } : {}),
       });
-      const patch = new ApiObject(this, `${w.name}-resources`, {
-        apiVersion: 'apps/v1',
-        kind: w.kind,
-        metadata: { name: w.name, namespace: ARGOCD_NAMESPACE },
-        spec: {
-          template: {
-            spec: {
-              containers: [
-                {
-                  name: w.container,
-                  resources: {
-                    requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
-                    limits: { memory: `${w.memoryLimitMiB}Mi` },
-                  },
-                },
-              ],
-            },
-          },
-        },
-      });
-      this.kustomizePatch(patch);
     }
-
-    // Merged by kustomize into the released argocd-cm rather than replacing it.
-    const settings = new k8s.KubeConfigMap(this, 'argocd-cm', {
-      metadata: { name: 'argocd-cm', namespace: ARGOCD_NAMESPACE },
-      data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
-    });
-    this.kustomizePatch(settings);
 
     // The UI and CLI at argocd.<siteHostname>: each site has its own Argo CD, so its name must
     // reach that site (the edge routes per-site names by SNI), not whichever site the edge picks
-    // for public names. Without a per-site name, argocd.<publicDomain> reaches the edge's pick. Envoy speaks HTTP/2 over TLS to argocd-server
-    // (its own certificate), so the UI and the CLI's gRPC share one route and Argo CD keeps its
-    // default TLS mode (no `server.insecure`): nothing travels in clear inside the cluster.
+    // for public names; without a per-site name, argocd.<publicDomain> reaches the edge's pick.
+    // Envoy speaks HTTP/2 over TLS to argocd-server (its own certificate), so the UI and the CLI's
+    // gRPC share one route and Argo CD keeps its default TLS mode (no `server.insecure`): nothing
+    // travels in clear inside the cluster.
     const server = this.endpoint({
       podLabels: { 'app.kubernetes.io/name': 'argocd-server' },
       ports: [{ port: 8080, name: 'server' }],
@@ -155,24 +124,69 @@ export class ArgoCdComponent extends PlatformComponent {
       idleTimeout: '1h',
       retries: 0,
     });
+  }
+}
 
-    // The root of the app-of-apps. It lives in the `default` project: upstream keeps app-of-apps
-    // admin-only, and the site's restricted project is itself one of the objects it syncs.
-    new Application(this, 'root', {
-      metadata: { name: 'root', namespace: ARGOCD_NAMESPACE, labels: commonLabels('argocd') },
+/**
+ * The pinned upstream release and our changes to it, added to `component`: the released
+ * install.yaml through kustomize, our requests and limits and the Application health check as
+ * patches of the released objects, and the root of the app-of-apps. Shared by the `argocd`
+ * component (Argo CD managing itself) and the one-time `bootstrap` directory.
+ */
+export function installArgoCd(component: PlatformComponent): void {
+  component.useKustomize({
+    remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
+    // install.yaml names no namespace (it is applied with -n argocd); Argo CD's own docs pin it here.
+    namespace: ARGOCD_NAMESPACE,
+  });
+  // The released install.yaml sets no requests or limits: kustomize merges these into its workloads.
+  for (const w of ARGOCD_WORKLOADS) {
+    const patch = new ApiObject(component, `${w.name}-resources`, {
+      apiVersion: 'apps/v1',
+      kind: w.kind,
+      metadata: { name: w.name, namespace: ARGOCD_NAMESPACE },
       spec: {
-        project: 'default',
-        source: {
-          repoUrl: this.site.gitops.repoUrl,
-          targetRevision: this.site.gitops.revision,
-          path: sitePath(this.site.name, APPS_DIRECTORY),
-        },
-        destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
-        syncPolicy: {
-          automated: { prune: true, selfHeal: true },
-          retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+        template: {
+          spec: {
+            containers: [
+              {
+                name: w.container,
+                resources: {
+                  requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
+                  limits: { memory: `${w.memoryLimitMiB}Mi` },
+                },
+              },
+            ],
+          },
         },
       },
     });
+    component.kustomizePatch(patch);
   }
+
+  // Merged by kustomize into the released argocd-cm rather than replacing it.
+  const settings = new k8s.KubeConfigMap(component, 'argocd-cm', {
+    metadata: { name: 'argocd-cm', namespace: ARGOCD_NAMESPACE },
+    data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
+  });
+  component.kustomizePatch(settings);
+
+  // The root of the app-of-apps. It lives in the `default` project: upstream keeps app-of-apps
+  // admin-only, and the site's restricted project is itself one of the objects it syncs.
+  new Application(component, 'root', {
+    metadata: { name: 'root', namespace: ARGOCD_NAMESPACE, labels: commonLabels('argocd') },
+    spec: {
+      project: 'default',
+      source: {
+        repoUrl: component.site.gitops.repoUrl,
+        targetRevision: component.site.gitops.revision,
+        path: sitePath(component.site.name, APPS_DIRECTORY),
+      },
+      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+      },
+    },
+  });
 }
