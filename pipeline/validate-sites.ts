@@ -64,6 +64,9 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
   c.expect('network.serviceCidr', isV4Cidr, 'an IPv4 CIDR');
   c.expect('network.apiServer.address', isV4, 'an IPv4 address');
   c.expect('network.apiServer.port', isPort, 'a TCP port');
+  c.expect('network.dns.clusterAddress', isV4, 'the IPv4 address of the cluster DNS Service');
+  if (c.get('network.dns.nodeLocalAddress') !== undefined)
+    c.expect('network.dns.nodeLocalAddress', isV4, 'the IPv4 address of NodeLocal DNSCache on the nodes');
   c.expect('dns.publicDomain', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
   const siteHostname = c.get('dns.siteHostname');
   if (siteHostname !== undefined) c.expect('dns.siteHostname', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');

@@ -25,6 +25,8 @@ export const cluster1: Site = {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',
     apiServer: { address: '192.0.2.10', port: 6443 },
+    // Kubespray's defaults: CoreDNS at the third address of the service network, NodeLocal DNSCache.
+    dns: { clusterAddress: '10.233.0.3', nodeLocalAddress: '169.254.25.10' },
   },
   loadBalancer: {
     ipv4: ['192.0.2.100-192.0.2.107'],

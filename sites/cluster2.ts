@@ -24,6 +24,8 @@ export const cluster2: Site = {
     podCidr: '10.233.64.0/18',
     serviceCidr: '10.233.0.0/18',
     apiServer: { address: '198.51.100.10', port: 6443 },
+    // Kubespray's defaults: CoreDNS at the third address of the service network, NodeLocal DNSCache.
+    dns: { clusterAddress: '10.233.0.3', nodeLocalAddress: '169.254.25.10' },
   },
   loadBalancer: {
     ipv4: ['198.51.100.100-198.51.100.107'],

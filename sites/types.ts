@@ -223,6 +223,12 @@ export interface Site {
     readonly serviceCidr: string;
     /** The Kubernetes API server as the nodes reach it (IPv4 address and port). */
     readonly apiServer: { readonly address: string; readonly port: number };
+    /**
+     * Where pods send DNS queries: the cluster DNS Service address and, with NodeLocal DNSCache
+     * (Kubespray's default), the link-local address of the cache on every node, which no pod
+     * selector can match, so NetworkPolicies must name it.
+     */
+    readonly dns: { readonly clusterAddress: string; readonly nodeLocalAddress?: string };
   };
   /** MetalLB pool and the fixed addresses taken from it. */
   readonly loadBalancer: LoadBalancerPool;

@@ -54,7 +54,12 @@ describe('network policies from declarations', () => {
       expect(byName.get('default-deny')!.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
       expect(byName.get('allow-dns')!.spec.egress).toEqual([
         {
-          to: [peer('kube-system', { 'k8s-app': 'kube-dns' })],
+          // kube-dns pods, the DNS Service address and the node-local cache (a host-network listener).
+          to: [
+            peer('kube-system', { 'k8s-app': 'kube-dns' }),
+            { ipBlock: { cidr: `${site.network.dns.clusterAddress}/32` } },
+            { ipBlock: { cidr: `${site.network.dns.nodeLocalAddress}/32` } },
+          ],
           ports: [
             { port: 53, protocol: 'UDP' },
             { port: 53, protocol: 'TCP' },

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { ScaledObjectSpecTriggers } from '../../imports/keda-keda.sh';
+import { apiServerCallerCidrs } from '../network-policies/policies';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
@@ -99,20 +100,19 @@ export class KedaComponent extends PlatformComponent {
     for (const p of [this.operatorPods, metricsApiserver, webhooks]) this.usesApiServer(p);
     // The metrics API server asks the operator for metric values over gRPC.
     this.talksTo(metricsApiserver, this.operatorPods);
-    // The API server calls the external-metrics APIService and the admission webhook; it runs on
-    // the control-plane nodes (host network), so it arrives from node addresses.
-    const controlPlane = this.site.nodes.filter((n) => n.controlPlane).map((n) => `${n.address}/32`);
+    // The API server calls the external-metrics APIService and the admission webhook.
+    const callers = apiServerCallerCidrs(this.site);
     this.talksOutside({
       pods: metricsApiserver,
       direction: 'ingress',
-      cidrs: controlPlane,
+      cidrs: callers,
       ports: [{ port: PORTS.metricsApiserver }],
       reason: 'kube-apiserver serves external.metrics.k8s.io from the KEDA metrics API server (HPA reads queue lag through it)',
     });
     this.talksOutside({
       pods: webhooks,
       direction: 'ingress',
-      cidrs: controlPlane,
+      cidrs: callers,
       ports: [{ port: PORTS.webhooks }],
       reason: 'kube-apiserver calls the KEDA admission webhook that validates ScaledObjects',
     });

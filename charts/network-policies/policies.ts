@@ -82,6 +82,15 @@ export function apiServerCidrs(site: Site): string[] {
   return [...new Set(addresses)].sort().map((a) => `${a}/32`);
 }
 
+/**
+ * Where the API server's own calls to pods (admission webhooks, aggregated APIs) come from: the
+ * control-plane nodes, and with an overlay CNI (Calico IPIP/VXLAN, Kubespray's default) the
+ * node's tunnel address, which is taken from the pod network.
+ */
+export function apiServerCallerCidrs(site: Site): string[] {
+  return [...site.nodes.filter((n) => n.controlPlane).map((n) => `${n.address}/32`), site.network.podCidr];
+}
+
 /** Renders the NetworkPolicies of every namespace the components own (see the file comment). */
 export function renderNetworkPolicies(
   components: readonly PlatformComponent[],
@@ -172,8 +181,14 @@ export function renderNetworkPolicies(
       },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
+    const { dns } = props.site.network;
     new k8s.KubeNetworkPolicy(owner, `netpol-${namespace}-allow-dns`, {
-      metadata: { name: 'allow-dns', namespace, labels, annotations: { 'platform.chataik.fr/reason': 'name resolution through kube-dns' } },
+      metadata: {
+        name: 'allow-dns',
+        namespace,
+        labels,
+        annotations: { 'platform.chataik.fr/reason': 'name resolution through the node-local cache and kube-dns' },
+      },
       spec: {
         podSelector: {},
         policyTypes: ['Egress'],
@@ -184,6 +199,11 @@ export function renderNetworkPolicies(
                 namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'kube-system' } },
                 podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
               },
+              // The Service address (before kube-proxy's DNAT, as some CNIs see it) and the
+              // node-local cache, a host-network listener no pod selector matches.
+              ...[dns.clusterAddress, ...(dns.nodeLocalAddress ? [dns.nodeLocalAddress] : [])].map((a) => ({
+                ipBlock: { cidr: `${a}/32` },
+              })),
             ],
             ports: ports([{ port: 53, protocol: 'UDP' }, { port: 53 }]),
           },

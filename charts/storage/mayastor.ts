@@ -31,6 +31,8 @@ export interface MayastorValues {
   };
   readonly csi: { readonly node: { readonly resources: ChartResources } };
   readonly etcd: {
+    readonly image: { readonly repository: string };
+    readonly volumePermissions: { readonly image: { readonly repository: string } };
     readonly replicaCount: number;
     readonly podAntiAffinityPreset: 'hard';
     readonly persistence: { readonly size: string };
@@ -83,6 +85,9 @@ export class MayastorComponent extends PlatformComponent {
       podSecurity: 'privileged',
       podSecurityReason:
         'the io-engine and CSI node plugin are privileged host-level storage daemons (hugepages, NVMe-oF target and initiator, mounts)',
+      upstreamChart: true,
+      networkPolicyReason:
+        "the chart's agents, etcd, CSI controller and operators talk to each other, to the API server and to the host-network io-engine and CSI node pods on ports the chart does not declare to us",
     });
     const cores = props.ioEngineCores ?? 2;
     const storage = storageNodes(this.site);
@@ -100,6 +105,10 @@ export class MayastorComponent extends PlatformComponent {
       csi: { node: { resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } } } },
       // The control plane's state: three members, one per node, so it keeps quorum over one node loss.
       etcd: {
+        // The chart's etcd subchart (bitnami/etcd 8.6.0) pins tags that Bitnami moved from
+        // docker.io/bitnami to docker.io/bitnamilegacy in August 2025: same tags, new repository.
+        image: { repository: 'bitnamilegacy/etcd' },
+        volumePermissions: { image: { repository: 'bitnamilegacy/bitnami-shell' } },
         replicaCount: 3,
         podAntiAffinityPreset: 'hard',
         persistence: { size: '2Gi' },
