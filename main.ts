@@ -42,9 +42,9 @@ async function main(): Promise<number> {
       if (recovered !== 'clean') console.error(`synth: an interrupted run was ${recovered} before this one`);
     }
     validateSites(PLATFORM.sites);
-    // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render.
-    const selected = args.only.length > 0 ? PLATFORM.sites.filter((s) => args.only.includes(s.name)) : PLATFORM.sites;
-    const stackOutputs = await fetchStackOutputs(selected);
+    // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
+    // every site is rendered (the others for the cross-site check), so every such site's outputs.
+    const stackOutputs = await fetchStackOutputs(PLATFORM.sites);
     const result = synth({
       root,
       model: PLATFORM,
@@ -56,6 +56,12 @@ async function main(): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K');
     const { added, removed, changed } = result.diff;
     const changes = added.length + removed.length + changed.length;
+    if (result.othersStale.length > 0) {
+      const sites = [...new Set(result.othersStale.map((p) => p.split('/')[0]))].join(', ');
+      console.error(
+        `synth: ${result.othersStale.length} files of ${sites} also change with this model (left as they are): run npm run synth without --site`,
+      );
+    }
     if (args.check) {
       for (const p of added) console.log(`missing   gitops/${p}`);
       for (const p of changed) console.log(`differs   gitops/${p}`);

@@ -64,6 +64,11 @@ export interface HelmChartSource {
   readonly releaseName: string;
   /** Values given to the chart (typed by the component that builds them). */
   readonly values: Record<string, unknown>;
+  /**
+   * Namespaces other than the component's own that the chart writes to (the site's AppProject
+   * must allow them), each with the reason.
+   */
+  readonly alsoDeploysTo?: readonly { readonly namespace: string; readonly reason: string }[];
 }
 
 /** Extra kustomize input for a component directory (upstream manifests we do not render). */
@@ -104,6 +109,8 @@ export abstract class PlatformComponent extends Chart {
   private helm?: HelmChartSource;
   private kustomize: KustomizeExtras = {};
   private readonly patchObjects = new Set<ApiObject>();
+  private readonly autoscaledList: { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }[] =
+    [];
 
   constructor(scope: Construct, props: PlatformComponentProps) {
     super(scope, props.name, { namespace: props.namespace, disableResourceNameHashes: true });
@@ -221,6 +228,19 @@ export abstract class PlatformComponent extends Chart {
     this.declared.metrics.push(metrics);
   }
 
+  /**
+   * Declares that an autoscaler (HPA, KEDA) owns the replica count of one of this component's
+   * workloads: Argo CD then leaves `spec.replicas` alone instead of resetting it on every self-heal.
+   */
+  declareAutoscaled(workload: { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }): void {
+    this.autoscaledList.push(workload);
+  }
+
+  /** Workloads whose replica count an autoscaler owns. */
+  get autoscaled(): readonly { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }[] {
+    return this.autoscaledList;
+  }
+
   /** Declares resources of a workload an upstream chart runs with the values we give it. */
   declareUpstreamWorkload(workload: UpstreamWorkload): void {
     this.declared.upstreamWorkloads.push(workload);
@@ -250,6 +270,13 @@ export abstract class PlatformComponent extends Chart {
   } {
     return this.declared;
   }
+
+  /**
+   * Whether removing the component (or its Application) must leave its objects in the cluster:
+   * its Application gets no cascading-delete finalizer. Namespaces are such objects: deleting one
+   * deletes everything in it.
+   */
+  keepObjectsOnRemoval = false;
 
   /**
    * Whether the component brings CustomResourceDefinitions (via its chart or manifests): such

@@ -10,6 +10,7 @@ import { commonLabels } from './lib/labels';
 export class NamespacesComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
     super(scope, { name: 'namespaces', context });
+    this.keepObjectsOnRemoval = true;
     const seen = new Map<string, string>();
     for (const component of components) {
       component.dependOn(this);
@@ -37,15 +38,14 @@ export function namespaceObject(scope: Construct, ns: NamespaceDeclaration, owne
         'pod-security.kubernetes.io/warn': 'restricted',
         'pod-security.kubernetes.io/audit': 'restricted',
       },
-      ...(ns.podSecurityReason || ns.networkPolicyReason
-        ? {
-            annotations: {
-              ...(ns.podSecurityReason ? { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } : {}),
-              // Upstream charts' namespaces get no default-deny NetworkPolicy: say why.
-              ...(ns.networkPolicyReason ? { 'platform.chataik.fr/no-default-deny-reason': ns.networkPolicyReason } : {}),
-            },
-          }
-        : {}),
+      annotations: {
+        // Deleting a namespace deletes everything in it: Argo CD never prunes one; removing a
+        // namespace is a deliberate `kubectl delete` after review.
+        'argocd.argoproj.io/sync-options': 'Prune=false',
+        ...(ns.podSecurityReason ? { 'platform.chataik.fr/pod-security-reason': ns.podSecurityReason } : {}),
+        // Upstream charts' namespaces get no default-deny NetworkPolicy: say why.
+        ...(ns.networkPolicyReason ? { 'platform.chataik.fr/no-default-deny-reason': ns.networkPolicyReason } : {}),
+      },
     },
   });
 }

@@ -22,35 +22,92 @@ import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
 import type { PlatformModel } from '../sites';
+import { PlatformError } from '../pipeline/errors';
 
 /** Components other components are wired to (typed references for the registry's later lines). */
 export interface PlatformRefs {
-  /** The site's message bus (clients: `grant`, `declareStream`, `lagTrigger`). */
-  readonly bus: BusComponent;
-  /** KEDA (clients render ScaledObjects, so they sync after it). */
-  readonly keda: KedaComponent;
+  /** The site's message bus (clients: `grant`, `declareStream`, `lagTrigger`), unless the site opts out. */
+  readonly bus?: BusComponent;
+  /** KEDA (clients render ScaledObjects, so they sync after it), unless the site opts out. */
+  readonly keda?: KedaComponent;
+}
+
+/** Components every site runs: the platform cannot do without them. */
+const REQUIRED = ['argocd', 'external-secrets', 'metallb', 'cert-manager', 'contour', 'mayastor'];
+
+/**
+ * Builds one component, unless the site opts out of it (`components.optOut`), and names the
+ * component in any error its construction raises.
+ */
+function registry(context: SiteContext) {
+  const { site } = context;
+  const optOut = site.components?.optOut ?? {};
+  for (const name of Object.keys(optOut).sort()) {
+    if (REQUIRED.includes(name)) {
+      throw new PlatformError([
+        { site: site.name, field: `components.optOut.${name}`, message: `${name} cannot be left out: the platform needs it on every site` },
+      ]);
+    }
+  }
+  const attributed = <T>(name: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      throw new PlatformError([{ site: site.name, component: name, message: (err as Error).message }]);
+    }
+  };
+  return {
+    attributed,
+    /** A component the site may opt out of. */
+    optional: <T>(name: string, make: () => T): T | undefined => (optOut[name] ? undefined : attributed(name, make)),
+    /** `dependency` of `user`, which the site must then not opt out of. */
+    needs: <T>(dependency: T | undefined, dependencyName: string, user: string): T => {
+      if (dependency !== undefined) return dependency;
+      throw new PlatformError([
+        {
+          site: site.name,
+          component: user,
+          field: `components.optOut.${dependencyName}`,
+          message: `${user} needs ${dependencyName}: keep ${dependencyName}, or opt out of ${user} too`,
+        },
+      ]);
+    },
+  };
 }
 
 export function buildPlatform(app: Construct, context: SiteContext): PlatformRefs {
-  const argocd = new ArgoCdComponent(app, context);
+  const { attributed, optional, needs } = registry(context);
+  const argocd = attributed('argocd', () => new ArgoCdComponent(app, context));
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  const secrets = new SecretsComponent(app, context);
-  const metallb = new MetalLbComponent(app, context);
-  const certManager = new CertManagerComponent(app, context, { secrets });
-  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: context.edge });
-  const storage = new MayastorComponent(app, context);
+  const secrets = attributed('external-secrets', () => new SecretsComponent(app, context));
+  const metallb = attributed('metallb', () => new MetalLbComponent(app, context));
+  const certManager = attributed('cert-manager', () => new CertManagerComponent(app, context, { secrets }));
+  const ingress = attributed('contour', () => new ContourComponent(app, context, { metallb, certManager, edge: context.edge }));
+  const storage = attributed('mayastor', () => new MayastorComponent(app, context));
   // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
-  const store = buildObjectStore(app, context, { secrets, storage });
-  const keda = new KedaComponent(app, context);
-  const bus = new BusComponent(app, context, { secrets, keda, storage, metallb });
-  new StolonComponent(app, context, { secrets, storage, metallb, backupStore: store });
-  new ResizerComponent(app, context, { bus, store, autoscaler: keda });
+  const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
+  const keda = optional('keda', () => new KedaComponent(app, context));
+  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb }));
+  optional(
+    'postgres',
+    () => new StolonComponent(app, context, { secrets, storage, metallb, backupStore: needs(store, 'object-store', 'postgres') }),
+  );
+  optional(
+    'resizer',
+    () =>
+      new ResizerComponent(app, context, {
+        bus: needs(bus, 'bus', 'resizer'),
+        store: needs(store, 'object-store', 'resizer'),
+        autoscaler: needs(keda, 'keda', 'resizer'),
+      }),
+  );
 
   // Views over every component: built last so they see all of them.
-  renderRoutes(ingress, componentsOf(app));
+  attributed('contour', () => renderRoutes(ingress, componentsOf(app)));
   renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
-  new NamespacesComponent(app, context, componentsOf(app));
-  new AppsComponent(app, context, componentsOf(app));
+  attributed('namespaces', () => new NamespacesComponent(app, context, componentsOf(app)));
+  attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
   // After the app-of-apps, so it is no child Application: applied once by hand.
   new BootstrapComponent(app, context, argocd);
   return { bus, keda };

@@ -10,10 +10,6 @@ import type { KubeObject, RenderedComponent, RenderedSite } from './render';
 /** A rendered tree: path relative to gitops/ -> file content. */
 export type FileTree = Map<string, string>;
 
-export function toYaml(value: unknown): string {
-  return toYamlDocument(value);
-}
-
 function fileName(object: KubeObject, component: RenderedComponent): string {
   const { name, namespace } = object.metadata;
   const parts =
@@ -56,7 +52,7 @@ export function componentFiles(siteName: string, component: RenderedComponent): 
     }
     owners.set(name, id);
     const isPatch = component.patchIndexes.has(i);
-    files.set(name, toYaml(isPatch && component.kustomize.namespace ? withoutNamespace(object) : object));
+    files.set(name, toYamlDocument(isPatch && component.kustomize.namespace ? withoutNamespace(object) : object));
     (isPatch ? patches : resources).push(name);
   });
   const kustomization = {
@@ -66,7 +62,7 @@ export function componentFiles(siteName: string, component: RenderedComponent): 
     resources: [...(component.kustomize.remoteResources ?? []), ...resources.sort()],
     ...(patches.length > 0 ? { patches: patches.sort().map((path) => ({ path })) } : {}),
   };
-  files.set('kustomization.yaml', `# Rendered by npm run synth from the TypeScript model: do not edit.\n${toYaml(kustomization)}`);
+  files.set('kustomization.yaml', `# Rendered by npm run synth from the TypeScript model: do not edit.\n${toYamlDocument(kustomization)}`);
   return files;
 }
 

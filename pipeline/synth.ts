@@ -8,8 +8,8 @@ import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
 import { PlatformError } from './errors';
 import type { FileTree } from './files';
-import { renderSite, type RenderedSite } from './render';
-import { checkCrossSite, crossSiteSummary } from './validate';
+import type { RenderedSite } from './render';
+import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
@@ -41,12 +41,16 @@ export interface SynthResult {
   readonly components: number;
   readonly objects: number;
   readonly diff: TreeDiff;
+  /** With `only`: files of the other sites that differ from what they render now (left as they are). */
+  readonly othersStale: readonly string[];
 }
 
 /** What renderTree gives back. */
 export interface RenderedTree {
   /** Files, path relative to gitops/ -> content. */
   readonly tree: FileTree;
+  /** With `only`: the files the other sites render now (not written; see SynthResult.othersStale). */
+  readonly otherFiles: FileTree;
   readonly sites: number;
   readonly components: number;
   readonly objects: number;
@@ -66,7 +70,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new PlatformError(
-      unknown.map((name) => ({ site: name, message: `no such site; known sites: ${sites.map((s) => s.name).join(', ')}` })),
+      unknown.map((name) => ({ field: '--site', message: `no site named ${name}; known sites: ${sites.map((s) => s.name).join(', ')}` })),
     );
   }
   const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
@@ -82,17 +86,20 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
 
   const tree: FileTree = new Map();
   for (const out of outputs) for (const [p, content] of out.files) tree.set(p, content);
-  if (selected.length === sites.length) for (const [p, content] of globalFiles(model)) tree.set(p, content);
+  // Files for all sites (the edge) depend on every site's model: rendered on every run.
+  for (const [p, content] of globalFiles(model)) tree.set(p, content);
+  // The sites not selected are rendered too, for the cross-site check and to tell the user when
+  // this run's change also changes them; their files are not written.
+  const others = sites.filter((s) => !selected.includes(s)).map((s) => processSite(s, model, { stackOutputs, validate: false }));
+  const otherFiles: FileTree = new Map(others.flatMap((o) => o.files.map(([p, c]) => [p, c] as const)));
   if (options.validate !== false) {
-    // Cross-site invariants need every site: the ones not selected are rendered for the check only.
-    const summaries = sites.map(
-      (s) => outputs.find((o) => o.site === s.name)?.summary ?? crossSiteSummary(renderSite(s, model, stackOutputs)),
-    );
+    const summaries = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.summary);
     const findings = [...outputs.flatMap((o) => o.findings), ...checkCrossSite(summaries)];
     if (findings.length > 0) throw new PlatformError(findings);
   }
   return {
     tree,
+    otherFiles,
     sites: outputs.length,
     components: outputs.reduce((n, o) => n + o.components, 0),
     objects: outputs.reduce((n, o) => n + o.objects, 0),
@@ -101,20 +108,31 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
 }
 
 /** True when a path belongs to what this run renders (the selected sites, or everything). */
-function ownedBy(only: readonly string[] | undefined): (p: string) => boolean {
+function ownedBy(only: readonly string[] | undefined, sites: readonly string[]): (p: string) => boolean {
   if (!only || only.length === 0) return () => true;
-  return (p) => only.includes(p.split('/')[0] ?? '');
+  // The selected sites' directories, and everything that is no site's (the edge, gitops/README.md).
+  return (p) => {
+    const top = p.split('/')[0] ?? '';
+    return only.includes(top) || !sites.includes(top);
+  };
 }
 
 export function synth(options: SynthOptions & RenderOptions): SynthResult {
   const rendered = renderTree(options.model, options);
   const { tree } = rendered;
   const gitops = path.join(options.root, 'gitops');
-  const owned = ownedBy(options.only);
+  const owned = ownedBy(
+    options.only,
+    options.model.sites.map((s) => s.name),
+  );
   const current = readTree(gitops);
   const next: FileTree = new Map([...current].filter(([p]) => !owned(p)));
   for (const [p, content] of tree) next.set(p, content);
   const diff = diffTrees(current, next);
-  if (!options.check && diffSize(diff) > 0) writeTree(options.root, new Map([...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  return { sites: rendered.sites, components: rendered.components, objects: rendered.objects, diff };
+  if (!options.check && diffSize(diff) > 0) writeTree(options.root, next);
+  const otherSites = new Set([...rendered.otherFiles.keys()].map((p) => p.split('/')[0]));
+  const otherCurrent: FileTree = new Map([...current].filter(([p]) => otherSites.has(p.split('/')[0])));
+  const othersDiff = diffTrees(otherCurrent, rendered.otherFiles);
+  const othersStale = [...othersDiff.added, ...othersDiff.changed, ...othersDiff.removed].sort();
+  return { sites: rendered.sites, components: rendered.components, objects: rendered.objects, diff, othersStale };
 }

@@ -323,6 +323,26 @@ export function validateSites(sites: readonly Site[]): void {
       }
     }
   }
+  const hostnames = new Map<string, string>();
+  for (const site of sites) {
+    const name = site.dns?.siteHostname;
+    if (name === undefined) continue;
+    const other = hostnames.get(name);
+    if (other !== undefined) {
+      findings.push({
+        site: site.name,
+        field: 'dns.siteHostname',
+        message: `${name} is already site ${other}'s name; each site needs its own`,
+      });
+    } else if (name === site.dns.publicDomain) {
+      findings.push({
+        site: site.name,
+        field: 'dns.siteHostname',
+        message: `${name} is the public domain every site serves; a per-site name must differ`,
+      });
+    }
+    hostnames.set(name, site.name);
+  }
   const primaries = sites.filter((s) => s.database?.role === 'primary').map((s) => s.name);
   if (sites.length > 0 && primaries.length !== 1) {
     findings.push({

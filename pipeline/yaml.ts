@@ -28,7 +28,7 @@ function isPlainSafe(s: string): boolean {
   // `-x` is plain; `---` and `...` would read as document markers.
   if ((INDICATOR_START.test(s) && !/^-\S/.test(s)) || s.startsWith('---') || s.startsWith('...')) return false;
   // Control characters, line breaks, and the sequences that end or comment a plain scalar.
-  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s) || s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(s) || s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
   if (SPECIAL_WORD.test(s)) return false;
   if (s.startsWith('-') && NUMBER_LIKE.some((r) => r.test(s))) return false;
   return !NUMBER_LIKE.some((r) => r.test(s));
@@ -36,13 +36,14 @@ function isPlainSafe(s: string): boolean {
 
 function quoted(s: string): string {
   // JSON in a string reads better single-quoted (no escapes), which is only possible for printable text.
-  if (s.includes('"') && !/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return `'${s.replace(/'/g, "''")}'`;
-  return JSON.stringify(s);
+  if (s.includes('"') && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(s)) return `'${s.replace(/'/g, "''")}'`;
+  // JSON escapes C0 controls; YAML also wants DEL, the C1 range and the Unicode separators escaped.
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A multi-line string as a block literal, when the literal reads back exactly. */
 function blockLiteral(s: string, indent: string): string | undefined {
-  if (!s.includes('\n') || /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff\r]/.test(s)) return undefined;
+  if (!s.includes('\n') || /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\r]/.test(s)) return undefined;
   const trailing = /\n*$/.exec(s)![0].length;
   const body = s.slice(0, s.length - trailing);
   if (body === '' || /(^|\n)[ \t]+$/.test(body.split('\n')[0] ?? '')) return undefined;

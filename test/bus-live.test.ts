@@ -46,7 +46,7 @@ let sites: LiveSite[] = [];
 
 function model(site: Site): BusComponent {
   const app = new App({ outdir: path.join(dir, 'cdk8s') });
-  const { bus } = buildPlatform(app, { site, sites: SITES, edge: EDGE });
+  const bus = buildPlatform(app, { site, sites: SITES, edge: EDGE }).bus!;
   bus.declareStream(STREAM, [CONSUMER]);
   const probe = new ProbeClient(app, { site, sites: SITES, edge: EDGE });
   bus.grant(probe, probe.endpoint({ podLabels: { app: 'probe' }, ports: [] }), 'probe', {

@@ -10,8 +10,10 @@ import { tempDir } from './helpers';
 const { dir, cleanup } = tempDir('bus-model-');
 afterAll(cleanup);
 
+/** The committed platform of the first site (which runs the bus and KEDA). */
 function platform() {
-  return buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES, edge: EDGE });
+  const { bus, keda } = buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES, edge: EDGE });
+  return { bus: bus!, keda: keda! };
 }
 
 const stream: StreamSpec = {

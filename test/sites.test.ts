@@ -141,6 +141,13 @@ describe('site validation', () => {
     );
   });
 
+  it('rejects two sites with the same per-site name', () => {
+    const clash = withChange(cluster2, (s) => (s.dns = { publicDomain: 'chataik.fr', siteHostname: 'chataalk.chataik.fr' }));
+    expect(errorsOf([cluster1, clash]).join('\n')).toMatch(
+      /site cluster2 .*field dns\.siteHostname: chataalk\.chataik\.fr is already site cluster1's name/,
+    );
+  });
+
   it('requires exactly one database primary', () => {
     const twoPrimaries = withChange(cluster1, (s) => (s.database = { role: 'primary' }));
     expect(errorsOf([twoPrimaries, cluster2]).join('\n')).toMatch(
@@ -167,6 +174,7 @@ describe('site validation', () => {
         ipv4: ['203.0.113.100-203.0.113.107'],
         fixed: { ingress: '203.0.113.100', database: '203.0.113.101', bus: '203.0.113.102' },
       };
+      s.dns = { publicDomain: 'chataik.fr', siteHostname: 'staging.chataik.fr' };
     });
     expect(errorsOf([cluster1, cluster2, staging])).toEqual([]);
   });

@@ -56,6 +56,32 @@ describe('writer', () => {
     }
   });
 
+  it('with --site, writes the selected site and the edge, and reports other sites the change also affects', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const before = readTree(gitops);
+      // cluster1's ingress address and a node address move: the edge and cluster2's policies depend on them.
+      const moved = SITES.map((s) =>
+        s.name === 'cluster1'
+          ? withChange(s, (d) => {
+              const pool = d.loadBalancer as { fixed: Record<string, string> };
+              pool.fixed = { ...pool.fixed, ingress: '192.0.2.103' };
+              (d.nodes as { address: string }[])[0]!.address = '192.0.2.21';
+            })
+          : s,
+      );
+      const result = synth({ root, model: { ...PLATFORM, sites: moved }, only: ['cluster1'] });
+      const after = readTree(gitops);
+      expect(after.get('edge/haproxy.cfg')).toContain('192.0.2.103');
+      expect(result.othersStale.length).toBeGreaterThan(0);
+      expect(result.othersStale.every((p) => p.startsWith('cluster2/'))).toBe(true);
+      for (const p of [...before.keys()].filter((p) => p.startsWith('cluster2/'))) expect(after.get(p)).toBe(before.get(p));
+    } finally {
+      cleanup();
+    }
+  });
+
   it.each([
     ['staged', 'rolled back', 'old'],
     ['between-renames', 'rolled forward', 'new'],
@@ -148,7 +174,7 @@ describe('synth CLI', () => {
   it('rejects an unknown site with exit code 2 and writes nothing', () => {
     const run = runSynth(['--out', path.join(REPO_ROOT, 'does-not-exist'), '--site', 'cluster9']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/site cluster9 \(sites\/cluster9.ts\): no such site; known sites: cluster1, cluster2/);
+    expect(run.stderr).toMatch(/field --site: no site named cluster9; known sites: cluster1, cluster2/);
     expect(fs.existsSync(path.join(REPO_ROOT, 'does-not-exist'))).toBe(false);
   });
 });

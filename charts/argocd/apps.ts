@@ -23,6 +23,7 @@ export class AppsComponent extends PlatformComponent {
     const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.repoURL] : []));
     const namespaces = components.flatMap((c) => c.namespaces.map((n) => n.name));
     const componentNamespaces = components.flatMap((c) => (c.namespace ? [c.namespace] : []));
+    const chartNamespaces = components.flatMap((c) => (c.helmChart?.alsoDeploysTo ?? []).map((d) => d.namespace));
 
     new AppProject(this, 'project', {
       metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels: commonLabels(APPS_DIRECTORY), annotations: waveAnnotation(-1) },
@@ -30,7 +31,10 @@ export class AppsComponent extends PlatformComponent {
         description: `Platform components of site ${this.site.name} (${this.site.location})`,
         sourceRepos: sorted([repoUrl, ...helmRepos]),
         // Only this cluster, only the namespaces our components declare or deploy into.
-        destinations: sorted([...namespaces, ...componentNamespaces]).map((namespace) => ({ server: IN_CLUSTER, namespace })),
+        destinations: sorted([...namespaces, ...componentNamespaces, ...chartNamespaces]).map((namespace) => ({
+          server: IN_CLUSTER,
+          namespace,
+        })),
         // Operators install CRDs, cluster roles, webhooks and storage classes: cluster-scoped
         // objects are allowed; what lands is reviewed in the rendered diff.
         clusterResourceWhitelist: [{ group: '*', kind: '*' }],
@@ -59,13 +63,25 @@ export class AppsComponent extends PlatformComponent {
           namespace: ARGOCD_NAMESPACE,
           labels: commonLabels(APPS_DIRECTORY),
           annotations: waveAnnotation(wave),
-          // Removing a component from the code removes its objects from the cluster.
-          finalizers: ['resources-finalizer.argocd.argoproj.io'],
+          // Removing a component from the code removes its objects from the cluster (unless they must stay).
+          ...(component.keepObjectsOnRemoval ? {} : { finalizers: ['resources-finalizer.argocd.argoproj.io'] }),
         },
         spec: {
           project: PROJECT,
           ...(sources ? { sources } : { source: ownSource }),
           destination: { server: IN_CLUSTER, namespace: component.namespace ?? ARGOCD_NAMESPACE },
+          // Autoscalers own these replica counts; without this, self-heal would reset them.
+          ...(component.autoscaled.length > 0
+            ? {
+                ignoreDifferences: component.autoscaled.map((w) => ({
+                  group: 'apps',
+                  kind: w.kind,
+                  name: w.name,
+                  namespace: w.namespace,
+                  jsonPointers: ['/spec/replicas'],
+                })),
+              }
+            : {}),
           syncPolicy: {
             automated: { prune: true, selfHeal: true },
             syncOptions: [
@@ -73,6 +89,7 @@ export class AppsComponent extends PlatformComponent {
               'SkipDryRunOnMissingResource=true',
               'PruneLast=true',
               ...(component.ownsCrds ? ['ServerSideApply=true'] : []),
+              ...(component.autoscaled.length > 0 ? ['RespectIgnoreDifferences=true'] : []),
             ],
             retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
           },

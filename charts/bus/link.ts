@@ -51,12 +51,13 @@ export function jetStreamDomain(site: Site): string {
   return site.name;
 }
 
-/** Every link of the platform: one per leaf site, towards the single hub. */
+/** Every link of the platform: one per leaf site that runs a bus, towards the single hub. */
 export function busLinks(sites: readonly Site[]): BusLink[] {
-  const hub = sites.find((s) => s.bus.role === 'hub');
+  const runsBus = (s: Site) => !s.components?.optOut?.bus;
+  const hub = sites.find((s) => s.bus.role === 'hub' && runsBus(s));
   if (!hub) return [];
   return sites
-    .filter((s) => s.bus.role === 'leaf')
+    .filter((s) => s.bus.role === 'leaf' && runsBus(s))
     .map((leaf) => ({
       hubSite: hub.name,
       leafSite: leaf.name,

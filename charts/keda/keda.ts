@@ -59,6 +59,13 @@ export class KedaComponent extends PlatformComponent {
     this.useHelmChart({
       ...KEDA_CHART,
       releaseName: 'keda',
+      alsoDeploysTo: [
+        {
+          namespace: 'kube-system',
+          reason:
+            'the metrics API server is bound to extension-apiserver-authentication-reader there (RoleBinding keda-operator-auth-reader)',
+        },
+      ],
       values: {
         crds: { install: true },
         operator: { replicaCount: WORKLOADS.operator.replicas },

@@ -67,10 +67,12 @@ export class ResizerComponent extends PlatformComponent {
       consumer,
     ]);
     const apiBus = bus.grant(this, this.api, `${RESIZER}-api`, { publish: [C.subject], subscribe: ['_INBOX.>'] });
+    // Workers may address JetStream with or without the site's domain prefix (docs/resizer.md).
+    const jsApi = [`$JS.API`, `$JS.${bus.domain}.API`];
     const workerBus = bus.grant(this, this.workers, `${RESIZER}-worker`, {
       publish: [
-        `$JS.API.CONSUMER.MSG.NEXT.${C.stream}.${C.consumer}`,
-        `$JS.API.CONSUMER.INFO.${C.stream}.${C.consumer}`,
+        ...jsApi.map((api) => `${api}.CONSUMER.MSG.NEXT.${C.stream}.${C.consumer}`),
+        ...jsApi.map((api) => `${api}.CONSUMER.INFO.${C.stream}.${C.consumer}`),
         `$JS.ACK.${C.stream}.${C.consumer}.>`,
         // The v2 ack subject form, which carries the JetStream domain and account hash.
         `$JS.ACK.*.*.${C.stream}.${C.consumer}.>`,
@@ -99,6 +101,8 @@ export class ResizerComponent extends PlatformComponent {
       spec: { selector: this.api.podLabels, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http') }] },
     });
 
+    this.declareAutoscaled({ kind: 'Deployment', name: `${RESIZER}-api`, namespace: RESIZER });
+    this.declareAutoscaled({ kind: 'Deployment', name: `${RESIZER}-worker`, namespace: RESIZER });
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'api-hpa', {
       metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
       spec: {

@@ -1,0 +1,41 @@
+import { PlatformError } from '../pipeline/errors';
+import { renderTree } from '../pipeline/synth';
+import { PLATFORM, SITES } from '../sites';
+import { withChange } from './helpers';
+
+const optingOut = (site: string, optOut: Record<string, string>) =>
+  SITES.map((s) => (s.name === site ? withChange(s, (d) => (d.components = { optOut })) : s));
+
+function findings(sites: ReturnType<typeof optingOut>): string[] {
+  try {
+    renderTree({ ...PLATFORM, sites });
+  } catch (err) {
+    if (err instanceof PlatformError) return err.message.split('\n');
+    throw err;
+  }
+  return [];
+}
+
+describe('the component registry', () => {
+  it('leaves out what a site opts out of, and the cross-site check accepts it', () => {
+    const sites = optingOut('cluster1', { resizer: 'no uploads served from Illkirch yet' });
+    const { tree } = renderTree({ ...PLATFORM, sites });
+    expect([...tree.keys()].some((p) => p.startsWith('cluster1/resizer/'))).toBe(false);
+    expect([...tree.keys()].some((p) => p.startsWith('cluster2/resizer/'))).toBe(true);
+    expect(tree.get('cluster1/apps/application-resizer.yaml')).toBeUndefined();
+  });
+
+  it('refuses to leave out a component another one needs, naming both', () => {
+    expect(findings(optingOut('cluster1', { bus: 'test' }))).toContainEqual(
+      'site cluster1 (sites/cluster1.ts), component resizer, field components.optOut.bus: resizer needs bus: keep bus, or opt out of resizer too',
+    );
+    // Leaving out both is fine.
+    expect(findings(optingOut('cluster1', { bus: 'test', resizer: 'test' }))).toEqual([]);
+  });
+
+  it('refuses to leave out a component every site needs', () => {
+    expect(findings(optingOut('cluster2', { metallb: 'test' }))).toContainEqual(
+      'site cluster2 (sites/cluster2.ts), field components.optOut.metallb: metallb cannot be left out: the platform needs it on every site',
+    );
+  });
+});
