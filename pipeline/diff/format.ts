@@ -1,7 +1,10 @@
 /** The semantic diff as Markdown (a merge-request comment) or plain text (a terminal). */
-import type { RatedChange, Risk } from './risk';
+import type { RatedChange, RatedFileChange, RatedObjectChange, Risk } from './risk';
+import { hunkHeader } from './text';
 
 const MAX_VALUE = 120;
+/** Diff lines shown per file; the rest is counted (a merge-request comment has a size limit). */
+const MAX_LINES = 300;
 
 function show(value: unknown): string {
   if (value === undefined) return '(none)';
@@ -11,24 +14,45 @@ function show(value: unknown): string {
 
 const ICON: Record<Risk, string> = { high: '🔴 high', medium: '🟠 medium', low: '🟢 low' };
 
-function grouped(changes: readonly RatedChange[]): Map<string, Map<string, RatedChange[]>> {
-  const sites = new Map<string, Map<string, RatedChange[]>>();
+function grouped(changes: readonly RatedChange[]): Map<string, Map<string, RatedObjectChange[]>> {
+  const sites = new Map<string, Map<string, RatedObjectChange[]>>();
   for (const c of changes) {
-    const components = sites.get(c.site) ?? new Map<string, RatedChange[]>();
+    if (c.scope !== 'object') continue;
+    const components = sites.get(c.site) ?? new Map<string, RatedObjectChange[]>();
     sites.set(c.site, components);
     components.set(c.component, [...(components.get(c.component) ?? []), c]);
   }
   return sites;
 }
 
+function filesOf(changes: readonly RatedChange[]): RatedFileChange[] {
+  return changes.filter((c): c is RatedFileChange => c.scope === 'file');
+}
+
 function summary(changes: readonly RatedChange[]): string {
   const count = (r: Risk) => changes.filter((c) => c.risk === r).length;
-  return `${changes.length} object(s) changed: ${count('high')} high, ${count('medium')} medium, ${count('low')} low risk`;
+  const files = filesOf(changes).length;
+  return `${changes.length - files} object(s) and ${files} other file(s) changed: ${count('high')} high, ${count('medium')} medium, ${count('low')} low risk`;
 }
+
+/** Unified-diff lines of a file change, at most MAX_LINES, then how many were left out. */
+function diffLines(c: RatedFileChange): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const h of c.hunks) {
+    for (const line of [hunkHeader(h), ...h.lines]) {
+      if (total++ < MAX_LINES) out.push(line);
+    }
+  }
+  if (total > MAX_LINES) out.push(`… ${total - MAX_LINES} more line(s)`);
+  return out;
+}
+
+const counts = (c: RatedFileChange) => `+${c.added} -${c.removed}`;
 
 export function toMarkdown(changes: readonly RatedChange[], base: string): string {
   const out = [`### Rendered diff against \`${base}\``, '', summary(changes), ''];
-  if (changes.length === 0) return [...out, 'No change to the rendered objects.', ''].join('\n');
+  if (changes.length === 0) return [...out, 'No change to the rendered tree.', ''].join('\n');
   for (const [site, components] of grouped(changes)) {
     out.push(`#### Site \`${site}\``, '');
     for (const [component, list] of components) {
@@ -43,6 +67,20 @@ export function toMarkdown(changes: readonly RatedChange[], base: string): strin
       }
       out.push('', '</details>', '');
     }
+  }
+  const files = filesOf(changes);
+  if (files.length > 0) out.push('#### Other files', '');
+  for (const c of files) {
+    const lines = diffLines(c);
+    // A fence longer than any run of backticks in the file, so its content cannot close it.
+    const fence = '`'.repeat(Math.max(3, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1)))));
+    out.push(
+      `<details${c.risk !== 'low' ? ' open' : ''}><summary><b>${c.path}</b>: ${c.type}, ${ICON[c.risk]} (${counts(c)})</summary>`,
+      '',
+    );
+    for (const n of c.notes) out.push(`- ${ICON[n.risk]}: ${n.reason}`);
+    if (c.notes.length > 0) out.push('');
+    out.push(`${fence}diff`, ...lines, fence, '', '</details>', '');
   }
   return out.join('\n');
 }
@@ -59,6 +97,11 @@ export function toText(changes: readonly RatedChange[], base: string): string {
         for (const f of c.fields) out.push(`      ${f.path}: ${show(f.before)} -> ${show(f.after)}`);
       }
     }
+  }
+  for (const c of filesOf(changes)) {
+    out.push(`file ${c.path}`, `    ${c.type.padEnd(8)} ${counts(c)}  [${c.risk}]`);
+    for (const n of c.notes) out.push(`      ! ${n.risk}: ${n.reason}`);
+    for (const line of diffLines(c)) out.push(`      ${line}`);
   }
   return `${out.join('\n')}\n`;
 }

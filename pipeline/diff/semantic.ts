@@ -26,6 +26,7 @@ export interface FieldChange {
 
 /** What happened to one object. */
 export interface ObjectChange {
+  readonly scope: 'object';
   readonly type: 'added' | 'removed' | 'changed';
   readonly before?: TreeObject;
   readonly after?: TreeObject;
@@ -36,22 +37,35 @@ export interface ObjectChange {
   readonly fields: readonly FieldChange[];
 }
 
-/** Parses every YAML file of a tree into objects (kustomization.yaml included: it lists upstream manifests). */
+/** The Kubernetes objects of one file: only `<site>/<component>/*.yaml` holds them (kustomization.yaml included). */
+export function objectsIn(path: string, content: string): TreeObject[] {
+  const parts = path.split('/');
+  if (parts.length !== 3 || !path.endsWith('.yaml')) return [];
+  const [site, component] = parts as [string, string, string];
+  const objects: TreeObject[] = [];
+  for (const doc of parseAllDocuments(content)) {
+    // A document that does not parse is not an object: the file is then diffed line by line.
+    if (doc.errors.length > 0) return [];
+    const body = record(doc.toJS());
+    if (typeof body.kind !== 'string') continue;
+    const meta = record(body.metadata);
+    const name = typeof meta.name === 'string' ? meta.name : parts[2]!;
+    const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
+    objects.push({ site, component, kind: body.kind, namespace, name, body });
+  }
+  return objects;
+}
+
+/** Whether a file holds Kubernetes objects (diffed field by field; every other file line by line). */
+export function isObjectFile(path: string, content: string): boolean {
+  return objectsIn(path, content).length > 0;
+}
+
+/** Parses every object file of a tree into objects. */
 export function objectsOf(tree: FileTree): Map<string, TreeObject> {
   const objects = new Map<string, TreeObject>();
   for (const [path, content] of [...tree].sort(([a], [b]) => byText(a, b))) {
-    const parts = path.split('/');
-    if (parts.length !== 3 || !path.endsWith('.yaml')) continue;
-    const [site, component] = parts as [string, string, string];
-    for (const doc of parseAllDocuments(content)) {
-      const body = record(doc.toJS());
-      if (typeof body.kind !== 'string') continue;
-      const meta = record(body.metadata);
-      const name = typeof meta.name === 'string' ? meta.name : parts[2]!;
-      const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
-      const object: TreeObject = { site, component, kind: body.kind, namespace, name, body };
-      objects.set(keyOf(object), object);
-    }
+    for (const object of objectsIn(path, content)) objects.set(keyOf(object), object);
   }
   return objects;
 }
@@ -110,7 +124,7 @@ export function diffObjects(before: Map<string, TreeObject>, after: Map<string, 
     const b = before.get(key);
     const a = after.get(key);
     const o = (a ?? b)!;
-    const base = { site: o.site, component: o.component, id: idOf(o), before: b, after: a };
+    const base = { scope: 'object' as const, site: o.site, component: o.component, id: idOf(o), before: b, after: a };
     if (!b) changes.push({ ...base, type: 'added', fields: [] });
     else if (!a) changes.push({ ...base, type: 'removed', fields: [] });
     else {
