@@ -7,6 +7,8 @@
  */
 import * as path from 'node:path';
 import { defaultBase, highestRisk, reaches, readTreeAtRef, semanticDiff, toMarkdown, toText, type Risk } from './pipeline/diff';
+import type { StackOutputs } from './charts/lib/object-store';
+import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError } from './pipeline/errors';
 import { renderTree } from './pipeline/synth';
 import type { CapacityReport } from './pipeline/validate/capacity';
@@ -47,8 +49,8 @@ function option(argv: readonly string[], name: string): string | undefined {
   return inline?.slice(name.length + 1);
 }
 
-function validate(argv: readonly string[], capacityOnly: boolean): number {
-  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true });
+function validate(argv: readonly string[], capacityOnly: boolean, stackOutputs: StackOutputs): number {
+  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true, stackOutputs });
   const report = validateRendered(rendered);
   if (capacityOnly || argv.includes('--capacity')) for (const c of report.capacity) console.log(capacityTable(c));
   if (!capacityOnly) {
@@ -63,14 +65,14 @@ function validate(argv: readonly string[], capacityOnly: boolean): number {
   return 0;
 }
 
-function diff(argv: readonly string[]): number {
+function diff(argv: readonly string[], stackOutputs: StackOutputs): number {
   const base = option(argv, '--base') ?? defaultBase(root, option(argv, '--main-branch') ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const format = option(argv, '--format') ?? (process.stdout.isTTY ? 'text' : 'markdown');
   const failOn = option(argv, '--fail-on') as Risk | undefined;
   if (failOn !== undefined && failOn !== 'high' && failOn !== 'medium')
     throw new PlatformError([{ message: '--fail-on takes high or medium' }]);
   const before = readTreeAtRef(root, base);
-  const { tree } = renderTree(PLATFORM, { validate: false });
+  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs });
   const changes = semanticDiff(before, tree);
   process.stdout.write(format === 'markdown' ? toMarkdown(changes, base) : toText(changes, base));
   if (failOn && reaches(changes, failOn)) {
@@ -86,12 +88,15 @@ function diff(argv: readonly string[]): number {
   return 0;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const [command, ...argv] = process.argv.slice(2);
   try {
-    if (command === 'validate') return validate(argv, false);
-    if (command === 'capacity') return validate(argv, true);
-    if (command === 'diff') return diff(argv);
+    // Sites whose object store is `aws` render with their stacks' outputs, as in synth.
+    const stackOutputs =
+      command === 'validate' || command === 'capacity' || command === 'diff' ? await fetchStackOutputs(PLATFORM.sites) : new Map();
+    if (command === 'validate') return validate(argv, false, stackOutputs);
+    if (command === 'capacity') return validate(argv, true, stackOutputs);
+    if (command === 'diff') return diff(argv, stackOutputs);
     throw new PlatformError([{ message: `unknown command '${command ?? ''}'; usage: review validate|capacity|diff [options]` }]);
   } catch (err) {
     if (err instanceof PlatformError) {
@@ -102,4 +107,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+void main().then((code) => (process.exitCode = code));
