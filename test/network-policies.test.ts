@@ -133,3 +133,31 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s ingress namespace
     expect(policies.map((x) => x.metadata.name)).toEqual(expect.arrayContaining(['default-deny', 'allow-dns']));
   });
 });
+
+describe('network policies for routes', () => {
+  const site = SITES[0]!;
+  const build = (route: { port: number; targetPort?: number }) => {
+    let shop!: TestComponent;
+    const p = testPlatform(site, (app, ctx) => {
+      shop = new TestComponent(app, ctx, 'shop');
+    });
+    const web = shop.pods('web', [8080, 9090]);
+    shop.exposeHttp({ host: 'shop.chataik.fr', pathPrefix: '/', backend: web, ...route });
+    return () => {
+      renderNetworkPolicies(p.components(), { site, ingress: p.ingress.envoy });
+      return policiesOf(shop);
+    };
+  };
+
+  it('opens to Envoy only the pod port the route reaches', () => {
+    const policies = build({ port: 80, targetPort: 8080 })();
+    const web = policies.find((x) => x.metadata.name.includes('web'))!;
+    expect(web.spec.ingress!.flatMap((r) => r.ports)).toEqual(tcp(8080));
+  });
+
+  it('refuses a route whose pod port is ambiguous, instead of opening every port', () => {
+    expect(build({ port: 80 })).toThrow(
+      /route shop\.chataik\.fr\/: pod port 80 is not one of the backend's \(8080, 9090\); set targetPort/,
+    );
+  });
+});

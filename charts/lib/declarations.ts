@@ -63,6 +63,11 @@ export interface HttpRoute {
   readonly backend: Endpoint;
   /** Service port the route sends to. */
   readonly port: number;
+  /**
+   * Pod port behind that Service port, when they differ and the backend has several ports (the
+   * NetworkPolicy opens exactly this one to Envoy).
+   */
+  readonly targetPort?: number;
   /** Response timeout (Go duration, e.g. `30s`), Envoy's 15 s when omitted. */
   readonly responseTimeout?: string;
   /** Idle timeout (Go duration). */

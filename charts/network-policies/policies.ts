@@ -150,9 +150,15 @@ export function renderNetworkPolicies(
     }
     for (const route of d.routes) {
       if (!props.ingress) continue;
-      // Policies match pod ports; the route names a Service port. Use the matching pod port, or
-      // every declared port of the backend when the Service maps the port elsewhere.
-      const match = route.backend.ports.filter((p) => p.port === route.port);
+      // Policies match pod ports; the route names a Service port. Use the pod port it maps to
+      // (targetPort, or the same number), or the backend's only port; never every port.
+      const wanted = route.targetPort ?? route.port;
+      const match = route.backend.ports.filter((p) => p.port === wanted);
+      if (match.length === 0 && route.backend.ports.length !== 1) {
+        throw new Error(
+          `route ${route.host}${route.pathPrefix}: pod port ${wanted} is not one of the backend's (${route.backend.ports.map((p) => p.port).join(', ')}); set targetPort`,
+        );
+      }
       const p = match.length > 0 ? match : route.backend.ports;
       const reason = `route ${route.host}${route.pathPrefix} (${component.componentName})`;
       ingressFrom(route.backend, [peerOf(props.ingress)], p, reason);
