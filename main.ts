@@ -1,6 +1,7 @@
 /**
  * `npm run synth [-- --site NAME ...] [--check] [--out DIR]`: renders every site into gitops/.
- * Exit codes: 0 done (or, with --check, up to date); 1 gitops/ is stale (--check); 2 bad input.
+ * Exit codes: 0 done (or, with --check, up to date); 1 gitops/ is stale (--check); 2 bad input, or
+ * another synth is writing the same gitops/ (--check takes no lock and writes nothing).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import { PlatformError } from './pipeline/errors';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { synth } from './pipeline/synth';
 import { validateSites } from './pipeline/validate-sites';
-import { recover } from './pipeline/writer';
+import { acquireLock, SynthBusyError, type RecoverOutcome, type WriterLock } from './pipeline/writer';
 import { PLATFORM } from './sites';
 
 interface Args {
@@ -31,15 +32,28 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
+/** What recovering an interrupted run did, for the log; nothing when there was nothing to recover. */
+const RECOVERED: Record<RecoverOutcome, string | undefined> = {
+  clean: undefined,
+  'rolled-forward': 'an interrupted run had staged its complete tree: it was swapped into gitops/ (rolled-forward)',
+  'rolled-back': 'an interrupted run had moved gitops/ away before its tree was complete: it was put back (rolled-back)',
+  discarded: 'an interrupted run had staged a tree but not swapped it in: it was discarded, gitops/ is as before (discarded)',
+};
+
 async function main(): Promise<number> {
   const tty = process.stderr.isTTY === true;
+  let lock: WriterLock | undefined;
   try {
     const args = parseArgs(process.argv.slice(2));
     // The repository root, wherever the command is started from.
     const root = args.out ?? path.resolve(__dirname, '..');
     if (!args.check) {
-      const recovered = recover(root);
-      if (recovered !== 'clean') console.error(`synth: an interrupted run was ${recovered} before this one`);
+      // Held from before gitops/ is read until it is written, so no other run writes in between.
+      lock = acquireLock(root);
+      if (lock.staleOwner !== undefined)
+        console.error(`synth: took over the lock of synth pid ${lock.staleOwner}, which is no longer running`);
+      const recovered = RECOVERED[lock.recovered];
+      if (recovered !== undefined) console.error(`synth: ${recovered}`);
     }
     validateSites(PLATFORM.sites);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
@@ -84,7 +98,13 @@ async function main(): Promise<number> {
       console.error(`synth failed; gitops/ is unchanged.\n${err.message}`);
       return 2;
     }
+    if (err instanceof SynthBusyError) {
+      console.error(`synth: ${err.message}`);
+      return 2;
+    }
     throw err;
+  } finally {
+    lock?.release();
   }
 }
 

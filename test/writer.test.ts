@@ -1,11 +1,12 @@
 import { Chart } from 'cdk8s';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PlatformError } from '../pipeline/errors';
 import { synth } from '../pipeline/synth';
-import { STAGING_DIR, readTree, recover } from '../pipeline/writer';
+import { STAGING_DIR, SynthBusyError, readTree, recover } from '../pipeline/writer';
 import { SITES, PLATFORM } from '../sites';
-import { REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
+import { MAIN_BUNDLE, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
 /** A temp root holding a copy of the committed gitops/. */
 function rootWithGitops(): { root: string; cleanup: () => void } {
@@ -83,7 +84,7 @@ describe('writer', () => {
   });
 
   it.each([
-    ['staged', 'rolled back', 'old'],
+    ['staged', 'discarded', 'old'],
     ['between-renames', 'rolled forward', 'new'],
   ])('recovers from a crash at %s (%s)', (point, _outcome, expected) => {
     const { root, cleanup } = rootWithGitops();
@@ -96,7 +97,7 @@ describe('writer', () => {
       const crashed = runSynth(['--out', root], { env: { SYNTH_CRASH_AT: point } });
       expect(crashed.status).toBe(70);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(true);
-      expect(recover(root)).toBe(point === 'staged' ? 'clean' : 'rolled-forward');
+      expect(recover(root)).toBe(point === 'staged' ? 'discarded' : 'rolled-forward');
       expect(treeDigest(gitops)).toBe(expected === 'old' ? staleDigest : renderedDigest);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
     } finally {
@@ -113,6 +114,143 @@ describe('writer', () => {
       fs.renameSync(gitops, path.join(root, STAGING_DIR, 'previous'));
       expect(recover(root)).toBe('rolled-back');
       expect(treeDigest(gitops)).toBe(digest);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+/** A synth child process that has taken the lock on `root` and waits (SYNTH_PAUSE_AT) for its stdin. */
+async function startHoldingSynth(
+  root: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; exited: Promise<number | NodeJS.Signals> }> {
+  const child = spawn(process.execPath, [MAIN_BUNDLE, '--out', root], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SYNTH_PAUSE_AT: 'locked' },
+  });
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal!)));
+  child.stdout.resume();
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes(`paused at locked (pid ${child.pid})`)) resolve();
+    });
+    void exited.then((how) => reject(new Error(`synth exited (${how}) before taking the lock:\n${stderr}`)));
+  });
+  return { child, exited };
+}
+
+describe('writer lock', () => {
+  // A failed assertion must not leave a paused synth behind.
+  const holders: ChildProcessWithoutNullStreams[] = [];
+  afterEach(() => {
+    for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  it('refuses a second synth with exit 2 while one holds the lock, touching nothing; --check still reads', async () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const renderedDigest = treeDigest(gitops);
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const staleDigest = treeDigest(gitops);
+      const { child, exited } = await startHoldingSynth(root);
+      holders.push(child);
+      const owner = path.join(root, STAGING_DIR, 'owner');
+      expect(fs.readFileSync(owner, 'utf8')).toBe(`${child.pid}\n`);
+      const staging = treeDigest(path.join(root, STAGING_DIR));
+
+      const second = runSynth(['--out', root]);
+      expect(second.status).toBe(2);
+      expect(second.stderr).toContain(`another synth (pid ${child.pid}) is writing ${gitops}/; wait for it`);
+      const check = runSynth(['--out', root, '--check']);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
+      expect(treeDigest(gitops)).toBe(staleDigest);
+      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(staging);
+
+      // Let the holder go on: it writes its tree and gives the lock up.
+      child.stdin.end();
+      expect(await exited).toBe(0);
+      expect(treeDigest(gitops)).toBe(renderedDigest);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('takes over the lock of a synth that was killed holding it', async () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const renderedDigest = treeDigest(gitops);
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const { child, exited } = await startHoldingSynth(root);
+      holders.push(child);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(`${child.pid}\n`);
+
+      const next = runSynth(['--out', root]);
+      expect(next.status).toBe(0);
+      expect(next.stderr).toContain(`took over the lock of synth pid ${child.pid}, which is no longer running`);
+      expect(treeDigest(gitops)).toBe(renderedDigest);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.each([
+    ['staged', 'discarded'],
+    ['between-renames', 'rolled-forward'],
+  ])("the next synth run takes over a crashed run's lock and recovers its swap (crash at %s: %s)", (point, outcome) => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      const renderedDigest = treeDigest(gitops);
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const crashed = runSynth(['--out', root], { env: { SYNTH_CRASH_AT: point } });
+      expect(crashed.status).toBe(70);
+      const owner = fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8');
+      expect(owner).toBe(`${crashed.pid}\n`);
+      // --check reads what is there and leaves the leftovers for a writing run.
+      const check = runSynth(['--out', root, '--check']);
+      expect(check.status).toBe(1);
+      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(owner);
+
+      const next = runSynth(['--out', root]);
+      expect(next.status).toBe(0);
+      expect(next.stderr).toContain(`took over the lock of synth pid ${crashed.pid}`);
+      expect(next.stderr).toContain(`(${outcome})`);
+      // The run renders again after recovering, so gitops/ ends up rendered either way; what the
+      // recovery alone leaves is checked by the recover() test above.
+      expect(treeDigest(gitops)).toBe(renderedDigest);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses in-process writes while a live process owns the lock, and treats its own pid as a stale owner', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const gitops = path.join(root, 'gitops');
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const staleDigest = treeDigest(gitops);
+      const owner = path.join(root, STAGING_DIR, 'owner');
+      fs.mkdirSync(path.dirname(owner));
+      // The parent (jest) is alive and is not this process.
+      fs.writeFileSync(owner, `${process.ppid}\n`);
+      expect(() => synth({ root, model: PLATFORM })).toThrow(SynthBusyError);
+      expect(treeDigest(gitops)).toBe(staleDigest);
+      expect(fs.readFileSync(owner, 'utf8')).toBe(`${process.ppid}\n`);
+      // A lock file naming this very process, which does not hold it, was left by an earlier
+      // process with the same pid (containers restart with the same small pids).
+      fs.writeFileSync(owner, `${process.pid}\n`);
+      expect(synth({ root, model: PLATFORM }).diff.changed).toEqual(['cluster1/apps/kustomization.yaml']);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
     } finally {
       cleanup();
     }
