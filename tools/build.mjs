@@ -45,7 +45,6 @@ export function buildEntry(entry, { onlyIfStale = false } = {}) {
     target: 'node20',
     format: 'cjs',
     packages: 'external',
-    sourcemap: 'linked',
     logLevel: 'warning',
     metafile: true,
   });
