@@ -88,11 +88,19 @@ export interface JetStreamLagTrigger {
   readonly consumer: string;
 }
 
-/** Subjects a client publishes to in order to pull from and acknowledge on a durable pull consumer. */
-export function pullConsumerPublishSubjects(consumer: ConsumerSpec): string[] {
+/**
+ * Subjects a client publishes to in order to pull from and acknowledge on a durable pull consumer,
+ * with or without the site's JetStream domain prefix, and both forms of the ack subject (the newer
+ * one carries the domain and the account hash).
+ */
+export function pullConsumerPublishSubjects(consumer: ConsumerSpec, domain: string): string[] {
+  const { stream, durable } = consumer;
   return [
-    `$JS.API.CONSUMER.MSG.NEXT.${consumer.stream}.${consumer.durable}`,
-    `$JS.API.CONSUMER.INFO.${consumer.stream}.${consumer.durable}`,
-    `$JS.ACK.${consumer.stream}.${consumer.durable}.>`,
+    ...[`$JS.API`, `$JS.${domain}.API`].flatMap((api) => [
+      `${api}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+      `${api}.CONSUMER.INFO.${stream}.${durable}`,
+    ]),
+    `$JS.ACK.${stream}.${durable}.>`,
+    `$JS.ACK.*.*.${stream}.${durable}.>`,
   ];
 }

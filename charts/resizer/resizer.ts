@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { ScaledObject } from '../../imports/keda-keda.sh';
 import { PlatformComponent, type SiteContext } from '../component';
 import { natsJetStreamTrigger } from '../keda/keda';
-import type { Bus, BusAccess, ConsumerSpec } from '../lib/bus';
+import { pullConsumerPublishSubjects, type Bus, type BusAccess, type ConsumerSpec } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess, ObjectStore } from '../lib/object-store';
@@ -68,15 +68,8 @@ export class ResizerComponent extends PlatformComponent {
     ]);
     const apiBus = bus.grant(this, this.api, `${RESIZER}-api`, { publish: [C.subject], subscribe: ['_INBOX.>'] });
     // Workers may address JetStream with or without the site's domain prefix (docs/resizer.md).
-    const jsApi = [`$JS.API`, `$JS.${bus.domain}.API`];
     const workerBus = bus.grant(this, this.workers, `${RESIZER}-worker`, {
-      publish: [
-        ...jsApi.map((api) => `${api}.CONSUMER.MSG.NEXT.${C.stream}.${C.consumer}`),
-        ...jsApi.map((api) => `${api}.CONSUMER.INFO.${C.stream}.${C.consumer}`),
-        `$JS.ACK.${C.stream}.${C.consumer}.>`,
-        // The v2 ack subject form, which carries the JetStream domain and account hash.
-        `$JS.ACK.*.*.${C.stream}.${C.consumer}.>`,
-      ],
+      publish: pullConsumerPublishSubjects(consumer, bus.domain),
       subscribe: ['_INBOX.>'],
     });
     // The API stores originals, the workers read them and write the sizes: one bucket, both roles.
