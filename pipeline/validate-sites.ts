@@ -133,7 +133,14 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
   const overcommit = 'capacity.acceptOvercommit';
   if (c.get(overcommit) !== undefined) {
     c.expect(`${overcommit}.reason`, isText, 'why the overcommit is accepted');
-    for (const field of ['cpuPercent', 'memoryPercent', 'afterNodeLoss.cpuPercent', 'afterNodeLoss.memoryPercent']) {
+    for (const field of [
+      'cpuPercent',
+      'memoryPercent',
+      'afterNodeLoss.cpuPercent',
+      'afterNodeLoss.memoryPercent',
+      'atAutoscalingMaximum.cpuPercent',
+      'atAutoscalingMaximum.memoryPercent',
+    ]) {
       if (c.get(`${overcommit}.${field}`) !== undefined)
         c.expect(`${overcommit}.${field}`, (v) => isPositive(v) && (v as number) >= 100, 'a percentage >= 100');
     }

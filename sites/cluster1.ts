@@ -19,6 +19,7 @@ export const cluster1: Site = {
       cpuPercent: 150,
       memoryPercent: 350,
       afterNodeLoss: { cpuPercent: 160, memoryPercent: 430 },
+      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 370 },
     },
   },
   network: {

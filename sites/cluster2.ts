@@ -18,6 +18,7 @@ export const cluster2: Site = {
       cpuPercent: 145,
       memoryPercent: 365,
       afterNodeLoss: { cpuPercent: 160, memoryPercent: 450 },
+      atAutoscalingMaximum: { cpuPercent: 150, memoryPercent: 385 },
     },
   },
   network: {

@@ -44,5 +44,5 @@ export const KUBESPRAY_SYSTEM_WORKLOADS: readonly SystemWorkload[] = [
  */
 export const SEED_VM_SHORTFALL =
   "seed 000's VMs are 4 vCPU / 4 GiB; Mayastor alone takes 2 dedicated cores, 1 GiB and 2 GiB of hugepages per node. " +
-  'npm run capacity shows the platform needs about 6 vCPU / 8 GiB per node, and 6 vCPU / 10 GiB to run on after the loss of a node. ' +
+  'npm run capacity shows the platform needs about 6 vCPU / 8 GiB per node, and 6 vCPU / 10 GiB to run on after the loss of a node or with the resizer at its autoscaling maximum. ' +
   'Accepted until the VMs are resized (to be requested from the DNUM); until then the pods beyond capacity stay Pending.';

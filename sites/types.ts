@@ -73,6 +73,8 @@ export interface OvercommitAcceptance {
   readonly memoryPercent?: number;
   /** The same after the loss of any one node (default: the values above). */
   readonly afterNodeLoss?: { readonly cpuPercent?: number; readonly memoryPercent?: number };
+  /** The same with every autoscaler at its maximum (default: the values with every node up). */
+  readonly atAutoscalingMaximum?: { readonly cpuPercent?: number; readonly memoryPercent?: number };
 }
 
 /** Addresses MetalLB may hand out, and the fixed ones our services pin. */

@@ -284,6 +284,25 @@ describe('capacity', () => {
     expect(report.findings).toEqual([]);
   });
 
+  it('places every autoscaled workload at its autoscaler maximum in a scenario of its own', () => {
+    const report = cluster1Of(capacityOf({ replicas: 0 }, roomy));
+    const pods = (name: string) => report.scenarios.find((s) => s.name === name)!.nodes.reduce((n, x) => n + x.pods, 0);
+    const { api, workers } = SITES[0]!.resizer;
+    // The resizer's API (HPA) and workers (KEDA ScaledObject) go from their minimum to their maximum.
+    expect(pods('autoscalers at their maximum') - pods('all nodes up')).toBe(api.max - api.min + (workers.max - workers.min));
+  });
+
+  it('holds autoscaling maxima to what the site accepts', () => {
+    const tight = accepting({
+      cpuPercent: 1000,
+      memoryPercent: 1000,
+      afterNodeLoss: { cpuPercent: 2000, memoryPercent: 2000 },
+      atAutoscalingMaximum: { memoryPercent: 101 },
+    });
+    const findings = capacityOf({ replicas: 0 }, tight).findings.filter((f) => f.site === 'cluster1');
+    expect(findings.map((f) => f.field)).toContain('capacity.acceptOvercommit.atAutoscalingMaximum.memoryPercent');
+  });
+
   it('counts the declared upstream workloads and the installer pods', () => {
     const groups = cluster1Of(capacityOf({ replicas: 0 }, roomy)).groups.map((g) => g.name);
     expect(groups).toEqual(expect.arrayContaining([expect.stringMatching(/mayastor-io-engine/), expect.stringMatching(/kube-apiserver/)]));

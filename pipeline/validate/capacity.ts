@@ -19,6 +19,8 @@ export interface PodGroup {
   readonly requests: PodRequests;
   /** Replica count, or one per eligible node. */
   readonly replicas: number | 'perNode';
+  /** The most replicas an autoscaler (HPA, KEDA ScaledObject) may run, when one scales the workload. */
+  readonly maxReplicas?: number;
   /** Nodes the pods may run on (all when undefined). */
   readonly nodes?: readonly string[];
   /** Spread with maxSkew 1 over nodes. */
@@ -95,11 +97,13 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
       transient: false,
     });
   }
+  const maxima = autoscalerMaxima(rendered);
   for (const c of rendered.components) {
     c.objects.forEach((object, i) => {
       if (c.patchIndexes.has(i)) return;
       const template = podTemplateOf(object);
       if (!template) return;
+      const max = maxima.get(`${object.metadata.namespace ?? ''}/${object.kind}/${object.metadata.name}`);
       const selector = record(template.spec.nodeSelector);
       const host = selector['kubernetes.io/hostname'];
       groups.push({
@@ -107,6 +111,7 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
         component: c.name,
         requests: podRequests(template),
         replicas: template.replicas,
+        ...(max !== undefined ? { maxReplicas: max } : {}),
         nodes: typeof host === 'string' ? nodeNames.filter((n) => n === host) : undefined,
         spread: hasNodeSpreading(template.spec),
         onePerNode: onePerNode(template.spec),
@@ -129,8 +134,27 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
   return groups;
 }
 
+/**
+ * The most replicas each autoscaled workload may reach, from the HorizontalPodAutoscalers and KEDA
+ * ScaledObjects rendered on the site, keyed `namespace/Kind/name` of the workload they scale.
+ */
+function autoscalerMaxima(rendered: RenderedSite): Map<string, number> {
+  const maxima = new Map<string, number>();
+  for (const c of rendered.components) {
+    for (const o of c.objects) {
+      const spec = record(o.spec);
+      const target = record(spec.scaleTargetRef);
+      const max = o.kind === 'HorizontalPodAutoscaler' ? spec.maxReplicas : o.kind === 'ScaledObject' ? spec.maxReplicaCount : undefined;
+      if (typeof max !== 'number' || typeof target.name !== 'string') continue;
+      const kind = typeof target.kind === 'string' ? target.kind : 'Deployment';
+      maxima.set(`${o.metadata.namespace ?? ''}/${kind}/${target.name}`, max);
+    }
+  }
+  return maxima;
+}
+
 /** Places the steady pods on `up` nodes: DaemonSets first, then the largest pods on the least allocated node. */
-export function place(site: Site, groups: readonly PodGroup[], lost?: string): Scenario {
+export function place(site: Site, groups: readonly PodGroup[], lost?: string, name?: string): Scenario {
   const up = site.nodes.filter((n) => n.name !== lost);
   const usage = new Map(up.map((n) => [n.name, { cpu: 0, memory: 0, hugepages: 0, pods: 0 }]));
   const alloc = new Map(up.map((n) => [n.name, allocatable(n)]));
@@ -173,7 +197,7 @@ export function place(site: Site, groups: readonly PodGroup[], lost?: string): S
     }
   }
   return {
-    name: lost ? `without ${lost}` : 'all nodes up',
+    name: name ?? (lost ? `without ${lost}` : 'all nodes up'),
     lostNode: lost,
     unplaced,
     nodes: up.map((n) => {
@@ -234,19 +258,42 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
   const { site } = rendered;
   const groups = podGroups(rendered);
   const scenarios = [place(site, groups), ...(site.nodes.length > 1 ? site.nodes.map((n) => place(site, groups, n.name)) : [])];
+  // Every node up and every autoscaler at its maximum: what the typed min/max of a site commit to.
+  const scaled = groups.some((g) => g.maxReplicas !== undefined)
+    ? place(
+        site,
+        groups.map((g) => (g.maxReplicas !== undefined ? { ...g, replicas: Math.max(g.maxReplicas, g.replicas as number) } : g)),
+        undefined,
+        'autoscalers at their maximum',
+      )
+    : undefined;
   const findings: Finding[] = [];
   const accept = site.capacity?.acceptOvercommit;
   const where = { site: site.name, field: 'capacity.acceptOvercommit' };
-  // One finding per resource with every node up, one for the worst single-node loss.
-  for (const group of [scenarios.slice(0, 1), scenarios.slice(1)]) {
+  // One finding per resource with every node up, one for the worst single-node loss, one with the
+  // autoscalers at their maximum.
+  const cases: { scenarios: Scenario[]; field: string; limits: { cpu: number; memory: number } }[] = [
+    { scenarios: scenarios.slice(0, 1), field: '', limits: { cpu: accept?.cpuPercent ?? 100, memory: accept?.memoryPercent ?? 100 } },
+    {
+      scenarios: scenarios.slice(1),
+      field: 'afterNodeLoss.',
+      limits: {
+        cpu: accept?.afterNodeLoss?.cpuPercent ?? accept?.cpuPercent ?? 100,
+        memory: accept?.afterNodeLoss?.memoryPercent ?? accept?.memoryPercent ?? 100,
+      },
+    },
+    {
+      scenarios: scaled ? [scaled] : [],
+      field: 'atAutoscalingMaximum.',
+      limits: {
+        cpu: accept?.atAutoscalingMaximum?.cpuPercent ?? accept?.cpuPercent ?? 100,
+        memory: accept?.atAutoscalingMaximum?.memoryPercent ?? accept?.memoryPercent ?? 100,
+      },
+    },
+  ];
+  for (const { scenarios: group, field: prefix, limits } of cases) {
     if (group.length === 0) continue;
     const lost = group[0]!.lostNode !== undefined;
-    const limits = lost
-      ? {
-          cpu: accept?.afterNodeLoss?.cpuPercent ?? accept?.cpuPercent ?? 100,
-          memory: accept?.afterNodeLoss?.memoryPercent ?? accept?.memoryPercent ?? 100,
-        }
-      : { cpu: accept?.cpuPercent ?? 100, memory: accept?.memoryPercent ?? 100 };
     for (const resource of ['CPU', 'memory'] as const) {
       const limit = resource === 'CPU' ? limits.cpu : limits.memory;
       const unit = resource === 'CPU' ? (x: number) => `${Math.round(x)}m` : mib;
@@ -261,7 +308,7 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
       if (over.length === 0) continue;
       const worst = over.reduce((a, b) => (b.p > a.p ? b : a));
       const name = resource === 'CPU' ? 'cpuPercent' : 'memoryPercent';
-      const field = lost ? `${where.field}.afterNodeLoss.${name}` : `${where.field}.${name}`;
+      const field = `${where.field}.${prefix}${name}`;
       const total = worst.s.nodes.reduce((n, x) => n + (resource === 'CPU' ? x.cpuMillis : x.memoryMiB), 0);
       const allocatableSum = worst.s.nodes.reduce((n, x) => n + (resource === 'CPU' ? x.cpuAllocatable : x.memoryAllocatable), 0);
       findings.push({
@@ -333,11 +380,13 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
   return {
     site: site.name,
     groups,
-    scenarios,
+    scenarios: scaled ? [...scenarios, scaled] : scenarios,
     storage,
     findings,
     accepted: accept
-      ? `overcommit accepted up to CPU ${accept.cpuPercent ?? 100}% / memory ${accept.memoryPercent ?? 100}% (after a node loss: ${accept.afterNodeLoss?.cpuPercent ?? accept.cpuPercent ?? 100}% / ${accept.afterNodeLoss?.memoryPercent ?? accept.memoryPercent ?? 100}%): ${accept.reason}`
+      ? `overcommit accepted up to CPU ${accept.cpuPercent ?? 100}% / memory ${accept.memoryPercent ?? 100}% ` +
+        `(after a node loss: ${accept.afterNodeLoss?.cpuPercent ?? accept.cpuPercent ?? 100}% / ${accept.afterNodeLoss?.memoryPercent ?? accept.memoryPercent ?? 100}%; ` +
+        `autoscalers at their maximum: ${accept.atAutoscalingMaximum?.cpuPercent ?? accept.cpuPercent ?? 100}% / ${accept.atAutoscalingMaximum?.memoryPercent ?? accept.memoryPercent ?? 100}%): ${accept.reason}`
       : undefined,
   };
 }
