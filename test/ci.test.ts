@@ -53,7 +53,9 @@ describe('CI templates', () => {
         expect(shellcheck(step.run!.replace(/\$\{\{[^}]*\}\}/g, 'x'), 'bash')).toEqual({ status: 0, stdout: '' });
       }
     }
-    expect(shellcheck(fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8'), 'bash').status).toBe(0);
+    for (const script of ['.ci/run', '.ci/install-kubectl']) {
+      expect(shellcheck(fs.readFileSync(path.join(REPO_ROOT, script), 'utf8'), 'bash').status).toBe(0);
+    }
     const broken = shellcheck(`${gitlabScript}\nif [ "$status" = 0 ]; then echo ok`, 'sh');
     expect(broken.status).not.toBe(0);
     expect(broken.stdout).toMatch(/error/);
