@@ -109,8 +109,6 @@ export abstract class PlatformComponent extends Chart {
   private helm?: HelmChartSource;
   private kustomize: KustomizeExtras = {};
   private readonly patchObjects = new Set<ApiObject>();
-  private readonly autoscaledList: { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }[] =
-    [];
 
   constructor(scope: Construct, props: PlatformComponentProps) {
     super(scope, props.name, { namespace: props.namespace, disableResourceNameHashes: true });
@@ -226,19 +224,6 @@ export abstract class PlatformComponent extends Chart {
   /** Declares a metrics endpoint for the monitoring component. */
   exposeMetrics(metrics: MetricsEndpoint): void {
     this.declared.metrics.push(metrics);
-  }
-
-  /**
-   * Declares that an autoscaler (HPA, KEDA) owns the replica count of one of this component's
-   * workloads: Argo CD then leaves `spec.replicas` alone instead of resetting it on every self-heal.
-   */
-  declareAutoscaled(workload: { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }): void {
-    this.autoscaledList.push(workload);
-  }
-
-  /** Workloads whose replica count an autoscaler owns. */
-  get autoscaled(): readonly { readonly kind: 'Deployment' | 'StatefulSet'; readonly name: string; readonly namespace: string }[] {
-    return this.autoscaledList;
   }
 
   /** Declares resources of a workload an upstream chart runs with the values we give it. */

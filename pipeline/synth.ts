@@ -2,6 +2,7 @@
  * The synth pipeline as one function the CLI, the tests and the bench call: validate the sites,
  * render, validate the rendered objects (pipeline/validate), serialize, then either compare with gitops/ (--check) or write it atomically.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
 import type { StackOutputs } from '../charts/lib/object-store';
@@ -13,7 +14,7 @@ import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
-import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
+import { diffSize, diffTrees, readTree, STAGING_DIR, writeTree, type TreeDiff } from './writer';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
@@ -107,6 +108,17 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   };
 }
 
+/**
+ * The tree in gitops/. Another synth may be between its two renames (gitops/ moved aside, the new
+ * tree ready): a --check, which takes no lock, then waits for the swap rather than seeing nothing.
+ */
+function readCurrent(root: string, gitops: string): FileTree {
+  for (let attempt = 0; attempt < 50 && !fs.existsSync(gitops) && fs.existsSync(path.join(root, STAGING_DIR, 'READY')); attempt++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return readTree(gitops);
+}
+
 /** True when a path belongs to what this run renders (the selected sites, or everything). */
 function ownedBy(only: readonly string[] | undefined, sites: readonly string[]): (p: string) => boolean {
   if (!only || only.length === 0) return () => true;
@@ -125,7 +137,7 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
     options.only,
     options.model.sites.map((s) => s.name),
   );
-  const current = readTree(gitops);
+  const current = readCurrent(options.root, gitops);
   const next: FileTree = new Map([...current].filter(([p]) => !owned(p)));
   for (const [p, content] of tree) next.set(p, content);
   const diff = diffTrees(current, next);

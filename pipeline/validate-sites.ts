@@ -350,6 +350,15 @@ export function validateSites(sites: readonly Site[]): void {
     }
     hostnames.set(name, site.name);
   }
+  for (const site of sites) {
+    if (site.database?.role === 'primary' && site.components?.optOut?.postgres !== undefined) {
+      findings.push({
+        site: site.name,
+        field: 'components.optOut.postgres',
+        message: 'the database primary site cannot leave PostgreSQL out: make another site the primary first (database.role)',
+      });
+    }
+  }
   const primaries = sites.filter((s) => s.database?.role === 'primary').map((s) => s.name);
   if (sites.length > 0 && primaries.length !== 1) {
     findings.push({

@@ -157,7 +157,7 @@ describe('network policies for routes', () => {
 
   it('refuses a route whose pod port is ambiguous, instead of opening every port', () => {
     expect(build({ port: 80 })).toThrow(
-      /route shop\.chataik\.fr\/: pod port 80 is not one of the backend's \(8080, 9090\); set targetPort/,
+      /site cluster1 .*component shop, object route shop\.chataik\.fr\/, field targetPort: pod port 80 is not one of the backend's \(8080, 9090\); set targetPort/,
     );
   });
 });

@@ -33,6 +33,25 @@ describe('the component registry', () => {
     expect(findings(optingOut('cluster1', { bus: 'test', resizer: 'test' }))).toEqual([]);
   });
 
+  it('leaves PostgreSQL out of a standby site: the primary then declares no slot for it', () => {
+    const sites = optingOut('cluster1', { postgres: 'reads served from Esplanade only' });
+    const { tree } = renderTree({ ...PLATFORM, sites });
+    expect([...tree.keys()].some((p) => p.startsWith('cluster1/postgres/'))).toBe(false);
+    const spec = tree.get('cluster2/postgres/configmap-stolon-cluster-spec.yaml')!;
+    expect(spec).not.toContain('cluster1');
+  });
+
+  it('refuses to leave PostgreSQL out of the primary site', () => {
+    expect(findings(optingOut('cluster2', { postgres: 'test' }))).toContainEqual(
+      expect.stringMatching(/site cluster2 .*field components\.optOut\.postgres: the database primary site cannot leave PostgreSQL out/),
+    );
+  });
+
+  it('accepts a component left out of every site', () => {
+    const sites = SITES.map((s) => withChange(s, (d) => (d.components = { optOut: { resizer: 'not yet' } })));
+    expect(findings(sites)).toEqual([]);
+  });
+
   it('refuses to leave out a component every site needs', () => {
     expect(findings(optingOut('cluster2', { metallb: 'test' }))).toContainEqual(
       'site cluster2 (sites/cluster2.ts), field components.optOut.metallb: metallb cannot be left out: the platform needs it on every site',

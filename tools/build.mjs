@@ -47,7 +47,16 @@ export function buildEntry(entry, { onlyIfStale = false } = {}) {
     packages: 'external',
     logLevel: 'warning',
     metafile: true,
+    // Written by hand below: to a temporary file renamed into place, so that a run starting while
+    // another rebuilds never loads a half-written bundle.
+    write: false,
   });
+  for (const file of result.outputFiles) {
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  }
   // Every source file the bundle was made of, plus what decides how it is made.
   const inputs = [...Object.keys(result.metafile.inputs), 'tools/build.mjs', 'package-lock.json'].sort();
   fs.writeFileSync(stampOf(entry), `${JSON.stringify(fingerprint(inputs))}\n`);

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { AppProject, Application, type ApplicationSpecSources } from '../../imports/argocd-argoproj.io';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
+import { autoscaledWorkloads } from '../lib/autoscaling';
 import { syncWaves } from '../lib/sync-waves';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT } from './constants';
 import { sitePath } from './constants';
@@ -44,6 +45,7 @@ export class AppsComponent extends PlatformComponent {
 
     for (const component of components) {
       const wave = waves.get(component) ?? 0;
+      const autoscaled = autoscaledWorkloads(component);
       const ownSource = { repoUrl, targetRevision: revision, path: sitePath(this.site.name, component.componentName) };
       const helm = component.helmChart;
       const sources: ApplicationSpecSources[] | undefined = helm
@@ -71,9 +73,9 @@ export class AppsComponent extends PlatformComponent {
           ...(sources ? { sources } : { source: ownSource }),
           destination: { server: IN_CLUSTER, namespace: component.namespace ?? ARGOCD_NAMESPACE },
           // Autoscalers own these replica counts; without this, self-heal would reset them.
-          ...(component.autoscaled.length > 0
+          ...(autoscaled.length > 0
             ? {
-                ignoreDifferences: component.autoscaled.map((w) => ({
+                ignoreDifferences: autoscaled.map((w) => ({
                   group: 'apps',
                   kind: w.kind,
                   name: w.name,
@@ -89,7 +91,7 @@ export class AppsComponent extends PlatformComponent {
               'SkipDryRunOnMissingResource=true',
               'PruneLast=true',
               ...(component.ownsCrds ? ['ServerSideApply=true'] : []),
-              ...(component.autoscaled.length > 0 ? ['RespectIgnoreDifferences=true'] : []),
+              ...(autoscaled.length > 0 ? ['RespectIgnoreDifferences=true'] : []),
             ],
             retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
           },

@@ -114,14 +114,16 @@ export class KedaComponent extends PlatformComponent {
       direction: 'ingress',
       cidrs: callers,
       ports: [{ port: PORTS.metricsApiserver }],
-      reason: 'kube-apiserver serves external.metrics.k8s.io from the KEDA metrics API server (HPA reads queue lag through it)',
+      reason:
+        'kube-apiserver serves external.metrics.k8s.io from the KEDA metrics API server (HPA reads queue lag through it); it calls from the control-plane nodes or, through the overlay, from their tunnel addresses in the pod network',
     });
     this.talksOutside({
       pods: webhooks,
       direction: 'ingress',
       cidrs: callers,
       ports: [{ port: PORTS.webhooks }],
-      reason: 'kube-apiserver calls the KEDA admission webhook that validates ScaledObjects',
+      reason:
+        'kube-apiserver calls the KEDA admission webhook that validates ScaledObjects, from the control-plane nodes or, through the overlay, from their tunnel addresses in the pod network',
     });
   }
 }

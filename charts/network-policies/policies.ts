@@ -11,6 +11,7 @@
  * directory of the component owning the namespace.
  */
 import { k8s } from 'cdk8s-plus-28';
+import { PlatformError } from '../../pipeline/errors';
 import type { Site } from '../../sites';
 import type { PlatformComponent } from '../component';
 import type { Endpoint, PortSpec } from '../lib/declarations';
@@ -155,9 +156,15 @@ export function renderNetworkPolicies(
       const wanted = route.targetPort ?? route.port;
       const match = route.backend.ports.filter((p) => p.port === wanted);
       if (match.length === 0 && route.backend.ports.length !== 1) {
-        throw new Error(
-          `route ${route.host}${route.pathPrefix}: pod port ${wanted} is not one of the backend's (${route.backend.ports.map((p) => p.port).join(', ')}); set targetPort`,
-        );
+        throw new PlatformError([
+          {
+            site: props.site.name,
+            component: component.componentName,
+            object: `route ${route.host}${route.pathPrefix}`,
+            field: 'targetPort',
+            message: `pod port ${wanted} is not one of the backend's (${route.backend.ports.map((p) => p.port).join(', ')}); set targetPort`,
+          },
+        ]);
       }
       const p = match.length > 0 ? match : route.backend.ports;
       const reason = `route ${route.host}${route.pathPrefix} (${component.componentName})`;
@@ -222,8 +229,16 @@ export function renderNetworkPolicies(
   for (const [key, group] of sorted) {
     const name = policyName(group.podLabels);
     const clash = names.get(`${group.namespace}/${name}`);
-    if (clash !== undefined)
-      throw new Error(`site ${props.site.name}: pod selectors ${clash} and ${key} give the same NetworkPolicy name ${name}`);
+    if (clash !== undefined) {
+      throw new PlatformError([
+        {
+          site: props.site.name,
+          component: group.owner.componentName,
+          object: `NetworkPolicy/${group.namespace}/${name}`,
+          message: `pod selectors ${clash} and ${key} give the same NetworkPolicy name; make their pod labels differ`,
+        },
+      ]);
+    }
     names.set(`${group.namespace}/${name}`, key);
     const policyTypes = [...(group.ingress.size > 0 ? ['Ingress'] : []), ...(group.egress.size > 0 ? ['Egress'] : [])];
     new k8s.KubeNetworkPolicy(group.owner, `netpol-${group.namespace}-${name}`, {

@@ -139,6 +139,11 @@ export const PG_PARAMETERS: PgParameters = {
   timezone: 'UTC',
 };
 
+/** Whether a site runs PostgreSQL (it may opt out; the primary site may not). */
+export function runsPostgres(site: Site): boolean {
+  return !site.components?.optOut?.postgres;
+}
+
 /** The site that runs the database primary (validation guarantees exactly one). */
 export function primarySite(sites: readonly Site[]): Site {
   const primary = sites.find((s) => s.database.role === 'primary');
@@ -165,7 +170,7 @@ export function hbaRules(site: Site): HbaRule[] {
 /** The cluster spec of one site, from its role and the primary site's exposed address. */
 export function clusterSpec(site: Site, sites: readonly Site[]): StolonClusterSpec {
   const primary = primarySite(sites);
-  const standbys = sites.filter((s) => s.database.role === 'standby');
+  const standbys = sites.filter((s) => s.database.role === 'standby' && runsPostgres(s));
   const base = {
     sleepInterval: '5s',
     failInterval: '20s',
@@ -179,7 +184,7 @@ export function clusterSpec(site: Site, sites: readonly Site[]): StolonClusterSp
     // Every site declares the others' slots, so that after a promotion the new master already
     // holds the slot the old primary (rebuilt as a standby) will stream from.
     additionalMasterReplicationSlots: sites
-      .filter((s) => s !== site)
+      .filter((s) => s !== site && runsPostgres(s))
       .map(slotFor)
       .sort(),
     pgParameters: PG_PARAMETERS,

@@ -28,6 +28,7 @@ import {
   SU_USERNAME,
   clusterSpec,
   primarySite,
+  runsPostgres,
   specChecksum,
   specJson,
   type StolonClusterSpec,
@@ -154,7 +155,7 @@ export class StolonComponent extends PlatformComponent {
     if (isPrimary) {
       // Pods of the other sites leave their cluster through their node's address (SNAT); the
       // exposed Service keeps that source (externalTrafficPolicy Local), so the policy sees it.
-      const others = this.sites.filter((s) => s !== this.site);
+      const others = this.sites.filter((s) => s !== this.site && runsPostgres(s));
       this.talksOutside({
         pods: this.readWrite,
         direction: 'ingress',

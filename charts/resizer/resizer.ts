@@ -94,8 +94,6 @@ export class ResizerComponent extends PlatformComponent {
       spec: { selector: this.api.podLabels, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http') }] },
     });
 
-    this.declareAutoscaled({ kind: 'Deployment', name: `${RESIZER}-api`, namespace: RESIZER });
-    this.declareAutoscaled({ kind: 'Deployment', name: `${RESIZER}-worker`, namespace: RESIZER });
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'api-hpa', {
       metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
       spec: {

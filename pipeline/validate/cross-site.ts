@@ -57,7 +57,8 @@ function componentPresence(sites: readonly CrossSiteSummary[]): Finding[] {
           field: `components.optOut.${name}`,
           message: `the site opts out of ${name} but still renders it`,
         });
-      } else if (!all.includes(name)) {
+      } else if (!all.includes(name) && !sites.every((o) => (o.site.components?.optOut ?? {})[name])) {
+        // No site renders it and not every site opts out: most likely a misspelt name.
         findings.push({
           site: s.site.name,
           field: `components.optOut.${name}`,
