@@ -392,3 +392,26 @@ describe('review command line', () => {
     expect(r.stderr).toMatch(/git rev-parse .*no-such-ref-anywhere/);
   });
 });
+
+describe('multi-line values', () => {
+  it('shows a changed configuration file inside an object as a line diff, not a truncated string', () => {
+    const conf = (permission: string) =>
+      `# header line that is long enough to fill the first hundred and twenty characters of the value, so a truncation hides the change\nlisten: 4222\npermissions: ${permission}\n`;
+    const object = (permission: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bus-config\n  namespace: bus\ndata:\n  nats.conf: |\n${conf(permission)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `    ${l}`)
+        .join('\n')}\n`;
+    const before: FileTree = new Map([['cluster1/bus/configmap-bus-config.yaml', object('old')]]);
+    const after: FileTree = new Map([['cluster1/bus/configmap-bus-config.yaml', object('new')]]);
+    const changes = semanticDiff(before, after);
+    const text = toText(changes, 'main');
+    expect(text).toContain('-permissions: old');
+    expect(text).toContain('+permissions: new');
+    const markdown = toMarkdown(changes, 'main');
+    expect(markdown).toMatch(/```diff\n(.*\n)*\s*-permissions: old\n\s*\+permissions: new/);
+    // No inline code spans a line break (it would break the merge-request comment's list).
+    for (const line of markdown.split('\n').filter((l) => !/^\s*```/.test(l))) expect((line.match(/`/g) ?? []).length % 2).toBe(0);
+  });
+});

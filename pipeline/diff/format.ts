@@ -1,6 +1,6 @@
 /** The semantic diff as Markdown (a merge-request comment) or plain text (a terminal). */
 import type { RatedChange, RatedFileChange, RatedObjectChange, Risk } from './risk';
-import { hunkHeader } from './text';
+import { hunkHeader, lineDiff } from './text';
 
 const MAX_VALUE = 120;
 /** Diff lines shown per file; the rest is counted (a merge-request comment has a size limit). */
@@ -8,8 +8,38 @@ const MAX_LINES = 300;
 
 function show(value: unknown): string {
   if (value === undefined) return '(none)';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // One line: inline code and the terminal row cannot hold a line break.
+  const text = (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\s*\n\s*/g, ' ⏎ ');
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+type FieldChange = RatedObjectChange['fields'][number];
+
+/** Multi-line text (a configuration file inside a ConfigMap): shown as a line diff, not truncated. */
+function textDiff(f: FieldChange): string[] | undefined {
+  const multiLine = (v: unknown) => typeof v === 'string' && v.includes('\n');
+  if (!multiLine(f.before) && !multiLine(f.after)) return undefined;
+  const asText = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+  const lines = lineDiff(asText(f.before), asText(f.after)).flatMap((h) => [hunkHeader(h), ...h.lines]);
+  return lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), `… ${lines.length - MAX_LINES} more line(s)`] : lines;
+}
+
+/** A fence longer than any run of backticks in `lines`, so their content cannot close it. */
+function fenceFor(lines: readonly string[]): string {
+  return '`'.repeat(Math.max(3, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1)))));
+}
+
+function fieldMarkdown(f: FieldChange): string[] {
+  const text = textDiff(f);
+  if (!text) return [`  - \`${f.path}\`: \`${show(f.before)}\` → \`${show(f.after)}\``];
+  const fence = fenceFor(text);
+  return [`  - \`${f.path}\`:`, '', `    ${fence}diff`, ...text.map((l) => `    ${l}`), `    ${fence}`, ''];
+}
+
+function fieldText(f: FieldChange): string[] {
+  const text = textDiff(f);
+  if (!text) return [`      ${f.path}: ${show(f.before)} -> ${show(f.after)}`];
+  return [`      ${f.path}:`, ...text.map((l) => `        ${l}`)];
 }
 
 const ICON: Record<Risk, string> = { high: '🔴 high', medium: '🟠 medium', low: '🟢 low' };
@@ -63,7 +93,7 @@ export function toMarkdown(changes: readonly RatedChange[], base: string): strin
       for (const c of list) {
         out.push(`- **${c.type}** \`${c.id}\`: ${ICON[c.risk]}`);
         for (const n of c.notes) out.push(`  - ${ICON[n.risk]}: ${n.path ? `\`${n.path}\` ` : ''}${n.reason}`);
-        for (const f of c.fields) out.push(`  - \`${f.path}\`: \`${show(f.before)}\` → \`${show(f.after)}\``);
+        for (const f of c.fields) out.push(...fieldMarkdown(f));
       }
       out.push('', '</details>', '');
     }
@@ -72,8 +102,7 @@ export function toMarkdown(changes: readonly RatedChange[], base: string): strin
   if (files.length > 0) out.push('#### Other files', '');
   for (const c of files) {
     const lines = diffLines(c);
-    // A fence longer than any run of backticks in the file, so its content cannot close it.
-    const fence = '`'.repeat(Math.max(3, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1)))));
+    const fence = fenceFor(lines);
     out.push(
       `<details${c.risk !== 'low' ? ' open' : ''}><summary><b>${c.path}</b>: ${c.type}, ${ICON[c.risk]} (${counts(c)})</summary>`,
       '',
@@ -94,7 +123,7 @@ export function toText(changes: readonly RatedChange[], base: string): string {
       for (const c of list) {
         out.push(`    ${c.type.padEnd(8)} ${c.id}  [${c.risk}]`);
         for (const n of c.notes) out.push(`      ! ${n.risk}: ${n.path ? `${n.path}: ` : ''}${n.reason}`);
-        for (const f of c.fields) out.push(`      ${f.path}: ${show(f.before)} -> ${show(f.after)}`);
+        for (const f of c.fields) out.push(...fieldText(f));
       }
     }
   }
