@@ -59,3 +59,6 @@ export function rangeContains(range: AddressRange, ip: string): boolean {
   const addr = toBig(ip);
   return addr !== undefined && addr.family === range.family && range.first <= addr.value && addr.value <= range.last;
 }
+
+/** A lowercase DNS name of two labels or more (site domains, route hosts). */
+export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;

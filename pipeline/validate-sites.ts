@@ -13,12 +13,11 @@ import {
   kernelIsRecentEnough,
   parseKernel,
 } from '../charts/storage/requirements';
-import { isIPv4, parseRange, rangeContains, rangesOverlap, type AddressRange } from './addresses';
+import { HOSTNAME, isIPv4, parseRange, rangeContains, rangesOverlap, type AddressRange } from './addresses';
 import { PlatformError, type Finding } from './errors';
 import { certificateFindings } from './validate-ingress';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
 type Check = (value: unknown) => boolean;
 const isText: Check = (v) => typeof v === 'string' && v.length > 0;

@@ -25,9 +25,9 @@ import type { Site } from '../../sites';
 import type { PlatformComponent } from '../component';
 import type { HttpRoute } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
+import { HOSTNAME } from '../../pipeline/addresses';
 import { CONTOUR_NAMESPACE, type ContourComponent } from './contour';
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const PATH_PREFIX = /^\/([A-Za-z0-9._~-]+\/?)*$/;
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$|^infinity$/;
 

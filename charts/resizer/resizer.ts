@@ -10,6 +10,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ScaledObject } from '../../imports/keda-keda.sh';
 import { PlatformComponent, type SiteContext } from '../component';
+import { publicHost } from '../contour/routes';
 import { natsJetStreamTrigger } from '../keda/keda';
 import { pullConsumerPublishSubjects, type Bus, type BusAccess, type ConsumerSpec } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
@@ -120,7 +121,7 @@ export class ResizerComponent extends PlatformComponent {
     });
 
     this.exposeHttp({
-      host: `images.${this.site.dns.publicDomain}`,
+      host: publicHost(this.site, 'images'),
       pathPrefix: '/',
       backend: this.api,
       port: 80,

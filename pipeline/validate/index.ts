@@ -3,7 +3,7 @@
  * `npm run validate`): schema, policy and capacity per site, then the cross-site invariants. All
  * findings of all sites are collected into one PlatformError; gitops/ is not touched.
  */
-import { PlatformError, type Finding } from '../errors';
+import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
 import { objectId } from './context';
@@ -70,13 +70,6 @@ export function validateRendered(
     capacity: perSite.map((v) => v.capacity),
     exceptions: perSite.flatMap((v) => v.exceptions),
   };
-}
-
-/** Throws one PlatformError listing every finding, if any. */
-export function assertValid(rendered: readonly RenderedSite[], all?: readonly CrossSiteSummary[]): ValidationReport {
-  const report = validateRendered(rendered, all);
-  if (report.findings.length > 0) throw new PlatformError(report.findings);
-  return report;
 }
 
 export { objectId, checkCrossSite, crossSiteSummary, type CrossSiteSummary };
