@@ -88,7 +88,7 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
   const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
   const keda = optional('keda', () => new KedaComponent(app, context));
-  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb }));
+  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
   optional(
     'postgres',
     () => new StolonComponent(app, context, { secrets, storage, metallb, backupStore: needs(store, 'object-store', 'postgres') }),

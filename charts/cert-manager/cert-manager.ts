@@ -4,6 +4,7 @@ import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manage
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import { renderInternalCa, type InternalCa } from './internal-ca';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** Pinned cert-manager chart (the CRDs in imports/ come from the same release). */
@@ -20,6 +21,8 @@ const VAULT_SERVICE_ACCOUNT = 'cert-manager-vault-issuer';
 export class CertManagerComponent extends PlatformComponent {
   /** Name of the ClusterIssuer Certificates refer to. */
   readonly issuerName = CLUSTER_ISSUER;
+  /** The platform CA every site trusts, for TLS between the platform's servers (internal-ca.ts). */
+  readonly internalCa: InternalCa;
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
     super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
@@ -61,6 +64,7 @@ export class CertManagerComponent extends PlatformComponent {
       },
       spec: this.issuerSpec(props.secrets),
     });
+    this.internalCa = renderInternalCa(this, props.secrets, CERT_MANAGER_NAMESPACE);
   }
 
   private issuerSpec(secrets: SecretsComponent): ClusterIssuerSpec {
