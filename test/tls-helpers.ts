@@ -86,7 +86,11 @@ export function issue(
   ] as const) {
     fs.copyFileSync(from, path.join(work, `${to}.new`));
   }
-  for (const to of ['tls.crt', 'tls.key', 'ca.crt']) fs.renameSync(path.join(work, `${to}.new`), path.join(dir, to));
+  for (const to of ['tls.crt', 'tls.key', 'ca.crt']) {
+    // Readable by every user, as a Secret volume is by the pod's group (servers may run as another user here).
+    fs.chmodSync(path.join(work, `${to}.new`), 0o644);
+    fs.renameSync(path.join(work, `${to}.new`), path.join(dir, to));
+  }
   const serial = execFileSync('openssl', ['x509', '-noout', '-serial', '-in', path.join(dir, 'tls.crt')], { encoding: 'utf8' }).trim();
   fs.rmSync(work, { recursive: true, force: true });
   return serial.replace(/^serial=/, '').toUpperCase();
