@@ -91,7 +91,8 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
   optional(
     'postgres',
-    () => new StolonComponent(app, context, { secrets, storage, metallb, certManager, backupStore: needs(store, 'object-store', 'postgres') }),
+    () =>
+      new StolonComponent(app, context, { secrets, storage, metallb, certManager, backupStore: needs(store, 'object-store', 'postgres') }),
   );
   optional(
     'resizer',

@@ -259,6 +259,26 @@ it('refuses a leaf whose certificate is not from the platform CA, and a leaf wit
   expect(log).toMatch(/certificate signed by unknown authority/);
 });
 
+it('keeps a site storing and consuming when one server is lost with its data, and stops when two are', async () => {
+  // One node lost: one server and its node-local volume (storage/node-local.ts keeps them together).
+  const leaf = live('leaf');
+  await stopServer(leaf.processes[2]!);
+  fs.rmSync(path.join(dir, leaf.site.name, '2', 'jetstream'), { recursive: true, force: true });
+  const stored = await storedJobs(leaf.servers[0]!);
+  const ack = await eventually('a PubAck from the two servers left', async () => {
+    const answer = JSON.parse(await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{}'))) as Record<string, unknown>;
+    return answer.error ? undefined : answer;
+  });
+  expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
+  await pullAndAck(leaf.servers[1]!);
+  await eventually('the job consumed', async () => ((await storedJobs(leaf.servers[0]!)) === stored ? true : undefined));
+  // Two servers lost (what one node loss did when a server's data could sit on another server's node).
+  const hub = live('hub');
+  await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
+  const answer = await asProbe(hub.servers[0]!, (conn) => conn.requestAll('jobs.resize', '{}', 6000).catch(() => []));
+  expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
+});
+
 it('keeps the leaf site storing and consuming its own work while the hub site is down', async () => {
   await Promise.all(live('hub').processes.map(stopServer));
   const leaf = live('leaf');

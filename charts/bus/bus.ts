@@ -15,6 +15,7 @@ import {
   podDisruptionBudget,
   resources,
   restrictedContainerSecurity,
+  onePerNode,
   restrictedPodSecurity,
   spreadOverNodes,
 } from '../lib/workload';
@@ -41,6 +42,8 @@ import { APP_ACCOUNT, jetStreamDomain, linksOf, type BusLink } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
 import { StreamsJob } from './streams-job';
+import { busResilience } from './resilience';
+import type { StatefulWorkloadResilience } from '../lib/resilience';
 import { streamProblems } from './streams';
 
 /** Typed references the bus needs. */
@@ -96,6 +99,8 @@ export class BusComponent extends PlatformComponent implements Bus {
   private readonly passwords: PasswordSource[] = [];
   private readonly crossSite: CrossSiteSubjects[] = [];
   private readonly link: LinkEnd;
+  /** Stated once, its copies updated as streams are declared (the least kept stream counts). */
+  private readonly resilience: { -readonly [K in keyof StatefulWorkloadResilience]: StatefulWorkloadResilience[K] };
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
@@ -125,7 +130,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       metadata: { name: `${STATEFULSET}-config`, namespace: NAMESPACE, labels: commonLabels(this.componentName) },
       data: Lazy.any({ produce: () => ({ 'nats.conf': this.configText() }) }),
     });
-    this.statefulSet(podLabels, configMap.name, props.storage.selfReplicated.name);
+    this.statefulSet(podLabels, configMap.name, props.storage.nodeLocal.name);
     this.services(podLabels, props.metallb);
     podDisruptionBudget(this, { name: STATEFULSET, namespace: NAMESPACE, podLabels, minAvailable: Math.floor(REPLICAS / 2) + 1 });
 
@@ -137,6 +142,8 @@ export class BusComponent extends PlatformComponent implements Bus {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
     }
     this.stateRemoteFact();
+    this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
+    this.declareResilience(this.resilience);
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });
@@ -198,6 +205,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (problems.length > 0) throw new Error(`bus streams: ${problems.join('; ')}`);
     this.streamList.push({ stream, consumers });
     this.link.refresh(this.linkFilter());
+    this.resilience.copies = { ...this.resilience.copies, count: Math.min(...this.streamList.map((s) => s.stream.replicas)) };
   }
 
   lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger {
@@ -350,6 +358,8 @@ export class BusComponent extends PlatformComponent implements Bus {
             // Longer than the lame-duck duration, so clients move away before the server stops.
             terminationGracePeriodSeconds: 60,
             topologySpreadConstraints: spreadOverNodes(podLabels),
+            // Each server's copy is on its node: never two servers on one node.
+            affinity: onePerNode(podLabels),
             containers: [
               {
                 name: 'nats',

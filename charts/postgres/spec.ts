@@ -270,5 +270,7 @@ export function keeperManagedParameters(spec: { readonly maxStandbys: number; re
     // (maxStandbys * 2) + 2 + additionalWalSenders, whose default is 5 (internal/cluster/cluster.go).
     max_wal_senders: String(2 * spec.maxStandbys + 2 + 5),
     wal_log_hints: spec.usePgrewind ? 'on' : 'off',
+    // 8 segments of 16 MiB (minWalKeepSegments), in MB.
+    wal_keep_size: '128',
   };
 }

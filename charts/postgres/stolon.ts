@@ -12,6 +12,7 @@ import {
   resources,
   restrictedContainerSecurity,
   restrictedPodSecurity,
+  onePerNode,
   spreadOverNodes,
   tcpProbe,
 } from '../lib/workload';
@@ -22,6 +23,7 @@ import type { CertManagerComponent } from '../cert-manager/cert-manager';
 import { StolonBackup, type BackupSchedule } from './backup';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { renderUpdateJob } from './update-job';
+import { keeperResilience, replicationSignals } from './resilience';
 import { TLS_MOUNT, keeperCertificate } from './tls';
 import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
 import { STOLON_IMAGE } from './image';
@@ -29,6 +31,8 @@ import { KEEPER_DATA_DIR, METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metrics
 import { PG_PORT, REPL_USERNAME, SU_USERNAME, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 
 const NAMESPACE = 'postgres';
+const DEFAULT_KEEPERS = 2;
+const DEFAULT_KEEPER_VOLUME_GIB = 10;
 const SA = 'stolon';
 
 /** Props of the PostgreSQL component. */
@@ -45,9 +49,15 @@ export interface StolonProps {
   readonly backupStore?: ObjectStore;
   /** Backup schedule and retention (defaults in backup.ts). */
   readonly backup?: Partial<BackupSchedule>;
-  /** Keepers (PostgreSQL instances) on this site. */
+  /**
+   * Keepers (PostgreSQL instances) on this site.
+   * @default 2
+   */
   readonly keepers?: number;
-  /** Size of each keeper's volume, GiB. */
+  /**
+   * Size of each keeper's volume, GiB.
+   * @default 10
+   */
   readonly keeperVolumeGiB?: number;
 }
 
@@ -135,6 +145,17 @@ export class StolonComponent extends PlatformComponent {
     });
     this.services(isPrimary, props.metallb);
     this.stateReplicationFacts();
+    this.declareResilience(
+      keeperResilience({
+        spec: this.spec,
+        keepers: props.keepers ?? DEFAULT_KEEPERS,
+        volumeGiB: props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB,
+        storage: props.storage.nodeLocal,
+        primarySite: primarySite(this.sites).name,
+        standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
+      }),
+    );
+    for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
 
     if (isPrimary) {
       // Pods of the other sites leave their cluster through their node's address (SNAT); the
@@ -204,7 +225,7 @@ export class StolonComponent extends PlatformComponent {
 
   private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string, tlsSecret: string): void {
     const labels = podLabels('keeper');
-    const replicas = props.keepers ?? 2;
+    const replicas = props.keepers ?? DEFAULT_KEEPERS;
     const script = keeperScript();
     new k8s.KubeStatefulSet(this, 'keeper', {
       metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
@@ -217,6 +238,8 @@ export class StolonComponent extends PlatformComponent {
           metadata: { labels },
           spec: {
             ...this.podBase('keeper'),
+            // Each keeper's copy is on its node: never two keepers on one node.
+            affinity: onePerNode(labels),
             terminationGracePeriodSeconds: 60,
             containers: [
               {
@@ -273,9 +296,9 @@ export class StolonComponent extends PlatformComponent {
             metadata: { name: 'data' },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              // Keepers replicate among themselves: one Mayastor replica each (see MayastorComponent).
-              storageClassName: props.storage.selfReplicated.name,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? 10}Gi`) } },
+              // Keepers replicate among themselves: one copy each, on the keeper's own node (storage/node-local.ts).
+              storageClassName: props.storage.nodeLocal.name,
+              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB}Gi`) } },
             },
           },
         ],
