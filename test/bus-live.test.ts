@@ -17,6 +17,7 @@ import {
   asProbe,
   issueLinkCertificate,
   probeModel,
+  restart,
   jsRequest,
   pullAndAck,
   startServer,
@@ -259,7 +260,7 @@ it('refuses a leaf whose certificate is not from the platform CA, and a leaf wit
   expect(log).toMatch(/certificate signed by unknown authority/);
 });
 
-it('keeps a site storing and consuming when one server is lost with its data, and stops when two are', async () => {
+it('keeps a site storing and consuming when one server is lost with its data, refills a replacement, and stops when two are lost', async () => {
   // One node lost: one server and its node-local volume (storage/node-local.ts keeps them together).
   const leaf = live('leaf');
   await stopServer(leaf.processes[2]!);
@@ -272,6 +273,18 @@ it('keeps a site storing and consuming when one server is lost with its data, an
   expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
   await pullAndAck(leaf.servers[1]!);
   await eventually('the job consumed', async () => ((await storedJobs(leaf.servers[0]!)) === stored ? true : undefined));
+  // The node is gone for good: the server starts on a new, empty volume under its name
+  // (docs/runbooks/replace-lost-node.md) and receives the stream from the others.
+  await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{"after":"replacement"}'));
+  leaf.processes[2] = restart(leaf, 2);
+  const expected = await storedJobs(leaf.servers[0]!);
+  await eventually('the replaced server holding the stream', async () => {
+    const jsz = await monitor(leaf.servers[2]!.monitor, '/jsz?streams=true');
+    const streams = (jsz?.account_details as { stream_detail?: { name: string; state: { messages: number } }[] }[] | undefined)?.flatMap(
+      (a) => a.stream_detail ?? [],
+    );
+    return streams?.find((x) => x.name === 'JOBS')?.state.messages === expected ? true : undefined;
+  });
   // Two servers lost (what one node loss did when a server's data could sit on another server's node).
   const hub = live('hub');
   await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);

@@ -66,6 +66,14 @@ export interface LiveSite {
   readonly tlsDir: string;
   /** The site's processes, one per server. */
   readonly processes: ChildProcess[];
+  /** How each server was started (script and environment), to start it again. */
+  readonly scripts: { home: string; script: string; env: Record<string, string> }[];
+}
+
+/** Starts server `i` of a site again, as it was started. */
+export function restart(live: LiveSite, i: number): ChildProcess {
+  const { home, script, env } = live.scripts[i]!;
+  return startServer(home, script, env);
 }
 
 /** The certificate files of a TLS end, moved from the pod's mount to `dir`. */
@@ -118,6 +126,7 @@ export async function startSites(
     bus,
     tlsDir: path.join(dir, site.name, 'tls'),
     processes: [],
+    scripts: [],
     servers: [0, 1, 2].map((i) => {
       const [client, cluster, mon, leafnodes] = ports.slice((s * 3 + i) * 4, (s * 3 + i) * 4 + 4);
       return { client: client!, cluster: cluster!, monitor: mon!, leafnodes: leafnodes! };
@@ -152,6 +161,7 @@ export async function startSites(
         .replaceAll(TLS_DIR, live.tlsDir)
         .replaceAll(`${CONFIG_DIR}/nats.conf`, path.join(home, 'nats.conf'))
         .replaceAll(RUN_DIR, home);
+      live.scripts[i] = { home, script, env };
       live.processes.push(startServer(home, script, env));
     });
   }

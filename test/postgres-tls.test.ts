@@ -147,6 +147,22 @@ afterAll(async () => {
   work.cleanup();
 });
 
+it('renders a keeper script and a nats container script that shellcheck accepts', () => {
+  const bus = renderSite(primarySite, PLATFORM)
+    .components.find((c) => c.name === 'bus')!
+    .objects.find((o) => o.kind === 'StatefulSet') as unknown as {
+    spec: { template: { spec: { containers: { name: string; command: string[] }[] } } };
+  };
+  const nats = bus.spec.template.spec.containers.find((c) => c.name === 'nats')!.command;
+  for (const [script, shell] of [
+    [keeperScript(), 'bash'],
+    [nats[2]!, 'sh'],
+  ] as const) {
+    const r = spawnSync('shellcheck', ['-s', shell, '-'], { input: script, encoding: 'utf8' });
+    expect({ status: r.status, out: r.stdout }).toEqual({ status: 0, out: '' });
+  }
+});
+
 it('names in the keepers’ certificate the address the standby site dials', () => {
   const certificate = objects(primarySite).find((o) => o.kind === 'Certificate' && o.metadata.name === TLS_SECRET) as KubeObject & {
     spec: { ipAddresses: string[]; issuerRef: { name: string } };
