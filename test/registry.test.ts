@@ -52,6 +52,19 @@ describe('the component registry', () => {
     expect(findings(sites)).toEqual([]);
   });
 
+  it('refuses an HPA on resource metrics on a site without metrics-server, naming the component and the object', () => {
+    expect(findings(optingOut('cluster1', { 'metrics-server': 'test' }))).toContainEqual(
+      'site cluster1 (sites/cluster1.ts), component resizer, object HorizontalPodAutoscaler/resizer/resizer-api, field components.optOut.metrics-server: HorizontalPodAutoscaler/resizer/resizer-api scales on resource metrics (metrics.k8s.io), which only metrics-server serves: keep metrics-server, or opt out of resizer too',
+    );
+    expect(findings(optingOut('cluster1', { 'metrics-server': 'test', resizer: 'test' }))).toEqual([]);
+  });
+
+  it('syncs what autoscales on resource metrics after metrics-server', () => {
+    const { tree } = renderTree(PLATFORM);
+    const wave = (site: string, app: string) => Number(/sync-wave: "(-?\d+)"/.exec(tree.get(`${site}/apps/application-${app}.yaml`)!)![1]);
+    for (const site of SITES) expect(wave(site.name, 'resizer')).toBeGreaterThan(wave(site.name, 'metrics-server'));
+  });
+
   it('refuses to leave out a component every site needs', () => {
     expect(findings(optingOut('cluster2', { metallb: 'test' }))).toContainEqual(
       'site cluster2 (sites/cluster2.ts), field components.optOut.metallb: metallb cannot be left out: the platform needs it on every site',
