@@ -31,6 +31,19 @@ import { CONTOUR_NAMESPACE, type ContourComponent } from './contour';
 const PATH_PREFIX = /^\/([A-Za-z0-9._~-]+\/?)*$/;
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$|^infinity$/;
 
+/**
+ * Key prefix of the cross-site fact each route under the public domain states (`public-route:
+ * <host><prefix>`): the edge spreads the public domain over the sites that serve it, so each of
+ * them must serve every such route (pipeline/validate-ingress.ts, publicRouteFindings).
+ */
+export const PUBLIC_ROUTE_FACT = 'public-route:';
+
+/** Whether the edge sends `host` to the public split (under the public domain, under no site's own name). */
+function isPublicHost(site: Site, sites: readonly Site[], host: string): boolean {
+  const under = (domain: string) => host === domain || host.endsWith(`.${domain}`);
+  return under(site.dns.publicDomain) && !sites.some((s) => s.dns.siteHostname !== undefined && under(s.dns.siteHostname));
+}
+
 /** A public host name: the same on every site, the edge chooses the site. */
 export function publicHost(site: Site, label: string): string {
   return `${label}.${site.dns.publicDomain}`;
@@ -163,6 +176,10 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Pla
       const { component, route } = claim;
       // The HTTPProxy kind comes from Contour's chart: the component syncs after it.
       component.dependOn(ingress);
+      if (isPublicHost(site, ingress.sites, route.host)) {
+        const path = claim.prefix === '/' ? '' : claim.prefix;
+        component.stateCrossSiteFact({ key: `${PUBLIC_ROUTE_FACT}${route.host}${path}`, role: 'serves', agree: {} });
+      }
       const name = `${component.componentName}-${hostSlug}${claim.prefix === '/' ? '' : `-${slug(claim.prefix)}`}${route.header ? `-${slug(route.header.contains)}` : ''}`;
       const child = new HttpProxy(component, `httpproxy-${name}`, {
         metadata: {
