@@ -4,6 +4,8 @@
  * rendered objects changed as the old code, or a careless change, would render them) and refused,
  * with the site, the Application, the object and the wave named.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ARGO_ANNOTATIONS } from '../charts/lib/sync-order';
 import { formatFinding } from '../pipeline/errors';
 import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
@@ -60,6 +62,35 @@ describe('sync order of the committed sites', () => {
     // The primary's database gates what depends on it as before: it is no last-wave component.
     const primary = waves(site('cluster2'));
     expect(primary.get('postgres')).toBeLessThan(Math.max(...primary.values()));
+  });
+});
+
+it("README's table of the first sync is what the committed sites render", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### The first sync, proven at synth'));
+  const rows = section
+    .split('\n')
+    .filter((l) => /^\| -?\d+ /.test(l))
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
+  SITES.forEach((s, column) => {
+    const byWave = new Map<number, string[]>();
+    for (const o of site(s.name).components.find((c) => c.name === 'apps')!.objects) {
+      const wave = Number(o.metadata.annotations![ARGO_ANNOTATIONS.wave as never]);
+      byWave.set(wave, [...(byWave.get(wave) ?? []), o.metadata.name].sort());
+    }
+    const rendered = [...byWave].sort(([a], [b]) => a - b).map(([wave, names]) => [String(wave), names]);
+    const stated = rows.map((r) => [
+      r[0],
+      r[column + 1]!.replace(/projects |`/g, '')
+        .split(', ')
+        .sort(),
+    ]);
+    expect(stated).toEqual(rendered);
   });
 });
 
