@@ -23,10 +23,7 @@ const WORKLOADS = {
 
 type KedaWorkload = keyof typeof WORKLOADS;
 
-/**
- * The chart's default, stated: a ScaledObject is accepted unchecked while the webhook is down
- * (it only refuses conflicting autoscalers), so KEDA's webhook never blocks a sync.
- */
+/** The chart's default, stated: while the webhook is down, KEDA's objects are accepted unchecked, so it never blocks a sync. */
 const WEBHOOK_FAILURE_POLICY = 'Ignore';
 
 /** Ports the chart's pods listen on (upstream chart templates). */

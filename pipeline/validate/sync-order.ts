@@ -35,32 +35,13 @@ import {
 } from './sync-model';
 
 /** API groups kube-apiserver serves itself (no CRD needed). */
-const BUILT_IN_GROUPS = new Set(
-  [
-    '',
-    'admissionregistration',
-    'apiextensions',
-    'apiregistration',
-    'apps',
-    'authentication',
-    'authorization',
-    'autoscaling',
-    'batch',
-    'certificates',
-    'coordination',
-    'discovery',
-    'events',
-    'flowcontrol.apiserver',
-    'networking',
-    'node',
-    'policy',
-    'rbac.authorization',
-    'resource',
-    'scheduling',
-    'storage',
-    'storagemigration',
-  ].map((g) => (['', 'apps', 'batch', 'autoscaling', 'policy'].includes(g) ? g : `${g}.k8s.io`)),
-);
+const BUILT_IN_GROUPS = new Set([
+  ...['', 'apps', 'autoscaling', 'batch', 'policy'],
+  ...['admissionregistration', 'apiextensions', 'apiregistration', 'authentication', 'authorization', 'certificates']
+    .concat(['coordination', 'discovery', 'events', 'flowcontrol.apiserver', 'networking', 'node', 'rbac.authorization'])
+    .concat(['resource', 'scheduling', 'storage', 'storagemigration'])
+    .map((g) => `${g}.k8s.io`),
+]);
 
 function groupOf(object: KubeObject): string {
   const apiVersion = String(object.apiVersion);
@@ -80,7 +61,7 @@ function crdFindings(model: SyncModel): Finding[] {
     const providers = model.site.components.flatMap((c) =>
       c.construct.syncOrder.crds.filter((d) => covers(d, group, p.object.kind)).map((crd) => ({ c, crd, place: model.chartPlace(c) })),
     );
-    const describe = `${describePlace(p.place)}`;
+    const describe = describePlace(p.place);
     if (providers.length === 0) {
       findings.push(
         at(
