@@ -53,7 +53,7 @@ export function metricsApisNeeded(object: { readonly kind: string; readonly spec
 export function autoscalersReading(scope: Construct, group: string): string[] {
   return scope.node
     .findAll()
-    .filter((c): c is ApiObject => c instanceof ApiObject)
+    .filter((c): c is ApiObject => c instanceof ApiObject && (c.kind === 'HorizontalPodAutoscaler' || c.kind === 'ScaledObject'))
     .map((o) => o.toJson() as { kind: string; metadata?: { name?: string; namespace?: string }; spec?: unknown })
     .filter((o) => metricsApisNeeded(o).includes(group))
     .map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '?'}`);

@@ -85,6 +85,8 @@ export interface AppPlace {
 /** An object Argo CD applies, with its component and place. */
 export interface Placed {
   readonly object: KubeObject;
+  /** The object's API group (`''` for the core group). */
+  readonly group: string;
   readonly component: RenderedComponent;
   readonly place: AppPlace;
 }
@@ -131,7 +133,9 @@ export function buildSyncModel(site: RenderedSite): SyncModel {
       holders.push([node, holder, object]);
     }
   }
-  const appOf = (component: RenderedComponent): AppNode | undefined => [...apps.values()].find((a) => a.component === component);
+  const synced = new Map<RenderedComponent, AppNode>();
+  for (const a of apps.values()) if (a.component && !synced.has(a.component)) synced.set(a.component, a);
+  const appOf = (component: RenderedComponent): AppNode | undefined => synced.get(component);
   for (const [node, holder, object] of holders) {
     const manager = appOf(holder);
     if (!manager || node.managers.includes(manager)) continue;
@@ -150,9 +154,16 @@ export function buildSyncModel(site: RenderedSite): SyncModel {
     if (!app) return [];
     return component.objects.flatMap((object) => {
       const step = stepOf(object);
-      return step ? [{ object, component, place: { app, step } }] : [];
+      const apiVersion = String(object.apiVersion);
+      const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+      return step ? [{ object, group, component, place: { app, step } }] : [];
     });
   });
+  const lastSteps = new Map<AppNode, Step>();
+  for (const { place } of placed) {
+    const known = lastSteps.get(place.app) ?? CHART_STEP;
+    lastSteps.set(place.app, compareSteps(place.step, known) > 0 ? place.step : known);
+  }
   const bootstrap = site.components.find((c) => c.name === BOOTSTRAP_DIRECTORY);
   const root = [...apps.values()].find((a) => a.component?.name === APPS_DIRECTORY);
   return {
@@ -167,11 +178,7 @@ export function buildSyncModel(site: RenderedSite): SyncModel {
       const app = appOf(component);
       return app ? { app, step: CHART_STEP } : undefined;
     },
-    lastStep: (app) =>
-      placed
-        .filter((p) => p.place.app === app)
-        .map((p) => p.place.step)
-        .reduce((a, b) => (compareSteps(a, b) >= 0 ? a : b), CHART_STEP),
+    lastStep: (app) => lastSteps.get(app) ?? CHART_STEP,
   };
 }
 

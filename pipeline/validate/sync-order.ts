@@ -16,10 +16,10 @@
  */
 import { APPLICATION_HEALTH_SETTING } from '../../charts/argocd/constants';
 import { metricsApisNeeded } from '../../charts/lib/autoscaling';
-import { CASCADE_FINALIZERS, covers } from '../../charts/lib/sync-order';
+import { CASCADE_FINALIZERS, covers, type WebhookDeclaration } from '../../charts/lib/sync-order';
 import { dependsOn } from '../../charts/lib/sync-waves';
 import type { Finding } from '../errors';
-import type { KubeObject, RenderedComponent, RenderedSite } from '../render';
+import type { RenderedComponent, RenderedSite } from '../render';
 import { byText, objectId, record } from './context';
 import {
   buildSyncModel,
@@ -30,6 +30,7 @@ import {
   hasSyncOption,
   healthyBefore,
   type AppNode,
+  type Place,
   type Placed,
   type SyncModel,
 } from './sync-model';
@@ -43,11 +44,6 @@ const BUILT_IN_GROUPS = new Set([
     .map((g) => `${g}.k8s.io`),
 ]);
 
-function groupOf(object: KubeObject): string {
-  const apiVersion = String(object.apiVersion);
-  return apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
-}
-
 /** Everything a finding about `p` names. */
 function at(model: SyncModel, p: Placed, message: string): Finding {
   return { site: model.site.site.name, component: p.place.app.name, object: objectId(p.object), message };
@@ -55,12 +51,11 @@ function at(model: SyncModel, p: Placed, message: string): Finding {
 
 function crdFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
+  const declared = model.site.components.flatMap((c) => c.construct.syncOrder.crds.map((crd) => ({ c, crd, place: model.chartPlace(c) })));
   for (const p of model.placed) {
-    const group = groupOf(p.object);
+    const group = p.group;
     if (BUILT_IN_GROUPS.has(group)) continue;
-    const providers = model.site.components.flatMap((c) =>
-      c.construct.syncOrder.crds.filter((d) => covers(d, group, p.object.kind)).map((crd) => ({ c, crd, place: model.chartPlace(c) })),
-    );
+    const providers = declared.filter(({ crd }) => covers(crd, group, p.object.kind));
     const describe = describePlace(p.place);
     if (providers.length === 0) {
       findings.push(
@@ -122,18 +117,22 @@ function servers(model: SyncModel) {
 function webhookAndApiFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
   const all = servers(model);
+  // Webhooks that refuse what they match while they cannot answer, by the API group they match.
+  const failing = new Map<string, { c: RenderedComponent; place: Place; w: WebhookDeclaration }[]>();
+  for (const { c, place, order } of all) {
+    for (const w of order.webhooks.filter((x) => x.failurePolicy === 'Fail'))
+      failing.set(w.group, [...(failing.get(w.group) ?? []), { c, place, w }]);
+  }
   for (const p of model.placed) {
-    for (const { c, place, order } of all) {
-      for (const w of order.webhooks) {
-        if (w.failurePolicy !== 'Fail' || !covers(w, groupOf(p.object), p.object.kind) || healthyBefore(place, p.place)) continue;
-        findings.push(
-          at(
-            model,
-            p,
-            `${p.object.kind} is applied in ${describePlace(p.place)}, but the webhook ${w.name} of ${c.name} (failurePolicy Fail, served by ${w.servedBy.join(' and ')}) answers only once ${describePlace(place)} is healthy: the API server refuses it until then; apply it in a later wave`,
-          ),
-        );
-      }
+    for (const { c, place, w } of failing.get(p.group) ?? []) {
+      if (!covers(w, p.group, p.object.kind) || healthyBefore(place, p.place)) continue;
+      findings.push(
+        at(
+          model,
+          p,
+          `${p.object.kind} is applied in ${describePlace(p.place)}, but the webhook ${w.name} of ${c.name} (failurePolicy Fail, served by ${w.servedBy.join(' and ')}) answers only once ${describePlace(place)} is healthy: the API server refuses it until then; apply it in a later wave`,
+        ),
+      );
     }
     for (const group of metricsApisNeeded(p.object)) {
       const serving = all.filter(({ order }) => order.apis.some((a) => a.group === group));
@@ -263,7 +262,7 @@ function cascadeFindings(model: SyncModel): Finding[] {
       findings.push(deletes(`the namespaces ${namespaces.map((o) => o.metadata.name).join(', ')} and everything in them`));
     for (const crd of app.component.construct.syncOrder.crds) {
       if (crd.source === 'operator' || crd.keptOnDelete) continue;
-      const users = model.placed.filter((p) => p.place.app !== app && covers(crd, groupOf(p.object), p.object.kind));
+      const users = model.placed.filter((p) => p.place.app !== app && covers(crd, p.group, p.object.kind));
       if (users.length === 0) continue;
       const named = users.slice(0, 3).map((u) => `${objectId(u.object)} (${u.place.app.name})`);
       findings.push(
