@@ -126,6 +126,19 @@ describe('the sync-order check refuses', () => {
     );
   });
 
+  it('a PreSync hook using a kind its own chart brings, before the chart is applied', () => {
+    const r = annotate(site('cluster2'), 'cert-manager', (o) => o.kind === 'ClusterIssuer', ARGO_ANNOTATIONS.hook, 'PreSync');
+    const found = messages(r);
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /object ClusterIssuer\/platform: ClusterIssuer is applied in PreSync hook wave 1 of Application cert-manager \(itself wave 2 of root\), but its CRD comes with wave 0 of Application cert-manager/,
+      ),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(/object ClusterIssuer\/platform: .*the webhook cert-manager-webhook of cert-manager \(failurePolicy Fail/),
+    );
+  });
+
   it('a custom resource no component declares the CRD of', () => {
     const r = altered(site('cluster1'), 'bus', (objects) => [
       ...objects,
