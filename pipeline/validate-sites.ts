@@ -69,6 +69,7 @@ function checkOneSite(site: Site): { findings: Finding[]; pools: AddressRange[] 
   c.expect('dns.publicDomain', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
   const siteHostname = c.get('dns.siteHostname');
   if (siteHostname !== undefined) c.expect('dns.siteHostname', (v) => typeof v === 'string' && HOSTNAME.test(v), 'a lowercase DNS name');
+  if (c.get('dns.servesPublicDomain') !== undefined) c.expect('dns.servesPublicDomain', (v) => typeof v === 'boolean', 'true or false');
   c.expect('database.role', (v) => v === 'primary' || v === 'standby', "'primary' or 'standby'");
   c.expect('bus.role', (v) => v === 'hub' || v === 'leaf', "'hub' or 'leaf'");
   c.expect('vault.address', (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v), 'an http(s) URL');

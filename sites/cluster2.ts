@@ -17,8 +17,8 @@ export const cluster2: Site = {
       reason: SEED_VM_SHORTFALL,
       cpuPercent: 145,
       memoryPercent: 365,
-      afterNodeLoss: { cpuPercent: 160, memoryPercent: 450 },
-      atAutoscalingMaximum: { cpuPercent: 150, memoryPercent: 385 },
+      afterNodeLoss: { cpuPercent: 160, memoryPercent: 455 },
+      atAutoscalingMaximum: { cpuPercent: 150, memoryPercent: 390 },
     },
   },
   network: {

@@ -23,6 +23,9 @@ const WORKLOADS = {
 
 type KedaWorkload = keyof typeof WORKLOADS;
 
+/** The chart's default, stated: while the webhook is down, KEDA's objects are accepted unchecked, so it never blocks a sync. */
+const WEBHOOK_FAILURE_POLICY = 'Ignore';
+
 /** Ports the chart's pods listen on (upstream chart templates). */
 const PORTS = { operatorGrpc: 9666, metricsApiserver: 6443, webhooks: 9443 } as const;
 
@@ -45,7 +48,28 @@ export class KedaComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'keda', context, namespace: NAMESPACE });
-    this.ownsCrds = true;
+    const source = `kedacore/charts@v${KEDA_CHART.version}:keda/templates`;
+    this.syncOrder.installsCrds(
+      ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
+        group,
+        source: 'chart' as const,
+        // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
+        keptOnDelete: true,
+        reference: `${source}/crds/crd-scaledobjects.yaml`,
+      })),
+    );
+    this.syncOrder.servesWebhook({
+      name: 'keda-admission',
+      failurePolicy: WEBHOOK_FAILURE_POLICY,
+      group: 'keda.sh',
+      servedBy: [WORKLOADS.webhooks.deployment],
+      reference: `${source}/webhooks/validatingconfiguration.yaml`,
+    });
+    this.syncOrder.servesApi({
+      group: 'external.metrics.k8s.io',
+      servedBy: WORKLOADS.metricServer.deployment,
+      reference: `${source}/metrics-server/apiservice.yaml`,
+    });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
 
     const restrictedContainer = {
@@ -67,10 +91,10 @@ export class KedaComponent extends PlatformComponent {
         },
       ],
       values: {
-        crds: { install: true },
+        crds: { install: true, additionalAnnotations: { 'helm.sh/resource-policy': 'keep' } },
         operator: { replicaCount: WORKLOADS.operator.replicas },
         metricsServer: { replicaCount: WORKLOADS.metricServer.replicas },
-        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas },
+        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas, failurePolicy: WEBHOOK_FAILURE_POLICY },
         resources: perWorkload((w) => ({
           requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
           limits: { memory: `${w.memoryLimitMiB}Mi` },
