@@ -14,6 +14,7 @@ export const ENTRIES = {
   review: 'review.ts',
   'bench-render': 'bench/render-sites.ts',
   'aws-stack': 'tools/aws-stack.ts',
+  import: 'tools/import.ts',
 };
 
 /** Where the inputs of an entry's last build are recorded (path -> size and mtime). */
