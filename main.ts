@@ -55,7 +55,7 @@ async function main(): Promise<number> {
       const recovered = RECOVERED[lock.recovered];
       if (recovered !== undefined) console.error(`synth: ${recovered}`);
     }
-    validateSites(PLATFORM.sites);
+    validateSites(PLATFORM.sites, PLATFORM.edge);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
     // every site is rendered (the others for the cross-site check), so every such site's outputs.
     const stackOutputs = await fetchStackOutputs(PLATFORM.sites);

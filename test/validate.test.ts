@@ -461,6 +461,21 @@ describe('synth runs validation before writing', () => {
     }
   });
 
+  it('refuses a misspelt site field before rendering and leaves gitops/ untouched', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      fs.cpSync(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
+      const before = treeDigest(dir);
+      const sites = SITES.map((s) => (s.name === 'cluster1' ? withChange(s, (d) => (d.components = { optout: { resizer: 'x' } })) : s));
+      expect(() => synth({ root: dir, model: { ...PLATFORM, sites } })).toThrow(
+        'site cluster1 (sites/cluster1.ts), field components.optout: unknown field; did you mean components.optOut?',
+      );
+      expect(treeDigest(dir)).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
+
   it.each([
     ['schema', { mutate: (d: Record<string, unknown>) => ((d.spec as Record<string, unknown>).replica = 2) }, /unknown field 'replica'/],
     ['policy', { image: 'demo:latest' }, /\[image\]/],

@@ -20,7 +20,7 @@ function main(): number {
     console.error(`usage: aws-stack --site NAME; sites with an aws object store: ${aws.join(', ') || 'none'}`);
     return 2;
   }
-  validateSites(SITES);
+  validateSites(SITES, EDGE);
   // Building the platform declares the buckets; nothing is serialized, so no output is needed yet.
   const app = new App({ outdir: 'dist/cdk8s' });
   buildPlatform(app, { site, sites: SITES, edge: EDGE });
