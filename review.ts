@@ -55,7 +55,7 @@ const CAPACITY = {
   name: 'capacity',
   usage: 'npm run capacity -- [--site NAME]...',
   options: { site: { type: 'string', multiple: true } },
-  help: { site: 'print only this site (repeatable); every site is still rendered and checked' },
+  help: { site: "print only this site's table and findings (repeatable); every site is rendered, for the cross-site checks" },
 } as const;
 
 const FORMATS = ['markdown', 'text'] as const;
