@@ -161,6 +161,28 @@ describe('npm run import, from a mirror the test builds', () => {
     }
   });
 
+  it('refuses a table that lists a kind its file does not hold, imports/ untouched', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'root');
+      writeMirror(path.join(dir, 'mirror'));
+      expect((await importInto(root, path.join(dir, 'mirror'))).code).toBe(0);
+      const before = treeDigest(path.join(root, 'imports'));
+      const table = smallTable();
+      const wrong = { ...table, crds: [{ ...table.crds[0]!, kinds: ['Widget', 'Sprocket'] }] };
+      const run = await importInto(root, path.join(dir, 'mirror'), wrong);
+      expect(run.code).toBe(2);
+      expect(run.err).toEqual([
+        'import: crds/demo/widgets.yaml: no CustomResourceDefinition for kind(s) Sprocket',
+        'import: imports/ is unchanged',
+      ]);
+      expect(treeDigest(path.join(root, 'imports'))).toBe(before);
+      expect(fs.existsSync(path.join(root, IMPORT_STAGING))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('puts back the previous imports/ that a run stopped between its two renames had moved away', async () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -8,12 +8,13 @@
  *   - `validators/<release>/`: the validators synth runs (compile-validators.ts), one directory
  *     per Kubernetes release.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { compileValidators } from './compile-validators';
+import { InputError } from './import-inputs';
 import type { UpstreamInputs } from './upstream-inputs';
 
 interface CrdVersion {
@@ -31,18 +32,19 @@ function selectedCrds(text: string, file: string, kinds: readonly string[]): Crd
   const docs = parseAllDocuments(text).map((d) => d.toJS() as Crd | null);
   const found = docs.filter((d): d is Crd => d?.kind === 'CustomResourceDefinition' && kinds.includes(d.spec?.names.kind ?? ''));
   const missing = kinds.filter((k) => !found.some((d) => d.spec?.names.kind === k));
-  if (missing.length > 0) throw new Error(`${file}: no CustomResourceDefinition for kind(s) ${missing.join(', ')}`);
+  if (missing.length > 0) throw new InputError([`${file}: no CustomResourceDefinition for kind(s) ${missing.join(', ')}`]);
   return found;
 }
 
-/** The cdk8s CLI of node_modules, run with this node (no npx, no upgrade check). */
+/**
+ * The cdk8s CLI of node_modules, run with this node (no npx, no upgrade check). Its output is
+ * kept and shown only if it fails.
+ */
 function cdk8sImport(spec: string, outDir: string): void {
   const cli = path.join(path.dirname(require.resolve('cdk8s-cli/package.json')), 'bin', 'cdk8s');
-  execFileSync(process.execPath, [cli, 'import', spec, '-l', 'typescript', '-o', outDir, '--no-check-upgrade', '--no-save'], {
-    cwd: outDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
-  });
+  const args = [cli, 'import', spec, '-l', 'typescript', '-o', outDir, '--no-check-upgrade', '--no-save'];
+  const run = spawnSync(process.execPath, args, { cwd: outDir, encoding: 'utf8', env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' } });
+  if (run.status !== 0) throw new Error(`cdk8s import ${spec} failed (exit ${run.status ?? run.signal}):\n${run.stderr}${run.stdout}`);
 }
 
 /**

@@ -40,14 +40,17 @@ export async function runImport(inputs: UpstreamInputs, options: ImportOptions):
   const { root, mirror, check = false, log = console.log, error = console.error } = options;
   const imports = path.join(root, 'imports');
   recoverSwap(root);
+  const refuse = (err: InputError): number => {
+    for (const problem of err.problems) error(`import: ${problem}`);
+    error('import: imports/ is unchanged');
+    return 2;
+  };
   let contents;
   try {
     contents = await obtainInputs(upstreamFiles(inputs), { mirror });
   } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    for (const problem of err.problems) error(`import: ${problem}`);
-    error('import: imports/ is unchanged');
-    return 2;
+    if (err instanceof InputError) return refuse(err);
+    throw err;
   }
   const staging = path.join(root, IMPORT_STAGING);
   const next = path.join(staging, 'next');
@@ -68,6 +71,10 @@ export async function runImport(inputs: UpstreamInputs, options: ImportOptions):
     fs.renameSync(next, imports);
     log(`imports/: ${summary}`);
     return 0;
+  } catch (err) {
+    // A listed kind missing from its (verified) file: the table is wrong, not the file.
+    if (err instanceof InputError) return refuse(err);
+    throw err;
   } finally {
     recoverSwap(root);
   }
