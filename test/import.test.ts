@@ -77,6 +77,26 @@ async function importInto(root: string, mirror: string, inputs = smallTable(), c
   return { code, out, err };
 }
 
+/**
+ * A first import from a good mirror into a temp root, then `body` with that root; checks that
+ * whatever `body` ran left imports/ as the first import made it, and no staging behind.
+ */
+async function afterGoodImport(body: (root: string, mirror: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  try {
+    const root = path.join(dir, 'root');
+    const mirror = path.join(dir, 'mirror');
+    writeMirror(mirror);
+    expect((await importInto(root, mirror)).code).toBe(0);
+    const before = treeDigest(path.join(root, 'imports'));
+    await body(root, mirror);
+    expect(treeDigest(path.join(root, 'imports'))).toBe(before);
+    expect(fs.existsSync(path.join(root, IMPORT_STAGING))).toBe(false);
+  } finally {
+    cleanup();
+  }
+}
+
 describe('the table of upstream inputs', () => {
   it('pins every file by https URL at a tag or commit and a full sha256, once each', () => {
     const files = upstreamFiles(UPSTREAM_INPUTS);
@@ -134,54 +154,31 @@ describe('npm run import, from a mirror the test builds', () => {
   it.each([
     ['a tampered file', { 'crds/demo/widgets.yaml': CRD_FILE.replace('integer', 'string') }, /sha256 is [0-9a-f]{64}, expected /],
     ['a missing file', { 'crds/demo/widgets.yaml': undefined }, /not in the mirror; expected sha256 /],
-  ])('refuses %s with one line naming it and its digest, exit 2, imports/ untouched', async (_what, change, problem) => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const root = path.join(dir, 'root');
-      writeMirror(path.join(dir, 'mirror'));
-      expect((await importInto(root, path.join(dir, 'mirror'))).code).toBe(0);
-      const before = treeDigest(path.join(root, 'imports'));
-      fs.rmSync(path.join(dir, 'mirror'), { recursive: true });
+  ])('refuses %s with one line naming it and its digest, exit 2, imports/ untouched', (_what, change, problem) =>
+    afterGoodImport(async (root, mirror) => {
+      fs.rmSync(mirror, { recursive: true });
       const files = { ...FILES, ...change };
-      writeMirror(
-        path.join(dir, 'mirror'),
-        Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<string, string>,
-      );
-      const run = await importInto(root, path.join(dir, 'mirror'));
-      const expected = smallTable().crds[0]!.sha256;
+      writeMirror(mirror, Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<string, string>);
+      const run = await importInto(root, mirror);
       expect(run.code).toBe(2);
       expect(run.err).toHaveLength(2);
-      expect(run.err[0]!.startsWith(`import: ${path.join(dir, 'mirror', 'crds/demo/widgets.yaml')}: `)).toBe(true);
-      expect(run.err[1]).toBe('import: imports/ is unchanged');
+      expect(run.err[0]!.startsWith(`import: ${path.join(mirror, 'crds/demo/widgets.yaml')}: `)).toBe(true);
       expect(run.err[0]).toMatch(problem);
-      expect(run.err[0]).toContain(expected);
-      expect(treeDigest(path.join(root, 'imports'))).toBe(before);
-    } finally {
-      cleanup();
-    }
-  });
+      expect(run.err[0]).toContain(smallTable().crds[0]!.sha256);
+      expect(run.err[1]).toBe('import: imports/ is unchanged');
+    }),
+  );
 
-  it('refuses a table that lists a kind its file does not hold, imports/ untouched', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const root = path.join(dir, 'root');
-      writeMirror(path.join(dir, 'mirror'));
-      expect((await importInto(root, path.join(dir, 'mirror'))).code).toBe(0);
-      const before = treeDigest(path.join(root, 'imports'));
+  it('refuses a table that lists a kind its file does not hold, imports/ untouched', () =>
+    afterGoodImport(async (root, mirror) => {
       const table = smallTable();
-      const wrong = { ...table, crds: [{ ...table.crds[0]!, kinds: ['Widget', 'Sprocket'] }] };
-      const run = await importInto(root, path.join(dir, 'mirror'), wrong);
+      const run = await importInto(root, mirror, { ...table, crds: [{ ...table.crds[0]!, kinds: ['Widget', 'Sprocket'] }] });
       expect(run.code).toBe(2);
       expect(run.err).toEqual([
         'import: crds/demo/widgets.yaml: no CustomResourceDefinition for kind(s) Sprocket',
         'import: imports/ is unchanged',
       ]);
-      expect(treeDigest(path.join(root, 'imports'))).toBe(before);
-      expect(fs.existsSync(path.join(root, IMPORT_STAGING))).toBe(false);
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
   it('puts back the previous imports/ that a run stopped between its two renames had moved away', async () => {
     const { dir, cleanup } = tempDir();
