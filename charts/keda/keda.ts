@@ -9,7 +9,7 @@ const NAMESPACE = 'keda';
 
 /**
  * Pinned KEDA chart. The chart's version follows KEDA's own (chart 2.x.y ships app 2.x.y), and
- * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/crd-sources.ts), so the
+ * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/upstream-inputs.ts), so the
  * ScaledObjects we render match the CRDs this chart installs.
  */
 export const KEDA_CHART = { repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2' } as const;
