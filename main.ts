@@ -1,36 +1,28 @@
 /**
- * `npm run synth [-- --site NAME ...] [--check] [--out DIR]`: renders every site into gitops/.
+ * `npm run synth [-- --site NAME]... [--check] [--out DIR]`: renders every site into gitops/.
  * Exit codes: 0 done (or, with --check, up to date); 1 gitops/ is stale (--check); 2 bad input, or
  * another synth is writing the same gitops/ (--check takes no lock and writes nothing).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PlatformError } from './pipeline/errors';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
+import { PlatformError } from './pipeline/errors';
 import { synth } from './pipeline/synth';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type RecoverOutcome, type WriterLock } from './pipeline/writer';
 import { PLATFORM } from './sites';
+import { parseCommandLine, runCommand } from './tools/cli';
 
-interface Args {
-  only: string[];
-  check: boolean;
-  /** Directory that holds gitops/ (default: the repository root). */
-  out?: string;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { only: [], check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--check') args.check = true;
-    else if (arg === '--site' && argv[i + 1]) args.only.push(argv[++i]!);
-    else if (arg?.startsWith('--site=')) args.only.push(arg.slice('--site='.length));
-    else if (arg === '--out' && argv[i + 1]) args.out = path.resolve(argv[++i]!);
-    else throw new PlatformError([{ message: `unknown argument '${arg}'; usage: synth [--site NAME]... [--check] [--out DIR]` }]);
-  }
-  return args;
-}
+const COMMAND = {
+  name: 'synth',
+  usage: 'npm run synth -- [--site NAME]... [--check] [--out DIR]',
+  options: { site: { type: 'string', multiple: true }, check: { type: 'boolean' }, out: { type: 'string' } },
+  help: {
+    site: 'render only this site (repeatable); the other sites are rendered too, for the cross-site checks, but not written',
+    check: 'render in memory and exit 1 if gitops/ differs, listing each file; writes nothing',
+    out: 'directory holding gitops/ (default: the repository root)',
+  },
+} as const;
 
 /** What recovering an interrupted run did, for the log; nothing when there was nothing to recover. */
 const RECOVERED: Record<RecoverOutcome, string | undefined> = {
@@ -41,12 +33,12 @@ const RECOVERED: Record<RecoverOutcome, string | undefined> = {
 };
 
 async function main(): Promise<number> {
+  const args = parseCommandLine(COMMAND, process.argv.slice(2));
   const tty = process.stderr.isTTY === true;
   let lock: WriterLock | undefined;
   try {
-    const args = parseArgs(process.argv.slice(2));
     // The repository root, wherever the command is started from.
-    const root = args.out ?? path.resolve(__dirname, '..');
+    const root = args.out !== undefined ? path.resolve(args.out) : path.resolve(__dirname, '..');
     if (!args.check) {
       // Held from before gitops/ is read until it is written, so no other run writes in between.
       lock = acquireLock(root);
@@ -55,7 +47,7 @@ async function main(): Promise<number> {
       const recovered = RECOVERED[lock.recovered];
       if (recovered !== undefined) console.error(`synth: ${recovered}`);
     }
-    validateSites(PLATFORM.sites);
+    validateSites(PLATFORM.sites, PLATFORM.edge);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
     // every site is rendered (the others for the cross-site check), so every such site's outputs.
     const stackOutputs = await fetchStackOutputs(PLATFORM.sites);
@@ -63,8 +55,8 @@ async function main(): Promise<number> {
       root,
       model: PLATFORM,
       stackOutputs,
-      only: args.only,
-      check: args.check,
+      only: args.site ?? [],
+      check: args.check === true,
       onSite: tty ? (done, total, site) => process.stderr.write(`\r\x1b[Krendering ${done}/${total} ${site}`) : undefined,
     });
     if (tty) process.stderr.write('\r\x1b[K');
@@ -108,4 +100,4 @@ async function main(): Promise<number> {
   }
 }
 
-void main().then((code) => (process.exitCode = code));
+runCommand(main);

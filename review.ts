@@ -1,19 +1,21 @@
 /**
- * The review commands (bundled into dist/review.js by tools/build.mjs):
- *   npm run validate                          schema, policy, capacity and cross-site checks; lists the exceptions in force
- *   npm run capacity                          per-site capacity table (every node up, and after losing each node)
- *   npm run diff [-- --base REF] [--format markdown|text] [--fail-on high|medium] [--override] [--main-branch NAME]
+ * The review commands (bundled into dist/review.js by tools/build.mjs), each with a strict
+ * command line (tools/cli.ts; `--help` on each):
+ *   npm run validate [-- --capacity]          schema, policy, capacity and cross-site checks; lists the exceptions in force
+ *   npm run capacity [-- --site NAME]...      per-site capacity table (every node up, after losing each node, autoscalers at maximum)
+ *   npm run diff [-- --base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]
  * Exit codes: 0 fine; 1 the diff reaches --fail-on (without --override); 2 findings or bad input.
  */
 import * as path from 'node:path';
 import { defaultBase, highestRisk, reaches, readTreeAtRef, semanticDiff, toMarkdown, toText, type Risk } from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
-import { formatFinding, PlatformError } from './pipeline/errors';
+import { formatFinding, PlatformError, type Finding } from './pipeline/errors';
 import { renderTree } from './pipeline/synth';
 import type { CapacityReport } from './pipeline/validate/capacity';
 import { validateRendered } from './pipeline/validate';
 import { PLATFORM } from './sites';
+import { CommandLineExit, parseCommandLine, runCommand, usageError } from './tools/cli';
 
 const root = path.resolve(__dirname, '..');
 
@@ -46,41 +48,107 @@ function capacityTable(report: CapacityReport): string {
   return lines.join('\n');
 }
 
-function option(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i >= 0) return argv[i + 1];
-  const inline = argv.find((a) => a.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
+const VALIDATE = {
+  name: 'validate',
+  usage: 'npm run validate -- [--capacity]',
+  options: { capacity: { type: 'boolean' } },
+  help: { capacity: 'also print the capacity table of every site' },
+} as const;
+
+const CAPACITY = {
+  name: 'capacity',
+  usage: 'npm run capacity -- [--site NAME]...',
+  options: { site: { type: 'string', multiple: true } },
+  help: { site: "print only this site's table and findings (repeatable); every site is rendered, for the cross-site checks" },
+} as const;
+
+const FORMATS = ['markdown', 'text'] as const;
+const RISKS = ['high', 'medium'] as const;
+
+const DIFF = {
+  name: 'diff',
+  usage: 'npm run diff -- [--base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]',
+  options: {
+    base: { type: 'string' },
+    format: { type: 'string' },
+    'fail-on': { type: 'string' },
+    override: { type: 'boolean' },
+    'main-branch': { type: 'string' },
+  },
+  help: {
+    base: 'git ref to compare with (default: the merge base with the main branch)',
+    format: 'markdown or text (default: text on a terminal, markdown otherwise)',
+    'fail-on': 'exit 1 when a change reaches this risk: high or medium',
+    override: 'with --fail-on: report the risk but exit 0 (the risk-accepted label)',
+    'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
+  },
+} as const;
+
+const REVIEW_USAGE = 'node dist/review.js <validate|capacity|diff> [options] (npm run validate, npm run capacity, npm run diff)';
+const REVIEW_HELP = [
+  `usage: ${REVIEW_USAGE}`,
+  '  validate    schema, policy, capacity and cross-site checks; the exceptions in force',
+  '  capacity    per-site capacity tables',
+  '  diff        risk-rated semantic diff of the render against a git ref',
+  '  <command> --help prints the options of that command',
+  '  --help, -h  print this help and exit',
+].join('\n');
+
+/** Renders every site (unvalidated), then runs every check; prints the findings. */
+async function validate(argv: readonly string[]): Promise<number> {
+  const args = parseCommandLine(VALIDATE, argv);
+  const { rendered, report } = await renderAndCheck();
+  if (args.capacity) for (const c of report.capacity) console.log(capacityTable(c));
+  const objects = rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0);
+  if (report.exceptions.length > 0) console.log(`exceptions in force:\n${report.exceptions.map((e) => `  ${e}`).join('\n')}`);
+  console.log(`validate: ${rendered.length} sites, ${objects} objects, ${report.findings.length} finding(s)`);
+  return printFindings(report.findings);
 }
 
-function validate(argv: readonly string[], capacityOnly: boolean, stackOutputs: StackOutputs): number {
-  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true, stackOutputs });
-  const report = validateRendered(rendered);
-  if (capacityOnly || argv.includes('--capacity')) for (const c of report.capacity) console.log(capacityTable(c));
-  if (!capacityOnly) {
-    const objects = rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0);
-    if (report.exceptions.length > 0) console.log(`exceptions in force:\n${report.exceptions.map((e) => `  ${e}`).join('\n')}`);
-    console.log(`validate: ${rendered.length} sites, ${objects} objects, ${report.findings.length} finding(s)`);
-  }
-  if (report.findings.length > 0) {
-    console.error(report.findings.map(formatFinding).join('\n'));
-    return 2;
-  }
-  return 0;
+async function capacity(argv: readonly string[]): Promise<number> {
+  const args = parseCommandLine(CAPACITY, argv);
+  const only = args.site ?? [];
+  const known = PLATFORM.sites.map((s) => s.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw usageError(CAPACITY, `no site named ${unknown.join(', ')}; known sites: ${known.join(', ')}`);
+  const { report } = await renderAndCheck();
+  const shown = (site: string | undefined) => only.length === 0 || site === undefined || only.includes(site);
+  for (const c of report.capacity.filter((r) => shown(r.site))) console.log(capacityTable(c));
+  return printFindings(report.findings.filter((f) => shown(f.site)));
 }
 
-function diff(argv: readonly string[], stackOutputs: StackOutputs): number {
-  const base = option(argv, '--base') ?? defaultBase(root, option(argv, '--main-branch') ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
-  const format = option(argv, '--format') ?? (process.stdout.isTTY ? 'text' : 'markdown');
-  const failOn = option(argv, '--fail-on') as Risk | undefined;
-  if (failOn !== undefined && failOn !== 'high' && failOn !== 'medium')
-    throw new PlatformError([{ message: '--fail-on takes high or medium' }]);
+/** Sites whose object store is `aws` render with their stacks' outputs, as in synth (fetched once the command line is known good). */
+const stackOutputs = (): Promise<StackOutputs> => fetchStackOutputs(PLATFORM.sites);
+
+async function renderAndCheck() {
+  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true, stackOutputs: await stackOutputs() });
+  return { rendered, report: validateRendered(rendered) };
+}
+
+function printFindings(findings: readonly Finding[]): number {
+  if (findings.length === 0) return 0;
+  console.error(findings.map(formatFinding).join('\n'));
+  return 2;
+}
+
+/** `value` if it is one of `allowed`, else a usage error naming them. */
+function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
+  throw usageError(DIFF, `--${option} takes ${allowed.join(' or ')}, not '${value}'`);
+}
+
+async function diff(argv: readonly string[]): Promise<number> {
+  const args = parseCommandLine(DIFF, argv);
+  const format = oneOf('format', args.format, FORMATS) ?? (process.stdout.isTTY ? 'text' : 'markdown');
+  const failOn: Risk | undefined = oneOf('fail-on', args['fail-on'], RISKS);
+  if (args.override && failOn === undefined) throw usageError(DIFF, '--override only makes sense with --fail-on');
+  const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const before = readTreeAtRef(root, base);
-  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs });
+  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs() });
   const changes = semanticDiff(before, tree);
   process.stdout.write(format === 'markdown' ? toMarkdown(changes, base) : toText(changes, base));
   if (failOn && reaches(changes, failOn)) {
-    if (argv.includes('--override')) {
+    if (args.override) {
       console.error(`diff: ${highestRisk(changes)}-risk changes accepted by override (risk-accepted label)`);
       return 0;
     }
@@ -92,16 +160,15 @@ function diff(argv: readonly string[], stackOutputs: StackOutputs): number {
   return 0;
 }
 
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { validate, capacity, diff };
+
 async function main(): Promise<number> {
   const [command, ...argv] = process.argv.slice(2);
+  if (command === '--help' || command === '-h') throw new CommandLineExit(REVIEW_HELP, 0);
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run === undefined) throw new CommandLineExit(`review: unknown command '${command ?? ''}'\nusage: ${REVIEW_USAGE}`, 2);
   try {
-    // Sites whose object store is `aws` render with their stacks' outputs, as in synth.
-    const stackOutputs =
-      command === 'validate' || command === 'capacity' || command === 'diff' ? await fetchStackOutputs(PLATFORM.sites) : new Map();
-    if (command === 'validate') return validate(argv, false, stackOutputs);
-    if (command === 'capacity') return validate(argv, true, stackOutputs);
-    if (command === 'diff') return diff(argv, stackOutputs);
-    throw new PlatformError([{ message: `unknown command '${command ?? ''}'; usage: review validate|capacity|diff [options]` }]);
+    return await run(argv);
   } catch (err) {
     if (err instanceof PlatformError) {
       console.error(err.message);
@@ -111,4 +178,4 @@ async function main(): Promise<number> {
   }
 }
 
-void main().then((code) => (process.exitCode = code));
+runCommand(main);

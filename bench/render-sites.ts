@@ -1,19 +1,23 @@
 /**
- * `npm run bench`: prints the speed and memory figures of the synth, measured on this machine.
+ * `npm run bench [-- --runs N] [--only startup,cdk8s,render]`: prints the speed and memory figures
+ * of the synth, measured on this machine, each row as soon as it is measured (what is being
+ * measured goes to stderr), every target met or flagged MISSED, and a closing line.
  *   F  node loading cdk8s and cdk8s-plus-28, then exiting
  *   S  what `npm run synth` runs on the real sites (tools/run.mjs: esbuild bundle when a source
  *      changed, then render, validation and write), with and without the bundling step
  *   C  `cdk8s synth` with the default type-checking `npx ts-node main.ts` app, same code
  *   render of 50 and 200 generated sites: wall time, ms per object, peak RSS (one child process each)
  * Each figure is the median of several runs. Targets (issue 2): S <= 3 x F, C / S >= 8,
- * 200 sites at <= 0.25 ms per object and <= 250 MB peak RSS, cost growing linearly.
+ * 200 sites at <= 0.25 ms per object and <= 250 MB peak RSS, cost growing at most linearly.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderTree } from '../pipeline/synth';
+import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { generateModel } from './generate-sites';
+import { formatRow, summary, type Row } from './report';
 
 const root = path.resolve(__dirname, '..');
 
@@ -41,7 +45,7 @@ interface RenderFigures {
   peakRssMB: number;
 }
 
-/** Child mode: render N generated sites in this process and print the figures as JSON. */
+/** Child mode (BENCH_RENDER_SITES=N): render N generated sites in this process and print the figures as JSON. */
 function renderChild(count: number): void {
   const model = generateModel(count);
   const start = process.hrtime.bigint();
@@ -55,7 +59,11 @@ function renderChild(count: number): void {
 function renderRun(count: number, runs: number): RenderFigures {
   const results: RenderFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, [__filename, '--render', String(count)], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [__filename], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_RENDER_SITES: String(count) },
+    });
     if (r.status !== 0) throw new Error(`bench: render of ${count} sites failed: ${r.stderr}`);
     results.push(JSON.parse(r.stdout) as RenderFigures);
   }
@@ -67,49 +75,112 @@ function renderRun(count: number, runs: number): RenderFigures {
   };
 }
 
-function main(): void {
-  const renderArg = process.argv.indexOf('--render');
-  if (renderArg >= 0) return renderChild(Number(process.argv[renderArg + 1]));
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
+const GROUPS = ['startup', 'cdk8s', 'render'] as const;
+type Group = (typeof GROUPS)[number];
+
+const COMMAND = {
+  name: 'bench',
+  usage: 'npm run bench -- [--runs N] [--only startup,cdk8s,render]',
+  options: { runs: { type: 'string' }, only: { type: 'string' } },
+  help: {
+    runs: 'runs per figure, the median is printed (default 5; C and the renders take at most 3)',
+    only: 'measure only these groups: startup (F, S), cdk8s (C), render (50 and 200 sites)',
+  },
+} as const;
+
+function parse(argv: readonly string[]): { runs: number; groups: readonly Group[] } {
+  const args = parseCommandLine(COMMAND, argv);
+  const runs = args.runs === undefined ? 5 : Number(args.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw usageError(COMMAND, `--runs takes a whole number >= 1, not '${args.runs}'`);
+  const groups = args.only === undefined ? [...GROUPS] : args.only.split(',');
+  const unknown = groups.filter((g) => !(GROUPS as readonly string[]).includes(g));
+  if (unknown.length > 0 || groups.length === 0) throw usageError(COMMAND, `--only takes ${GROUPS.join(', ')}, not '${args.only}'`);
+  return { runs, groups: groups as Group[] };
+}
+
+function main(): number {
+  const child = process.env.BENCH_RENDER_SITES;
+  if (child !== undefined) {
+    renderChild(Number(child));
+    return 0;
+  }
+  const { runs, groups } = parse(process.argv.slice(2));
+  const few = Math.min(runs, 3);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const rows: Row[] = [];
+  const print = (row: Row) => {
+    rows.push(row);
+    console.log(formatRow(row));
+  };
+  const measuring = (what: string, n: number) => console.error(`bench: measuring ${what} (${n} run${n > 1 ? 's' : ''})`);
+  const once = <T>(measure: () => T): (() => T) => {
+    let value: T | undefined;
+    return () => (value ??= measure());
+  };
   try {
-    const f = timeCommand(`node -e "require('cdk8s'); require('cdk8s-plus-28')"`, runs);
+    console.log(`bench (node ${process.version}, ${os.cpus().length} cores, medians of ${runs} runs; C, renders: ${few})`);
+    const f = once(() => {
+      measuring('F, node loading cdk8s and cdk8s-plus-28', runs);
+      return timeCommand(`node -e "require('cdk8s'); require('cdk8s-plus-28')"`, runs);
+    });
     // What `npm run synth` runs: tools/run.mjs bundles main.ts when an input changed (cold: forced
     // here by removing the build stamp), then renders, validates and writes in the same process.
-    const sCold = timeCommand(`rm -f dist/main.inputs.json && node tools/run.mjs main --out ${out}`, runs);
-    const s = timeCommand(`node tools/run.mjs main --out ${out}`, runs);
-    const c = timeCommand(
-      `npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`,
-      Math.min(runs, 3),
-      {
-        CDK8S_CHECK_UPGRADE: 'false',
-      },
-    );
-    const r50 = renderRun(50, Math.min(runs, 3));
-    const r200 = renderRun(200, Math.min(runs, 3));
-    const perObject = (r: RenderFigures) => r.ms / r.objects;
-    const rows: [string, string, string][] = [
-      ['F  load cdk8s + cdk8s-plus-28', `${f.toFixed(0)} ms`, ''],
-      ['S  npm run synth, sources changed (bundle + render)', `${sCold.toFixed(0)} ms`, `S/F = ${(sCold / f).toFixed(2)} (target <= 3)`],
-      ['S  npm run synth, nothing to rebundle', `${s.toFixed(0)} ms`, `S/F = ${(s / f).toFixed(2)} (target <= 3)`],
-      ['C  cdk8s synth, ts-node app', `${c.toFixed(0)} ms`, `C/S = ${(c / sCold).toFixed(1)} against the bundling S (target >= 8)`],
-      [
-        `render 50 sites (${r50.objects} objects)`,
-        `${r50.ms.toFixed(0)} ms`,
-        `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`,
-      ],
-      [
-        `render 200 sites (${r200.objects} objects)`,
-        `${r200.ms.toFixed(0)} ms`,
-        `${perObject(r200).toFixed(3)} ms/object (target <= 0.25), peak RSS ${r200.peakRssMB.toFixed(0)} MB (target <= 250)`,
-      ],
-      ['growth 50 -> 200 sites', '', `time x${(r200.ms / r50.ms).toFixed(2)} for x4 sites (linear = 4)`],
-    ];
-    console.log(`bench (node ${process.version}, ${os.cpus().length} cores, medians of ${runs} runs; C, renders: ${Math.min(runs, 3)})`);
-    for (const [what, value, note] of rows) console.log(`${what.padEnd(52)} ${value.padStart(9)}  ${note}`);
+    const sCold = once(() => {
+      measuring('S, npm run synth after a source change (bundle + render)', runs);
+      return timeCommand(`rm -f dist/main.inputs.json && node tools/run.mjs main --out ${out}`, runs);
+    });
+    const ratio = (label: string, value: number) => ({ label, value, op: '<=', limit: 3, digits: 2 }) as const;
+    if (groups.includes('startup')) {
+      print({ what: 'F  load cdk8s + cdk8s-plus-28', figure: `${f().toFixed(0)} ms` });
+      print({
+        what: 'S  npm run synth, sources changed (bundle + render)',
+        figure: `${sCold().toFixed(0)} ms`,
+        targets: [ratio('S/F', sCold() / f())],
+      });
+      measuring('S, npm run synth with nothing to rebundle', runs);
+      const s = timeCommand(`node tools/run.mjs main --out ${out}`, runs);
+      print({ what: 'S  npm run synth, nothing to rebundle', figure: `${s.toFixed(0)} ms`, targets: [ratio('S/F', s / f())] });
+    }
+    if (groups.includes('cdk8s')) {
+      measuring('C, cdk8s synth with a ts-node app', few);
+      const c = timeCommand(
+        `npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`,
+        few,
+        { CDK8S_CHECK_UPGRADE: 'false' },
+      );
+      const cs = { label: 'C/S against the bundling S', value: c / sCold(), op: '>=', limit: 8, digits: 1 } as const;
+      print({ what: 'C  cdk8s synth, ts-node app', figure: `${c.toFixed(0)} ms`, targets: [cs] });
+    }
+    if (groups.includes('render')) {
+      const perObject = (r: RenderFigures) => r.ms / r.objects;
+      measuring('the render of 50 generated sites', few);
+      const r50 = renderRun(50, few);
+      print({
+        what: `render 50 sites (${r50.objects} objects)`,
+        figure: `${r50.ms.toFixed(0)} ms`,
+        note: `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`,
+      });
+      measuring('the render of 200 generated sites', few);
+      const r200 = renderRun(200, few);
+      print({
+        what: `render 200 sites (${r200.objects} objects)`,
+        figure: `${r200.ms.toFixed(0)} ms`,
+        targets: [
+          { label: 'ms/object', value: perObject(r200), op: '<=', limit: 0.25, digits: 3 },
+          { label: 'peak RSS MB', value: r200.peakRssMB, op: '<=', limit: 250, digits: 0 },
+        ],
+      });
+      print({
+        what: 'growth 50 -> 200 sites',
+        figure: '',
+        targets: [{ label: 'time ratio for x4 sites (linear = 4)', value: r200.ms / r50.ms, op: '<=', limit: 4, digits: 2 }],
+      });
+    }
+    console.log(summary(rows));
+    return 0;
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
 
-main();
+runCommand(main);

@@ -20,6 +20,7 @@ import type {
   UpstreamWorkload,
 } from './lib/declarations';
 import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
+import { SyncOrderDeclarations } from './lib/sync-order';
 
 /** What every component receives: its own site and, read-only, all the others. */
 export interface SiteContext {
@@ -278,11 +279,13 @@ export abstract class PlatformComponent extends Chart {
    */
   keepObjectsOnRemoval = false;
 
-  /**
-   * Whether the component brings CustomResourceDefinitions (via its chart or manifests): such
-   * components sync in an early wave, before anything that uses their kinds.
-   */
-  ownsCrds = false;
+  /** CRDs, webhooks, aggregated APIs and cross-site readiness, for the sync order (charts/lib/sync-order.ts). */
+  readonly syncOrder = new SyncOrderDeclarations();
+
+  /** Whether Argo CD applies CRDs of this component (from its chart or manifests): it then applies server-side. */
+  get ownsCrds(): boolean {
+    return this.syncOrder.crds.some((c) => c.source !== 'operator');
+  }
 }
 
 /** Every component under a construct (an App), in construction order. */

@@ -14,6 +14,7 @@ import { renderRoutes } from './contour/routes';
 import { renderHaproxyConfig } from './edge/haproxy';
 import { KedaComponent } from './keda/keda';
 import { MetalLbComponent } from './metallb/metallb';
+import { MetricsServerComponent, requireResourceMetrics } from './metrics-server/metrics-server';
 import { NamespacesComponent } from './namespaces';
 import { renderNetworkPolicies } from './network-policies/policies';
 import { buildObjectStore } from './object-store';
@@ -88,6 +89,7 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
   const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
   const keda = optional('keda', () => new KedaComponent(app, context));
+  const metricsServer = optional('metrics-server', () => new MetricsServerComponent(app, context));
   const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
   optional(
     'postgres',
@@ -105,12 +107,13 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   );
 
   // Views over every component: built last so they see all of them.
+  requireResourceMetrics(context.site, componentsOf(app), metricsServer);
   attributed('contour', () => renderRoutes(ingress, componentsOf(app)));
   renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
   attributed('namespaces', () => new NamespacesComponent(app, context, componentsOf(app)));
-  attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
+  const apps = attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
   // After the app-of-apps, so it is no child Application: applied once by hand.
-  new BootstrapComponent(app, context, argocd);
+  new BootstrapComponent(app, context, argocd, apps);
   return { bus, keda };
 }
 

@@ -66,7 +66,7 @@ export interface RenderedTree {
 export function renderTree(model: PlatformModel, options: RenderOptions & { keepRendered?: boolean } = {}): RenderedTree {
   const { sites } = model;
   const { only, onSite, stackOutputs } = options;
-  validateSites(sites);
+  validateSites(sites, model.edge);
   validateEdge(model.edge, sites);
   const unknown = (only ?? []).filter((name) => !sites.some((s) => s.name === name));
   if (unknown.length > 0) {

@@ -3,9 +3,12 @@
  * not a site, so it is validated against all of them). Same style as validate-sites: every finding
  * names the file, the field and what is expected.
  */
+import { PUBLIC_ROUTE_FACT } from '../charts/contour/routes';
+import { servesPublicDomain } from '../charts/edge/haproxy';
 import type { EdgeProxy, Site } from '../sites';
 import { isIPv4, isIPv6, parseRange } from './addresses';
 import { PlatformError, type Finding } from './errors';
+import type { CrossSiteSummary } from './validate/cross-site';
 
 const HOST_PORT = /^[a-z0-9.-]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
 
@@ -51,29 +54,85 @@ export function validateEdge(edge: EdgeProxy, sites: readonly Site[]): void {
     edge.sourceAddresses.forEach((a, i) => {
       if (typeof a !== 'string' || !a.includes('/') || parseRange(a)?.family !== 4) {
         report(`sourceAddresses[${i}]`, `expected an IPv4 CIDR (the sites have no IPv6 inside), got ${JSON.stringify(a)}`);
+      } else if (i === 0 && !a.endsWith('/32')) {
+        report(
+          'sourceAddresses[0]',
+          `expected a single address (/32): the VM connects to the sites from it (haproxy source), got ${JSON.stringify(a)}`,
+        );
       }
     });
   }
   if (!Number.isInteger(edge.maxConnections) || edge.maxConnections <= 0) {
     report('maxConnections', `expected a positive integer, got ${JSON.stringify(edge.maxConnections)}`);
   }
+  // The public split only ever includes sites that serve the public domain.
   const names = sites.map((s) => s.name);
-  const known = (name: string): boolean => names.includes(name);
+  const publicNames = sites.filter(servesPublicDomain).map((s) => s.name);
+  if (publicNames.length === 0) {
+    findings.push({ field: 'dns.servesPublicDomain', message: 'no site serves the public domain: the edge would have nowhere to send it' });
+  }
+  const splitSite = (field: string, name: unknown): void => {
+    if (typeof name !== 'string' || !names.includes(name)) {
+      report(field, `expected one of the sites (${publicNames.join(', ')}), got ${JSON.stringify(name)}`);
+    } else if (!publicNames.includes(name)) {
+      report(
+        field,
+        `site ${name} never takes public traffic (dns.servesPublicDomain: false in sites/${name}.ts); expected one of ${publicNames.join(', ')}`,
+      );
+    }
+  };
   const split = edge.split as { mode?: unknown; active?: unknown; weights?: unknown };
   if (split?.mode === 'active-backup') {
-    if (typeof split.active !== 'string' || !known(split.active)) {
-      report('split.active', `expected one of the sites (${names.join(', ')}), got ${JSON.stringify(split.active)}`);
-    }
+    splitSite('split.active', split.active);
   } else if (split?.mode === 'weighted') {
     const weights = (split.weights ?? {}) as Record<string, unknown>;
     const entries = Object.entries(weights);
     for (const [name, w] of entries) {
-      if (!known(name)) report(`split.weights.${name}`, `no such site; known sites: ${names.join(', ')}`);
+      splitSite(`split.weights.${name}`, name);
       if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 256) {
         report(`split.weights.${name}`, `expected an integer weight from 1 to 256, got ${JSON.stringify(w)}`);
       }
     }
-    if (!entries.some(([name]) => known(name))) report('split.weights', 'expected a weight for at least one site');
+    if (!entries.some(([name]) => publicNames.includes(name))) report('split.weights', 'expected a weight for at least one site');
   } else report('split.mode', `expected 'active-backup' or 'weighted', got ${JSON.stringify(split?.mode)}`);
   if (findings.length > 0) throw new PlatformError(findings);
+}
+
+/**
+ * The edge spreads the public domain over every site that serves it, so each of them must serve
+ * every route under it that another one does: a site leaving out a component with a public route
+ * would answer its share of that name with nothing. Sites that never take public traffic
+ * (`dns.servesPublicDomain: false`) are free.
+ */
+export function publicRouteFindings(sites: readonly CrossSiteSummary[]): Finding[] {
+  const routesOf = (s: CrossSiteSummary): Map<string, string> =>
+    new Map(
+      s.components.flatMap((c) =>
+        c.facts.filter((f) => f.key.startsWith(PUBLIC_ROUTE_FACT)).map((f) => [f.key.slice(PUBLIC_ROUTE_FACT.length), c.name] as const),
+      ),
+    );
+  const publicSites = sites.filter((s) => servesPublicDomain(s.site));
+  const served = new Map(publicSites.map((s) => [s.site.name, routesOf(s)]));
+  const required = new Map<string, { component: string; sites: string[] }>();
+  for (const s of publicSites) {
+    for (const [route, component] of served.get(s.site.name)!) {
+      const entry = required.get(route) ?? { component, sites: [] };
+      entry.sites.push(s.site.name);
+      required.set(route, entry);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const s of publicSites) {
+    for (const [route, { component, sites: by }] of [...required].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (served.get(s.site.name)!.has(route)) continue;
+      const optedOut = (s.site.components?.optOut ?? {})[component] !== undefined;
+      findings.push({
+        site: s.site.name,
+        component,
+        field: optedOut ? `components.optOut.${component}` : 'dns.servesPublicDomain',
+        message: `the edge sends ${route} to this site (it serves the public domain ${s.site.dns.publicDomain}), but it does not ${optedOut ? `run ${component}, which serves it` : 'serve it, as'} on ${by.join(', ')}: run ${component} here, or set dns.servesPublicDomain: false`,
+      });
+    }
+  }
+  return findings;
 }

@@ -17,9 +17,9 @@ export const cluster1: Site = {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
       cpuPercent: 150,
-      memoryPercent: 350,
-      afterNodeLoss: { cpuPercent: 160, memoryPercent: 415 },
-      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 370 },
+      memoryPercent: 355,
+      afterNodeLoss: { cpuPercent: 160, memoryPercent: 420 },
+      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 375 },
     },
   },
   network: {

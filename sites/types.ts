@@ -240,6 +240,12 @@ export interface Site {
     readonly publicDomain: string;
     /** Optional per-site name, e.g. `chataalk.chataik.fr`, for reaching one site directly. */
     readonly siteHostname?: string;
+    /**
+     * Whether the edge may send the public domain's traffic here (default true). A site that must
+     * never take public traffic (staging) sets false: it is left out of the edge's split and is
+     * reached by its `siteHostname` only.
+     */
+    readonly servesPublicDomain?: boolean;
   };
   /** Where the site's TLS certificates come from (one cert-manager ClusterIssuer per site). */
   readonly certificates: CertificateIssuer;

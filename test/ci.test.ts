@@ -35,6 +35,16 @@ describe('CI templates', () => {
       expect(run).toContain(step);
   });
 
+  it('run on a supported Node LTS image based on Debian bookworm (apt-get, postgresql-15)', () => {
+    const image = /^node:(\d+)-bookworm$/;
+    const images = [gitlab.image as string, (githubJobs.check as Job & { container?: string }).container!];
+    for (const i of images) expect(i).toMatch(image);
+    // Node 20 reached end of life in April 2026; 22 and 24 are the LTS lines in support.
+    for (const i of images) expect(Number(image.exec(i)![1])).toBeGreaterThanOrEqual(22);
+    const setupNode = githubJobs.diff!.steps!.find((s) => s.uses?.startsWith('actions/setup-node'))!;
+    expect(Number(setupNode.with!['node-version'])).toBeGreaterThanOrEqual(22);
+  });
+
   it('post the diff on merge requests only, failing on high risk unless the risk-accepted label is set', () => {
     const diff = gitlab.diff as Job;
     expect(diff.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);

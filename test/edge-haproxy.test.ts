@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { EDGE_ADMIN_SOCKET, EDGE_STATS, renderHaproxyConfig } from '../charts/edge/haproxy';
+import { EDGE_ADMIN_SOCKET, EDGE_STATS, edgeSourceAddress, renderHaproxyConfig, servesPublicDomain } from '../charts/edge/haproxy';
 import { PlatformError } from '../pipeline/errors';
 import { validateEdge } from '../pipeline/validate-ingress';
-import { EDGE, SITES, type EdgeProxy } from '../sites';
-import { tempDir } from './helpers';
+import { EDGE, SITES, type EdgeProxy, type Site } from '../sites';
+import { tempDir, withChange } from './helpers';
 import { ask, FakeSite, freePort } from './proxy-v2';
 
 function haproxyCheck(text: string): { status: number | null; output: string } {
@@ -78,9 +78,9 @@ describe('rendered haproxy.cfg', () => {
 });
 
 describe('edge model validation', () => {
-  const errorsOf = (edge: EdgeProxy): string => {
+  const errorsOf = (edge: EdgeProxy, sites: readonly Site[] = SITES): string => {
     try {
-      validateEdge(edge, SITES);
+      validateEdge(edge, sites);
       return '';
     } catch (err) {
       if (err instanceof PlatformError) return err.message;
@@ -96,7 +96,25 @@ describe('edge model validation', () => {
   it('refuses a bad weight and an unknown site in weights', () => {
     const msg = errorsOf({ ...EDGE, split: { mode: 'weighted', weights: { cluster1: 0, nowhere: 3 } } });
     expect(msg).toMatch(/split\.weights\.cluster1 .*expected an integer weight from 1 to 256, got 0/);
-    expect(msg).toMatch(/split\.weights\.nowhere .*no such site/);
+    expect(msg).toMatch(/split\.weights\.nowhere .*expected one of the sites \(cluster1, cluster2\), got "nowhere"/);
+  });
+  it('refuses a source address that is not one address', () => {
+    expect(errorsOf({ ...EDGE, sourceAddresses: ['203.0.113.0/28'] })).toMatch(
+      /field sourceAddresses\[0\] .*expected a single address \(\/32\): the VM connects to the sites from it/,
+    );
+  });
+  it('refuses a split onto a site that never takes public traffic, and a platform where none does', () => {
+    const sites = [...SITES, STAGING];
+    const errors = (edge: EdgeProxy, all: readonly Site[] = sites): string => errorsOf(edge, all);
+    expect(errors(EDGE)).toBe('');
+    expect(errors({ ...EDGE, split: { mode: 'active-backup', active: 'staging' } })).toMatch(
+      /field split\.active \(sites\/edge\.ts\): site staging never takes public traffic \(dns\.servesPublicDomain: false in sites\/staging\.ts\); expected one of cluster1, cluster2/,
+    );
+    expect(errors({ ...EDGE, split: { mode: 'weighted', weights: { cluster1: 1, staging: 1 } } })).toMatch(
+      /field split\.weights\.staging .*never takes public traffic/,
+    );
+    const closed = sites.map((s) => withChange(s, (d) => ((d.dns as Record<string, unknown>).servesPublicDomain = false)));
+    expect(errors(EDGE, closed)).toMatch(/field dns\.servesPublicDomain: no site serves the public domain/);
   });
   it('refuses a bad public address', () => {
     expect(errorsOf({ ...EDGE, ipv4: '203.0.113' })).toMatch(/field ipv4 .*expected a public IPv4 address/);
@@ -114,6 +132,7 @@ class RunningEdge {
   constructor(
     private readonly edge: EdgeProxy,
     private readonly sites: Map<string, FakeSite>,
+    private readonly model: readonly Site[] = SITES,
   ) {}
 
   async start(): Promise<void> {
@@ -126,7 +145,7 @@ class RunningEdge {
     const tmp = tempDir('edge-run-');
     this.cleanup = tmp.cleanup;
     this.socketPath = path.join(tmp.dir, 'admin.sock');
-    let text = renderHaproxyConfig(this.edge, SITES);
+    let text = renderHaproxyConfig(this.edge, this.model);
     // Remapping for an unprivileged run on loopback; everything else is the rendered file.
     text = text
       .split('\n')
@@ -134,6 +153,7 @@ class RunningEdge {
       .join('\n')
       .replace(EDGE_ADMIN_SOCKET, this.socketPath)
       .replace(`bind ${EDGE_STATS}`, `bind 127.0.0.1:${statsPort}`)
+      .replace(`source ${edgeSourceAddress(this.edge)}\n`, `source ${EDGE_SOURCE_ON_LOOPBACK}\n`)
       .replace(`bind ${this.edge.ipv4}:80\n`, `bind 127.0.0.1:${this.ports.http}\n`)
       .replace(`bind ${this.edge.ipv4}:443\n`, `bind 127.0.0.1:${this.ports.https}\n`)
       .replace(`bind [${this.edge.ipv6}]:80 `, `bind [::1]:${this.ports.http6} `)
@@ -142,7 +162,7 @@ class RunningEdge {
       .replace(/maxconn \d+/, 'maxconn 256')
       // Faster health checks so a down site is noticed quickly; the tests wait for the state.
       .replace(/inter 2s fall 3 rise 2/g, 'inter 100ms fall 2 rise 1');
-    for (const site of SITES) {
+    for (const site of this.model) {
       const port = backendPorts.get(site.name)!;
       text = text.replace(new RegExp(`${site.loadBalancer.fixed.ingress.replace(/\./g, '\\.')}:(80|443) `, 'g'), `127.0.0.1:${port} `);
     }
@@ -152,7 +172,8 @@ class RunningEdge {
     this.process = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stdout!.on('data', (d) => (this.output += d));
     this.process.stderr!.on('data', (d) => (this.output += d));
-    await this.until(async () => (await this.serverStates('sites-https')).size === this.sites.size, 'HAProxy to start');
+    const splitSites = this.model.filter(servesPublicDomain).length;
+    await this.until(async () => (await this.serverStates('sites-https')).size === splitSites, 'HAProxy to start');
   }
 
   /** `show servers state` of a backend: server name -> operational state (0 down, 2 up). */
@@ -221,10 +242,13 @@ function tlsHello(port: number, servername: string, localAddress: string): Promi
   });
 }
 
-async function askMany(host: string, port: number, from: string, n: number): Promise<string[]> {
+/** A plain-HTTP request for `host`, as a browser sends to port 80. */
+const httpGet = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: test\r\n\r\n`;
+
+async function askMany(host: string, port: number, from: string, n: number, request?: string): Promise<string[]> {
   const answers: string[] = [];
   for (let i = 0; i < n; i++) {
-    const { answer, localPort } = await ask(host, port, from);
+    const { answer, localPort } = await ask(host, port, from, request);
     const [site, address, sourcePort] = answer.split(' ');
     // The site sees the client's own address and port, not HAProxy's.
     expect(address).toBe(from);
@@ -236,6 +260,16 @@ async function askMany(host: string, port: number, from: string, n: number): Pro
 
 const UP = 2;
 const DOWN = 0;
+/** Where the rendered `source` (the edge's first source address) is remapped to on loopback. */
+const EDGE_SOURCE_ON_LOOPBACK = '127.0.0.5';
+
+/** A third site that must never take public traffic, reached only by its own name. */
+const STAGING: Site = withChange(SITES[1]!, (d) => {
+  d.name = 'staging';
+  d.location = 'test bench';
+  d.loadBalancer = { ipv4: ['192.0.2.200/30'], fixed: { ingress: '192.0.2.200', database: '192.0.2.201', bus: '192.0.2.202' } };
+  d.dns = { publicDomain: 'chataik.fr', siteHostname: 'staging.chataik.fr', servesPublicDomain: false };
+});
 
 describe('HAProxy running the rendered file', () => {
   it('active/backup: relays the client address to the active site, then to the backup when it is down', async () => {
@@ -247,7 +281,7 @@ describe('HAProxy running the rendered file', () => {
       await edge.waitFor({ cluster1: UP, cluster2: UP });
       // 127.0.0.7 is not HAProxy's own address: seeing it at the site proves the header carried it.
       expect(await askMany('127.0.0.1', edge.ports.https, '127.0.0.7', 6)).toEqual(Array(6).fill('cluster1'));
-      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.7', 3)).toEqual(Array(3).fill('cluster1'));
+      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.7', 3, httpGet('images.chataik.fr'))).toEqual(Array(3).fill('cluster1'));
       expect(await askMany('::1', edge.ports.https6, '::1', 3)).toEqual(Array(3).fill('cluster1'));
       expect(sites.get('cluster1')!.rejected).toBe(0);
       expect(sites.get('cluster2')!.relayed).toHaveLength(0);
@@ -258,13 +292,52 @@ describe('HAProxy running the rendered file', () => {
       expect(sites.get('cluster2')!.relayed.map((h) => h.source?.address)).toEqual(['127.0.0.6']);
       await tlsHello(edge.ports.https, 'www.chataik.fr', '127.0.0.6');
       expect(sites.get('cluster2')!.relayed).toHaveLength(1);
+      // On port 80 the Host header chooses (port included or not), still with the PROXY header.
+      const perSiteHttp = await askMany('127.0.0.1', edge.ports.http, '127.0.0.6', 2, httpGet(`argocd.${c2.dns.siteHostname}:80`));
+      expect(perSiteHttp).toEqual(['cluster2', 'cluster2']);
+      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.6', 1, httpGet(c2.dns.siteHostname!.toUpperCase()))).toEqual([
+        'cluster2',
+      ]);
+      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.6', 1, httpGet('www.chataik.fr'))).toEqual(['cluster1']);
+      // Every connection, health checks included, comes from the edge's source address.
+      for (const fake of sites.values()) expect(new Set(fake.peers)).toEqual(new Set([EDGE_SOURCE_ON_LOOPBACK]));
 
       await sites.get('cluster1')!.close();
       await edge.waitFor({ cluster1: DOWN, cluster2: UP });
       expect(await askMany('127.0.0.1', edge.ports.https, '127.0.0.8', 6)).toEqual(Array(6).fill('cluster2'));
-      expect(await askMany('::1', edge.ports.http6, '::1', 2)).toEqual(Array(2).fill('cluster2'));
+      expect(await askMany('::1', edge.ports.http6, '::1', 2, httpGet('images.chataik.fr'))).toEqual(Array(2).fill('cluster2'));
       // Health checks carry a PROXY header too: the sites never saw a connection without one.
       expect(sites.get('cluster2')!.rejected).toBe(0);
+    } finally {
+      await edge.stop();
+    }
+  });
+
+  it('a site that never takes public traffic gets none, even when the others are down, and only its own names', async () => {
+    const model = [...SITES, STAGING];
+    validateEdge(EDGE, model);
+    const text = renderHaproxyConfig(EDGE, model);
+    const block = (name: string) => text.split('\n\n').find((b) => b.startsWith(`backend ${name}\n`))!;
+    for (const backend of ['sites-http', 'sites-https']) {
+      expect(block(backend)).toMatch(/server cluster1 .*\n.*server cluster2 /);
+      expect(block(backend)).not.toContain('server staging');
+    }
+    expect(block('site-staging-https')).toContain('server staging 192.0.2.200:443 send-proxy-v2');
+    const sites = new Map(model.map((s) => [s.name, new FakeSite(s.name)]));
+    const edge = new RunningEdge(EDGE, sites, model);
+    try {
+      await edge.start();
+      await edge.waitFor({ cluster1: UP, cluster2: UP });
+      await tlsHello(edge.ports.https, 'argocd.staging.chataik.fr', '127.0.0.4');
+      expect(await askMany('127.0.0.1', edge.ports.http, '127.0.0.4', 1, httpGet('staging.chataik.fr'))).toEqual(['staging']);
+      expect(sites.get('staging')!.relayed.map((h) => h.source?.address)).toEqual(['127.0.0.4', '127.0.0.4']);
+      await sites.get('cluster1')!.close();
+      await sites.get('cluster2')!.close();
+      await edge.waitFor({ cluster1: DOWN, cluster2: DOWN });
+      // Public names find no site rather than the staging one.
+      const lost = await ask('127.0.0.1', edge.ports.https, '127.0.0.4').catch(() => ({ answer: '' }));
+      expect(lost.answer).toBe('');
+      expect(sites.get('staging')!.relayed).toHaveLength(2);
     } finally {
       await edge.stop();
     }

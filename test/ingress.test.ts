@@ -109,6 +109,50 @@ describe('ingress routes', () => {
   });
 });
 
+describe('Argo CD routes', () => {
+  // argocd-server over TLS serves HTTP/1.1 to the UI and REST API and HTTP/2 only to gRPC
+  // (argo-cd v3.5.1 server/server.go): two routes, as upstream's Contour example has.
+  it.each(SITES.map((s) => s.name))(
+    '%s: gRPC (content-type application/grpc) over HTTP/2, the rest over HTTP/1.1, both over TLS',
+    (name) => {
+      const site = SITES.find((s) => s.name === name)!;
+      const rendered = renderSite(site, PLATFORM);
+      const objects = (component: string) => rendered.components.find((c) => c.name === component)!.objects as unknown as Obj[];
+      const host = `argocd.${site.dns.siteHostname}`;
+      const slug = host.replace(/\./g, '-');
+      const root = objects('contour').find((o) => o.kind === 'HTTPProxy' && o.metadata.name === slug)!;
+      expect(root.spec).toEqual({
+        virtualhost: { fqdn: host, tls: { secretName: `${slug}-tls`, minimumProtocolVersion: '1.2' } },
+        includes: [
+          {
+            name: `argocd-${slug}-application-grpc`,
+            namespace: 'argocd',
+            conditions: [{ prefix: '/' }, { header: { name: 'content-type', contains: 'application/grpc' } }],
+          },
+          { name: `argocd-${slug}`, namespace: 'argocd', conditions: [{ prefix: '/' }] },
+        ],
+      });
+      const child = (childName: string) => objects('argocd').find((o) => o.kind === 'HTTPProxy' && o.metadata.name === childName)!;
+      const backend = (childName: string) => (child(childName).spec.routes as { services: unknown[] }[])[0]!.services;
+      expect(backend(`argocd-${slug}-application-grpc`)).toEqual([{ name: 'argocd-server', port: 443, protocol: 'h2' }]);
+      expect(backend(`argocd-${slug}`)).toEqual([{ name: 'argocd-server', port: 443, protocol: 'tls' }]);
+      // Argo CD keeps its TLS: nothing sets server.insecure.
+      expect(JSON.stringify(objects('argocd'))).not.toContain('server.insecure');
+    },
+  );
+
+  it('refuses the same host, path and header claimed twice', () => {
+    let chat!: TestComponent;
+    const p = testPlatform(SITES[0], (app, ctx) => (chat = new TestComponent(app, ctx, 'chat')));
+    const grpc = { host: 'chat.chataik.fr', pathPrefix: '/', header: { name: 'content-type', contains: 'application/grpc' }, port: 80 };
+    chat.exposeHttp({ ...grpc, backend: chat.pods('grpc', [9090]) });
+    chat.exposeHttp({ ...grpc, backend: chat.pods('web', [8080]) });
+    expect(errorOf(() => renderRoutes(p.ingress, p.components()))).toMatch(
+      /component chat, field exposeHttp\[1\]: host chat\.chataik\.fr path \/ with content-type containing application\/grpc is already claimed by another route of the same component/,
+    );
+  });
+});
+
 describe('PROXY protocol, Envoy side', () => {
   // No Envoy package in Debian: the proof on this side is the rendered Contour values, which must
   // agree with the edge's `send-proxy-v2` lines (checked with the real HAProxy in edge-haproxy.test.ts).

@@ -55,11 +55,15 @@ export class FakeSite {
   readonly relayed: ProxyHeader[] = [];
   /** Connections that came without a valid PROXY v2 header. */
   rejected = 0;
+  /** The TCP peer address of every connection (the edge's source address), health checks included. */
+  readonly peers: string[] = [];
   private readonly sockets = new Set<net.Socket>();
 
   constructor(readonly name: string) {
     this.server = net.createServer((socket) => {
       this.sockets.add(socket);
+      // Undefined only for a connection already reset by its peer (a health check closing at once).
+      if (socket.remoteAddress !== undefined) this.peers.push(socket.remoteAddress);
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => undefined);
       let buf = Buffer.alloc(0);
@@ -100,16 +104,19 @@ export class FakeSite {
   }
 }
 
-/** Connects from `localAddress` and returns the fake site's answer and the local port used. */
-export function ask(host: string, port: number, localAddress: string): Promise<{ answer: string; localPort: number }> {
+/**
+ * Connects from `localAddress`, sends `request` (clients speak first: a TLS ClientHello, an HTTP
+ * request; the edge inspects it for the SNI or the Host) and returns the fake site's answer and
+ * the local port used.
+ */
+export function ask(host: string, port: number, localAddress: string, request = 'hello\n'): Promise<{ answer: string; localPort: number }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, localAddress });
     let data = '';
     let localPort = 0;
     socket.on('connect', () => {
       localPort = socket.localPort ?? 0;
-      // Clients speak first (a TLS ClientHello, an HTTP request): the edge inspects it for SNI.
-      socket.write('hello\n');
+      socket.write(request);
     });
     socket.on('data', (d) => (data += d.toString()));
     socket.on('end', () => resolve({ answer: data.trim(), localPort }));

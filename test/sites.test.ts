@@ -1,13 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PlatformError } from '../pipeline/errors';
 import { validateSites } from '../pipeline/validate-sites';
-import { SITES } from '../sites';
+import { EDGE, SITES, type EdgeProxy } from '../sites';
 import { cluster1 } from '../sites/cluster1';
 import { cluster2 } from '../sites/cluster2';
-import { withChange } from './helpers';
+import { REPO_ROOT, tempDir, withChange } from './helpers';
 
 function errorsOf(sites: Parameters<typeof validateSites>[0]): string[] {
+  return errorsOfModel(sites);
+}
+
+function errorsOfModel(sites: Parameters<typeof validateSites>[0], edge?: EdgeProxy): string[] {
   try {
-    validateSites(sites);
+    validateSites(sites, edge);
   } catch (err) {
     if (err instanceof PlatformError) return err.message.split('\n');
     throw err;
@@ -45,7 +53,7 @@ describe('site validation', () => {
     [
       'a missing Vault role',
       (s) => delete (s.vault as Record<string, unknown>).authRole,
-      /field vault\.authRole: expected the Vault role name, got nothing/,
+      /field vault\.authRole: missing; expected a string \(Vault role the External Secrets service account logs in as\)$/,
     ],
     [
       'a bad pool entry',
@@ -90,12 +98,17 @@ describe('site validation', () => {
     [
       'a node without host facts',
       (s) => delete (s.nodes as Record<string, unknown>[])[0]!.host,
-      /field nodes\[0\]\.host\.os: expected the operating system release/,
+      /field nodes\[0\]\.host: missing; expected an object \(Host facts \(OS, kernel, hugepages, modules\) the storage layer depends on\)$/,
     ],
     [
       'fewer storage nodes than the default class has replicas',
       (s) => (s.nodes as Record<string, unknown>[]).slice(1).forEach((n) => (n.dataDisks = [])),
       /field nodes: 1 storage node\(s\) \(nodes with dataDisks\); the default StorageClass keeps 2 replicas/,
+    ],
+    [
+      'an empty Vault role',
+      (s) => ((s.vault as Record<string, unknown>).authRole = ''),
+      /field vault\.authRole: expected the Vault role name, got ""/,
     ],
     [
       'a bad git URL',
@@ -177,5 +190,142 @@ describe('site validation', () => {
       s.dns = { publicDomain: 'chataik.fr', siteHostname: 'staging.chataik.fr' };
     });
     expect(errorsOf([cluster1, cluster2, staging])).toEqual([]);
+  });
+});
+
+describe('site file shape (the schema generated from sites/types.ts)', () => {
+  const only = (change: (s: Record<string, unknown>) => void) => errorsOf([withChange(cluster1, change), cluster2]);
+  const prefix = 'site cluster1 (sites/cluster1.ts), field ';
+
+  it.each<[string, (s: Record<string, unknown>) => void, string]>([
+    [
+      'systemWorkload (for systemWorkloads)',
+      (s) => {
+        s.systemWorkload = s.systemWorkloads;
+        delete s.systemWorkloads;
+      },
+      'systemWorkload: unknown field; did you mean systemWorkloads?',
+    ],
+    [
+      'components.optout (for optOut)',
+      (s) => (s.components = { optout: { resizer: 'not here' } }),
+      'components.optout: unknown field; did you mean components.optOut?',
+    ],
+    [
+      'dns.siteHostName (for siteHostname)',
+      (s) => (s.dns = { publicDomain: 'chataik.fr', siteHostName: 'chataalk.chataik.fr' }),
+      'dns.siteHostName: unknown field; did you mean dns.siteHostname?',
+    ],
+    [
+      'a misspelt field in one branch of a union (the S3 object store)',
+      (s) => (s.objectStore = { ...(s.objectStore as object), pathstyle: true }),
+      'objectStore.pathstyle: unknown field; did you mean objectStore.pathStyle?',
+    ],
+    [
+      'a misspelt field deep in a list',
+      (s) => ((s.nodes as Record<string, unknown>[])[2]!.dataDisk = []),
+      'nodes[2].dataDisk: unknown field; did you mean nodes[2].dataDisks?',
+    ],
+  ])('refuses the unknown field %s, naming the one meant', (_what, change, expected) => {
+    expect(only(change)).toEqual([prefix + expected]);
+  });
+
+  it('lists the declared fields when no declared one is close', () => {
+    const [error] = only((s) => (s.network = { ...(s.network as object), mtu: 1450 }));
+    expect(error).toBe(`${prefix}network.mtu: unknown field; the fields here are podCidr, serviceCidr, apiServer, dns`);
+  });
+
+  it.each<[string, (s: Record<string, unknown>) => void, string]>([
+    ['a number given as text', (s) => ((s.nodes as Record<string, unknown>[])[0]!.vcpu = '4'), 'nodes[0].vcpu: expected a number, got "4"'],
+    [
+      'an object-store kind that does not exist',
+      (s) => (s.objectStore = { kind: 'gcs', bucket: 'x' }),
+      `objectStore.kind: expected 'minio', 's3' or 'aws', got "gcs"`,
+    ],
+    [
+      'a replica count that is neither a number nor perNode',
+      (s) => ((s.systemWorkloads as Record<string, unknown>[]) = [{ name: 'x', replicas: 'all', cpuMillis: 1, memoryMiB: 1 }]),
+      `systemWorkloads[0].replicas: expected a number or 'perNode', got "all"`,
+    ],
+    [
+      'a list given as one value',
+      (s) => (s.loadBalancer = { ...(s.loadBalancer as object), ipv4: '192.0.2.100' }),
+      'loadBalancer.ipv4: expected a list, got "192.0.2.100"',
+    ],
+  ])('refuses %s, saying what the type declares', (_what, change, expected) => {
+    expect(only(change)).toEqual([prefix + expected]);
+  });
+
+  it('checks the shape before any other check, and every site file at once', () => {
+    const errors = errorsOf([
+      withChange(cluster1, (s) => {
+        s.systemWorkload = [];
+        (s.nodes as Record<string, unknown>[])[1]!.address = '192.0.2.300';
+      }),
+      withChange(cluster2, (s) => (s.locaton = 'x')),
+    ]);
+    expect(errors).toEqual([
+      `${prefix}systemWorkload: unknown field; did you mean systemWorkloads?`,
+      'site cluster2 (sites/cluster2.ts), field locaton: unknown field; did you mean location?',
+    ]);
+  });
+
+  it('names a site without a usable name by its place in sites/index.ts', () => {
+    expect(errorsOf([cluster1, withChange(cluster2, (s) => delete s.name)])).toEqual([
+      'field SITES[1].name (sites/index.ts): missing; expected a string (Short identifier, also the directory under gitops/ (lowercase letters, digits, dashes))',
+    ]);
+  });
+
+  it('checks the edge file too', () => {
+    const edge = { ...EDGE, maxConnection: 10, split: { mode: 'weighted', weight: {} } } as unknown as EdgeProxy;
+    expect(errorsOfModel(SITES, edge)).toEqual([
+      'field maxConnection (sites/edge.ts): unknown field; did you mean maxConnections?',
+      'field split.weights (sites/edge.ts): missing; expected a map of names to numbers (Weight per site name (1..256); a site missing here gets no traffic)',
+      'field split.weight (sites/edge.ts): unknown field; did you mean split.weights?',
+    ]);
+  });
+});
+
+describe('the site schema is generated from sites/types.ts', () => {
+  /** The schema tools/site-shape.mjs generates from a types file, in a child process (it is an ES module). */
+  function generated(typesFile?: string): { definitions: Record<string, { properties?: Record<string, unknown> }> } {
+    const generator = pathToFileURL(path.join(REPO_ROOT, 'tools', 'site-shape.mjs')).href;
+    const script = `import { siteSchema } from ${JSON.stringify(generator)};
+process.stdout.write(JSON.stringify(siteSchema(${typesFile === undefined ? '' : JSON.stringify(typesFile)}).schema));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as ReturnType<typeof generated>;
+  }
+
+  it('as it is now: the validators synth loads were built from the current file', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const built = require('../dist/site-shape.js') as { schema: unknown };
+    expect(built.schema).toEqual(generated());
+  });
+
+  it('so a field added to the types is a field the check accepts, with nothing else to change', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const types = fs.readFileSync(path.join(REPO_ROOT, 'sites', 'types.ts'), 'utf8');
+      const anchor = '  readonly location: string;\n';
+      expect(types).toContain(anchor);
+      const file = path.join(dir, 'types.ts');
+      fs.writeFileSync(
+        file,
+        types.replace(anchor, `${anchor}  /** A field added for the test. */\n  readonly trafficClass?: 'public' | 'internal';\n`),
+      );
+      const site = generated(file).definitions.Site!;
+      expect(site.properties!.trafficClass).toEqual({
+        type: 'string',
+        enum: ['public', 'internal'],
+        description: 'A field added for the test.',
+      });
+      // The committed types do not have it: today's check refuses it.
+      expect(errorsOf([withChange(cluster1, (s) => (s.trafficClass = 'public')), cluster2])[0]).toMatch(
+        /field trafficClass: unknown field/,
+      );
+    } finally {
+      cleanup();
+    }
   });
 });

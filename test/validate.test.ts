@@ -8,7 +8,7 @@ import { renderSite } from '../pipeline/render';
 import { synth } from '../pipeline/synth';
 import { validateRendered } from '../pipeline/validate';
 import { checkSchema } from '../pipeline/validate/schema';
-import { tighten, translatePattern } from '../pipeline/validate/tighten';
+import { tighten, tightenKubernetesDefinitions, translatePattern, type Json } from '../pipeline/validate/tighten';
 import { SITES, PLATFORM } from '../sites';
 import { setExtras, type DemoProps } from './fixtures/extras';
 import { REPO_ROOT, tempDir, treeDigest, withChange } from './helpers';
@@ -73,24 +73,65 @@ describe('schema', () => {
     });
   });
 
-  // The upstream 1.28 definitions (beside the repository here and in CI) accept the misspelt field:
-  // the rejection below is the tightening's doing.
-  const upstreamFile = path.join(REPO_ROOT, '..', 'shared', 'k8s-schemas', 'v1.28.0', '_definitions.json');
-  // Outside this workplace's layout (no ../shared) the test is skipped; in CI (CI=true) it must run.
-  (fs.existsSync(upstreamFile) || process.env.CI ? it : it.skip)(
-    'shows that the upstream definitions alone accept an unknown field',
-    () => {
-      const upstream = JSON.parse(fs.readFileSync(upstreamFile, 'utf8')) as { definitions: Record<string, unknown> };
+  // The upstream definitions never close their objects: a fixture shaped like `_definitions.json`
+  // (a Deployment, its spec, ObjectMeta) shows that they accept a misspelt field and that the
+  // tightening is what rejects it.
+  it('shows that definitions shaped like upstream accept an unknown field, and the tightening rejects it', () => {
+    const meta = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+    const upstream: Record<string, Json> = {
+      'io.k8s.api.apps.v1.Deployment': {
+        description: 'Deployment enables declarative updates for Pods and ReplicaSets.',
+        type: 'object',
+        properties: {
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          metadata: { $ref: `#/definitions/${meta}` },
+          spec: { $ref: '#/definitions/io.k8s.api.apps.v1.DeploymentSpec' },
+        },
+        'x-kubernetes-group-version-kind': [{ group: 'apps', kind: 'Deployment', version: 'v1' }],
+      },
+      'io.k8s.api.apps.v1.DeploymentSpec': {
+        type: 'object',
+        properties: { replicas: { type: 'integer', format: 'int32' }, selector: { type: 'object' }, template: { type: 'object' } },
+        required: ['selector', 'template'],
+      },
+      [meta]: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          namespace: { type: 'string' },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    };
+    const compile = (definitions: Record<string, Json>) => {
       const ajv = new Ajv({ strict: false, validateFormats: false });
-      ajv.addSchema({ $id: 'https://k8s.invalid/defs', definitions: upstream.definitions });
-      const validate = ajv.getSchema('https://k8s.invalid/defs#/definitions/io.k8s.api.apps.v1.Deployment')!;
-      const broken = deployment();
-      (broken.spec as Record<string, unknown>).replica = 3;
-      expect(validate(deployment())).toBe(true);
-      expect(validate(broken)).toBe(true);
-      expect(checkSchema(broken, ctx)).not.toEqual([]);
-    },
-  );
+      ajv.addSchema({ $id: 'https://k8s.invalid/defs', definitions });
+      return ajv.getSchema('https://k8s.invalid/defs#/definitions/io.k8s.api.apps.v1.Deployment')!;
+    };
+    const valid = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', labels: { a: 'b' } },
+      spec: { selector: {}, template: {} },
+    };
+    const broken = { ...valid, spec: { ...valid.spec, replica: 3 } };
+    const loose = compile(upstream);
+    expect(loose(valid)).toBe(true);
+    expect(loose(broken)).toBe(true);
+    const tightened = tightenKubernetesDefinitions(upstream);
+    expect(tightened.kinds).toEqual({ 'apps/v1/Deployment': 'io.k8s.api.apps.v1.Deployment' });
+    const strict = compile(tightened.definitions);
+    expect(strict(valid)).toBe(true);
+    expect(strict(broken)).toBe(false);
+    expect(strict.errors).toEqual([
+      expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'replica' } }),
+    ]);
+    // The committed validators, compiled the same way from the real definitions, reject it too.
+    const committed = deployment();
+    (committed.spec as Record<string, unknown>).replica = 3;
+    expect(checkSchema(committed, ctx)).not.toEqual([]);
+  });
 
   it('rejects a rendered status (controllers write it)', () => {
     expect(checkSchema({ ...deployment(), status: { replicas: 1 } }, ctx).map((f) => f.field)).toEqual(['status']);
@@ -415,6 +456,21 @@ describe('synth runs validation before writing', () => {
       setExtras({ cluster2: [{}] });
       expect(() => synth({ root: dir, model: PLATFORM, only: ['cluster1'] })).toThrow(/component demo runs on cluster2 but not here/);
       expect(fs.existsSync(path.join(dir, 'gitops'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a misspelt site field before rendering and leaves gitops/ untouched', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      fs.cpSync(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
+      const before = treeDigest(dir);
+      const sites = SITES.map((s) => (s.name === 'cluster1' ? withChange(s, (d) => (d.components = { optout: { resizer: 'x' } })) : s));
+      expect(() => synth({ root: dir, model: { ...PLATFORM, sites } })).toThrow(
+        'site cluster1 (sites/cluster1.ts), field components.optout: unknown field; did you mean components.optOut?',
+      );
+      expect(treeDigest(dir)).toBe(before);
     } finally {
       cleanup();
     }

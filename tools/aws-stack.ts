@@ -1,5 +1,5 @@
 /**
- * `npm run aws-stack -- --site NAME`: synthesizes the CloudFormation stack of a site whose object
+ * `npm run aws-stack -- --site NAME` (exit 2 on a bad command line or site): synthesizes the CloudFormation stack of a site whose object
  * store is `aws` (the buckets the site's components were granted) into a cloud assembly under
  * dist/cdk.out/<site>, for `npx cdk deploy --app dist/cdk.out/<site>`. Run it before synth when a
  * component asks for a new bucket: synth reads the deployed stack's outputs.
@@ -8,19 +8,34 @@ import { App } from 'cdk8s';
 import { componentsOf } from '../charts/component';
 import { AwsS3Store } from '../charts/object-store/aws';
 import { buildPlatform } from '../charts/platform';
+import { PlatformError } from '../pipeline/errors';
 import { validateSites } from '../pipeline/validate-sites';
 import { SITES, EDGE } from '../sites';
+import { parseCommandLine, runCommand, usageError } from './cli';
+
+const COMMAND = {
+  name: 'aws-stack',
+  usage: 'npm run aws-stack -- --site NAME',
+  options: { site: { type: 'string' } },
+  help: { site: 'the site whose object store is aws (required)' },
+} as const;
 
 function main(): number {
-  const i = process.argv.indexOf('--site');
-  const name = i >= 0 ? process.argv[i + 1] : undefined;
-  const site = SITES.find((s) => s.name === name);
-  if (!site || site.objectStore.kind !== 'aws') {
-    const aws = SITES.filter((s) => s.objectStore.kind === 'aws').map((s) => s.name);
-    console.error(`usage: aws-stack --site NAME; sites with an aws object store: ${aws.join(', ') || 'none'}`);
+  const args = parseCommandLine(COMMAND, process.argv.slice(2));
+  const aws = SITES.filter((s) => s.objectStore.kind === 'aws').map((s) => s.name);
+  const choices = `sites with an aws object store: ${aws.join(', ') || 'none'}`;
+  if (args.site === undefined) throw usageError(COMMAND, `--site is required; ${choices}`);
+  const site = SITES.find((s) => s.name === args.site);
+  if (!site) throw usageError(COMMAND, `no site named ${args.site}; ${choices}`);
+  if (site.objectStore.kind !== 'aws')
+    throw usageError(COMMAND, `site ${site.name} stores objects in ${site.objectStore.kind}, not aws; ${choices}`);
+  try {
+    validateSites(SITES, EDGE);
+  } catch (err) {
+    if (!(err instanceof PlatformError)) throw err;
+    console.error(`aws-stack: ${err.message}`);
     return 2;
   }
-  validateSites(SITES);
   // Building the platform declares the buckets; nothing is serialized, so no output is needed yet.
   const app = new App({ outdir: 'dist/cdk8s' });
   buildPlatform(app, { site, sites: SITES, edge: EDGE });
@@ -35,4 +50,4 @@ function main(): number {
   return 0;
 }
 
-process.exitCode = main();
+runCommand(main);

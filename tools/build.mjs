@@ -1,11 +1,13 @@
 // Bundles the command-line entries into dist/ with esbuild (transpile only: `npm run typecheck`,
-// tsc --noEmit, checks types separately, as CI does).
+// tsc --noEmit, checks types separately, as CI does), after generating the site-file validators
+// from sites/types.ts when it changed (tools/site-shape.mjs).
 //   node tools/build.mjs                 builds every entry
 //   node tools/run.mjs <entry> [args]    builds <entry> only if one of its inputs changed, then runs it
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { buildSiteShape } from './site-shape.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -14,6 +16,7 @@ export const ENTRIES = {
   review: 'review.ts',
   'bench-render': 'bench/render-sites.ts',
   'aws-stack': 'tools/aws-stack.ts',
+  import: 'tools/import.ts',
 };
 
 /** Where the inputs of an entry's last build are recorded (path -> size and mtime). */
@@ -30,6 +33,8 @@ function fingerprint(files) {
 
 /** Builds `entry` into dist/<entry>.js; with `onlyIfStale`, skips it when no input changed. */
 export function buildEntry(entry, { onlyIfStale = false } = {}) {
+  // Bundled into every entry (pipeline/site-shape.ts), so generated first.
+  buildSiteShape();
   const out = path.join(root, 'dist', `${entry}.js`);
   if (onlyIfStale && fs.existsSync(out) && fs.existsSync(stampOf(entry))) {
     const recorded = JSON.parse(fs.readFileSync(stampOf(entry), 'utf8'));

@@ -1,10 +1,11 @@
 /**
  * Part of `npm run import`: compiles the schema validators synth runs on every rendered object
- * into imports/validators/ (ajv standalone code, one module per kind, committed), so that synth loads plain functions
- * (~40 ms) instead of compiling schemas on every run (~250 ms for the kinds we use).
- *   - Kubernetes 1.28: every kind of `_definitions.json` (../shared/k8s-schemas, or K8S_SCHEMA).
- *   - Custom kinds: the CRD schemas import-crds.ts wrote to imports/schemas/, with their
- *     `metadata` checked against the Kubernetes ObjectMeta.
+ * into imports/validators/<release>/ (ajv standalone code, one module per kind, committed), so
+ * that synth loads plain functions (~40 ms) instead of compiling schemas on every run (~250 ms for
+ * the kinds we use). One directory per Kubernetes release of tools/upstream-inputs.ts:
+ *   - Kubernetes: every kind of that release's `_definitions.json`.
+ *   - Custom kinds: the CRD schemas import-generate.ts wrote to imports/schemas/, with their
+ *     `metadata` checked against that release's ObjectMeta.
  * Both are tightened (pipeline/validate/tighten.ts): unknown fields are errors.
  */
 import * as fs from 'node:fs';
@@ -56,12 +57,13 @@ function crdKey(schemaFile: string, schema: Json, kindsByLowerName: Map<string, 
 }
 
 export function compileValidators(options: {
-  k8sDefinitionsFile: string;
+  /** The release's `_definitions.json`, as text. */
+  k8sDefinitions: string;
   schemaDir: string;
   crdKinds: readonly { group: string; kind: string }[];
   outDir: string;
 }): { kinds: number } {
-  const upstream = JSON.parse(fs.readFileSync(options.k8sDefinitionsFile, 'utf8')) as { definitions: Record<string, Json> };
+  const upstream = JSON.parse(options.k8sDefinitions) as { definitions: Record<string, Json> };
   const k8s = tightenKubernetesDefinitions(upstream.definitions);
   // strictTypes off: CRDs put `pattern` next to int-or-string, valid JSON Schema that ajv only warns about.
   const ajv = new Ajv({

@@ -3,23 +3,23 @@ import { AppProject, Application, type ApplicationSpecSources } from '../../impo
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { autoscaledWorkloads } from '../lib/autoscaling';
+import { CASCADE_FINALIZERS } from '../lib/sync-order';
 import { syncWaves } from '../lib/sync-waves';
-import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT } from './constants';
-import { sitePath } from './constants';
-
-/** The Argo CD sync-wave annotation, a string as Argo CD expects. */
-function waveAnnotation(wave: number): Record<string, string> {
-  return { 'argocd.argoproj.io/sync-wave': String(wave) };
-}
+import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from './constants';
+import { renderRoot, SYNC_RETRY, waveAnnotation } from './root';
 
 /**
- * The app-of-apps: the site's AppProject and one child Application per component directory,
- * ordered by sync waves derived from the components' declared dependencies.
+ * The app-of-apps: the site's AppProject, one child Application per component directory, ordered
+ * by sync waves derived from the components' declared dependencies, and the root itself.
  */
 export class AppsComponent extends PlatformComponent {
+  /** The highest wave of the root's sync (the root's own object is applied there). */
+  readonly lastWave: number;
+
   constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
     super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
     const waves = syncWaves(components);
+    this.lastWave = Math.max(0, ...waves.values());
     const { repoUrl, revision } = this.site.gitops;
     const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.repoURL] : []));
     const namespaces = components.flatMap((c) => c.namespaces.map((n) => n.name));
@@ -39,6 +39,12 @@ export class AppsComponent extends PlatformComponent {
         // Operators install CRDs, cluster roles, webhooks and storage classes: cluster-scoped
         // objects are allowed; what lands is reviewed in the rendered diff.
         clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        // Only the root creates Applications and projects: a component holding one could make the
+        // two Applications keep each other Progressing.
+        namespaceResourceBlacklist: [
+          { group: 'argoproj.io', kind: 'Application' },
+          { group: 'argoproj.io', kind: 'AppProject' },
+        ],
         orphanedResources: { warn: true },
       },
     });
@@ -66,7 +72,7 @@ export class AppsComponent extends PlatformComponent {
           labels: commonLabels(APPS_DIRECTORY),
           annotations: waveAnnotation(wave),
           // Removing a component from the code removes its objects from the cluster (unless they must stay).
-          ...(component.keepObjectsOnRemoval ? {} : { finalizers: ['resources-finalizer.argocd.argoproj.io'] }),
+          ...(component.keepObjectsOnRemoval ? {} : { finalizers: [CASCADE_FINALIZERS[0]!] }),
         },
         spec: {
           project: PROJECT,
@@ -93,11 +99,12 @@ export class AppsComponent extends PlatformComponent {
               ...(component.ownsCrds ? ['ServerSideApply=true'] : []),
               ...(autoscaled.length > 0 ? ['RespectIgnoreDifferences=true'] : []),
             ],
-            retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+            retry: SYNC_RETRY,
           },
         },
       });
     }
+    renderRoot(this, this.lastWave);
   }
 }
 

@@ -1,10 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { Application } from '../../imports/argocd-argoproj.io';
 import { PlatformComponent, type SiteContext } from '../component';
-import { commonLabels } from '../lib/labels';
-import { APPS_DIRECTORY, ARGOCD_NAMESPACE, ARGOCD_VERSION, IN_CLUSTER, sitePath } from './constants';
+import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE, ARGOCD_VERSION } from './constants';
 
 /** Argo CD's released workloads, their main container and what we give them (sized for a small site). */
 const ARGOCD_WORKLOADS: readonly {
@@ -78,7 +76,15 @@ return hs
 export class ArgoCdComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'argocd', context, namespace: ARGOCD_NAMESPACE });
-    this.ownsCrds = true;
+    this.syncOrder.installsCrds({
+      group: 'argoproj.io',
+      source: 'manifests',
+      keptOnDelete: false,
+      reference: `argoproj/argo-cd@${ARGOCD_VERSION}:manifests/install.yaml (Application, AppProject, ApplicationSet)`,
+    });
+    // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
+    // CD itself and its CRDs, and with them every Application.
+    this.keepObjectsOnRemoval = true;
     this.ownNamespace({
       name: ARGOCD_NAMESPACE,
       podSecurity: 'baseline',
@@ -103,35 +109,39 @@ export class ArgoCdComponent extends PlatformComponent {
     }
 
     // The UI and CLI at argocd.<siteHostname>: each site has its own Argo CD, so its name must
-    // reach that site (the edge routes per-site names by SNI), not whichever site the edge picks
-    // for public names; without a per-site name, argocd.<publicDomain> reaches the edge's pick.
-    // Envoy speaks HTTP/2 over TLS to argocd-server (its own certificate), so the UI and the CLI's
-    // gRPC share one route and Argo CD keeps its default TLS mode (no `server.insecure`): nothing
-    // travels in clear inside the cluster.
+    // reach that site (the edge routes per-site names by SNI and Host), not whichever site the
+    // edge picks for public names; without a per-site name, argocd.<publicDomain>.
+    // argocd-server keeps its TLS (no `server.insecure`: nothing travels in clear inside the
+    // cluster) and, over TLS, serves HTTP/1.1 to browsers and the REST API and HTTP/2 only to gRPC
+    // (argoproj/argo-cd@v3.5.1:server/server.go, the cmux matchers on the TLS listener). So two
+    // routes, as upstream's Contour example does (docs/operator-manual/ingress.md): gRPC by its
+    // content type over HTTP/2, everything else over HTTP/1.1.
     const server = this.endpoint({
       podLabels: { 'app.kubernetes.io/name': 'argocd-server' },
       ports: [{ port: 8080, name: 'server' }],
       serviceName: 'argocd-server',
     });
+    const host = `argocd.${this.site.dns.siteHostname ?? this.site.dns.publicDomain}`;
+    // Streams (application watch, logs) stay open; idle ones are closed after an hour.
+    const streaming = { responseTimeout: 'infinity', idleTimeout: '1h', retries: 0 } as const;
     this.exposeHttp({
-      host: `argocd.${this.site.dns.siteHostname ?? this.site.dns.publicDomain}`,
+      host,
       pathPrefix: '/',
+      header: { name: 'content-type', contains: 'application/grpc' },
       backend: server,
       port: 443,
       backendProtocol: 'h2',
-      // Streams (application watch, logs) stay open; idle ones are closed after an hour.
-      responseTimeout: 'infinity',
-      idleTimeout: '1h',
-      retries: 0,
+      ...streaming,
     });
+    this.exposeHttp({ host, pathPrefix: '/', backend: server, port: 443, backendProtocol: 'tls', ...streaming });
   }
 }
 
 /**
  * The pinned upstream release and our changes to it, added to `component`: the released
  * install.yaml through kustomize, our requests and limits and the Application health check as
- * patches of the released objects, and the root of the app-of-apps. Shared by the `argocd`
- * component (Argo CD managing itself) and the one-time `bootstrap` directory.
+ * patches of the released objects. Shared by the `argocd` component (Argo CD managing itself) and
+ * the one-time `bootstrap` directory.
  */
 export function installArgoCd(component: PlatformComponent): void {
   component.useKustomize({
@@ -167,26 +177,7 @@ export function installArgoCd(component: PlatformComponent): void {
   // Merged by kustomize into the released argocd-cm rather than replacing it.
   const settings = new k8s.KubeConfigMap(component, 'argocd-cm', {
     metadata: { name: 'argocd-cm', namespace: ARGOCD_NAMESPACE },
-    data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
+    data: { [APPLICATION_HEALTH_SETTING]: APPLICATION_HEALTH_LUA },
   });
   component.kustomizePatch(settings);
-
-  // The root of the app-of-apps. It lives in the `default` project: upstream keeps app-of-apps
-  // admin-only, and the site's restricted project is itself one of the objects it syncs.
-  new Application(component, 'root', {
-    metadata: { name: 'root', namespace: ARGOCD_NAMESPACE, labels: commonLabels('argocd') },
-    spec: {
-      project: 'default',
-      source: {
-        repoUrl: component.site.gitops.repoUrl,
-        targetRevision: component.site.gitops.revision,
-        path: sitePath(component.site.name, APPS_DIRECTORY),
-      },
-      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
-      syncPolicy: {
-        automated: { prune: true, selfHeal: true },
-        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
-      },
-    },
-  });
 }

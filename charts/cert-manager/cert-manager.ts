@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manager-cert-manager.io';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
 
@@ -12,6 +13,8 @@ export const CERT_MANAGER_CHART = { repoURL: 'https://charts.jetstack.io', chart
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
 export const CLUSTER_ISSUER = 'platform';
 const VAULT_SERVICE_ACCOUNT = 'cert-manager-vault-issuer';
+/** The chart's CRDs stay when the Application is deleted: deleting them would delete every Certificate. */
+const KEEP_CRDS = true;
 
 /**
  * cert-manager and the site's ClusterIssuer. The issuer kind is a site fact (`certificates`):
@@ -26,7 +29,26 @@ export class CertManagerComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
     super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
-    this.ownsCrds = true;
+    const source = `cert-manager/cert-manager@${CERT_MANAGER_CHART.version}:deploy/charts/cert-manager/templates`;
+    this.syncOrder.installsCrds(
+      // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
+      ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
+        group,
+        source: 'chart' as const,
+        keptOnDelete: KEEP_CRDS,
+        reference: `${source}/crd-cert-manager.io_certificates.yaml`,
+      })),
+    );
+    for (const group of ['cert-manager.io', 'acme.cert-manager.io']) {
+      this.syncOrder.servesWebhook({
+        name: 'cert-manager-webhook',
+        failurePolicy: 'Fail',
+        group,
+        // The cainjector writes the webhook's CA into the webhook configuration.
+        servedBy: ['cert-manager-webhook', 'cert-manager-cainjector'],
+        reference: `${source}/webhook-validating-webhook.yaml`,
+      });
+    }
     this.ownNamespace({
       name: CERT_MANAGER_NAMESPACE,
       podSecurity: 'restricted',
@@ -39,7 +61,7 @@ export class CertManagerComponent extends PlatformComponent {
       ...CERT_MANAGER_CHART,
       releaseName: 'cert-manager',
       values: {
-        crds: { enabled: true, keep: true },
+        crds: { enabled: true, keep: KEEP_CRDS },
         global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
         resources: small(20, 96),
         webhook: { resources: small(10, 32) },
@@ -60,7 +82,7 @@ export class CertManagerComponent extends PlatformComponent {
         name: CLUSTER_ISSUER,
         labels: commonLabels(this.componentName),
         // After the chart's webhook is up: it validates the issuer.
-        annotations: { 'argocd.argoproj.io/sync-wave': '1' },
+        annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
       },
       spec: this.issuerSpec(props.secrets),
     });

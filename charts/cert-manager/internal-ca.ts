@@ -15,6 +15,7 @@ import {
 } from '../../imports/cert-manager-cert-manager.io';
 import type { PlatformComponent } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { VaultSecret, type SecretsComponent, type VaultKey } from '../secrets/secrets';
 
 /** The ClusterIssuer signing with the platform CA (the same name on every site). */
@@ -66,7 +67,7 @@ export function renderInternalCa(certManager: PlatformComponent, secrets: Secret
     metadata: {
       name: INTERNAL_ISSUER,
       labels: commonLabels(certManager.componentName),
-      annotations: { 'argocd.argoproj.io/sync-wave': '1' },
+      annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
     },
     spec: { ca: { secretName: ca.secretName } },
   });

@@ -47,7 +47,15 @@ export class ContourComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext, props: ContourProps) {
     super(scope, { name: 'contour', context, namespace: CONTOUR_NAMESPACE });
-    this.ownsCrds = true;
+    this.syncOrder.installsCrds({
+      group: 'projectcontour.io',
+      source: 'chart',
+      keptOnDelete: false,
+      reference: `projectcontour/helm-charts@contour-${CONTOUR_CHART.version}:charts/contour/templates/crds/contour-crds.yaml`,
+    });
+    // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every component's
+    // routes: no cascading delete for this Application.
+    this.keepObjectsOnRemoval = true;
     this.certManager = props.certManager;
     this.dependOn(props.certManager);
     this.ownNamespace({

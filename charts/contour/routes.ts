@@ -31,6 +31,19 @@ import { CONTOUR_NAMESPACE, type ContourComponent } from './contour';
 const PATH_PREFIX = /^\/([A-Za-z0-9._~-]+\/?)*$/;
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$|^infinity$/;
 
+/**
+ * Key prefix of the cross-site fact each route under the public domain states (`public-route:
+ * <host><prefix>`): the edge spreads the public domain over the sites that serve it, so each of
+ * them must serve every such route (pipeline/validate-ingress.ts, publicRouteFindings).
+ */
+export const PUBLIC_ROUTE_FACT = 'public-route:';
+
+/** Whether the edge sends `host` to the public split (under the public domain, under no site's own name). */
+function isPublicHost(site: Site, sites: readonly Site[], host: string): boolean {
+  const under = (domain: string) => host === domain || host.endsWith(`.${domain}`);
+  return under(site.dns.publicDomain) && !sites.some((s) => s.dns.siteHostname !== undefined && under(s.dns.siteHostname));
+}
+
 /** A public host name: the same on every site, the edge chooses the site. */
 export function publicHost(site: Site, label: string): string {
   return `${label}.${site.dns.publicDomain}`;
@@ -46,6 +59,16 @@ function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
+}
+
+/** Compares strings without locale (deterministic output). */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Includes sorted by prefix, then header-matched before the catch-all of the same prefix. */
+function claimOrder(claim: Claim): string {
+  return `${claim.prefix}\u0000${claim.route.header ? `0${claim.route.header.name}:${claim.route.header.contains}` : '1'}`;
 }
 
 interface Claim {
@@ -67,6 +90,9 @@ function checkRoute(site: Site, claim: Claim): Finding[] {
   if (!HOSTNAME.test(route.host)) findings.push(at('host', `expected a lowercase DNS name, got ${JSON.stringify(route.host)}`));
   if (!PATH_PREFIX.test(route.pathPrefix)) {
     findings.push(at('pathPrefix', `expected a path prefix starting with '/', got ${JSON.stringify(route.pathPrefix)}`));
+  }
+  if (route.header && (!/^[A-Za-z0-9-]+$/.test(route.header.name) || route.header.contains === '')) {
+    findings.push(at('header', `expected a header name and a value to look for, got ${JSON.stringify(route.header)}`));
   }
   if (!route.backend.serviceName) findings.push(at('backend', 'the backend endpoint names no Service (give it serviceName)'));
   if (!Number.isInteger(route.port) || route.port < 1 || route.port > 65535) findings.push(at('port', 'expected a Service port'));
@@ -126,14 +152,17 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Pla
   const findings = claims.flatMap((c) => checkRoute(site, c));
   const byKey = new Map<string, Claim>();
   for (const claim of claims) {
-    const key = `${claim.route.host}${claim.prefix}`;
+    const header = claim.route.header;
+    const key = `${claim.route.host}${claim.prefix}${header ? ` ${header.name}~${header.contains}` : ''}`;
     const first = byKey.get(key);
     if (first) {
+      const what = `host ${claim.route.host} path ${claim.prefix}${header ? ` with ${header.name} containing ${header.contains}` : ''}`;
+      const by = first.component === claim.component ? 'another route of the same component' : `component ${first.component.componentName}`;
       findings.push({
         site: site.name,
         component: claim.component.componentName,
         field: `exposeHttp[${claim.index}]`,
-        message: `host ${claim.route.host} path ${claim.prefix} is already claimed by component ${first.component.componentName}; components ${first.component.componentName} and ${claim.component.componentName} cannot both serve it`,
+        message: `${what} is already claimed by ${by}; components ${first.component.componentName} and ${claim.component.componentName} cannot both serve it`,
       });
     } else byKey.set(key, claim);
   }
@@ -141,13 +170,17 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Pla
 
   const hosts = [...new Set(claims.map((c) => c.route.host))].sort();
   for (const host of hosts) {
-    const own = claims.filter((c) => c.route.host === host).sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    const own = claims.filter((c) => c.route.host === host).sort((a, b) => byText(claimOrder(a), claimOrder(b)));
     const hostSlug = slug(host);
     const includes = own.map((claim) => {
       const { component, route } = claim;
       // The HTTPProxy kind comes from Contour's chart: the component syncs after it.
       component.dependOn(ingress);
-      const name = `${component.componentName}-${hostSlug}${claim.prefix === '/' ? '' : `-${slug(claim.prefix)}`}`;
+      if (isPublicHost(site, ingress.sites, route.host)) {
+        const path = claim.prefix === '/' ? '' : claim.prefix;
+        component.stateCrossSiteFact({ key: `${PUBLIC_ROUTE_FACT}${route.host}${path}`, role: 'serves', agree: {} });
+      }
+      const name = `${component.componentName}-${hostSlug}${claim.prefix === '/' ? '' : `-${slug(claim.prefix)}`}${route.header ? `-${slug(route.header.contains)}` : ''}`;
       const child = new HttpProxy(component, `httpproxy-${name}`, {
         metadata: {
           name,
@@ -161,7 +194,8 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Pla
         },
         spec: { routes: [childRoute(route)] },
       });
-      return { name: child.name, namespace: route.backend.namespace, conditions: [{ prefix: claim.prefix }] };
+      const header = route.header ? [{ header: { name: route.header.name, contains: route.header.contains } }] : [];
+      return { name: child.name, namespace: route.backend.namespace, conditions: [{ prefix: claim.prefix }, ...header] };
     });
     const tls = own.some((c) => c.route.tls !== false);
     const secretName = `${hostSlug}-tls`;

@@ -3,8 +3,11 @@
  * IPv6). Pure rendering: the edge model and the sites in, the text of haproxy.cfg out.
  *
  * Ports 80 and 443 are relayed as TCP (TLS passes through: certificates live in the clusters) to
- * each site's Envoy floating address (`loadBalancer.fixed.ingress`), with a PROXY protocol v2
- * header carrying the client's real address; Envoy is configured to require it.
+ * each site's Envoy floating address (`loadBalancer.fixed.ingress`), from the VM's first source
+ * address (the only one Envoy's NetworkPolicy admits), with a PROXY protocol v2 header carrying
+ * the client's real address; Envoy is configured to require it. Per-site names go to their site
+ * (by SNI on 443, by Host on 80); every other name follows the split over the sites that serve
+ * the public domain.
  */
 import type { EdgeProxy, Site } from '../../sites';
 
@@ -29,9 +32,19 @@ function bindLines(edge: EdgeProxy, port: number): string[] {
  */
 const CHECK = 'check check-send-proxy inter 2s fall 3 rise 2 on-marked-down shutdown-sessions';
 
-/** `server` lines of one backend: one per site, with the split policy. */
+/** Whether the edge may send the public domain's traffic to `site` (`dns.servesPublicDomain`). */
+export function servesPublicDomain(site: Site): boolean {
+  return site.dns.servesPublicDomain !== false;
+}
+
+/** The address the VM connects to the sites from: the first of `sourceAddresses` (a /32). */
+export function edgeSourceAddress(edge: EdgeProxy): string {
+  return edge.sourceAddresses[0]!.split('/')[0]!;
+}
+
+/** `server` lines of one backend of the public split: one per site serving the public domain. */
 function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number): string[] {
-  return sites.map((site) => {
+  return sites.filter(servesPublicDomain).map((site) => {
     const base = `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${CHECK}`;
     const split = edge.split;
     if (split.mode === 'active-backup') return split.active === site.name ? base : `${base} backup`;
@@ -41,11 +54,34 @@ function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number): str
   });
 }
 
-function describeSplit(edge: EdgeProxy): string {
+function describeSplit(edge: EdgeProxy, sites: readonly Site[]): string {
   const split = edge.split;
-  if (split.mode === 'active-backup') return `active/backup: ${split.active} active, the others take over when it is down`;
+  const closed = sites.filter((s) => !servesPublicDomain(s)).map((s) => s.name);
+  const never = closed.length > 0 ? `; never ${closed.join(', ')} (dns.servesPublicDomain: false)` : '';
+  if (split.mode === 'active-backup') return `active/backup: ${split.active} active, the others take over when it is down${never}`;
   const names = Object.keys(split.weights).sort();
-  return `weighted: ${names.map((n) => `${n}=${split.weights[n]}`).join(', ')} (connections, over healthy sites)`;
+  return `weighted: ${names.map((n) => `${n}=${split.weights[n]}`).join(', ')} (connections, over healthy sites)${never}`;
+}
+
+/**
+ * The rules of one frontend sending a site's own names (`dns.siteHostname` and names under it) to
+ * that site: by the TLS SNI on 443 (TLS still passes through untouched), by the Host header of the
+ * connection's first request on 80 (the relay stays TCP: the PROXY header is sent as on 443).
+ */
+function perSiteRules(name: 'http' | 'https', sites: readonly Site[]): string[] {
+  if (sites.length === 0) return [];
+  const [accept, fetch] = name === 'https' ? ['{ req.ssl_hello_type 1 }', 'req.ssl_sni'] : ['HTTP', 'req.hdr(host),field(1,:)'];
+  return [
+    '    tcp-request inspect-delay 5s',
+    `    tcp-request content accept if ${accept}`,
+    ...sites.flatMap((site) => {
+      const host = site.dns.siteHostname!;
+      return [
+        `    use_backend site-${site.name}-${name} if { ${fetch} -i ${host} }`,
+        `    use_backend site-${site.name}-${name} if { ${fetch} -i -m end .${host} }`,
+      ];
+    }),
+  ];
 }
 
 /** Renders haproxy.cfg for the edge VM. */
@@ -58,7 +94,7 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
     '#',
     "# Ports 80/443 are relayed as TCP to each site's Envoy floating address with a PROXY protocol v2",
     "# header carrying the client's real address (Envoy requires it on every listener).",
-    `# Split policy: ${describeSplit(edge)}.`,
+    `# Split policy: ${describeSplit(edge, sorted)}.`,
     '',
     'global',
     '    log /dev/log local0',
@@ -74,6 +110,8 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
     'defaults',
     '    log global',
     '    mode tcp',
+    // Envoy's NetworkPolicy admits only the edge's source addresses: connect from the first one.
+    `    source ${edgeSourceAddress(edge)}`,
     '    option tcplog',
     '    option dontlognull',
     '    option redispatch',
@@ -96,20 +134,7 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
   ];
   const perSite = sorted.filter((site) => site.dns.siteHostname !== undefined);
   for (const { name, port } of EDGE_PORTS) {
-    lines.push('', `frontend ${name}`, ...bindLines(edge, port));
-    if (name === 'https' && perSite.length > 0) {
-      // Per-site names (`dns.siteHostname` and names under it) reach that site only, chosen by
-      // the TLS SNI (TLS still passes through untouched); every other name follows the split.
-      lines.push('    tcp-request inspect-delay 5s', '    tcp-request content accept if { req.ssl_hello_type 1 }');
-      for (const site of perSite) {
-        const host = site.dns.siteHostname!;
-        lines.push(
-          `    use_backend site-${site.name}-https if { req.ssl_sni -i ${host} }`,
-          `    use_backend site-${site.name}-https if { req.ssl_sni -i -m end .${host} }`,
-        );
-      }
-    }
-    lines.push(`    default_backend sites-${name}`);
+    lines.push('', `frontend ${name}`, ...bindLines(edge, port), ...perSiteRules(name, perSite), `    default_backend sites-${name}`);
   }
   for (const { name, port } of EDGE_PORTS) {
     lines.push(
@@ -121,12 +146,14 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
       ...serverLines(edge, sorted, port),
     );
   }
-  for (const site of perSite) {
-    lines.push(
-      '',
-      `backend site-${site.name}-https`,
-      `    server ${site.name} ${site.loadBalancer.fixed.ingress}:443 send-proxy-v2 ${CHECK}`,
-    );
+  for (const { name, port } of EDGE_PORTS) {
+    for (const site of perSite) {
+      lines.push(
+        '',
+        `backend site-${site.name}-${name}`,
+        `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${CHECK}`,
+      );
+    }
   }
   lines.push('');
   return lines.join('\n');

@@ -9,7 +9,7 @@ const NAMESPACE = 'keda';
 
 /**
  * Pinned KEDA chart. The chart's version follows KEDA's own (chart 2.x.y ships app 2.x.y), and
- * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/crd-sources.ts), so the
+ * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/upstream-inputs.ts), so the
  * ScaledObjects we render match the CRDs this chart installs.
  */
 export const KEDA_CHART = { repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2' } as const;
@@ -22,6 +22,9 @@ const WORKLOADS = {
 } as const;
 
 type KedaWorkload = keyof typeof WORKLOADS;
+
+/** The chart's default, stated: while the webhook is down, KEDA's objects are accepted unchecked, so it never blocks a sync. */
+const WEBHOOK_FAILURE_POLICY = 'Ignore';
 
 /** Ports the chart's pods listen on (upstream chart templates). */
 const PORTS = { operatorGrpc: 9666, metricsApiserver: 6443, webhooks: 9443 } as const;
@@ -45,7 +48,28 @@ export class KedaComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'keda', context, namespace: NAMESPACE });
-    this.ownsCrds = true;
+    const source = `kedacore/charts@v${KEDA_CHART.version}:keda/templates`;
+    this.syncOrder.installsCrds(
+      ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
+        group,
+        source: 'chart' as const,
+        // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
+        keptOnDelete: true,
+        reference: `${source}/crds/crd-scaledobjects.yaml`,
+      })),
+    );
+    this.syncOrder.servesWebhook({
+      name: 'keda-admission',
+      failurePolicy: WEBHOOK_FAILURE_POLICY,
+      group: 'keda.sh',
+      servedBy: [WORKLOADS.webhooks.deployment],
+      reference: `${source}/webhooks/validatingconfiguration.yaml`,
+    });
+    this.syncOrder.servesApi({
+      group: 'external.metrics.k8s.io',
+      servedBy: WORKLOADS.metricServer.deployment,
+      reference: `${source}/metrics-server/apiservice.yaml`,
+    });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
 
     const restrictedContainer = {
@@ -67,10 +91,10 @@ export class KedaComponent extends PlatformComponent {
         },
       ],
       values: {
-        crds: { install: true },
+        crds: { install: true, additionalAnnotations: { 'helm.sh/resource-policy': 'keep' } },
         operator: { replicaCount: WORKLOADS.operator.replicas },
         metricsServer: { replicaCount: WORKLOADS.metricServer.replicas },
-        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas },
+        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas, failurePolicy: WEBHOOK_FAILURE_POLICY },
         resources: perWorkload((w) => ({
           requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
           limits: { memory: `${w.memoryLimitMiB}Mi` },

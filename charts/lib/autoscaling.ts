@@ -24,3 +24,37 @@ export function autoscaledWorkloads(scope: Construct): AutoscaledWorkload[] {
     })
     .filter((w) => w.name !== '');
 }
+
+/**
+ * The aggregated metrics APIs an autoscaling object needs to scale (and to be healthy for Argo CD,
+ * which marks an HPA Degraded on FailedGetResourceMetric): an HPA's Resource and ContainerResource
+ * metrics and KEDA's cpu and memory triggers read `metrics.k8s.io` (metrics-server), External
+ * metrics and KEDA's other triggers `external.metrics.k8s.io`, Pods and Object metrics
+ * `custom.metrics.k8s.io`.
+ */
+export function metricsApisNeeded(object: { readonly kind: string; readonly spec?: unknown }): string[] {
+  const spec = (object.spec ?? {}) as { metrics?: { type?: string }[]; triggers?: { type?: string }[] };
+  const groups = new Set<string>();
+  if (object.kind === 'HorizontalPodAutoscaler') {
+    for (const m of spec.metrics ?? []) {
+      if (m.type === 'Resource' || m.type === 'ContainerResource') groups.add('metrics.k8s.io');
+      if (m.type === 'External') groups.add('external.metrics.k8s.io');
+      if (m.type === 'Pods' || m.type === 'Object') groups.add('custom.metrics.k8s.io');
+    }
+  }
+  if (object.kind === 'ScaledObject') {
+    // KEDA turns every other trigger into an External metric of its own metrics API server.
+    for (const t of spec.triggers ?? []) groups.add(t.type === 'cpu' || t.type === 'memory' ? 'metrics.k8s.io' : 'external.metrics.k8s.io');
+  }
+  return [...groups].sort();
+}
+
+/** `Kind/namespace/name` of the autoscaling objects under `scope` that read the metrics API `group`. */
+export function autoscalersReading(scope: Construct, group: string): string[] {
+  return scope.node
+    .findAll()
+    .filter((c): c is ApiObject => c instanceof ApiObject && (c.kind === 'HorizontalPodAutoscaler' || c.kind === 'ScaledObject'))
+    .map((o) => o.toJson() as { kind: string; metadata?: { name?: string; namespace?: string }; spec?: unknown })
+    .filter((o) => metricsApisNeeded(o).includes(group))
+    .map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '?'}`);
+}

@@ -59,6 +59,11 @@ export interface HttpRoute {
   readonly host: string;
   /** Path prefix, `/` for everything. */
   readonly pathPrefix: string;
+  /**
+   * Only requests whose header `name` contains `contains` (e.g. gRPC: `content-type` contains
+   * `application/grpc`); the same host and prefix without it takes the other requests.
+   */
+  readonly header?: { readonly name: string; readonly contains: string };
   /** Backend pods and Service (the Service must exist in the component). */
   readonly backend: Endpoint;
   /** Service port the route sends to. */

@@ -3,10 +3,13 @@ import { IpAddressPool, L2Advertisement } from '../../imports/metallb-metallb.io
 import type { LoadBalancerPool } from '../../sites';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 /** Pinned MetalLB chart (the CRDs in imports/ come from the same release). */
 export const METALLB_CHART = { repoURL: 'https://metallb.github.io/metallb', chart: 'metallb', version: '0.16.1' } as const;
+/** The chart's webhooks refuse what they validate while the controller cannot answer (the chart's default, stated). */
+const WEBHOOK_FAILURE_POLICY = 'Fail';
 /** The pool holding the site's floating addresses; the same name on every site. */
 export const FLOATING_POOL = 'floating';
 
@@ -36,7 +39,21 @@ export interface FixedLoadBalancer {
 export class MetalLbComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'metallb', context, namespace: METALLB_NAMESPACE });
-    this.ownsCrds = true;
+    const source = `metallb/metallb@v${METALLB_CHART.version}:charts/metallb`;
+    this.syncOrder.installsCrds({
+      group: 'metallb.io',
+      source: 'chart',
+      keptOnDelete: false,
+      reference: `${source}/charts/crds/templates/crds.yaml`,
+    });
+    this.syncOrder.servesWebhook({
+      name: 'metallb-webhook-configuration',
+      failurePolicy: WEBHOOK_FAILURE_POLICY,
+      group: 'metallb.io',
+      kinds: ['BGPPeer', 'IPAddressPool', 'BGPAdvertisement', 'Community', 'BFDProfile', 'L2Advertisement'],
+      servedBy: ['metallb-controller'],
+      reference: `${source}/templates/webhooks.yaml`,
+    });
     this.ownNamespace({
       name: METALLB_NAMESPACE,
       podSecurity: 'privileged',
@@ -49,7 +66,7 @@ export class MetalLbComponent extends PlatformComponent {
       ...METALLB_CHART,
       releaseName: 'metallb',
       values: {
-        crds: { enabled: true },
+        crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },
         // Pure layer 2: no BGP, so neither FRR in the speaker nor the FRR-K8s daemon.
         frrk8s: { enabled: false },
         controller: { resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
@@ -70,7 +87,7 @@ export class MetalLbComponent extends PlatformComponent {
 
     const pool = this.site.loadBalancer;
     // Applied after the chart's controller is healthy: its webhook validates these objects.
-    const afterChart = { 'argocd.argoproj.io/sync-wave': '1' };
+    const afterChart = { [ARGO_ANNOTATIONS.wave]: '1' };
     new IpAddressPool(this, 'pool', {
       metadata: { name: FLOATING_POOL, namespace: METALLB_NAMESPACE, labels: commonLabels(this.componentName), annotations: afterChart },
       spec: { addresses: [...pool.ipv4, ...(pool.ipv6 ?? [])], autoAssign: false, avoidBuggyIPs: false },

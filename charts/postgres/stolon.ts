@@ -84,6 +84,11 @@ export class StolonComponent extends PlatformComponent {
     this.dependOn(props.storage);
     this.spec = clusterSpec(this.site, this.sites);
     const isPrimary = this.spec.role === 'master';
+    if (!isPrimary) {
+      this.syncOrder.readinessDependsOnOtherSite(
+        `a standby keeper becomes ready only once pg_basebackup from the primary site ${primarySite(this.sites).name} has completed`,
+      );
+    }
 
     this.keepers = this.endpoint({
       podLabels: podLabels('keeper'),

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformComponent } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity } from '../lib/workload';
 import { SPEC_DIR, SPEC_FILE, storeEnv } from './pods';
 
@@ -98,7 +99,7 @@ export function renderUpdateJob(owner: PlatformComponent, props: UpdateJobProps)
       namespace: props.namespace,
       labels,
       // After the keepers and sentinels of the same sync.
-      annotations: { 'argocd.argoproj.io/sync-wave': '1' },
+      annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
     },
     spec,
   });

@@ -10,6 +10,7 @@ import {
 } from '../../imports/external-secrets-external-secrets.io';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 
 const NAMESPACE = 'external-secrets';
 /** Pinned External Secrets Operator chart; the same release as the CRDs imports/ is generated from. */
@@ -18,6 +19,17 @@ export const EXTERNAL_SECRETS_CHART = {
   chart: 'external-secrets',
   version: '2.9.0',
 } as const;
+
+const CHART_SOURCE = `external-secrets/external-secrets@helm-chart-${EXTERNAL_SECRETS_CHART.version}`;
+/** The chart's webhooks refuse the objects they validate while they cannot answer (the chart's default, stated). */
+const WEBHOOK_FAILURE_POLICY = 'Fail';
+/**
+ * On every CRD of the chart (`crds.annotations`, CHART_SOURCE:hack/helm.generate.sh): Argo CD then
+ * never deletes them with the Application (it reads it as `Delete=false`), since deleting the
+ * ExternalSecret CRD would delete every ExternalSecret and, through their owner references, every
+ * Secret the platform runs on.
+ */
+const KEEP_CRDS = { 'helm.sh/resource-policy': 'keep' } as const;
 
 /**
  * External Secrets Operator and the site's ClusterSecretStore for Vault (Kubernetes auth, KV v2):
@@ -29,7 +41,24 @@ export class SecretsComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'external-secrets', context, namespace: NAMESPACE });
-    this.ownsCrds = true;
+    this.syncOrder.installsCrds(
+      ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
+        group,
+        source: 'chart' as const,
+        keptOnDelete: true,
+        reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
+      })),
+    );
+    const webhook: Omit<WebhookDeclaration, 'name' | 'kinds'> = {
+      failurePolicy: WEBHOOK_FAILURE_POLICY,
+      group: 'external-secrets.io',
+      // The webhook's readiness checks its certificate, which the cert-controller writes and
+      // injects into the webhook configuration (CHART_SOURCE:cmd/controller/webhook.go, certcontroller.go).
+      servedBy: ['external-secrets-webhook', 'external-secrets-cert-controller'],
+      reference: `${CHART_SOURCE}:deploy/charts/external-secrets/templates/validatingwebhook.yaml`,
+    };
+    this.syncOrder.servesWebhook({ ...webhook, name: 'secretstore-validate', kinds: ['SecretStore', 'ClusterSecretStore'] });
+    this.syncOrder.servesWebhook({ ...webhook, name: 'externalsecret-validate', kinds: ['ExternalSecret'] });
     this.ownNamespace({
       name: NAMESPACE,
       podSecurity: 'restricted',
@@ -42,9 +71,13 @@ export class SecretsComponent extends PlatformComponent {
       releaseName: 'external-secrets',
       values: {
         installCRDs: true,
+        crds: { annotations: KEEP_CRDS },
         replicaCount: 1,
         resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-        webhook: { resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } } },
+        webhook: {
+          failurePolicy: WEBHOOK_FAILURE_POLICY,
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+        },
         certController: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
       },
     });
@@ -58,7 +91,12 @@ export class SecretsComponent extends PlatformComponent {
 
     const { vault } = this.site;
     new ClusterSecretStore(this, 'vault', {
-      metadata: { name: this.storeName, labels: commonLabels(this.componentName) },
+      metadata: {
+        name: this.storeName,
+        labels: commonLabels(this.componentName),
+        // After the chart's wave: its webhook validates ClusterSecretStores and refuses them until it answers.
+        annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
+      },
       spec: {
         provider: {
           vault: {

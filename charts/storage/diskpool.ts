@@ -19,7 +19,12 @@ export interface DiskPoolSpec {
 /** Props of a DiskPool. */
 export interface DiskPoolProps {
   /** Object metadata; the pool must be in the namespace Mayastor runs in. */
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   /** Pool spec. */
   readonly spec: DiskPoolSpec;
 }

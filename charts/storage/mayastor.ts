@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
+import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
 import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
@@ -82,7 +83,22 @@ export class MayastorComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
     super(scope, { name: 'mayastor', context, namespace: NAMESPACE });
-    this.ownsCrds = true;
+    this.syncOrder.installsCrds(
+      {
+        group: 'openebs.io',
+        kinds: ['DiskPool'],
+        source: 'operator',
+        createdBy: 'mayastor-operator-diskpool',
+        keptOnDelete: true,
+        reference: 'openebs/mayastor-control-plane@v2.7.1:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)',
+      },
+      {
+        group: 'snapshot.storage.k8s.io',
+        source: 'chart',
+        keptOnDelete: true,
+        reference: `openebs/mayastor-extensions@v${MAYASTOR_CHART.version}:chart/charts/crds/values.yaml (csi.volumeSnapshots.keep)`,
+      },
+    );
     this.ownNamespace({
       name: NAMESPACE,
       podSecurity: 'privileged',
@@ -139,7 +155,14 @@ export class MayastorComponent extends PlatformComponent {
       node.dataDisks.forEach((disk, i) => {
         const name = i === 0 ? `pool-${node.name}` : `pool-${node.name}-${i}`;
         new DiskPool(this, name, {
-          metadata: { name, namespace: NAMESPACE, labels: commonLabels(this.componentName, 'pool') },
+          metadata: {
+            name,
+            namespace: NAMESPACE,
+            labels: commonLabels(this.componentName, 'pool'),
+            // The operator creates the DiskPool CRD once the chart's wave 0 runs; the Application's
+            // SkipDryRunOnMissingResource lets the sync start without it.
+            annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
+          },
           spec: { node: node.name, disks: [disk.uri] },
         });
       });

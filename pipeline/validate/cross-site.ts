@@ -6,6 +6,7 @@
 import type { CrossSiteFact } from '../../charts/lib/declarations';
 import type { Site } from '../../sites';
 import type { Finding } from '../errors';
+import { publicRouteFindings } from '../validate-ingress';
 import type { RenderedSite } from '../render';
 import { byText } from './context';
 
@@ -125,5 +126,5 @@ function factAgreement(sites: readonly CrossSiteSummary[]): Finding[] {
 /** Every cross-site finding over the rendered sites (all of them: a partial set proves nothing). */
 export function checkCrossSite(sites: readonly CrossSiteSummary[]): Finding[] {
   if (sites.length < 2) return factAgreement(sites);
-  return [...componentPresence(sites), ...factAgreement(sites)];
+  return [...componentPresence(sites), ...factAgreement(sites), ...publicRouteFindings(sites)];
 }

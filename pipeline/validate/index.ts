@@ -1,6 +1,6 @@
 /**
  * Validation of the rendered platform, run by every synth between render and write (and by
- * `npm run validate`): schema, policy and capacity per site, then the cross-site invariants. All
+ * `npm run validate`): schema, policy, sync order and capacity per site, then the cross-site invariants. All
  * findings of all sites are collected into one PlatformError; gitops/ is not touched.
  */
 import type { Finding } from '../errors';
@@ -10,6 +10,7 @@ import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
 import { checkSchema } from './schema';
+import { checkSyncOrder } from './sync-order';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
 export interface ValidationReport {
@@ -51,6 +52,7 @@ export function validateSite(site: RenderedSite): SiteValidation {
     });
   }
   findings.push(...checkPolicy(site));
+  findings.push(...checkSyncOrder(site));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity) };

@@ -1,8 +1,8 @@
 /**
- * Schema validation: every rendered object against the Kubernetes 1.28 schema or, for custom
- * kinds, the CRD schema we import, both tightened so that unknown fields are errors. The
- * validators are compiled at import time (tools/compile-validators.ts) into imports/validators/,
- * one module per kind, and loaded on first use.
+ * Schema validation: every rendered object against the Kubernetes schema of KUBERNETES_RELEASE
+ * or, for custom kinds, the CRD schema we import, both tightened so that unknown fields are
+ * errors. The validators are compiled at import time (tools/compile-validators.ts) into
+ * imports/validators/<release>/, one module per kind, and loaded on first use.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,32 +11,41 @@ import type { Finding } from '../errors';
 import type { KubeObject } from '../render';
 import { objectId, type ObjectContext } from './context';
 
-/** The directory of compiled validators, found from this file (in the source tree or in dist/). */
-function validatorDir(): string {
+/**
+ * The Kubernetes release rendered objects are checked against: the one cdk8s-plus-28 describes.
+ * `npm run import` compiles the validators of every release of tools/upstream-inputs.ts into
+ * imports/validators/<release>/.
+ */
+export const KUBERNETES_RELEASE = '1.28';
+
+/** The directory of a release's compiled validators, found from this file (in the source tree or in dist/). */
+function validatorDir(release: string): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'imports', 'validators');
+    const candidate = path.join(dir, 'imports', 'validators', release);
     if (fs.existsSync(path.join(candidate, 'kinds.json'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error('imports/validators/kinds.json not found: run npm run import');
+    if (path.dirname(dir) === dir) throw new Error(`imports/validators/${release}/kinds.json not found: run npm run import`);
   }
 }
 
-let index: { dir: string; files: Record<string, string> } | undefined;
+const indexes = new Map<string, { dir: string; files: Record<string, string> }>();
 const cache = new Map<string, ValidateFunction>();
 
-/** The validator of `apiVersion/kind`, or undefined when no schema is imported for it. */
-export function validatorFor(apiVersion: string, kind: string): ValidateFunction | undefined {
+/** The validator of `apiVersion/kind` in `release`, or undefined when no schema is imported for it. */
+export function validatorFor(apiVersion: string, kind: string, release = KUBERNETES_RELEASE): ValidateFunction | undefined {
   const key = `${apiVersion}/${kind}`;
-  const cached = cache.get(key);
+  const cached = cache.get(`${release} ${key}`);
   if (cached) return cached;
+  let index = indexes.get(release);
   if (!index) {
-    const dir = validatorDir();
+    const dir = validatorDir(release);
     index = { dir, files: JSON.parse(fs.readFileSync(path.join(dir, 'kinds.json'), 'utf8')) as Record<string, string> };
+    indexes.set(release, index);
   }
   const file = index.files[key];
   if (file === undefined) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const validate = require(path.join(index.dir, file)) as ValidateFunction;
-  cache.set(key, validate);
+  cache.set(`${release} ${key}`, validate);
   return validate;
 }
 
@@ -92,7 +101,7 @@ export function checkSchema(object: KubeObject, context: ObjectContext, patch = 
       {
         ...where,
         field: 'apiVersion',
-        message: `no schema for ${object.apiVersion} ${object.kind}: a custom kind needs its CRD in tools/crd-sources.ts (then npm run import)`,
+        message: `no schema for ${object.apiVersion} ${object.kind}: a custom kind needs its CRD in tools/upstream-inputs.ts (then npm run import)`,
       },
     ];
   }

@@ -1,0 +1,133 @@
+/**
+ * What a component declares about the order Argo CD can apply things in on an empty cluster: the
+ * CustomResourceDefinitions it installs and how, the admission webhooks and aggregated APIs it
+ * serves, and readiness that waits on another site. The sync-order check
+ * (pipeline/validate/sync-order.ts) reads these next to the rendered Applications and objects.
+ *
+ * Objects of an upstream chart or manifest carry no sync wave in the releases we pin (checked with
+ * `helm template` on each pinned chart): they are applied in wave 0 of their Application.
+ */
+
+/**
+ * How a CRD reaches the cluster:
+ * - `chart`: in the upstream chart's templates, applied by the component's Application (Argo CD
+ *   applies CRDs first in a wave and waits for them to be established);
+ * - `manifests`: in upstream manifests of the component's kustomization (same as `chart`);
+ * - `operator`: created at run time by one of the chart's workloads once it runs; Argo CD cannot
+ *   wait for it, so its custom resources must come after that workload is healthy.
+ */
+export type CrdSource = 'chart' | 'manifests' | 'operator';
+
+/** CRDs of one API group a component installs. */
+export interface CrdDeclaration {
+  /** API group, e.g. `cert-manager.io`. */
+  readonly group: string;
+  /** Kinds of that group; every kind of the group when omitted. */
+  readonly kinds?: readonly string[];
+  /** How the CRDs reach the cluster. */
+  readonly source: CrdSource;
+  /** With `operator`: the upstream workload that creates them (the CRD exists once it runs). */
+  readonly createdBy?: string;
+  /**
+   * Whether the CRDs stay when the component's Application is deleted (`helm.sh/resource-policy:
+   * keep`, which Argo CD treats as `Delete=false`): deleting a CRD deletes every object of its kinds.
+   */
+  readonly keptOnDelete: boolean;
+  /** Where upstream says so: `repo@tag:path`. */
+  readonly reference: string;
+}
+
+/** A validating or mutating admission webhook an upstream chart registers. */
+export interface WebhookDeclaration {
+  /** The webhook configuration's name. */
+  readonly name: string;
+  /** `Fail`: objects it matches are refused while it cannot answer; `Ignore`: they pass unchecked. */
+  readonly failurePolicy: 'Fail' | 'Ignore';
+  /** API group of the objects it matches. */
+  readonly group: string;
+  /** Kinds it matches; every kind of the group when omitted. */
+  readonly kinds?: readonly string[];
+  /** Upstream workloads that must be ready for it to answer (the server, and what gives it its certificate). */
+  readonly servedBy: readonly string[];
+  /** Where upstream says so: `repo@tag:path`. */
+  readonly reference: string;
+}
+
+/** An aggregated API (APIService) an upstream chart serves, e.g. `metrics.k8s.io`. */
+export interface ApiServiceDeclaration {
+  /** API group served. */
+  readonly group: string;
+  /** Upstream workload serving it. */
+  readonly servedBy: string;
+  /** Where upstream says so: `repo@tag:path`. */
+  readonly reference: string;
+}
+
+/** The sync-order facts of one component (`component.syncOrder`). */
+export class SyncOrderDeclarations {
+  private readonly crdList: CrdDeclaration[] = [];
+  private readonly webhookList: WebhookDeclaration[] = [];
+  private readonly apiList: ApiServiceDeclaration[] = [];
+  private otherSite?: string;
+
+  /** Declares CRDs the component installs, and how. */
+  installsCrds(...crds: CrdDeclaration[]): void {
+    for (const crd of crds) {
+      if (crd.source === 'operator' && !crd.createdBy)
+        throw new Error(`CRDs of ${crd.group} created by an operator must name it (createdBy)`);
+      this.crdList.push(crd);
+    }
+  }
+
+  /** Declares an admission webhook the component's chart registers. */
+  servesWebhook(webhook: WebhookDeclaration): void {
+    this.webhookList.push(webhook);
+  }
+
+  /** Declares an aggregated API the component serves. */
+  servesApi(api: ApiServiceDeclaration): void {
+    this.apiList.push(api);
+  }
+
+  /**
+   * Declares that the component's readiness may wait on another site for as long as that site is
+   * unreachable (a standby initialising from its primary). A site must come up on its own, so
+   * nothing may wait for it: its Application syncs in the last wave and nothing depends on it.
+   */
+  readinessDependsOnOtherSite(reason: string): void {
+    if (!reason) throw new Error('readinessDependsOnOtherSite needs the reason');
+    this.otherSite = reason;
+  }
+
+  get crds(): readonly CrdDeclaration[] {
+    return this.crdList;
+  }
+
+  get webhooks(): readonly WebhookDeclaration[] {
+    return this.webhookList;
+  }
+
+  get apis(): readonly ApiServiceDeclaration[] {
+    return this.apiList;
+  }
+
+  /** Why the component's readiness may wait on another site, if it may. */
+  get waitsOnOtherSite(): string | undefined {
+    return this.otherSite;
+  }
+}
+
+/** Whether a declaration that names `kinds` (or none: the whole group) covers `group`/`kind`. */
+export function covers(declared: { readonly group: string; readonly kinds?: readonly string[] }, group: string, kind: string): boolean {
+  return declared.group === group && (declared.kinds === undefined || declared.kinds.includes(kind));
+}
+
+/** The Argo CD annotations the check and the apps component read and write. */
+export const ARGO_ANNOTATIONS = {
+  wave: 'argocd.argoproj.io/sync-wave',
+  hook: 'argocd.argoproj.io/hook',
+  syncOptions: 'argocd.argoproj.io/sync-options',
+} as const;
+
+/** The finalizers that make deleting an Application delete its resources (foreground and background). */
+export const CASCADE_FINALIZERS = ['resources-finalizer.argocd.argoproj.io', 'resources-finalizer.argocd.argoproj.io/background'];

@@ -1,0 +1,155 @@
+import type { Construct } from 'constructs';
+import { PlatformError, type Finding } from '../../pipeline/errors';
+import type { Site } from '../../sites';
+import { PlatformComponent, type SiteContext } from '../component';
+import { autoscalersReading } from '../lib/autoscaling';
+import { apiServerCallerCidrs } from '../network-policies/policies';
+
+export const METRICS_SERVER = 'metrics-server';
+const NAMESPACE = METRICS_SERVER;
+/** The resource metrics API metrics-server serves (HPAs on CPU and memory read it). */
+export const RESOURCE_METRICS_API = 'metrics.k8s.io';
+
+/**
+ * Pinned metrics-server chart: chart 3.13.1 ships metrics-server 0.8.1, whose project supports
+ * Kubernetes 1.31 and newer (kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.13.1:
+ * README.md, "Compatibility Matrix").
+ */
+export const METRICS_SERVER_CHART = {
+  repoURL: 'https://kubernetes-sigs.github.io/metrics-server/',
+  chart: 'metrics-server',
+  version: '3.13.1',
+} as const;
+const SOURCE = `kubernetes-sigs/metrics-server@metrics-server-helm-chart-${METRICS_SERVER_CHART.version}:charts/metrics-server`;
+
+/**
+ * What the site runs, the one table the values and the capacity declaration come from. Two
+ * replicas on different nodes: the HPAs and `kubectl top` keep working through a node loss, and
+ * the APIService stays Available (an unavailable aggregated API fails API discovery for every
+ * client). Requests: upstream's defaults (100m, 200Mi) are sized for 100 nodes and scale with
+ * them ("Scaling" in the README); a 3-node site needs a fraction.
+ */
+const WORKLOAD = { name: METRICS_SERVER, replicas: 2, cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128, port: 10250 } as const;
+/** The chart's pod labels (templates/_helpers.tpl, selectorLabels), for spreading and policies. */
+const POD_LABELS = { 'app.kubernetes.io/name': METRICS_SERVER, 'app.kubernetes.io/instance': METRICS_SERVER } as const;
+
+/** Props of metrics-server. */
+export interface MetricsServerProps {
+  /**
+   * Scrape the kubelets without verifying their serving certificates (`--kubelet-insecure-tls`):
+   * Kubespray's default kubelets serve a self-signed certificate (`kubelet_rotate_server_certificates:
+   * false`). Turn it off once the kubelets' certificates are signed by the cluster CA.
+   * @default true
+   */
+  readonly kubeletInsecureTls?: boolean;
+}
+
+/** The part of the chart's values.yaml we set (checked with `helm template` on the pinned chart). */
+export interface MetricsServerValues {
+  readonly replicas: number;
+  readonly args: readonly string[];
+  readonly resources: { readonly requests: Readonly<Record<string, string>>; readonly limits: Readonly<Record<string, string>> };
+  readonly podDisruptionBudget: { readonly enabled: true; readonly minAvailable: number };
+  /** Pod-level restricted settings; the chart's container securityContext already drops every capability. */
+  readonly podSecurityContext: { readonly runAsNonRoot: true; readonly seccompProfile: { readonly type: 'RuntimeDefault' } };
+  readonly topologySpreadConstraints: readonly Record<string, unknown>[];
+}
+
+/**
+ * metrics-server, the resource metrics API (`metrics.k8s.io`) that HorizontalPodAutoscalers on CPU
+ * or memory, KEDA's cpu and memory triggers and `kubectl top` read; Kubespray leaves it off by
+ * default. Upstream chart, restricted Pod Security: the chart runs it as user 1000 with every
+ * capability dropped on port 10250, as upstream's own manifests do (the README's note that it
+ * needs NET_BIND_SERVICE dates from 0.5; the 0.8.1 image sets no file capability).
+ */
+export class MetricsServerComponent extends PlatformComponent {
+  constructor(scope: Construct, context: SiteContext, props: MetricsServerProps = {}) {
+    super(scope, { name: METRICS_SERVER, context, namespace: NAMESPACE });
+    this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
+    const values: MetricsServerValues = {
+      replicas: WORKLOAD.replicas,
+      args: props.kubeletInsecureTls === false ? [] : ['--kubelet-insecure-tls'],
+      resources: {
+        requests: { cpu: `${WORKLOAD.cpuMillis}m`, memory: `${WORKLOAD.memoryMiB}Mi` },
+        limits: { memory: `${WORKLOAD.memoryLimitMiB}Mi` },
+      },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'DoNotSchedule',
+          labelSelector: { matchLabels: POD_LABELS },
+        },
+      ],
+    };
+    this.useHelmChart({
+      ...METRICS_SERVER_CHART,
+      releaseName: METRICS_SERVER,
+      values: values as unknown as Record<string, unknown>,
+      alsoDeploysTo: [
+        {
+          namespace: 'kube-system',
+          reason:
+            'the API server aggregation is bound to extension-apiserver-authentication-reader there (RoleBinding metrics-server-auth-reader)',
+        },
+      ],
+    });
+    this.declareUpstreamWorkload({
+      name: WORKLOAD.name,
+      namespace: NAMESPACE,
+      replicas: WORKLOAD.replicas,
+      cpuMillis: WORKLOAD.cpuMillis,
+      memoryMiB: WORKLOAD.memoryMiB,
+      podLabels: POD_LABELS,
+      spread: true,
+    });
+    this.syncOrder.servesApi({ group: RESOURCE_METRICS_API, servedBy: WORKLOAD.name, reference: `${SOURCE}/templates/apiservice.yaml` });
+
+    const pods = this.endpoint({ podLabels: POD_LABELS, ports: [{ port: WORKLOAD.port, name: 'https' }], serviceName: METRICS_SERVER });
+    this.usesApiServer(pods);
+    this.talksOutside({
+      pods,
+      direction: 'egress',
+      cidrs: this.site.nodes.map((n) => `${n.address}/32`),
+      ports: [{ port: WORKLOAD.port }],
+      reason: "metrics-server scrapes every kubelet's /metrics/resource on the node's InternalIP (--kubelet-preferred-address-types)",
+    });
+    this.talksOutside({
+      pods,
+      direction: 'ingress',
+      cidrs: apiServerCallerCidrs(this.site),
+      ports: [{ port: WORKLOAD.port }],
+      reason:
+        'kube-apiserver serves metrics.k8s.io from metrics-server (the APIService), calling from the control-plane nodes or, through the overlay, from their tunnel addresses in the pod network',
+    });
+  }
+}
+
+/**
+ * Wires the autoscalers of `components` that read the resource metrics API (found in their
+ * rendered objects) to metrics-server: their components sync after it (Argo CD marks such an HPA
+ * Degraded while the API is missing), and a site without metrics-server refuses them, naming the
+ * component and the object.
+ */
+export function requireResourceMetrics(site: Site, components: readonly PlatformComponent[], metricsServer?: MetricsServerComponent): void {
+  const findings: Finding[] = [];
+  for (const component of components) {
+    if (component === metricsServer) continue;
+    const readers = autoscalersReading(component, RESOURCE_METRICS_API);
+    if (readers.length === 0) continue;
+    if (metricsServer) {
+      component.dependOn(metricsServer);
+      continue;
+    }
+    findings.push({
+      site: site.name,
+      component: component.componentName,
+      object: readers[0],
+      field: `components.optOut.${METRICS_SERVER}`,
+      message: `${readers.join(', ')} scale${readers.length === 1 ? 's' : ''} on resource metrics (${RESOURCE_METRICS_API}), which only ${METRICS_SERVER} serves: keep ${METRICS_SERVER}, or opt out of ${component.componentName} too`,
+    });
+  }
+  if (findings.length > 0) throw new PlatformError(findings);
+}

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { formatRow, summary, type Row } from '../bench/report';
+import { REPO_ROOT, tempDir, treeDigest } from './helpers';
+
+// Every entry point, run as the npm scripts run it (the bundles tools/run.mjs builds), with a
+// strict command line: a bad one prints what is wrong and the usage line, exit 2.
+function run(bundle: string, args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('strict command lines', () => {
+  it.each<[string, string, string[], RegExp]>([
+    ['synth', 'main.js', ['--chek'], /^synth: unknown option --chek \(did you mean --check\?\)\nusage: npm run synth -- /],
+    ['synth', 'main.js', ['--site'], /^synth: option --site needs a value\n/],
+    ['synth', 'main.js', ['--out', '--check'], /^synth: option --out needs a value\n/],
+    ['synth', 'main.js', ['cluster1'], /^synth: unexpected argument 'cluster1'/],
+    [
+      'diff',
+      'review.js',
+      ['diff', '--failon', 'high'],
+      /^diff: unknown option --failon \(did you mean --fail-on\?\)\nusage: npm run diff -- /,
+    ],
+    ['diff', 'review.js', ['diff', '--fail-on'], /^diff: option --fail-on needs a value\n/],
+    ['diff', 'review.js', ['diff', '--fail-on', '--override'], /^diff: option --fail-on needs a value\n/],
+    ['diff', 'review.js', ['diff', '--fail-on', 'low'], /^diff: --fail-on takes high or medium, not 'low'\n/],
+    ['diff', 'review.js', ['diff', '--format', 'html'], /^diff: --format takes markdown or text, not 'html'\n/],
+    ['diff', 'review.js', ['diff', '--override'], /^diff: --override only makes sense with --fail-on\n/],
+    ['capacity', 'review.js', ['capacity', '--site', 'cluster9'], /^capacity: no site named cluster9; known sites: cluster1, cluster2\n/],
+    ['capacity', 'review.js', ['capacity', '--format', 'html'], /^capacity: unknown option --format\nusage: npm run capacity -- /],
+    ['validate', 'review.js', ['validate', '--capacty'], /^validate: unknown option --capacty \(did you mean --capacity\?\)\n/],
+    ['review', 'review.js', ['lint'], /^review: unknown command 'lint'\nusage: /],
+    ['review', 'review.js', [], /^review: unknown command ''\nusage: /],
+    ['bench', 'bench-render.js', ['--runs'], /^bench: option --runs needs a value\n/],
+    ['bench', 'bench-render.js', ['--runs', 'many'], /^bench: --runs takes a whole number >= 1, not 'many'\n/],
+    ['bench', 'bench-render.js', ['--only', 'everything'], /^bench: --only takes startup, cdk8s, render, not 'everything'\n/],
+    ['aws-stack', 'aws-stack.js', [], /^aws-stack: --site is required; sites with an aws object store: none\n/],
+    ['aws-stack', 'aws-stack.js', ['--site', 'cluster1'], /^aws-stack: site cluster1 stores objects in s3, not aws; /],
+    ['aws-stack', 'aws-stack.js', ['--sites', 'cluster1'], /^aws-stack: unknown option --sites \(did you mean --site\?\)\n/],
+  ])('%s (%s) refuses %j: the problem, the usage line, exit 2', (_command, bundle, args, message) => {
+    const r = run(bundle, args);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^usage: /);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['main.js', ['--help'], /^usage: npm run synth -- \[--site NAME\]\.\.\. \[--check\] \[--out DIR\]\n {2}--site <value> /],
+    ['review.js', ['--help'], /^usage: node dist\/review\.js <validate\|capacity\|diff>/],
+    ['review.js', ['validate', '--help'], /^usage: npm run validate -- \[--capacity\]\n/],
+    ['review.js', ['capacity', '-h'], /^usage: npm run capacity -- \[--site NAME\]\.\.\.\n/],
+    ['review.js', ['diff', '--help'], /^usage: npm run diff -- .*\n {2}--base <value> /],
+    ['bench-render.js', ['--help'], /^usage: npm run bench -- \[--runs N\] \[--only startup,cdk8s,render\]\n/],
+    ['aws-stack.js', ['--help'], /^usage: npm run aws-stack -- --site NAME\n/],
+  ])('%s %j prints the usage and exits 0 without doing anything else', (bundle, args, usage) => {
+    const r = run(bundle, args);
+    expect(r.stdout).toMatch(usage);
+    expect(r.stdout).toMatch(/ {2}--help, -h +print this help and exit\n$/);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses a bad synth flag before taking the lock or touching gitops/', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const before = treeDigest(dir);
+      expect(run('main.js', ['--out', dir, '--chek']).status).toBe(2);
+      expect(treeDigest(dir)).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('capacity --site prints that site only', () => {
+    const r = run('review.js', ['capacity', '--site', 'cluster2']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^site cluster2\n {2}all nodes up\n/);
+    expect(r.stdout).not.toMatch(/site cluster1/);
+  });
+});
+
+describe('npm run bench', () => {
+  it('prints each figure as it is measured, what it measures on stderr, and a closing line on the targets', () => {
+    const r = run('bench-render.js', ['--runs', '1', '--only', 'startup']);
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'bench: measuring F, node loading cdk8s and cdk8s-plus-28 (1 run)',
+      'bench: measuring S, npm run synth after a source change (bundle + render) (1 run)',
+      'bench: measuring S, npm run synth with nothing to rebundle (1 run)',
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^bench \(node v\d+/);
+    expect(lines[1]).toMatch(/^F {2}load cdk8s \+ cdk8s-plus-28 +\d+ ms$/);
+    expect(lines[2]).toMatch(/^S {2}npm run synth, sources changed .* +\d+ ms {2}S\/F = \d+\.\d\d \(target <= 3(, MISSED)?\)$/);
+    expect(lines[4]).toMatch(/^bench: (all 2 targets met|\d of 2 targets MISSED: .*)$/);
+  });
+
+  it('flags a figure that misses its target, in its row and in the closing line', () => {
+    const target = (value: number) => ({ label: 'S/F', value, op: '<=', limit: 3, digits: 2 }) as const;
+    const rows: Row[] = [
+      { what: 'S  fast', figure: '100 ms', targets: [target(2.5)] },
+      { what: 'S  slow', figure: '400 ms', targets: [target(3.9)] },
+      { what: 'C  ratio', figure: '9 s', targets: [{ label: 'C/S', value: 7, op: '>=', limit: 8, digits: 1 }] },
+    ];
+    expect(formatRow(rows[0]!)).toMatch(/S\/F = 2\.50 \(target <= 3\)$/);
+    expect(formatRow(rows[1]!)).toMatch(/S\/F = 3\.90 \(target <= 3, MISSED\)$/);
+    expect(formatRow(rows[2]!)).toMatch(/C\/S = 7\.0 \(target >= 8, MISSED\)$/);
+    expect(summary(rows)).toBe(
+      'bench: 2 of 3 targets MISSED: S  slow: S/F = 3.90 (target <= 3, MISSED); C  ratio: C/S = 7.0 (target >= 8, MISSED)',
+    );
+    expect(summary(rows.slice(0, 1))).toBe('bench: all 1 targets met');
+  });
+});

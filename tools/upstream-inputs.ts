@@ -1,0 +1,157 @@
+/**
+ * Every upstream file `npm run import` reads, in one table: where upstream publishes it (an https
+ * URL at a pinned tag), the sha256 of its bytes, and where a mirror directory keeps a copy. The
+ * import refuses any file whose digest differs, so imports/ is a function of this table.
+ *   - CRD_INPUTS: the custom resource kinds the platform renders; only the listed kinds are
+ *     imported (a CRD we do not render would only add dead generated code).
+ *   - KUBERNETES_SCHEMAS: the Kubernetes API schema, by release; each release gets its own
+ *     validators in imports/validators/<release>/. Adding a release is one entry here, then
+ *     `npm run import`.
+ *   - LOCAL_SCHEMAS: schemas we write ourselves, for kinds whose upstream publishes no CRD file.
+ */
+
+/** One upstream file. */
+export interface UpstreamFile {
+  /** https URL at a pinned tag (a pinned commit where upstream tags none). */
+  readonly url: string;
+  /** sha256 of the file, hex: the import refuses any other content. */
+  readonly sha256: string;
+  /** Path of the same file inside a mirror directory (`npm run import -- --mirror DIR`). */
+  readonly mirrorPath: string;
+}
+
+/** An upstream CRD file and what the import keeps of it. */
+export interface CrdInput extends UpstreamFile {
+  /** Module name under imports/ (one per API group; several files may feed one module). */
+  readonly module: string;
+  /** Kinds taken from the file; the others in it are skipped. */
+  readonly kinds: readonly string[];
+}
+
+/** A file of `repo` at `tag`, as GitHub serves it, and its mirror copy under crds/<dir>/. */
+function github(repo: string, tag: string, dir: string) {
+  return (upstreamPath: string, sha256: string, module: string, kinds: readonly string[]): CrdInput => ({
+    url: `https://raw.githubusercontent.com/${repo}/${tag}/${upstreamPath}`,
+    sha256,
+    mirrorPath: `crds/${dir}/${upstreamPath.slice(upstreamPath.lastIndexOf('/') + 1)}`,
+    module,
+    kinds,
+  });
+}
+
+const argo = github('argoproj/argo-cd', 'v3.5.1', 'argocd');
+const contour = github('projectcontour/contour', 'v1.33.6', 'contour');
+const metallb = github('metallb/metallb', 'v0.16.1', 'metallb');
+const promOp = github('prometheus-operator/prometheus-operator', 'v0.93.0', 'prometheus-operator');
+const eso = github('external-secrets/external-secrets', 'v2.9.0', 'external-secrets');
+const keda = github('kedacore/keda', 'v2.20.2', 'keda');
+const certManager = github('cert-manager/cert-manager', 'v1.21.1', 'cert-manager');
+
+export const CRD_INPUTS: readonly CrdInput[] = [
+  argo('manifests/crds/application-crd.yaml', '5dde0e229249b6b707beb98674c1deae3949d5c319a6c45b9f5a80c99618e40c', 'argocd', [
+    'Application',
+  ]),
+  argo('manifests/crds/appproject-crd.yaml', 'ab225266944322750136f1198d93786e4a79a0e43c8d149abfba44da30a3eac8', 'argocd', ['AppProject']),
+  contour('examples/contour/01-crds.yaml', 'c02ed88146211c84edcafb718191f403ab35d8a9c6593bdc244338d20e8461b2', 'contour', ['HTTPProxy']),
+  metallb(
+    'config/crd/bases/metallb.io_ipaddresspools.yaml',
+    '585d55016cb9cf1aac3ed4a63b1075051bf8c20aab28dfcd3cfbe58a632ed230',
+    'metallb',
+    ['IPAddressPool'],
+  ),
+  metallb(
+    'config/crd/bases/metallb.io_l2advertisements.yaml',
+    'c2561949e442c8253237ef81dbfe7c4a69fd5c1bfdf30f8bc0829d74d4cd4d64',
+    'metallb',
+    ['L2Advertisement'],
+  ),
+  promOp(
+    'example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml',
+    'a99047972c9dd7679ce2050b9968e8a08773492e671b3e17abd476d42aa78a32',
+    'monitoring',
+    ['ServiceMonitor'],
+  ),
+  promOp(
+    'example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml',
+    '45a93443daa687d3654f7e9631909ff7edcdf3ec09c5e60251b74aa2722aee5d',
+    'monitoring',
+    ['PodMonitor'],
+  ),
+  promOp(
+    'example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml',
+    '78be98554b9c8506ab2b4f4feb91c5f3a56e536a0a510f3a8e876a459970d56d',
+    'monitoring',
+    ['PrometheusRule'],
+  ),
+  eso(
+    'config/crds/bases/external-secrets.io_externalsecrets.yaml',
+    '5044be5a610ca90a075f34f03ed20b462695c43387ba9410db7f4250e47b1e2f',
+    'external-secrets',
+    ['ExternalSecret'],
+  ),
+  eso(
+    'config/crds/bases/external-secrets.io_clustersecretstores.yaml',
+    'f847c69ae317a76527fc37c163ddfe15d9026e14eb47dd325319e914e0433c2a',
+    'external-secrets',
+    ['ClusterSecretStore'],
+  ),
+  keda('config/crd/bases/keda.sh_scaledobjects.yaml', 'af35555862a83933b074af14ad439c4b4ceabaf4daa3e9338e9b23e36d308d80', 'keda', [
+    'ScaledObject',
+  ]),
+  keda('config/crd/bases/keda.sh_triggerauthentications.yaml', '275307b4cb19ca8f0f506a879282aa4c67587ac16ec757f494d6585c5c185d65', 'keda', [
+    'TriggerAuthentication',
+  ]),
+  certManager(
+    'deploy/crds/cert-manager.io_certificates.yaml',
+    '7ad91029c00ec959d54215b19d3b1a9b7e0247eaa60f987151c2b70d8661f8af',
+    'cert-manager',
+    ['Certificate'],
+  ),
+  certManager(
+    'deploy/crds/cert-manager.io_clusterissuers.yaml',
+    '30008001b78aafb8e110af61359561104b5fafc3a4dc6ac0013245d0ee3fe4ca',
+    'cert-manager',
+    ['ClusterIssuer'],
+  ),
+];
+
+/**
+ * The Kubernetes API schema (`_definitions.json`) by release, from cdk8s-team/cdk8s, where
+ * `cdk8s import k8s@<release>` downloads it. That repository tags no release of these files: the
+ * URL pins the commit that last changed the file.
+ */
+export const KUBERNETES_SCHEMAS: Readonly<Record<string, UpstreamFile>> = {
+  '1.28': {
+    url: 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/749720900394df4dde7b71e3678e96b889ff6202/kubernetes-schemas/v1.28.0/_definitions.json',
+    sha256: '26005b7e779ea2fcbd87e4f23d76dc565eef8381c2287e149c676c03d48b0df6',
+    mirrorPath: 'k8s-schemas/v1.28.0/_definitions.json',
+  },
+};
+
+/**
+ * Schemas we write ourselves, for kinds whose upstream publishes no CRD file (the operator
+ * registers it at run time). They feed validation only; the bindings are hand-written in charts/.
+ */
+export interface LocalSchema {
+  /** API group. */
+  readonly group: string;
+  /** Kind. */
+  readonly kind: string;
+  /** Version. */
+  readonly version: string;
+  /** openAPIV3Schema file under tools/schemas/. */
+  readonly file: string;
+}
+
+export const LOCAL_SCHEMAS: readonly LocalSchema[] = [
+  { group: 'openebs.io', kind: 'DiskPool', version: 'v1beta2', file: 'openebs.io_diskpool_v1beta2.json' },
+];
+
+/** The whole table, as the import reads it. */
+export interface UpstreamInputs {
+  readonly crds: readonly CrdInput[];
+  readonly kubernetes: Readonly<Record<string, UpstreamFile>>;
+  readonly local: readonly LocalSchema[];
+}
+
+export const UPSTREAM_INPUTS: UpstreamInputs = { crds: CRD_INPUTS, kubernetes: KUBERNETES_SCHEMAS, local: LOCAL_SCHEMAS };
