@@ -278,12 +278,21 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{"after":"replacement"}'));
   leaf.processes[2] = restart(leaf, 2);
   const expected = await storedJobs(leaf.servers[0]!);
-  await eventually('the replaced server holding the stream', async () => {
-    const jsz = await monitor(leaf.servers[2]!.monitor, '/jsz?streams=true');
-    const streams = (jsz?.account_details as { stream_detail?: { name: string; state: { messages: number } }[] }[] | undefined)?.flatMap(
-      (a) => a.stream_detail ?? [],
-    );
-    return streams?.find((x) => x.name === 'JOBS')?.state.messages === expected ? true : undefined;
+  let seen: unknown;
+  await eventually(
+    'the replaced server holding the stream',
+    async () => {
+      const jsz = await monitor(leaf.servers[2]!.monitor, '/jsz?streams=true');
+      const streams = (jsz?.account_details as { stream_detail?: { name: string; state: { messages: number } }[] }[] | undefined)?.flatMap(
+        (a) => a.stream_detail ?? [],
+      );
+      seen = streams?.find((x) => x.name === 'JOBS')?.state ?? jsz?.meta_cluster;
+      return streams?.find((x) => x.name === 'JOBS')?.state.messages === expected ? true : undefined;
+    },
+    // Catching up is slower on a loaded machine: up to 90 s.
+    360,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; expected ${expected} messages, the replacement reports ${JSON.stringify(seen)}`);
   });
   // Two servers lost (what one node loss did when a server's data could sit on another server's node).
   const hub = live('hub');
