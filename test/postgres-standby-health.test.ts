@@ -85,6 +85,20 @@ async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, secon
   return last;
 }
 
+/** Waits until the standby streams and the primary's slot reserves WAL for it: both signals healthy. */
+async function untilHealthy(): Promise<void> {
+  await until(
+    'the standby streaming',
+    () => read(standbySignal!, standby!),
+    (s) => !s.unhealthy,
+  );
+  await until(
+    'the slot reserving WAL',
+    () => read(slotSignal!, primary),
+    (s) => !s.unhealthy,
+  );
+}
+
 beforeAll(async () => {
   primary = new PgCluster('su-test-password');
   const r = primary.start(parameters, hba, await freePort());
@@ -113,16 +127,7 @@ it('declares a signal for the standby site and one per standby slot on the prima
 
 it('is healthy while the standby streams on its slot (and a standby keeper of the primary site says so too)', async () => {
   standby = await startStandby();
-  await until(
-    'the standby streaming',
-    () => read(standbySignal!, standby!),
-    (s) => !s.unhealthy,
-  );
-  await until(
-    'the slot reserving WAL',
-    () => read(slotSignal!, primary),
-    (s) => !s.unhealthy,
-  );
+  await untilHealthy();
   // Run on a keeper in recovery (a standby keeper of the primary site), the slot query answers healthy.
   expect(read(slotSignal!, standby)).toEqual({ value: 0, unhealthy: false });
 }, 90_000);
@@ -152,16 +157,7 @@ it('fires when max_slot_wal_keep_size invalidates the slot during an outage, and
   primary.sql(`SELECT pg_drop_replication_slot('${slot}')`);
   primary.sql(`SELECT pg_create_physical_replication_slot('${slot}')`);
   standby = await startStandby();
-  await until(
-    'the rebuilt standby streaming',
-    () => read(standbySignal!, standby!),
-    (s) => !s.unhealthy,
-  );
-  await until(
-    'the slot reserving WAL',
-    () => read(slotSignal!, primary),
-    (s) => !s.unhealthy,
-  );
+  await untilHealthy();
   standby.stop();
   writeWal(80);
   expect(primary.sql(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = '${slot}'`)).toBe('lost');

@@ -90,6 +90,11 @@ export function keeperResilience(props: {
   };
 }
 
+/** A signal read with SQL on every keeper, in database `postgres`. */
+function sql(keepers: Endpoint, query: string): HealthSignal['source'] {
+  return { kind: 'sql', pods: keepers, database: 'postgres', query };
+}
+
 /** The health signals of this site's replication: the standby receiving, or the primary's slots retaining WAL. */
 export function replicationSignals(spec: StolonClusterSpec, keepers: Endpoint): HealthSignal[] {
   if (spec.role === 'standby') {
@@ -101,12 +106,7 @@ export function replicationSignals(spec: StolonClusterSpec, keepers: Endpoint): 
           'Reads are served from data that no longer advances.',
         runbook: REBUILD_RUNBOOK,
         severity: 'critical',
-        source: {
-          kind: 'sql',
-          pods: keepers,
-          database: 'postgres',
-          query: "SELECT count(*) AS value FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-        },
+        source: sql(keepers, "SELECT count(*) AS value FROM pg_stat_wal_receiver WHERE status = 'streaming'"),
         unhealthyWhen: { comparison: 'below', threshold: 1 },
         for: '5m',
       },
@@ -120,16 +120,13 @@ export function replicationSignals(spec: StolonClusterSpec, keepers: Endpoint): 
       'reserves nothing (recreated empty after a failover), or was invalidated. The standby cannot resume from it.',
     runbook: REBUILD_RUNBOOK,
     severity: 'critical',
-    source: {
-      kind: 'sql',
-      pods: keepers,
-      database: 'postgres',
-      // A standby keeper of this site holds no slot: it answers 0 (the master answers for the site).
-      query:
-        "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE COALESCE((SELECT CASE WHEN wal_status = 'lost' OR restart_lsn IS NULL THEN 100 " +
+    // A standby keeper of this site holds no slot: it answers 0 (the master answers for the site).
+    source: sql(
+      keepers,
+      "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE COALESCE((SELECT CASE WHEN wal_status = 'lost' OR restart_lsn IS NULL THEN 100 " +
         `ELSE round(100 * pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) / ${limit}) END FROM pg_replication_slots ` +
         `WHERE slot_name = 'stolon_${slot}'), 100) END AS value`,
-    },
+    ),
     unhealthyWhen: { comparison: 'above', threshold: 80 },
     for: '5m',
   }));
