@@ -9,6 +9,7 @@ import type { Site, SiteNode } from '../../sites';
 import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { byText, list, objectId, record } from './context';
+import { DISK_EVICTION_FREE, nodeLocalClasses, nodeLocalGiBPerNode, onNodeLocalVolumes } from './node-local';
 import { hasNodeSpreading, onePerNode, parseQuantity, podRequests, podTemplateOf, type PodRequests } from './workloads';
 
 /** Pods of one workload, as placement sees them. */
@@ -72,29 +73,6 @@ export interface StorageUsage {
   readonly nodeLocalGiB: number;
   /** Smallest system disk of the site's nodes, GB. */
   readonly systemDiskGB: number;
-}
-
-/** Provisioners whose volumes live on one node's disk (the pod is pinned to it). */
-const NODE_LOCAL_PROVISIONERS = ['openebs.io/local', 'kubernetes.io/no-provisioner'];
-/** The kubelet evicts pods when its filesystem has less than 15% free (imagefs default, the stricter one). */
-const DISK_EVICTION_FREE = 0.15;
-
-/** Names of the site's StorageClasses whose volumes are node-local. */
-function nodeLocalClasses(rendered: RenderedSite): Set<string> {
-  return new Set(
-    rendered.components
-      .flatMap((c) => c.objects)
-      .filter((o) => o.kind === 'StorageClass' && NODE_LOCAL_PROVISIONERS.includes(String(o.provisioner ?? '')))
-      .map((o) => o.metadata.name),
-  );
-}
-
-/** Whether a StatefulSet keeps its pods' data on node-local volumes. */
-function onNodeLocalVolumes(object: { kind: string; spec?: unknown }, local: Set<string>): boolean {
-  return (
-    object.kind === 'StatefulSet' &&
-    list(record(object.spec).volumeClaimTemplates).some((t) => local.has(String(record(t.spec).storageClassName ?? '')))
-  );
 }
 
 export interface CapacityReport {
@@ -302,17 +280,11 @@ export function storageUsage(rendered: RenderedSite): StorageUsage {
       }
     }
   }
-  const local = nodeLocalClasses(rendered);
-  const nodeLocalGiB = objects
-    .filter(({ o }) => onNodeLocalVolumes(o, local))
-    .flatMap(({ o }) => list(record(o.spec).volumeClaimTemplates))
-    .filter((t) => local.has(String(record(t.spec).storageClassName ?? '')))
-    .reduce((n, t) => n + (parseQuantity(record(record(record(t.spec).resources).requests).storage) ?? 0) / 2 ** 30, 0);
   return {
     claims,
     neededGiB: claims.reduce((n, x) => n + x.sizeGiB * x.replicas, 0),
     poolGiB: rendered.site.nodes.reduce((n, node) => n + node.dataDisks.reduce((m, d) => m + d.sizeGiB, 0), 0),
-    nodeLocalGiB,
+    nodeLocalGiB: nodeLocalGiBPerNode(rendered),
     systemDiskGB: Math.min(...rendered.site.nodes.map((n) => n.diskGB)),
   };
 }
