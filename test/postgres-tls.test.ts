@@ -173,6 +173,12 @@ it('names in the keepers’ certificate the address the standby site dials', () 
   expect(standbySpec.pitrConfig!.dataRestoreCommand).toMatch(/PGSSLMODE=verify-full PGSSLROOTCERT=\S+ca\.crt pg_basebackup/);
   expect(certificate.spec.ipAddresses).toEqual([exposed]);
   expect(certificate.spec.issuerRef.name).toBe('platform-internal');
+  // The CA's key is read from Vault by External Secrets: no key, nor certificate, is rendered.
+  for (const site of SITES) {
+    const rendered = JSON.stringify(renderSite(site, PLATFORM).components.map((c) => c.objects));
+    expect(rendered).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
+    expect(rendered).toContain('"key":"certificates/internal-ca","property":"tls.key"');
+  }
   expect(primary.sql('SHOW ssl')).toBe('on');
 });
 
