@@ -32,8 +32,12 @@ function capacityTable(report: CapacityReport): string {
       );
     }
     if (s.unplaced.length > 0) lines.push(`    unplaced: ${s.unplaced.join(', ')}`);
+    if (s.waiting.length > 0) lines.push(`    waiting for their node (node-local volume): ${s.waiting.join(', ')}`);
   }
   lines.push(`  storage: ${report.storage.neededGiB.toFixed(1)} GiB of claims x replication, ${report.storage.poolGiB} GiB of DiskPools`);
+  lines.push(
+    `  node-local volumes: up to ${report.storage.nodeLocalGiB.toFixed(1)} GiB per node, on system disks of ${report.storage.systemDiskGB} GB`,
+  );
   if (report.accepted) lines.push(`  accepted: ${report.accepted}`);
   lines.push('  counted:');
   for (const g of report.groups) {

@@ -19,6 +19,7 @@ import type {
   PortSpec,
   UpstreamWorkload,
 } from './lib/declarations';
+import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations } from './lib/sync-order';
 
 /** What every component receives: its own site and, read-only, all the others. */
@@ -193,6 +194,8 @@ export abstract class PlatformComponent extends Chart {
     apiServerClients: [] as Endpoint[],
     policyExceptions: [] as PolicyException[],
     crossSiteFacts: [] as CrossSiteFact[],
+    resilience: [] as StatefulWorkloadResilience[],
+    healthSignals: [] as HealthSignal[],
   };
 
   /** Declares an endpoint of this component: pods selected by labels, with their ports. */
@@ -243,6 +246,16 @@ export abstract class PlatformComponent extends Chart {
     this.declared.crossSiteFacts.push(fact);
   }
 
+  /** States what a node loss does to one of this component's stateful workloads (lib/resilience.ts). */
+  declareResilience(workload: StatefulWorkloadResilience): void {
+    this.declared.resilience.push(workload);
+  }
+
+  /** Declares a health signal a monitoring component turns into an alert. */
+  declareHealthSignal(signal: HealthSignal): void {
+    this.declared.healthSignals.push(signal);
+  }
+
   /** Everything this component declared, for the views. */
   get declarations(): {
     readonly flows: readonly Flow[];
@@ -253,6 +266,8 @@ export abstract class PlatformComponent extends Chart {
     readonly apiServerClients: readonly Endpoint[];
     readonly policyExceptions: readonly PolicyException[];
     readonly crossSiteFacts: readonly CrossSiteFact[];
+    readonly resilience: readonly StatefulWorkloadResilience[];
+    readonly healthSignals: readonly HealthSignal[];
   } {
     return this.declared;
   }

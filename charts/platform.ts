@@ -90,10 +90,11 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
   const keda = optional('keda', () => new KedaComponent(app, context));
   const metricsServer = optional('metrics-server', () => new MetricsServerComponent(app, context));
-  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb }));
+  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
   optional(
     'postgres',
-    () => new StolonComponent(app, context, { secrets, storage, metallb, backupStore: needs(store, 'object-store', 'postgres') }),
+    () =>
+      new StolonComponent(app, context, { secrets, storage, metallb, certManager, backupStore: needs(store, 'object-store', 'postgres') }),
   );
   optional(
     'resizer',

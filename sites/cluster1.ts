@@ -18,7 +18,7 @@ export const cluster1: Site = {
       reason: SEED_VM_SHORTFALL,
       cpuPercent: 150,
       memoryPercent: 355,
-      afterNodeLoss: { cpuPercent: 160, memoryPercent: 435 },
+      afterNodeLoss: { cpuPercent: 160, memoryPercent: 420 },
       atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 375 },
     },
   },

@@ -1,128 +1,59 @@
 /**
  * Both sites' bus, for real: six nats-server 2.9 processes on 127.0.0.1 (three per site) started
- * with the configuration the chart renders (ports and paths remapped), the env the pods get, the
- * leafnode link between the sites, and the stream/consumer JSON the streams job applies.
+ * as the pods start them (test/bus-sites.ts), the leafnode link between the sites over TLS with
+ * certificates from a test CA, and the stream/consumer JSON the streams job applies. The link
+ * carries exactly what is declared cross-site: each site's work stays on its site.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { App } from 'cdk8s';
-import type { Construct } from 'constructs';
-import type { BusComponent } from '../charts/bus/bus';
+import * as tls from 'node:tls';
 import { renderServerConfig } from '../charts/bus/config';
 import { streamFiles } from '../charts/bus/streams-job';
-import { PlatformComponent, type SiteContext } from '../charts/component';
-import { buildPlatform } from '../charts/platform';
 import type { KubeObject } from '../pipeline/render';
-import { SITES, type Site, EDGE } from '../sites';
+import { SITES } from '../sites';
 import { tempDir } from './helpers';
-import { dummyPassword, eventually, freePorts, monitor, NATS_SERVER, NatsConnection, podEnv } from './nats-helpers';
+import {
+  asProbe,
+  issueLinkCertificate,
+  probeModel,
+  restart,
+  jsRequest,
+  pullAndAck,
+  startServer,
+  startSites,
+  stopServer,
+  storedJobs,
+  testCa,
+  tlsIn,
+  type LiveSite,
+} from './bus-sites';
+import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
+import { issue, makeCa, type TestCa } from './tls-helpers';
 
-class ProbeClient extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'probe', context, namespace: 'probe' });
-  }
-}
-
-const STREAM = { name: 'JOBS', subjects: ['jobs.>'], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 64 } as const;
-const CONSUMER = { stream: 'JOBS', durable: 'workers', ackWait: '30s', maxDeliver: 5 } as const;
-
-interface Server {
-  readonly client: number;
-  readonly cluster: number;
-  readonly monitor: number;
-  readonly leafnodes: number;
-}
-
-interface LiveSite {
-  readonly site: Site;
-  readonly bus: BusComponent;
-  readonly servers: Server[];
-}
+/** What the probe declares cross-site; `probe.local.>` is not. */
+const SHARED = 'probe.shared.>';
 
 const { dir, cleanup } = tempDir('bus-live-');
-const children: ChildProcess[] = [];
+let ca: TestCa;
 let sites: LiveSite[] = [];
-
-function model(site: Site): BusComponent {
-  const app = new App({ outdir: path.join(dir, 'cdk8s') });
-  const bus = buildPlatform(app, { site, sites: SITES, edge: EDGE }).bus!;
-  bus.declareStream(STREAM, [CONSUMER]);
-  const probe = new ProbeClient(app, { site, sites: SITES, edge: EDGE });
-  bus.grant(probe, probe.endpoint({ podLabels: { app: 'probe' }, ports: [] }), 'probe', {
-    publish: ['probe.>', 'jobs.>'],
-    subscribe: ['probe.>'],
-  });
-  return bus;
-}
+const extra: ReturnType<typeof startServer>[] = [];
 
 beforeAll(async () => {
-  const ports = await freePorts(SITES.length * 3 * 4);
-  sites = SITES.map((site, s) => ({
-    site,
-    bus: model(site),
-    servers: [0, 1, 2].map((i) => {
-      const [client, cluster, mon, leafnodes] = ports.slice((s * 3 + i) * 4, (s * 3 + i) * 4 + 4);
-      return { client: client!, cluster: cluster!, monitor: mon!, leafnodes: leafnodes! };
-    }),
-  }));
-  const hub = sites.find((s) => s.site.bus.role === 'hub')!;
-  for (const { site, bus, servers } of sites) {
-    const statefulSet = (bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
-    const rendered = bus.serverConfig();
-    servers.forEach((server, i) => {
-      const home = path.join(dir, site.name, String(i));
-      fs.mkdirSync(home, { recursive: true });
-      const text = renderServerConfig({
-        ...rendered,
-        ports: { host: '127.0.0.1', ...server },
-        routes: servers.map((s) => `nats://127.0.0.1:${s.cluster}`),
-        storeDir: path.join(home, 'jetstream'),
-        pidFile: path.join(home, 'nats.pid'),
-      });
-      fs.writeFileSync(path.join(home, 'nats.conf'), text);
-      const env = podEnv(statefulSet, `bus-nats-${i}`);
-      if (env.NATS_LEAF_URL) {
-        // The hub's load-balancer address, as the leaf dials it, becomes the hub's first server here.
-        env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(`${hub.site.loadBalancer.fixed.bus}:7422`, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
-      }
-      const child = spawn(NATS_SERVER, ['-c', path.join(home, 'nats.conf')], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: 'ignore',
-      });
-      children.push(child);
-    });
-  }
-  for (const { servers } of sites) {
-    for (const server of servers)
-      await eventually('a healthy JetStream server', () => monitor(server.monitor, '/healthz?js-enabled-only=true'));
-  }
+  ca = testCa(dir);
+  sites = await startSites(
+    dir,
+    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
+    ca,
+  );
 });
 
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all([...sites.flatMap((s) => s.processes), ...extra].map(stopServer));
   cleanup();
 });
 
 const live = (role: 'hub' | 'leaf'): LiveSite => sites.find((s) => s.site.bus.role === role)!;
-
-async function jsRequest(server: Server, subject: string, payload: unknown): Promise<Record<string, unknown>> {
-  const conn = await NatsConnection.connect(server.client, 'streams-admin', dummyPassword('bus-user-streams-admin'));
-  try {
-    return JSON.parse(await conn.request(subject, JSON.stringify(payload))) as Record<string, unknown>;
-  } finally {
-    conn.close();
-  }
-}
 
 it('runs each site as its own JetStream domain with a 3-server meta group', async () => {
   for (const { site, servers } of sites) {
@@ -190,31 +121,197 @@ it('refuses a client subject outside its grant', async () => {
   }
 });
 
-it('carries messages from one site to the other over the link', async () => {
-  const receiver = await NatsConnection.connect(live('hub').servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
-  const sender = await NatsConnection.connect(live('leaf').servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
-  try {
-    const inbox = await receiver.subscribe('probe.hello');
-    const got = await eventually('the message at the other site', async () => {
-      await sender.publish('probe.hello', 'from the leaf site');
-      return inbox[0];
-    });
-    expect(got).toBe('from the leaf site');
-  } finally {
-    receiver.close();
-    sender.close();
+it('carries what is declared cross-site to the other site, both ways, and nothing else', async () => {
+  for (const [from, to] of [
+    [live('leaf'), live('hub')],
+    [live('hub'), live('leaf')],
+  ] as const) {
+    const receiver = await NatsConnection.connect(to.servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
+    const sender = await NatsConnection.connect(from.servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
+    try {
+      const shared = await receiver.subscribe('probe.shared.hello');
+      const local = await receiver.subscribe('probe.local.hello');
+      const got = await eventually(`a declared subject at ${to.site.name}`, async () => {
+        await sender.publish('probe.local.hello', `local from ${from.site.name}`);
+        await sender.publish('probe.shared.hello', `shared from ${from.site.name}`);
+        return shared[0];
+      });
+      expect(got).toBe(`shared from ${from.site.name}`);
+      // The undeclared subject was published before each declared one, and never arrived.
+      await settle();
+      expect(local).toEqual([]);
+    } finally {
+      receiver.close();
+      sender.close();
+    }
   }
 });
 
-it('keeps a site storing its own work while the other site is down', async () => {
-  const hubChildren = children.slice(sites.indexOf(live('hub')) * 3, sites.indexOf(live('hub')) * 3 + 3);
-  await Promise.all(hubChildren.map((c) => new Promise<void>((resolve) => (c.once('exit', () => resolve()), c.kill('SIGTERM')))));
-  const conn = await NatsConnection.connect(live('leaf').servers[0]!.client, 'probe', dummyPassword('bus-user-probe'));
-  try {
-    const ack = JSON.parse(await conn.request('jobs.resize', '{"image":"a.png"}')) as { stream?: string; domain?: string; seq?: number };
-    expect(ack).toMatchObject({ stream: 'JOBS', domain: live('leaf').site.name });
-    expect(ack.seq).toBeGreaterThan(0);
-  } finally {
-    conn.close();
+const settle = () => new Promise((r) => setTimeout(r, 1500));
+
+it('stores a publish on the site it was made on, and only there', async () => {
+  await settle();
+  const before = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
+  for (const { site, servers } of sites) {
+    const acks = await asProbe(servers[1]!, (conn) => conn.requestAll('jobs.resize', JSON.stringify({ image: `${site.name}.png` })));
+    // One PubAck, from this site's domain: no copy was stored by the other site.
+    expect(acks.map((a) => JSON.parse(a) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ stream: 'JOBS', domain: site.name }),
+    ]);
   }
+  await settle();
+  const after = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
+  expect(after.map((n, i) => n - before[i]!)).toEqual(sites.map(() => 1));
+});
+
+it('never lets an ack on one site change the other site’s stream', async () => {
+  const [hub, leaf] = [live('hub'), live('leaf')];
+  await settle();
+  const hubBefore = await storedJobs(hub.servers[0]!);
+  const leafBefore = await storedJobs(leaf.servers[0]!);
+  expect(hubBefore).toBeGreaterThan(0);
+  expect(leafBefore).toBeGreaterThan(0);
+  const ack = await pullAndAck(leaf.servers[2]!);
+  expect(ack).toMatch(/^\$JS\.ACK\.JOBS\.workers\./);
+  await eventually('the acknowledged job to leave the leaf stream', async () =>
+    (await storedJobs(leaf.servers[0]!)) === leafBefore - 1 ? true : undefined,
+  );
+  await settle();
+  expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
+});
+
+/** The certificate a TLS handshake on the hub's leafnode port presents now (nats sends INFO first). */
+async function leafnodeCertificateSerial(port: number): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
+  const secure = tls.connect({ socket, rejectUnauthorized: false });
+  try {
+    await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    return secure.getPeerCertificate().serialNumber.toUpperCase();
+  } finally {
+    secure.destroy();
+  }
+}
+
+it('reloads a renewed link certificate without restarting the server', async () => {
+  const hub = live('hub');
+  const renewed = issueLinkCertificate(ca, hub);
+  // The rendered reload loop (every second here, every minute in the pods) sees the new files.
+  const served = await eventually('the renewed certificate on the leafnode port', async () => {
+    const serial = await leafnodeCertificateSerial(hub.servers[0]!.leafnodes);
+    return serial === renewed ? serial : undefined;
+  });
+  expect(served).toBe(renewed);
+  expect(hub.processes[0]!.exitCode).toBeNull();
+});
+
+/** Starts one more leaf server of the leaf site, with its own certificates, and returns its monitor port. */
+async function startRogueLeaf(name: string, prepareTls: (tlsDir: string) => void): Promise<number> {
+  const leaf = live('leaf');
+  const hub = live('hub');
+  const home = path.join(dir, 'rogue', name);
+  const tlsDir = path.join(home, 'tls');
+  fs.mkdirSync(home, { recursive: true });
+  prepareTls(tlsDir);
+  const [client, cluster, mon] = await freePorts(3);
+  const rendered = leaf.bus.serverConfig();
+  fs.writeFileSync(
+    path.join(home, 'nats.conf'),
+    renderServerConfig({
+      ...rendered,
+      ports: { host: '127.0.0.1', client: client!, cluster: cluster!, monitor: mon!, leafnodes: 0 },
+      // A route to itself: JetStream in cluster mode needs configured routes.
+      routes: [`nats://127.0.0.1:${cluster!}`],
+      storeDir: path.join(home, 'jetstream'),
+      pidFile: path.join(home, 'nats.pid'),
+      leafRemote: { ...rendered.leafRemote!, tls: tlsIn(rendered.leafRemote!.tls, tlsDir) },
+    }),
+  );
+  const statefulSet = (leaf.bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
+  const env = podEnv(statefulSet, `rogue-${name}`);
+  // The right leaf password: only the certificates are wrong.
+  env.NATS_LEAF_URL = env.NATS_LEAF_URL!.replace(`${hub.site.loadBalancer.fixed.bus}:7422`, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
+  extra.push(startServer(home, `exec nats-server --config ${path.join(home, 'nats.conf')}`, env));
+  await eventually(`rogue server ${name}`, () => monitor(mon!, '/varz')).catch((err: Error) => {
+    throw new Error(`${err.message}\n${fs.readFileSync(path.join(home, 'stderr.log'), 'utf8')}`);
+  });
+  return mon!;
+}
+
+it('refuses a leaf whose certificate is not from the platform CA, and a leaf without the CA refuses the hub', async () => {
+  const other = makeCa(path.join(dir, 'ca', 'other'), 'other-ca');
+  const leafName = `leaf-${live('leaf').site.name}`;
+  const stranger = await startRogueLeaf('stranger', (tlsDir) => {
+    issue(other, tlsDir, { commonName: leafName, usage: 'client' });
+    fs.copyFileSync(ca.cert, path.join(tlsDir, 'ca.crt'));
+  });
+  const withoutCa = await startRogueLeaf('without-ca', (tlsDir) => {
+    issue(ca, tlsDir, { commonName: leafName, usage: 'client' });
+    fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
+  });
+  // Both retry every second; give them several attempts.
+  await new Promise((r) => setTimeout(r, 4000));
+  for (const mon of [stranger, withoutCa]) expect((await monitor(mon, '/leafz'))?.leafnodes).toBe(0);
+  const hubLeafz = await monitor(live('hub').servers[0]!.monitor, '/leafz');
+  expect((hubLeafz?.leafs as { name: string }[]).map((l) => l.name)).not.toEqual(
+    expect.arrayContaining([expect.stringMatching(/^rogue-/)]),
+  );
+  const log = fs.readFileSync(path.join(dir, 'rogue', 'without-ca', 'stderr.log'), 'utf8');
+  expect(log).toMatch(/certificate signed by unknown authority/);
+});
+
+it('keeps a site storing and consuming when one server is lost with its data, refills a replacement, and stops when two are lost', async () => {
+  // One node lost: one server and its node-local volume (storage/node-local.ts keeps them together).
+  const leaf = live('leaf');
+  await stopServer(leaf.processes[2]!);
+  fs.rmSync(path.join(dir, leaf.site.name, '2', 'jetstream'), { recursive: true, force: true });
+  const stored = await storedJobs(leaf.servers[0]!);
+  const ack = await eventually('a PubAck from the two servers left', async () => {
+    const answer = JSON.parse(await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{}'))) as Record<string, unknown>;
+    return answer.error ? undefined : answer;
+  });
+  expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
+  await pullAndAck(leaf.servers[1]!);
+  await eventually('the job consumed', async () => ((await storedJobs(leaf.servers[0]!)) === stored ? true : undefined));
+  // The node is gone for good: the server starts on a new, empty volume under its name
+  // (docs/runbooks/replace-lost-node.md) and receives the stream from the others.
+  await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{"after":"replacement"}'));
+  leaf.processes[2] = restart(leaf, 2);
+  const expected = await storedJobs(leaf.servers[0]!);
+  let seen: unknown;
+  await eventually(
+    'the replaced server holding the stream',
+    async () => {
+      const jsz = await monitor(leaf.servers[2]!.monitor, '/jsz?streams=true');
+      const streams = (jsz?.account_details as { stream_detail?: { name: string; state: { messages: number } }[] }[] | undefined)?.flatMap(
+        (a) => a.stream_detail ?? [],
+      );
+      seen = streams?.find((x) => x.name === 'JOBS')?.state ?? jsz?.meta_cluster;
+      return streams?.find((x) => x.name === 'JOBS')?.state.messages === expected ? true : undefined;
+    },
+    // Catching up is slower on a loaded machine: up to 90 s.
+    360,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; expected ${expected} messages, the replacement reports ${JSON.stringify(seen)}`);
+  });
+  // Two servers lost (what one node loss did when a server's data could sit on another server's node).
+  const hub = live('hub');
+  await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
+  const answer = await asProbe(hub.servers[0]!, (conn) => conn.requestAll('jobs.resize', '{}', 6000).catch(() => []));
+  expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
+});
+
+it('keeps the leaf site storing and consuming its own work while the hub site is down', async () => {
+  await Promise.all(live('hub').processes.map(stopServer));
+  const leaf = live('leaf');
+  const ack = await asProbe(
+    leaf.servers[0]!,
+    async (conn) => JSON.parse(await conn.request('jobs.resize', '{"image":"a.png"}')) as Record<string, unknown>,
+  );
+  expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
+  const stored = await storedJobs(leaf.servers[0]!);
+  await pullAndAck(leaf.servers[1]!);
+  await eventually('the job consumed on the leaf site', async () =>
+    (await storedJobs(leaf.servers[0]!)) === stored - 1 ? true : undefined,
+  );
 });

@@ -55,6 +55,61 @@ describe('streams', () => {
   });
 });
 
+describe('cross-site subjects', () => {
+  const client = () => {
+    const { bus } = platform();
+    return { bus, client: bus.component };
+  };
+
+  it.each<[string, string[], RegExp]>([
+    ['a subject a stream captures', ['thumbnails.requests.big'], /overlaps thumbnails\.requests\.>, captured by a stream/],
+    ['a wildcard reaching into a stream', ['thumbnails.*.big'], /overlaps thumbnails\.requests\.>/],
+    ['JetStream acknowledgements', ['$JS.ACK.>'], /reserved subject/],
+    ['reply inboxes', ['_INBOX.>'], /reserved subject/],
+  ])('refuses %s', (_what, subjects, message) => {
+    const { bus, client: c } = client();
+    bus.declareStream(stream, [consumer]);
+    expect(() => bus.declareCrossSite(c, { subjects, reason: 'test' })).toThrow(message);
+  });
+
+  it('refuses a stream capturing a subject declared cross-site', () => {
+    const { bus, client: c } = client();
+    bus.declareCrossSite(c, { subjects: ['thumbnails.requests.shared'], reason: 'test' });
+    expect(() => bus.declareStream(stream, [consumer])).toThrow(/would capture cross-site subjects/);
+  });
+
+  it('lets through exactly the declared subjects on both ends, and states them for the cross-site check', () => {
+    const ends = SITES.map((site) => {
+      const { bus } = buildPlatform(new App({ outdir: dir }), { site, sites: SITES, edge: EDGE });
+      bus!.declareStream(stream, [consumer]);
+      bus!.declareCrossSite(bus!.component, { subjects: ['chat.presence.>', 'audit.events'], reason: 'test' });
+      return bus!;
+    });
+    const hub = ends.find((b) => b.isHub)!;
+    const leaf = ends.find((b) => !b.isHub)!;
+    const leafUser = hub
+      .serverConfig()
+      .accounts.flatMap((a) => a.users)
+      .find((u) => u.connectionType === 'LEAFNODE')!;
+    // Acks, flow control and every stream's subjects (the resizer's and this test's) never cross.
+    const never = ['$JS.ACK.>', '$JS.FC.>', 'resize.requests', 'thumbnails.requests.>'];
+    const allow = ['audit.events', 'chat.presence.>'];
+    expect(leafUser.permissions).toEqual({ publish: { allow, deny: never }, subscribe: { allow, deny: never } });
+    expect(leaf.serverConfig().leafRemote).toMatchObject({ denyImports: never, denyExports: never });
+    const facts = ends.map((b) => b.declarations.crossSiteFacts.find((f) => f.key.startsWith('bus-link:'))!.agree);
+    expect(facts.map((f) => f.crossing)).toEqual(['audit.events chat.presence.>', 'audit.events chat.presence.>']);
+  });
+
+  it('lets nothing through when nothing is declared (an empty allow-list would let everything through)', () => {
+    const hub = buildPlatform(new App({ outdir: dir }), { site: SITES.find((s) => s.bus.role === 'hub')!, sites: SITES, edge: EDGE }).bus!;
+    const leafUser = hub
+      .serverConfig()
+      .accounts.flatMap((a) => a.users)
+      .find((u) => u.connectionType === 'LEAFNODE')!;
+    expect(leafUser.permissions).toEqual({ publish: { deny: ['>'] }, subscribe: { deny: ['>'] } });
+  });
+});
+
 describe('lag trigger for KEDA', () => {
   it('points KEDA at the headless Service monitoring port of the rendered bus', () => {
     const { bus } = platform();

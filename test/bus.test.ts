@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { TLS_DIR } from '../charts/bus/link-end';
 import { renderSite, type KubeObject } from '../pipeline/render';
 import { SITES, type Site, PLATFORM } from '../sites';
 import { cluster1 } from '../sites/cluster1';
 import { checkConfig, NATS_SERVER, podEnv } from './nats-helpers';
 import { tempDir, withChange } from './helpers';
+import { issue, makeCa } from './tls-helpers';
 
 function busObjects(siteName: string): KubeObject[] {
   const site = SITES.find((s) => s.name === siteName)!;
@@ -16,11 +19,16 @@ function find(objects: readonly KubeObject[], kind: string, name: string): KubeO
   return found;
 }
 
-const configOf = (objects: readonly KubeObject[]): string =>
-  (find(objects, 'ConfigMap', 'bus-nats-config').data as Record<string, string>)['nats.conf']!;
-
 const { dir, cleanup } = tempDir('bus-test-');
 afterAll(cleanup);
+
+// nats-server -t loads the certificate files: the rendered paths point at certificates from a test CA.
+const testTls = path.join(dir, 'tls');
+issue(makeCa(path.join(dir, 'ca'), 'test-ca'), testTls, { commonName: 'test', ipAddresses: ['127.0.0.1'], usage: 'server' });
+
+/** The rendered nats.conf, with the certificate directory moved to the test's. */
+const configOf = (objects: readonly KubeObject[]): string =>
+  (find(objects, 'ConfigMap', 'bus-nats-config').data as Record<string, string>)['nats.conf']!.replaceAll(TLS_DIR, testTls);
 
 it('checks configurations with nats-server 2.9 (Debian bookworm)', () => {
   const r = spawnSync(NATS_SERVER, ['--version'], { encoding: 'utf8' });
@@ -100,9 +108,14 @@ describe('cross-site link', () => {
     const remoteRef = (objects: readonly KubeObject[]) =>
       (find(objects, 'ExternalSecret', `bus-leaf-${leaf}`).spec as { data: { remoteRef: unknown }[] }).data[0]!.remoteRef;
     expect(remoteRef(hubObjects)).toEqual(remoteRef(leafObjects));
-    expect(configOf(hubObjects)).toMatch(
-      new RegExp(`user: "leaf-${leaf}"\\s+password: \\$NATS_LEAF_${leaf.toUpperCase()}_PASSWORD\\s+account: "APP"`),
+    // The hub binds the leaf's user to APP by listing it among APP's users, usable only as a leafnode.
+    const app = configOf(hubObjects).split(/\n\s*APP: \{/)[1]!;
+    expect(app).toMatch(
+      new RegExp(
+        `user: "leaf-${leaf}"\\s+password: \\$NATS_LEAF_${leaf.toUpperCase()}_PASSWORD\\s+allowed_connection_types: \\[\\s+"LEAFNODE"\\s+\\]`,
+      ),
     );
+    expect(configOf(hubObjects)).not.toMatch(/authorization/);
     expect(configOf(leafObjects)).toMatch(/remotes: \[\s+\{\s+urls: \[\s+\$NATS_LEAF_URL\s+\]\s+account: "APP"/);
   });
 

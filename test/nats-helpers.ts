@@ -87,6 +87,10 @@ export class NatsConnection {
   private buffer = '';
   private waiters: ((line: string) => void)[] = [];
   private readonly messages = new Map<string, string[]>();
+  /** Reply subjects of the messages received, by subject (a JetStream delivery's reply is its ack subject). */
+  private readonly replies = new Map<string, string[]>();
+  /** Subject subscribed to, by subscription id. */
+  private readonly subscriptions = new Map<string, string>();
   private sid = 0;
 
   private constructor(private readonly socket: net.Socket) {
@@ -120,9 +124,15 @@ export class NatsConnection {
         if (this.buffer.length < end + 2 + size + 2) return;
         const payload = this.buffer.slice(end + 2, end + 2 + size);
         this.buffer = this.buffer.slice(end + 2 + size + 2);
-        const list = this.messages.get(parts[1]!) ?? [];
+        // MSG <subject> <sid> [reply] <size>: filed under the subscription (a JetStream delivery
+        // carries the message's own subject, not the inbox it was pulled into).
+        const subscribed = this.subscriptions.get(parts[2]!) ?? parts[1]!;
+        const list = this.messages.get(subscribed) ?? [];
         list.push(payload);
-        this.messages.set(parts[1]!, list);
+        this.messages.set(subscribed, list);
+        const replies = this.replies.get(subscribed) ?? [];
+        replies.push(parts.length === 5 ? parts[3]! : '');
+        this.replies.set(subscribed, replies);
         continue;
       }
       this.buffer = this.buffer.slice(end + 2);
@@ -145,7 +155,8 @@ export class NatsConnection {
   async subscribe(subject: string): Promise<string[]> {
     const list: string[] = [];
     this.messages.set(subject, list);
-    this.socket.write(`SUB ${subject} ${++this.sid}\r\nPING\r\n`);
+    this.subscriptions.set(String(++this.sid), subject);
+    this.socket.write(`SUB ${subject} ${this.sid}\r\nPING\r\n`);
     const answer = await this.nextLine();
     if (answer !== 'PONG') throw new Error(`subscribe ${subject}: ${answer}`);
     return list;
@@ -164,6 +175,21 @@ export class NatsConnection {
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
     return eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+  }
+
+  /** Request/reply collecting every answer that arrives within `windowMs` (two answers show a duplicate). */
+  async requestAll(subject: string, payload: string, windowMs = 1500): Promise<string[]> {
+    const inbox = `_INBOX.test${++this.sid}`;
+    const answers = await this.subscribe(inbox);
+    await this.publish(subject, payload, inbox);
+    await eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+    await new Promise((r) => setTimeout(r, windowMs));
+    return [...answers];
+  }
+
+  /** Reply subjects of the messages received on `subject`, in arrival order. */
+  repliesOf(subject: string): string[] {
+    return this.replies.get(subject) ?? [];
   }
 
   close(): void {

@@ -8,11 +8,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { POSTGRES_MAJOR } from '../charts/postgres/spec';
+import { TLS_RUN_DIR } from '../charts/postgres/tls';
 import { tempDir } from './helpers';
+import { issue, makeCa } from './tls-helpers';
 
 export const PG_BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
 
-function asPostgres(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+/** Runs a command as the user PostgreSQL runs as (`postgres` when the tests run as root). */
+export function asPostgres(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   const asRoot = process.getuid?.() === 0;
   const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   return spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', ...env }, timeout: 60_000 });
@@ -38,7 +41,8 @@ export class PgCluster {
   private running = false;
   port = 0;
 
-  constructor(superuserPassword: string) {
+  /** `init: false` leaves the data directory absent (filled by a base backup or a restore). */
+  constructor(superuserPassword: string, options: { init?: boolean } = {}) {
     const t = tempDir('pg-test-');
     this.dir = t.dir;
     this.cleanupDir = t.cleanup;
@@ -48,6 +52,7 @@ export class PgCluster {
       const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
       fs.chownSync(this.dir, uid, gid);
     }
+    if (options.init === false) return;
     const pwfile = path.join(this.dir, 'pw');
     fs.writeFileSync(pwfile, superuserPassword, { mode: 0o644 });
     const r = asPostgres(`${PG_BIN}/initdb`, [
@@ -66,19 +71,48 @@ export class PgCluster {
 
   /** Writes postgresql.conf (our parameters) and pg_hba.conf, then starts; returns pg_ctl's result. */
   start(parameters: Record<string, string>, hba: readonly string[], port: number): SpawnSyncReturns<string> {
+    this.writeConfig('postgresql.conf', parameters, hba, port);
+    return this.startServer();
+  }
+
+  /** Writes a configuration file (the listen settings of the test, then `parameters`) and pg_hba.conf. */
+  writeConfig(file: string, parameters: Record<string, string>, hba: readonly string[], port: number, include?: string): void {
     this.port = port;
     const conf = [
+      ...(include ? [`include '${include}'`] : []),
       `listen_addresses = '127.0.0.1'`,
       `port = ${port}`,
       `unix_socket_directories = '${this.dir}'`,
       ...Object.entries(parameters).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`),
       '',
     ].join('\n');
-    fs.writeFileSync(path.join(this.data, 'postgresql.conf'), conf);
+    fs.writeFileSync(path.join(this.data, file), conf);
     fs.writeFileSync(path.join(this.data, 'pg_hba.conf'), `${hba.join('\n')}\n`);
-    const r = asPostgres(`${PG_BIN}/pg_ctl`, ['-D', this.data, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
-    this.running = r.status === 0;
+    this.ownData();
+  }
+
+  /** Starts the server on the data directory as it is (`-c` options passed to postgres); returns pg_ctl's result. */
+  startServer(options: readonly string[] = [], waitSeconds = 30): SpawnSyncReturns<string> {
+    const o = options.length > 0 ? ['-o', options.join(' ')] : [];
+    const r = asPostgres(`${PG_BIN}/pg_ctl`, [
+      '-D',
+      this.data,
+      '-l',
+      path.join(this.dir, 'server.log'),
+      '-w',
+      '-t',
+      String(waitSeconds),
+      ...o,
+      'start',
+    ]);
+    this.running = r.status === 0 || fs.existsSync(path.join(this.data, 'postmaster.pid'));
     return r;
+  }
+
+  /** Gives the data directory to the server's user with the modes PostgreSQL requires. */
+  ownData(): void {
+    spawnSync('chmod', ['-R', 'go-rwx', this.data]);
+    if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres:postgres', this.dir]);
   }
 
   /** The server log (why a start failed). */
@@ -98,6 +132,21 @@ export class PgCluster {
     return r.stdout.trim();
   }
 
+  /** Polls `query` until it returns `expected` or `seconds` pass; returns the last answer. */
+  async waitFor(query: string, expected: string, seconds = 30): Promise<string> {
+    let last = '';
+    for (let i = 0; i < seconds * 4; i++) {
+      try {
+        last = this.sql(query);
+        if (last === expected) return last;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return last;
+  }
+
   stop(): void {
     if (this.running) asPostgres(`${PG_BIN}/pg_ctl`, ['-D', this.data, '-m', 'immediate', '-w', 'stop']);
     this.running = false;
@@ -108,4 +157,21 @@ export class PgCluster {
     this.stop();
     this.cleanupDir();
   }
+}
+
+/**
+ * The rendered parameters with the keeper's TLS files (which it copies from cert-manager's
+ * Secret) replaced by a certificate from a test CA in `dir`, owned by the server's user.
+ */
+export function withTestCertificate(parameters: Record<string, string>, dir: string): Record<string, string> {
+  const tlsDir = path.join(dir, 'tls');
+  if (!fs.existsSync(path.join(tlsDir, 'tls.key'))) {
+    // The server's user must reach the files (the test's temp directories are its own).
+    fs.chmodSync(dir, 0o755);
+    issue(makeCa(path.join(dir, 'ca'), 'test-ca'), tlsDir, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server' });
+    // PostgreSQL refuses a key others can read (the keeper's copy is its user's, mode 0400).
+    fs.chmodSync(path.join(tlsDir, 'tls.key'), 0o600);
+    if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres:postgres', tlsDir]);
+  }
+  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.replaceAll(TLS_RUN_DIR, tlsDir)]));
 }

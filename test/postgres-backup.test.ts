@@ -5,6 +5,7 @@ import type { Endpoint } from '../charts/lib/declarations';
 import type { BucketAccess, ObjectStore } from '../charts/lib/object-store';
 import { StolonComponent } from '../charts/postgres/stolon';
 import { SecretsComponent } from '../charts/secrets/secrets';
+import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { MayastorComponent } from '../charts/storage/mayastor';
 import { SITES, EDGE } from '../sites';
@@ -62,8 +63,16 @@ function build(withStore: boolean): { postgres: StolonComponent; store?: FakeSto
   const secrets = new SecretsComponent(app, context);
   const storage = new MayastorComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
+  const certManager = new CertManagerComponent(app, context, { secrets });
   const store = withStore ? new FakeStore(app, context) : undefined;
-  const postgres = new StolonComponent(app, context, { secrets, storage, metallb, backupStore: store, backup: { retentionDays: 7 } });
+  const postgres = new StolonComponent(app, context, {
+    secrets,
+    storage,
+    metallb,
+    certManager,
+    backupStore: store,
+    backup: { retentionDays: 7 },
+  });
   return { postgres, store };
 }
 

@@ -1,7 +1,7 @@
 /** The resizer against an in-test Bus double (the real bus lives in another component). */
 import { App } from 'cdk8s';
 import { PlatformComponent, type SiteContext } from '../charts/component';
-import type { Bus, BusAccess, ConsumerSpec, StreamSpec, JetStreamLagTrigger } from '../charts/lib/bus';
+import type { Bus, BusAccess, ConsumerSpec, CrossSiteSubjects, StreamSpec, JetStreamLagTrigger } from '../charts/lib/bus';
 import type { Endpoint } from '../charts/lib/declarations';
 import { stackKey } from '../charts/lib/object-store';
 import { buildObjectStore } from '../charts/object-store';
@@ -26,12 +26,16 @@ class BusDouble implements Bus {
   readonly pods: Endpoint;
   readonly streams: { stream: StreamSpec; consumers: readonly ConsumerSpec[] }[] = [];
   readonly grants: { client: string; user: string; publish: readonly string[]; subscribe: readonly string[] }[] = [];
+  readonly crossSite: (CrossSiteSubjects & { client: string })[] = [];
   constructor(readonly component: FakeBusComponent) {
     this.domain = component.site.name;
     this.pods = component.endpoint({ podLabels: { app: 'nats' }, ports: [{ port: 4222 }, { port: 8222 }] });
   }
   declareStream(stream: StreamSpec, consumers: readonly ConsumerSpec[] = []): void {
     this.streams.push({ stream, consumers });
+  }
+  declareCrossSite(client: PlatformComponent, subjects: CrossSiteSubjects): void {
+    this.crossSite.push({ client: client.componentName, ...subjects });
   }
   lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger {
     return { natsServerMonitoringEndpoint: this.monitoringEndpoint, account: 'APP', stream: consumer.stream, consumer: consumer.durable };

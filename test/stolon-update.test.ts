@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { STOLON_IMAGE } from '../charts/postgres/image';
 import { clusterSpec, specJson } from '../charts/postgres/spec';
-import { UPDATE_SCRIPT } from '../charts/postgres/stolon';
+import { UPDATE_SCRIPT, updateJobManifest, type UpdateJobProps } from '../charts/postgres/update-job';
+import { renderSite } from '../pipeline/render';
+import { PLATFORM } from '../sites';
 import { SITES } from '../sites';
 import { tempDir, withChange } from './helpers';
 
@@ -83,5 +86,37 @@ describe('the stolon update Job script', () => {
     const r = runUpdate('{"role":', JSON.parse(specJson(clusterSpec(cluster2, SITES))) as object);
     expect(r.status).not.toBe(0);
     expect(r.applied).toBeUndefined();
+  });
+});
+
+describe('the update Job’s name', () => {
+  const base: UpdateJobProps = {
+    namespace: 'postgres',
+    image: STOLON_IMAGE,
+    specJson: specJson(clusterSpec(cluster2, SITES)),
+    specConfigMap: 'stolon-cluster-spec',
+    podBase: { serviceAccountName: 'stolon', automountServiceAccountToken: true },
+  };
+  const nameOf = (change: Partial<UpdateJobProps>) => updateJobManifest('postgres', { ...base, ...change }).name;
+
+  it('is the one rendered into gitops/, and stays the same when nothing it runs changes', () => {
+    for (const site of SITES) {
+      const jobs = renderSite(site, PLATFORM)
+        .components.find((c) => c.name === 'postgres')!
+        .objects.filter((o) => o.kind === 'Job');
+      expect(jobs.map((j) => j.metadata.name)).toEqual([expect.stringMatching(/^stolon-update-[0-9a-f]{10}$/)]);
+    }
+    expect(nameOf({})).toBe(nameOf({}));
+  });
+
+  // A completed Job keeps its immutable template: the same name with anything else changed would
+  // fail every sync until someone deletes the Job by hand.
+  it.each<[string, Partial<UpdateJobProps>]>([
+    ['a new image', { image: STOLON_IMAGE.replace(/pg[\d.]+$/, 'pg15.99') }],
+    ['a new script', { script: `${UPDATE_SCRIPT}\necho done` }],
+    ['new resources', { resources: { cpuMillis: 100, memoryMiB: 64 } }],
+    ['a new cluster spec', { specJson: specJson({ ...clusterSpec(cluster2, SITES), failInterval: '30s' }) }],
+  ])('changes with %s', (_what, change) => {
+    expect(nameOf(change)).not.toBe(nameOf({}));
   });
 });

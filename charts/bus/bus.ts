@@ -3,10 +3,11 @@ import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
+import type { CertManagerComponent } from '../cert-manager/cert-manager';
 import type { KedaComponent } from '../keda/keda';
 import type { MayastorComponent } from '../storage/mayastor';
 import type { MetalLbComponent } from '../metallb/metallb';
-import type { BusAccess, ConsumerSpec, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
+import type { BusAccess, ConsumerSpec, CrossSiteSubjects, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
 import type { Endpoint, PortSpec } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import {
@@ -14,6 +15,7 @@ import {
   podDisruptionBudget,
   resources,
   restrictedContainerSecurity,
+  onePerNode,
   restrictedPodSecurity,
   spreadOverNodes,
 } from '../lib/workload';
@@ -37,7 +39,11 @@ import {
   VOLUME_GIB,
 } from './constants';
 import { APP_ACCOUNT, jetStreamDomain, linksOf, type BusLink } from './link';
+import { envName, LinkEnd } from './link-end';
+import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
 import { StreamsJob } from './streams-job';
+import { busResilience } from './resilience';
+import type { StatefulWorkloadResilience } from '../lib/resilience';
 import { streamProblems } from './streams';
 
 /** Typed references the bus needs. */
@@ -54,22 +60,14 @@ export interface BusProps {
   readonly storage: MayastorComponent;
   /** MetalLB: the hub's leafnode listener takes the site's fixed `bus` address. */
   readonly metallb: MetalLbComponent;
+  /** cert-manager: the link between sites is TLS with certificates from the platform CA. */
+  readonly certManager: CertManagerComponent;
 }
-
-/** The facts both ends of a bus link state about it. */
-type LinkFacts = { address: string; port: number; account: string; user: string; domain: string; credentials: string };
 
 const SYSTEM_ACCOUNT = 'SYS';
 /** The user of the job that creates streams and consumers. */
 const ADMIN_USER = 'streams-admin';
 const USER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function envName(...parts: string[]): string {
-  return ['NATS', ...parts]
-    .join('_')
-    .toUpperCase()
-    .replace(/[^A-Z0-9_]/g, '_');
-}
 
 /** A password, as the server sees it: an env var filled from a Vault-backed Secret. */
 interface PasswordSource {
@@ -79,9 +77,6 @@ interface PasswordSource {
 
 /** Memory limit of a nats-server container (JetStream memory store, buffers, caches). */
 const NATS_MEMORY_LIMIT_MIB = 512;
-
-/** Env var the leaf servers read the hub URL (with the leaf password inside) from. */
-const LEAF_URL_ENV = 'NATS_LEAF_URL';
 
 /**
  * The site's message bus: a 3-server NATS cluster with JetStream on persistent volumes, its own
@@ -102,7 +97,10 @@ export class BusComponent extends PlatformComponent implements Bus {
   private readonly streamList: { stream: StreamSpec; consumers: readonly ConsumerSpec[] }[] = [];
   private readonly users: { account: string; user: ConfUser }[] = [];
   private readonly passwords: PasswordSource[] = [];
-  private readonly siteLinks: readonly BusLink[];
+  private readonly crossSite: CrossSiteSubjects[] = [];
+  private readonly link: LinkEnd;
+  /** Stated once, its copies updated as streams are declared (the least kept stream counts). */
+  private readonly resilience: { -readonly [K in keyof StatefulWorkloadResilience]: StatefulWorkloadResilience[K] };
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
@@ -112,7 +110,6 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.domain = jetStreamDomain(this.site);
     this.monitoringEndpoint = `${HEADLESS_SERVICE}.${NAMESPACE}.svc:${PORTS.monitor}`;
     this.url = `nats://${STATEFULSET}.${NAMESPACE}.svc:${PORTS.client}`;
-    this.siteLinks = linksOf(this.site, this.sites);
 
     const podLabels = { 'app.kubernetes.io/name': STATEFULSET };
     const ports: PortSpec[] = [
@@ -125,17 +122,15 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.pods = this.endpoint({ podLabels, ports, serviceName: STATEFULSET });
 
     const system = this.addPassword('NATS_SYS_PASSWORD', VAULT.system, 'bus-nats-system');
-    this.users.push({ account: SYSTEM_ACCOUNT, user: { user: 'sys', passwordEnv: system.env } });
-    for (const link of this.siteLinks) {
-      const env = this.isHub ? envName('LEAF', link.leafSite, 'PASSWORD') : envName('LEAF', 'PASSWORD');
-      this.addPassword(env, link.password, `bus-leaf-${link.leafSite}`);
-    }
+    this.users.push({ account: SYSTEM_ACCOUNT, user: { user: 'sys', passwordEnv: system.env, connectionType: 'STANDARD' } });
+    this.link = new LinkEnd(this, linksOf(this.site, this.sites), this.pods, props.certManager.internalCa);
+    for (const password of this.link.passwords()) this.addPassword(password.env, password.key, password.secretName);
 
     const configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${STATEFULSET}-config`, namespace: NAMESPACE, labels: commonLabels(this.componentName) },
       data: Lazy.any({ produce: () => ({ 'nats.conf': this.configText() }) }),
     });
-    this.statefulSet(podLabels, configMap.name, props.storage.selfReplicated.name);
+    this.statefulSet(podLabels, configMap.name, props.storage.nodeLocal.name);
     this.services(podLabels, props.metallb);
     podDisruptionBudget(this, { name: STATEFULSET, namespace: NAMESPACE, podLabels, minAvailable: Math.floor(REPLICAS / 2) + 1 });
 
@@ -146,8 +141,9 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (props.keda) {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
     }
-    this.declareLinkFlows();
     this.stateRemoteFact();
+    this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
+    this.declareResilience(this.resilience);
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });
@@ -161,24 +157,32 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.talksTo(job.pods, this.pods, [this.clientPort]);
   }
 
-  /** States one end of a link for the cross-site invariant check (both ends must agree). */
-  private stateLinkFact(link: BusLink, role: 'listener' | 'remote', facts: Omit<LinkFacts, 'credentials'>): void {
-    this.stateCrossSiteFact({
-      key: `bus-link:${link.hubSite}/${link.leafSite}`,
-      role,
-      agree: { ...facts, credentials: `${link.password.path}#${link.password.property}` },
-      expect: { listener: 1, remote: 1 },
-    });
-  }
-
   /** Whether this site listens for the other sites' leaf connections. */
   get isHub(): boolean {
-    return this.site.bus.role === 'hub';
+    return this.link.isHub;
   }
 
   /** The cross-site links this site takes part in (for cross-site consistency checks). */
   links(): readonly BusLink[] {
-    return this.siteLinks;
+    return this.link.links;
+  }
+
+  /** What the link lets through, from the declarations so far (the same function renders both ends). */
+  linkFilter(): LinkFilter {
+    return linkFilter(this.crossSite, this.streamSubjects());
+  }
+
+  /** Subjects captured by the declared streams: the site's work, which stays on the site. */
+  private streamSubjects(): string[] {
+    return this.streamList.flatMap((s) => s.stream.subjects);
+  }
+
+  declareCrossSite(client: PlatformComponent, subjects: CrossSiteSubjects): void {
+    const problems = subjects.subjects.flatMap((s) => crossSiteProblems(s, this.streamSubjects()));
+    if (!subjects.reason) problems.push('a cross-site declaration needs its reason');
+    if (problems.length > 0) throw new Error(`bus: ${client.componentName} cross-site subjects: ${problems.join('; ')}`);
+    this.crossSite.push(subjects);
+    this.link.refresh(this.linkFilter());
   }
 
   /** Streams and consumers declared so far. */
@@ -191,6 +195,8 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (this.streamList.some((s) => s.stream.name === stream.name)) problems.push(`stream ${stream.name} is declared twice`);
     const overlap = stream.subjects.filter((s) => this.streamList.some((o) => o.stream.subjects.includes(s)));
     if (overlap.length > 0) problems.push(`stream ${stream.name}: subjects ${overlap.join(', ')} are already captured by another stream`);
+    const crossing = this.crossSite.flatMap((d) => d.subjects).flatMap((s) => crossSiteProblems(s, stream.subjects));
+    if (crossing.length > 0) problems.push(`stream ${stream.name} would capture cross-site subjects: ${crossing.join('; ')}`);
     // Every replica lives on a different server: each server stores at most one copy of a stream.
     const perServer = [...this.streamList.map((s) => s.stream), stream].reduce((sum, s) => sum + s.maxBytesMiB, 0);
     if (perServer > MAX_FILE_STORE_MIB) {
@@ -198,6 +204,8 @@ export class BusComponent extends PlatformComponent implements Bus {
     }
     if (problems.length > 0) throw new Error(`bus streams: ${problems.join('; ')}`);
     this.streamList.push({ stream, consumers });
+    this.link.refresh(this.linkFilter());
+    this.resilience.copies = { ...this.resilience.copies, count: Math.min(...this.streamList.map((s) => s.stream.replicas)) };
   }
 
   lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger {
@@ -223,7 +231,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.addUser(user, {
       publish: [...permissions.publish],
       // Replies (JetStream acks, pull requests' answers) come back on inboxes.
-      subscribe: [...permissions.subscribe, '_INBOX.>'],
+      subscribe: [...new Set([...permissions.subscribe, '_INBOX.>'])],
     });
     const credentialsSecret = `bus-${user}`;
     new VaultSecret(client, `bus-credentials-${user}`, {
@@ -240,7 +248,7 @@ export class BusComponent extends PlatformComponent implements Bus {
 
   /** The configuration every server of this site runs. */
   serverConfig(): ServerConfigInput {
-    const hubLink = this.siteLinks[0];
+    const filter = this.linkFilter();
     return {
       serverNameEnv: 'POD_NAME',
       ports: PORTS,
@@ -255,14 +263,10 @@ export class BusComponent extends PlatformComponent implements Bus {
       ),
       accounts: [
         { name: SYSTEM_ACCOUNT, jetstream: false, users: this.usersOf(SYSTEM_ACCOUNT) },
-        { name: APP_ACCOUNT, jetstream: true, users: this.usersOf(APP_ACCOUNT) },
+        { name: APP_ACCOUNT, jetstream: true, users: [...this.usersOf(APP_ACCOUNT), ...this.link.leafUsers(filter)] },
       ],
       systemAccount: SYSTEM_ACCOUNT,
-      leafListen:
-        this.isHub && this.siteLinks.length > 0
-          ? this.siteLinks.map((l) => ({ user: l.user, passwordEnv: envName('LEAF', l.leafSite, 'PASSWORD'), account: l.account }))
-          : undefined,
-      leafRemote: !this.isHub && hubLink ? { urlEnv: LEAF_URL_ENV, account: hubLink.account } : undefined,
+      ...this.link.config(filter),
       pidFile: `${RUN_DIR}/nats.pid`,
       lameDuckDuration: '30s',
     };
@@ -283,32 +287,24 @@ export class BusComponent extends PlatformComponent implements Bus {
       // The Go runtime collects harder before reaching the container's limit instead of being OOM-killed.
       { name: 'GOMEMLIMIT', value: `${Math.floor(NATS_MEMORY_LIMIT_MIB * 0.9)}MiB` },
       ...this.passwords.map((p) => ({ name: p.env, valueFrom: { secretKeyRef: { name: p.secretName, key: 'password' } } })),
+      // After the password: the kubelet expands $(VAR) only from variables defined before.
+      ...this.link.env(),
     ];
-    const hubLink = this.siteLinks[0];
-    if (!this.isHub && hubLink) {
-      // Leafnode remotes take credentials only inside the URL; $(VAR) is expanded by the kubelet
-      // from the password variable above, so the password never appears in git. Vault passwords
-      // for bus users must therefore be URL-safe (letters and digits).
-      env.push({
-        name: LEAF_URL_ENV,
-        value: `nats-leaf://${hubLink.user}:$(${envName('LEAF', 'PASSWORD')})@${hubLink.hubAddress}:${hubLink.port}`,
-      });
-    }
     return env;
+  }
+
+  /** What the nats container runs: the certificate reload loop (if any), then the server. */
+  serverScript(): string {
+    return ['set -eu', ...this.link.reloadScript(), `exec nats-server --config ${CONFIG_DIR}/nats.conf`].join('\n');
   }
 
   /** The leaf end of the link: what the rendered remote dials, and as whom. */
   private stateRemoteFact(): void {
-    const hubLink = this.siteLinks[0];
+    const hubLink = this.link.links[0];
     const remote = this.serverConfig().leafRemote;
     if (this.isHub || !hubLink || !remote) return;
-    this.stateLinkFact(hubLink, 'remote', {
-      address: hubLink.hubAddress,
-      port: hubLink.port,
-      account: remote.account,
-      user: hubLink.user,
-      domain: hubLink.hubDomain,
-    });
+    this.link.stateFacts(hubLink.hubAddress, hubLink.hubDomain, remote.account);
+    this.link.refresh(this.linkFilter());
   }
 
   private usersOf(account: string): ConfUser[] {
@@ -323,33 +319,18 @@ export class BusComponent extends PlatformComponent implements Bus {
   }
 
   /** An application user: its password in Vault at bus/users/<user>, read by the servers. */
-  private addUser(user: string, permissions: ConfUser['permissions']): PasswordSource {
+  private addUser(user: string, permissions: { publish: string[]; subscribe: string[] }): PasswordSource {
     const source = this.addPassword(envName('USER', user, 'PASSWORD'), VAULT.user(user), `bus-user-${user}`);
-    this.users.push({ account: APP_ACCOUNT, user: { user, passwordEnv: source.env, permissions } });
+    this.users.push({
+      account: APP_ACCOUNT,
+      user: {
+        user,
+        passwordEnv: source.env,
+        connectionType: 'STANDARD',
+        permissions: { publish: { allow: permissions.publish }, subscribe: { allow: permissions.subscribe } },
+      },
+    });
     return source;
-  }
-
-  private declareLinkFlows(): void {
-    const leafPort = [{ port: PORTS.leafnodes, name: 'leafnodes' }];
-    for (const link of this.siteLinks) {
-      if (this.isHub) {
-        this.talksOutside({
-          pods: this.pods,
-          direction: 'ingress',
-          cidrs: link.leafSourceAddresses.map((a) => `${a}/32`),
-          ports: leafPort,
-          reason: `leafnode link from site ${link.leafSite} (its nodes' addresses: pods are SNATed when leaving the site)`,
-        });
-      } else {
-        this.talksOutside({
-          pods: this.pods,
-          direction: 'egress',
-          cidrs: [`${link.hubAddress}/32`],
-          ports: leafPort,
-          reason: `leafnode link to the bus hub at site ${link.hubSite}`,
-        });
-      }
-    }
   }
 
   private statefulSet(podLabels: Record<string, string>, configMapName: string, storageClassName: string): void {
@@ -377,11 +358,14 @@ export class BusComponent extends PlatformComponent implements Bus {
             // Longer than the lame-duck duration, so clients move away before the server stops.
             terminationGracePeriodSeconds: 60,
             topologySpreadConstraints: spreadOverNodes(podLabels),
+            // Each server's copy is on its node: never two servers on one node.
+            affinity: onePerNode(podLabels),
             containers: [
               {
                 name: 'nats',
                 image: NATS_IMAGE,
-                args: ['--config', `${CONFIG_DIR}/nats.conf`],
+                // A shell first: it starts the loop reloading renewed certificates, then execs the server.
+                command: ['/bin/sh', '-c', this.serverScript()],
                 env: Lazy.any({ produce: () => this.serverEnv() }),
                 ports: [
                   { name: 'client', containerPort: PORTS.client },
@@ -398,6 +382,7 @@ export class BusComponent extends PlatformComponent implements Bus {
                 lifecycle: { preStop: { exec: { command: ['nats-server', `-sl=ldm=${RUN_DIR}/nats.pid`] } } },
                 volumeMounts: [
                   { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                  ...this.link.mounts(),
                   { name: 'data', mountPath: DATA_DIR },
                   { name: 'run', mountPath: RUN_DIR },
                 ],
@@ -425,6 +410,7 @@ export class BusComponent extends PlatformComponent implements Bus {
             ],
             volumes: [
               { name: 'config', configMap: { name: configMapName } },
+              ...this.link.volumes(),
               { name: 'run', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
             ],
           },
@@ -464,20 +450,12 @@ export class BusComponent extends PlatformComponent implements Bus {
       metadata: { name: STATEFULSET, namespace: NAMESPACE, labels },
       spec: { selector: podLabels, ports: [port('client', PORTS.client)] },
     });
-    if (this.isHub && this.siteLinks.length > 0) {
+    if (this.isHub && this.link.links.length > 0) {
       const endpoint = metallb.fixedLoadBalancer(this, 'bus');
       // What this end of each link renders; the leaf states what it dials (cross-site check).
-      const listen = this.serverConfig().leafListen ?? [];
-      for (const link of this.siteLinks) {
-        const user = listen.find((u) => u.user === link.user);
-        this.stateLinkFact(link, 'listener', {
-          address: endpoint.address,
-          port: PORTS.leafnodes,
-          account: user?.account ?? '',
-          user: user?.user ?? '',
-          domain: this.domain,
-        });
-      }
+      const leafAccount = this.serverConfig().accounts.find((a) => a.users.some((u) => u.connectionType === 'LEAFNODE'));
+      this.link.stateFacts(endpoint.address, this.domain, leafAccount?.name ?? '');
+      this.link.refresh(this.linkFilter());
       new k8s.KubeService(this, 'leafnodes', {
         metadata: { name: `${STATEFULSET}-leafnodes`, namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {

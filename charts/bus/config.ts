@@ -7,6 +7,17 @@
  * with); the deployed image is newer (see NATS_IMAGE), which reads the same keys.
  */
 import { EnvRef, renderConf, type ConfBlock, type ConfValue } from './conf-syntax';
+import type { SubjectPermissions, SubjectRule } from './link-subjects';
+
+/** Certificate, key and CA files of a TLS end (the CA both sites trust). */
+export interface ConfTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+/** Seconds a TLS handshake may take: the link crosses sites. */
+const TLS_TIMEOUT_SECONDS = 3;
 
 /** A user of an account; its password is only ever an environment variable reference. */
 export interface ConfUser {
@@ -14,8 +25,14 @@ export interface ConfUser {
   readonly user: string;
   /** Environment variable holding the password (filled from a Vault-backed Secret). */
   readonly passwordEnv: string;
+  /**
+   * How the user may connect: `STANDARD` (a client) or `LEAFNODE` (the other site's servers; the
+   * hub authenticates them as account users, because leafnode `authorization` users take no
+   * permissions in nats-server 2.9 nor 2.14).
+   */
+  readonly connectionType: 'STANDARD' | 'LEAFNODE';
   /** Subjects the user may publish to / subscribe on; no restriction when omitted. */
-  readonly permissions?: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+  readonly permissions?: SubjectPermissions;
 }
 
 /** A NATS account (an isolated subject space); JetStream is enabled per account. */
@@ -68,10 +85,22 @@ export interface ServerConfigInput {
   readonly accounts: readonly ConfAccount[];
   /** The system account (must be one of `accounts`). */
   readonly systemAccount: string;
-  /** Hub side of the cross-site link: users the leaf sites log in as, each bound to an account. */
-  readonly leafListen?: readonly { readonly user: string; readonly passwordEnv: string; readonly account: string }[];
-  /** Leaf side of the cross-site link: the hub's URL (an env var, as it embeds the password) and local account. */
-  readonly leafRemote?: { readonly urlEnv: string; readonly account: string };
+  /**
+   * Hub side of the cross-site link: TLS, a client certificate from the platform CA required.
+   * The leaf sites log in as `LEAFNODE` users of the bound account (see ConfUser).
+   */
+  readonly leafListen?: { readonly tls: ConfTls };
+  /**
+   * Leaf side of the cross-site link: the hub's URL (an env var, as it embeds the password), the
+   * local account, TLS, and what the remote must never send or receive (link-subjects.ts).
+   */
+  readonly leafRemote?: {
+    readonly urlEnv: string;
+    readonly account: string;
+    readonly tls: ConfTls;
+    readonly denyImports: readonly string[];
+    readonly denyExports: readonly string[];
+  };
   /** File the server writes its pid to (used by the preStop hook for lame-duck mode). */
   readonly pidFile: string;
   /** Lame-duck duration: how long a stopping server takes to move its clients away (Go duration). */
@@ -82,13 +111,27 @@ function listen(host: string, port: number): string {
   return `${host}:${port}`;
 }
 
-function permissions(p: ConfUser['permissions']): ConfBlock | undefined {
-  if (!p) return undefined;
-  return { publish: { allow: [...p.publish] }, subscribe: { allow: [...p.subscribe] } };
+function rule(r: SubjectRule): ConfBlock {
+  return { allow: r.allow ? [...r.allow] : undefined, deny: r.deny ? [...r.deny] : undefined };
 }
 
 function user(u: ConfUser): ConfBlock {
-  return { user: u.user, password: new EnvRef(u.passwordEnv), permissions: permissions(u.permissions) };
+  return {
+    user: u.user,
+    password: new EnvRef(u.passwordEnv),
+    allowed_connection_types: [u.connectionType],
+    permissions: u.permissions ? { publish: rule(u.permissions.publish), subscribe: rule(u.permissions.subscribe) } : undefined,
+  };
+}
+
+function tls(t: ConfTls, verifyClients: boolean): ConfBlock {
+  return {
+    cert_file: t.certFile,
+    key_file: t.keyFile,
+    ca_file: t.caFile,
+    verify: verifyClients ? true : undefined,
+    timeout: TLS_TIMEOUT_SECONDS,
+  };
 }
 
 /** Renders the nats-server configuration text. */
@@ -133,14 +176,22 @@ function leafnodes(input: ServerConfigInput): ConfBlock | undefined {
       // Leaf servers reach us through a load balancer: advertising pod addresses would only
       // hand them addresses they cannot reach.
       no_advertise: true,
-      authorization: {
-        timeout: 2,
-        users: input.leafListen.map((u) => ({ user: u.user, password: new EnvRef(u.passwordEnv), account: u.account })),
-      },
+      tls: tls(input.leafListen.tls, true),
     };
   }
   if (input.leafRemote) {
-    return { remotes: [{ urls: [new EnvRef(input.leafRemote.urlEnv)], account: input.leafRemote.account }] };
+    const remote = input.leafRemote;
+    return {
+      remotes: [
+        {
+          urls: [new EnvRef(remote.urlEnv)],
+          account: remote.account,
+          tls: tls(remote.tls, false),
+          deny_imports: [...remote.denyImports],
+          deny_exports: [...remote.denyExports],
+        },
+      ],
+    };
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import { renderInternalCa, type InternalCa } from './internal-ca';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** Pinned cert-manager chart (the CRDs in imports/ come from the same release). */
@@ -23,6 +24,8 @@ const KEEP_CRDS = true;
 export class CertManagerComponent extends PlatformComponent {
   /** Name of the ClusterIssuer Certificates refer to. */
   readonly issuerName = CLUSTER_ISSUER;
+  /** The platform CA every site trusts, for TLS between the platform's servers (internal-ca.ts). */
+  readonly internalCa: InternalCa;
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
     super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
@@ -83,6 +86,7 @@ export class CertManagerComponent extends PlatformComponent {
       },
       spec: this.issuerSpec(props.secrets),
     });
+    this.internalCa = renderInternalCa(this, props.secrets, CERT_MANAGER_NAMESPACE);
   }
 
   private issuerSpec(secrets: SecretsComponent): ClusterIssuerSpec {

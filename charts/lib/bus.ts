@@ -33,6 +33,17 @@ export interface ConsumerSpec {
   readonly maxDeliver: number;
 }
 
+/**
+ * Subjects a component needs on the other sites too. Only declared subjects cross the link between
+ * sites (both ways); everything else, the work in the site's streams included, stays on its site.
+ */
+export interface CrossSiteSubjects {
+  /** Subjects (wildcards allowed); none may be captured by a stream, start with `$` or be an inbox. */
+  readonly subjects: readonly string[];
+  /** Why the other sites need them. */
+  readonly reason: string;
+}
+
 /** What a client receives to connect. */
 export interface BusAccess {
   /** Client URL, e.g. `nats://bus-nats.bus.svc:4222`. */
@@ -71,6 +82,8 @@ export interface Bus {
    * operator is allowed to read the monitoring port).
    */
   lagTrigger(consumer: ConsumerSpec): JetStreamLagTrigger;
+  /** Declares subjects `client` publishes or subscribes to across sites (the link carries nothing else). */
+  declareCrossSite(client: PlatformComponent, subjects: CrossSiteSubjects): void;
 }
 
 /**

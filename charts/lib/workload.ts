@@ -61,6 +61,21 @@ export function spreadOverNodes(podLabels: Record<string, string>): k8s.Topology
   ];
 }
 
+/**
+ * At most one pod per node, required: for members that keep their data on their node
+ * (storage/node-local.ts), where two members on one node would make one node loss take two.
+ * Spreading alone allows two on a node when another node is down at the first scheduling.
+ */
+export function onePerNode(podLabels: Record<string, string>): k8s.Affinity {
+  return {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: podLabels } },
+      ],
+    },
+  };
+}
+
 /** HTTP GET probe on a named or numbered port. */
 export function httpProbe(
   path: string,

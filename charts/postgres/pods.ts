@@ -11,6 +11,8 @@ export const STOLON_UID = 1000;
 /** Where the spec ConfigMap is mounted. */
 export const SPEC_DIR = '/etc/stolon/spec';
 export const SPEC_FILE = 'cluster-spec.json';
+/** The keeper's volume (`--data-dir`); stolon keeps PostgreSQL's data directory in `postgres/` below it. */
+export const KEEPER_DATA_DIR = '/stolon-data';
 /** Port of every stolon component's Prometheus endpoint. */
 export const METRICS_PORT = 8080;
 

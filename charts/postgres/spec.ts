@@ -3,8 +3,8 @@
  * parameters and pg_hba.conf lines). The spec is data in git: sentinels start from it on an empty
  * store, and the update Job applies every later change (see stolon.ts).
  */
-import { createHash } from 'node:crypto';
 import type { Site } from '../../sites';
+import { TLS_PARAMETERS, VERIFY_FULL } from './tls';
 
 /** The PostgreSQL major version of the platform: the stolon image, the tests and the docs use it. */
 export const POSTGRES_MAJOR = 15;
@@ -54,6 +54,12 @@ export interface PgParameters {
   readonly log_min_duration_statement: string;
   /** Server time zone. */
   readonly timezone: string;
+  /** TLS on: the standby site connects with verify-full (tls.ts). */
+  readonly ssl: 'on';
+  /** Certificate served, copied by the keeper from the cert-manager Secret. */
+  readonly ssl_cert_file: string;
+  /** Its key (mode 0600, as PostgreSQL requires). */
+  readonly ssl_key_file: string;
 }
 
 /** One pg_hba.conf line. */
@@ -76,6 +82,17 @@ export interface StandbySettings {
   readonly primaryConnInfo: string;
   /** Slot on the primary this site streams from. */
   readonly primarySlotName: string;
+}
+
+/** `pitrConfig` of a cluster spec (internal/cluster/cluster.go `PITRConfig`). */
+export interface PitrConfig {
+  /** Shell command filling the empty data directory `%d`. */
+  readonly dataRestoreCommand: string;
+  /**
+   * `restore_command` for the recovery that follows. Required by PostgreSQL (12+) for a master
+   * cluster's pitr: stolon then writes recovery.signal, and recovery without standby mode needs it.
+   */
+  readonly archiveRecoverySettings?: { readonly restoreCommand: string };
 }
 
 /** The stolon cluster specification (doc/cluster_spec.md), the fields we set. */
@@ -106,8 +123,8 @@ export interface StolonClusterSpec {
   readonly pgParameters: PgParameters;
   /** pg_hba.conf lines after stolon's own superuser/replication lines. */
   readonly pgHBA: readonly HbaRule[];
-  /** How a standby site initialises its first keeper. */
-  readonly pitrConfig?: { readonly dataRestoreCommand: string };
+  /** How a `pitr` init fills the first keeper: a standby site's base backup, or a restore (restore.ts). */
+  readonly pitrConfig?: PitrConfig;
   /** Where a standby site replicates from. */
   readonly standbyConfig?: { readonly standbySettings: StandbySettings };
 }
@@ -137,6 +154,7 @@ export const PG_PARAMETERS: PgParameters = {
   password_encryption: 'scram-sha-256',
   log_min_duration_statement: '1s',
   timezone: 'UTC',
+  ...TLS_PARAMETERS,
 };
 
 /** Whether a site runs PostgreSQL (it may opt out; the primary site may not). */
@@ -192,13 +210,14 @@ export function clusterSpec(site: Site, sites: readonly Site[]): StolonClusterSp
   } as const;
   if (site.database.role === 'primary') return { ...base, role: 'master', initMode: 'new' };
   const host = primary.loadBalancer.fixed.database;
-  const conn = `host=${host} port=${PG_PORT} user=${REPL_USERNAME} passfile=${REPL_PASSFILE} sslmode=prefer application_name=${slotFor(site)}`;
+  const tls = `sslmode=${VERIFY_FULL.sslmode} sslrootcert=${VERIFY_FULL.sslrootcert}`;
+  const conn = `host=${host} port=${PG_PORT} user=${REPL_USERNAME} passfile=${REPL_PASSFILE} ${tls} application_name=${slotFor(site)}`;
   return {
     ...base,
     role: 'standby',
     initMode: 'pitr',
     pitrConfig: {
-      dataRestoreCommand: `PGPASSFILE=${REPL_PASSFILE} pg_basebackup --pgdata="%d" --host=${host} --port=${PG_PORT} --username=${REPL_USERNAME} --wal-method=stream --checkpoint=fast --no-password`,
+      dataRestoreCommand: `PGPASSFILE=${REPL_PASSFILE} PGSSLMODE=${VERIFY_FULL.sslmode} PGSSLROOTCERT=${VERIFY_FULL.sslrootcert} pg_basebackup --pgdata="%d" --host=${host} --port=${PG_PORT} --username=${REPL_USERNAME} --wal-method=stream --checkpoint=fast --no-password`,
     },
     standbyConfig: { standbySettings: { primaryConnInfo: conn, primarySlotName: `stolon_${slotFor(site)}` } },
   };
@@ -215,11 +234,6 @@ export function renderPgParameters(p: PgParameters): Record<string, string> {
 export function specJson(spec: StolonClusterSpec): string {
   const doc = { ...spec, pgParameters: renderPgParameters(spec.pgParameters), pgHBA: spec.pgHBA.map(hbaLine) };
   return `${JSON.stringify(doc, null, 2)}\n`;
-}
-
-/** Short checksum of the rendered spec (names the update Job, so each change runs it once). */
-export function specChecksum(spec: StolonClusterSpec): string {
-  return createHash('sha256').update(specJson(spec)).digest('hex').slice(0, 10);
 }
 
 export function hbaLine(rule: HbaRule): string {
@@ -253,7 +267,10 @@ export function keeperManagedParameters(spec: { readonly maxStandbys: number; re
   return {
     hot_standby: 'on',
     max_replication_slots: String(spec.maxStandbys),
-    max_wal_senders: String(2 * spec.maxStandbys),
+    // (maxStandbys * 2) + 2 + additionalWalSenders, whose default is 5 (internal/cluster/cluster.go).
+    max_wal_senders: String(2 * spec.maxStandbys + 2 + 5),
     wal_log_hints: spec.usePgrewind ? 'on' : 'off',
+    // 8 segments of 16 MiB (minWalKeepSegments), in MB.
+    wal_keep_size: '128',
   };
 }

@@ -12,32 +12,28 @@ import {
   resources,
   restrictedContainerSecurity,
   restrictedPodSecurity,
+  onePerNode,
   spreadOverNodes,
   tcpProbe,
 } from '../lib/workload';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { MetalLbComponent } from '../metallb/metallb';
 import type { MayastorComponent } from '../storage/mayastor';
+import type { CertManagerComponent } from '../cert-manager/cert-manager';
 import { StolonBackup, type BackupSchedule } from './backup';
+import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
+import { renderUpdateJob } from './update-job';
+import { keeperResilience, replicationSignals } from './resilience';
+import { TLS_MOUNT, keeperCertificate } from './tls';
+import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
 import { STOLON_IMAGE } from './image';
-import { METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
-import {
-  PG_PORT,
-  REPL_PASSFILE,
-  REPL_USERNAME,
-  SU_USERNAME,
-  clusterSpec,
-  primarySite,
-  runsPostgres,
-  specChecksum,
-  specJson,
-  type StolonClusterSpec,
-} from './spec';
+import { KEEPER_DATA_DIR, METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
+import { PG_PORT, REPL_USERNAME, SU_USERNAME, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 
 const NAMESPACE = 'postgres';
+const DEFAULT_KEEPERS = 2;
+const DEFAULT_KEEPER_VOLUME_GIB = 10;
 const SA = 'stolon';
-const SU_DIR = '/etc/stolon/superuser';
-const REPL_DIR = '/etc/stolon/replication';
 
 /** Props of the PostgreSQL component. */
 export interface StolonProps {
@@ -47,33 +43,23 @@ export interface StolonProps {
   readonly storage: MayastorComponent;
   /** MetalLB: the primary's endpoint for the other sites takes the site's fixed `database` address. */
   readonly metallb: MetalLbComponent;
+  /** cert-manager: the keepers' TLS certificate comes from the platform CA (tls.ts). */
+  readonly certManager: CertManagerComponent;
   /** Where base backups go; no backup CronJob is rendered without one. */
   readonly backupStore?: ObjectStore;
   /** Backup schedule and retention (defaults in backup.ts). */
   readonly backup?: Partial<BackupSchedule>;
-  /** Keepers (PostgreSQL instances) on this site. */
+  /**
+   * Keepers (PostgreSQL instances) on this site.
+   * @default 2
+   */
   readonly keepers?: number;
-  /** Size of each keeper's volume, GiB. */
+  /**
+   * Size of each keeper's volume, GiB.
+   * @default 10
+   */
   readonly keeperVolumeGiB?: number;
 }
-
-/**
- * What the update Job runs. stolon refuses to change a running cluster's `initMode` (and so its
- * `pitrConfig`): those only describe how the site was first initialised, which the role in git
- * does not tell (a promoted standby was initialised with `pitr`). The script keeps the running
- * values of both and replaces everything else with the spec from git. It also refuses, as stolon
- * does, to turn a master into a standby: a former primary is rebuilt instead
- * (docs/runbooks/postgres-failback.md). Exported for the test that runs it.
- */
-export const UPDATE_SCRIPT = [
-  'set -euo pipefail',
-  // On a new site the sentinel first creates the cluster data from the same spec.
-  'i=0',
-  'until current=$(stolonctl spec 2>/dev/null) && [ -n "$current" ] && [ "$current" != null ]; do i=$((i+1)); [ "$i" -lt 120 ] || exit 1; echo "waiting for the cluster data"; sleep 5; done',
-  'jq --argjson current "$current" \'.initMode = $current.initMode | if $current.pitrConfig then .pitrConfig = $current.pitrConfig else del(.pitrConfig) end\' "$SPEC_FILE" > "${TMPDIR:-/tmp}/cluster-spec.json"',
-  'stolonctl update -f "${TMPDIR:-/tmp}/cluster-spec.json"',
-  'stolonctl spec',
-].join('\n');
 
 /**
  * PostgreSQL with stolon on one site: keepers (one PostgreSQL each), sentinels, proxies, the
@@ -147,15 +133,34 @@ export class StolonComponent extends PlatformComponent {
     const json = specJson(this.spec);
     new k8s.KubeConfigMap(this, 'spec', {
       metadata: { name: 'stolon-cluster-spec', namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
-      data: { [SPEC_FILE]: json },
+      // The primary also carries the spec a restore starts from (restore.ts, the restore runbook).
+      data: { [SPEC_FILE]: json, ...(isPrimary ? { [RESTORE_SPEC_FILE]: specJson(restoreSpec(this.spec)) } : {}) },
     });
 
-    this.keeperStatefulSet(props, su.secretName, repl.secretName);
+    const tls = keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE);
+    this.keeperStatefulSet(props, su.secretName, repl.secretName, tls);
     this.sentinelDeployment();
     this.proxyDeployment();
-    this.updateJob(specChecksum(this.spec));
+    renderUpdateJob(this, {
+      namespace: NAMESPACE,
+      image: STOLON_IMAGE,
+      specJson: json,
+      specConfigMap: 'stolon-cluster-spec',
+      podBase: this.podBase('update'),
+    });
     this.services(isPrimary, props.metallb);
     this.stateReplicationFacts();
+    this.declareResilience(
+      keeperResilience({
+        spec: this.spec,
+        keepers: props.keepers ?? DEFAULT_KEEPERS,
+        volumeGiB: props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB,
+        storage: props.storage.nodeLocal,
+        primarySite: primarySite(this.sites).name,
+        standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
+      }),
+    );
+    for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
 
     if (isPrimary) {
       // Pods of the other sites leave their cluster through their node's address (SNAT); the
@@ -223,20 +228,10 @@ export class StolonComponent extends PlatformComponent {
     };
   }
 
-  private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string): void {
+  private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string, tlsSecret: string): void {
     const labels = podLabels('keeper');
-    const replicas = props.keepers ?? 2;
-    // The keeper UID comes from the StatefulSet ordinal (stolon-keeper-1 -> keeper1), stable over
-    // restarts. libpq ignores a passfile others can read and the kubelet makes Secret files
-    // group-readable under fsGroup, so the replication password is copied, escaped, mode 0600.
-    const script = [
-      'set -eu',
-      'export STKEEPER_UID="keeper${POD_NAME##*-}"',
-      'umask 077',
-      `pw=$(sed -e 's/[\\\\:]/\\\\&/g' ${REPL_DIR}/password)`,
-      `printf '*:*:*:%s:%s\\n' "$STKEEPER_PG_REPL_USERNAME" "$pw" > ${REPL_PASSFILE}`,
-      'exec stolon-keeper',
-    ].join('\n');
+    const replicas = props.keepers ?? DEFAULT_KEEPERS;
+    const script = keeperScript();
     new k8s.KubeStatefulSet(this, 'keeper', {
       metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
       spec: {
@@ -248,6 +243,8 @@ export class StolonComponent extends PlatformComponent {
           metadata: { labels },
           spec: {
             ...this.podBase('keeper'),
+            // Each keeper's copy is on its node: never two keepers on one node.
+            affinity: onePerNode(labels),
             terminationGracePeriodSeconds: 60,
             containers: [
               {
@@ -260,7 +257,7 @@ export class StolonComponent extends PlatformComponent {
                   metricsEnv('STKEEPER'),
                   { name: 'STKEEPER_PG_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                   { name: 'STKEEPER_PG_PORT', value: String(PG_PORT) },
-                  { name: 'STKEEPER_DATA_DIR', value: '/stolon-data' },
+                  { name: 'STKEEPER_DATA_DIR', value: KEEPER_DATA_DIR },
                   { name: 'STKEEPER_PG_SU_USERNAME', value: SU_USERNAME },
                   { name: 'STKEEPER_PG_SU_PASSWORDFILE', value: `${SU_DIR}/password` },
                   { name: 'STKEEPER_PG_REPL_USERNAME', value: REPL_USERNAME },
@@ -277,9 +274,10 @@ export class StolonComponent extends PlatformComponent {
                 livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20, failureThreshold: 6 }),
                 securityContext: restrictedContainerSecurity(),
                 volumeMounts: [
-                  { name: 'data', mountPath: '/stolon-data' },
+                  { name: 'data', mountPath: KEEPER_DATA_DIR },
                   { name: 'superuser', mountPath: SU_DIR, readOnly: true },
                   { name: 'replication', mountPath: REPL_DIR, readOnly: true },
+                  { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
                   { name: 'run', mountPath: '/stolon-run' },
                   { name: 'socket', mountPath: '/var/run/postgresql' },
                   { name: 'shm', mountPath: '/dev/shm' },
@@ -290,6 +288,7 @@ export class StolonComponent extends PlatformComponent {
             volumes: [
               { name: 'superuser', secret: { secretName: suSecret, defaultMode: 0o400 } },
               { name: 'replication', secret: { secretName: replSecret, defaultMode: 0o400 } },
+              { name: 'tls', secret: { secretName: tlsSecret, defaultMode: 0o440 } },
               { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
               { name: 'socket', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
               { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
@@ -302,9 +301,9 @@ export class StolonComponent extends PlatformComponent {
             metadata: { name: 'data' },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              // Keepers replicate among themselves: one Mayastor replica each (see MayastorComponent).
-              storageClassName: props.storage.selfReplicated.name,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? 10}Gi`) } },
+              // Keepers replicate among themselves: one copy each, on the keeper's own node (storage/node-local.ts).
+              storageClassName: props.storage.nodeLocal.name,
+              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB}Gi`) } },
             },
           },
         ],
@@ -398,53 +397,6 @@ export class StolonComponent extends PlatformComponent {
       },
     });
     podDisruptionBudget(this, { name: 'stolon-proxy', namespace: NAMESPACE, podLabels: labels });
-  }
-
-  /**
-   * Applies the spec in git to the running cluster. `--initial-cluster-spec` only acts on an empty
-   * store; this Job runs UPDATE_SCRIPT (`stolonctl update -f` with the whole spec). Its name carries
-   * the spec's checksum, so each change of the spec is a new Job that Argo CD creates once (the
-   * previous one is pruned) and the rendered diff shows it. Not a hook: a resync with an unchanged
-   * spec must not re-apply it over a manual `stolonctl promote` (docs/runbooks/postgres-promotion.md).
-   */
-  private updateJob(checksum: string): void {
-    const labels = commonLabels(this.componentName, 'update');
-    new k8s.KubeJob(this, 'update', {
-      metadata: {
-        name: `stolon-update-${checksum}`,
-        namespace: NAMESPACE,
-        labels,
-        annotations: {
-          'platform.chataik.fr/spec-checksum': checksum,
-          // After the keepers and sentinels of the same sync.
-          'argocd.argoproj.io/sync-wave': '1',
-        },
-      },
-      spec: {
-        backoffLimit: 3,
-        activeDeadlineSeconds: 900,
-        template: {
-          metadata: { labels },
-          spec: {
-            ...this.podBase('update'),
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'stolonctl',
-                image: STOLON_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', UPDATE_SCRIPT],
-                env: [...storeEnv('STOLONCTL'), { name: 'SPEC_FILE', value: `${SPEC_DIR}/${SPEC_FILE}` }],
-                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
-                securityContext: restrictedContainerSecurity(),
-                volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
-              },
-            ],
-            volumes: [{ name: 'spec', configMap: { name: 'stolon-cluster-spec' } }, TMP_VOLUME],
-          },
-        },
-      },
-    });
   }
 
   /**

@@ -4,6 +4,7 @@ import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { DiskPool } from './diskpool';
+import { renderNodeLocalClass } from './node-local';
 import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
 
 const NAMESPACE = 'mayastor';
@@ -42,6 +43,7 @@ export interface MayastorValues {
   readonly 'loki-stack': { readonly enabled: false };
   readonly eventing: { readonly enabled: false };
   readonly obs: { readonly callhome: { readonly enabled: false } };
+  readonly 'localpv-provisioner': { readonly analytics: { readonly enabled: false } };
   readonly storageClass: { readonly enabled: false };
   readonly base: { readonly metrics: { readonly enabled: true } };
 }
@@ -56,8 +58,10 @@ export interface MayastorProps {
 export interface StorageClassChoice {
   /** StorageClass name. */
   readonly name: string;
-  /** Synchronous Mayastor replicas. */
+  /** Synchronous copies of each volume. */
   readonly replicas: number;
+  /** `replicated-volume`: copies on distinct nodes, the pod may move; `member-node-local`: on the pod's node, the pod pinned there. */
+  readonly placement: 'replicated-volume' | 'member-node-local';
 }
 
 /**
@@ -69,14 +73,13 @@ export class MayastorComponent extends PlatformComponent {
    * Seed 002's class, the cluster default: 2 synchronous replicas on different nodes, for workloads
    * that keep a single copy of their data themselves (a volume survives the loss of one node).
    */
-  readonly replicated: StorageClassChoice = { name: 'mayastor', replicas: DEFAULT_CLASS_REPLICAS };
+  readonly replicated: StorageClassChoice = { name: 'mayastor', replicas: DEFAULT_CLASS_REPLICAS, placement: 'replicated-volume' };
   /**
-   * One replica, for workloads that already replicate their data between their own pods (stolon
-   * keepers stream WAL to each other, NATS JetStream keeps R3 streams): a second Mayastor copy
-   * would double the writes over the network for no gain in durability. The volumes of one
-   * StatefulSet still land on different pools (`stsAffinityGroup`).
+   * For workloads that replicate between their own pods (stolon keepers, NATS JetStream): one
+   * copy per pod on the pod's own node, the pod pinned there, so a node loss takes one member
+   * and its own copy only (node-local.ts says why not a one-replica Mayastor volume).
    */
-  readonly selfReplicated: StorageClassChoice = { name: 'mayastor-single', replicas: 1 };
+  readonly nodeLocal: StorageClassChoice = { name: 'node-local', replicas: 1, placement: 'member-node-local' };
 
   constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
     super(scope, { name: 'mayastor', context, namespace: NAMESPACE });
@@ -136,6 +139,8 @@ export class MayastorComponent extends PlatformComponent {
       eventing: { enabled: false },
       // Off: callhome reports usage to the vendor over the internet; the sites must not phone home.
       obs: { callhome: { enabled: false } },
+      // Off for the same reason: the LocalPV provisioner sends usage analytics by default.
+      'localpv-provisioner': { analytics: { enabled: false } },
       // Off: we render our own classes below (the chart's would be `mayastor-single-replica`).
       storageClass: { enabled: false },
       base: { metrics: { enabled: true } },
@@ -163,27 +168,26 @@ export class MayastorComponent extends PlatformComponent {
       });
     }
 
-    for (const choice of [this.replicated, this.selfReplicated]) {
-      new k8s.KubeStorageClass(this, choice.name, {
-        metadata: {
-          name: choice.name,
-          labels: commonLabels(this.componentName),
-          ...(choice === this.replicated ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}),
-        },
-        provisioner: 'io.openebs.csi-mayastor',
-        parameters: {
-          // Seed 002's values. ioTimeout is deprecated upstream in favour of the chart-wide
-          // io_engine.nvme.ioTimeout but still honoured per volume by 2.7.
-          ioTimeout: '30',
-          protocol: 'nvmf',
-          repl: String(choice.replicas),
-          stsAffinityGroup: 'true',
-        },
-        allowVolumeExpansion: true,
-        reclaimPolicy: 'Delete',
-        volumeBindingMode: 'Immediate',
-      });
-    }
+    new k8s.KubeStorageClass(this, this.replicated.name, {
+      metadata: {
+        name: this.replicated.name,
+        labels: commonLabels(this.componentName),
+        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+      },
+      provisioner: 'io.openebs.csi-mayastor',
+      parameters: {
+        // Seed 002's values. ioTimeout is deprecated upstream in favour of the chart-wide
+        // io_engine.nvme.ioTimeout but still honoured per volume by 2.7.
+        ioTimeout: '30',
+        protocol: 'nvmf',
+        repl: String(this.replicated.replicas),
+        stsAffinityGroup: 'true',
+      },
+      allowVolumeExpansion: true,
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'Immediate',
+    });
+    renderNodeLocalClass(this, this.nodeLocal.name, this.componentName);
   }
 
   /** Resources of the chart's workloads with the values above, for the capacity check. */

@@ -9,6 +9,7 @@ import type { Site, SiteNode } from '../../sites';
 import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { byText, list, objectId, record } from './context';
+import { DISK_EVICTION_FREE, nodeLocalClasses, nodeLocalGiBPerNode, onNodeLocalVolumes } from './node-local';
 import { hasNodeSpreading, onePerNode, parseQuantity, podRequests, podTemplateOf, type PodRequests } from './workloads';
 
 /** Pods of one workload, as placement sees them. */
@@ -27,6 +28,11 @@ export interface PodGroup {
   readonly spread: boolean;
   /** At most one pod per node (required anti-affinity). */
   readonly onePerNode: boolean;
+  /**
+   * Each pod keeps its data on a node-local volume and stays on the node it was first placed on:
+   * after a node loss the pod there waits for its node instead of moving.
+   */
+  readonly pinned?: boolean;
   /** Short-lived (Jobs): not counted in steady state, but must fit somewhere. */
   readonly transient: boolean;
 }
@@ -51,6 +57,8 @@ export interface Scenario {
   readonly nodes: readonly NodeUsage[];
   /** Pods that fit on no node (at most one per node, or restricted to lost nodes). */
   readonly unplaced: readonly string[];
+  /** Pods on node-local volumes of the lost node: they wait for it (not a finding: the workload says what that does). */
+  readonly waiting: readonly string[];
 }
 
 /** Storage demand against the DiskPools. */
@@ -61,6 +69,10 @@ export interface StorageUsage {
   readonly poolGiB: number;
   /** Each claim counted: `component: object field`, size and replication. */
   readonly claims: readonly { readonly name: string; readonly sizeGiB: number; readonly replicas: number; readonly storageClass: string }[];
+  /** GiB of node-local volumes on one node at most (each pinned StatefulSet has one member per node), on the system disk. */
+  readonly nodeLocalGiB: number;
+  /** Smallest system disk of the site's nodes, GB. */
+  readonly systemDiskGB: number;
 }
 
 export interface CapacityReport {
@@ -98,6 +110,7 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
     });
   }
   const maxima = autoscalerMaxima(rendered);
+  const local = nodeLocalClasses(rendered);
   for (const c of rendered.components) {
     c.objects.forEach((object, i) => {
       if (c.patchIndexes.has(i)) return;
@@ -115,6 +128,7 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
         nodes: typeof host === 'string' ? nodeNames.filter((n) => n === host) : undefined,
         spread: hasNodeSpreading(template.spec),
         onePerNode: onePerNode(template.spec),
+        pinned: onNodeLocalVolumes(object, local),
         transient: !template.longRunning,
       });
     });
@@ -153,12 +167,23 @@ function autoscalerMaxima(rendered: RenderedSite): Map<string, number> {
   return maxima;
 }
 
-/** Places the steady pods on `up` nodes: DaemonSets first, then the largest pods on the least allocated node. */
-export function place(site: Site, groups: readonly PodGroup[], lost?: string, name?: string): Scenario {
+/**
+ * Places the steady pods on `up` nodes: DaemonSets first, then the largest pods on the least
+ * allocated node. Pinned pods go where `pinnedAt` (the placement with every node up) put them;
+ * those on the lost node wait. The placement with every node up fills `pinnedAt`.
+ */
+export function place(
+  site: Site,
+  groups: readonly PodGroup[],
+  lost?: string,
+  name?: string,
+  pinnedAt = new Map<string, string[]>(),
+): Scenario {
   const up = site.nodes.filter((n) => n.name !== lost);
   const usage = new Map(up.map((n) => [n.name, { cpu: 0, memory: 0, hugepages: 0, pods: 0 }]));
   const alloc = new Map(up.map((n) => [n.name, allocatable(n)]));
   const unplaced: string[] = [];
+  const waiting: string[] = [];
   const add = (node: string, r: PodRequests) => {
     const u = usage.get(node)!;
     u.cpu += r.cpuMillis;
@@ -173,6 +198,16 @@ export function place(site: Site, groups: readonly PodGroup[], lost?: string, na
   const size = (g: PodGroup) => g.requests.cpuMillis / 1000 + g.requests.memoryMiB / 1024;
   const replicated = steady.filter((x) => x.replicas !== 'perNode').sort((a, b) => size(b) - size(a) || byText(a.name, b.name));
   for (const g of replicated) {
+    const where = pinnedAt.get(g.name);
+    if (g.pinned && where) {
+      for (const node of where.slice(0, g.replicas as number)) {
+        if (usage.has(node)) add(node, g.requests);
+        else waiting.push(g.name);
+      }
+      continue;
+    }
+    const placed: string[] = [];
+    if (g.pinned && !lost) pinnedAt.set(g.name, placed);
     const count = new Map<string, number>();
     const eligible = up.filter((n) => !g.nodes || g.nodes.includes(n.name)).map((n) => n.name);
     for (let r = 0; r < (g.replicas as number); r++) {
@@ -194,12 +229,14 @@ export function place(site: Site, groups: readonly PodGroup[], lost?: string, na
       const best = candidates.reduce((a, b) => (score(b) < score(a) ? b : a));
       add(best, g.requests);
       count.set(best, (count.get(best) ?? 0) + 1);
+      placed.push(best);
     }
   }
   return {
     name: name ?? (lost ? `without ${lost}` : 'all nodes up'),
     lostNode: lost,
     unplaced,
+    waiting,
     nodes: up.map((n) => {
       const u = usage.get(n.name)!;
       const a = alloc.get(n.name)!;
@@ -247,6 +284,8 @@ export function storageUsage(rendered: RenderedSite): StorageUsage {
     claims,
     neededGiB: claims.reduce((n, x) => n + x.sizeGiB * x.replicas, 0),
     poolGiB: rendered.site.nodes.reduce((n, node) => n + node.dataDisks.reduce((m, d) => m + d.sizeGiB, 0), 0),
+    nodeLocalGiB: nodeLocalGiBPerNode(rendered),
+    systemDiskGB: Math.min(...rendered.site.nodes.map((n) => n.diskGB)),
   };
 }
 
@@ -257,7 +296,9 @@ const mib = (n: number) => `${Math.round(n)} MiB`;
 export function checkCapacity(rendered: RenderedSite): CapacityReport {
   const { site } = rendered;
   const groups = podGroups(rendered);
-  const scenarios = [place(site, groups), ...(site.nodes.length > 1 ? site.nodes.map((n) => place(site, groups, n.name)) : [])];
+  const pinnedAt = new Map<string, string[]>();
+  const allUp = place(site, groups, undefined, undefined, pinnedAt);
+  const scenarios = [allUp, ...(site.nodes.length > 1 ? site.nodes.map((n) => place(site, groups, n.name, undefined, pinnedAt)) : [])];
   // Every node up and every autoscaler at its maximum: what the typed min/max of a site commit to.
   const scaled = groups.some((g) => g.maxReplicas !== undefined)
     ? place(
@@ -265,6 +306,7 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
         groups.map((g) => (g.maxReplicas !== undefined ? { ...g, replicas: Math.max(g.maxReplicas, g.replicas as number) } : g)),
         undefined,
         'autoscalers at their maximum',
+        pinnedAt,
       )
     : undefined;
   const findings: Finding[] = [];
@@ -368,6 +410,15 @@ export function checkCapacity(rendered: RenderedSite): CapacityReport {
       site: site.name,
       field: 'nodes[].dataDisks',
       message: `storage claims need ${storage.neededGiB.toFixed(1)} GiB with their replication, the DiskPools hold ${storage.poolGiB} GiB (${(storage.neededGiB - storage.poolGiB).toFixed(1)} GiB short)`,
+    });
+  }
+  // Bytes of the system disk (GB) against GiB of volumes: the room before the kubelet evicts pods.
+  const room = (storage.systemDiskGB * 1e9 * (1 - DISK_EVICTION_FREE)) / 2 ** 30;
+  if (storage.nodeLocalGiB > room) {
+    findings.push({
+      site: site.name,
+      field: 'nodes[].diskGB',
+      message: `node-local volumes need up to ${storage.nodeLocalGiB.toFixed(1)} GiB on one node's system disk of ${storage.systemDiskGB} GB, more than the ${room.toFixed(1)} GiB below the kubelet's eviction threshold`,
     });
   }
   for (const c of storage.claims.filter((x) => x.replicas > storageNodes)) {

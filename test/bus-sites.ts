@@ -1,0 +1,218 @@
+/**
+ * Every site's bus, for real, on 127.0.0.1: three nats-server processes per site started the way
+ * the pods start them (the rendered container script, which runs the certificate reload loop and
+ * execs the server), with the rendered configuration (ports and paths remapped), the env the pods
+ * get, certificates from a test CA in place of cert-manager's, and the leafnode link between the
+ * sites. Every process runs in its own process group, so stopping it stops the reload loop too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { App } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { BusComponent } from '../charts/bus/bus';
+import { renderServerConfig, type ConfTls, type ServerConfigInput } from '../charts/bus/config';
+import { CONFIG_DIR, RUN_DIR } from '../charts/bus/constants';
+import { TLS_DIR } from '../charts/bus/link-end';
+import { PlatformComponent, type SiteContext } from '../charts/component';
+import { pullConsumerPublishSubjects } from '../charts/lib/bus';
+import { TLS_RELOAD_INTERVAL_ENV } from '../charts/lib/tls-reload';
+import { buildPlatform } from '../charts/platform';
+import type { KubeObject } from '../pipeline/render';
+import { EDGE, SITES, type Site } from '../sites';
+import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
+import { issue, makeCa, type TestCa } from './tls-helpers';
+
+/** The stream and consumer the tests' probe client works with. */
+export const STREAM = { name: 'JOBS', subjects: ['jobs.>'], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 64 } as const;
+export const CONSUMER = { stream: 'JOBS', durable: 'workers', ackWait: '30s', maxDeliver: 5 } as const;
+
+class ProbeClient extends PlatformComponent {
+  constructor(scope: Construct, context: SiteContext) {
+    super(scope, { name: 'probe', context, namespace: 'probe' });
+  }
+}
+
+/**
+ * A site's committed platform plus a client `probe` (user `probe`) with the stream JOBS, its
+ * consumer `workers`, and `crossSite` subjects declared cross-site.
+ */
+export function probeModel(site: Site, dir: string, crossSite: readonly string[]): BusComponent {
+  const app = new App({ outdir: path.join(dir, 'cdk8s') });
+  const context = { site, sites: SITES, edge: EDGE };
+  const bus = buildPlatform(app, context).bus!;
+  bus.declareStream(STREAM, [CONSUMER]);
+  const probe = new ProbeClient(app, context);
+  bus.grant(probe, probe.endpoint({ podLabels: { app: 'probe' }, ports: [] }), 'probe', {
+    publish: ['probe.>', 'jobs.>', ...pullConsumerPublishSubjects(CONSUMER, bus.domain)],
+    subscribe: ['probe.>'],
+  });
+  if (crossSite.length > 0) bus.declareCrossSite(probe, { subjects: crossSite, reason: 'the test probe talks to the other site' });
+  return bus;
+}
+
+export interface Server {
+  readonly client: number;
+  readonly cluster: number;
+  readonly monitor: number;
+  readonly leafnodes: number;
+}
+
+export interface LiveSite {
+  readonly site: Site;
+  readonly bus: BusComponent;
+  readonly servers: Server[];
+  /** Where this site's link certificate is (what cert-manager's Secret would hold). */
+  readonly tlsDir: string;
+  /** The site's processes, one per server. */
+  readonly processes: ChildProcess[];
+  /** How each server was started (script and environment), to start it again. */
+  readonly scripts: { home: string; script: string; env: Record<string, string> }[];
+}
+
+/** Starts server `i` of a site again, as it was started. */
+export function restart(live: LiveSite, i: number): ChildProcess {
+  const { home, script, env } = live.scripts[i]!;
+  return startServer(home, script, env);
+}
+
+/** The certificate files of a TLS end, moved from the pod's mount to `dir`. */
+export function tlsIn(tls: ConfTls, dir: string): ConfTls {
+  const move = (file: string) => file.replace(TLS_DIR, dir);
+  return { certFile: move(tls.certFile), keyFile: move(tls.keyFile), caFile: move(tls.caFile) };
+}
+
+/** Issues a site's link certificate as cert-manager would (hub: the address leaves dial; leaf: a client). */
+export function issueLinkCertificate(ca: TestCa, live: Pick<LiveSite, 'bus' | 'tlsDir' | 'site'>): string {
+  return live.bus.isHub
+    ? issue(ca, live.tlsDir, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server' })
+    : issue(ca, live.tlsDir, { commonName: `leaf-${live.site.name}`, usage: 'client' });
+}
+
+/** Starts the rendered container script of one server; resolves when it is up. */
+export function startServer(home: string, script: string, env: Record<string, string>): ChildProcess {
+  return spawn('sh', ['-c', script], {
+    env: { PATH: process.env.PATH ?? '', [TLS_RELOAD_INTERVAL_ENV]: '1', ...env },
+    stdio: ['ignore', 'ignore', fs.openSync(path.join(home, 'stderr.log'), 'a')],
+    detached: true,
+  });
+}
+
+/** Stops a server and its reload loop (its whole process group). */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  await exited;
+}
+
+/**
+ * Starts every site of `models` with a test CA; the hub's leafnode address becomes its first
+ * server. `change` may alter a site's configuration (e.g. to run an older one on one end).
+ */
+export async function startSites(
+  dir: string,
+  models: readonly { site: Site; bus: BusComponent }[],
+  ca: TestCa,
+  change: (site: Site, config: ServerConfigInput) => ServerConfigInput = (_site, config) => config,
+): Promise<LiveSite[]> {
+  const ports = await freePorts(models.length * 3 * 4);
+  const sites: LiveSite[] = models.map(({ site, bus }, s) => ({
+    site,
+    bus,
+    tlsDir: path.join(dir, site.name, 'tls'),
+    processes: [],
+    scripts: [],
+    servers: [0, 1, 2].map((i) => {
+      const [client, cluster, mon, leafnodes] = ports.slice((s * 3 + i) * 4, (s * 3 + i) * 4 + 4);
+      return { client: client!, cluster: cluster!, monitor: mon!, leafnodes: leafnodes! };
+    }),
+  }));
+  const hub = sites.find((s) => s.bus.isHub)!;
+  for (const live of sites) {
+    issueLinkCertificate(ca, live);
+    const statefulSet = (live.bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
+    const rendered = change(live.site, live.bus.serverConfig());
+    live.servers.forEach((server, i) => {
+      const home = path.join(dir, live.site.name, String(i));
+      fs.mkdirSync(home, { recursive: true });
+      const text = renderServerConfig({
+        ...rendered,
+        ports: { host: '127.0.0.1', ...server },
+        routes: live.servers.map((s) => `nats://127.0.0.1:${s.cluster}`),
+        storeDir: path.join(home, 'jetstream'),
+        pidFile: path.join(home, 'nats.pid'),
+        leafListen: rendered.leafListen && { tls: tlsIn(rendered.leafListen.tls, live.tlsDir) },
+        leafRemote: rendered.leafRemote && { ...rendered.leafRemote, tls: tlsIn(rendered.leafRemote.tls, live.tlsDir) },
+      });
+      fs.writeFileSync(path.join(home, 'nats.conf'), text);
+      const env = podEnv(statefulSet, `bus-nats-${i}`);
+      if (env.NATS_LEAF_URL) {
+        // The hub's load-balancer address, as the leaf dials it, becomes the hub's first server here.
+        const dialed = `${hub.site.loadBalancer.fixed.bus}:7422`;
+        env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(dialed, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
+      }
+      const script = live.bus
+        .serverScript()
+        .replaceAll(TLS_DIR, live.tlsDir)
+        .replaceAll(`${CONFIG_DIR}/nats.conf`, path.join(home, 'nats.conf'))
+        .replaceAll(RUN_DIR, home);
+      live.scripts[i] = { home, script, env };
+      live.processes.push(startServer(home, script, env));
+    });
+  }
+  for (const { servers } of sites) {
+    for (const server of servers) {
+      await eventually('a healthy JetStream server', () => monitor(server.monitor, '/healthz?js-enabled-only=true'));
+    }
+  }
+  return sites;
+}
+
+/** Generates a fresh CA in `dir`. */
+export function testCa(dir: string, name = 'platform-internal-test-ca'): TestCa {
+  return makeCa(path.join(dir, 'ca', name), name);
+}
+
+/** A JetStream API request as the streams job's user. */
+export async function jsRequest(server: Server, subject: string, payload: unknown): Promise<Record<string, unknown>> {
+  const conn = await NatsConnection.connect(server.client, 'streams-admin', dummyPassword('bus-user-streams-admin'));
+  try {
+    return JSON.parse(await conn.request(subject, JSON.stringify(payload))) as Record<string, unknown>;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Messages stored in the stream JOBS of the server's site. */
+export async function storedJobs(server: Server): Promise<number> {
+  const info = await jsRequest(server, '$JS.API.STREAM.INFO.JOBS', {});
+  return (info.state as { messages: number }).messages;
+}
+
+/** Runs `use` connected as the test's `probe` client user. */
+export async function asProbe<T>(server: Server, use: (conn: NatsConnection) => Promise<T>): Promise<T> {
+  const conn = await NatsConnection.connect(server.client, 'probe', dummyPassword('bus-user-probe'));
+  try {
+    return await use(conn);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Pulls one job from the consumer JOBS/workers on `server` and acknowledges it; returns the ack subject used. */
+export async function pullAndAck(server: Server): Promise<string> {
+  return asProbe(server, async (conn) => {
+    const inbox = `_INBOX.pull${Date.now()}`;
+    const jobs = await conn.subscribe(inbox);
+    await conn.publish('$JS.API.CONSUMER.MSG.NEXT.JOBS.workers', JSON.stringify({ batch: 1, expires: 2_000_000_000 }), inbox);
+    await eventually('a job from the consumer', async () => jobs[0]);
+    const ack = conn.repliesOf(inbox)[0]!;
+    await conn.publish(ack, '+ACK');
+    return ack;
+  });
+}
