@@ -9,6 +9,13 @@
  *     `npm run import`.
  *   - LOCAL_SCHEMAS: schemas we write ourselves, for kinds whose upstream publishes no CRD file.
  */
+import { ARGOCD } from '../charts/argocd/release';
+import { CERT_MANAGER } from '../charts/cert-manager/release';
+import { CONTOUR } from '../charts/contour/release';
+import { KEDA } from '../charts/keda/release';
+import { rawUrl, type GitHubRef } from '../charts/lib/upstream';
+import { METALLB } from '../charts/metallb/release';
+import { EXTERNAL_SECRETS } from '../charts/secrets/release';
 
 /** One upstream file. */
 export interface UpstreamFile {
@@ -28,10 +35,10 @@ export interface CrdInput extends UpstreamFile {
   readonly kinds: readonly string[];
 }
 
-/** A file of `repo` at `tag`, as GitHub serves it, and its mirror copy under crds/<dir>/. */
-function github(repo: string, tag: string, dir: string) {
+/** A file of a release (`repo` at its tag), as GitHub serves it, and its mirror copy under crds/<dir>/. */
+function github(release: GitHubRef, dir: string) {
   return (upstreamPath: string, sha256: string, module: string, kinds: readonly string[]): CrdInput => ({
-    url: `https://raw.githubusercontent.com/${repo}/${tag}/${upstreamPath}`,
+    url: rawUrl(release, upstreamPath),
     sha256,
     mirrorPath: `crds/${dir}/${upstreamPath.slice(upstreamPath.lastIndexOf('/') + 1)}`,
     module,
@@ -39,13 +46,17 @@ function github(repo: string, tag: string, dir: string) {
   });
 }
 
-const argo = github('argoproj/argo-cd', 'v3.5.1', 'argocd');
-const contour = github('projectcontour/contour', 'v1.33.6', 'contour');
-const metallb = github('metallb/metallb', 'v0.16.1', 'metallb');
-const promOp = github('prometheus-operator/prometheus-operator', 'v0.93.0', 'prometheus-operator');
-const eso = github('external-secrets/external-secrets', 'v2.9.0', 'external-secrets');
-const keda = github('kedacore/keda', 'v2.20.2', 'keda');
-const certManager = github('cert-manager/cert-manager', 'v1.21.1', 'cert-manager');
+// The CRDs of each installed release come from the tag its table pins (charts/<piece>/release.ts),
+// so the bindings and schemas match what the chart installs. Moving a pin changes the URLs here:
+// the digests then no longer match and `npm run import` refuses until they are updated.
+const argo = github(ARGOCD.release, 'argocd');
+const contour = github(CONTOUR.release, 'contour');
+const metallb = github(METALLB.release, 'metallb');
+// No component installs the Prometheus operator yet: its monitoring kinds are pinned here alone.
+const promOp = github({ repo: 'prometheus-operator/prometheus-operator', ref: 'v0.93.0' }, 'prometheus-operator');
+const eso = github(EXTERNAL_SECRETS.release, 'external-secrets');
+const keda = github(KEDA.release, 'keda');
+const certManager = github(CERT_MANAGER.release, 'cert-manager');
 
 export const CRD_INPUTS: readonly CrdInput[] = [
   argo('manifests/crds/application-crd.yaml', '5dde0e229249b6b707beb98674c1deae3949d5c319a6c45b9f5a80c99618e40c', 'argocd', [
