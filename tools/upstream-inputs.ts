@@ -129,13 +129,14 @@ export const CRD_INPUTS: readonly CrdInput[] = [
 /**
  * The Kubernetes API schema (`_definitions.json`) by release, from cdk8s-team/cdk8s, where
  * `cdk8s import k8s@<release>` downloads it. That repository tags no release of these files: the
- * URL pins the commit that last changed the file.
+ * URL pins the commit that last changed the file. Only the releases sites run are listed (a site
+ * on a release without its schema is refused); a Kubernetes upgrade adds the new one here.
  */
 export const KUBERNETES_SCHEMAS: Readonly<Record<string, UpstreamFile>> = {
-  '1.28': {
-    url: 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/749720900394df4dde7b71e3678e96b889ff6202/kubernetes-schemas/v1.28.0/_definitions.json',
-    sha256: '26005b7e779ea2fcbd87e4f23d76dc565eef8381c2287e149c676c03d48b0df6',
-    mirrorPath: 'k8s-schemas/v1.28.0/_definitions.json',
+  '1.36': {
+    url: 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/d75f4ceaf07ca61d159af0800d66d18ddfbadf05/kubernetes-schemas/v1.36.0/_definitions.json',
+    sha256: 'a9e98cdc6ab09980f23b5e987a5f11d0ec1fc838187efb92f347ccf38ed8fd65',
+    mirrorPath: 'k8s-schemas/v1.36.0/_definitions.json',
   },
 };
 
