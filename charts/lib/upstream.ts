@@ -4,8 +4,8 @@
  * exact version, and the Kubernetes releases its project says it runs on, with the source of that
  * statement. Components install a release with `useHelmChart` or `useUpstreamManifests`, so
  * every release a site runs is known to the compatibility check
- * (pipeline/validate/compatibility.ts). The tables import nothing, so `npm run import` reads the
- * same tags (tools/upstream-inputs.ts) and the version is typed once.
+ * (pipeline/validate/compatibility.ts). The tables depend on nothing but these types, so
+ * `npm run import` reads the same release tags (tools/upstream-inputs.ts): a version is typed once.
  */
 
 /** A Kubernetes minor release, `1.36`. */
@@ -62,6 +62,7 @@ interface ReleaseFields {
 
 /** A release installed from its Helm chart by the component's Argo CD Application. */
 export interface UpstreamChart extends ReleaseFields {
+  /** The chart Argo CD installs the release with. */
   readonly chart: {
     /** Helm repository URL. */
     readonly repoURL: string;

@@ -1,8 +1,8 @@
 /**
  * Validation of the rendered platform, run by every synth between render and write (and by
  * `npm run validate`): Kubernetes-version compatibility, schema, policy, sync order and capacity
- * per site, then the cross-site invariants. All
- * findings of all sites are collected into one PlatformError; gitops/ is not touched.
+ * per site, then the cross-site invariants. All findings of all sites are collected into one
+ * PlatformError; gitops/ is not touched.
  */
 import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
