@@ -21,6 +21,7 @@ import type {
 } from './lib/declarations';
 import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations } from './lib/sync-order';
+import { rawUrl, type UpstreamChart, type UpstreamManifests, type UpstreamRelease } from './lib/upstream';
 
 /** What every component receives: its own site and, read-only, all the others. */
 export interface SiteContext {
@@ -54,14 +55,10 @@ export interface NamespaceDeclaration {
   readonly networkPolicyReason?: string;
 }
 
-/** An upstream Helm chart the component's Argo CD Application installs next to its own objects. */
+/** How a component's Argo CD Application installs an upstream chart next to its own objects. */
 export interface HelmChartSource {
-  /** Helm repository URL. */
-  readonly repoURL: string;
-  /** Chart name in that repository. */
-  readonly chart: string;
-  /** Exact chart version (never a range: the render must say what runs). */
-  readonly version: string;
+  /** The pinned release: chart coordinates, version and Kubernetes range (charts/<piece>/release.ts). */
+  readonly upstream: UpstreamChart;
   /** Helm release name. */
   readonly releaseName: string;
   /** Values given to the chart (typed by the component that builds them). */
@@ -75,7 +72,7 @@ export interface HelmChartSource {
 
 /** Extra kustomize input for a component directory (upstream manifests we do not render). */
 export interface KustomizeExtras {
-  /** Remote resources (pinned URLs) listed before our own files. */
+  /** Remote resources (pinned URLs of an upstream release's manifests) listed before our own files. */
   readonly remoteResources?: readonly string[];
   /**
    * Namespace kustomize sets on every namespaced object of the directory: upstream manifests that
@@ -110,6 +107,7 @@ export abstract class PlatformComponent extends Chart {
   private readonly namespaceList: NamespaceDeclaration[] = [];
   private helm?: HelmChartSource;
   private kustomize: KustomizeExtras = {};
+  private readonly releases: UpstreamRelease[] = [];
   private readonly patchObjects = new Set<ApiObject>();
 
   constructor(scope: Construct, props: PlatformComponentProps) {
@@ -152,6 +150,7 @@ export abstract class PlatformComponent extends Chart {
   /** Declares the upstream Helm chart this component's Application installs. */
   useHelmChart(source: HelmChartSource): void {
     this.helm = source;
+    this.releases.push(source.upstream);
   }
 
   /** The upstream Helm chart, if any. */
@@ -159,17 +158,27 @@ export abstract class PlatformComponent extends Chart {
     return this.helm;
   }
 
-  /** Adds upstream manifests to the component's kustomization. */
-  useKustomize(extras: KustomizeExtras): void {
+  /**
+   * Installs the manifests an upstream release publishes, as kustomize remote resources at the
+   * release's tag; `namespace` is set on every namespaced object of the directory (upstream
+   * manifests that leave it to `kubectl -n` need it, and patches match by namespace).
+   */
+  useUpstreamManifests(release: UpstreamManifests, options: { readonly namespace?: string } = {}): void {
+    this.releases.push(release);
     this.kustomize = {
-      remoteResources: [...(this.kustomize.remoteResources ?? []), ...(extras.remoteResources ?? [])],
-      namespace: extras.namespace ?? this.kustomize.namespace,
+      remoteResources: [...(this.kustomize.remoteResources ?? []), ...release.manifests.map((p) => rawUrl(release.release, p))],
+      namespace: options.namespace ?? this.kustomize.namespace,
     };
   }
 
   /** Upstream manifests listed in the component's kustomization. */
   get kustomizeExtras(): KustomizeExtras {
     return this.kustomize;
+  }
+
+  /** Every upstream release this component installs (its chart, released manifests), for the compatibility check. */
+  get upstreamReleases(): readonly UpstreamRelease[] {
+    return this.releases;
   }
 
   /**

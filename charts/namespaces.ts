@@ -26,14 +26,15 @@ export class NamespacesComponent extends PlatformComponent {
 }
 
 /** A declared namespace as a Namespace object, with its Pod Security labels and the reasons for any exception. */
-export function namespaceObject(scope: Construct, ns: NamespaceDeclaration, owner: string): k8s.KubeNamespace {
+export function namespaceObject(scope: PlatformComponent, ns: NamespaceDeclaration, owner: string): k8s.KubeNamespace {
   return new k8s.KubeNamespace(scope, ns.name, {
     metadata: {
       name: ns.name,
       labels: {
         ...commonLabels(owner),
         'pod-security.kubernetes.io/enforce': ns.podSecurity,
-        'pod-security.kubernetes.io/enforce-version': 'v1.28',
+        // The policy of the site's own release: a Kubernetes upgrade shows its Pod Security changes in the diff.
+        'pod-security.kubernetes.io/enforce-version': `v${scope.site.kubernetesVersion}`,
         // Even where an exception is granted, show what the restricted profile would refuse.
         'pod-security.kubernetes.io/warn': 'restricted',
         'pod-security.kubernetes.io/audit': 'restricted',

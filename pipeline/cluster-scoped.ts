@@ -4,7 +4,7 @@
  * would show a field that means nothing).
  */
 const CLUSTER_SCOPED = new Set([
-  // Kubernetes 1.28
+  // Kubernetes 1.36 (GA kinds)
   'APIService',
   'CertificateSigningRequest',
   'ClusterRole',
@@ -13,20 +13,27 @@ const CLUSTER_SCOPED = new Set([
   'CSIDriver',
   'CSINode',
   'CustomResourceDefinition',
+  'DeviceClass',
   'FlowSchema',
   'IngressClass',
+  'IPAddress',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
   'MutatingWebhookConfiguration',
   'Namespace',
   'Node',
   'PersistentVolume',
   'PriorityClass',
   'PriorityLevelConfiguration',
+  'ResourceSlice',
   'RuntimeClass',
+  'ServiceCIDR',
   'StorageClass',
   'ValidatingAdmissionPolicy',
   'ValidatingAdmissionPolicyBinding',
   'ValidatingWebhookConfiguration',
   'VolumeAttachment',
+  'VolumeAttributesClass',
   // Imported CRDs with `scope: Cluster`
   'ClusterSecretStore',
   'ClusterExternalSecret',

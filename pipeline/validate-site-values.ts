@@ -3,6 +3,7 @@
  * addresses, names, sizes, URLs, what a storage node needs. The checks that span sites are in
  * validate-sites.ts. Each finding names the site, the field and what is expected.
  */
+import { kubernetesMinor } from '../charts/lib/upstream';
 import type { Site, SiteNode } from '../sites';
 import {
   DEFAULT_CLASS_REPLICAS,
@@ -14,7 +15,6 @@ import {
 } from '../charts/storage/requirements';
 import { HOSTNAME, isIPv4, parseRange, rangeContains, type AddressRange } from './addresses';
 import type { Finding } from './errors';
-import { KUBERNETES_RELEASE } from './validate/schema';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -54,12 +54,8 @@ export function checkSiteValues(site: Site): { findings: Finding[]; pools: Addre
   const c = new SiteChecker(site.name);
   c.expect('name', site.name, (v) => DNS_LABEL.test(v) && v.length <= 40, 'a DNS label (lowercase letters, digits, dashes)');
   c.expect('location', site.location, nonEmpty, 'a non-empty string');
-  c.expect(
-    'kubernetesVersion',
-    site.kubernetesVersion,
-    (v) => v === KUBERNETES_RELEASE,
-    `'${KUBERNETES_RELEASE}' (the release rendered objects are validated against, which cdk8s-plus-28 describes)`,
-  );
+  // Whether the release is imported and every pin supports it is checked on the render (pipeline/validate).
+  c.expect('kubernetesVersion', site.kubernetesVersion, (v) => kubernetesMinor(v) !== undefined, "a Kubernetes minor release like '1.36'");
   const { network, dns, vault, gitops } = site;
   c.expect('network.podCidr', network.podCidr, ipv4Cidr, 'an IPv4 CIDR');
   c.expect('network.serviceCidr', network.serviceCidr, ipv4Cidr, 'an IPv4 CIDR');
@@ -99,6 +95,8 @@ export function checkSiteValues(site: Site): { findings: Finding[]; pools: Addre
     ] as const)
       c.optional(`${f}.${field}`, value, percent, 'a percentage >= 100');
   }
+  for (const [pin, reason] of Object.entries(site.compatibility?.acceptOutsideRange ?? {}))
+    c.expect(`compatibility.acceptOutsideRange.${pin}`, reason, nonEmpty, 'why the pin runs outside its Kubernetes range');
   for (const [name, reason] of Object.entries(site.components?.optOut ?? {}))
     c.expect(`components.optOut.${name}`, reason, nonEmpty, 'the reason this site does without the component');
 

@@ -1,4 +1,5 @@
 import type { Site } from './types';
+import { OUTSIDE_RANGE_ON_1_36 } from './kubernetes';
 import { objectStores } from './object-stores';
 import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-node';
 
@@ -10,7 +11,8 @@ import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-
 export const cluster1: Site = {
   name: 'cluster1',
   location: 'Illkirch',
-  kubernetesVersion: '1.28',
+  kubernetesVersion: '1.36',
+  compatibility: { acceptOutsideRange: OUTSIDE_RANGE_ON_1_36 },
   nodes: [seedNode('chataalk-balzac', '192.0.2.11'), seedNode('chataalk-camus', '192.0.2.12'), seedNode('chataalk-zola', '192.0.2.13')],
   systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
   capacity: {

@@ -1,4 +1,5 @@
 import type { Site } from './types';
+import { OUTSIDE_RANGE_ON_1_36 } from './kubernetes';
 import { objectStores } from './object-stores';
 import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-node';
 
@@ -9,7 +10,8 @@ import { KUBESPRAY_SYSTEM_WORKLOADS, SEED_VM_SHORTFALL, seedNode } from './seed-
 export const cluster2: Site = {
   name: 'cluster2',
   location: 'Esplanade',
-  kubernetesVersion: '1.28',
+  kubernetesVersion: '1.36',
+  compatibility: { acceptOutsideRange: OUTSIDE_RANGE_ON_1_36 },
   nodes: [seedNode('chataalk1', '198.51.100.11'), seedNode('chataalk2', '198.51.100.12'), seedNode('chataalk3', '198.51.100.13')],
   systemWorkloads: KUBESPRAY_SYSTEM_WORKLOADS,
   capacity: {

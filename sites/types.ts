@@ -213,7 +213,11 @@ export interface Site {
   readonly name: string;
   /** Where the site is, for people. */
   readonly location: string;
-  /** Kubernetes minor version the cluster runs, e.g. `1.28`. */
+  /**
+   * Kubernetes minor release the cluster runs, e.g. `1.36`: rendered objects are validated against
+   * its API schema (imported by `npm run import`), and every pinned upstream release must state
+   * support for it, or be accepted in `compatibility`.
+   */
   readonly kubernetesVersion: string;
   /** The cluster's nodes. */
   readonly nodes: readonly SiteNode[];
@@ -277,6 +281,16 @@ export interface Site {
   readonly capacity?: {
     /** Requests above allocatable accepted, with the reason; without it, overcommit fails synth. */
     readonly acceptOvercommit?: OvercommitAcceptance;
+  };
+  /** Kubernetes-version decisions of the site (npm run validate lists them). */
+  readonly compatibility?: {
+    /**
+     * Pinned upstream releases run although their project's stated Kubernetes range does not
+     * include `kubernetesVersion`, by pin as synth names it (`contour@0.7.0`), with the reason;
+     * without it, synth refuses the site. An acceptance of a pin no longer installed, or now in
+     * range, is refused too.
+     */
+    readonly acceptOutsideRange?: Readonly<Record<string, string>>;
   };
   /** Components this site does not run, by component name, with the reason (every other site runs them all). */
   readonly components?: { readonly optOut?: Readonly<Record<string, string>> };

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { KUBERNETES_RELEASE } from '../pipeline/validate/schema';
 import { InputError, obtainInputs, sha256, upstreamFiles } from '../tools/import-inputs';
 import { IMPORT_STAGING, runImport } from '../tools/import-run';
 import { UPSTREAM_INPUTS, type UpstreamInputs } from '../tools/upstream-inputs';
+import { SITES } from '../sites';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
 
 // A small mirror made here: one CRD file holding two kinds (only Widget is imported) and a
@@ -107,13 +107,17 @@ describe('the table of upstream inputs', () => {
     }
   });
 
-  it('has validators in imports/ for every release it lists, the one rendered objects are checked against among them', () => {
-    expect(Object.keys(UPSTREAM_INPUTS.kubernetes)).toContain(KUBERNETES_RELEASE);
-    const releases = fs.readdirSync(path.join(REPO_ROOT, 'imports', 'validators')).sort();
-    expect(releases).toEqual(Object.keys(UPSTREAM_INPUTS.kubernetes).sort());
-    const kinds = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'imports', 'validators', KUBERNETES_RELEASE, 'kinds.json'), 'utf8'));
-    for (const input of UPSTREAM_INPUTS.crds)
-      for (const kind of input.kinds) expect(Object.keys(kinds).some((k) => k.endsWith(`/${kind}`))).toBe(true);
+  it('lists the Kubernetes releases the sites run, no other, each with its validators in imports/', () => {
+    const used = [...new Set(SITES.map((s) => s.kubernetesVersion))].sort();
+    expect(Object.keys(UPSTREAM_INPUTS.kubernetes).sort()).toEqual(used);
+    expect(fs.readdirSync(path.join(REPO_ROOT, 'imports', 'validators')).sort()).toEqual(used);
+    for (const release of used) {
+      const kinds = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'imports', 'validators', release, 'kinds.json'), 'utf8')) as {
+        custom: Record<string, string>;
+      };
+      for (const input of UPSTREAM_INPUTS.crds)
+        for (const kind of input.kinds) expect(Object.keys(kinds.custom).some((k) => k.endsWith(`/${kind}`))).toBe(true);
+    }
   });
 });
 
@@ -129,10 +133,16 @@ describe('npm run import, from a mirror the test builds', () => {
       expect(binding).toMatch(/export class Widget extends ApiObject/);
       expect(binding).not.toMatch(/Gadget/);
       expect(fs.readdirSync(path.join(imports, 'schemas'))).toEqual(['example.com_widget_v1.json']);
-      const kinds = JSON.parse(fs.readFileSync(path.join(imports, 'validators', '1.28', 'kinds.json'), 'utf8')) as Record<string, string>;
-      expect(Object.keys(kinds)).toEqual(['example.com/v1/Widget', 'v1/ConfigMap']);
+      const kinds = JSON.parse(fs.readFileSync(path.join(imports, 'validators', '1.28', 'kinds.json'), 'utf8')) as Record<
+        'kubernetes' | 'custom',
+        Record<string, string>
+      >;
+      expect(kinds).toEqual({
+        kubernetes: { 'v1/ConfigMap': 'v1_ConfigMap.js' },
+        custom: { 'example.com/v1/Widget': 'example.com_v1_Widget.js' },
+      });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const validate = require(path.join(imports, 'validators', '1.28', kinds['example.com/v1/Widget']!)) as (o: unknown) => boolean;
+      const validate = require(path.join(imports, 'validators', '1.28', kinds.custom['example.com/v1/Widget']!)) as (o: unknown) => boolean;
       const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } };
       expect(validate(widget)).toBe(true);
       expect(validate({ ...widget, spec: { sise: 1 } })).toBe(false);

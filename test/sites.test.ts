@@ -31,9 +31,14 @@ describe('site validation', () => {
   it.each<[string, (s: Record<string, unknown>) => void, RegExp]>([
     ['a bad site name', (s) => (s.name = 'Cluster_1'), /site Cluster_1 .*field name: expected a DNS label/],
     [
-      'an unsupported Kubernetes version',
-      (s) => (s.kubernetesVersion = '1.30'),
-      /site cluster1 \(sites\/cluster1.ts\), field kubernetesVersion: expected '1.28'/,
+      'a Kubernetes version that is no minor release',
+      (s) => (s.kubernetesVersion = '1.36.2'),
+      /site cluster1 \(sites\/cluster1.ts\), field kubernetesVersion: expected a Kubernetes minor release like '1.36', got "1.36.2"/,
+    ],
+    [
+      'an acceptance of a pin outside its range without a reason',
+      (s) => (s.compatibility = { acceptOutsideRange: { 'contour@0.7.0': '' } }),
+      /site cluster1 \(sites\/cluster1.ts\), field compatibility\.acceptOutsideRange\.contour@0\.7\.0: expected why the pin runs outside its Kubernetes range/,
     ],
     [
       'a node address that is not IPv4',

@@ -35,7 +35,7 @@ function findingsWith(demo: DemoProps | DemoProps[], sites = ROOMY): Finding[] {
   return [...validateRendered(rendered).findings];
 }
 
-const ctx = { site: 'cluster1', component: 'demo' };
+const ctx = { site: 'cluster1', component: 'demo', kubernetesRelease: '1.36' };
 const deployment = (): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -188,6 +188,37 @@ describe('schema', () => {
     expect(findings[0]!.message).toMatch(/no schema for example.com\/v1 Widget/);
   });
 
+  // Versions Kubernetes 1.28 served and 1.36 no longer does, one it never had, and pre-release
+  // versions 1.36 has but leaves off unless the API server enables them.
+  it.each([
+    [
+      'flowcontrol.apiserver.k8s.io/v1beta3',
+      'FlowSchema',
+      'Kubernetes 1.36 does not serve flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema; it serves FlowSchema as flowcontrol.apiserver.k8s.io/v1',
+    ],
+    [
+      'policy/v1beta1',
+      'PodDisruptionBudget',
+      'Kubernetes 1.36 does not serve policy/v1beta1 PodDisruptionBudget; it serves PodDisruptionBudget as policy/v1',
+    ],
+    ['apps/v1', 'DeploymentConfig', 'Kubernetes 1.36 does not serve apps/v1 DeploymentConfig'],
+    ['v1', 'Widget', 'Kubernetes 1.36 does not serve v1 Widget'],
+    [
+      'resource.k8s.io/v1beta2',
+      'ResourceClaim',
+      'resource.k8s.io/v1beta2 is a pre-release API that Kubernetes 1.36 serves only when the API server enables it; it serves ResourceClaim as resource.k8s.io/v1',
+    ],
+    [
+      'coordination.k8s.io/v1alpha2',
+      'LeaseCandidate',
+      'coordination.k8s.io/v1alpha2 is a pre-release API that Kubernetes 1.36 serves only when the API server enables it',
+    ],
+  ])('refuses %s %s, which the release does not serve', (apiVersion, kind, message) => {
+    expect(checkSchema({ apiVersion, kind, metadata: { name: 'x' } }, ctx)).toEqual([
+      { site: 'cluster1', component: 'demo', object: `${kind}/x`, field: 'apiVersion', message },
+    ]);
+  });
+
   it('does not ask kustomize patches for required fields', () => {
     const patch: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 2 } };
     expect(checkSchema(patch, ctx)).not.toEqual([]);
@@ -207,7 +238,8 @@ describe('schema', () => {
         for (const file of fs.readdirSync(path.join(dir, site, component)).filter((f) => f !== 'kustomization.yaml')) {
           const object = parse(fs.readFileSync(path.join(dir, site, component, file), 'utf8')) as KubeObject;
           // kustomize patches are partial: required fields come from the upstream object they patch.
-          expect(checkSchema(object, { site, component }, patches.has(file))).toEqual([]);
+          const kubernetesRelease = SITES.find((s) => s.name === site)!.kubernetesVersion;
+          expect(checkSchema(object, { site, component, kubernetesRelease }, patches.has(file))).toEqual([]);
           count++;
         }
       }

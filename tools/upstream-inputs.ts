@@ -9,6 +9,13 @@
  *     `npm run import`.
  *   - LOCAL_SCHEMAS: schemas we write ourselves, for kinds whose upstream publishes no CRD file.
  */
+import { ARGOCD } from '../charts/argocd/release';
+import { CERT_MANAGER } from '../charts/cert-manager/release';
+import { CONTOUR } from '../charts/contour/release';
+import { KEDA } from '../charts/keda/release';
+import { rawUrl, type GitHubRef } from '../charts/lib/upstream';
+import { METALLB } from '../charts/metallb/release';
+import { EXTERNAL_SECRETS } from '../charts/secrets/release';
 
 /** One upstream file. */
 export interface UpstreamFile {
@@ -28,10 +35,10 @@ export interface CrdInput extends UpstreamFile {
   readonly kinds: readonly string[];
 }
 
-/** A file of `repo` at `tag`, as GitHub serves it, and its mirror copy under crds/<dir>/. */
-function github(repo: string, tag: string, dir: string) {
+/** A file of a release (`repo` at its tag), as GitHub serves it, and its mirror copy under crds/<dir>/. */
+function github(release: GitHubRef, dir: string) {
   return (upstreamPath: string, sha256: string, module: string, kinds: readonly string[]): CrdInput => ({
-    url: `https://raw.githubusercontent.com/${repo}/${tag}/${upstreamPath}`,
+    url: rawUrl(release, upstreamPath),
     sha256,
     mirrorPath: `crds/${dir}/${upstreamPath.slice(upstreamPath.lastIndexOf('/') + 1)}`,
     module,
@@ -39,13 +46,17 @@ function github(repo: string, tag: string, dir: string) {
   });
 }
 
-const argo = github('argoproj/argo-cd', 'v3.5.1', 'argocd');
-const contour = github('projectcontour/contour', 'v1.33.6', 'contour');
-const metallb = github('metallb/metallb', 'v0.16.1', 'metallb');
-const promOp = github('prometheus-operator/prometheus-operator', 'v0.93.0', 'prometheus-operator');
-const eso = github('external-secrets/external-secrets', 'v2.9.0', 'external-secrets');
-const keda = github('kedacore/keda', 'v2.20.2', 'keda');
-const certManager = github('cert-manager/cert-manager', 'v1.21.1', 'cert-manager');
+// The CRDs of each installed release come from the tag its table pins (charts/<piece>/release.ts),
+// so the bindings and schemas match what the chart installs. Moving a pin changes the URLs here:
+// the digests then no longer match and `npm run import` refuses until they are updated.
+const argo = github(ARGOCD.release, 'argocd');
+const contour = github(CONTOUR.release, 'contour');
+const metallb = github(METALLB.release, 'metallb');
+// No component installs the Prometheus operator yet: its monitoring kinds are pinned here alone.
+const promOp = github({ repo: 'prometheus-operator/prometheus-operator', ref: 'v0.93.0' }, 'prometheus-operator');
+const eso = github(EXTERNAL_SECRETS.release, 'external-secrets');
+const keda = github(KEDA.release, 'keda');
+const certManager = github(CERT_MANAGER.release, 'cert-manager');
 
 export const CRD_INPUTS: readonly CrdInput[] = [
   argo('manifests/crds/application-crd.yaml', '5dde0e229249b6b707beb98674c1deae3949d5c319a6c45b9f5a80c99618e40c', 'argocd', [
@@ -118,13 +129,14 @@ export const CRD_INPUTS: readonly CrdInput[] = [
 /**
  * The Kubernetes API schema (`_definitions.json`) by release, from cdk8s-team/cdk8s, where
  * `cdk8s import k8s@<release>` downloads it. That repository tags no release of these files: the
- * URL pins the commit that last changed the file.
+ * URL pins the commit that last changed the file. Only the releases sites run are listed (a site
+ * on a release without its schema is refused); a Kubernetes upgrade adds the new one here.
  */
 export const KUBERNETES_SCHEMAS: Readonly<Record<string, UpstreamFile>> = {
-  '1.28': {
-    url: 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/749720900394df4dde7b71e3678e96b889ff6202/kubernetes-schemas/v1.28.0/_definitions.json',
-    sha256: '26005b7e779ea2fcbd87e4f23d76dc565eef8381c2287e149c676c03d48b0df6',
-    mirrorPath: 'k8s-schemas/v1.28.0/_definitions.json',
+  '1.36': {
+    url: 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/d75f4ceaf07ca61d159af0800d66d18ddfbadf05/kubernetes-schemas/v1.36.0/_definitions.json',
+    sha256: 'a9e98cdc6ab09980f23b5e987a5f11d0ec1fc838187efb92f347ccf38ed8fd65',
+    mirrorPath: 'k8s-schemas/v1.36.0/_definitions.json',
   },
 };
 

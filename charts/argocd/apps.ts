@@ -21,7 +21,7 @@ export class AppsComponent extends PlatformComponent {
     const waves = syncWaves(components);
     this.lastWave = Math.max(0, ...waves.values());
     const { repoUrl, revision } = this.site.gitops;
-    const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.repoURL] : []));
+    const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.upstream.chart.repoURL] : []));
     const namespaces = components.flatMap((c) => c.namespaces.map((n) => n.name));
     const componentNamespaces = components.flatMap((c) => (c.namespace ? [c.namespace] : []));
     const chartNamespaces = components.flatMap((c) => (c.helmChart?.alsoDeploysTo ?? []).map((d) => d.namespace));
@@ -57,9 +57,9 @@ export class AppsComponent extends PlatformComponent {
       const sources: ApplicationSpecSources[] | undefined = helm
         ? [
             {
-              repoUrl: helm.repoURL,
-              chart: helm.chart,
-              targetRevision: helm.version,
+              repoUrl: helm.upstream.chart.repoURL,
+              chart: helm.upstream.chart.name,
+              targetRevision: helm.upstream.chart.version,
               helm: { releaseName: helm.releaseName, valuesObject: helm.values },
             },
             ownSource,

@@ -2,7 +2,9 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
-import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE, ARGOCD_VERSION } from './constants';
+import { cite } from '../lib/upstream';
+import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
+import { ARGOCD } from './release';
 
 /** Argo CD's released workloads, their main container and what we give them (sized for a small site). */
 const ARGOCD_WORKLOADS: readonly {
@@ -80,7 +82,7 @@ export class ArgoCdComponent extends PlatformComponent {
       group: 'argoproj.io',
       source: 'manifests',
       keptOnDelete: false,
-      reference: `argoproj/argo-cd@${ARGOCD_VERSION}:manifests/install.yaml (Application, AppProject, ApplicationSet)`,
+      reference: `${cite(ARGOCD.release, 'manifests/install.yaml')} (Application, AppProject, ApplicationSet)`,
     });
     // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
     // CD itself and its CRDs, and with them every Application.
@@ -144,11 +146,8 @@ export class ArgoCdComponent extends PlatformComponent {
  * the one-time `bootstrap` directory.
  */
 export function installArgoCd(component: PlatformComponent): void {
-  component.useKustomize({
-    remoteResources: [`https://raw.githubusercontent.com/argoproj/argo-cd/${ARGOCD_VERSION}/manifests/install.yaml`],
-    // install.yaml names no namespace (it is applied with -n argocd); Argo CD's own docs pin it here.
-    namespace: ARGOCD_NAMESPACE,
-  });
+  // install.yaml names no namespace (it is applied with -n argocd); Argo CD's own docs pin it here.
+  component.useUpstreamManifests(ARGOCD, { namespace: ARGOCD_NAMESPACE });
   // The released install.yaml sets no requests or limits: kustomize merges these into its workloads.
   for (const w of ARGOCD_WORKLOADS) {
     const patch = new ApiObject(component, `${w.name}-resources`, {

@@ -1,5 +1,4 @@
 /** Argo CD facts shared by the Argo CD component and the app-of-apps. */
-export const ARGOCD_VERSION = 'v3.5.1';
 export const ARGOCD_NAMESPACE = 'argocd';
 /** The in-cluster API server: each site's Argo CD manages only its own cluster. */
 export const IN_CLUSTER = 'https://kubernetes.default.svc';

@@ -4,12 +4,12 @@ import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manage
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { chartFile } from '../lib/upstream';
+import { CERT_MANAGER } from './release';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
-/** Pinned cert-manager chart (the CRDs in imports/ come from the same release). */
-export const CERT_MANAGER_CHART = { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.21.1' } as const;
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
 export const CLUSTER_ISSUER = 'platform';
 const VAULT_SERVICE_ACCOUNT = 'cert-manager-vault-issuer';
@@ -29,14 +29,13 @@ export class CertManagerComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
     super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
-    const source = `cert-manager/cert-manager@${CERT_MANAGER_CHART.version}:deploy/charts/cert-manager/templates`;
     this.syncOrder.installsCrds(
       // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
       ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
         group,
         source: 'chart' as const,
         keptOnDelete: KEEP_CRDS,
-        reference: `${source}/crd-cert-manager.io_certificates.yaml`,
+        reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
       })),
     );
     for (const group of ['cert-manager.io', 'acme.cert-manager.io']) {
@@ -46,7 +45,7 @@ export class CertManagerComponent extends PlatformComponent {
         group,
         // The cainjector writes the webhook's CA into the webhook configuration.
         servedBy: ['cert-manager-webhook', 'cert-manager-cainjector'],
-        reference: `${source}/webhook-validating-webhook.yaml`,
+        reference: chartFile(CERT_MANAGER, 'templates/webhook-validating-webhook.yaml'),
       });
     }
     this.ownNamespace({
@@ -58,7 +57,7 @@ export class CertManagerComponent extends PlatformComponent {
     });
     const small = (cpu: number, mem: number) => ({ requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem * 2}Mi` } });
     this.useHelmChart({
-      ...CERT_MANAGER_CHART,
+      upstream: CERT_MANAGER,
       releaseName: 'cert-manager',
       values: {
         crds: { enabled: true, keep: KEEP_CRDS },

@@ -4,10 +4,10 @@ import type { CertManagerComponent } from '../cert-manager/cert-manager';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
+import { chartFile } from '../lib/upstream';
+import { CONTOUR } from './release';
 
 export const CONTOUR_NAMESPACE = 'projectcontour';
-/** Pinned Contour chart: 0.7.0 ships Contour 1.33.6 and its CRDs. */
-export const CONTOUR_CHART = { repoURL: 'https://projectcontour.github.io/helm-charts/', chart: 'contour', version: '0.7.0' } as const;
 const RELEASE = 'contour';
 /** Envoy's container ports (above 1024: Envoy runs as a non-root user). */
 export const ENVOY_PORTS = { http: 8080, https: 8443, metrics: 8002 } as const;
@@ -51,7 +51,7 @@ export class ContourComponent extends PlatformComponent {
       group: 'projectcontour.io',
       source: 'chart',
       keptOnDelete: false,
-      reference: `projectcontour/helm-charts@contour-${CONTOUR_CHART.version}:charts/contour/templates/crds/contour-crds.yaml`,
+      reference: chartFile(CONTOUR, 'templates/crds/contour-crds.yaml'),
     });
     // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every component's
     // routes: no cascading delete for this Application.
@@ -71,7 +71,7 @@ export class ContourComponent extends PlatformComponent {
       limits: { memory: `${limit}Mi` },
     });
     this.useHelmChart({
-      ...CONTOUR_CHART,
+      upstream: CONTOUR,
       releaseName: RELEASE,
       values: {
         contour: {

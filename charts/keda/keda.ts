@@ -4,15 +4,10 @@ import { apiServerCallerCidrs } from '../network-policies/policies';
 import { PlatformComponent, type SiteContext } from '../component';
 import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
+import { chartFile } from '../lib/upstream';
+import { KEDA } from './release';
 
 const NAMESPACE = 'keda';
-
-/**
- * Pinned KEDA chart. The chart's version follows KEDA's own (chart 2.x.y ships app 2.x.y), and
- * 2.20.2 is the release imports/keda-keda.sh.ts is generated from (tools/upstream-inputs.ts), so the
- * ScaledObjects we render match the CRDs this chart installs.
- */
-export const KEDA_CHART = { repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2' } as const;
 
 /** Pod resources we give each KEDA workload (the chart's defaults ask for 1 GiB limits). */
 const WORKLOADS = {
@@ -48,14 +43,13 @@ export class KedaComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'keda', context, namespace: NAMESPACE });
-    const source = `kedacore/charts@v${KEDA_CHART.version}:keda/templates`;
     this.syncOrder.installsCrds(
       ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
         group,
         source: 'chart' as const,
         // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
         keptOnDelete: true,
-        reference: `${source}/crds/crd-scaledobjects.yaml`,
+        reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
       })),
     );
     this.syncOrder.servesWebhook({
@@ -63,12 +57,12 @@ export class KedaComponent extends PlatformComponent {
       failurePolicy: WEBHOOK_FAILURE_POLICY,
       group: 'keda.sh',
       servedBy: [WORKLOADS.webhooks.deployment],
-      reference: `${source}/webhooks/validatingconfiguration.yaml`,
+      reference: chartFile(KEDA, 'templates/webhooks/validatingconfiguration.yaml'),
     });
     this.syncOrder.servesApi({
       group: 'external.metrics.k8s.io',
       servedBy: WORKLOADS.metricServer.deployment,
-      reference: `${source}/metrics-server/apiservice.yaml`,
+      reference: chartFile(KEDA, 'templates/metrics-server/apiservice.yaml'),
     });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
 
@@ -81,7 +75,7 @@ export class KedaComponent extends PlatformComponent {
     };
     const restrictedPod = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
     this.useHelmChart({
-      ...KEDA_CHART,
+      upstream: KEDA,
       releaseName: 'keda',
       alsoDeploysTo: [
         {

@@ -4,10 +4,10 @@ import type { LoadBalancerPool } from '../../sites';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { chartFile } from '../lib/upstream';
+import { METALLB } from './release';
 
 export const METALLB_NAMESPACE = 'metallb-system';
-/** Pinned MetalLB chart (the CRDs in imports/ come from the same release). */
-export const METALLB_CHART = { repoURL: 'https://metallb.github.io/metallb', chart: 'metallb', version: '0.16.1' } as const;
 /** The chart's webhooks refuse what they validate while the controller cannot answer (the chart's default, stated). */
 const WEBHOOK_FAILURE_POLICY = 'Fail';
 /** The pool holding the site's floating addresses; the same name on every site. */
@@ -39,12 +39,11 @@ export interface FixedLoadBalancer {
 export class MetalLbComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'metallb', context, namespace: METALLB_NAMESPACE });
-    const source = `metallb/metallb@v${METALLB_CHART.version}:charts/metallb`;
     this.syncOrder.installsCrds({
       group: 'metallb.io',
       source: 'chart',
       keptOnDelete: false,
-      reference: `${source}/charts/crds/templates/crds.yaml`,
+      reference: chartFile(METALLB, 'charts/crds/templates/crds.yaml'),
     });
     this.syncOrder.servesWebhook({
       name: 'metallb-webhook-configuration',
@@ -52,7 +51,7 @@ export class MetalLbComponent extends PlatformComponent {
       group: 'metallb.io',
       kinds: ['BGPPeer', 'IPAddressPool', 'BGPAdvertisement', 'Community', 'BFDProfile', 'L2Advertisement'],
       servedBy: ['metallb-controller'],
-      reference: `${source}/templates/webhooks.yaml`,
+      reference: chartFile(METALLB, 'templates/webhooks.yaml'),
     });
     this.ownNamespace({
       name: METALLB_NAMESPACE,
@@ -63,7 +62,7 @@ export class MetalLbComponent extends PlatformComponent {
         'the speaker uses the host network (NetworkPolicies do not apply to it) and the controller serves an admission webhook to the API server',
     });
     this.useHelmChart({
-      ...METALLB_CHART,
+      upstream: METALLB,
       releaseName: 'metallb',
       values: {
         crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },

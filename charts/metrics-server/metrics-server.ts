@@ -4,23 +4,13 @@ import type { Site } from '../../sites';
 import { PlatformComponent, type SiteContext } from '../component';
 import { autoscalersReading } from '../lib/autoscaling';
 import { apiServerCallerCidrs } from '../network-policies/policies';
+import { chartFile } from '../lib/upstream';
+import { METRICS_SERVER_RELEASE } from './release';
 
 export const METRICS_SERVER = 'metrics-server';
 const NAMESPACE = METRICS_SERVER;
 /** The resource metrics API metrics-server serves (HPAs on CPU and memory read it). */
 export const RESOURCE_METRICS_API = 'metrics.k8s.io';
-
-/**
- * Pinned metrics-server chart: chart 3.13.1 ships metrics-server 0.8.1, whose project supports
- * Kubernetes 1.31 and newer (kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.13.1:
- * README.md, "Compatibility Matrix").
- */
-export const METRICS_SERVER_CHART = {
-  repoURL: 'https://kubernetes-sigs.github.io/metrics-server/',
-  chart: 'metrics-server',
-  version: '3.13.1',
-} as const;
-const SOURCE = `kubernetes-sigs/metrics-server@metrics-server-helm-chart-${METRICS_SERVER_CHART.version}:charts/metrics-server`;
 
 /**
  * What the site runs, the one table the values and the capacity declaration come from. Two
@@ -85,7 +75,7 @@ export class MetricsServerComponent extends PlatformComponent {
       ],
     };
     this.useHelmChart({
-      ...METRICS_SERVER_CHART,
+      upstream: METRICS_SERVER_RELEASE,
       releaseName: METRICS_SERVER,
       values: values as unknown as Record<string, unknown>,
       alsoDeploysTo: [
@@ -105,7 +95,11 @@ export class MetricsServerComponent extends PlatformComponent {
       podLabels: POD_LABELS,
       spread: true,
     });
-    this.syncOrder.servesApi({ group: RESOURCE_METRICS_API, servedBy: WORKLOAD.name, reference: `${SOURCE}/templates/apiservice.yaml` });
+    this.syncOrder.servesApi({
+      group: RESOURCE_METRICS_API,
+      servedBy: WORKLOAD.name,
+      reference: chartFile(METRICS_SERVER_RELEASE, 'templates/apiservice.yaml'),
+    });
 
     const pods = this.endpoint({ podLabels: POD_LABELS, ports: [{ port: WORKLOAD.port, name: 'https' }], serviceName: METRICS_SERVER });
     this.usesApiServer(pods);

@@ -11,16 +11,10 @@ import {
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
+import { EXTERNAL_SECRETS } from './release';
 
 const NAMESPACE = 'external-secrets';
-/** Pinned External Secrets Operator chart; the same release as the CRDs imports/ is generated from. */
-export const EXTERNAL_SECRETS_CHART = {
-  repoURL: 'https://charts.external-secrets.io',
-  chart: 'external-secrets',
-  version: '2.9.0',
-} as const;
-
-const CHART_SOURCE = `external-secrets/external-secrets@helm-chart-${EXTERNAL_SECRETS_CHART.version}`;
+const CHART_SOURCE = `${EXTERNAL_SECRETS.chart.source.repo}@${EXTERNAL_SECRETS.chart.source.ref}`;
 /** The chart's webhooks refuse the objects they validate while they cannot answer (the chart's default, stated). */
 const WEBHOOK_FAILURE_POLICY = 'Fail';
 /**
@@ -67,7 +61,7 @@ export class SecretsComponent extends PlatformComponent {
         'the operator reaches Vault and the API server, and the API server calls its webhook from the control-plane hosts',
     });
     this.useHelmChart({
-      ...EXTERNAL_SECRETS_CHART,
+      upstream: EXTERNAL_SECRETS,
       releaseName: 'external-secrets',
       values: {
         installCRDs: true,

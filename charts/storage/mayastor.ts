@@ -3,18 +3,13 @@ import type { Construct } from 'constructs';
 import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { chartFile } from '../lib/upstream';
+import { MAYASTOR } from './release';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
 import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
 
 const NAMESPACE = 'mayastor';
-
-/** Pinned Mayastor chart (openebs/mayastor-extensions, chart `mayastor`). */
-export const MAYASTOR_CHART = {
-  repoURL: 'https://openebs.github.io/mayastor-extensions',
-  chart: 'mayastor',
-  version: '2.7.1',
-} as const;
 
 /** Requests and limits in the chart's shape. */
 interface ChartResources {
@@ -90,13 +85,13 @@ export class MayastorComponent extends PlatformComponent {
         source: 'operator',
         createdBy: 'mayastor-operator-diskpool',
         keptOnDelete: true,
-        reference: 'openebs/mayastor-control-plane@v2.7.1:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)',
+        reference: `openebs/mayastor-control-plane@${MAYASTOR.release.ref}:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)`,
       },
       {
         group: 'snapshot.storage.k8s.io',
         source: 'chart',
         keptOnDelete: true,
-        reference: `openebs/mayastor-extensions@v${MAYASTOR_CHART.version}:chart/charts/crds/values.yaml (csi.volumeSnapshots.keep)`,
+        reference: `${chartFile(MAYASTOR, 'charts/crds/values.yaml')} (csi.volumeSnapshots.keep)`,
       },
     );
     this.ownNamespace({
@@ -145,7 +140,7 @@ export class MayastorComponent extends PlatformComponent {
       storageClass: { enabled: false },
       base: { metrics: { enabled: true } },
     };
-    this.useHelmChart({ ...MAYASTOR_CHART, releaseName: 'mayastor', values: values as unknown as Record<string, unknown> });
+    this.useHelmChart({ upstream: MAYASTOR, releaseName: 'mayastor', values: values as unknown as Record<string, unknown> });
     this.declareUpstream(
       cores,
       storage.map((n) => n.name),

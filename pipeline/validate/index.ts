@@ -1,28 +1,30 @@
 /**
  * Validation of the rendered platform, run by every synth between render and write (and by
- * `npm run validate`): schema, policy, sync order and capacity per site, then the cross-site invariants. All
- * findings of all sites are collected into one PlatformError; gitops/ is not touched.
+ * `npm run validate`): Kubernetes-version compatibility, schema, policy, sync order and capacity
+ * per site, then the cross-site invariants. All findings of all sites are collected into one
+ * PlatformError; gitops/ is not touched.
  */
 import type { Finding } from '../errors';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
+import { checkCompatibility } from './compatibility';
 import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
-import { checkSchema } from './schema';
+import { checkSchema, importedKubernetesReleases } from './schema';
 import { checkSyncOrder } from './sync-order';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
 export interface ValidationReport {
   readonly findings: readonly Finding[];
   readonly capacity: readonly CapacityReport[];
-  /** Exceptions in force, each with its reason: lower Pod Security levels, policy exceptions, accepted overcommit, opt-outs. */
+  /** Exceptions in force, each with its reason: lower Pod Security levels, policy exceptions, accepted overcommit, opt-outs, pins run outside their Kubernetes range. */
   readonly exceptions: readonly string[];
 }
 
-function exceptionsOf(site: RenderedSite, capacity: CapacityReport): string[] {
+function exceptionsOf(site: RenderedSite, capacity: CapacityReport, outsideRange: readonly string[]): string[] {
   const name = site.site.name;
-  const out: string[] = [];
+  const out: string[] = [...outsideRange];
   for (const [ns, { level, reason, component }] of namespaceLevels(site)) {
     if (level !== 'restricted') out.push(`${name}: namespace ${ns} (${component}) runs at Pod Security level ${level}: ${reason ?? ''}`);
   }
@@ -36,26 +38,42 @@ function exceptionsOf(site: RenderedSite, capacity: CapacityReport): string[] {
   return out;
 }
 
-/** What one site's own checks found: schema, policy and capacity. */
+/** What one site's own checks found: compatibility, schema, policy, sync order and capacity. */
 export interface SiteValidation {
   readonly findings: readonly Finding[];
   readonly capacity: CapacityReport;
   readonly exceptions: readonly string[];
 }
 
-/** Schema, policy and capacity of one rendered site (everything but the cross-site invariants). */
-export function validateSite(site: RenderedSite): SiteValidation {
-  const findings: Finding[] = [];
-  for (const component of site.components) {
-    component.objects.forEach((object, i) => {
-      findings.push(...checkSchema(object, { site: site.site.name, component: component.name }, component.patchIndexes.has(i)));
-    });
+/** The objects of a site against the schema of its Kubernetes release, which must have been imported. */
+function checkSchemas(site: RenderedSite): Finding[] {
+  const release = site.site.kubernetesVersion;
+  const imported = importedKubernetesReleases();
+  if (!imported.includes(release)) {
+    return [
+      {
+        site: site.site.name,
+        field: 'kubernetesVersion',
+        message: `no Kubernetes ${release} schema is imported (imports/validators/ holds ${imported.join(', ')}): add its _definitions.json to KUBERNETES_SCHEMAS in tools/upstream-inputs.ts and run npm run import`,
+      },
+    ];
   }
+  return site.components.flatMap((component) =>
+    component.objects.flatMap((object, i) =>
+      checkSchema(object, { site: site.site.name, component: component.name, kubernetesRelease: release }, component.patchIndexes.has(i)),
+    ),
+  );
+}
+
+/** Compatibility, schema, policy, sync order and capacity of one rendered site (everything but the cross-site invariants). */
+export function validateSite(site: RenderedSite): SiteValidation {
+  const compatibility = checkCompatibility(site);
+  const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
-  return { findings, capacity, exceptions: exceptionsOf(site, capacity) };
+  return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Turns Kubernetes' published schemas into strict ones for validation. The 1.28 definitions and
+ * Turns Kubernetes' published schemas into strict ones for validation. Kubernetes' definitions and
  * most CRD schemas never say `additionalProperties: false`, so a misspelt field (`replica:`,
  * `imagePullPolice:`) would pass them and be silently dropped by the API server; we close every
  * object that lists its properties. Maps (`additionalProperties: {...}`) and objects that keep

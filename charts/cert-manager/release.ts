@@ -1,0 +1,24 @@
+import type { UpstreamChart } from '../lib/upstream';
+
+const TAG = 'v1.21.1';
+
+/** cert-manager from its chart (the CRDs in imports/ come from the same release). */
+export const CERT_MANAGER: UpstreamChart = {
+  name: 'cert-manager',
+  project: 'cert-manager',
+  release: { repo: 'cert-manager/cert-manager', ref: TAG },
+  chart: {
+    repoURL: 'https://charts.jetstack.io',
+    name: 'cert-manager',
+    version: TAG,
+    source: { repo: 'cert-manager/cert-manager', ref: TAG, path: 'deploy/charts/cert-manager' },
+  },
+  // "Supported releases": 1.21 is supported and tested on 1.33 to 1.36. Its CRDs use
+  // `selectableFields`, which Kubernetes serves from 1.30 (GA in 1.32).
+  kubernetes: {
+    oldest: '1.33',
+    newest: '1.36',
+    basis: 'tested',
+    source: 'cert-manager/website@776e5dba:content/docs/releases/README.md',
+  },
+};

@@ -1,0 +1,22 @@
+import type { UpstreamChart } from '../lib/upstream';
+
+/** Contour from the chart of projectcontour/helm-charts: 0.7.0 ships Contour 1.33.6 and its CRDs. */
+export const CONTOUR: UpstreamChart = {
+  name: 'contour',
+  project: 'Contour',
+  release: { repo: 'projectcontour/contour', ref: 'v1.33.6' },
+  chart: {
+    repoURL: 'https://projectcontour.github.io/helm-charts/',
+    name: 'contour',
+    version: '0.7.0',
+    source: { repo: 'projectcontour/helm-charts', ref: 'contour-0.7.0', path: 'charts/contour' },
+  },
+  // The release notes: "Contour v1.33.6 is tested against Kubernetes 1.32 through 1.34" (the
+  // compatibility matrix on main says the same; main, unreleased, tests 1.34 to 1.36).
+  kubernetes: {
+    oldest: '1.32',
+    newest: '1.34',
+    basis: 'tested',
+    source: 'projectcontour/contour@31c4bb38:changelogs/CHANGELOG-v1.33.6.md',
+  },
+};

@@ -1,0 +1,20 @@
+import type { UpstreamChart } from '../lib/upstream';
+
+const VERSION = '0.16.1';
+
+/** MetalLB from its chart (the CRDs in imports/ come from the same release). */
+export const METALLB: UpstreamChart = {
+  name: 'metallb',
+  project: 'MetalLB',
+  release: { repo: 'metallb/metallb', ref: `v${VERSION}` },
+  chart: {
+    repoURL: 'https://metallb.github.io/metallb',
+    name: 'metallb',
+    version: VERSION,
+    source: { repo: 'metallb/metallb', ref: `v${VERSION}`, path: 'charts/metallb' },
+  },
+  // "Kubernetes compatibility": the maintainers aim to stay compatible with the Kubernetes
+  // releases in support (best effort once one is out of support), and state no upper bound. In
+  // support when 0.16.1 came out (2026-05-27): 1.33 to 1.36.
+  kubernetes: { oldest: '1.33', basis: 'supported', source: `metallb/metallb@v${VERSION}:website/content/concepts/maturity.md` },
+};

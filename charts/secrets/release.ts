@@ -1,0 +1,24 @@
+import type { UpstreamChart } from '../lib/upstream';
+
+const VERSION = '2.9.0';
+
+/** External Secrets Operator from its chart (the CRDs in imports/ come from the same release). */
+export const EXTERNAL_SECRETS: UpstreamChart = {
+  name: 'external-secrets',
+  project: 'External Secrets Operator',
+  release: { repo: 'external-secrets/external-secrets', ref: `v${VERSION}` },
+  chart: {
+    repoURL: 'https://charts.external-secrets.io',
+    name: 'external-secrets',
+    version: VERSION,
+    source: { repo: 'external-secrets/external-secrets', ref: `helm-chart-${VERSION}`, path: 'deploy/charts/external-secrets' },
+  },
+  // "Supported Versions": only the latest minor is supported, and 2.9 is tested on 1.36 alone
+  // ("no test coverage for any other kubernetes version than the ones running on our test suites").
+  kubernetes: {
+    oldest: '1.36',
+    newest: '1.36',
+    basis: 'tested',
+    source: `external-secrets/external-secrets@helm-chart-${VERSION}:docs/introduction/stability-support.md`,
+  },
+};
