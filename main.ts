@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
-import { PlatformError } from './pipeline/errors';
+import { PlatformError } from './model/errors';
 import { synth } from './pipeline/synth';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type RecoverOutcome, type WriterLock } from './pipeline/writer';

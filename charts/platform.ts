@@ -23,7 +23,7 @@ import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
 import type { PlatformModel } from '../sites';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 
 /** Components other components are wired to (typed references for the registry's later lines). */
 export interface PlatformRefs {

@@ -10,7 +10,7 @@
  */
 import { stackKey, type StackOutputs } from '../charts/lib/object-store';
 import type { Site } from '../sites';
-import { PlatformError, type Finding } from './errors';
+import { PlatformError, type Finding } from '../model/errors';
 
 export interface FetchOptions {
   /** CloudFormation endpoint URL (tests); the SDK's environment and defaults otherwise. */

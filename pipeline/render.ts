@@ -9,7 +9,7 @@ import type { StackOutputs } from '../charts/lib/object-store';
 import { takeSynthError } from '../charts/lib/synth-errors';
 import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
-import { PlatformError } from './errors';
+import { PlatformError } from '../model/errors';
 
 /** A rendered Kubernetes object as plain JSON. */
 export interface KubeObject {

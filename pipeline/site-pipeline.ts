@@ -6,7 +6,7 @@
  */
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
-import type { Finding } from './errors';
+import type { Finding } from '../model/errors';
 import { siteFiles } from './files';
 import { renderSite, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary } from './validate';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { globalFiles } from '../charts/platform';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
-import { PlatformError } from './errors';
+import { PlatformError } from '../model/errors';
 import type { FileTree } from './files';
 import type { RenderedSite } from './render';
 import { checkCrossSite } from './validate';

@@ -6,8 +6,8 @@
 import { PUBLIC_ROUTE_FACT } from '../charts/contour/routes';
 import { servesPublicDomain } from '../charts/edge/haproxy';
 import type { EdgeProxy, Site } from '../sites';
-import { isIPv4, isIPv6, parseRange } from './addresses';
-import { PlatformError, type Finding } from './errors';
+import { isIPv4, isIPv6, parseRange } from '../model/addresses';
+import { PlatformError, type Finding } from '../model/errors';
 import type { CrossSiteSummary } from './validate/cross-site';
 
 const HOST_PORT = /^[a-z0-9.-]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;

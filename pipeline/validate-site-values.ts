@@ -13,8 +13,8 @@ import {
   kernelIsRecentEnough,
   parseKernel,
 } from '../charts/storage/requirements';
-import { HOSTNAME, isIPv4, parseRange, rangeContains, type AddressRange } from './addresses';
-import type { Finding } from './errors';
+import { HOSTNAME, isIPv4, parseRange, rangeContains, type AddressRange } from '../model/addresses';
+import type { Finding } from '../model/errors';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -5,8 +5,8 @@
  * (here). Each finding names the site, the field and what is expected.
  */
 import type { EdgeProxy, Site } from '../sites';
-import { rangesOverlap, type AddressRange } from './addresses';
-import { PlatformError, type Finding } from './errors';
+import { rangesOverlap, type AddressRange } from '../model/addresses';
+import { PlatformError, type Finding } from '../model/errors';
 import { edgeShapeFindings, siteShapeFindings } from './site-shape';
 import { checkSiteValues } from './validate-site-values';
 import { certificateFindings } from './validate-ingress';

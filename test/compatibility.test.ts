@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeRange, inRange, kubernetesMinor, pinOf } from '../charts/lib/upstream';
-import { formatFinding, PlatformError } from '../pipeline/errors';
+import { formatFinding, PlatformError } from '../model/errors';
 import { renderSite, type RenderedSite } from '../pipeline/render';
 import { synth } from '../pipeline/synth';
 import { validateSite } from '../pipeline/validate';

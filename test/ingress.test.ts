@@ -1,6 +1,6 @@
 import { renderRoutes } from '../charts/contour/routes';
 import { fixedLoadBalancer } from '../charts/metallb/metallb';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { renderSite } from '../pipeline/render';
 import { validateSites } from '../pipeline/validate-sites';
 import { SITES, PLATFORM } from '../sites';

@@ -10,7 +10,7 @@ import { stackKey } from '../charts/lib/object-store';
 import type { AwsS3Store } from '../charts/object-store/aws';
 import type { ObjectStoreComponent } from '../charts/object-store/common';
 import { fetchStackOutputs } from '../pipeline/aws-outputs';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
 import { objectStores } from '../sites/object-stores';
 import { SITES, PLATFORM } from '../sites';

@@ -1,4 +1,4 @@
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM, SITES } from '../sites';
 import { withChange } from './helpers';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateSites } from '../pipeline/validate-sites';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
 import { cluster1 } from '../sites/cluster1';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { PlatformError, type Finding } from '../pipeline/errors';
+import { PlatformError, type Finding } from '../model/errors';
 import type { KubeObject } from '../pipeline/render';
 import { renderSite } from '../pipeline/render';
 import { synth } from '../pipeline/synth';

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
 import { STAGING_DIR, SynthBusyError, readTree, recover } from '../pipeline/writer';
 import { SITES, PLATFORM } from '../sites';

@@ -8,7 +8,7 @@ import { App } from 'cdk8s';
 import { componentsOf } from '../charts/component';
 import { AwsS3Store } from '../charts/object-store/aws';
 import { buildPlatform } from '../charts/platform';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateSites } from '../pipeline/validate-sites';
 import { SITES, EDGE } from '../sites';
 import { parseCommandLine, runCommand, usageError } from './cli';

@@ -20,12 +20,12 @@ import {
   HttpProxySpecRoutesServicesProtocol,
   type HttpProxySpecRoutes,
 } from '../../imports/contour-projectcontour.io';
-import { PlatformError, type Finding } from '../../pipeline/errors';
+import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
 import type { PlatformComponent } from '../component';
 import type { HttpRoute } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
-import { HOSTNAME } from '../../pipeline/addresses';
+import { HOSTNAME } from '../../model/addresses';
 import { CONTOUR_NAMESPACE, type ContourComponent } from './contour';
 
 const PATH_PREFIX = /^\/([A-Za-z0-9._~-]+\/?)*$/;

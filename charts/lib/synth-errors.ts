@@ -5,7 +5,7 @@
  */
 import { App } from 'cdk8s';
 import type { IConstruct } from 'constructs';
-import type { PlatformError } from '../../pipeline/errors';
+import type { PlatformError } from '../../model/errors';
 
 const pending = new WeakMap<App, PlatformError>();
 

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { PlatformError, type Finding } from '../../pipeline/errors';
+import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
 import { PlatformComponent, type SiteContext } from '../component';
 import { autoscalersReading } from '../lib/autoscaling';

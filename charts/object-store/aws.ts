@@ -12,7 +12,7 @@ import type * as cdkLib from 'aws-cdk-lib';
 import type * as iamLib from 'aws-cdk-lib/aws-iam';
 import type * as s3Lib from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PlatformError } from '../../pipeline/errors';
+import { PlatformError } from '../../model/errors';
 import type { AwsObjectStore } from '../../sites';
 import type { PlatformComponent, SiteContext } from '../component';
 import type { Endpoint } from '../lib/declarations';

@@ -6,7 +6,7 @@
  * accepts it (`capacity.acceptOvercommit`, with a reason).
  */
 import type { Site, SiteNode } from '../../sites';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
 import { byText, list, objectId, record } from './context';
 import { DISK_EVICTION_FREE, nodeLocalClasses, nodeLocalGiBPerNode, onNodeLocalVolumes } from './node-local';

@@ -6,7 +6,7 @@
  * outlives the pin it was written for.
  */
 import { describePin, describeSupport, inRange, pinOf, type UpstreamRelease } from '../../charts/lib/upstream';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
 
 const ACCEPTANCES = 'compatibility.acceptOutsideRange';

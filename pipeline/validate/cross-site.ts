@@ -5,7 +5,7 @@
  */
 import type { CrossSiteFact } from '../../charts/lib/declarations';
 import type { Site } from '../../sites';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import { publicRouteFindings } from '../validate-ingress';
 import type { RenderedSite } from '../render';
 import { byText } from './context';

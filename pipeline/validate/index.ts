@@ -4,7 +4,7 @@
  * per site, then the cross-site invariants. All findings of all sites are collected into one
  * PlatformError; gitops/ is not touched.
  */
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
 import { checkCompatibility } from './compatibility';

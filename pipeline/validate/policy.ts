@@ -6,7 +6,7 @@
  */
 import type { PodSecurityLevel } from '../../charts/component';
 import type { PolicyRule } from '../../charts/lib/declarations';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { KubeObject, RenderedSite } from '../render';
 import { list, objectId, record } from './context';
 import { containersOf, hasNodeSpreading, mapSelects, podTemplateOf, selects, type PodTemplate } from './workloads';

@@ -18,7 +18,7 @@ import { APPLICATION_HEALTH_SETTING } from '../../charts/argocd/constants';
 import { metricsApisNeeded } from '../../charts/lib/autoscaling';
 import { CASCADE_FINALIZERS, covers, type WebhookDeclaration } from '../../charts/lib/sync-order';
 import { dependsOn } from '../../charts/lib/sync-waves';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedComponent, RenderedSite } from '../render';
 import { byText, objectId, record } from './context';
 import {
