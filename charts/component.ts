@@ -6,7 +6,9 @@
  */
 import { Chart, type ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { EdgeProxy, Site } from '../sites';
+import type { Finding } from '../model/errors';
+import type { EdgeProxy, PlatformModel, Site } from '../sites';
+import { RenderFindings } from './lib/findings';
 import type { StackOutputs } from './lib/object-store';
 import type {
   CrossSiteFact,
@@ -33,6 +35,13 @@ export interface SiteContext {
   readonly edge: EdgeProxy;
   /** CloudFormation outputs fetched before rendering, for sites whose object store is `aws`. */
   readonly stackOutputs?: StackOutputs;
+  /** Where the site's components report what is wrong with the model (the render throws them). */
+  readonly findings: RenderFindings;
+}
+
+/** The context of `site` in `model`, with a fresh list of findings. */
+export function siteContext(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): SiteContext {
+  return { site, sites: model.sites, edge: model.edge, stackOutputs, findings: new RenderFindings(site.name) };
 }
 
 /** Pod Security Standard level enforced on a namespace. */
@@ -109,12 +118,22 @@ export abstract class PlatformComponent extends Chart {
   private kustomize: KustomizeExtras = {};
   private readonly releases: UpstreamRelease[] = [];
   private readonly patchObjects = new Set<ApiObject>();
+  private readonly findings: RenderFindings;
 
   constructor(scope: Construct, props: PlatformComponentProps) {
     super(scope, props.name, { namespace: props.namespace, disableResourceNameHashes: true });
     this.componentName = props.name;
     this.site = props.context.site;
     this.sites = props.context.sites;
+    this.findings = props.context.findings;
+  }
+
+  /**
+   * Reports what is wrong with this component's model (an object, a field): the render goes on,
+   * then fails with every finding, each naming the site and this component.
+   */
+  report(finding: Omit<Finding, 'site' | 'component'>): void {
+    this.findings.report({ ...finding, site: this.site.name, component: this.componentName });
   }
 
   /** Declares that this component must be synced after `others` (gives the Argo CD sync waves). */

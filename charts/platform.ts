@@ -37,27 +37,19 @@ export interface PlatformRefs {
 const REQUIRED = ['argocd', 'external-secrets', 'metallb', 'cert-manager', 'contour', 'mayastor'];
 
 /**
- * Builds one component, unless the site opts out of it (`components.optOut`), and names the
- * component in any error its construction raises.
+ * Builds one component, unless the site opts out of it (`components.optOut`), recording anything
+ * its construction throws as a finding of that component (lib/findings.ts).
  */
 function registry(context: SiteContext) {
-  const { site } = context;
+  const { site, findings } = context;
   const optOut = site.components?.optOut ?? {};
   for (const name of Object.keys(optOut).sort()) {
     if (REQUIRED.includes(name)) {
-      throw new PlatformError([
-        { site: site.name, field: `components.optOut.${name}`, message: `${name} cannot be left out: the platform needs it on every site` },
-      ]);
+      findings.report({ field: `components.optOut.${name}`, message: `${name} cannot be left out: the platform needs it on every site` });
     }
   }
-  const attributed = <T>(name: string, make: () => T): T => {
-    try {
-      return make();
-    } catch (err) {
-      if (err instanceof PlatformError) throw err;
-      throw new PlatformError([{ site: site.name, component: name, message: (err as Error).message }]);
-    }
-  };
+  findings.throwIfAny();
+  const attributed = <T>(name: string | undefined, make: () => T): T => findings.attribute(name, make);
   return {
     attributed,
     /** A component the site may opt out of. */
@@ -107,13 +99,13 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   );
 
   // Views over every component: built last so they see all of them.
-  requireResourceMetrics(context.site, componentsOf(app), metricsServer);
+  attributed(undefined, () => requireResourceMetrics(context.site, componentsOf(app), metricsServer));
   attributed('contour', () => renderRoutes(ingress, componentsOf(app)));
-  renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
+  attributed(undefined, () => renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy }));
   attributed('namespaces', () => new NamespacesComponent(app, context, componentsOf(app)));
   const apps = attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
   // After the app-of-apps, so it is no child Application: applied once by hand.
-  new BootstrapComponent(app, context, argocd, apps);
+  attributed('bootstrap', () => new BootstrapComponent(app, context, argocd, apps));
   return { bus, keda };
 }
 

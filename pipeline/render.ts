@@ -4,12 +4,10 @@
  */
 import { App } from 'cdk8s';
 import { buildPlatform } from '../charts/platform';
-import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
+import { componentsOf, siteContext, type KustomizeExtras, type PlatformComponent } from '../charts/component';
 import type { StackOutputs } from '../charts/lib/object-store';
-import { takeSynthError } from '../charts/lib/synth-errors';
 import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
-import { PlatformError } from '../model/errors';
 
 /** A rendered Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -48,40 +46,34 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
   return { ...object, metadata };
 }
 
-/** Renders one site of the model (the other sites are read for cross-site facts). */
+/**
+ * Renders one site of the model (the other sites are read for cross-site facts). Whatever the
+ * components report or throw while they are built or serialized fails the render with every
+ * finding (charts/lib/findings.ts).
+ */
 export function renderSite(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
-  const component = (name?: string) => ({ site: site.name, component: name });
-  try {
-    buildPlatform(app, { site, sites: model.sites, edge: model.edge, stackOutputs });
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    throw new PlatformError([{ ...component(), message: `building the platform failed: ${(err as Error).message}` }]);
-  }
-  return {
-    site,
-    components: componentsOf(app).map((chart) => {
-      let objects: KubeObject[];
-      try {
-        objects = (chart.toJson() as KubeObject[]).map(withoutClusterNamespace);
-      } catch (err) {
-        if (err instanceof PlatformError) throw err;
-        const raised = takeSynthError(app);
-        if (raised) throw raised;
-        throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
-      }
-      const patchIndexes = new Set<number>();
-      objects.forEach((o, i) => {
-        if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
-      });
-      return {
-        name: chart.componentName,
-        namespace: chart.namespace,
-        objects,
-        patchIndexes,
-        kustomize: chart.kustomizeExtras,
-        construct: chart,
-      };
-    }),
-  };
+  const context = siteContext(site, model, stackOutputs);
+  buildPlatform(app, context);
+  const components = componentsOf(app).map((chart) => {
+    const objects = context.findings.attribute(
+      chart.componentName,
+      () => (chart.toJson() as KubeObject[]).map(withoutClusterNamespace),
+      'rendering failed: ',
+    );
+    const patchIndexes = new Set<number>();
+    objects.forEach((o, i) => {
+      if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
+    });
+    return {
+      name: chart.componentName,
+      namespace: chart.namespace,
+      objects,
+      patchIndexes,
+      kustomize: chart.kustomizeExtras,
+      construct: chart,
+    };
+  });
+  context.findings.throwIfAny();
+  return { site, components };
 }

@@ -1,6 +1,6 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../charts/component';
+import { PlatformComponent, siteContext, type SiteContext } from '../charts/component';
 import type { Endpoint } from '../charts/lib/declarations';
 import type { BucketAccess, ObjectStore } from '../charts/lib/object-store';
 import { StolonComponent } from '../charts/postgres/stolon';
@@ -8,7 +8,7 @@ import { SecretsComponent } from '../charts/secrets/secrets';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { MayastorComponent } from '../charts/storage/mayastor';
-import { SITES, EDGE } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 
 /** An object store double that records grants. */
 class FakeStore extends PlatformComponent implements ObjectStore {
@@ -58,7 +58,7 @@ interface CronJobShape {
 
 function build(withStore: boolean): { postgres: StolonComponent; store?: FakeStore } {
   const site = SITES.find((s) => s.name === 'cluster2')!;
-  const context = { site, sites: SITES, edge: EDGE };
+  const context = siteContext(site, PLATFORM);
   const app = new App();
   const secrets = new SecretsComponent(app, context);
   const storage = new MayastorComponent(app, context);
