@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PlatformComponent, type NamespaceDeclaration, type SiteContext } from './component';
 import { commonLabels } from './lib/labels';
+import { COMPONENT } from '../model/components';
 
 /**
  * Renders every namespace the other components declare, with its Pod Security labels, and makes
@@ -9,7 +10,7 @@ import { commonLabels } from './lib/labels';
  */
 export class NamespacesComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
-    super(scope, { name: 'namespaces', context });
+    super(scope, { name: COMPONENT.namespaces, context });
     this.keepObjectsOnRemoval = true;
     const seen = new Map<string, string>();
     for (const component of components) {

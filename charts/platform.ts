@@ -22,6 +22,7 @@ import { StolonComponent } from './postgres/stolon';
 import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
+import { COMPONENT, type ComponentName } from '../model/components';
 import type { PlatformModel } from '../sites';
 import { PlatformError } from '../model/errors';
 
@@ -34,7 +35,18 @@ export interface PlatformRefs {
 }
 
 /** Components every site runs: the platform cannot do without them. */
-const REQUIRED = ['argocd', 'external-secrets', 'metallb', 'cert-manager', 'contour', 'mayastor'];
+const REQUIRED: readonly ComponentName[] = [
+  COMPONENT.argocd,
+  COMPONENT.externalSecrets,
+  COMPONENT.metallb,
+  COMPONENT.certManager,
+  COMPONENT.contour,
+  COMPONENT.mayastor,
+  // The views: they render what the others declare.
+  COMPONENT.namespaces,
+  COMPONENT.apps,
+  COMPONENT.bootstrap,
+];
 
 /**
  * Builds one component, unless the site opts out of it (`components.optOut`), recording anything
@@ -43,7 +55,7 @@ const REQUIRED = ['argocd', 'external-secrets', 'metallb', 'cert-manager', 'cont
 function registry(context: SiteContext) {
   const { site, findings } = context;
   const optOut = site.components?.optOut ?? {};
-  for (const name of Object.keys(optOut).sort()) {
+  for (const name of Object.keys(optOut).sort() as ComponentName[]) {
     if (REQUIRED.includes(name)) {
       findings.report({ field: `components.optOut.${name}`, message: `${name} cannot be left out: the platform needs it on every site` });
     }
@@ -53,9 +65,9 @@ function registry(context: SiteContext) {
   return {
     attributed,
     /** A component the site may opt out of. */
-    optional: <T>(name: string, make: () => T): T | undefined => (optOut[name] ? undefined : attributed(name, make)),
+    optional: <T>(name: ComponentName, make: () => T): T | undefined => (optOut[name] ? undefined : attributed(name, make)),
     /** `dependency` of `user`, which the site must then not opt out of. */
-    needs: <T>(dependency: T | undefined, dependencyName: string, user: string): T => {
+    needs: <T>(dependency: T | undefined, dependencyName: ComponentName, user: ComponentName): T => {
       if (dependency !== undefined) return dependency;
       throw new PlatformError([
         {
@@ -71,41 +83,47 @@ function registry(context: SiteContext) {
 
 export function buildPlatform(app: Construct, context: SiteContext): PlatformRefs {
   const { attributed, optional, needs } = registry(context);
-  const argocd = attributed('argocd', () => new ArgoCdComponent(app, context));
+  const argocd = attributed(COMPONENT.argocd, () => new ArgoCdComponent(app, context));
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  const secrets = attributed('external-secrets', () => new SecretsComponent(app, context));
-  const metallb = attributed('metallb', () => new MetalLbComponent(app, context));
-  const certManager = attributed('cert-manager', () => new CertManagerComponent(app, context, { secrets }));
-  const ingress = attributed('contour', () => new ContourComponent(app, context, { metallb, certManager, edge: context.edge }));
-  const storage = attributed('mayastor', () => new MayastorComponent(app, context));
+  const secrets = attributed(COMPONENT.externalSecrets, () => new SecretsComponent(app, context));
+  const metallb = attributed(COMPONENT.metallb, () => new MetalLbComponent(app, context));
+  const certManager = attributed(COMPONENT.certManager, () => new CertManagerComponent(app, context, { secrets }));
+  const ingress = attributed(COMPONENT.contour, () => new ContourComponent(app, context, { metallb, certManager, edge: context.edge }));
+  const storage = attributed(COMPONENT.mayastor, () => new MayastorComponent(app, context));
   // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
-  const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
-  const keda = optional('keda', () => new KedaComponent(app, context));
-  const metricsServer = optional('metrics-server', () => new MetricsServerComponent(app, context));
-  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
+  const store = optional(COMPONENT.objectStore, () => buildObjectStore(app, context, { secrets, storage }));
+  const keda = optional(COMPONENT.keda, () => new KedaComponent(app, context));
+  const metricsServer = optional(COMPONENT.metricsServer, () => new MetricsServerComponent(app, context));
+  const bus = optional(COMPONENT.bus, () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
   optional(
-    'postgres',
+    COMPONENT.postgres,
     () =>
-      new StolonComponent(app, context, { secrets, storage, metallb, certManager, backupStore: needs(store, 'object-store', 'postgres') }),
+      new StolonComponent(app, context, {
+        secrets,
+        storage,
+        metallb,
+        certManager,
+        backupStore: needs(store, COMPONENT.objectStore, COMPONENT.postgres),
+      }),
   );
   optional(
-    'resizer',
+    COMPONENT.resizer,
     () =>
       new ResizerComponent(app, context, {
-        bus: needs(bus, 'bus', 'resizer'),
-        store: needs(store, 'object-store', 'resizer'),
-        autoscaler: needs(keda, 'keda', 'resizer'),
+        bus: needs(bus, COMPONENT.bus, COMPONENT.resizer),
+        store: needs(store, COMPONENT.objectStore, COMPONENT.resizer),
+        autoscaler: needs(keda, COMPONENT.keda, COMPONENT.resizer),
       }),
   );
 
   // Views over every component: built last so they see all of them.
   attributed(undefined, () => requireResourceMetrics(context.site, componentsOf(app), metricsServer));
-  attributed('contour', () => renderRoutes(ingress, componentsOf(app)));
+  attributed(COMPONENT.contour, () => renderRoutes(ingress, componentsOf(app)));
   attributed(undefined, () => renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy }));
-  attributed('namespaces', () => new NamespacesComponent(app, context, componentsOf(app)));
-  const apps = attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
+  attributed(COMPONENT.namespaces, () => new NamespacesComponent(app, context, componentsOf(app)));
+  const apps = attributed(COMPONENT.apps, () => new AppsComponent(app, context, componentsOf(app)));
   // After the app-of-apps, so it is no child Application: applied once by hand.
-  attributed('bootstrap', () => new BootstrapComponent(app, context, argocd, apps));
+  attributed(COMPONENT.bootstrap, () => new BootstrapComponent(app, context, argocd, apps));
   return { bus, keda };
 }
 

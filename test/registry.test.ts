@@ -93,5 +93,9 @@ describe('the component registry', () => {
     expect(findings(optingOut('cluster2', { metallb: 'test' }))).toContainEqual(
       'site cluster2 (sites/cluster2.ts), field components.optOut.metallb: metallb cannot be left out: the platform needs it on every site',
     );
+    // The views render what the others declare: always there.
+    expect(findings(optingOut('cluster2', { namespaces: 'test' }))).toContainEqual(
+      'site cluster2 (sites/cluster2.ts), field components.optOut.namespaces: namespaces cannot be left out: the platform needs it on every site',
+    );
   });
 });

@@ -217,6 +217,11 @@ describe('site file shape (the schema generated from sites/types.ts)', () => {
       'components.optout: unknown field; did you mean components.optOut?',
     ],
     [
+      'components.optOut.resiser (a component name: model/components.ts)',
+      (s) => (s.components = { optOut: { resiser: 'not here' } }),
+      'components.optOut.resiser: unknown field; did you mean components.optOut.resizer?',
+    ],
+    [
       'dns.siteHostName (for siteHostname)',
       (s) => (s.dns = { publicDomain: 'chataik.fr', siteHostName: 'chataalk.chataik.fr' }),
       'dns.siteHostName: unknown field; did you mean dns.siteHostname?',

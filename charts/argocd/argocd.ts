@@ -5,6 +5,7 @@ import { PlatformComponent, type SiteContext } from '../component';
 import { cite } from '../lib/upstream';
 import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
 import { ARGOCD } from './release';
+import { COMPONENT } from '../../model/components';
 
 /** Argo CD's released workloads, their main container and what we give them (sized for a small site). */
 const ARGOCD_WORKLOADS: readonly {
@@ -77,7 +78,7 @@ return hs
  */
 export class ArgoCdComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'argocd', context, namespace: ARGOCD_NAMESPACE });
+    super(scope, { name: COMPONENT.argocd, context, namespace: ARGOCD_NAMESPACE });
     this.syncOrder.installsCrds({
       group: 'argoproj.io',
       source: 'manifests',

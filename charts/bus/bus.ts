@@ -45,6 +45,7 @@ import { StreamsJob } from './streams-job';
 import { busResilience } from './resilience';
 import type { StatefulWorkloadResilience } from '../lib/resilience';
 import { streamProblems } from './streams';
+import { COMPONENT } from '../../model/components';
 
 /** Typed references the bus needs. */
 export interface BusProps {
@@ -104,7 +105,7 @@ export class BusComponent extends PlatformComponent implements Bus {
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
-    super(scope, { name: 'bus', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.bus, context, namespace: NAMESPACE });
     this.secrets = props.secrets;
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     this.domain = jetStreamDomain(this.site);

@@ -8,6 +8,7 @@ import { chartFile } from '../lib/upstream';
 import { CERT_MANAGER } from './release';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
+import { COMPONENT } from '../../model/components';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
@@ -28,7 +29,7 @@ export class CertManagerComponent extends PlatformComponent {
   readonly internalCa: InternalCa;
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
-    super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
+    super(scope, { name: COMPONENT.certManager, context, namespace: CERT_MANAGER_NAMESPACE });
     this.syncOrder.installsCrds(
       // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
       ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({

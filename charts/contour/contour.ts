@@ -6,6 +6,7 @@ import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
 import { chartFile } from '../lib/upstream';
 import { CONTOUR } from './release';
+import { COMPONENT } from '../../model/components';
 
 export const CONTOUR_NAMESPACE = 'projectcontour';
 const RELEASE = 'contour';
@@ -46,7 +47,7 @@ export class ContourComponent extends PlatformComponent {
   readonly address: string;
 
   constructor(scope: Construct, context: SiteContext, props: ContourProps) {
-    super(scope, { name: 'contour', context, namespace: CONTOUR_NAMESPACE });
+    super(scope, { name: COMPONENT.contour, context, namespace: CONTOUR_NAMESPACE });
     this.syncOrder.installsCrds({
       group: 'projectcontour.io',
       source: 'chart',

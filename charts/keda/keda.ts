@@ -6,6 +6,7 @@ import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { chartFile } from '../lib/upstream';
 import { KEDA } from './release';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'keda';
 
@@ -42,7 +43,7 @@ export class KedaComponent extends PlatformComponent {
   readonly operatorPods: Endpoint;
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'keda', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.keda, context, namespace: NAMESPACE });
     this.syncOrder.installsCrds(
       ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
         group,

@@ -6,6 +6,7 @@ import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
 import { METALLB } from './release';
+import { COMPONENT } from '../../model/components';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 /** The chart's webhooks refuse what they validate while the controller cannot answer (the chart's default, stated). */
@@ -38,7 +39,7 @@ export interface FixedLoadBalancer {
  */
 export class MetalLbComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'metallb', context, namespace: METALLB_NAMESPACE });
+    super(scope, { name: COMPONENT.metallb, context, namespace: METALLB_NAMESPACE });
     this.syncOrder.installsCrds({
       group: 'metallb.io',
       source: 'chart',

@@ -6,8 +6,9 @@ import { autoscalersReading } from '../lib/autoscaling';
 import { apiServerCallerCidrs } from '../network-policies/policies';
 import { chartFile } from '../lib/upstream';
 import { METRICS_SERVER_RELEASE } from './release';
+import { COMPONENT } from '../../model/components';
 
-export const METRICS_SERVER = 'metrics-server';
+export const METRICS_SERVER = COMPONENT.metricsServer;
 const NAMESPACE = METRICS_SERVER;
 /** The resource metrics API metrics-server serves (HPAs on CPU and memory read it). */
 export const RESOURCE_METRICS_API = 'metrics.k8s.io';

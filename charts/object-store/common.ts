@@ -8,8 +8,9 @@ import { PlatformComponent, type SiteContext } from '../component';
 import type { Endpoint } from '../lib/declarations';
 import type { BucketAccess, BucketOptions, ObjectStore } from '../lib/object-store';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import { COMPONENT } from '../../model/components';
 
-export const OBJECT_STORE = 'object-store';
+export const OBJECT_STORE = COMPONENT.objectStore;
 
 /** A bucket some client was granted. */
 export interface GrantedBucket {

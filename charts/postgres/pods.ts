@@ -5,6 +5,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { commonLabels } from '../lib/labels';
 import { STOLON_CLUSTER } from './spec';
+import { COMPONENT } from '../../model/components';
 
 /** UID/GID of the `stolon` user in our image (docs/postgres/stolon-image/Dockerfile). */
 export const STOLON_UID = 1000;
@@ -25,7 +26,7 @@ export function stolonLabels(role: StolonRole): Record<string, string> {
 
 /** Pod labels: ours plus the store's. */
 export function podLabels(role: StolonRole): Record<string, string> {
-  return { ...commonLabels('postgres', role), ...stolonLabels(role) };
+  return { ...commonLabels(COMPONENT.postgres, role), ...stolonLabels(role) };
 }
 
 /**

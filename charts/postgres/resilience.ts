@@ -14,6 +14,7 @@ import { goDurationSeconds } from '../lib/duration';
 import type { HealthSignal, StatefulWorkloadResilience } from '../lib/resilience';
 import type { StorageClassChoice } from '../storage/mayastor';
 import type { StolonClusterSpec } from './spec';
+import { COMPONENT } from '../../model/components';
 
 /** stolon's default proxy check interval (internal/cluster/cluster.go `DefaultProxyCheckInterval`). */
 const PROXY_CHECK_SECONDS = 5;
@@ -82,7 +83,7 @@ export function keeperResilience(props: {
             },
           ]),
       {
-        on: 'object-store',
+        on: COMPONENT.objectStore,
         needs: 'a bucket for the nightly base backups',
         whenLost: 'the backup job fails (the data is unaffected); older backups stay where they are',
       },

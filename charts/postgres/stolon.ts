@@ -29,6 +29,7 @@ import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
 import { STOLON_IMAGE } from './image';
 import { KEEPER_DATA_DIR, METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
 import { PG_PORT, REPL_USERNAME, SU_USERNAME, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'postgres';
 const DEFAULT_KEEPERS = 2;
@@ -79,7 +80,7 @@ export class StolonComponent extends PlatformComponent {
   readonly keepers: Endpoint;
 
   constructor(scope: Construct, context: SiteContext, props: StolonProps) {
-    super(scope, { name: 'postgres', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.postgres, context, namespace: NAMESPACE });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     this.dependOn(props.storage);
     this.spec = clusterSpec(this.site, this.sites);

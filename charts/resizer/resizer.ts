@@ -27,8 +27,9 @@ import {
   spreadOverNodes,
 } from '../lib/workload';
 import { RESIZER_CONTRACT as C, RESIZER_SIZES, sizesEnv, type ImageSize } from './config';
+import { COMPONENT } from '../../model/components';
 
-export const RESIZER = 'resizer';
+export const RESIZER = COMPONENT.resizer;
 
 /** Props of the resizer. */
 export interface ResizerProps {

@@ -12,6 +12,7 @@ import { PlatformComponent, type SiteContext } from '../component';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 import { EXTERNAL_SECRETS } from './release';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'external-secrets';
 const CHART_SOURCE = `${EXTERNAL_SECRETS.chart.source.repo}@${EXTERNAL_SECRETS.chart.source.ref}`;
@@ -34,7 +35,7 @@ export class SecretsComponent extends PlatformComponent {
   readonly storeName = 'vault';
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'external-secrets', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.externalSecrets, context, namespace: NAMESPACE });
     this.syncOrder.installsCrds(
       ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
         group,

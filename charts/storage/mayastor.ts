@@ -8,6 +8,7 @@ import { MAYASTOR } from './release';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
 import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'mayastor';
 
@@ -77,7 +78,7 @@ export class MayastorComponent extends PlatformComponent {
   readonly nodeLocal: StorageClassChoice = { name: 'node-local', replicas: 1, placement: 'member-node-local' };
 
   constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
-    super(scope, { name: 'mayastor', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.mayastor, context, namespace: NAMESPACE });
     this.syncOrder.installsCrds(
       {
         group: 'openebs.io',
