@@ -10,6 +10,8 @@ import type { Finding } from '../model/errors';
 import type { EdgeProxy, PlatformModel, Site } from '../sites';
 import { RenderFindings } from './lib/findings';
 import type { StackOutputs } from './lib/object-store';
+import { autoscaledWorkloads } from './lib/autoscaling';
+import type { DeclaredComponent, Declarations, HelmChartSource, KustomizeExtras, NamespaceDeclaration } from './lib/declared';
 import type {
   CrossSiteFact,
   Endpoint,
@@ -23,7 +25,7 @@ import type {
 } from './lib/declarations';
 import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations } from './lib/sync-order';
-import { rawUrl, type UpstreamChart, type UpstreamManifests, type UpstreamRelease } from './lib/upstream';
+import { rawUrl, type UpstreamManifests, type UpstreamRelease } from './lib/upstream';
 
 /** What every component receives: its own site and, read-only, all the others. */
 export interface SiteContext {
@@ -42,52 +44,6 @@ export interface SiteContext {
 /** The context of `site` in `model`, with a fresh list of findings. */
 export function siteContext(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): SiteContext {
   return { site, sites: model.sites, edge: model.edge, stackOutputs, findings: new RenderFindings(site.name) };
-}
-
-/** Pod Security Standard level enforced on a namespace. */
-export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
-
-/** A namespace a component owns. */
-export interface NamespaceDeclaration {
-  /** Namespace name. */
-  readonly name: string;
-  /** Enforced Pod Security level; anything below `restricted` needs a reason. */
-  readonly podSecurity: PodSecurityLevel;
-  /** Why the namespace cannot be `restricted` (required unless it is). */
-  readonly podSecurityReason?: string;
-  /**
-   * The namespace holds an upstream chart's workloads (operators, webhooks) whose traffic we do not
-   * model: it gets no default-deny NetworkPolicy. Give the reason in `networkPolicyReason`.
-   */
-  readonly upstreamChart?: boolean;
-  /** Why the namespace is left without default-deny (required with `upstreamChart`). */
-  readonly networkPolicyReason?: string;
-}
-
-/** How a component's Argo CD Application installs an upstream chart next to its own objects. */
-export interface HelmChartSource {
-  /** The pinned release: chart coordinates, version and Kubernetes range (charts/<piece>/release.ts). */
-  readonly upstream: UpstreamChart;
-  /** Helm release name. */
-  readonly releaseName: string;
-  /** Values given to the chart (typed by the component that builds them). */
-  readonly values: Record<string, unknown>;
-  /**
-   * Namespaces other than the component's own that the chart writes to (the site's AppProject
-   * must allow them), each with the reason.
-   */
-  readonly alsoDeploysTo?: readonly { readonly namespace: string; readonly reason: string }[];
-}
-
-/** Extra kustomize input for a component directory (upstream manifests we do not render). */
-export interface KustomizeExtras {
-  /** Remote resources (pinned URLs of an upstream release's manifests) listed before our own files. */
-  readonly remoteResources?: readonly string[];
-  /**
-   * Namespace kustomize sets on every namespaced object of the directory: upstream manifests that
-   * leave it to `kubectl -n` (Argo CD's install.yaml) need it, and patches match by namespace.
-   */
-  readonly namespace?: string;
 }
 
 /** Options of the base class. */
@@ -230,7 +186,7 @@ export abstract class PlatformComponent extends Chart {
   endpoint(props: { namespace?: string; podLabels: Record<string, string>; ports: readonly PortSpec[]; serviceName?: string }): Endpoint {
     const namespace = props.namespace ?? this.namespace;
     if (!namespace) throw new Error(`component ${this.componentName}: an endpoint needs a namespace`);
-    return { component: this, namespace, podLabels: props.podLabels, ports: props.ports, serviceName: props.serviceName };
+    return { component: this.componentName, namespace, podLabels: props.podLabels, ports: props.ports, serviceName: props.serviceName };
   }
 
   /** Declares that `from` (pods of this component) talks to `to` (typed reference to another endpoint). */
@@ -285,18 +241,7 @@ export abstract class PlatformComponent extends Chart {
   }
 
   /** Everything this component declared, for the views. */
-  get declarations(): {
-    readonly flows: readonly Flow[];
-    readonly externalFlows: readonly ExternalFlow[];
-    readonly routes: readonly HttpRoute[];
-    readonly metrics: readonly MetricsEndpoint[];
-    readonly upstreamWorkloads: readonly UpstreamWorkload[];
-    readonly apiServerClients: readonly Endpoint[];
-    readonly policyExceptions: readonly PolicyException[];
-    readonly crossSiteFacts: readonly CrossSiteFact[];
-    readonly resilience: readonly StatefulWorkloadResilience[];
-    readonly healthSignals: readonly HealthSignal[];
-  } {
+  get declarations(): Declarations {
     return this.declared;
   }
 
@@ -313,6 +258,42 @@ export abstract class PlatformComponent extends Chart {
   /** Whether Argo CD applies CRDs of this component (from its chart or manifests): it then applies server-side. */
   get ownsCrds(): boolean {
     return this.syncOrder.crds.some((c) => c.source !== 'operator');
+  }
+
+  /** What this component declared, as plain data (a copy: the views and the validation read it). */
+  describe(): DeclaredComponent {
+    const d = this.declared;
+    const { syncOrder } = this;
+    return {
+      name: this.componentName,
+      namespace: this.namespace,
+      dependencies: this.dependencyList.map((c) => c.componentName),
+      namespaces: [...this.namespaceList],
+      helmChart: this.helm,
+      kustomize: this.kustomize,
+      upstreamReleases: [...this.releases],
+      keepObjectsOnRemoval: this.keepObjectsOnRemoval,
+      ownsCrds: this.ownsCrds,
+      syncOrder: {
+        crds: [...syncOrder.crds],
+        webhooks: [...syncOrder.webhooks],
+        apis: [...syncOrder.apis],
+        ...(syncOrder.waitsOnOtherSite !== undefined ? { waitsOnOtherSite: syncOrder.waitsOnOtherSite } : {}),
+      },
+      declarations: {
+        flows: [...d.flows],
+        externalFlows: [...d.externalFlows],
+        routes: [...d.routes],
+        metrics: [...d.metrics],
+        upstreamWorkloads: [...d.upstreamWorkloads],
+        apiServerClients: [...d.apiServerClients],
+        policyExceptions: [...d.policyExceptions],
+        crossSiteFacts: [...d.crossSiteFacts],
+        resilience: [...d.resilience],
+        healthSignals: [...d.healthSignals],
+      },
+      autoscaled: autoscaledWorkloads(this),
+    };
   }
 }
 

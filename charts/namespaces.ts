@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type NamespaceDeclaration, type SiteContext } from './component';
+import { PlatformComponent, type SiteContext } from './component';
+import type { NamespaceDeclaration } from './lib/declared';
 import { commonLabels } from './lib/labels';
 import { COMPONENT } from '../model/components';
 

@@ -121,7 +121,15 @@ export function buildPlatform(app: Construct, context: SiteContext): PlatformRef
   attributed(COMPONENT.contour, () => renderRoutes(ingress, componentsOf(app)));
   attributed(undefined, () => renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy }));
   attributed(COMPONENT.namespaces, () => new NamespacesComponent(app, context, componentsOf(app)));
-  const apps = attributed(COMPONENT.apps, () => new AppsComponent(app, context, componentsOf(app)));
+  const apps = attributed(
+    COMPONENT.apps,
+    () =>
+      new AppsComponent(
+        app,
+        context,
+        componentsOf(app).map((c) => c.describe()),
+      ),
+  );
   // After the app-of-apps, so it is no child Application: applied once by hand.
   attributed(COMPONENT.bootstrap, () => new BootstrapComponent(app, context, argocd, apps));
   return { bus, keda };

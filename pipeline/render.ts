@@ -1,10 +1,12 @@
 /**
  * Rendering: the model in, objects out. Pure: it reads no file and writes none. One cdk8s App per
- * site (one App holding every site makes cdk8s quadratic in the number of charts).
+ * site (one App holding every site makes cdk8s quadratic in the number of charts). The only step
+ * that builds constructs: what it returns is plain data, which the later steps read.
  */
 import { App } from 'cdk8s';
-import { buildPlatform } from '../charts/platform';
-import { componentsOf, siteContext, type KustomizeExtras, type PlatformComponent } from '../charts/component';
+import { buildPlatform, globalFiles } from '../charts/platform';
+import { componentsOf, siteContext } from '../charts/component';
+import type { DeclaredComponent } from '../charts/lib/declared';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
@@ -17,20 +19,12 @@ export interface KubeObject {
   readonly [key: string]: unknown;
 }
 
-/** One component's rendered output. */
-export interface RenderedComponent {
-  /** Component name: the directory under gitops/<site>/. */
-  readonly name: string;
-  /** Default namespace of the component. */
-  readonly namespace?: string;
+/** One component's rendered output: what it declared (plain data) and the objects it rendered. */
+export interface RenderedComponent extends DeclaredComponent {
   /** Objects, in the order the chart created them. */
   readonly objects: readonly KubeObject[];
   /** Indexes into `objects` of kustomize patches (merged into upstream objects). */
   readonly patchIndexes: ReadonlySet<number>;
-  /** Upstream manifests the kustomization lists. */
-  readonly kustomize: KustomizeExtras;
-  /** The construct, for views that read declarations. */
-  readonly construct: PlatformComponent;
 }
 
 /** One site's rendered output. */
@@ -65,15 +59,13 @@ export function renderSite(site: Site, model: PlatformModel, stackOutputs?: Stac
     objects.forEach((o, i) => {
       if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
     });
-    return {
-      name: chart.componentName,
-      namespace: chart.namespace,
-      objects,
-      patchIndexes,
-      kustomize: chart.kustomizeExtras,
-      construct: chart,
-    };
+    return { ...chart.describe(), objects, patchIndexes };
   });
   context.findings.throwIfAny();
   return { site, components };
+}
+
+/** Files rendered once for all sites (the edge proxy, gitops/README.md), paths relative to gitops/. */
+export function renderGlobalFiles(model: PlatformModel): Map<string, string> {
+  return globalFiles(model);
 }

@@ -4,12 +4,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { globalFiles } from '../charts/platform';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
 import { PlatformError } from '../model/errors';
 import type { FileTree } from './files';
-import type { RenderedSite } from './render';
+import { renderGlobalFiles, type RenderedSite } from './render';
 import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
@@ -88,7 +87,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   const tree: FileTree = new Map();
   for (const out of outputs) for (const [p, content] of out.files) tree.set(p, content);
   // Files for all sites (the edge) depend on every site's model: rendered on every run.
-  for (const [p, content] of globalFiles(model)) tree.set(p, content);
+  for (const [p, content] of renderGlobalFiles(model)) tree.set(p, content);
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
   const others = sites.filter((s) => !selected.includes(s)).map((s) => processSite(s, model, { stackOutputs, validate: false }));

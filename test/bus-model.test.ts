@@ -178,7 +178,7 @@ describe('KEDA', () => {
   });
 
   it('declares requests for every workload the chart runs, matching the values given', () => {
-    const keda = rendered.components.find((c) => c.name === 'keda')!.construct;
+    const keda = rendered.components.find((c) => c.name === 'keda')!;
     const values = source.helm!.valuesObject as { resources: Record<string, { requests: { cpu: string; memory: string } }> };
     const declared = keda.declarations.upstreamWorkloads;
     expect(declared.map((w) => w.name).sort()).toEqual(['keda-admission-webhooks', 'keda-operator', 'keda-operator-metrics-apiserver']);

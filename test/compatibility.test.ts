@@ -66,9 +66,9 @@ describe('the committed sites', () => {
     }
     // Helm charts and released manifests come from the tables only.
     for (const component of committed[0]!.components) {
-      const helm = component.construct.helmChart;
-      if (helm) expect(component.construct.upstreamReleases).toContain(helm.upstream);
-      const urls = component.construct.upstreamReleases.flatMap((r) =>
+      const helm = component.helmChart;
+      if (helm) expect(component.upstreamReleases).toContain(helm.upstream);
+      const urls = component.upstreamReleases.flatMap((r) =>
         'manifests' in r ? r.manifests.map((p) => `https://raw.githubusercontent.com/${r.release.repo}/${r.release.ref}/${p}`) : [],
       );
       expect(component.kustomize.remoteResources ?? []).toEqual(urls);

@@ -2,7 +2,8 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
-import { componentsOf, PlatformComponent, siteContext, type NamespaceDeclaration, type SiteContext } from '../charts/component';
+import { componentsOf, PlatformComponent, siteContext, type SiteContext } from '../charts/component';
+import type { NamespaceDeclaration } from '../charts/lib/declared';
 import { ContourComponent } from '../charts/contour/contour';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { SecretsComponent } from '../charts/secrets/secrets';

@@ -34,7 +34,7 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
       return Number((app.metadata.annotations as Record<string, string>)['argocd.argoproj.io/sync-wave']);
     };
     for (const component of rendered.components.filter((c) => c.name !== 'apps')) {
-      for (const dep of component.construct.dependencies) expect(wave(component.name)).toBeGreaterThan(wave(dep.componentName));
+      for (const dep of component.dependencies) expect(wave(component.name)).toBeGreaterThan(wave(dep));
     }
     expect(wave('namespaces')).toBe(0);
   });

@@ -175,7 +175,7 @@ describe.each(SITES.map((s) => [s.name, s] as const))('resizer on %s', (_n, site
       }),
     ]);
     const flows = [
-      ...resizer.declarations.flows.map((f) => f.to.component.componentName),
+      ...resizer.declarations.flows.map((f) => f.to.component),
       ...resizer.declarations.externalFlows.map((f) => f.cidrs.join()),
     ];
     expect(flows).toContain('bus');

@@ -13,30 +13,34 @@ const LAYERS = [
   { dirs: ['test'], files: [], holds: 'the tests' },
 ];
 
+/**
+ * Within the pipeline, only the render builds constructs: the other steps read the plain data it
+ * returns (each component's declarations and objects), never the charts' construct tree.
+ */
+const RENDER = 'pipeline/render.ts';
+const CONSTRUCT_MODULES = ['charts/platform', 'charts/component'];
+
 /** Directory levels below a layer's directory that the rules cover (charts/<piece>/<file> is 2). */
 const MAX_DEPTH = 4;
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** One `no-restricted-imports` config for the files of `globs`, climbing `up` to the root. */
-function restrict(globs, up, layer, higher) {
+function restrict(globs, up, layer, higher, { ignores = [], constructs = false } = {}) {
   const targets = higher.flatMap((l) => [...l.dirs, ...l.files]);
-  return {
-    files: globs,
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: `^${up}(${targets.map(escape).join('|')})(/|\\.ts$|$)`,
-              message: `${layer.holds} may not import a higher layer (${higher.map((l) => l.holds).join('; ')}): move what both need down.`,
-            },
-          ],
-        },
-      ],
+  const patterns = [
+    {
+      regex: `^${up}(${targets.map(escape).join('|')})(/|\\.ts$|$)`,
+      message: `${layer.holds} may not import a higher layer (${higher.map((l) => l.holds).join('; ')}): move what both need down.`,
     },
-  };
+  ];
+  if (constructs) {
+    patterns.push({
+      regex: `^${up}(${CONSTRUCT_MODULES.map(escape).join('|')})(\\.ts)?$`,
+      message: `only ${RENDER} builds constructs; the other steps of the pipeline read the rendered result (plain data).`,
+    });
+  }
+  return { files: globs, ignores, rules: { 'no-restricted-imports': ['error', { patterns }] } };
 }
 
 /**
@@ -59,7 +63,12 @@ function layerRules() {
       );
     for (let depth = 1; depth <= MAX_DEPTH; depth++) {
       const globs = layer.dirs.map((d) => `${d}/${'*/'.repeat(depth - 1)}*.ts`);
-      configs.push(restrict(globs, `(\\.\\./){${depth}}`, layer, higher));
+      const up = `(\\.\\./){${depth}}`;
+      if (!layer.dirs.includes('pipeline')) configs.push(restrict(globs, up, layer, higher));
+      else {
+        configs.push(restrict(globs, up, layer, higher, { ignores: [RENDER], constructs: true }));
+        if (depth === 1) configs.push(restrict([RENDER], up, layer, higher));
+      }
     }
   });
   return configs;

@@ -1,14 +1,13 @@
 /**
  * What components declare next to their objects, for the cross-cutting views (network policies,
  * ingress routes, monitoring, capacity). Declarations are plain data with typed references to the
- * components involved; the views walk the construct tree to collect them.
+ * components involved; the views collect them from every component (lib/declared.ts).
  */
-import type { PlatformComponent } from '../component';
 
 /** A set of pods of a component, reachable on some ports (a typed reference, never a copied string). */
 export interface Endpoint {
-  /** Component that owns the pods. */
-  readonly component: PlatformComponent;
+  /** Name of the component that owns the pods (the endpoint is made by its `endpoint()`). */
+  readonly component: string;
   /** Namespace of the pods. */
   readonly namespace: string;
   /** Labels selecting the pods. */

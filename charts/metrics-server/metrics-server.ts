@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
 import { PlatformComponent, type SiteContext } from '../component';
-import { autoscalersReading } from '../lib/autoscaling';
+import { autoscaledWorkloads } from '../lib/autoscaling';
 import { apiServerCallerCidrs } from '../network-policies/policies';
 import { chartFile } from '../lib/upstream';
 import { METRICS_SERVER_RELEASE } from './release';
@@ -132,7 +132,9 @@ export function requireResourceMetrics(site: Site, components: readonly Platform
   const findings: Finding[] = [];
   for (const component of components) {
     if (component === metricsServer) continue;
-    const readers = autoscalersReading(component, RESOURCE_METRICS_API);
+    const readers = autoscaledWorkloads(component)
+      .filter((w) => w.metricsApis.includes(RESOURCE_METRICS_API))
+      .map((w) => w.autoscaler);
     if (readers.length === 0) continue;
     if (metricsServer) {
       component.dependOn(metricsServer);

@@ -5,6 +5,7 @@
  * claims times their replication against the DiskPools. Overcommit is an error unless the site
  * accepts it (`capacity.acceptOvercommit`, with a reason).
  */
+import { scaleTargets } from '../../charts/lib/autoscaling';
 import type { Site, SiteNode } from '../../sites';
 import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
@@ -132,7 +133,7 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
         transient: !template.longRunning,
       });
     });
-    for (const u of c.construct.declarations.upstreamWorkloads) {
+    for (const u of c.declarations.upstreamWorkloads) {
       groups.push({
         name: `${c.name}: upstream ${u.namespace}/${u.name}`,
         component: c.name,
@@ -154,15 +155,8 @@ export function podGroups(rendered: RenderedSite): PodGroup[] {
  */
 function autoscalerMaxima(rendered: RenderedSite): Map<string, number> {
   const maxima = new Map<string, number>();
-  for (const c of rendered.components) {
-    for (const o of c.objects) {
-      const spec = record(o.spec);
-      const target = record(spec.scaleTargetRef);
-      const max = o.kind === 'HorizontalPodAutoscaler' ? spec.maxReplicas : o.kind === 'ScaledObject' ? spec.maxReplicaCount : undefined;
-      if (typeof max !== 'number' || typeof target.name !== 'string') continue;
-      const kind = typeof target.kind === 'string' ? target.kind : 'Deployment';
-      maxima.set(`${o.metadata.namespace ?? ''}/${kind}/${target.name}`, max);
-    }
+  for (const w of scaleTargets(rendered.components.flatMap((c) => c.objects))) {
+    if (w.maxReplicas !== undefined) maxima.set(`${w.namespace ?? ''}/${w.kind}/${w.name}`, w.maxReplicas);
   }
   return maxima;
 }

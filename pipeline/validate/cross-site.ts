@@ -23,7 +23,7 @@ export interface CrossSiteSummary {
 export function crossSiteSummary(rendered: RenderedSite): CrossSiteSummary {
   return {
     site: rendered.site,
-    components: rendered.components.map((c) => ({ name: c.name, facts: c.construct.declarations.crossSiteFacts })),
+    components: rendered.components.map((c) => ({ name: c.name, facts: c.declarations.crossSiteFacts })),
   };
 }
 

@@ -4,7 +4,7 @@
  * disruption budgets and spreading for replicated workloads, Services that select pods, routes
  * that reach a Service port, claims that name a StorageClass of the site.
  */
-import type { PodSecurityLevel } from '../../charts/component';
+import type { PodSecurityLevel } from '../../charts/lib/declared';
 import type { PolicyRule } from '../../charts/lib/declarations';
 import type { Finding } from '../../model/errors';
 import type { KubeObject, RenderedSite } from '../render';
@@ -147,8 +147,7 @@ export function imageProblem(image: unknown): string | undefined {
 export function namespaceLevels(site: RenderedSite): Map<string, { level: PodSecurityLevel; reason?: string; component: string }> {
   const levels = new Map<string, { level: PodSecurityLevel; reason?: string; component: string }>();
   for (const c of site.components) {
-    for (const ns of c.construct.namespaces)
-      levels.set(ns.name, { level: ns.podSecurity, reason: ns.podSecurityReason, component: c.name });
+    for (const ns of c.namespaces) levels.set(ns.name, { level: ns.podSecurity, reason: ns.podSecurityReason, component: c.name });
   }
   return levels;
 }
@@ -169,7 +168,7 @@ export function checkPolicy(site: RenderedSite): Finding[] {
     const template = podTemplateOf(o.object);
     return template ? [{ ...o, template, namespace: o.object.metadata.namespace ?? '' }] : [];
   });
-  const upstream = site.components.flatMap((c) => c.construct.declarations.upstreamWorkloads);
+  const upstream = site.components.flatMap((c) => c.declarations.upstreamWorkloads);
   const byKind = (kind: string) => own.filter((o) => o.object.kind === kind);
 
   for (const w of workloads) {
@@ -278,7 +277,7 @@ export function checkPolicy(site: RenderedSite): Finding[] {
     );
   }
   for (const c of site.components) {
-    c.construct.declarations.routes.forEach((route) => {
+    c.declarations.routes.forEach((route) => {
       const problem = route.backend.serviceName
         ? servicePort(route.backend.namespace, route.backend.serviceName, route.port)
         : 'the route backend names no Service (endpoint() needs serviceName)';
@@ -313,7 +312,7 @@ export function checkPolicy(site: RenderedSite): Finding[] {
     );
   }
 
-  const exceptions = site.components.flatMap((c) => c.construct.declarations.policyExceptions.map((e) => ({ ...e, component: c.name })));
+  const exceptions = site.components.flatMap((c) => c.declarations.policyExceptions.map((e) => ({ ...e, component: c.name })));
   return findings
     .filter((f) => !exceptions.some((e) => e.component === f.component && e.object === f.object && e.rule === f.rule))
     .map(({ rule, ...f }) => ({ ...f, message: `[${rule}] ${f.message}` }));

@@ -51,7 +51,7 @@ function at(model: SyncModel, p: Placed, message: string): Finding {
 
 function crdFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
-  const declared = model.site.components.flatMap((c) => c.construct.syncOrder.crds.map((crd) => ({ c, crd, place: model.chartPlace(c) })));
+  const declared = model.site.components.flatMap((c) => c.syncOrder.crds.map((crd) => ({ c, crd, place: model.chartPlace(c) })));
   for (const p of model.placed) {
     const group = p.group;
     if (BUILT_IN_GROUPS.has(group)) continue;
@@ -110,7 +110,7 @@ function appSyncOptions(app: AppNode): string[] {
 function servers(model: SyncModel) {
   return model.site.components.flatMap((c) => {
     const place = model.chartPlace(c);
-    return place ? [{ c, place, order: c.construct.syncOrder }] : [];
+    return place ? [{ c, place, order: c.syncOrder }] : [];
   });
 }
 
@@ -260,7 +260,7 @@ function cascadeFindings(model: SyncModel): Finding[] {
     const namespaces = objects.filter((o) => o.kind === 'Namespace' && !hasSyncOption(o, 'Delete=false'));
     if (namespaces.length > 0)
       findings.push(deletes(`the namespaces ${namespaces.map((o) => o.metadata.name).join(', ')} and everything in them`));
-    for (const crd of app.component.construct.syncOrder.crds) {
+    for (const crd of app.component.syncOrder.crds) {
       if (crd.source === 'operator' || crd.keptOnDelete) continue;
       const users = model.placed.filter((p) => p.place.app !== app && covers(crd, p.group, p.object.kind));
       if (users.length === 0) continue;
@@ -278,14 +278,14 @@ function cascadeFindings(model: SyncModel): Finding[] {
 function otherSiteFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
   for (const app of model.apps) {
-    const reason = app.component?.construct.syncOrder.waitsOnOtherSite;
+    const reason = app.component?.syncOrder.waitsOnOtherSite;
     const manager = app.managers[0];
     if (!reason || !manager || compareSteps(app.step, model.lastStep(manager)) >= 0) continue;
     const later = model.apps
       .filter((a) => a.managers.includes(manager) && a !== manager && compareSteps(a.step, app.step) > 0)
       .sort((a, b) => compareSteps(a.step, b.step) || byText(a.name, b.name))
       .map((a) => {
-        const dependent = a.component && app.component && dependsOn(a.component.construct, app.component.construct);
+        const dependent = a.component && app.component && dependsOn(model.site.components, a.component, app.component);
         return `${a.name} (${describeStep(a.step)}${dependent ? ', depends on it' : ''})`;
       });
     findings.push({
