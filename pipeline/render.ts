@@ -4,8 +4,8 @@
  * that builds constructs: what it returns is plain data, which the later steps read.
  */
 import { App } from 'cdk8s';
-import { buildPlatform, globalFiles } from '../charts/platform';
-import { componentsOf, siteContext } from '../charts/component';
+import { buildPlatform, globalFiles, type PieceName, type PlatformExtension } from '../charts/platform';
+import { siteContext } from '../charts/context';
 import type { DeclaredComponent } from '../charts/lib/declared';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
@@ -27,6 +27,28 @@ export interface RenderedComponent extends DeclaredComponent {
   readonly patchIndexes: ReadonlySet<number>;
 }
 
+/** Adds components to a site's render (re-exported: only this step imports the registry). */
+export type { PlatformExtension };
+
+/** How to render a site. */
+export interface SiteRenderOptions {
+  /**
+   * CloudFormation outputs fetched beforehand (pipeline/aws-outputs.ts) for sites whose store is `aws`.
+   * @default none
+   */
+  readonly stackOutputs?: StackOutputs;
+  /**
+   * Components added to the site's platform next to the registry's (tests render extra components through it).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
+  /**
+   * The order the registry builds the pieces in; the render is the same whatever it is.
+   * @default the registry's order (PIECES)
+   */
+  readonly order?: readonly PieceName[];
+}
+
 /** One site's rendered output. */
 export interface RenderedSite {
   readonly site: Site;
@@ -45,11 +67,11 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
  * components report or throw while they are built or serialized fails the render with every
  * finding (charts/lib/findings.ts).
  */
-export function renderSite(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): RenderedSite {
+export function renderSite(site: Site, model: PlatformModel, options: SiteRenderOptions = {}): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
-  const context = siteContext(site, model, stackOutputs);
-  buildPlatform(app, context);
-  const components = componentsOf(app).map((chart) => {
+  const context = siteContext(site, model, options.stackOutputs);
+  const { components: built } = buildPlatform(app, context, { extend: options.extend, order: options.order });
+  const components = built.map(({ chart, declared }) => {
     const objects = context.findings.attribute(
       chart.componentName,
       () => (chart.toJson() as KubeObject[]).map(withoutClusterNamespace),
@@ -59,7 +81,7 @@ export function renderSite(site: Site, model: PlatformModel, stackOutputs?: Stac
     objects.forEach((o, i) => {
       if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
     });
-    return { ...chart.describe(), objects, patchIndexes };
+    return { ...declared, objects, patchIndexes };
   });
   context.findings.throwIfAny();
   return { site, components };

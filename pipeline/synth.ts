@@ -8,7 +8,7 @@ import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
 import { PlatformError } from '../model/errors';
 import type { FileTree } from './files';
-import { renderGlobalFiles, type RenderedSite } from './render';
+import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
@@ -34,6 +34,11 @@ export interface RenderOptions {
   readonly stackOutputs?: StackOutputs;
   /** Run schema, policy, capacity and cross-site validation (default true; the bench measures both). */
   readonly validate?: boolean;
+  /**
+   * Components added to every site's platform next to the registry's (tests render extra components through it).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
 }
 
 export interface SynthResult {
@@ -74,7 +79,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     );
   }
   const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
-  const siteOptions = { stackOutputs, validate: options.validate };
+  const siteOptions = { stackOutputs, validate: options.validate, extend: options.extend };
   const rendered: RenderedSite[] = [];
   // One site at a time, keeping only its files and findings: memory stays flat as sites are added
   // (measured: 200 sites in one thread fit the targets; worker threads gained 12% for 70% more memory).
@@ -90,7 +95,9 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   for (const [p, content] of renderGlobalFiles(model)) tree.set(p, content);
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
-  const others = sites.filter((s) => !selected.includes(s)).map((s) => processSite(s, model, { stackOutputs, validate: false }));
+  const others = sites
+    .filter((s) => !selected.includes(s))
+    .map((s) => processSite(s, model, { stackOutputs, validate: false, extend: options.extend }));
   const otherFiles: FileTree = new Map(others.flatMap((o) => o.files.map(([p, c]) => [p, c] as const)));
   if (options.validate !== false) {
     const summaries = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.summary);

@@ -3,7 +3,7 @@
  * not a site, so it is validated against all of them). Same style as validate-sites: every finding
  * names the file, the field and what is expected.
  */
-import { PUBLIC_ROUTE_FACT } from '../charts/contour/routes';
+import { PUBLIC_ROUTE_FACT } from '../charts/contour/route-proxy';
 import { servesPublicDomain } from '../charts/edge/haproxy';
 import type { EdgeProxy, Site } from '../sites';
 import { isIPv4, isIPv6, parseRange } from '../model/addresses';

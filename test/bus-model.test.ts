@@ -1,10 +1,10 @@
 import { App } from 'cdk8s';
 import { goDurationNanos } from '../charts/bus/streams';
 import { natsJetStreamTrigger } from '../charts/keda/keda';
-import { buildPlatform } from '../charts/platform';
+import { buildPieces } from '../charts/platform';
 import type { ConsumerSpec, StreamSpec } from '../charts/lib/bus';
 import { renderSite } from '../pipeline/render';
-import { siteContext } from '../charts/component';
+import { siteContext } from '../charts/context';
 import { SITES, PLATFORM } from '../sites';
 import { tempDir } from './helpers';
 
@@ -13,7 +13,7 @@ afterAll(cleanup);
 
 /** The committed platform of the first site (which runs the bus and KEDA). */
 function platform() {
-  const { bus, keda } = buildPlatform(new App({ outdir: dir }), siteContext(SITES[0]!, PLATFORM));
+  const { bus, keda } = buildPieces(new App({ outdir: dir }), siteContext(SITES[0]!, PLATFORM));
   return { bus: bus!, keda: keda! };
 }
 
@@ -81,7 +81,7 @@ describe('cross-site subjects', () => {
 
   it('lets through exactly the declared subjects on both ends, and states them for the cross-site check', () => {
     const ends = SITES.map((site) => {
-      const { bus } = buildPlatform(new App({ outdir: dir }), siteContext(site, PLATFORM));
+      const { bus } = buildPieces(new App({ outdir: dir }), siteContext(site, PLATFORM));
       bus!.declareStream(stream, [consumer]);
       bus!.declareCrossSite(bus!.component, { subjects: ['chat.presence.>', 'audit.events'], reason: 'test' });
       return bus!;
@@ -102,7 +102,7 @@ describe('cross-site subjects', () => {
   });
 
   it('lets nothing through when nothing is declared (an empty allow-list would let everything through)', () => {
-    const hub = buildPlatform(
+    const hub = buildPieces(
       new App({ outdir: dir }),
       siteContext(
         SITES.find((s) => s.bus.role === 'hub')!,

@@ -16,10 +16,8 @@ import { hunkHeader, lineDiff } from '../pipeline/diff/text';
 import type { FileTree } from '../pipeline/files';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM } from '../sites';
-import { setExtras, type DemoProps } from './fixtures/extras';
+import { addExtras, setExtras, type DemoProps } from './fixtures/extras';
 import { tempDir } from './helpers';
-
-jest.mock('../charts/platform', () => jest.requireActual('./fixtures/extras').platformWithExtras());
 
 afterEach(() => setExtras({}));
 
@@ -33,7 +31,7 @@ const BEFORE: DemoProps = {
 
 function render(demo: DemoProps): FileTree {
   setExtras({ '*': [demo] });
-  return renderTree(PLATFORM, { validate: false }).tree;
+  return renderTree(PLATFORM, { validate: false, extend: addExtras }).tree;
 }
 
 function change(changes: readonly RatedChange[], site: string, id: string): RatedObjectChange {
@@ -134,7 +132,7 @@ describe('semantic diff against a git ref', () => {
 
   it('rates the removal of a component (its Application) high', () => {
     setExtras({});
-    const changes = semanticDiff(before, renderTree(PLATFORM, { validate: false }).tree);
+    const changes = semanticDiff(before, renderTree(PLATFORM, { validate: false, extend: addExtras }).tree);
     expect(change(changes, 'cluster1', 'Application/argocd/demo')).toEqual(expect.objectContaining({ type: 'removed', risk: 'high' }));
   });
 

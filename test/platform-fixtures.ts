@@ -2,7 +2,9 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
-import { componentsOf, PlatformComponent, siteContext, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { componentsOf } from '../charts/registry';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { NamespaceDeclaration } from '../charts/lib/declared';
 import { ContourComponent } from '../charts/contour/contour';
 import { MetalLbComponent } from '../charts/metallb/metallb';
@@ -35,7 +37,14 @@ export function testPlatform(site: Site = SITES[0]!, extra: (app: App, context: 
   const certManager = new CertManagerComponent(app, context, { secrets });
   const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
   extra(app, context);
-  return { app, context, ingress, metallb, components: () => componentsOf(app) };
+  return {
+    app,
+    context,
+    ingress,
+    metallb,
+    components: () => componentsOf(app),
+    declared: () => componentsOf(app).map((c) => c.describe()),
+  };
 }
 
 /** The objects a component rendered, as plain JSON. */

@@ -1,6 +1,7 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { PlatformComponent, siteContext, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { Endpoint } from '../charts/lib/declarations';
 import type { BucketAccess, ObjectStore } from '../charts/lib/object-store';
 import { StolonComponent } from '../charts/postgres/stolon';

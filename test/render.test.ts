@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { PIECES, type PieceName } from '../charts/platform';
 import { siteFiles } from '../pipeline/files';
 import { renderSite } from '../pipeline/render';
 import { renderTree } from '../pipeline/synth';
@@ -44,4 +45,17 @@ it('renders the same bytes twice in one process', () => {
   const a = renderTree(PLATFORM).tree;
   const b = renderTree(PLATFORM).tree;
   expect([...b]).toEqual([...a]);
+});
+
+describe('the order the registry builds the pieces in', () => {
+  // Reversed, each piece first builds what it uses: resizer builds the bus, which builds the
+  // secrets, KEDA, storage, MetalLB and cert-manager, then the store; Argo CD comes last.
+  it.each(SITES.map((s) => [s.name, s] as const))('changes no byte of site %s', (_name, site) => {
+    const files = (order?: readonly PieceName[]) =>
+      [...siteFiles(renderSite(site, PLATFORM, { order }))].sort(([a], [b]) => (a < b ? -1 : 1));
+    const reversed = [...PIECES].reverse();
+    expect(files(reversed)).toEqual(files());
+    const interleaved = PIECES.filter((_, i) => i % 2 === 1).concat(PIECES.filter((_, i) => i % 2 === 0));
+    expect(files(interleaved)).toEqual(files());
+  });
 });

@@ -1,6 +1,7 @@
 /** The resizer against an in-test Bus double (the real bus lives in another component). */
 import { App } from 'cdk8s';
-import { PlatformComponent, siteContext, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { Bus, BusAccess, ConsumerSpec, CrossSiteSubjects, StreamSpec, JetStreamLagTrigger } from '../charts/lib/bus';
 import type { Endpoint } from '../charts/lib/declarations';
 import { stackKey } from '../charts/lib/object-store';

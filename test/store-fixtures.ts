@@ -2,7 +2,8 @@
 import { App } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, siteContext, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { BucketAccess, StackOutputs } from '../charts/lib/object-store';
 import { buildObjectStore } from '../charts/object-store';
 import { MayastorComponent } from '../charts/storage/mayastor';

@@ -10,10 +10,8 @@ import { validateRendered } from '../pipeline/validate';
 import { checkSchema } from '../pipeline/validate/schema';
 import { tighten, tightenKubernetesDefinitions, translatePattern, type Json } from '../pipeline/validate/tighten';
 import { SITES, PLATFORM } from '../sites';
-import { setExtras, type DemoProps } from './fixtures/extras';
+import { addExtras, setExtras, type DemoProps } from './fixtures/extras';
 import { REPO_ROOT, tempDir, treeDigest, withChange } from './helpers';
-
-jest.mock('../charts/platform', () => jest.requireActual('./fixtures/extras').platformWithExtras());
 
 afterEach(() => setExtras({}));
 
@@ -31,7 +29,7 @@ const ROOMY = SITES.map((s) =>
 /** Findings of every site rendered with `demo` added to each. */
 function findingsWith(demo: DemoProps | DemoProps[], sites = ROOMY): Finding[] {
   setExtras({ '*': Array.isArray(demo) ? demo : [demo] });
-  const rendered = sites.map((s) => renderSite(s, { ...PLATFORM, sites }));
+  const rendered = sites.map((s) => renderSite(s, { ...PLATFORM, sites }, { extend: addExtras }));
   return [...validateRendered(rendered).findings];
 }
 
@@ -335,7 +333,7 @@ describe('policy', () => {
 describe('capacity', () => {
   const capacityOf = (demo: DemoProps, sites = SITES) => {
     setExtras({ '*': [demo] });
-    return validateRendered(sites.map((s) => renderSite(s, { ...PLATFORM, sites })));
+    return validateRendered(sites.map((s) => renderSite(s, { ...PLATFORM, sites }, { extend: addExtras })));
   };
 
   /** The same sites with the given acceptance (or none) instead of the committed one. */
@@ -439,7 +437,7 @@ describe('capacity', () => {
 describe('cross-site invariants', () => {
   it('wants every component on every site unless the site opts out with a reason', () => {
     setExtras({ cluster2: [{}] });
-    const rendered = ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }));
+    const rendered = ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }, { extend: addExtras }));
     expect(validateRendered(rendered).findings).toEqual([
       expect.objectContaining({
         site: 'cluster1',
@@ -449,7 +447,9 @@ describe('cross-site invariants', () => {
       }),
     ]);
     const optedOut = ROOMY.map((s) => (s.name === 'cluster1' ? withChange(s, (d) => (d.components = { optOut: { demo: 'test' } })) : s));
-    expect(validateRendered(optedOut.map((s) => renderSite(s, { ...PLATFORM, sites: optedOut }))).findings).toEqual([]);
+    expect(validateRendered(optedOut.map((s) => renderSite(s, { ...PLATFORM, sites: optedOut }, { extend: addExtras }))).findings).toEqual(
+      [],
+    );
   });
 
   it('compares the facts both ends state, and the roles each must hold', () => {
@@ -463,13 +463,13 @@ describe('cross-site invariants', () => {
       cluster1: [{ facts: [fact('standby', '198.51.100.101')] }],
       cluster2: [{ facts: [fact('primary', '198.51.100.101')] }],
     });
-    expect(validateRendered(ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }))).findings).toEqual([]);
+    expect(validateRendered(ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }, { extend: addExtras }))).findings).toEqual([]);
 
     setExtras({
       cluster1: [{ facts: [fact('standby', '192.0.2.101')] }],
       cluster2: [{ facts: [fact('standby', '198.51.100.101')] }],
     });
-    const found = validateRendered(ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }))).findings;
+    const found = validateRendered(ROOMY.map((s) => renderSite(s, { ...PLATFORM, sites: ROOMY }, { extend: addExtras }))).findings;
     expect(found.map((f) => [f.site, f.field, f.message])).toEqual([
       [
         'cluster2',
@@ -486,7 +486,9 @@ describe('synth runs validation before writing', () => {
     const { dir, cleanup } = tempDir();
     try {
       setExtras({ cluster2: [{}] });
-      expect(() => synth({ root: dir, model: PLATFORM, only: ['cluster1'] })).toThrow(/component demo runs on cluster2 but not here/);
+      expect(() => synth({ root: dir, model: PLATFORM, only: ['cluster1'], extend: addExtras })).toThrow(
+        /component demo runs on cluster2 but not here/,
+      );
       expect(fs.existsSync(path.join(dir, 'gitops'))).toBe(false);
     } finally {
       cleanup();
@@ -499,7 +501,7 @@ describe('synth runs validation before writing', () => {
       fs.cpSync(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
       const before = treeDigest(dir);
       const sites = SITES.map((s) => (s.name === 'cluster1' ? withChange(s, (d) => (d.components = { optout: { resizer: 'x' } })) : s));
-      expect(() => synth({ root: dir, model: { ...PLATFORM, sites } })).toThrow(
+      expect(() => synth({ root: dir, model: { ...PLATFORM, sites }, extend: addExtras })).toThrow(
         'site cluster1 (sites/cluster1.ts), field components.optout: unknown field; did you mean components.optOut?',
       );
       expect(treeDigest(dir)).toBe(before);
@@ -525,7 +527,7 @@ describe('synth runs validation before writing', () => {
       setExtras({ '*': [demo as DemoProps] });
       let error: unknown;
       try {
-        synth({ root: dir, model: PLATFORM });
+        synth({ root: dir, model: PLATFORM, extend: addExtras });
       } catch (err) {
         error = err;
       }

@@ -5,7 +5,8 @@
  * component asks for a new bucket: synth reads the deployed stack's outputs.
  */
 import { App } from 'cdk8s';
-import { componentsOf, siteContext } from '../charts/component';
+import { componentsOf } from '../charts/registry';
+import { siteContext } from '../charts/context';
 import { AwsS3Store } from '../charts/object-store/aws';
 import { buildPlatform } from '../charts/platform';
 import { PlatformError } from '../model/errors';

@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { AppProject, Application, type ApplicationSpecSources } from '../../imports/argocd-argoproj.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { DeclaredComponent } from '../lib/declared';
 import { commonLabels } from '../lib/labels';
 import { CASCADE_FINALIZERS } from '../lib/sync-order';

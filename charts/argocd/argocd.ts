@@ -1,7 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import type { CrdDeclaration } from '../lib/sync-order';
 import { cite } from '../lib/upstream';
 import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
 import { ARGOCD } from './release';
@@ -55,6 +57,14 @@ const ARGOCD_WORKLOADS: readonly {
   },
 ];
 
+/** The CRDs Argo CD's released manifests install (the bootstrap applies them too). */
+export const ARGOCD_CRDS: CrdDeclaration = {
+  group: 'argoproj.io',
+  source: 'manifests',
+  keptOnDelete: false,
+  reference: `${cite(ARGOCD.release, 'manifests/install.yaml')} (Application, AppProject, ApplicationSet)`,
+};
+
 /**
  * Argo CD health of an Application, restored so that sync waves between child Applications wait
  * for each wave to be healthy (the check was removed from Argo CD's defaults in 1.8).
@@ -78,16 +88,15 @@ return hs
  */
 export class ArgoCdComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: COMPONENT.argocd, context, namespace: ARGOCD_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'argoproj.io',
-      source: 'manifests',
-      keptOnDelete: false,
-      reference: `${cite(ARGOCD.release, 'manifests/install.yaml')} (Application, AppProject, ApplicationSet)`,
+    super(scope, {
+      name: COMPONENT.argocd,
+      context,
+      namespace: ARGOCD_NAMESPACE,
+      installsCrds: [ARGOCD_CRDS],
+      // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
+      // CD itself and its CRDs, and with them every Application.
+      keepObjectsOnRemoval: true,
     });
-    // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
-    // CD itself and its CRDs, and with them every Application.
-    this.keepObjectsOnRemoval = true;
     this.ownNamespace({
       name: ARGOCD_NAMESPACE,
       podSecurity: 'baseline',

@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manager-cert-manager.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
@@ -29,16 +30,20 @@ export class CertManagerComponent extends PlatformComponent {
   readonly internalCa: InternalCa;
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
-    super(scope, { name: COMPONENT.certManager, context, namespace: CERT_MANAGER_NAMESPACE });
-    this.syncOrder.installsCrds(
-      // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
-      ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        keptOnDelete: KEEP_CRDS,
-        reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.certManager,
+      context,
+      namespace: CERT_MANAGER_NAMESPACE,
+      installsCrds: [
+        // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
+        ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          keptOnDelete: KEEP_CRDS,
+          reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
+        })),
+      ],
+    });
     for (const group of ['cert-manager.io', 'acme.cert-manager.io']) {
       this.syncOrder.servesWebhook({
         name: 'cert-manager-webhook',

@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import type { EdgeProxy } from '../../sites';
 import type { CertManagerComponent } from '../cert-manager/cert-manager';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
 import { chartFile } from '../lib/upstream';
@@ -47,16 +48,22 @@ export class ContourComponent extends PlatformComponent {
   readonly address: string;
 
   constructor(scope: Construct, context: SiteContext, props: ContourProps) {
-    super(scope, { name: COMPONENT.contour, context, namespace: CONTOUR_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'projectcontour.io',
-      source: 'chart',
-      keptOnDelete: false,
-      reference: chartFile(CONTOUR, 'templates/crds/contour-crds.yaml'),
+    super(scope, {
+      name: COMPONENT.contour,
+      context,
+      namespace: CONTOUR_NAMESPACE,
+      installsCrds: [
+        {
+          group: 'projectcontour.io',
+          source: 'chart',
+          keptOnDelete: false,
+          reference: chartFile(CONTOUR, 'templates/crds/contour-crds.yaml'),
+        },
+      ],
+      // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every
+      // component's routes: no cascading delete for this Application.
+      keepObjectsOnRemoval: true,
     });
-    // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every component's
-    // routes: no cascading delete for this Application.
-    this.keepObjectsOnRemoval = true;
     this.certManager = props.certManager;
     this.dependOn(props.certManager);
     this.ownNamespace({

@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import type { ScaledObjectSpecTriggers } from '../../imports/keda-keda.sh';
 import { apiServerCallerCidrs } from '../network-policies/policies';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { chartFile } from '../lib/upstream';
@@ -43,16 +44,20 @@ export class KedaComponent extends PlatformComponent {
   readonly operatorPods: Endpoint;
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: COMPONENT.keda, context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
-        keptOnDelete: true,
-        reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.keda,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
+          keptOnDelete: true,
+          reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
+        })),
+      ],
+    });
     this.syncOrder.servesWebhook({
       name: 'keda-admission',
       failurePolicy: WEBHOOK_FAILURE_POLICY,

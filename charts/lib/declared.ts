@@ -85,6 +85,22 @@ export interface Declarations {
   readonly healthSignals: readonly HealthSignal[];
 }
 
+/** Empty lists of every kind of declaration. */
+export function emptyDeclarations(): Declarations {
+  return {
+    flows: [],
+    externalFlows: [],
+    routes: [],
+    metrics: [],
+    upstreamWorkloads: [],
+    apiServerClients: [],
+    policyExceptions: [],
+    crossSiteFacts: [],
+    resilience: [],
+    healthSignals: [],
+  };
+}
+
 /** The sync-order facts of a component (lib/sync-order.ts). */
 export interface SyncOrder {
   readonly crds: readonly CrdDeclaration[];

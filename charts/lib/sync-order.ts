@@ -69,9 +69,20 @@ export class SyncOrderDeclarations {
   private readonly webhookList: WebhookDeclaration[] = [];
   private readonly apiList: ApiServiceDeclaration[] = [];
   private otherSite?: string;
+  private sealed = false;
 
-  /** Declares CRDs the component installs, and how. */
+  /** Ends the declarations (the component is built): any later one is refused. */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.sealed) throw new Error('sync-order declarations after every component was built; views only read declarations');
+  }
+
+  /** Declares CRDs the component installs, and how (a component states its own in its props: `installsCrds`). */
   installsCrds(...crds: CrdDeclaration[]): void {
+    this.assertOpen();
     for (const crd of crds) {
       if (crd.source === 'operator' && !crd.createdBy)
         throw new Error(`CRDs of ${crd.group} created by an operator must name it (createdBy)`);
@@ -81,11 +92,13 @@ export class SyncOrderDeclarations {
 
   /** Declares an admission webhook the component's chart registers. */
   servesWebhook(webhook: WebhookDeclaration): void {
+    this.assertOpen();
     this.webhookList.push(webhook);
   }
 
   /** Declares an aggregated API the component serves. */
   servesApi(api: ApiServiceDeclaration): void {
+    this.assertOpen();
     this.apiList.push(api);
   }
 
@@ -96,6 +109,7 @@ export class SyncOrderDeclarations {
    */
   readinessDependsOnOtherSite(reason: string): void {
     if (!reason) throw new Error('readinessDependsOnOtherSite needs the reason');
+    this.assertOpen();
     this.otherSite = reason;
   }
 

@@ -59,3 +59,32 @@ function wavesWithFloor(components: readonly WaveInput[], site: string, floor: (
   components.forEach(visit);
   return waves;
 }
+
+/** The components the implied dependencies lead to. */
+export interface ImpliedBy {
+  /** The component rendering every declared namespace: everything syncs after it. */
+  readonly namespaces: string;
+  /** The ingress, whose chart installs the HTTPProxy kind of every route. */
+  readonly ingress: string;
+}
+
+/**
+ * Each component's dependencies: those it declared, and those its declarations imply, derived
+ * here rather than added to the components after the fact: every component syncs after the
+ * namespaces, a component with routes after the ingress, a component whose autoscalers read an
+ * aggregated metrics API after the component serving it (Argo CD marks such an autoscaler
+ * Degraded while the API is missing).
+ */
+export function withImpliedDependencies(components: readonly DeclaredComponent[], by: ImpliedBy): DeclaredComponent[] {
+  const servers = new Map(components.flatMap((c) => c.syncOrder.apis.map((api) => [api.group, c.name] as const)));
+  const present = new Set(components.map((c) => c.name));
+  return components.map((c) => {
+    const implied = [
+      by.namespaces,
+      ...(c.declarations.routes.length > 0 ? [by.ingress] : []),
+      ...c.autoscaled.flatMap((w) => w.metricsApis.flatMap((group) => servers.get(group) ?? [])),
+    ];
+    const dependencies = [...new Set([...c.dependencies, ...implied])].filter((d) => d !== c.name && present.has(d));
+    return { ...c, dependencies };
+  });
+}

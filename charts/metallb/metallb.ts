@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { IpAddressPool, L2Advertisement } from '../../imports/metallb-metallb.io';
 import type { LoadBalancerPool } from '../../sites';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
@@ -39,12 +40,18 @@ export interface FixedLoadBalancer {
  */
 export class MetalLbComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: COMPONENT.metallb, context, namespace: METALLB_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'metallb.io',
-      source: 'chart',
-      keptOnDelete: false,
-      reference: chartFile(METALLB, 'charts/crds/templates/crds.yaml'),
+    super(scope, {
+      name: COMPONENT.metallb,
+      context,
+      namespace: METALLB_NAMESPACE,
+      installsCrds: [
+        {
+          group: 'metallb.io',
+          source: 'chart',
+          keptOnDelete: false,
+          reference: chartFile(METALLB, 'charts/crds/templates/crds.yaml'),
+        },
+      ],
     });
     this.syncOrder.servesWebhook({
       name: 'metallb-webhook-configuration',

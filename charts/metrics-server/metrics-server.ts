@@ -1,8 +1,9 @@
 import type { Construct } from 'constructs';
 import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
-import { PlatformComponent, type SiteContext } from '../component';
-import { autoscaledWorkloads } from '../lib/autoscaling';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import type { DeclaredComponent } from '../lib/declared';
 import { apiServerCallerCidrs } from '../network-policies/policies';
 import { chartFile } from '../lib/upstream';
 import { METRICS_SERVER_RELEASE } from './release';
@@ -123,29 +124,22 @@ export class MetricsServerComponent extends PlatformComponent {
 }
 
 /**
- * Wires the autoscalers of `components` that read the resource metrics API (found in their
- * rendered objects) to metrics-server: their components sync after it (Argo CD marks such an HPA
- * Degraded while the API is missing), and a site without metrics-server refuses them, naming the
- * component and the object.
+ * Refuses, on a site without metrics-server, the autoscalers of `components` that read the
+ * resource metrics API (found in their rendered objects), naming the component and the object.
+ * Where metrics-server runs, they sync after it (lib/sync-waves.ts).
  */
-export function requireResourceMetrics(site: Site, components: readonly PlatformComponent[], metricsServer?: MetricsServerComponent): void {
+export function requireResourceMetrics(site: Site, components: readonly DeclaredComponent[], metricsServer: boolean): void {
+  if (metricsServer) return;
   const findings: Finding[] = [];
   for (const component of components) {
-    if (component === metricsServer) continue;
-    const readers = autoscaledWorkloads(component)
-      .filter((w) => w.metricsApis.includes(RESOURCE_METRICS_API))
-      .map((w) => w.autoscaler);
+    const readers = component.autoscaled.filter((w) => w.metricsApis.includes(RESOURCE_METRICS_API)).map((w) => w.autoscaler);
     if (readers.length === 0) continue;
-    if (metricsServer) {
-      component.dependOn(metricsServer);
-      continue;
-    }
     findings.push({
       site: site.name,
-      component: component.componentName,
+      component: component.name,
       object: readers[0],
       field: `components.optOut.${METRICS_SERVER}`,
-      message: `${readers.join(', ')} scale${readers.length === 1 ? 's' : ''} on resource metrics (${RESOURCE_METRICS_API}), which only ${METRICS_SERVER} serves: keep ${METRICS_SERVER}, or opt out of ${component.componentName} too`,
+      message: `${readers.join(', ')} scale${readers.length === 1 ? 's' : ''} on resource metrics (${RESOURCE_METRICS_API}), which only ${METRICS_SERVER} serves: keep ${METRICS_SERVER}, or opt out of ${component.name} too`,
     });
   }
   if (findings.length > 0) throw new PlatformError(findings);

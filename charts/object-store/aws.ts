@@ -13,7 +13,8 @@ import type * as iamLib from 'aws-cdk-lib/aws-iam';
 import type * as s3Lib from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AwsObjectStore } from '../../sites';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { stackKey, type BucketAccess, type BucketOptions } from '../lib/object-store';
 import type { SecretsComponent } from '../secrets/secrets';
@@ -85,7 +86,7 @@ export class AwsS3Store extends ObjectStoreComponent {
                 stack: this.config.stackName,
                 region: this.regionToken,
                 endpoint: this.endpointToken,
-                ...Object.fromEntries([...this.buckets.values()].map((b) => [`bucket.${b.purpose}`, b.bucket])),
+                ...Object.fromEntries(this.granted.map((b) => [`bucket.${b.purpose}`, b.bucket])),
               },
       }),
     });

@@ -4,11 +4,12 @@
  * client gets in its own namespace from Vault.
  */
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import type { BucketAccess, BucketOptions, ObjectStore } from '../lib/object-store';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
-import { COMPONENT } from '../../model/components';
+import { COMPONENT, registryRank } from '../../model/components';
 
 export const OBJECT_STORE = COMPONENT.objectStore;
 
@@ -39,9 +40,16 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
     this.ownNamespace({ name: OBJECT_STORE, podSecurity: 'restricted' });
   }
 
-  /** The buckets granted so far. */
+  /**
+   * The buckets granted so far, in the registry's order of their clients (model/components.ts),
+   * whatever order the clients were built in.
+   */
   get granted(): readonly GrantedBucket[] {
-    return [...this.buckets.values()];
+    const firstClient = (b: GrantedBucket) => Math.min(...b.clients.map(registryRank));
+    return [...this.buckets.values()]
+      .map((bucket, i) => ({ bucket, i }))
+      .sort((a, b) => firstClient(a.bucket) - firstClient(b.bucket) || a.i - b.i)
+      .map(({ bucket }) => ({ ...bucket, clients: [...bucket.clients].sort((a, b) => registryRank(a) - registryRank(b)) }));
   }
 
   /** Vault path (under the KV mount) of a purpose's access keys. */

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { ObjectStore } from '../lib/object-store';

@@ -9,8 +9,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ScaledObject } from '../../imports/keda-keda.sh';
-import { PlatformComponent, type SiteContext } from '../component';
-import { publicHost } from '../contour/routes';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import { publicHost } from '../contour/route-proxy';
 import { natsJetStreamTrigger } from '../keda/keda';
 import { pullConsumerPublishSubjects, type Bus, type BusAccess, type ConsumerSpec } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';

@@ -8,7 +8,8 @@ import {
   ExternalSecretSpecTargetTemplateEngineVersion,
   ExternalSecretSpecTargetTemplateMergePolicy,
 } from '../../imports/external-secrets-external-secrets.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 import { EXTERNAL_SECRETS } from './release';
@@ -35,15 +36,19 @@ export class SecretsComponent extends PlatformComponent {
   readonly storeName = 'vault';
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: COMPONENT.externalSecrets, context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        keptOnDelete: true,
-        reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.externalSecrets,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          keptOnDelete: true,
+          reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
+        })),
+      ],
+    });
     const webhook: Omit<WebhookDeclaration, 'name' | 'kinds'> = {
       failurePolicy: WEBHOOK_FAILURE_POLICY,
       group: 'external-secrets.io',

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
@@ -78,23 +79,27 @@ export class MayastorComponent extends PlatformComponent {
   readonly nodeLocal: StorageClassChoice = { name: 'node-local', replicas: 1, placement: 'member-node-local' };
 
   constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
-    super(scope, { name: COMPONENT.mayastor, context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      {
-        group: 'openebs.io',
-        kinds: ['DiskPool'],
-        source: 'operator',
-        createdBy: 'mayastor-operator-diskpool',
-        keptOnDelete: true,
-        reference: `openebs/mayastor-control-plane@${MAYASTOR.release.ref}:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)`,
-      },
-      {
-        group: 'snapshot.storage.k8s.io',
-        source: 'chart',
-        keptOnDelete: true,
-        reference: `${chartFile(MAYASTOR, 'charts/crds/values.yaml')} (csi.volumeSnapshots.keep)`,
-      },
-    );
+    super(scope, {
+      name: COMPONENT.mayastor,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        {
+          group: 'openebs.io',
+          kinds: ['DiskPool'],
+          source: 'operator',
+          createdBy: 'mayastor-operator-diskpool',
+          keptOnDelete: true,
+          reference: `openebs/mayastor-control-plane@${MAYASTOR.release.ref}:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)`,
+        },
+        {
+          group: 'snapshot.storage.k8s.io',
+          source: 'chart',
+          keptOnDelete: true,
+          reference: `${chartFile(MAYASTOR, 'charts/crds/values.yaml')} (csi.volumeSnapshots.keep)`,
+        },
+      ],
+    });
     this.ownNamespace({
       name: NAMESPACE,
       podSecurity: 'privileged',
