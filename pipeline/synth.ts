@@ -13,7 +13,7 @@ import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
-import { diffSize, diffTrees, readTree, STAGING_DIR, writeTree, type TreeDiff } from './writer';
+import { diffSize, diffTrees, readTree, STAGING_DIR, writeTree, type TreeDiff, type WriterHooks } from './writer';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
@@ -22,6 +22,11 @@ export interface SynthOptions {
   readonly model: PlatformModel;
   /** Compare with gitops/ instead of writing. */
   readonly check?: boolean;
+  /**
+   * Callbacks at the points where the write can be interrupted (tests).
+   * @default none
+   */
+  readonly writer?: WriterHooks;
 }
 
 /** What to render and how to report it. */
@@ -147,7 +152,7 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   const next: FileTree = new Map([...current].filter(([p]) => !owned(p)));
   for (const [p, content] of tree) next.set(p, content);
   const diff = diffTrees(current, next);
-  if (!options.check && diffSize(diff) > 0) writeTree(options.root, next);
+  if (!options.check && diffSize(diff) > 0) writeTree(options.root, next, options.writer);
   const otherSites = new Set([...rendered.otherFiles.keys()].map((p) => p.split('/')[0]));
   const otherCurrent: FileTree = new Map([...current].filter(([p]) => otherSites.has(p.split('/')[0])));
   const othersDiff = diffTrees(otherCurrent, rendered.otherFiles);

@@ -119,6 +119,26 @@ export class SynthBusyError extends Error {
   }
 }
 
+/** The steps of the swap, in order: the new tree is complete in the staging directory; gitops/ is moved aside. */
+export type SwapStep = 'staged' | 'between-renames';
+
+/**
+ * Callbacks at the points where a run can be interrupted: the tests stop a child process there,
+ * as a crash would, and check what the next run makes of it.
+ */
+export interface WriterHooks {
+  /**
+   * Called once the lock is taken and a previous run's leftovers are recovered.
+   * @default none
+   */
+  readonly locked?: () => void;
+  /**
+   * Called at each step of the swap.
+   * @default none
+   */
+  readonly step?: (step: SwapStep) => void;
+}
+
 /** The writer's lock on one root, held by this process. */
 export interface WriterLock {
   /** What recovering a previous run's leftovers did. */
@@ -198,13 +218,6 @@ function clearLeftovers(staging: string): void {
   }
 }
 
-/** Test hook: hold the lock at a named point until stdin gives a byte or closes. */
-function pausePoint(point: string): void {
-  if (process.env.SYNTH_PAUSE_AT !== point) return;
-  process.stderr.write(`synth: paused at ${point} (pid ${process.pid})\n`);
-  fs.readSync(0, Buffer.alloc(1), 0, 1, null);
-}
-
 /**
  * Takes the writer's lock on `root`, so that only one synth at a time reads and replaces its
  * gitops/, then recovers what a previous run left. The lock is `.synth-staging/owner`, holding the
@@ -213,7 +226,7 @@ function pausePoint(point: string): void {
  * without touching anything; a dead one's lock is taken over and its swap finished or rolled back.
  * Without `root` there is nothing to protect yet: the lock is then taken by `writeTree`.
  */
-export function acquireLock(root: string): WriterLock {
+export function acquireLock(root: string, hooks: WriterHooks = {}): WriterLock {
   const staging = path.resolve(root, STAGING_DIR);
   const gitops = path.resolve(root, 'gitops');
   if (held.has(staging)) throw new Error(`synth: this process already holds the lock on ${staging}`);
@@ -252,7 +265,7 @@ export function acquireLock(root: string): WriterLock {
       releaseLock(staging);
       throw err;
     }
-    pausePoint('locked');
+    hooks.locked?.();
     return { recovered, staleOwner, release: () => releaseLock(staging) };
   }
   throw new Error(`synth: could not take the lock ${owner}: it kept changing hands`);
@@ -270,21 +283,16 @@ function releaseLock(staging: string): void {
   }
 }
 
-/** Test hook: stop the process at a named point of the swap, as a crash would. */
-function crashPoint(point: string): void {
-  if (process.env.SYNTH_CRASH_AT === point) process.exit(70);
-}
-
 /**
  * Replaces gitops/ with `tree`, atomically. `tree` must be the complete new content of gitops/
  * (callers merge in what they did not re-render). Takes the lock unless this process holds it
  * already (the CLI takes it before reading gitops/, so that no other run writes in between).
  */
-export function writeTree(root: string, tree: FileTree): void {
+export function writeTree(root: string, tree: FileTree, hooks: WriterHooks = {}): void {
   const staging = path.resolve(root, STAGING_DIR);
   const gitops = path.resolve(root, 'gitops');
   if (!held.has(staging)) fs.mkdirSync(root, { recursive: true });
-  const lock = held.has(staging) ? undefined : acquireLock(root);
+  const lock = held.has(staging) ? undefined : acquireLock(root, hooks);
   const next = path.join(staging, NEXT);
   try {
     fs.mkdirSync(next);
@@ -292,10 +300,10 @@ export function writeTree(root: string, tree: FileTree): void {
     for (const p of tree.keys()) dirs.add(path.dirname(path.join(next, p)));
     for (const d of [...dirs].sort()) fs.mkdirSync(d, { recursive: true });
     for (const [p, content] of tree) fs.writeFileSync(path.join(next, p), content);
-    crashPoint('staged');
+    hooks.step?.('staged');
     fs.writeFileSync(path.join(staging, READY), '');
     if (fs.existsSync(gitops)) fs.renameSync(gitops, path.join(staging, PREVIOUS));
-    crashPoint('between-renames');
+    hooks.step?.('between-renames');
     fs.renameSync(next, gitops);
     finishSwap(staging, gitops);
   } catch (err) {
