@@ -5,6 +5,7 @@ import { siteContext, type SiteContext } from '../charts/context';
 import type { Endpoint } from '../charts/lib/declarations';
 import type { BucketAccess, ObjectStore } from '../charts/lib/object-store';
 import { StolonComponent } from '../charts/postgres/stolon';
+import { BACKUP_SCHEDULE } from '../charts/postgres/backup';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
 import { MetalLbComponent } from '../charts/metallb/metallb';
@@ -72,7 +73,6 @@ function build(withStore: boolean): { postgres: StolonComponent; store?: FakeSto
     metallb,
     certManager,
     backupStore: store,
-    backup: { retentionDays: 7 },
   });
   return { postgres, store };
 }
@@ -96,7 +96,7 @@ describe('PostgreSQL backups', () => {
       BUCKET: 'postgres-backups-bucket',
       RCLONE_CONFIG_STORE_ENDPOINT: 'http://store.store.svc:9000',
       RCLONE_CONFIG_STORE_FORCE_PATH_STYLE: 'true',
-      RETENTION_DAYS: '7',
+      RETENTION_DAYS: String(BACKUP_SCHEDULE.retentionDays),
       PGHOST: 'stolon-readonly',
       SITE: 'cluster2',
     });

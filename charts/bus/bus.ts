@@ -39,7 +39,7 @@ import {
   VAULT,
   VOLUME_GIB,
 } from './constants';
-import { APP_ACCOUNT, jetStreamDomain, linksOf, type BusLink } from './link';
+import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
 import { StreamsJob } from './streams-job';
@@ -52,7 +52,10 @@ import { COMPONENT } from '../../model/components';
 export interface BusProps {
   /** Secrets component: every password comes from Vault through it. */
   readonly secrets: SecretsComponent;
-  /** KEDA, whose operator reads consumer lag from the monitoring port (flow declared here). */
+  /**
+   * KEDA, whose operator reads consumer lag from the monitoring port (flow declared here).
+   * @default none: the site opts out of KEDA, nothing reads the lag
+   */
   readonly keda?: KedaComponent;
   /**
    * Storage: JetStream replicates streams itself (R3 over the three servers), so each server's
@@ -162,11 +165,6 @@ export class BusComponent extends PlatformComponent implements Bus {
   /** Whether this site listens for the other sites' leaf connections. */
   get isHub(): boolean {
     return this.link.isHub;
-  }
-
-  /** The cross-site links this site takes part in (for cross-site consistency checks). */
-  links(): readonly BusLink[] {
-    return this.link.links;
   }
 
   /** What the link lets through, from the declarations so far (the same function renders both ends). */

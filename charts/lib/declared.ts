@@ -28,7 +28,10 @@ export interface NamespaceDeclaration {
   readonly name: string;
   /** Enforced Pod Security level; anything below `restricted` needs a reason. */
   readonly podSecurity: PodSecurityLevel;
-  /** Why the namespace cannot be `restricted` (required unless it is). */
+  /**
+   * Why the namespace cannot be `restricted` (required unless it is).
+   * @default none
+   */
   readonly podSecurityReason?: string;
   /**
    * The namespace holds an upstream chart's workloads (operators, webhooks) whose traffic we do not
@@ -36,7 +39,10 @@ export interface NamespaceDeclaration {
    * @default false
    */
   readonly upstreamChart?: boolean;
-  /** Why the namespace is left without default-deny (required with `upstreamChart`). */
+  /**
+   * Why the namespace is left without default-deny (required with `upstreamChart`).
+   * @default none
+   */
   readonly networkPolicyReason?: string;
 }
 

@@ -22,11 +22,17 @@ export type CrdSource = 'chart' | 'manifests' | 'operator';
 export interface CrdDeclaration {
   /** API group, e.g. `cert-manager.io`. */
   readonly group: string;
-  /** Kinds of that group; every kind of the group when omitted. */
+  /**
+   * Kinds of that group.
+   * @default every kind of the group
+   */
   readonly kinds?: readonly string[];
   /** How the CRDs reach the cluster. */
   readonly source: CrdSource;
-  /** With `operator`: the upstream workload that creates them (the CRD exists once it runs). */
+  /**
+   * With `operator` (then required): the upstream workload that creates them (the CRD exists once it runs).
+   * @default none
+   */
   readonly createdBy?: string;
   /**
    * Whether the CRDs stay when the component's Application is deleted (`helm.sh/resource-policy:
@@ -45,7 +51,10 @@ export interface WebhookDeclaration {
   readonly failurePolicy: 'Fail' | 'Ignore';
   /** API group of the objects it matches. */
   readonly group: string;
-  /** Kinds it matches; every kind of the group when omitted. */
+  /**
+   * Kinds it matches.
+   * @default every kind of the group
+   */
   readonly kinds?: readonly string[];
   /** Upstream workloads that must be ready for it to answer (the server, and what gives it its certificate). */
   readonly servedBy: readonly string[];

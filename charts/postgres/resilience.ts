@@ -15,6 +15,7 @@ import type { HealthSignal, StatefulWorkloadResilience } from '../lib/resilience
 import type { StorageClassChoice } from '../storage/mayastor';
 import type { StolonClusterSpec } from './spec';
 import { COMPONENT } from '../../model/components';
+import { POSTGRES_NAMESPACE, stolonName } from './pods';
 
 /** stolon's default proxy check interval (internal/cluster/cluster.go `DefaultProxyCheckInterval`). */
 const PROXY_CHECK_SECONDS = 5;
@@ -41,7 +42,7 @@ export function keeperResilience(props: {
   const failover = goDurationSeconds(spec.failInterval) + goDurationSeconds(spec.sleepInterval) + PROXY_CHECK_SECONDS;
   const isPrimary = spec.role === 'master';
   return {
-    workload: 'StatefulSet/postgres/stolon-keeper',
+    workload: `StatefulSet/${POSTGRES_NAMESPACE}/${stolonName('keeper')}`,
     members: props.keepers,
     quorum: 1,
     onePerNode: true,

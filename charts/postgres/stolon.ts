@@ -21,21 +21,36 @@ import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { MetalLbComponent } from '../metallb/metallb';
 import type { MayastorComponent } from '../storage/mayastor';
 import type { CertManagerComponent } from '../cert-manager/cert-manager';
-import { StolonBackup, type BackupSchedule } from './backup';
+import { StolonBackup } from './backup';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { renderUpdateJob } from './update-job';
 import { keeperResilience, replicationSignals } from './resilience';
 import { TLS_MOUNT, keeperCertificate } from './tls';
 import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
 import { STOLON_IMAGE } from './image';
-import { KEEPER_DATA_DIR, METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
+import {
+  KEEPER_DATA_DIR,
+  METRICS_PORT,
+  POSTGRES_NAMESPACE,
+  SPEC_DIR,
+  SPEC_FILE,
+  STOLON_OBJECTS,
+  STOLON_UID,
+  metricsEnv,
+  podLabels,
+  stolonName,
+  storeEnv,
+  type StolonRole,
+} from './pods';
 import { PG_PORT, REPL_USERNAME, SU_USERNAME, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 import { COMPONENT } from '../../model/components';
 
-const NAMESPACE = 'postgres';
-const DEFAULT_KEEPERS = 2;
-const DEFAULT_KEEPER_VOLUME_GIB = 10;
-const SA = 'stolon';
+const NAMESPACE = POSTGRES_NAMESPACE;
+/** Keepers (PostgreSQL instances) per site: a primary and a synchronous-capable standby, one per node. */
+const KEEPERS = 2;
+/** Size of each keeper's volume, GiB. */
+const KEEPER_VOLUME_GIB = 10;
+const SA = STOLON_OBJECTS.serviceAccount;
 
 /** Props of the PostgreSQL component. */
 export interface StolonProps {
@@ -47,20 +62,11 @@ export interface StolonProps {
   readonly metallb: MetalLbComponent;
   /** cert-manager: the keepers' TLS certificate comes from the platform CA (tls.ts). */
   readonly certManager: CertManagerComponent;
-  /** Where base backups go; no backup CronJob is rendered without one. */
+  /**
+   * Where base backups go (backup.ts: nightly, kept 14 days).
+   * @default none: no backup CronJob is rendered
+   */
   readonly backupStore?: ObjectStore;
-  /** Backup schedule and retention (defaults in backup.ts). */
-  readonly backup?: Partial<BackupSchedule>;
-  /**
-   * Keepers (PostgreSQL instances) on this site.
-   * @default 2
-   */
-  readonly keepers?: number;
-  /**
-   * Size of each keeper's volume, GiB.
-   * @default 10
-   */
-  readonly keeperVolumeGiB?: number;
 }
 
 /**
@@ -98,9 +104,9 @@ export class StolonComponent extends PlatformComponent {
         { port: PG_PORT, name: 'postgres' },
         { port: METRICS_PORT, name: 'metrics' },
       ],
-      serviceName: 'stolon-keeper',
+      serviceName: stolonName('keeper'),
     });
-    this.readOnly = { ...this.keepers, serviceName: 'stolon-readonly' };
+    this.readOnly = { ...this.keepers, serviceName: STOLON_OBJECTS.readOnly };
     const sentinels = this.endpoint({ podLabels: podLabels('sentinel'), ports: [{ port: METRICS_PORT, name: 'metrics' }] });
     this.readWrite = this.endpoint({
       podLabels: podLabels('proxy'),
@@ -108,7 +114,7 @@ export class StolonComponent extends PlatformComponent {
         { port: PG_PORT, name: 'postgres' },
         { port: METRICS_PORT, name: 'metrics' },
       ],
-      serviceName: 'stolon-proxy',
+      serviceName: stolonName('proxy'),
     });
     const updater = this.endpoint({ podLabels: { ...commonLabels(this.componentName, 'update') }, ports: [] });
 
@@ -134,7 +140,7 @@ export class StolonComponent extends PlatformComponent {
     });
     const json = specJson(this.spec);
     new k8s.KubeConfigMap(this, 'spec', {
-      metadata: { name: 'stolon-cluster-spec', namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
+      metadata: { name: STOLON_OBJECTS.clusterSpec, namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
       // The primary also carries the spec a restore starts from (restore.ts, the restore runbook).
       data: { [SPEC_FILE]: json, ...(isPrimary ? { [RESTORE_SPEC_FILE]: specJson(restoreSpec(this.spec)) } : {}) },
     });
@@ -147,7 +153,7 @@ export class StolonComponent extends PlatformComponent {
       namespace: NAMESPACE,
       image: STOLON_IMAGE,
       specJson: json,
-      specConfigMap: 'stolon-cluster-spec',
+      specConfigMap: STOLON_OBJECTS.clusterSpec,
       podBase: this.podBase('update'),
     });
     this.services(isPrimary, props.metallb);
@@ -155,8 +161,8 @@ export class StolonComponent extends PlatformComponent {
     this.declareResilience(
       keeperResilience({
         spec: this.spec,
-        keepers: props.keepers ?? DEFAULT_KEEPERS,
-        volumeGiB: props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB,
+        keepers: KEEPERS,
+        volumeGiB: KEEPER_VOLUME_GIB,
         storage: props.storage.nodeLocal,
         primarySite: primarySite(this.sites).name,
         standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
@@ -191,7 +197,6 @@ export class StolonComponent extends PlatformComponent {
         store: props.backupStore,
         keepers: this.readOnly,
         replicationSecret: repl.secretName,
-        schedule: props.backup,
       });
     }
   }
@@ -232,12 +237,12 @@ export class StolonComponent extends PlatformComponent {
 
   private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string, tlsSecret: string): void {
     const labels = podLabels('keeper');
-    const replicas = props.keepers ?? DEFAULT_KEEPERS;
+    const replicas = KEEPERS;
     const script = keeperScript();
     new k8s.KubeStatefulSet(this, 'keeper', {
-      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
+      metadata: { name: stolonName('keeper'), namespace: NAMESPACE, labels },
       spec: {
-        serviceName: 'stolon-keeper',
+        serviceName: stolonName('keeper'),
         replicas,
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: labels },
@@ -305,19 +310,19 @@ export class StolonComponent extends PlatformComponent {
               accessModes: ['ReadWriteOnce'],
               // Keepers replicate among themselves: one copy each, on the keeper's own node (storage/node-local.ts).
               storageClassName: props.storage.nodeLocal.name,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB}Gi`) } },
+              resources: { requests: { storage: k8s.Quantity.fromString(`${KEEPER_VOLUME_GIB}Gi`) } },
             },
           },
         ],
       },
     });
-    podDisruptionBudget(this, { name: 'stolon-keeper', namespace: NAMESPACE, podLabels: labels });
+    podDisruptionBudget(this, { name: stolonName('keeper'), namespace: NAMESPACE, podLabels: labels });
   }
 
   private sentinelDeployment(): void {
     const labels = podLabels('sentinel');
     new k8s.KubeDeployment(this, 'sentinel', {
-      metadata: { name: 'stolon-sentinel', namespace: NAMESPACE, labels },
+      metadata: { name: stolonName('sentinel'), namespace: NAMESPACE, labels },
       spec: {
         // Odd, one per node: a majority (2 of 3) survives the loss of a node.
         replicas: 3,
@@ -346,18 +351,18 @@ export class StolonComponent extends PlatformComponent {
                 volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
               },
             ],
-            volumes: [{ name: 'spec', configMap: { name: 'stolon-cluster-spec' } }, TMP_VOLUME],
+            volumes: [{ name: 'spec', configMap: { name: STOLON_OBJECTS.clusterSpec } }, TMP_VOLUME],
           },
         },
       },
     });
-    podDisruptionBudget(this, { name: 'stolon-sentinel', namespace: NAMESPACE, podLabels: labels, minAvailable: 2 });
+    podDisruptionBudget(this, { name: stolonName('sentinel'), namespace: NAMESPACE, podLabels: labels, minAvailable: 2 });
   }
 
   private proxyDeployment(): void {
     const labels = podLabels('proxy');
     new k8s.KubeDeployment(this, 'proxy', {
-      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
+      metadata: { name: stolonName('proxy'), namespace: NAMESPACE, labels },
       spec: {
         replicas: 2,
         selector: { matchLabels: labels },
@@ -398,7 +403,7 @@ export class StolonComponent extends PlatformComponent {
         },
       },
     });
-    podDisruptionBudget(this, { name: 'stolon-proxy', namespace: NAMESPACE, podLabels: labels });
+    podDisruptionBudget(this, { name: stolonName('proxy'), namespace: NAMESPACE, podLabels: labels });
   }
 
   /**
@@ -439,24 +444,24 @@ export class StolonComponent extends PlatformComponent {
     const labels = commonLabels(this.componentName);
     const pg = { name: 'postgres', port: PG_PORT, targetPort: k8s.IntOrString.fromString('postgres') };
     new k8s.KubeService(this, 'keeper-svc', {
-      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
+      metadata: { name: stolonName('keeper'), namespace: NAMESPACE, labels },
       spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels('keeper'), ports: [pg] },
     });
     new k8s.KubeService(this, 'proxy-svc', {
-      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
+      metadata: { name: stolonName('proxy'), namespace: NAMESPACE, labels },
       spec: { selector: podLabels('proxy'), ports: [pg] },
     });
     // Readers: every ready keeper. On a standby site all of them are hot standbys, and they keep
     // answering when the primary site is gone (the degraded mode of seed 000).
     new k8s.KubeService(this, 'readonly-svc', {
-      metadata: { name: 'stolon-readonly', namespace: NAMESPACE, labels },
+      metadata: { name: STOLON_OBJECTS.readOnly, namespace: NAMESPACE, labels },
       spec: { selector: podLabels('keeper'), ports: [pg] },
     });
     if (isPrimary) {
       const endpoint = metallb.fixedLoadBalancer(this, 'database');
       this.stateDatabaseFact('primary', endpoint.address, PG_PORT);
       new k8s.KubeService(this, 'primary-svc', {
-        metadata: { name: 'stolon-primary', namespace: NAMESPACE, labels, annotations: endpoint.annotations },
+        metadata: { name: STOLON_OBJECTS.primary, namespace: NAMESPACE, labels, annotations: endpoint.annotations },
         spec: {
           type: endpoint.type,
           // Keeps the client's source address, which the NetworkPolicy's ipBlock checks.

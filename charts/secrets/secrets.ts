@@ -135,9 +135,15 @@ export interface VaultSecretProps {
   readonly namespace: string;
   /** Secret keys and their Vault source. */
   readonly data: Readonly<Record<string, VaultKey>>;
-  /** How often External Secrets re-reads Vault (rotation reaches pods this fast). */
+  /**
+   * How often External Secrets re-reads Vault (rotation reaches pods this fast).
+   * @default '1h'
+   */
   readonly refreshInterval?: string;
-  /** Non-secret keys written next to the Vault ones (e.g. a user name), from the model. */
+  /**
+   * Non-secret keys written next to the Vault ones (e.g. a user name), from the model.
+   * @default none
+   */
   readonly literals?: Readonly<Record<string, string>>;
 }
 

@@ -8,7 +8,7 @@ import { chartFile } from '../lib/upstream';
 import { MAYASTOR } from './release';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
-import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
+import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_CORES, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
 import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'mayastor';
@@ -45,12 +45,6 @@ export interface MayastorValues {
   readonly base: { readonly metrics: { readonly enabled: true } };
 }
 
-/** Props of the Mayastor component. */
-export interface MayastorProps {
-  /** Cores dedicated to each io-engine (upstream default and recommendation: 2). */
-  readonly ioEngineCores?: number;
-}
-
 /** A StorageClass we render, with the reason a workload would pick it. */
 export interface StorageClassChoice {
   /** StorageClass name. */
@@ -78,7 +72,7 @@ export class MayastorComponent extends PlatformComponent {
    */
   readonly nodeLocal: StorageClassChoice = { name: 'node-local', replicas: 1, placement: 'member-node-local' };
 
-  constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
+  constructor(scope: Construct, context: SiteContext) {
     super(scope, {
       name: COMPONENT.mayastor,
       context,
@@ -109,7 +103,7 @@ export class MayastorComponent extends PlatformComponent {
       networkPolicyReason:
         "the chart's agents, etcd, CSI controller and operators talk to each other, to the API server and to the host-network io-engine and CSI node pods on ports the chart does not declare to us",
     });
-    const cores = props.ioEngineCores ?? 2;
+    const cores = IO_ENGINE_CORES;
     const storage = storageNodes(this.site);
     const values: MayastorValues = {
       image: { pullPolicy: 'IfNotPresent' },
