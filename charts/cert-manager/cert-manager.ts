@@ -5,6 +5,7 @@ import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CERT_MANAGER } from './release';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
@@ -61,26 +62,17 @@ export class CertManagerComponent extends PlatformComponent {
       networkPolicyReason:
         'the controller reaches the ACME CA, the DNS server and the API server, and the API server calls the webhook from the control-plane hosts',
     });
-    const small = (cpu: number, mem: number) => ({ requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem * 2}Mi` } });
     this.useHelmChart({
       upstream: CERT_MANAGER,
       releaseName: 'cert-manager',
-      values: {
-        crds: { enabled: true, keep: KEEP_CRDS },
-        global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
-        resources: small(20, 96),
-        webhook: { resources: small(10, 32) },
-        cainjector: { resources: small(10, 96) },
-        startupapicheck: { resources: small(10, 32) },
-      },
+      values: mergeValues(
+        {
+          crds: { enabled: true, keep: KEEP_CRDS },
+          global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
+        },
+        releasedWorkloads(this, CERT_MANAGER),
+      ),
     });
-    for (const [name, cpuMillis, memoryMiB] of [
-      ['cert-manager', 20, 96],
-      ['cert-manager-webhook', 10, 32],
-      ['cert-manager-cainjector', 10, 96],
-    ] as const) {
-      this.declareUpstreamWorkload({ name, namespace: CERT_MANAGER_NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
-    }
 
     new ClusterIssuer(this, 'issuer', {
       metadata: {

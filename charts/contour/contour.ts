@@ -5,6 +5,7 @@ import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CONTOUR } from './release';
 import { COMPONENT } from '../../model/components';
@@ -74,28 +75,21 @@ export class ContourComponent extends PlatformComponent {
     });
     const lb = props.metallb.fixedLoadBalancer(this, 'ingress');
     this.address = lb.address;
-    const small = (cpu: number, mem: number, limit = mem * 2) => ({
-      requests: { cpu: `${cpu}m`, memory: `${mem}Mi` },
-      limits: { memory: `${limit}Mi` },
-    });
     this.useHelmChart({
       upstream: CONTOUR,
       releaseName: RELEASE,
-      values: {
+      values: mergeValues(releasedWorkloads(this, CONTOUR), {
         contour: {
-          replicaCount: 2,
           manageCRDs: true,
           // PROXY protocol on every Envoy listener; root proxies only in this namespace.
           extraArgs: ['--use-proxy-protocol', `--root-namespaces=${CONTOUR_NAMESPACE}`],
-          resources: small(50, 128),
+          // Never two controllers on a node (the release table counts one per node).
           podAntiAffinityPreset: 'hard',
           // Our NetworkPolicies (derived from declarations) replace the chart's permissive ones.
           networkPolicy: { enabled: false },
         },
         envoy: {
           kind: 'daemonset',
-          resources: small(100, 256, 512),
-          shutdownManager: { resources: small(10, 32) },
           containerPorts: ENVOY_PORTS,
           useHostPort: { http: false, https: false, metrics: false },
           networkPolicy: { enabled: false },
@@ -111,22 +105,7 @@ export class ContourComponent extends PlatformComponent {
           'accesslog-format': 'json',
           tls: { 'minimum-protocol-version': '1.2' },
         },
-      },
-    });
-    const nodes = this.site.nodes.length;
-    this.declareUpstreamWorkload({
-      name: 'contour-contour',
-      namespace: CONTOUR_NAMESPACE,
-      replicas: Math.min(2, nodes),
-      cpuMillis: 50,
-      memoryMiB: 128,
-    });
-    this.declareUpstreamWorkload({
-      name: 'contour-envoy',
-      namespace: CONTOUR_NAMESPACE,
-      replicas: 'perNode',
-      cpuMillis: 110,
-      memoryMiB: 288,
+      }),
     });
 
     const envoy = this.endpoint({

@@ -5,6 +5,7 @@ import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { METALLB } from './release';
 import { COMPONENT } from '../../model/components';
@@ -72,24 +73,15 @@ export class MetalLbComponent extends PlatformComponent {
     this.useHelmChart({
       upstream: METALLB,
       releaseName: 'metallb',
-      values: {
-        crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },
-        // Pure layer 2: no BGP, so neither FRR in the speaker nor the FRR-K8s daemon.
-        frrk8s: { enabled: false },
-        controller: { resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
-        speaker: {
-          frr: { enabled: false },
-          resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      values: mergeValues(
+        {
+          crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },
+          // Pure layer 2: no BGP, so neither FRR in the speaker nor the FRR-K8s daemon.
+          frrk8s: { enabled: false },
+          speaker: { frr: { enabled: false } },
         },
-      },
-    });
-    this.declareUpstreamWorkload({ name: 'metallb-controller', namespace: METALLB_NAMESPACE, replicas: 1, cpuMillis: 20, memoryMiB: 64 });
-    this.declareUpstreamWorkload({
-      name: 'metallb-speaker',
-      namespace: METALLB_NAMESPACE,
-      replicas: 'perNode',
-      cpuMillis: 20,
-      memoryMiB: 64,
+        releasedWorkloads(this, METALLB),
+      ),
     });
 
     const pool = this.site.loadBalancer;

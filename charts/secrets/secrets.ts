@@ -12,6 +12,7 @@ import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { EXTERNAL_SECRETS } from './release';
 import { COMPONENT } from '../../model/components';
 
@@ -69,25 +70,11 @@ export class SecretsComponent extends PlatformComponent {
     this.useHelmChart({
       upstream: EXTERNAL_SECRETS,
       releaseName: 'external-secrets',
-      values: {
-        installCRDs: true,
-        crds: { annotations: KEEP_CRDS },
-        replicaCount: 1,
-        resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-        webhook: {
-          failurePolicy: WEBHOOK_FAILURE_POLICY,
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-        },
-        certController: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
-      },
+      values: mergeValues(
+        { installCRDs: true, crds: { annotations: KEEP_CRDS }, webhook: { failurePolicy: WEBHOOK_FAILURE_POLICY } },
+        releasedWorkloads(this, EXTERNAL_SECRETS),
+      ),
     });
-    for (const [name, cpuMillis, memoryMiB] of [
-      ['external-secrets', 20, 64],
-      ['external-secrets-webhook', 10, 32],
-      ['external-secrets-cert-controller', 10, 64],
-    ] as const) {
-      this.declareUpstreamWorkload({ name, namespace: NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
-    }
 
     const { vault } = this.site;
     new ClusterSecretStore(this, 'vault', {
