@@ -7,7 +7,7 @@ import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { chartFile } from '../lib/upstream';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
-import { restrictedContainerSecurity, restrictedPodSecurityAsImageUser } from '../lib/workload';
+import { restrictedContainerSecurity, restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
 import { KEDA, KEDA_WORKLOADS } from './release';
 import { COMPONENT } from '../../model/components';
 
@@ -79,16 +79,7 @@ export class KedaComponent extends PlatformComponent {
           // The images' own non-root user, the rest of the restricted profile.
           podSecurityContext: perWorkload(restrictedPodSecurityAsImageUser()),
           securityContext: perWorkload(restrictedContainerSecurity()),
-          topologySpreadConstraints: {
-            operator: [
-              {
-                maxSkew: 1,
-                topologyKey: 'kubernetes.io/hostname',
-                whenUnsatisfiable: 'DoNotSchedule',
-                labelSelector: { matchLabels: { app: KEDA_WORKLOADS.operator.name } },
-              },
-            ],
-          },
+          topologySpreadConstraints: { operator: spreadOverNodes({ app: KEDA_WORKLOADS.operator.name }) },
         },
         releasedWorkloads(this, KEDA),
       ),

@@ -7,7 +7,7 @@ import type { DeclaredComponent } from '../lib/declared';
 import { apiServerCallerCidrs } from '../network-policies/policies';
 import { chartFile } from '../lib/upstream';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
-import { restrictedPodSecurityAsImageUser } from '../lib/workload';
+import { restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
 import { METRICS_SERVER_RELEASE, METRICS_SERVER_WORKLOAD } from './release';
 import { COMPONENT } from '../../model/components';
 
@@ -37,7 +37,7 @@ export interface MetricsServerValues {
   readonly podDisruptionBudget: { readonly enabled: true; readonly minAvailable: number };
   /** Pod-level restricted settings; the chart's container securityContext already drops every capability. */
   readonly podSecurityContext: ReturnType<typeof restrictedPodSecurityAsImageUser>;
-  readonly topologySpreadConstraints: readonly Record<string, unknown>[];
+  readonly topologySpreadConstraints: ReturnType<typeof spreadOverNodes>;
 }
 
 /**
@@ -55,14 +55,7 @@ export class MetricsServerComponent extends PlatformComponent {
       args: props.kubeletInsecureTls === false ? [] : ['--kubelet-insecure-tls'],
       podDisruptionBudget: { enabled: true, minAvailable: 1 },
       podSecurityContext: restrictedPodSecurityAsImageUser(),
-      topologySpreadConstraints: [
-        {
-          maxSkew: 1,
-          topologyKey: 'kubernetes.io/hostname',
-          whenUnsatisfiable: 'DoNotSchedule',
-          labelSelector: { matchLabels: POD_LABELS },
-        },
-      ],
+      topologySpreadConstraints: spreadOverNodes(POD_LABELS),
     };
     this.useHelmChart({
       upstream: METRICS_SERVER_RELEASE,
