@@ -45,7 +45,11 @@ export const MAYASTOR: UpstreamChart = {
       name: 'mayastor-csi-node',
       kind: 'DaemonSet',
       replicas: 'perNode',
-      containers: [{ values: 'csi.node.resources', cpuMillis: 100, cpuLimitMillis: 100, memoryMiB: 64, memoryLimitMiB: 128 }],
+      containers: [
+        { values: 'csi.node.resources', cpuMillis: 100, cpuLimitMillis: 100, memoryMiB: 64, memoryLimitMiB: 128 },
+        // csi-driver-registrar: fixed in the chart's template (templates/mayastor/csi/csi-node-daemonset.yaml).
+        { cpuMillis: 100, memoryMiB: 50 },
+      ],
     },
     { name: 'mayastor-agent-ha-node', kind: 'DaemonSet', replicas: 'perNode', containers: [{ cpuMillis: 100, memoryMiB: 64 }] },
     // The control plane's state: three members, one per node, so it keeps quorum over one node loss.
@@ -56,8 +60,8 @@ export const MAYASTOR: UpstreamChart = {
       replicasValue: 'etcd.replicaCount',
       containers: [{ values: 'etcd.resources', cpuMillis: 100, memoryMiB: 256, memoryLimitMiB: 512 }],
     },
-    atChartDefaults('mayastor-agent-core', 500, 32),
-    atChartDefaults('mayastor-agent-ha-cluster', 100, 16),
+    // The HA cluster agent is a second container of agent-core's pod (agents.ha.cluster.resources).
+    { name: 'mayastor-agent-core', replicas: 1, containers: [{ cpuMillis: 500, memoryMiB: 32 }, { cpuMillis: 100, memoryMiB: 16 }] },
     atChartDefaults('mayastor-api-rest', 50, 32),
     atChartDefaults('mayastor-csi-controller', 16, 64),
     atChartDefaults('mayastor-operator-diskpool', 50, 16),
