@@ -13,7 +13,9 @@ import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
-import { diffSize, diffTrees, readTree, STAGING_DIR, writeTree, type TreeDiff, type WriterHooks } from './writer';
+import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
+import type { WriterHooks } from './writer-lock';
+import { STAGING_DIR } from './writer-staging';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */

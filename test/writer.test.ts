@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
-import { STAGING_DIR, SynthBusyError, readTree, recover } from '../pipeline/writer';
+import { readTree, recover } from '../pipeline/writer';
+import { SynthBusyError } from '../pipeline/writer-lock';
+import { STAGING_DIR } from '../pipeline/writer-staging';
 import { SITES, PLATFORM } from '../sites';
 import { REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
