@@ -3,11 +3,23 @@
  * command line (tools/cli.ts; `--help` on each):
  *   npm run validate [-- --capacity]          schema, policy, capacity and cross-site checks; lists the exceptions in force
  *   npm run capacity [-- --site NAME]...      per-site capacity table (every node up, after losing each node, autoscalers at maximum)
- *   npm run diff [-- --base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]
+ *   npm run diff [-- --base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] ...
  * Exit codes: 0 fine; 1 the diff reaches --fail-on (without --override); 2 findings or bad input.
  */
 import * as path from 'node:path';
-import { defaultBase, highestRisk, reaches, readTreeAtRef, semanticDiff, toMarkdown, toText, type Risk } from './pipeline/diff';
+import * as fs from 'node:fs';
+import {
+  defaultBase,
+  describeHead,
+  highestRisk,
+  reaches,
+  readTreeAtRef,
+  resolveCommit,
+  semanticDiff,
+  toMarkdown,
+  toText,
+  type Risk,
+} from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError, type Finding } from './pipeline/errors';
@@ -67,20 +79,27 @@ const RISKS = ['high', 'medium'] as const;
 
 const DIFF = {
   name: 'diff',
-  usage: 'npm run diff -- [--base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]',
+  usage:
+    'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N]',
   options: {
     base: { type: 'string' },
     format: { type: 'string' },
+    output: { type: 'string' },
     'fail-on': { type: 'string' },
     override: { type: 'boolean' },
     'main-branch': { type: 'string' },
+    branch: { type: 'string' },
+    'max-chars': { type: 'string' },
   },
   help: {
     base: 'git ref to compare with (default: the merge base with the main branch)',
     format: 'markdown or text (default: text on a terminal, markdown otherwise)',
+    output: "write the report to FILE instead of stdout (nothing else, such as npm's banner, can get into it)",
     'fail-on': 'exit 1 when a change reaches this risk: high or medium',
     override: 'with --fail-on: report the risk but exit 0 (the risk-accepted label)',
     'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
+    branch: "the branch named in the header (default: the checked-out branch; CI passes the merge request's)",
+    'max-chars': 'markdown: at most N characters (a merge-request note has a limit); the lead table is always whole',
   },
 } as const;
 
@@ -142,18 +161,26 @@ async function diff(argv: readonly string[]): Promise<number> {
   const format = oneOf('format', args.format, FORMATS) ?? (process.stdout.isTTY ? 'text' : 'markdown');
   const failOn: Risk | undefined = oneOf('fail-on', args['fail-on'], RISKS);
   if (args.override && failOn === undefined) throw usageError(DIFF, '--override only makes sense with --fail-on');
+  const maxChars = args['max-chars'] === undefined ? undefined : Number(args['max-chars']);
+  if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars > 0))
+    throw usageError(DIFF, `--max-chars takes a whole number above 0, not '${args['max-chars']}'`);
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
-  const before = readTreeAtRef(root, base);
+  const baseCommit = resolveCommit(root, base);
+  const before = readTreeAtRef(root, baseCommit);
   const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs() });
   const changes = semanticDiff(before, tree);
-  process.stdout.write(format === 'markdown' ? toMarkdown(changes, base) : toText(changes, base));
+  const head = describeHead(root, args.branch);
+  const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
+  const report = format === 'markdown' ? toMarkdown(changes, header, { maxChars }) : toText(changes, header);
+  if (args.output !== undefined) fs.writeFileSync(args.output, report);
+  else process.stdout.write(report);
   if (failOn && reaches(changes, failOn)) {
     if (args.override) {
       console.error(`diff: ${highestRisk(changes)}-risk changes accepted by override (risk-accepted label)`);
       return 0;
     }
     console.error(
-      `diff: ${highestRisk(changes)}-risk changes; review them, then add the risk-accepted label to the merge request to proceed`,
+      `diff: ${highestRisk(changes)}-risk changes; review them, then add the risk-accepted label to the merge request and start a new pipeline (GitLab reads labels when a pipeline is created: retrying this job keeps the old labels)`,
     );
     return 1;
   }
