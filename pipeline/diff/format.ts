@@ -1,8 +1,8 @@
 /**
  * The rated diff as Markdown (a merge-request note) or plain text (a terminal). Both lead with
- * what matters: the header (what is compared, by commit), the counts, and one table of every high
- * and medium change (site, component, object, field, why), where the same finding on several
- * objects or sites is one row. Then every change by site, component and object. Values are never
+ * what matters: the header (what is compared, by commit), the counts, and one table of every rated
+ * change, high then medium then the lows a rule explains (site, component, object, field, why),
+ * where the same finding on several objects or sites is one row. Then every change by site, component and object. Values are never
  * cut; a long line diff is folded in Markdown, not shortened. The same changes give the same bytes.
  */
 import type { FieldChange } from './fields';
@@ -121,7 +121,7 @@ function rowWhere(r: LeadRow): { sites: string; components: string; objects: str
 }
 
 function markdownTable(rows: readonly LeadRow[]): string[] {
-  if (rows.length === 0) return ['No high or medium change.', ''];
+  if (rows.length === 0) return ['No change a rule has something to say about.', ''];
   const out = ['| risk | site | component | object | field | why |', '| --- | --- | --- | --- | --- | --- |'];
   for (const r of rows) {
     const w = rowWhere(r);
@@ -189,7 +189,7 @@ export function toText(changes: readonly RatedChange[], header: DiffHeader): str
   const h = headerText(header);
   const out = [`rendered diff of ${h.head} against ${h.base}`, counts(changes)];
   const rows = leadRows(changes);
-  if (rows.length > 0) out.push('', 'high and medium:');
+  if (rows.length > 0) out.push('', 'what matters:');
   for (const r of rows) {
     const w = rowWhere(r);
     out.push(`  ${r.risk.padEnd(7)}${w.sites} ${w.components} ${w.objects}${r.path ? ` ${r.path}` : ''}`, `         ${r.reason}`);

@@ -1,6 +1,8 @@
 /**
- * The rows of the lead table: every high and medium note, where one finding (same risk, field and
- * reason) on several sites or objects is one row. A selector label changed on every workload is
+ * The rows of the lead table: every note a rule wrote (every high and medium one, and the low ones
+ * that say why a change that looks risky is not: a hook re-created by Argo CD, a reloaded
+ * PostgreSQL parameter), where one finding (same risk, field and reason) on several sites or
+ * objects is one row. A selector label changed on every workload is
  * then one row naming how many objects of which kinds, not one row per object.
  */
 import { RISK_ORDER, type RatedChange, type Risk } from './risk-types';
@@ -33,7 +35,6 @@ export function leadRows(changes: readonly RatedChange[]): LeadRow[] {
   >();
   changes.forEach((c, i) => {
     for (const n of c.notes) {
-      if (n.risk === 'low') continue;
       const key = `${n.risk}\0${n.path ?? ''}\0${n.reason}`;
       const g = groups.get(key) ?? {
         risk: n.risk,

@@ -143,24 +143,26 @@ function fieldNotes(change: ObjectChange, o: { before?: TreeObject; after: TreeO
   const notes: RiskNote[] = [];
   const { path } = field;
   const hook = kind === 'Job' && isRecreatedHook(o.after);
+  const storage = /(^|\.)resources\.requests\.storage$/.test(path)
+    ? storageNotes(change, field, claimClass(change, o.after, path), after)
+    : [];
+  const template = under(path, 'spec.volumeClaimTemplates');
   for (const prefix of IMMUTABLE[kind] ?? []) {
-    if (!under(path, prefix)) continue;
-    if (hook) continue;
+    if (!under(path, prefix) || hook) continue;
     const what =
       prefix === 'spec.selector'
         ? ` (selector ${path.slice('spec.selector.'.length) || 'spec.selector'}: ${show(field.before)} -> ${show(field.after)})`
-        : '';
+        : template && storage.length > 0
+          ? ` (claim template ${storage.map((n) => n.reason).join('; ')})`
+          : '';
     notes.push({
       risk: 'high',
       path,
       reason: `${prefix} is immutable: the API server refuses the change, so the sync fails unless the object is deleted and re-created${what}`,
     });
   }
-  if (/(^|\.)resources\.requests\.storage$/.test(path)) {
-    const storage = storageNotes(change, field, claimClass(change, o.after, path), after);
-    // A claim template cannot change at all: what growth would need is detail under the high note.
-    notes.push(...(under(path, 'spec.volumeClaimTemplates') ? storage.map((n) => ({ ...n, risk: 'low' as const })) : storage));
-  }
+  // A claim template cannot change at all: what its growth would need is said in the note above.
+  if (!template) notes.push(...storage);
   if (/\.image$/.test(path) || path === 'image')
     notes.push({ risk: 'medium', path, reason: `image change: ${show(field.before)} -> ${show(field.after)}` });
   if (path === 'spec.replicas' && typeof field.before === 'number' && typeof field.after === 'number') {
