@@ -31,30 +31,100 @@ import { CommandLineExit, parseCommandLine, runCommand, usageError } from './too
 
 const root = path.resolve(__dirname, '..');
 
+/** Width of a usage bar; with the seeds' node names a row is 78 columns. */
+const BAR = 8;
+/** Width the tables and their notes are made for (a terminal, a CI log). */
+const COLUMNS = 80;
+
+/**
+ * A bar of requests against allocatable on a scale of `scalePercent` (100, or more when a node
+ * is overcommitted), with `|` where allocatable ends when the scale goes past it.
+ */
+function usageBar(percent: number, scalePercent: number): string {
+  const filled = Math.min(BAR, Math.round((percent / scalePercent) * BAR));
+  const cells = [...'█'.repeat(filled).padEnd(BAR, '·')];
+  const limit = Math.round((100 / scalePercent) * BAR);
+  if (scalePercent > 100 && limit < BAR) cells[limit] = cells[limit] === '█' ? '▌' : '|';
+  return cells.join('');
+}
+
+const percentOf = (used: number, allocatable: number) => (allocatable > 0 ? Math.round((used / allocatable) * 100) : 0);
+
+/** `text` as lines of at most COLUMNS, broken at spaces, later lines indented by `indent`. */
+function wrap(text: string, indent: string): string[] {
+  const lines: string[] = [];
+  const lead = /^ */.exec(text)![0];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    if (line !== lead && line.length + 1 + word.length > COLUMNS) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line === lead ? `${lead}${word}` : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** One scenario as a table: a header row, then per node its CPU and memory requests against allocatable, with a bar each. */
+function scenarioTable(s: CapacityReport['scenarios'][number]): string[] {
+  const rows = s.nodes.map((n) => ({
+    node: n.node,
+    cpu: { text: `${Math.round(n.cpuMillis)}m/${n.cpuAllocatable}m`, percent: percentOf(n.cpuMillis, n.cpuAllocatable) },
+    memory: { text: `${Math.round(n.memoryMiB)}Mi/${n.memoryAllocatable}Mi`, percent: percentOf(n.memoryMiB, n.memoryAllocatable) },
+    pods: n.pods,
+  }));
+  // One scale for the whole table, so that bars compare between nodes and resources.
+  const scale = Math.max(100, Math.ceil(Math.max(...rows.flatMap((r) => [r.cpu.percent, r.memory.percent])) / 100) * 100);
+  const nodeWidth = Math.max(4, ...rows.map((r) => r.node.length));
+  const cell = (c: { text: string; percent: number }, width: number) =>
+    `${c.text.padStart(width)} ${`${c.percent}%`.padStart(4)} ${usageBar(c.percent, scale)}`;
+  const cpuWidth = Math.max(...rows.map((r) => r.cpu.text.length));
+  const memoryWidth = Math.max(...rows.map((r) => r.memory.text.length));
+  const header = (title: string, width: number) => title.padEnd(width + 5 + 1 + BAR);
+  const lines = [`  ${s.name}${scale > 100 ? ` (bars up to ${scale}%, | marks allocatable)` : ''}`];
+  lines.push(
+    `    ${'node'.padEnd(nodeWidth)}  ${header('cpu requests/alloc.', cpuWidth)}  ${header('memory requests/alloc.', memoryWidth)} pods`,
+  );
+  for (const r of rows)
+    lines.push(`    ${r.node.padEnd(nodeWidth)}  ${cell(r.cpu, cpuWidth)}  ${cell(r.memory, memoryWidth)} ${String(r.pods).padStart(4)}`);
+  const pages = s.nodes.filter((n) => n.hugepagesMiB > 0 || n.hugepagesAllocatable);
+  const notes = [
+    ...(pages.length > 0
+      ? [
+          `hugepages-2Mi requests/alloc.: ${pages.map((n) => `${n.node} ${Math.round(n.hugepagesMiB)}/${n.hugepagesAllocatable ?? 0}Mi`).join(', ')}`,
+        ]
+      : []),
+    ...(s.unplaced.length > 0 ? [`unplaced: ${s.unplaced.join(', ')}`] : []),
+    ...(s.waiting.length > 0 ? [`waiting for their node (node-local volume): ${s.waiting.join(', ')}`] : []),
+  ];
+  for (const note of notes) lines.push(...wrap(`    ${note}`, '      '));
+  return lines;
+}
+
 function capacityTable(report: CapacityReport): string {
   const lines = [`site ${report.site}`];
-  const pct = (a: number, b: number) => `${b > 0 ? Math.round((a / b) * 100) : 0}%`.padStart(5);
-  for (const s of report.scenarios) {
-    lines.push(`  ${s.name}`);
-    for (const n of s.nodes) {
-      lines.push(
-        `    ${n.node.padEnd(24)} cpu ${`${Math.round(n.cpuMillis)}m`.padStart(7)} / ${`${n.cpuAllocatable}m`.padEnd(7)}${pct(n.cpuMillis, n.cpuAllocatable)}` +
-          `   memory ${`${Math.round(n.memoryMiB)}Mi`.padStart(8)} / ${`${n.memoryAllocatable}Mi`.padEnd(8)}${pct(n.memoryMiB, n.memoryAllocatable)}` +
-          `${n.hugepagesMiB > 0 || n.hugepagesAllocatable ? `   hugepages ${Math.round(n.hugepagesMiB)}Mi / ${n.hugepagesAllocatable ?? 0}Mi` : ''}   ${n.pods} pods`,
-      );
-    }
-    if (s.unplaced.length > 0) lines.push(`    unplaced: ${s.unplaced.join(', ')}`);
-    if (s.waiting.length > 0) lines.push(`    waiting for their node (node-local volume): ${s.waiting.join(', ')}`);
-  }
-  lines.push(`  storage: ${report.storage.neededGiB.toFixed(1)} GiB of claims x replication, ${report.storage.poolGiB} GiB of DiskPools`);
+  for (const s of report.scenarios) lines.push(...scenarioTable(s));
   lines.push(
-    `  node-local volumes: up to ${report.storage.nodeLocalGiB.toFixed(1)} GiB per node, on system disks of ${report.storage.systemDiskGB} GB`,
+    ...wrap(
+      `  storage: ${report.storage.neededGiB.toFixed(1)} GiB of claims x replication, ${report.storage.poolGiB} GiB of DiskPools`,
+      '    ',
+    ),
   );
-  if (report.accepted) lines.push(`  accepted: ${report.accepted}`);
+  lines.push(
+    ...wrap(
+      `  node-local volumes: up to ${report.storage.nodeLocalGiB.toFixed(1)} GiB per node, on system disks of ${report.storage.systemDiskGB} GB`,
+      '    ',
+    ),
+  );
+  if (report.accepted) lines.push(...wrap(`  accepted: ${report.accepted}`, '    '));
   lines.push('  counted:');
   for (const g of report.groups) {
+    const count = g.replicas === 'perNode' ? 'one per node' : `${g.replicas} x`;
+    const pages = g.requests.hugepagesMiB ? ` / ${g.requests.hugepagesMiB}Mi hugepages` : '';
     lines.push(
-      `    ${g.name}: ${g.replicas === 'perNode' ? 'one per node' : `${g.replicas} x`} ${Math.round(g.requests.cpuMillis)}m / ${Math.round(g.requests.memoryMiB)}Mi${g.requests.hugepagesMiB ? ` / ${g.requests.hugepagesMiB}Mi hugepages` : ''}${g.transient ? ' (job, not steady)' : ''}`,
+      ...wrap(
+        `    ${g.name}: ${count} ${Math.round(g.requests.cpuMillis)}m / ${Math.round(g.requests.memoryMiB)}Mi${pages}${g.transient ? ' (job, not steady)' : ''}`,
+        '      ',
+      ),
     );
   }
   return lines.join('\n');
