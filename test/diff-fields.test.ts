@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { semanticDiff, toMarkdown, toText, type RatedObjectChange } from '../pipeline/diff';
 import { diffValues } from '../pipeline/diff/fields';
+import { parseObjects } from '../pipeline/diff/objects';
+import { parseAllDocuments } from 'yaml';
+import { PLATFORM_FILES } from './diff-helpers';
 import { hunkHeader, lineDiff } from '../pipeline/diff/text';
 import type { FileTree } from '../pipeline/files';
 import { tempDir } from './helpers';
@@ -77,6 +80,19 @@ describe('field changes of one object', () => {
       { path: 'resources[1]', before: 'b.yaml' },
     ]);
     expect(diffValues({ a: 1 }, { a: 1 })).toEqual([]);
+  });
+});
+
+describe('parsing the rendered files', () => {
+  it('reads every committed object file as the yaml library does (js-yaml, core schema)', () => {
+    let files = 0;
+    for (const [p, content] of PLATFORM_FILES) {
+      const objects = parseObjects(p, content);
+      if (!objects) continue;
+      files++;
+      expect(objects.map((o) => o.body)).toEqual(parseAllDocuments(content).map((d) => d.toJS()));
+    }
+    expect(files).toBeGreaterThan(250);
   });
 });
 
