@@ -113,7 +113,9 @@ describe('the merge-request note', () => {
   interface Note {
     id: number;
     body: string;
+    author: { id: number };
   }
+  const BOT = 42;
 
   /** A recording stand-in for GitLab's notes API on loopback: list (paged), create, update. */
   async function notesServer(existing: Note[]) {
@@ -129,6 +131,10 @@ describe('the merge-request note', () => {
         );
         const id = /\/notes\/(\d+)$/.exec(url.pathname)?.[1];
         res.setHeader('Content-Type', 'application/json');
+        if (url.pathname.endsWith('/user')) {
+          res.end(JSON.stringify({ id: BOT }));
+          return;
+        }
         if (req.method === 'GET') {
           const page = Number(url.searchParams.get('page'));
           const size = Number(url.searchParams.get('per_page'));
@@ -136,7 +142,7 @@ describe('the merge-request note', () => {
           return;
         }
         if (req.method === 'POST') {
-          const note = { id: 1000 + notes.length, body: (JSON.parse(body) as Note).body };
+          const note = { id: 1000 + notes.length, body: (JSON.parse(body) as Note).body, author: { id: BOT } };
           notes.push(note);
           res.end(JSON.stringify(note));
           return;
@@ -172,7 +178,12 @@ describe('the merge-request note', () => {
     });
 
   it('is posted once, then updated in place on later pipelines, past the first page of notes', async () => {
-    const others = Array.from({ length: 120 }, (_, i) => ({ id: i + 1, body: `review comment ${i}` }));
+    // 120 notes of people, one of them quoting an old report (not the bot's: left alone).
+    const others = Array.from({ length: 120 }, (_, i) => ({
+      id: i + 1,
+      body: i === 3 ? `${REPORT_MARKER}\nquoted` : `review comment ${i}`,
+      author: { id: 7 },
+    }));
     const api = await notesServer(others);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'note-'));
     try {
@@ -181,14 +192,17 @@ describe('the merge-request note', () => {
       expect(await post(api.url, file)).toEqual(expect.objectContaining({ status: 0, stdout: 'merge-request-note: posted note 1120\n' }));
       fs.writeFileSync(file, `${REPORT_MARKER}\n### Rendered diff of \`feature @ bbbb\`\n`);
       expect(await post(api.url, file)).toEqual(expect.objectContaining({ status: 0, stdout: 'merge-request-note: updated note 1120\n' }));
-      expect(api.notes.filter((n) => n.body.startsWith(REPORT_MARKER))).toEqual([
-        { id: 1120, body: expect.stringContaining('feature @ bbbb') },
+      expect(api.notes.filter((n) => n.author.id === BOT)).toEqual([
+        { id: 1120, body: expect.stringContaining('feature @ bbbb'), author: { id: BOT } },
       ]);
+      expect(api.notes[3]!.body).toBe(`${REPORT_MARKER}\nquoted`);
       const notes = '/api/v4/projects/platform%2Fplatform/merge_requests/7/notes';
       expect(api.requests).toEqual([
+        'GET /api/v4/user?page=null secret',
         `GET ${notes}?page=1 secret`,
         `GET ${notes}?page=2 secret`,
         `POST ${notes} secret`,
+        'GET /api/v4/user?page=null secret',
         `GET ${notes}?page=1 secret`,
         `GET ${notes}?page=2 secret`,
         `PUT ${notes}/1120 secret`,
@@ -196,7 +210,7 @@ describe('the merge-request note', () => {
       // A file that is not a rendered diff is refused before anything is sent.
       fs.writeFileSync(file, 'npm banner\n');
       expect((await post(api.url, file)).status).toBe(2);
-      expect(api.requests).toHaveLength(6);
+      expect(api.requests).toHaveLength(8);
     } finally {
       await api.close();
       fs.rmSync(dir, { recursive: true, force: true });

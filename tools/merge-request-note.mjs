@@ -16,11 +16,11 @@ async function call(url, token, init = {}) {
   return text === '' ? undefined : JSON.parse(text);
 }
 
-/** The id of the oldest note whose body starts with the marker, following every page. */
-async function findNote(notes, token) {
+/** The id of the oldest note of `author` whose body starts with the marker, following every page. */
+async function findNote(notes, token, author) {
   for (let page = 1; ; page++) {
     const batch = await call(`${notes}?sort=asc&order_by=created_at&per_page=100&page=${page}`, token);
-    const mine = batch.find((n) => typeof n.body === 'string' && n.body.startsWith(MARKER));
+    const mine = batch.find((n) => n.author?.id === author && typeof n.body === 'string' && n.body.startsWith(MARKER));
     if (mine) return mine.id;
     if (batch.length < 100) return undefined;
   }
@@ -29,7 +29,9 @@ async function findNote(notes, token) {
 /** Posts or updates the note; returns what it did. */
 export async function upsertNote({ apiUrl, projectId, mergeRequestIid, token, body }) {
   const notes = `${apiUrl}/projects/${encodeURIComponent(projectId)}/merge_requests/${mergeRequestIid}/notes`;
-  const id = await findNote(notes, token);
+  // Only the token's own note: a note quoting the marker, written by someone else, is left alone.
+  const { id: author } = await call(`${apiUrl}/user`, token);
+  const id = await findNote(notes, token, author);
   if (id === undefined) {
     const created = await call(notes, token, { method: 'POST', body: JSON.stringify({ body }) });
     return { action: 'posted', id: created.id };
