@@ -4,14 +4,15 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { REPORT_MARKER } from '../pipeline/diff';
 import { REPO_ROOT } from './helpers';
 
 // The CI templates: valid against the schemas editors use (GitLab's ci.json, SchemaStore's
-// github-workflow.json, committed in test/fixtures/ci-schemas), their shell checked by shellcheck,
-// and the merge-request note posted once then updated, against a recording HTTP server.
+// github-workflow.json: CI_SCHEMAS of tools/upstream-inputs.ts, compiled by npm run import into
+// imports/ci-validators/), their shell checked by shellcheck, and the merge-request note posted
+// once then updated, against a recording HTTP server.
 interface Job {
   script?: string[];
   rules?: { if?: string }[];
@@ -29,11 +30,9 @@ function shellcheck(script: string, shell: 'sh' | 'bash'): { status: number | nu
 const text = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
 const read = (file: string) => parse(text(file)) as Record<string, unknown>;
 
-function validator(schemaFile: string) {
-  const schema = JSON.parse(text(`test/fixtures/ci-schemas/${schemaFile}`)) as Record<string, unknown>;
-  // Editors' schemas carry keywords of their own (markdownDescription) and formats ajv leaves to a plugin.
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  const validate = ajv.compile(schema);
+function validator(name: 'gitlab-ci' | 'github-workflow') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const validate = require(path.join(REPO_ROOT, 'imports', 'ci-validators', `${name}.js`)) as ValidateFunction;
   return (doc: unknown): ErrorObject[] => (validate(doc) ? [] : (validate.errors ?? []));
 }
 
@@ -43,11 +42,11 @@ describe('CI templates', () => {
   const githubJobs = github.jobs as Record<string, Job>;
 
   it("validate against GitLab's ci.json and SchemaStore's github-workflow.json, which refuse a broken template", () => {
-    const gitlabErrors = validator('gitlab-ci.json');
+    const gitlabErrors = validator('gitlab-ci');
     expect(gitlabErrors(gitlab)).toEqual([]);
     expect(gitlabErrors({ ...gitlab, check: { ...(gitlab.check as object), interruptible: 'yes' } })).not.toEqual([]);
     expect(gitlabErrors({ ...gitlab, diff: { ...(gitlab.diff as object), artifacts: { expose_as: 1 } } })).not.toEqual([]);
-    const githubErrors = validator('github-workflow.json');
+    const githubErrors = validator('github-workflow');
     expect(githubErrors(github)).toEqual([]);
     expect(githubErrors({ ...github, jobs: { check: { steps: [] } } })).not.toEqual([]);
   });
