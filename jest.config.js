@@ -2,7 +2,9 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: { '^.+\\.ts$': ['@swc/jest'], '^.+/node_modules/jsondiffpatch/.+\\.js$': ['@swc/jest'] },
+  // jsondiffpatch ships ES modules only: compiled to CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!jsondiffpatch/)'],
   // Snapshots live in __snapshots__/ at the repository root (the layout of the design card).
   snapshotResolver: '<rootDir>/test/snapshot-resolver.js',
   testTimeout: 60000,

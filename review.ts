@@ -3,11 +3,23 @@
  * command line (tools/cli.ts; `--help` on each):
  *   npm run validate [-- --capacity]          schema, policy, capacity and cross-site checks; lists the exceptions in force
  *   npm run capacity [-- --site NAME]...      per-site capacity table (every node up, after losing each node, autoscalers at maximum)
- *   npm run diff [-- --base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]
+ *   npm run diff [-- --base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] ...
  * Exit codes: 0 fine; 1 the diff reaches --fail-on (without --override); 2 findings or bad input.
  */
 import * as path from 'node:path';
-import { defaultBase, highestRisk, reaches, readTreeAtRef, semanticDiff, toMarkdown, toText, type Risk } from './pipeline/diff';
+import * as fs from 'node:fs';
+import {
+  defaultBase,
+  describeHead,
+  highestRisk,
+  reaches,
+  readTreeAtRef,
+  resolveCommit,
+  semanticDiff,
+  toMarkdown,
+  toText,
+  type Risk,
+} from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError, type Finding } from './model/errors';
@@ -19,30 +31,100 @@ import { CommandLineExit, parseCommandLine, runCommand, usageError } from './too
 
 const root = path.resolve(__dirname, '..');
 
+/** Width of a usage bar; with the seeds' node names a row is 78 columns. */
+const BAR = 8;
+/** Width the tables and their notes are made for (a terminal, a CI log). */
+const COLUMNS = 80;
+
+/**
+ * A bar of requests against allocatable on a scale of `scalePercent` (100, or more when a node
+ * is overcommitted), with `|` where allocatable ends when the scale goes past it.
+ */
+function usageBar(percent: number, scalePercent: number): string {
+  const filled = Math.min(BAR, Math.round((percent / scalePercent) * BAR));
+  const cells = [...'█'.repeat(filled).padEnd(BAR, '·')];
+  const limit = Math.round((100 / scalePercent) * BAR);
+  if (scalePercent > 100 && limit < BAR) cells[limit] = cells[limit] === '█' ? '▌' : '|';
+  return cells.join('');
+}
+
+const percentOf = (used: number, allocatable: number) => (allocatable > 0 ? Math.round((used / allocatable) * 100) : 0);
+
+/** `text` as lines of at most COLUMNS, broken at spaces, later lines indented by `indent`. */
+function wrap(text: string, indent: string): string[] {
+  const lines: string[] = [];
+  const lead = /^ */.exec(text)![0];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    if (line !== lead && line.length + 1 + word.length > COLUMNS) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line === lead ? `${lead}${word}` : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** One scenario as a table: a header row, then per node its CPU and memory requests against allocatable, with a bar each. */
+function scenarioTable(s: CapacityReport['scenarios'][number]): string[] {
+  const rows = s.nodes.map((n) => ({
+    node: n.node,
+    cpu: { text: `${Math.round(n.cpuMillis)}m/${n.cpuAllocatable}m`, percent: percentOf(n.cpuMillis, n.cpuAllocatable) },
+    memory: { text: `${Math.round(n.memoryMiB)}Mi/${n.memoryAllocatable}Mi`, percent: percentOf(n.memoryMiB, n.memoryAllocatable) },
+    pods: n.pods,
+  }));
+  // One scale for the whole table, so that bars compare between nodes and resources.
+  const scale = Math.max(100, Math.ceil(Math.max(...rows.flatMap((r) => [r.cpu.percent, r.memory.percent])) / 100) * 100);
+  const nodeWidth = Math.max(4, ...rows.map((r) => r.node.length));
+  const cell = (c: { text: string; percent: number }, width: number) =>
+    `${c.text.padStart(width)} ${`${c.percent}%`.padStart(4)} ${usageBar(c.percent, scale)}`;
+  const cpuWidth = Math.max(...rows.map((r) => r.cpu.text.length));
+  const memoryWidth = Math.max(...rows.map((r) => r.memory.text.length));
+  const header = (title: string, width: number) => title.padEnd(width + 5 + 1 + BAR);
+  const lines = [`  ${s.name}${scale > 100 ? ` (bars up to ${scale}%, | marks allocatable)` : ''}`];
+  lines.push(
+    `    ${'node'.padEnd(nodeWidth)}  ${header('cpu requests/alloc.', cpuWidth)}  ${header('memory requests/alloc.', memoryWidth)} pods`,
+  );
+  for (const r of rows)
+    lines.push(`    ${r.node.padEnd(nodeWidth)}  ${cell(r.cpu, cpuWidth)}  ${cell(r.memory, memoryWidth)} ${String(r.pods).padStart(4)}`);
+  const pages = s.nodes.filter((n) => n.hugepagesMiB > 0 || n.hugepagesAllocatable);
+  const notes = [
+    ...(pages.length > 0
+      ? [
+          `hugepages-2Mi requests/alloc.: ${pages.map((n) => `${n.node} ${Math.round(n.hugepagesMiB)}/${n.hugepagesAllocatable ?? 0}Mi`).join(', ')}`,
+        ]
+      : []),
+    ...(s.unplaced.length > 0 ? [`unplaced: ${s.unplaced.join(', ')}`] : []),
+    ...(s.waiting.length > 0 ? [`waiting for their node (node-local volume): ${s.waiting.join(', ')}`] : []),
+  ];
+  for (const note of notes) lines.push(...wrap(`    ${note}`, '      '));
+  return lines;
+}
+
 function capacityTable(report: CapacityReport): string {
   const lines = [`site ${report.site}`];
-  const pct = (a: number, b: number) => `${b > 0 ? Math.round((a / b) * 100) : 0}%`.padStart(5);
-  for (const s of report.scenarios) {
-    lines.push(`  ${s.name}`);
-    for (const n of s.nodes) {
-      lines.push(
-        `    ${n.node.padEnd(24)} cpu ${`${Math.round(n.cpuMillis)}m`.padStart(7)} / ${`${n.cpuAllocatable}m`.padEnd(7)}${pct(n.cpuMillis, n.cpuAllocatable)}` +
-          `   memory ${`${Math.round(n.memoryMiB)}Mi`.padStart(8)} / ${`${n.memoryAllocatable}Mi`.padEnd(8)}${pct(n.memoryMiB, n.memoryAllocatable)}` +
-          `${n.hugepagesMiB > 0 || n.hugepagesAllocatable ? `   hugepages ${Math.round(n.hugepagesMiB)}Mi / ${n.hugepagesAllocatable ?? 0}Mi` : ''}   ${n.pods} pods`,
-      );
-    }
-    if (s.unplaced.length > 0) lines.push(`    unplaced: ${s.unplaced.join(', ')}`);
-    if (s.waiting.length > 0) lines.push(`    waiting for their node (node-local volume): ${s.waiting.join(', ')}`);
-  }
-  lines.push(`  storage: ${report.storage.neededGiB.toFixed(1)} GiB of claims x replication, ${report.storage.poolGiB} GiB of DiskPools`);
+  for (const s of report.scenarios) lines.push(...scenarioTable(s));
   lines.push(
-    `  node-local volumes: up to ${report.storage.nodeLocalGiB.toFixed(1)} GiB per node, on system disks of ${report.storage.systemDiskGB} GB`,
+    ...wrap(
+      `  storage: ${report.storage.neededGiB.toFixed(1)} GiB of claims x replication, ${report.storage.poolGiB} GiB of DiskPools`,
+      '    ',
+    ),
   );
-  if (report.accepted) lines.push(`  accepted: ${report.accepted}`);
+  lines.push(
+    ...wrap(
+      `  node-local volumes: up to ${report.storage.nodeLocalGiB.toFixed(1)} GiB per node, on system disks of ${report.storage.systemDiskGB} GB`,
+      '    ',
+    ),
+  );
+  if (report.accepted) lines.push(...wrap(`  accepted: ${report.accepted}`, '    '));
   lines.push('  counted:');
   for (const g of report.groups) {
+    const count = g.replicas === 'perNode' ? 'one per node' : `${g.replicas} x`;
+    const pages = g.requests.hugepagesMiB ? ` / ${g.requests.hugepagesMiB}Mi hugepages` : '';
     lines.push(
-      `    ${g.name}: ${g.replicas === 'perNode' ? 'one per node' : `${g.replicas} x`} ${Math.round(g.requests.cpuMillis)}m / ${Math.round(g.requests.memoryMiB)}Mi${g.requests.hugepagesMiB ? ` / ${g.requests.hugepagesMiB}Mi hugepages` : ''}${g.transient ? ' (job, not steady)' : ''}`,
+      ...wrap(
+        `    ${g.name}: ${count} ${Math.round(g.requests.cpuMillis)}m / ${Math.round(g.requests.memoryMiB)}Mi${pages}${g.transient ? ' (job, not steady)' : ''}`,
+        '      ',
+      ),
     );
   }
   return lines.join('\n');
@@ -67,20 +149,27 @@ const RISKS = ['high', 'medium'] as const;
 
 const DIFF = {
   name: 'diff',
-  usage: 'npm run diff -- [--base REF] [--format markdown|text] [--fail-on high|medium [--override]] [--main-branch NAME]',
+  usage:
+    'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N]',
   options: {
     base: { type: 'string' },
     format: { type: 'string' },
+    output: { type: 'string' },
     'fail-on': { type: 'string' },
     override: { type: 'boolean' },
     'main-branch': { type: 'string' },
+    branch: { type: 'string' },
+    'max-chars': { type: 'string' },
   },
   help: {
     base: 'git ref to compare with (default: the merge base with the main branch)',
     format: 'markdown or text (default: text on a terminal, markdown otherwise)',
+    output: "write the report to FILE instead of stdout (nothing else, such as npm's banner, can get into it)",
     'fail-on': 'exit 1 when a change reaches this risk: high or medium',
     override: 'with --fail-on: report the risk but exit 0 (the risk-accepted label)',
     'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
+    branch: "the branch named in the header (default: the checked-out branch; CI passes the merge request's)",
+    'max-chars': 'markdown: at most N characters (a merge-request note has a limit); the lead table is always whole',
   },
 } as const;
 
@@ -142,18 +231,26 @@ async function diff(argv: readonly string[]): Promise<number> {
   const format = oneOf('format', args.format, FORMATS) ?? (process.stdout.isTTY ? 'text' : 'markdown');
   const failOn: Risk | undefined = oneOf('fail-on', args['fail-on'], RISKS);
   if (args.override && failOn === undefined) throw usageError(DIFF, '--override only makes sense with --fail-on');
+  const maxChars = args['max-chars'] === undefined ? undefined : Number(args['max-chars']);
+  if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars > 0))
+    throw usageError(DIFF, `--max-chars takes a whole number above 0, not '${args['max-chars']}'`);
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
-  const before = readTreeAtRef(root, base);
+  const baseCommit = resolveCommit(root, base);
+  const before = readTreeAtRef(root, baseCommit);
   const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs() });
   const changes = semanticDiff(before, tree);
-  process.stdout.write(format === 'markdown' ? toMarkdown(changes, base) : toText(changes, base));
+  const head = describeHead(root, args.branch);
+  const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
+  const report = format === 'markdown' ? toMarkdown(changes, header, { maxChars }) : toText(changes, header);
+  if (args.output !== undefined) fs.writeFileSync(args.output, report);
+  else process.stdout.write(report);
   if (failOn && reaches(changes, failOn)) {
     if (args.override) {
       console.error(`diff: ${highestRisk(changes)}-risk changes accepted by override (risk-accepted label)`);
       return 0;
     }
     console.error(
-      `diff: ${highestRisk(changes)}-risk changes; review them, then add the risk-accepted label to the merge request to proceed`,
+      `diff: ${highestRisk(changes)}-risk changes; review them, then add the risk-accepted label to the merge request and start a new pipeline (GitLab reads labels when a pipeline is created: retrying this job keeps the old labels)`,
     );
     return 1;
   }

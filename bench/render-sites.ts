@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderTree } from '../pipeline/synth';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
+import { diffChild, diffRun } from './diff-sites';
 import { generateModel } from './generate-sites';
 import { formatRow, summary, type Row } from './report';
 
@@ -75,16 +76,16 @@ function renderRun(count: number, runs: number): RenderFigures {
   };
 }
 
-const GROUPS = ['startup', 'cdk8s', 'render'] as const;
+const GROUPS = ['startup', 'cdk8s', 'render', 'diff'] as const;
 type Group = (typeof GROUPS)[number];
 
 const COMMAND = {
   name: 'bench',
-  usage: 'npm run bench -- [--runs N] [--only startup,cdk8s,render]',
+  usage: 'npm run bench -- [--runs N] [--only startup,cdk8s,render,diff]',
   options: { runs: { type: 'string' }, only: { type: 'string' } },
   help: {
     runs: 'runs per figure, the median is printed (default 5; C and the renders take at most 3)',
-    only: 'measure only these groups: startup (F, S), cdk8s (C), render (50 and 200 sites)',
+    only: 'measure only these groups: startup (F, S), cdk8s (C), render (50 and 200 sites), diff (200 sites, every object changed)',
   },
 } as const;
 
@@ -99,6 +100,7 @@ function parse(argv: readonly string[]): { runs: number; groups: readonly Group[
 }
 
 function main(): number {
+  if (diffChild(process.env)) return 0;
   const child = process.env.BENCH_RENDER_SITES;
   if (child !== undefined) {
     renderChild(Number(child));
@@ -174,6 +176,27 @@ function main(): number {
         what: 'growth 50 -> 200 sites',
         figure: '',
         targets: [{ label: 'time ratio for x4 sites (linear = 4)', value: r200.ms / r50.ms, op: '<=', limit: 4, digits: 2 }],
+      });
+    }
+    if (groups.includes('diff')) {
+      measuring('npm run diff on 200 generated sites, every object changed', 1);
+      const { diffOnly: d, givenObjects: g, withRender: r } = diffRun(__filename, 200);
+      const steps = (x: typeof d) => `git ${x.readGitMs.toFixed(0)} + diff ${x.diffMs.toFixed(0)} + markdown ${x.markdownMs.toFixed(0)} ms`;
+      const total = d.readGitMs + d.diffMs + d.markdownMs;
+      print({
+        what: `diff 200 sites, ${d.changes} changes (${d.files} files)`,
+        figure: `${total.toFixed(0)} ms`,
+        note: `${steps(d)}, peak RSS ${d.peakRssMB.toFixed(0)} MB`,
+      });
+      print({
+        what: "diff 200 sites, given the render's objects",
+        figure: `${(g.readGitMs + g.diffMs + g.markdownMs).toFixed(0)} ms`,
+        note: `${steps(g)}, peak RSS ${g.peakRssMB.toFixed(0)} MB (no YAML parse of the head)`,
+      });
+      print({
+        what: 'diff 200 sites with its render',
+        figure: `${(r.renderMs + r.readGitMs + r.diffMs + r.markdownMs).toFixed(0)} ms`,
+        note: `render ${r.renderMs.toFixed(0)} + ${steps(r)}, peak RSS ${r.peakRssMB.toFixed(0)} MB`,
       });
     }
     console.log(summary(rows));

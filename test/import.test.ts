@@ -3,14 +3,16 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import type { ValidateFunction } from 'ajv';
 import { InputError, obtainInputs, sha256, upstreamFiles } from '../tools/import-inputs';
 import { IMPORT_STAGING, runImport } from '../tools/import-run';
 import { UPSTREAM_INPUTS, type UpstreamInputs } from '../tools/upstream-inputs';
 import { SITES } from '../sites';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
 
-// A small mirror made here: one CRD file holding two kinds (only Widget is imported) and a
-// Kubernetes `_definitions.json` with ObjectMeta and one kind.
+// A small mirror made here: one CRD file holding two kinds (only Widget is imported), a
+// Kubernetes `_definitions.json` with ObjectMeta and one kind, and a CI template schema written
+// for editors (a keyword of its own, a format ajv does not know).
 const crd = (kind: string) => `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -51,13 +53,26 @@ const DEFINITIONS = JSON.stringify({
     },
   },
 });
-const FILES: Record<string, string> = { 'crds/demo/widgets.yaml': CRD_FILE, 'k8s-schemas/v1.28.0/_definitions.json': DEFINITIONS };
+const CI_SCHEMA = JSON.stringify({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  markdownDescription: 'A **pipeline**.',
+  type: 'object',
+  required: ['stages'],
+  properties: { stages: { type: 'array', items: { type: 'string' } }, docs: { type: 'string', format: 'editor-link' } },
+  additionalProperties: false,
+});
+const FILES: Record<string, string> = {
+  'crds/demo/widgets.yaml': CRD_FILE,
+  'k8s-schemas/v1.28.0/_definitions.json': DEFINITIONS,
+  'ci-schemas/pipeline.json': CI_SCHEMA,
+};
 
 function smallTable(baseUrl = 'https://example.invalid'): UpstreamInputs {
   const file = (mirrorPath: string) => ({ url: `${baseUrl}/${mirrorPath}`, sha256: sha256(Buffer.from(FILES[mirrorPath]!)), mirrorPath });
   return {
     crds: [{ ...file('crds/demo/widgets.yaml'), module: 'demo', kinds: ['Widget'] }],
     kubernetes: { '1.28': file('k8s-schemas/v1.28.0/_definitions.json') },
+    ci: { pipeline: file('ci-schemas/pipeline.json') },
     local: [],
   };
 }
@@ -100,7 +115,9 @@ async function afterGoodImport(body: (root: string, mirror: string) => Promise<v
 describe('the table of upstream inputs', () => {
   it('pins every file by https URL at a tag or commit and a full sha256, once each', () => {
     const files = upstreamFiles(UPSTREAM_INPUTS);
-    expect(files).toHaveLength(UPSTREAM_INPUTS.crds.length + Object.keys(UPSTREAM_INPUTS.kubernetes).length);
+    expect(files).toHaveLength(
+      UPSTREAM_INPUTS.crds.length + Object.keys(UPSTREAM_INPUTS.kubernetes).length + Object.keys(UPSTREAM_INPUTS.ci).length,
+    );
     for (const file of files) {
       expect(file.url).toMatch(/^https:\/\/raw\.githubusercontent\.com\/[^/]+\/[^/]+\/(v\d+\.\d+\.\d+|[0-9a-f]{40})\//);
       expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -119,6 +136,12 @@ describe('the table of upstream inputs', () => {
         for (const kind of input.kinds) expect(Object.keys(kinds.custom).some((k) => k.endsWith(`/${kind}`))).toBe(true);
     }
   });
+
+  it('compiles each CI template schema into imports/ci-validators/, no other', () => {
+    const names = Object.keys(UPSTREAM_INPUTS.ci).sort();
+    expect(names).toEqual(['github-workflow', 'gitlab-ci']);
+    expect(fs.readdirSync(path.join(REPO_ROOT, 'imports', 'ci-validators')).sort()).toEqual(names.map((n) => `${n}.js`));
+  });
 });
 
 describe('npm run import, from a mirror the test builds', () => {
@@ -126,8 +149,12 @@ describe('npm run import, from a mirror the test builds', () => {
     const { dir, cleanup } = tempDir();
     try {
       writeMirror(path.join(dir, 'mirror'));
-      const run = await importInto(path.join(dir, 'root'), path.join(dir, 'mirror'));
-      expect(run).toEqual({ code: 0, out: ['imports/: 1 modules, 1 schemas, validators for 2 kinds'], err: [] });
+      // ajv warns on the console about a format it is asked to check but does not know.
+      const warnings: unknown[][] = [];
+      const warn = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args));
+      const run = await importInto(path.join(dir, 'root'), path.join(dir, 'mirror')).finally(() => warn.mockRestore());
+      expect(run).toEqual({ code: 0, out: ['imports/: 1 modules, 1 schemas, validators for 2 kinds and 1 CI schemas'], err: [] });
+      expect(warnings).toEqual([]);
       const imports = path.join(dir, 'root', 'imports');
       const binding = fs.readFileSync(path.join(imports, 'demo-example.com.ts'), 'utf8');
       expect(binding).toMatch(/export class Widget extends ApiObject/);
@@ -146,6 +173,15 @@ describe('npm run import, from a mirror the test builds', () => {
       const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } };
       expect(validate(widget)).toBe(true);
       expect(validate({ ...widget, spec: { sise: 1 } })).toBe(false);
+      // The editors' schema as it is: its own keyword and its format compile, the format unchecked.
+      expect(fs.readdirSync(path.join(imports, 'ci-validators'))).toEqual(['pipeline.js']);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pipeline = require(path.join(imports, 'ci-validators', 'pipeline.js')) as ValidateFunction;
+      expect(pipeline({ stages: ['test'], docs: 'not checked' })).toBe(true);
+      expect(pipeline({ stages: ['test'], stage: 'test' })).toBe(false);
+      expect(pipeline.errors).toEqual([
+        expect.objectContaining({ keyword: 'additionalProperties', message: 'must NOT have additional properties' }),
+      ]);
       expect(fs.existsSync(path.join(dir, 'root', IMPORT_STAGING))).toBe(false);
 
       // --check: the same inputs give the same tree; a changed file is listed, and nothing is written.

@@ -113,7 +113,7 @@ describe('network policies from declarations', () => {
 
   it("opens Envoy's egress to exposed backends", () => {
     const envoy = (objectsOf(p.ingress) as unknown as Policy[]).find(
-      (x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'allow-envoy-contour',
+      (x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'allow-contour-envoy',
     )!;
     expect(envoy.spec.egress).toContainEqual({ to: [peer('api', { app: 'api-web' })], ports: tcp(8080) });
   });
@@ -124,13 +124,47 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s ingress namespace
   const policies = contour.objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
 
   it('only accepts the edge proxy on the Envoy listeners', () => {
-    const envoy = policies.find((x) => x.metadata.name === 'allow-envoy-contour')!;
+    const envoy = policies.find((x) => x.metadata.name === 'allow-contour-envoy')!;
     expect(envoy.spec.ingress).toContainEqual({ from: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: tcp(8080, 8443) });
     expect(envoy.spec.ingress!.flatMap((r) => r.from).filter((f) => 'ipBlock' in f)).toHaveLength(1);
   });
 
   it('has default-deny', () => {
     expect(policies.map((x) => x.metadata.name)).toEqual(expect.arrayContaining(['default-deny', 'allow-dns']));
+  });
+});
+
+describe('NetworkPolicy names', () => {
+  it('name each policy after its pods (name label, with the component when the name does not say it), never cut', () => {
+    const rendered = renderSite(SITES[0]!, PLATFORM).components.flatMap((c) => c.objects);
+    const names = (namespace: string) =>
+      rendered
+        .filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === namespace)
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(names('postgres')).toEqual([
+      'allow-dns',
+      'allow-postgres-backup',
+      'allow-postgres-keeper',
+      'allow-postgres-proxy',
+      'allow-postgres-sentinel',
+      'allow-postgres-update',
+      'default-deny',
+    ]);
+    // Contour's pods share app.kubernetes.io/name=contour: the component tells them apart.
+    expect(names('projectcontour')).toEqual(['allow-contour', 'allow-contour-certgen', 'allow-contour-envoy', 'allow-dns', 'default-deny']);
+    for (const o of rendered.filter((x) => x.kind === 'NetworkPolicy'))
+      expect(o.metadata.name).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+  });
+
+  it('refuse a name longer than 63 characters instead of cutting it', () => {
+    const long = 'a-very-long-application-name-that-no-network-policy-name-can-hold';
+    let c!: TestComponent;
+    const p = testPlatform(SITES[0]!, (app, ctx) => (c = new TestComponent(app, ctx, 'api')));
+    c.talksTo(c.pods(long, [80]), c.pods('web', [8080]));
+    expect(() => renderNetworkPolicies(p.components(), { site: SITES[0]! })).toThrow(
+      /NetworkPolicy name of pod selector .* is longer than 63 characters; give the pods a shorter app.kubernetes.io\/name/,
+    );
   });
 });
 

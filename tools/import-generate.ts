@@ -6,14 +6,15 @@
  *   - `schemas/`: each kind's openAPIV3Schema, so that synth-time validation checks custom
  *     resources against the same schema the bindings were generated from;
  *   - `validators/<release>/`: the validators synth runs (compile-validators.ts), one directory
- *     per Kubernetes release.
+ *     per Kubernetes release;
+ *   - `ci-validators/<name>.js`: a validator per CI template schema (the tests run them).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { compileValidators } from './compile-validators';
+import { compileEditorSchema, compileValidators } from './compile-validators';
 import { InputError } from './import-inputs';
 import type { UpstreamInputs } from './upstream-inputs';
 
@@ -56,7 +57,7 @@ export function generateImports(
   contents: ReadonlyMap<string, Buffer>,
   outDir: string,
   localSchemaDir: string,
-): { modules: number; schemas: number; kinds: number } {
+): { modules: number; schemas: number; kinds: number; ciSchemas: number } {
   const text = (mirrorPath: string): string => {
     const data = contents.get(mirrorPath);
     if (data === undefined) throw new Error(`${mirrorPath} was not obtained`);
@@ -107,5 +108,7 @@ export function generateImports(
       outDir: path.join(outDir, 'validators', release),
     }).kinds;
   }
-  return { modules: byModule.size, schemas: fs.readdirSync(schemaDir).length, kinds };
+  for (const [name, file] of Object.entries(inputs.ci))
+    compileEditorSchema(text(file.mirrorPath), path.join(outDir, 'ci-validators', `${name}.js`));
+  return { modules: byModule.size, schemas: fs.readdirSync(schemaDir).length, kinds, ciSchemas: Object.keys(inputs.ci).length };
 }

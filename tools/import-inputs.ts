@@ -23,7 +23,7 @@ export function sha256(data: Uint8Array): string {
 /** Every upstream file of the table, once each. */
 export function upstreamFiles(inputs: UpstreamInputs): UpstreamFile[] {
   const byPath = new Map<string, UpstreamFile>();
-  for (const file of [...inputs.crds, ...Object.values(inputs.kubernetes)]) byPath.set(file.mirrorPath, file);
+  for (const file of [...inputs.crds, ...Object.values(inputs.kubernetes), ...Object.values(inputs.ci)]) byPath.set(file.mirrorPath, file);
   return [...byPath.values()];
 }
 

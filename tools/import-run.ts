@@ -57,7 +57,7 @@ export async function runImport(inputs: UpstreamInputs, options: ImportOptions):
   try {
     fs.mkdirSync(staging, { recursive: true });
     const made = generateImports(inputs, contents, next, options.localSchemaDir);
-    const summary = `${made.modules} modules, ${made.schemas} schemas, validators for ${made.kinds} kinds`;
+    const summary = `${made.modules} modules, ${made.schemas} schemas, validators for ${made.kinds} kinds and ${made.ciSchemas} CI schemas`;
     if (check) {
       const { added, removed, changed } = diffTrees(readTree(imports), readTree(next));
       for (const p of added) log(`missing   imports/${p}`);

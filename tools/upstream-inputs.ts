@@ -7,7 +7,12 @@
  *   - KUBERNETES_SCHEMAS: the Kubernetes API schema, by release; each release gets its own
  *     validators in imports/validators/<release>/. Adding a release is one entry here, then
  *     `npm run import`.
+ *   - CI_SCHEMAS: the JSON schemas editors check our CI templates with; each gets a validator in
+ *     imports/ci-validators/<name>.js (test/ci.test.ts validates the templates with it).
  *   - LOCAL_SCHEMAS: schemas we write ourselves, for kinds whose upstream publishes no CRD file.
+ * A mirror directory holds every file of CRD_INPUTS, KUBERNETES_SCHEMAS and CI_SCHEMAS at its
+ * `mirrorPath`: crds/<piece>/<file>, k8s-schemas/v<release>.0/_definitions.json and
+ * ci-schemas/<name>.json.
  */
 import { ARGOCD } from '../charts/argocd/release';
 import { CERT_MANAGER } from '../charts/cert-manager/release';
@@ -141,6 +146,34 @@ export const KUBERNETES_SCHEMAS: Readonly<Record<string, UpstreamFile>> = {
 };
 
 /**
+ * The schemas GitLab's and GitHub's editors validate CI templates with, by validator name
+ * (imports/ci-validators/<name>.js). Data for the tests only: synth never reads them. Each URL
+ * pins a commit (SchemaStore tags no releases); a newer copy is a new commit and a new digest.
+ */
+export const CI_SCHEMAS: Readonly<Record<string, UpstreamFile>> = {
+  // GitLab's own CI schema, app/assets/javascripts/editor/schema/ci.json of gitlab-org/gitlab (the
+  // pipeline editor's), as bundled unchanged by firecow/gitlab-ci-local in src/schema.json (its
+  // `fetch-schema` script copies GitLab's file) at 1e050e3b, "chore: refresh the bundled gitlab ci
+  // schema (#1920)", 2026-08-17; its release 4.75.0 ships the same bytes. GitLab hosts its
+  // repository outside GitHub, hence this copy.
+  // Licence: MIT Expat (GitLab's LICENSE: all content outside doc/, CC BY-SA 4.0, and ee/, the
+  // Enterprise licence, is MIT Expat; gitlab-ci-local itself is MIT too).
+  'gitlab-ci': {
+    url: 'https://raw.githubusercontent.com/firecow/gitlab-ci-local/1e050e3be7f43b8aa366d993594f649de59894f6/src/schema.json',
+    sha256: '7568b544b4b95102f21e9fd89d769d54ee6f86b35d2fbb7f7b947d6fa9fc4dda',
+    mirrorPath: 'ci-schemas/gitlab-ci.json',
+  },
+  // SchemaStore's GitHub workflow schema, src/schemas/json/github-workflow.json at 3b6446ad (the
+  // file last changed 2026-06-25, "added support for github actions parallel steps (#5845)").
+  // Licence: Apache-2.0 (SchemaStore's LICENSE).
+  'github-workflow': {
+    url: 'https://raw.githubusercontent.com/SchemaStore/schemastore/3b6446ad8a077bac56f4a4796c0b7fd88927fc8e/src/schemas/json/github-workflow.json',
+    sha256: '7a952fdb7c1b130732e40ccea9db9bced906c1198e97834f8a49ae3b411f3161',
+    mirrorPath: 'ci-schemas/github-workflow.json',
+  },
+};
+
+/**
  * Schemas we write ourselves, for kinds whose upstream publishes no CRD file (the operator
  * registers it at run time). They feed validation only; the bindings are hand-written in charts/.
  */
@@ -163,7 +196,13 @@ export const LOCAL_SCHEMAS: readonly LocalSchema[] = [
 export interface UpstreamInputs {
   readonly crds: readonly CrdInput[];
   readonly kubernetes: Readonly<Record<string, UpstreamFile>>;
+  readonly ci: Readonly<Record<string, UpstreamFile>>;
   readonly local: readonly LocalSchema[];
 }
 
-export const UPSTREAM_INPUTS: UpstreamInputs = { crds: CRD_INPUTS, kubernetes: KUBERNETES_SCHEMAS, local: LOCAL_SCHEMAS };
+export const UPSTREAM_INPUTS: UpstreamInputs = {
+  crds: CRD_INPUTS,
+  kubernetes: KUBERNETES_SCHEMAS,
+  ci: CI_SCHEMAS,
+  local: LOCAL_SCHEMAS,
+};

@@ -51,25 +51,40 @@ function selectorKey(namespace: string, labels: Readonly<Record<string, string>>
     .join(',')}`;
 }
 
-/** A readable, stable name for a pod selector: its distinct label values. */
-function selectorName(labels: Readonly<Record<string, string>>): string {
-  const values = [
-    ...new Set(
-      Object.keys(labels)
-        .sort()
-        .map((k) => labels[k]!),
-    ),
-  ];
-  return values
-    .join('-')
+/** Labels that name a group of pods (the first one set is used). */
+const NAME_LABELS = ['app.kubernetes.io/name', 'app', 'k8s-app'];
+/** The part of an application a group of pods is (Contour's `envoy`, our `postgres`). */
+const COMPONENT_LABEL = 'app.kubernetes.io/component';
+/** Longest name the API server accepts for a NetworkPolicy (a DNS subdomain label here: 63). */
+const MAX_NAME = 63;
+
+const slug = (text: string) =>
+  text
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-');
-}
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
 
-/** The NetworkPolicy name of a pod selector. */
-function policyName(labels: Readonly<Record<string, string>>): string {
-  return `allow-${selectorName(labels)}`.slice(0, 63).replace(/-+$/, '');
+/**
+ * A readable, stable name for a pod selector: the pods' name label (`postgres-keeper`), with
+ * their component when the name does not already say it (`contour-envoy`); a selector without a
+ * name label falls back to its distinct label values.
+ */
+function selectorName(labels: Readonly<Record<string, string>>): string {
+  const name = NAME_LABELS.map((k) => labels[k]).find((v): v is string => v !== undefined);
+  const component = labels[COMPONENT_LABEL];
+  if (name === undefined)
+    return slug(
+      [
+        ...new Set(
+          Object.keys(labels)
+            .sort()
+            .map((k) => labels[k]!),
+        ),
+      ].join('-'),
+    );
+  if (component === undefined || name.includes(component)) return slug(name);
+  return slug(component.includes(name) ? component : `${name}-${component}`);
 }
 
 /**
@@ -227,7 +242,17 @@ export function renderNetworkPolicies(
   const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const names = new Map<string, string>();
   for (const [key, group] of sorted) {
-    const name = policyName(group.podLabels);
+    const name = `allow-${selectorName(group.podLabels)}`;
+    if (name.length > MAX_NAME) {
+      throw new PlatformError([
+        {
+          site: props.site.name,
+          component: group.owner.componentName,
+          object: `NetworkPolicy/${group.namespace}/${name}`,
+          message: `the NetworkPolicy name of pod selector ${key} is longer than ${MAX_NAME} characters; give the pods a shorter app.kubernetes.io/name`,
+        },
+      ]);
+    }
     const clash = names.get(`${group.namespace}/${name}`);
     if (clash !== undefined) {
       throw new PlatformError([

@@ -11,7 +11,8 @@ import { commonLabels } from '../lib/labels';
 import type { ObjectStore } from '../lib/object-store';
 import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
-import { STOLON_OBJECTS, STOLON_UID } from './pods';
+import { STOLON_UID } from './pods';
+import { STOLON_OBJECTS } from './names';
 import { PG_PORT, REPL_USERNAME } from './spec';
 
 /** When backups run and how long they are kept. */

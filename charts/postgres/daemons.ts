@@ -8,20 +8,8 @@ import type { PlatformComponent } from '../component';
 import { commonLabels } from '../lib/labels';
 import { TMP_MOUNT, TMP_VOLUME, httpProbe, podDisruptionBudget, resources, restrictedContainerSecurity, tcpProbe } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
-import {
-  METRICS_PORT,
-  POSTGRES_NAMESPACE as NAMESPACE,
-  SPEC_DIR,
-  SPEC_FILE,
-  STOLON_OBJECTS,
-  metricsEnv,
-  podLabels,
-  postgresServicePort,
-  stolonName,
-  stolonPodBase,
-  storeEnv,
-  type StolonRole,
-} from './pods';
+import { METRICS_PORT, SPEC_DIR, SPEC_FILE, metricsEnv, podLabels, postgresServicePort, stolonPodBase, storeEnv } from './pods';
+import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName, type StolonRole } from './names';
 import { PG_PORT } from './spec';
 
 /** What differs between the stolon Deployments. */

@@ -18,25 +18,16 @@ import {
 } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
 import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
-import {
-  KEEPER_DATA_DIR,
-  METRICS_PORT,
-  POSTGRES_NAMESPACE as NAMESPACE,
-  STOLON_OBJECTS,
-  metricsEnv,
-  podLabels,
-  postgresServicePort,
-  stolonName,
-  stolonPodBase,
-  storeEnv,
-} from './pods';
+import { KEEPER_DATA_DIR, METRICS_PORT, metricsEnv, podLabels, postgresServicePort, stolonPodBase, storeEnv } from './pods';
+import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { PG_PORT, REPL_USERNAME, SU_USERNAME } from './spec';
 import { TLS_MOUNT } from './tls';
 
-/** Keepers (PostgreSQL instances) per site: a primary and a synchronous-capable standby, one per node. */
-export const KEEPERS = 2;
-/** Size of each keeper's volume, GiB. */
-export const KEEPER_VOLUME_GIB = 10;
+/**
+ * The keepers of a site: two PostgreSQL instances (a primary and a standby ready to take over),
+ * one per node, each on a volume of this size.
+ */
+export const KEEPER_SIZING: { readonly replicas: number; readonly volumeGiB: number } = { replicas: 2, volumeGiB: 10 };
 
 /** What the keepers are given. */
 export interface KeeperProps {
@@ -57,7 +48,7 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
     metadata: { name: stolonName('keeper'), namespace: NAMESPACE, labels },
     spec: {
       serviceName: stolonName('keeper'),
-      replicas: KEEPERS,
+      replicas: KEEPER_SIZING.replicas,
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: labels },
       template: {
@@ -124,7 +115,7 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
             accessModes: ['ReadWriteOnce'],
             // Keepers replicate among themselves: one copy each, on the keeper's own node (storage/node-local.ts).
             storageClassName: props.storageClass,
-            resources: { requests: { storage: k8s.Quantity.fromString(`${KEEPER_VOLUME_GIB}Gi`) } },
+            resources: { requests: { storage: k8s.Quantity.fromString(`${KEEPER_SIZING.volumeGiB}Gi`) } },
           },
         },
       ],

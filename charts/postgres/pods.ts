@@ -1,5 +1,5 @@
 /**
- * Pieces every stolon pod shares: the names, the labels the kubernetes store selects by, the
+ * Pieces every stolon pod shares: the labels the kubernetes store selects by, the
  * environment it requires, the restricted security settings for the image's `stolon` user, and the
  * service account with what the store may do.
  */
@@ -9,9 +9,8 @@ import { commonLabels } from '../lib/labels';
 import { restrictedPodSecurity, spreadOverNodes } from '../lib/workload';
 import { PG_PORT, STOLON_CLUSTER } from './spec';
 import { COMPONENT } from '../../model/components';
+import { POSTGRES_NAMESPACE, STOLON_OBJECTS, stolonName, type StolonRole } from './names';
 
-/** The namespace of the site's stolon cluster. */
-export const POSTGRES_NAMESPACE = 'postgres';
 /** UID/GID of the `stolon` user in our image (docs/postgres/stolon-image/Dockerfile). */
 export const STOLON_UID = 1000;
 /** Where the spec ConfigMap is mounted. */
@@ -21,25 +20,6 @@ export const SPEC_FILE = 'cluster-spec.json';
 export const KEEPER_DATA_DIR = '/stolon-data';
 /** Port of every stolon component's Prometheus endpoint. */
 export const METRICS_PORT = 8080;
-
-export type StolonRole = 'keeper' | 'sentinel' | 'proxy';
-
-/** The name of a role's workload, its PodDisruptionBudget and (keepers, proxies) its Service. */
-export function stolonName(role: StolonRole): `stolon-${StolonRole}` {
-  return `stolon-${role}`;
-}
-
-/** Names of the other stolon objects more than one file refers to, each given once. */
-export const STOLON_OBJECTS = {
-  /** ServiceAccount, Role and RoleBinding of every stolon pod. */
-  serviceAccount: 'stolon',
-  /** ConfigMap of the cluster spec (the sentinels' initial spec, the update job's input). */
-  clusterSpec: 'stolon-cluster-spec',
-  /** Service of every ready keeper, for readers (on a standby site, hot standbys). */
-  readOnly: 'stolon-readonly',
-  /** The primary's proxies on the site's fixed database address, for the other sites. */
-  primary: 'stolon-primary',
-} as const;
 
 /** `component` and `stolon-cluster` are what the kubernetes store selects pods by (internal/store/k8s.go). */
 export function stolonLabels(role: StolonRole): Record<string, string> {

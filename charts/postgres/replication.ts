@@ -9,7 +9,8 @@ import type { PlatformComponent } from '../component';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { MetalLbComponent } from '../metallb/metallb';
-import { POSTGRES_NAMESPACE, STOLON_OBJECTS, podLabels, postgresServicePort } from './pods';
+import { podLabels, postgresServicePort } from './pods';
+import { POSTGRES_NAMESPACE, STOLON_OBJECTS } from './names';
 import { PG_PORT, REPL_USERNAME, primarySite, runsPostgres, type StolonClusterSpec } from './spec';
 
 /** What the replication is rendered from. */

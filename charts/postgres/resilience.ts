@@ -15,7 +15,7 @@ import type { HealthSignal, StatefulWorkloadResilience } from '../lib/resilience
 import type { StorageClassChoice } from '../storage/mayastor';
 import type { StolonClusterSpec } from './spec';
 import { COMPONENT } from '../../model/components';
-import { POSTGRES_NAMESPACE, stolonName } from './pods';
+import { POSTGRES_NAMESPACE, stolonName } from './names';
 
 /** stolon's default proxy check interval (internal/cluster/cluster.go `DefaultProxyCheckInterval`). */
 const PROXY_CHECK_SECONDS = 5;

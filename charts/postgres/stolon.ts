@@ -13,17 +13,9 @@ import type { MayastorComponent } from '../storage/mayastor';
 import { StolonBackup } from './backup';
 import { renderProxies, renderSentinels } from './daemons';
 import { STOLON_IMAGE } from './image';
-import { KEEPERS, KEEPER_VOLUME_GIB, renderKeepers } from './keeper';
-import {
-  METRICS_PORT,
-  POSTGRES_NAMESPACE as NAMESPACE,
-  SPEC_FILE,
-  STOLON_OBJECTS,
-  podLabels,
-  renderStolonRbac,
-  stolonName,
-  stolonPodBase,
-} from './pods';
+import { KEEPER_SIZING, renderKeepers } from './keeper';
+import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } from './pods';
+import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { renderReplication } from './replication';
 import { keeperResilience, replicationSignals } from './resilience';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
@@ -144,8 +136,8 @@ export class StolonComponent extends PlatformComponent {
     this.declareResilience(
       keeperResilience({
         spec: this.spec,
-        keepers: KEEPERS,
-        volumeGiB: KEEPER_VOLUME_GIB,
+        keepers: KEEPER_SIZING.replicas,
+        volumeGiB: KEEPER_SIZING.volumeGiB,
         storage: props.storage.nodeLocal,
         primarySite: primarySite(this.sites).name,
         standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),

@@ -14,7 +14,7 @@ import { TLS_FILES, type InternalCa } from '../cert-manager/internal-ca';
 import type { PlatformComponent } from '../component';
 import { reloadOnChange } from '../lib/tls-reload';
 import type { Site } from '../../sites';
-import { STOLON_OBJECTS, stolonName } from './pods';
+import { STOLON_OBJECTS, stolonName } from './names';
 
 /** Where the certificate Secret is mounted in the keepers. */
 export const TLS_MOUNT = '/etc/stolon/tls';

@@ -61,7 +61,14 @@ export const MAYASTOR: UpstreamChart = {
       containers: [{ values: 'etcd.resources', cpuMillis: 100, memoryMiB: 256, memoryLimitMiB: 512 }],
     },
     // The HA cluster agent is a second container of agent-core's pod (agents.ha.cluster.resources).
-    { name: 'mayastor-agent-core', replicas: 1, containers: [{ cpuMillis: 500, memoryMiB: 32 }, { cpuMillis: 100, memoryMiB: 16 }] },
+    {
+      name: 'mayastor-agent-core',
+      replicas: 1,
+      containers: [
+        { cpuMillis: 500, memoryMiB: 32 },
+        { cpuMillis: 100, memoryMiB: 16 },
+      ],
+    },
     atChartDefaults('mayastor-api-rest', 50, 32),
     atChartDefaults('mayastor-csi-controller', 16, 64),
     atChartDefaults('mayastor-operator-diskpool', 50, 16),

@@ -1,50 +1,103 @@
-/** The semantic diff as Markdown (a merge-request comment) or plain text (a terminal). */
-import type { RatedChange, RatedFileChange, RatedObjectChange, Risk } from './risk';
+/**
+ * The rated diff as Markdown (a merge-request note) or plain text (a terminal). Both lead with
+ * what matters: the header (what is compared, by commit), the counts, and one table of every rated
+ * change, high then medium then the lows a rule explains (site, component, object, field, why),
+ * where the same finding on several objects or sites is one row. Then every change by site, component and object. Values are never
+ * cut; a long line diff is folded in Markdown, not shortened. The same changes give the same bytes.
+ */
+import type { FieldChange } from './fields';
+import { type RatedChange, type RatedFileChange, type RatedObjectChange, type Risk } from './risk-types';
+import { leadRows, type LeadRow } from './lead';
 import { hunkHeader, lineDiff } from './text';
 
-const MAX_VALUE = 120;
-/** Diff lines shown per file; the rest is counted (a merge-request comment has a size limit). */
-const MAX_LINES = 300;
+/** First line of every Markdown report: CI finds its own note by it. */
+export const REPORT_MARKER = '<!-- platform-rendered-diff -->';
 
-function show(value: unknown): string {
-  if (value === undefined) return '(none)';
-  // One line: inline code and the terminal row cannot hold a line break.
-  const text = (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\s*\n\s*/g, ' ⏎ ');
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+/** What was compared: the base commit and the rendered head. */
+export interface DiffHeader {
+  readonly baseRef: string;
+  readonly baseCommit: string;
+  readonly headCommit: string;
+  readonly headBranch?: string;
+  /** Sources differ from headCommit (a developer's working tree). */
+  readonly uncommitted?: boolean;
 }
 
-type FieldChange = RatedObjectChange['fields'][number];
+/** A line diff longer than this is folded (Markdown) under its field. */
+const FOLD_LINES = 30;
+const ICON: Record<Risk, string> = { high: '🔴 high', medium: '🟠 medium', low: '🟢 low' };
 
-/** Multi-line text (a configuration file inside a ConfigMap): shown as a line diff, not truncated. */
-function textDiff(f: FieldChange): string[] | undefined {
-  const multiLine = (v: unknown) => typeof v === 'string' && v.includes('\n');
-  if (!multiLine(f.before) && !multiLine(f.after)) return undefined;
-  const asText = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
-  const lines = lineDiff(asText(f.before), asText(f.after)).flatMap((h) => [hunkHeader(h), ...h.lines]);
-  return lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), `… ${lines.length - MAX_LINES} more line(s)`] : lines;
+const short = (sha: string) => sha.slice(0, 12);
+
+function headerText(h: DiffHeader): { head: string; base: string } {
+  const head = `${h.headBranch ? `${h.headBranch} @ ` : ''}${short(h.headCommit)}${h.uncommitted ? ' with uncommitted changes' : ''}`;
+  const base =
+    h.baseRef === h.baseCommit || h.baseRef.startsWith(short(h.baseCommit)) ? short(h.baseCommit) : `${h.baseRef} @ ${short(h.baseCommit)}`;
+  return { head, base };
 }
 
-/** A fence longer than any run of backticks in `lines`, so their content cannot close it. */
+function counts(changes: readonly RatedChange[]): string {
+  const n = (r: Risk) => changes.filter((c) => c.risk === r).length;
+  const files = changes.filter((c) => c.scope === 'file').length;
+  return `${n('high')} high, ${n('medium')} medium, ${n('low')} low: ${changes.length - files} object(s) and ${files} other file(s) changed`;
+}
+
+const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+const isMultiLine = (v: unknown) => typeof v === 'string' && v.includes('\n');
+
+/** Inline code that holds any text (a longer backtick fence than the text's own runs). */
+function code(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return longest > 0 || text.startsWith(' ') || text.endsWith(' ') ? `${fence} ${text} ${fence}` : `${fence}${text}${fence}`;
+}
+
+/** A code block fence longer than any backtick run in `lines`. */
 function fenceFor(lines: readonly string[]): string {
   return '`'.repeat(Math.max(3, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1)))));
 }
 
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+function textLines(f: FieldChange): string[] {
+  const side = (v: unknown) => (v === undefined ? undefined : asText(v));
+  return lineDiff(side(f.before), side(f.after)).flatMap((h) => [hunkHeader(h), ...h.lines]);
+}
+
+/** One field change, as Markdown lines (indented under its object). */
 function fieldMarkdown(f: FieldChange): string[] {
-  const text = textDiff(f);
-  if (!text) return [`  - \`${f.path}\`: \`${show(f.before)}\` → \`${show(f.after)}\``];
-  const fence = fenceFor(text);
-  return [`  - \`${f.path}\`:`, '', `    ${fence}diff`, ...text.map((l) => `    ${l}`), `    ${fence}`, ''];
+  if (isMultiLine(f.before) || isMultiLine(f.after)) {
+    const lines = textLines(f);
+    const fence = fenceFor(lines);
+    const block = [`    ${fence}diff`, ...lines.map((l) => `    ${l}`), `    ${fence}`];
+    const added = lines.filter((l) => l.startsWith('+')).length;
+    const removed = lines.filter((l) => l.startsWith('-')).length;
+    if (lines.length <= FOLD_LINES) return [`  - ${code(f.path)}:`, '', ...block, ''];
+    return [
+      `  - ${code(f.path)}: +${added} -${removed} lines`,
+      '',
+      `    <details><summary>line diff</summary>`,
+      '',
+      ...block,
+      '',
+      '    </details>',
+      '',
+    ];
+  }
+  if (f.before === undefined) return [`  - ${code(f.path)}: added ${code(asText(f.after))}`];
+  if (f.after === undefined) return [`  - ${code(f.path)}: removed ${code(asText(f.before))}`];
+  return [`  - ${code(f.path)}: ${code(asText(f.before))} → ${code(asText(f.after))}`];
 }
 
 function fieldText(f: FieldChange): string[] {
-  const text = textDiff(f);
-  if (!text) return [`      ${f.path}: ${show(f.before)} -> ${show(f.after)}`];
-  return [`      ${f.path}:`, ...text.map((l) => `        ${l}`)];
+  if (isMultiLine(f.before) || isMultiLine(f.after)) return [`      ${f.path}:`, ...textLines(f).map((l) => `        ${l}`)];
+  if (f.before === undefined) return [`      ${f.path}: added ${asText(f.after)}`];
+  if (f.after === undefined) return [`      ${f.path}: removed ${asText(f.before)}`];
+  return [`      ${f.path}: ${asText(f.before)} -> ${asText(f.after)}`];
 }
 
-const ICON: Record<Risk, string> = { high: '🔴 high', medium: '🟠 medium', low: '🟢 low' };
-
-function grouped(changes: readonly RatedChange[]): Map<string, Map<string, RatedObjectChange[]>> {
+/** Object changes by site, then component, in order. */
+function bySite(changes: readonly RatedChange[]): Map<string, Map<string, RatedObjectChange[]>> {
   const sites = new Map<string, Map<string, RatedObjectChange[]>>();
   for (const c of changes) {
     if (c.scope !== 'object') continue;
@@ -55,69 +108,94 @@ function grouped(changes: readonly RatedChange[]): Map<string, Map<string, Rated
   return sites;
 }
 
-function filesOf(changes: readonly RatedChange[]): RatedFileChange[] {
-  return changes.filter((c): c is RatedFileChange => c.scope === 'file');
+const filesOf = (changes: readonly RatedChange[]) => changes.filter((c): c is RatedFileChange => c.scope === 'file');
+/** Added or removed objects with nothing to say but their name: listed on one line per component. */
+const isBare = (c: RatedObjectChange) => c.type !== 'changed' && c.notes.length === 0;
+
+function fileLines(c: RatedFileChange): string[] {
+  return c.hunks.flatMap((h) => [hunkHeader(h), ...h.lines]);
 }
 
-function summary(changes: readonly RatedChange[]): string {
-  const count = (r: Risk) => changes.filter((c) => c.risk === r).length;
-  const files = filesOf(changes).length;
-  return `${changes.length - files} object(s) and ${files} other file(s) changed: ${count('high')} high, ${count('medium')} medium, ${count('low')} low risk`;
+function rowWhere(r: LeadRow): { sites: string; components: string; objects: string } {
+  return { sites: r.sites.join(', '), components: r.components.join(', '), objects: r.objects };
 }
 
-/** Unified-diff lines of a file change, at most MAX_LINES, then how many were left out. */
-function diffLines(c: RatedFileChange): string[] {
-  const out: string[] = [];
-  let total = 0;
-  for (const h of c.hunks) {
-    for (const line of [hunkHeader(h), ...h.lines]) {
-      if (total++ < MAX_LINES) out.push(line);
-    }
+function markdownTable(rows: readonly LeadRow[]): string[] {
+  if (rows.length === 0) return ['No change a rule has something to say about.', ''];
+  const out = ['| risk | site | component | object | field | why |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const r of rows) {
+    const w = rowWhere(r);
+    out.push(
+      `| ${ICON[r.risk]} | ${cell(w.sites)} | ${cell(w.components)} | ${cell(w.objects)} | ${r.path ? cell(code(r.path)) : ''} | ${cell(r.reason)} |`,
+    );
   }
-  if (total > MAX_LINES) out.push(`… ${total - MAX_LINES} more line(s)`);
-  return out;
+  return [...out, ''];
 }
 
-const counts = (c: RatedFileChange) => `+${c.added} -${c.removed}`;
+/** Options of the Markdown report. */
+export interface MarkdownOptions {
+  /** Most characters: the changes by site stop at a component boundary, saying how many are left out (the table is always whole). */
+  readonly maxChars?: number;
+}
 
-export function toMarkdown(changes: readonly RatedChange[], base: string): string {
-  const out = [`### Rendered diff against \`${base}\``, '', summary(changes), ''];
-  if (changes.length === 0) return [...out, 'No change to the rendered tree.', ''].join('\n');
-  for (const [site, components] of grouped(changes)) {
-    out.push(`#### Site \`${site}\``, '');
+export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, options: MarkdownOptions = {}): string {
+  const h = headerText(header);
+  const lead = [REPORT_MARKER, `### Rendered diff of \`${h.head}\` against \`${h.base}\``, '', `**${counts(changes)}**`, ''];
+  if (changes.length === 0) return [...lead, 'No change to the rendered tree.', ''].join('\n');
+  lead.push(...markdownTable(leadRows(changes)));
+  const sections: string[][] = [];
+  for (const [site, components] of bySite(changes)) {
     for (const [component, list] of components) {
-      out.push(
-        `<details${list.some((c) => c.risk !== 'low') ? ' open' : ''}><summary><b>${component}</b>: ${list.length} object(s)</summary>`,
-        '',
-      );
-      for (const c of list) {
-        out.push(`- **${c.type}** \`${c.id}\`: ${ICON[c.risk]}`);
-        for (const n of c.notes) out.push(`  - ${ICON[n.risk]}: ${n.path ? `\`${n.path}\` ` : ''}${n.reason}`);
+      const out = [`#### \`${site}\` / ${component}`, ''];
+      for (const c of list.filter((x) => !isBare(x))) {
+        out.push(`- **${c.type}** ${code(c.id)}: ${ICON[c.risk]}`);
+        for (const n of c.notes) out.push(`  - ${ICON[n.risk]}: ${n.path ? `${code(n.path)} ` : ''}${n.reason}`);
         for (const f of c.fields) out.push(...fieldMarkdown(f));
       }
-      out.push('', '</details>', '');
+      for (const type of ['removed', 'added'] as const) {
+        const bare = list.filter((x) => isBare(x) && x.type === type);
+        if (bare.length > 0) out.push(`- **${type}** (${bare.length}): ${bare.map((x) => code(x.id)).join(', ')}`);
+      }
+      sections.push([...out, '']);
     }
   }
-  const files = filesOf(changes);
-  if (files.length > 0) out.push('#### Other files', '');
-  for (const c of files) {
-    const lines = diffLines(c);
+  for (const c of filesOf(changes)) {
+    const lines = fileLines(c);
     const fence = fenceFor(lines);
-    out.push(
-      `<details${c.risk !== 'low' ? ' open' : ''}><summary><b>${c.path}</b>: ${c.type}, ${ICON[c.risk]} (${counts(c)})</summary>`,
-      '',
-    );
+    const out = [`#### File \`${c.path}\`: ${c.type}, ${ICON[c.risk]} (+${c.added} -${c.removed})`, ''];
     for (const n of c.notes) out.push(`- ${ICON[n.risk]}: ${n.reason}`);
     if (c.notes.length > 0) out.push('');
-    out.push(`${fence}diff`, ...lines, fence, '', '</details>', '');
+    sections.push([...out, `${fence}diff`, ...lines, fence, '']);
   }
-  return out.join('\n');
+  const body = ['### Every change', ''];
+  let size = [...lead, ...body].join('\n').length;
+  let shown = 0;
+  for (const s of sections) {
+    const text = s.join('\n');
+    if (options.maxChars !== undefined && size + text.length > options.maxChars) break;
+    body.push(...s);
+    size += text.length + 1;
+    shown++;
+  }
+  if (shown < sections.length)
+    body.push(
+      `… ${sections.length - shown} more component(s) and file(s) not shown here (size limit): the job's diff.md artifact has every change.`,
+      '',
+    );
+  return [...lead, ...body].join('\n');
 }
 
-export function toText(changes: readonly RatedChange[], base: string): string {
-  const out = [`rendered diff against ${base}: ${summary(changes)}`];
-  for (const [site, components] of grouped(changes)) {
-    out.push(`site ${site}`);
+export function toText(changes: readonly RatedChange[], header: DiffHeader): string {
+  const h = headerText(header);
+  const out = [`rendered diff of ${h.head} against ${h.base}`, counts(changes)];
+  const rows = leadRows(changes);
+  if (rows.length > 0) out.push('', 'what matters:');
+  for (const r of rows) {
+    const w = rowWhere(r);
+    out.push(`  ${r.risk.padEnd(7)}${w.sites} ${w.components} ${w.objects}${r.path ? ` ${r.path}` : ''}`, `         ${r.reason}`);
+  }
+  for (const [site, components] of bySite(changes)) {
+    out.push('', `site ${site}`);
     for (const [component, list] of components) {
       out.push(`  ${component}`);
       for (const c of list) {
@@ -128,9 +206,9 @@ export function toText(changes: readonly RatedChange[], base: string): string {
     }
   }
   for (const c of filesOf(changes)) {
-    out.push(`file ${c.path}`, `    ${c.type.padEnd(8)} ${counts(c)}  [${c.risk}]`);
+    out.push('', `file ${c.path}`, `    ${c.type.padEnd(8)} +${c.added} -${c.removed}  [${c.risk}]`);
     for (const n of c.notes) out.push(`      ! ${n.risk}: ${n.reason}`);
-    for (const line of diffLines(c)) out.push(`      ${line}`);
+    for (const line of fileLines(c)) out.push(`      ${line}`);
   }
   return `${out.join('\n')}\n`;
 }

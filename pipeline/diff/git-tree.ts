@@ -18,10 +18,35 @@ function git(root: string, args: string[], input?: string): string {
   }
 }
 
+/** The commit a ref names (full hash). */
+export function resolveCommit(root: string, ref: string): string {
+  return git(root, ['rev-parse', '--verify', `${ref}^{commit}`]).trim();
+}
+
+/** What is rendered: HEAD's commit, its branch (or `branch` as CI names it) and whether sources differ from it. */
+export function describeHead(root: string, branch?: string): { commit: string; branch?: string; uncommitted: boolean } {
+  const commit = resolveCommit(root, 'HEAD');
+  let current = branch;
+  if (current === undefined) {
+    try {
+      current = execFileSync('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      current = undefined; // detached HEAD (CI checks out a commit)
+    }
+  }
+  // gitops/ is what the render replaces; any other change is rendered but not in the commit.
+  const status = git(root, ['status', '--porcelain', '--', '.', ':(exclude)gitops']).trim();
+  return { commit, branch: current || undefined, uncommitted: status !== '' };
+}
+
 /**
  * The ref to compare with when none is given: the merge base of HEAD with the main branch
- * (`origin/<main>` when it exists, else `<main>`). CI must fetch full history (GIT_DEPTH 0,
- * fetch-depth 0) for the merge base to exist.
+ * (`origin/<main>` when it exists, else `<main>`). CI passes the base it knows instead
+ * (GitLab's CI_MERGE_REQUEST_DIFF_BASE_SHA, the pull request's base), so it needs no full history.
  */
 export function defaultBase(root: string, mainBranch = 'main'): string {
   const candidates = [`origin/${mainBranch}`, mainBranch];
@@ -38,7 +63,7 @@ export function defaultBase(root: string, mainBranch = 'main'): string {
 
 /** Every file under gitops/ at `ref`, keyed by path relative to gitops/. */
 export function readTreeAtRef(root: string, ref: string): FileTree {
-  const commit = git(root, ['rev-parse', '--verify', `${ref}^{commit}`]).trim();
+  const commit = resolveCommit(root, ref);
   const listing = git(root, ['ls-tree', '-r', '-z', commit, '--', 'gitops/'])
     .split('\0')
     .filter(Boolean)

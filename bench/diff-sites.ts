@@ -1,0 +1,118 @@
+/**
+ * The diff at scale: `npm run diff` on a change touching every object of N generated sites. The
+ * base tree is the render with a label changed on every object (`app.kubernetes.io/part-of`,
+ * selectors included, the worst case: every object changed, every workload rated), committed in a
+ * scratch git repository; the head is the render itself. Each phase is timed in a child process:
+ * reading the base from git, the diff with its ratings, the Markdown; peak RSS with and without
+ * the render that `npm run diff` also does; and the diff given the head's objects as JSON (what
+ * a render that hands over its objects would save: the parse of one side).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { readTreeAtRef, semanticDiff, toMarkdown } from '../pipeline/diff';
+import { isObjectPath } from '../pipeline/diff/objects';
+import type { FileTree } from '../pipeline/files';
+import { renderTree } from '../pipeline/synth';
+import { generateModel } from './generate-sites';
+
+export interface DiffFigures {
+  readonly sites: number;
+  readonly files: number;
+  readonly changes: number;
+  /** The render `npm run diff` does first (0 when the head tree is read from the prepared file). */
+  readonly renderMs: number;
+  readonly readGitMs: number;
+  readonly diffMs: number;
+  readonly markdownMs: number;
+  readonly peakRssMB: number;
+}
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+/** The base: every object's part-of label changed, so every object file differs. */
+function relabelled(tree: FileTree): FileTree {
+  return new Map(
+    [...tree].map(([p, content]) => [
+      p,
+      content.replace(/app\.kubernetes\.io\/part-of: platform\n/g, 'app.kubernetes.io/part-of: platform-v1\n'),
+    ]),
+  );
+}
+
+/** Child mode, phase 1: render, write the relabelled base into a git repository at `dir`, and the head tree as JSON. */
+export function prepareDiffRepo(count: number, dir: string): void {
+  const { tree } = renderTree(generateModel(count), { validate: false });
+  for (const [p, content] of relabelled(tree)) {
+    fs.mkdirSync(path.dirname(path.join(dir, 'gitops', p)), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'gitops', p), content);
+  }
+  fs.writeFileSync(path.join(dir, 'head.json'), JSON.stringify([...tree]));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', 'gitops');
+  git('-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', 'commit', '-qm', 'base');
+}
+
+/**
+ * Child mode, phase 2: the diff as `npm run diff` runs it, each step timed; with `render` false
+ * the head tree is read from the prepared file, so the peak RSS is the diff's own.
+ */
+export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' | 'objects'): DiffFigures {
+  const render = mode === 'render';
+  let start = process.hrtime.bigint();
+  const tree: FileTree = render
+    ? renderTree(generateModel(count), { validate: false }).tree
+    : new Map(JSON.parse(fs.readFileSync(path.join(dir, 'head.json'), 'utf8')) as [string, string][]);
+  const renderMs = render ? ms(start) : 0;
+  start = process.hrtime.bigint();
+  const before = readTreeAtRef(dir, 'HEAD');
+  const readGitMs = ms(start);
+  // `objects`: the head's documents handed over as JSON, as a render that keeps its objects would.
+  const bodies =
+    mode === 'objects'
+      ? new Map([...tree].map(([p, c]) => [p, isObjectPath(p) ? loadAll(c, null, { schema: CORE_SCHEMA }) : undefined]))
+      : undefined;
+  start = process.hrtime.bigint();
+  const changes = semanticDiff(before, tree, bodies ? { afterBodies: (p) => bodies.get(p) } : {});
+  const diffMs = ms(start);
+  start = process.hrtime.bigint();
+  const markdown = toMarkdown(changes, { baseRef: 'main', baseCommit: '0'.repeat(40), headCommit: '1'.repeat(40) });
+  const markdownMs = ms(start);
+  if (markdown.length === 0 || changes.length === 0) throw new Error('bench: the diff found nothing');
+  return { sites: count, files: tree.size, changes: changes.length, renderMs, readGitMs, diffMs, markdownMs, peakRssMB: rssMB() };
+}
+
+/** Runs the phases in child processes (`script` is the bench bundle): the diff alone, then with the render. */
+export function diffRun(script: string, count: number): { diffOnly: DiffFigures; givenObjects: DiffFigures; withRender: DiffFigures } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-diff-'));
+  try {
+    const run = (phase: string) => {
+      const r = spawnSync(process.execPath, [script], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, BENCH_DIFF_SITES: String(count), BENCH_DIFF_PHASE: phase, BENCH_DIFF_DIR: dir },
+      });
+      if (r.status !== 0) throw new Error(`bench: diff ${phase} of ${count} sites failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    run('prepare');
+    const figures = (phase: string) => JSON.parse(run(phase)) as DiffFigures;
+    return { diffOnly: figures('diff'), givenObjects: figures('objects'), withRender: figures('render') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child mode (BENCH_DIFF_SITES=N, BENCH_DIFF_PHASE, BENCH_DIFF_DIR): one phase, figures as JSON on stdout. */
+export function diffChild(env: NodeJS.ProcessEnv): boolean {
+  if (env.BENCH_DIFF_SITES === undefined) return false;
+  const count = Number(env.BENCH_DIFF_SITES);
+  const dir = env.BENCH_DIFF_DIR!;
+  if (env.BENCH_DIFF_PHASE === 'prepare') prepareDiffRepo(count, dir);
+  else process.stdout.write(JSON.stringify(measureDiff(count, dir, env.BENCH_DIFF_PHASE as 'render' | 'diff' | 'objects')));
+  return true;
+}

@@ -1,0 +1,168 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KEEPER_SIZING } from '../charts/postgres/keeper';
+import { PG_PARAMETERS } from '../charts/postgres/spec';
+import { readTreeAtRef, semanticDiff, toMarkdown, toText, REPORT_MARKER, type RatedObjectChange } from '../pipeline/diff';
+import { renderTree } from '../pipeline/synth';
+import { PLATFORM, type PlatformModel } from '../sites';
+import { PLATFORM_FILES } from './diff-helpers';
+import { REPO_ROOT, tempDir } from './helpers';
+
+const HEADER = { baseRef: 'main', baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), headBranch: 'four-changes' };
+
+/**
+ * The reviewer's branch: cluster2's resizer workers max 4 -> 6, cluster1 opting out of the
+ * resizer (the edge still sends images.chataik.fr to cluster1: synth's public-route check refuses
+ * this branch, the diff, which renders unvalidated, must say why), work_mem 4MB -> 8MB (a
+ * platform-wide constant, changed in place for the render), keeper volume 10 -> 12 GiB.
+ */
+function fourChanges(): RatedObjectChange[] {
+  const model: PlatformModel = {
+    ...PLATFORM,
+    sites: PLATFORM.sites.map((s) =>
+      s.name === 'cluster2'
+        ? { ...s, resizer: { ...s.resizer!, workers: { min: 1, max: 6 } } }
+        : s.name === 'cluster1'
+          ? { ...s, components: { optOut: { resizer: 'images are resized on cluster2' } } }
+          : s,
+    ),
+  };
+  const parameters = PG_PARAMETERS as { work_mem: string };
+  parameters.work_mem = '8MB';
+  // The keeper volume is a constant of the stolon chart (no site field): the branch changes it, as a developer would.
+  const keepers = KEEPER_SIZING as { volumeGiB: number };
+  keepers.volumeGiB = 12;
+  try {
+    return semanticDiff(PLATFORM_FILES, renderTree(model, { validate: false }).tree) as RatedObjectChange[];
+  } finally {
+    parameters.work_mem = '4MB';
+    keepers.volumeGiB = 10;
+  }
+}
+
+describe("the reviewer's four-change branch", () => {
+  let changes: RatedObjectChange[];
+  let markdown: string;
+  beforeAll(() => {
+    changes = fourChanges();
+    markdown = toMarkdown(changes, HEADER);
+  });
+
+  it('leads with the header, the counts and the table of the right ratings, before any detail', () => {
+    const firstScreen = markdown.split('### Every change')[0]!.split('\n');
+    expect(firstScreen[0]).toBe(REPORT_MARKER);
+    expect(firstScreen[1]).toBe('### Rendered diff of `four-changes @ bbbbbbbbbbbb` against `main @ aaaaaaaaaaaa`');
+    const rows = firstScreen.filter((l) => /^\| (🔴|🟠|🟢)/.test(l)).map((l) => l.split(' | ').slice(0, 4).join(' | '));
+    expect(rows).toEqual([
+      '| 🔴 high | cluster1 | contour | HTTPProxy/projectcontour/images-chataik-fr (removed)',
+      '| 🔴 high | cluster1, cluster2 | postgres | StatefulSet/postgres/stolon-keeper',
+      '| 🟠 medium | cluster1 | apps | Application/argocd/resizer (removed)',
+      '| 🟠 medium | cluster1 | namespaces | Namespace/resizer (removed)',
+      '| 🟠 medium | cluster2 | resizer | ScaledObject/resizer/resizer-worker',
+      '| 🟢 low | cluster1 | bus, object-store | Job/bus/bus-streams, Job/object-store/object-store-buckets',
+      '| 🟢 low | cluster1, cluster2 | postgres | ConfigMap/postgres/stolon-cluster-spec',
+    ]);
+    const why = (row: number) => firstScreen.filter((l) => l.startsWith('| '))[row + 2]!;
+    expect(why(0)).toMatch(/public route images\.chataik\.fr goes down: the edge sends it to cluster1, which no longer serves it/);
+    expect(why(1)).toMatch(
+      /`spec.volumeClaimTemplates\[name=data\].spec.resources.requests.storage` \| spec.volumeClaimTemplates is immutable: .*10Gi -> 12Gi: StorageClass node-local does not allow expansion/,
+    );
+    expect(why(2)).toMatch(/Argo CD prunes the 16 object\(s\) of cluster1\/resizer with it \(no volume, claim or CRD among them\)/);
+    expect(why(3)).toMatch(
+      /Argo CD keeps this Namespace \(Prune=false\): the namespaces Application stays OutOfSync until someone deletes it by hand/,
+    );
+    expect(why(4)).toMatch(/`spec.maxReplicaCount` \| autoscaler maximum 4 -> 6/);
+    expect(why(5)).toMatch(/deleted and re-created before each sync \(BeforeHookCreation\)/);
+    expect(why(6)).toMatch(/work_mem 4MB -> 8MB: applied by the keepers' reload, no restart/);
+    // The first screen of a merge-request note: the table fits in it.
+    expect(firstScreen.length).toBeLessThan(20);
+  });
+
+  it('has no false high: the only highs are the route and the claim template', () => {
+    const highs = changes.filter((c) => c.risk === 'high').map((c) => `${c.site} ${c.id}`);
+    expect(highs).toEqual([
+      'cluster1 HTTPProxy/projectcontour/images-chataik-fr',
+      'cluster1 StatefulSet/postgres/stolon-keeper',
+      'cluster2 StatefulSet/postgres/stolon-keeper',
+    ]);
+  });
+
+  it("shows the author's own change and the removed NATS users item by item, values whole", () => {
+    const details = markdown.split('### Every change')[1]!;
+    expect(details).toContain('- `spec.maxReplicaCount`: `4` → `6`');
+    expect(details).toContain(
+      '- `spec.template.spec.containers[name=nats].env[name=NATS_USER_RESIZER_API_PASSWORD]`: removed `{"name":"NATS_USER_RESIZER_API_PASSWORD","valueFrom":{"secretKeyRef":{"key":"password","name":"bus-user-resizer-api"}}}`',
+    );
+    expect(details).toContain('- `spec.destinations[namespace=resizer,server=https://kubernetes.default.svc]`: removed');
+    // The 16 objects the opt-out removes are one line, not 16 blocks.
+    expect(details).toMatch(/^- \*\*removed\*\* \(16\): `Deployment\/resizer\/resizer-api`, /m);
+    // The bus configuration's 45 removed lines are folded under their field, not cut.
+    expect(details).toMatch(/`data\.nats\.conf`: \+0 -45 lines\n\n {4}<details>/);
+  });
+
+  it('gives the same bytes on every run', () => {
+    expect(toMarkdown(fourChanges(), HEADER)).toBe(markdown);
+    expect(toText(changes, HEADER)).toBe(toText(fourChanges(), HEADER));
+  });
+
+  it('keeps the table whole under a size limit and says where the rest is', () => {
+    const limited = toMarkdown(changes, HEADER, { maxChars: 4000 });
+    expect(limited.length).toBeLessThanOrEqual(4000 + 200);
+    expect(limited.split('### Every change')[0]).toBe(markdown.split('### Every change')[0]);
+    expect(limited).toMatch(
+      /… \d+ more component\(s\) and file\(s\) not shown here \(size limit\): the job's diff.md artifact has every change\.\n$/,
+    );
+  });
+});
+
+describe('reading the base from git', () => {
+  it('reads the rendered tree at a ref without checking it out', () => {
+    const repo = tempDir('diff-git-');
+    try {
+      for (const [p, content] of PLATFORM_FILES) {
+        fs.mkdirSync(path.dirname(path.join(repo.dir, 'gitops', p)), { recursive: true });
+        fs.writeFileSync(path.join(repo.dir, 'gitops', p), content);
+      }
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.dir, stdio: 'ignore' });
+      git('init', '-q', '-b', 'main');
+      git('add', '-A');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'before');
+      fs.writeFileSync(path.join(repo.dir, 'gitops', 'README.md'), 'changed in the worktree\n');
+      const tree = readTreeAtRef(repo.dir, 'HEAD');
+      expect([...tree.keys()].sort()).toEqual([...PLATFORM_FILES.keys()].sort());
+      expect(semanticDiff(tree, PLATFORM_FILES)).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('npm run diff', () => {
+  const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+
+  it('prints only the report with -s, and --output writes nothing but the report', () => {
+    const silent = run('npm', ['run', 'diff', '-s', '--', '--base', 'HEAD', '--format', 'markdown']);
+    expect(silent.status).toBe(0);
+    expect(silent.stdout.startsWith(`${REPORT_MARKER}\n### Rendered diff of `)).toBe(true);
+    const { dir, cleanup } = tempDir('diff-out-');
+    try {
+      const out = path.join(dir, 'diff.md');
+      const loud = run('npm', ['run', 'diff', '--', '--base', 'HEAD', '--format', 'markdown', '--output', out]);
+      expect(loud.status).toBe(0);
+      // npm's banner goes to stdout without -s; the file never holds it.
+      expect(loud.stdout).toMatch(/> .* diff\n/);
+      expect(fs.readFileSync(out, 'utf8')).toBe(silent.stdout);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('exits 2 naming the problem for a ref that does not exist or a bad --max-chars', () => {
+    const review = (args: string[]) => run(process.execPath, [path.join(REPO_ROOT, 'dist', 'review.js'), 'diff', ...args]);
+    const r = review(['--base', 'no-such-ref-anywhere']);
+    expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(/git rev-parse .*no-such-ref-anywhere/)]);
+    const m = review(['--max-chars', 'many']);
+    expect([m.status, m.stderr]).toEqual([2, expect.stringMatching(/--max-chars takes a whole number above 0, not 'many'/)]);
+  });
+});
