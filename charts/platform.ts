@@ -172,12 +172,10 @@ export function buildPlatform(scope: Construct, context: SiteContext, options: P
   // After the app-of-apps, so it is no child Application: applied once by hand.
   const argocd = synced.find((c) => c.name === COMPONENT.argocd)!;
   const bootstrap = findings.attribute(COMPONENT.bootstrap, () => new BootstrapComponent(scope, context, argocd, apps.lastWave));
-  const charts = [...built, namespaces, apps, bootstrap];
-  for (const c of charts) c.seal();
-  return {
-    pieces,
-    components: charts.map((chart, i) => ({ chart, declared: synced[i] ?? chart.describe() })),
-  };
+  for (const c of [namespaces, apps, bootstrap]) c.seal();
+  // `synced` lists the pieces and the namespaces in that order; the two views Argo CD does not sync depend on nothing.
+  const syncedCharts = [...built, namespaces].map((chart, i) => ({ chart, declared: synced[i]! }));
+  return { pieces, components: [...syncedCharts, ...[apps, bootstrap].map((chart) => ({ chart, declared: chart.describe() }))] };
 }
 
 /**
