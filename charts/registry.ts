@@ -51,7 +51,7 @@ export class Registry<Built extends { readonly [K in keyof Built]: PlatformCompo
 
   /** Whether the site opts out of `name`. */
   optsOut(name: keyof Built & ComponentName): boolean {
-    return this.optOut[name] !== undefined;
+    return Boolean(this.optOut[name]);
   }
 
   /** Builds `name` (and what it uses) unless the site opts out of it or it is built already. */

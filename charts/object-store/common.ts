@@ -62,6 +62,7 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
   protected abstract location(): Pick<BucketAccess, 'endpointUrl' | 'region' | 'pathStyle'>;
 
   grant(client: PlatformComponent, pods: Endpoint, purpose: string, options: BucketOptions = {}): BucketAccess {
+    this.assertOpen('grant');
     if (!PURPOSE.test(purpose))
       throw new Error(`object store: purpose '${purpose}' of ${client.componentName} must be a short lowercase name`);
     let granted = this.buckets.get(purpose);
