@@ -27,7 +27,7 @@ import {
   restrictedPodSecurity,
   spreadOverNodes,
 } from '../lib/workload';
-import { RESIZER_CONTRACT as C, RESIZER_SIZES, sizesEnv } from './config';
+import { RESIZER_CONTRACT as C, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
 import { COMPONENT } from '../../model/components';
 
 export const RESIZER = COMPONENT.resizer;
@@ -45,11 +45,6 @@ export interface ResizerProps {
   readonly autoscaler?: PlatformComponent;
 }
 
-type Role = 'api' | 'worker';
-
-/** The name of each role's Deployment (its Service, PodDisruptionBudget and autoscaler too) and bus user. */
-const WORKLOADS: Readonly<Record<Role, string>> = { api: `${RESIZER}-api`, worker: `${RESIZER}-worker` };
-
 export class ResizerComponent extends PlatformComponent {
   /** API pods and their HTTP port. */
   readonly api: Endpoint;
@@ -62,7 +57,7 @@ export class ResizerComponent extends PlatformComponent {
     const { bus, store } = props;
     const config = this.site.resizer;
     const http = { port: C.port, name: 'http' };
-    this.api = this.endpoint({ podLabels: commonLabels(RESIZER, 'api'), ports: [http], serviceName: WORKLOADS.api });
+    this.api = this.endpoint({ podLabels: commonLabels(RESIZER, 'api'), ports: [http], serviceName: RESIZER_WORKLOADS.api });
     this.workers = this.endpoint({ podLabels: commonLabels(RESIZER, 'worker'), ports: [http] });
     if (props.autoscaler) this.dependOn(props.autoscaler);
     this.dependOn(bus.component);
@@ -73,9 +68,9 @@ export class ResizerComponent extends PlatformComponent {
       consumer,
     ]);
     // Each workload logs in to the bus as a user of its own name.
-    const apiBus = bus.grant(this, this.api, WORKLOADS.api, { publish: [C.subject], subscribe: ['_INBOX.>'] });
+    const apiBus = bus.grant(this, this.api, RESIZER_WORKLOADS.api, { publish: [C.subject], subscribe: ['_INBOX.>'] });
     // Workers may address JetStream with or without the site's domain prefix (docs/resizer.md).
-    const workerBus = bus.grant(this, this.workers, WORKLOADS.worker, {
+    const workerBus = bus.grant(this, this.workers, RESIZER_WORKLOADS.worker, {
       publish: pullConsumerPublishSubjects(consumer, bus.domain),
       subscribe: ['_INBOX.>'],
     });
@@ -141,14 +136,14 @@ export class ResizerComponent extends PlatformComponent {
   }
 
   private deployment(
-    role: Role,
+    role: ResizerRole,
     replicas: number,
     bus: BusAccess,
     bucket: BucketAccess,
     requirements: k8s.ResourceRequirements,
     extraEnv: k8s.EnvVar[],
   ): k8s.KubeDeployment {
-    const name = WORKLOADS[role];
+    const name = RESIZER_WORKLOADS[role];
     const podLabels = { ...(role === 'api' ? this.api : this.workers).podLabels };
     const secret = (envName: string, secretName: string, key: string): k8s.EnvVar => ({
       name: envName,
