@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
-import { PlatformError } from './pipeline/errors';
+import { PlatformError } from './model/errors';
 import { synth } from './pipeline/synth';
 import { validateSites } from './pipeline/validate-sites';
-import { acquireLock, SynthBusyError, type RecoverOutcome, type WriterLock } from './pipeline/writer';
+import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
+import type { RecoverOutcome } from './pipeline/writer-staging';
 import { PLATFORM } from './sites';
 import { parseCommandLine, runCommand } from './tools/cli';
 

@@ -22,7 +22,7 @@ import {
 } from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
-import { formatFinding, PlatformError, type Finding } from './pipeline/errors';
+import { formatFinding, PlatformError, type Finding } from './model/errors';
 import { renderTree } from './pipeline/synth';
 import type { CapacityReport } from './pipeline/validate/capacity';
 import { validateRendered } from './pipeline/validate';

@@ -1,25 +1,26 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type NamespaceDeclaration, type SiteContext } from './component';
+import { PlatformComponent } from './component';
+import type { SiteContext } from './context';
+import type { DeclaredComponent, NamespaceDeclaration } from './lib/declared';
 import { commonLabels } from './lib/labels';
+import { COMPONENT } from '../model/components';
 
 /**
- * Renders every namespace the other components declare, with its Pod Security labels, and makes
- * every component depend on it: namespaces are the first sync wave.
+ * Renders every namespace the other components declare, with its Pod Security labels. Every
+ * component syncs after it (lib/sync-waves.ts): namespaces are the first sync wave.
  */
 export class NamespacesComponent extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
-    super(scope, { name: 'namespaces', context });
-    this.keepObjectsOnRemoval = true;
+  constructor(scope: Construct, context: SiteContext, components: readonly DeclaredComponent[]) {
+    // Deleting a namespace deletes everything in it: no cascading delete.
+    super(scope, { name: COMPONENT.namespaces, context, keepObjectsOnRemoval: true });
     const seen = new Map<string, string>();
     for (const component of components) {
-      component.dependOn(this);
       for (const ns of component.namespaces) {
         const owner = seen.get(ns.name);
-        if (owner)
-          throw new Error(`site ${this.site.name}: namespace ${ns.name} is declared by both ${owner} and ${component.componentName}`);
-        seen.set(ns.name, component.componentName);
-        namespaceObject(this, ns, component.componentName);
+        if (owner) throw new Error(`site ${this.site.name}: namespace ${ns.name} is declared by both ${owner} and ${component.name}`);
+        seen.set(ns.name, component.name);
+        namespaceObject(this, ns, component.name);
       }
     }
   }

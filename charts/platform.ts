@@ -1,120 +1,181 @@
 /**
- * The registry of platform components. Each component is built here once per site and receives the
- * components it talks to as typed objects; adding a component is one chart file and one line here.
+ * The registry of platform components: one builder per piece, which receives the components it is
+ * wired to as typed objects (`use`); adding a component is one chart file, its name in
+ * model/components.ts and one line here. Once every piece is built, the views read what they all
+ * declared and render the namespaces, the routes' roots, the NetworkPolicies, the app-of-apps and
+ * the bootstrap; the order the pieces were built in changes nothing in the render.
  */
 import type { Construct } from 'constructs';
+import { COMPONENT, COMPONENT_NAMES, type ComponentName } from '../model/components';
+import type { PlatformModel } from '../sites';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { BootstrapComponent } from './argocd/bootstrap';
 import { BusComponent } from './bus/bus';
 import { CertManagerComponent } from './cert-manager/cert-manager';
-import { componentsOf, type SiteContext } from './component';
+import { type PlatformComponent } from './component';
+import { componentsOf } from './registry';
+import type { SiteContext } from './context';
 import { ContourComponent } from './contour/contour';
 import { renderRoutes } from './contour/routes';
 import { renderHaproxyConfig } from './edge/haproxy';
 import { KedaComponent } from './keda/keda';
+import type { DeclaredComponent } from './lib/declared';
+import { withImpliedDependencies } from './lib/sync-waves';
 import { MetalLbComponent } from './metallb/metallb';
 import { MetricsServerComponent, requireResourceMetrics } from './metrics-server/metrics-server';
 import { NamespacesComponent } from './namespaces';
 import { renderNetworkPolicies } from './network-policies/policies';
 import { buildObjectStore } from './object-store';
+import type { ObjectStoreComponent } from './object-store/common';
 import { StolonComponent } from './postgres/stolon';
+import { Registry, type Builders } from './registry';
 import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
-import type { PlatformModel } from '../sites';
-import { PlatformError } from '../pipeline/errors';
 
-/** Components other components are wired to (typed references for the registry's later lines). */
-export interface PlatformRefs {
-  /** The site's message bus (clients: `grant`, `declareStream`, `lagTrigger`), unless the site opts out. */
-  readonly bus?: BusComponent;
-  /** KEDA (clients render ScaledObjects, so they sync after it), unless the site opts out. */
-  readonly keda?: KedaComponent;
+/** The pieces of the platform by name: what a builder may `use`. */
+export interface PlatformPieces {
+  readonly [COMPONENT.argocd]: ArgoCdComponent;
+  readonly [COMPONENT.externalSecrets]: SecretsComponent;
+  readonly [COMPONENT.metallb]: MetalLbComponent;
+  readonly [COMPONENT.certManager]: CertManagerComponent;
+  readonly [COMPONENT.contour]: ContourComponent;
+  readonly [COMPONENT.mayastor]: MayastorComponent;
+  readonly [COMPONENT.objectStore]: ObjectStoreComponent;
+  readonly [COMPONENT.keda]: KedaComponent;
+  readonly [COMPONENT.metricsServer]: MetricsServerComponent;
+  readonly [COMPONENT.bus]: BusComponent;
+  readonly [COMPONENT.postgres]: StolonComponent;
+  readonly [COMPONENT.resizer]: ResizerComponent;
 }
+
+/** The name of a piece (a component that is not a view). */
+export type PieceName = keyof PlatformPieces;
+
+const BUILDERS: Builders<PlatformPieces> = {
+  [COMPONENT.argocd]: ({ scope, context }) => new ArgoCdComponent(scope, context),
+  // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
+  [COMPONENT.externalSecrets]: ({ scope, context }) => new SecretsComponent(scope, context),
+  [COMPONENT.metallb]: ({ scope, context }) => new MetalLbComponent(scope, context),
+  [COMPONENT.certManager]: ({ scope, context, use }) =>
+    new CertManagerComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
+  [COMPONENT.contour]: ({ scope, context, use }) =>
+    new ContourComponent(scope, context, { metallb: use(COMPONENT.metallb), certManager: use(COMPONENT.certManager), edge: context.edge }),
+  [COMPONENT.mayastor]: ({ scope, context }) => new MayastorComponent(scope, context),
+  // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
+  [COMPONENT.objectStore]: ({ scope, context, use }) =>
+    buildObjectStore(scope, context, { secrets: use(COMPONENT.externalSecrets), storage: use(COMPONENT.mayastor) }),
+  [COMPONENT.keda]: ({ scope, context }) => new KedaComponent(scope, context),
+  [COMPONENT.metricsServer]: ({ scope, context }) => new MetricsServerComponent(scope, context),
+  [COMPONENT.bus]: ({ scope, context, use, useIfPresent }) =>
+    new BusComponent(scope, context, {
+      secrets: use(COMPONENT.externalSecrets),
+      keda: useIfPresent(COMPONENT.keda),
+      storage: use(COMPONENT.mayastor),
+      metallb: use(COMPONENT.metallb),
+      certManager: use(COMPONENT.certManager),
+    }),
+  [COMPONENT.postgres]: ({ scope, context, use }) =>
+    new StolonComponent(scope, context, {
+      secrets: use(COMPONENT.externalSecrets),
+      storage: use(COMPONENT.mayastor),
+      metallb: use(COMPONENT.metallb),
+      certManager: use(COMPONENT.certManager),
+      backupStore: use(COMPONENT.objectStore),
+    }),
+  [COMPONENT.resizer]: ({ scope, context, use }) =>
+    new ResizerComponent(scope, context, { bus: use(COMPONENT.bus), store: use(COMPONENT.objectStore), autoscaler: use(COMPONENT.keda) }),
+};
+
+/** The pieces in the registry's order (model/components.ts), the order they are built in by default. */
+export const PIECES: readonly PieceName[] = COMPONENT_NAMES.filter((name): name is PieceName => name in BUILDERS);
 
 /** Components every site runs: the platform cannot do without them. */
-const REQUIRED = ['argocd', 'external-secrets', 'metallb', 'cert-manager', 'contour', 'mayastor'];
+const REQUIRED: readonly ComponentName[] = [
+  COMPONENT.argocd,
+  COMPONENT.externalSecrets,
+  COMPONENT.metallb,
+  COMPONENT.certManager,
+  COMPONENT.contour,
+  COMPONENT.mayastor,
+  // The views: they render what the others declare.
+  COMPONENT.namespaces,
+  COMPONENT.apps,
+  COMPONENT.bootstrap,
+];
 
-/**
- * Builds one component, unless the site opts out of it (`components.optOut`), and names the
- * component in any error its construction raises.
- */
-function registry(context: SiteContext) {
-  const { site } = context;
-  const optOut = site.components?.optOut ?? {};
-  for (const name of Object.keys(optOut).sort()) {
-    if (REQUIRED.includes(name)) {
-      throw new PlatformError([
-        { site: site.name, field: `components.optOut.${name}`, message: `${name} cannot be left out: the platform needs it on every site` },
-      ]);
-    }
-  }
-  const attributed = <T>(name: string, make: () => T): T => {
-    try {
-      return make();
-    } catch (err) {
-      if (err instanceof PlatformError) throw err;
-      throw new PlatformError([{ site: site.name, component: name, message: (err as Error).message }]);
-    }
-  };
-  return {
-    attributed,
-    /** A component the site may opt out of. */
-    optional: <T>(name: string, make: () => T): T | undefined => (optOut[name] ? undefined : attributed(name, make)),
-    /** `dependency` of `user`, which the site must then not opt out of. */
-    needs: <T>(dependency: T | undefined, dependencyName: string, user: string): T => {
-      if (dependency !== undefined) return dependency;
-      throw new PlatformError([
-        {
-          site: site.name,
-          component: user,
-          field: `components.optOut.${dependencyName}`,
-          message: `${user} needs ${dependencyName}: keep ${dependencyName}, or opt out of ${user} too`,
-        },
-      ]);
-    },
-  };
+/** Adds components to a site's render once the pieces are built, before the views read them all. */
+export type PlatformExtension = (scope: Construct, context: SiteContext, pieces: Partial<PlatformPieces>) => void;
+
+/** How to build a site's platform. */
+export interface PlatformOptions {
+  /**
+   * The order to build the pieces in (each still builds what it uses first); the render is the
+   * same whatever it is.
+   * @default PIECES
+   */
+  readonly order?: readonly PieceName[];
+  /**
+   * Components added next to the pieces (tests render extra components through it).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
 }
 
-export function buildPlatform(app: Construct, context: SiteContext): PlatformRefs {
-  const { attributed, optional, needs } = registry(context);
-  const argocd = attributed('argocd', () => new ArgoCdComponent(app, context));
-  // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
-  const secrets = attributed('external-secrets', () => new SecretsComponent(app, context));
-  const metallb = attributed('metallb', () => new MetalLbComponent(app, context));
-  const certManager = attributed('cert-manager', () => new CertManagerComponent(app, context, { secrets }));
-  const ingress = attributed('contour', () => new ContourComponent(app, context, { metallb, certManager, edge: context.edge }));
-  const storage = attributed('mayastor', () => new MayastorComponent(app, context));
-  // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
-  const store = optional('object-store', () => buildObjectStore(app, context, { secrets, storage }));
-  const keda = optional('keda', () => new KedaComponent(app, context));
-  const metricsServer = optional('metrics-server', () => new MetricsServerComponent(app, context));
-  const bus = optional('bus', () => new BusComponent(app, context, { secrets, keda, storage, metallb, certManager }));
-  optional(
-    'postgres',
-    () =>
-      new StolonComponent(app, context, { secrets, storage, metallb, certManager, backupStore: needs(store, 'object-store', 'postgres') }),
-  );
-  optional(
-    'resizer',
-    () =>
-      new ResizerComponent(app, context, {
-        bus: needs(bus, 'bus', 'resizer'),
-        store: needs(store, 'object-store', 'resizer'),
-        autoscaler: needs(keda, 'keda', 'resizer'),
-      }),
-  );
+/** A component of the built platform, with what it declared (dependencies the views imply included). */
+export interface BuiltComponent {
+  readonly chart: PlatformComponent;
+  readonly declared: DeclaredComponent;
+}
 
-  // Views over every component: built last so they see all of them.
-  requireResourceMetrics(context.site, componentsOf(app), metricsServer);
-  attributed('contour', () => renderRoutes(ingress, componentsOf(app)));
-  renderNetworkPolicies(componentsOf(app), { site: context.site, ingress: ingress.envoy });
-  attributed('namespaces', () => new NamespacesComponent(app, context, componentsOf(app)));
-  const apps = attributed('apps', () => new AppsComponent(app, context, componentsOf(app)));
+/** A site's built platform. */
+export interface BuiltPlatform {
+  /** The pieces, by name (absent: the site opts out). */
+  readonly pieces: Partial<PlatformPieces>;
+  /** Every component, in the registry's order. */
+  readonly components: readonly BuiltComponent[];
+}
+
+/**
+ * Builds the site's pieces, in `order` (each first builds what it uses), without the views: what
+ * they declare may still grow (buildPlatform seals it before the views read it).
+ */
+export function buildPieces(scope: Construct, context: SiteContext, order: readonly PieceName[] = PIECES): Partial<PlatformPieces> {
+  const registry = new Registry(BUILDERS, scope, context, REQUIRED);
+  // Each piece once, whatever the order asked for: build() skips what is built or opted out.
+  for (const name of [...order, ...PIECES]) registry.build(name);
+  return registry.components;
+}
+
+/** Builds the site's pieces, then the views over what they declare. */
+export function buildPlatform(scope: Construct, context: SiteContext, options: PlatformOptions = {}): BuiltPlatform {
+  const { findings, site } = context;
+  const pieces = buildPieces(scope, context, options.order);
+  if (options.extend) findings.attribute(undefined, () => options.extend!(scope, context, pieces));
+
+  // Every piece is built: what they declared is final, and the views below only read it.
+  const built = componentsOf(scope);
+  for (const c of built) c.seal();
+  const declared = built.map((c) => c.describe());
+  const ingress = pieces[COMPONENT.contour]!;
+  findings.attribute(undefined, () => requireResourceMetrics(site, declared, pieces[COMPONENT.metricsServer] !== undefined));
+  findings.attribute(COMPONENT.contour, () => renderRoutes(ingress, declared));
+  findings.attribute(undefined, () => renderNetworkPolicies(built, { site, ingress: ingress.envoy }));
+  const namespaces = findings.attribute(COMPONENT.namespaces, () => new NamespacesComponent(scope, context, declared));
+  // What Argo CD syncs: the pieces and the namespaces, with the dependencies their declarations imply.
+  const synced = withImpliedDependencies([...declared, namespaces.describe()], {
+    namespaces: COMPONENT.namespaces,
+    ingress: COMPONENT.contour,
+  });
+  const apps = findings.attribute(COMPONENT.apps, () => new AppsComponent(scope, context, synced));
   // After the app-of-apps, so it is no child Application: applied once by hand.
-  new BootstrapComponent(app, context, argocd, apps);
-  return { bus, keda };
+  const argocd = synced.find((c) => c.name === COMPONENT.argocd)!;
+  const bootstrap = findings.attribute(COMPONENT.bootstrap, () => new BootstrapComponent(scope, context, argocd, apps.lastWave));
+  for (const c of [namespaces, apps, bootstrap]) c.seal();
+  // `synced` lists the pieces and the namespaces in that order; the two views Argo CD does not sync depend on nothing.
+  const syncedCharts = [...built, namespaces].map((chart, i) => ({ chart, declared: synced[i]! }));
+  return { pieces, components: [...syncedCharts, ...[apps, bootstrap].map((chart) => ({ chart, declared: chart.describe() }))] };
 }
 
 /**

@@ -10,7 +10,8 @@
  */
 import { stackKey, type StackOutputs } from '../charts/lib/object-store';
 import type { Site } from '../sites';
-import { PlatformError, type Finding } from './errors';
+import { PlatformError, type Finding } from '../model/errors';
+import { COMPONENT } from '../model/components';
 
 export interface FetchOptions {
   /** CloudFormation endpoint URL (tests); the SDK's environment and defaults otherwise. */
@@ -61,7 +62,7 @@ export async function fetchStackOutputs(sites: readonly Site[], options: FetchOp
         ? `CloudFormation stack ${stackName} does not exist in ${region}: deploy it first (see docs/object-store.md)`
         : `cannot read CloudFormation stack ${stackName} in ${region}: ${e.name}: ${e.message}`;
       for (const site of users)
-        findings.push({ site, component: 'object-store', field: missing ? 'objectStore.stackName' : 'objectStore.region', message });
+        findings.push({ site, component: COMPONENT.objectStore, field: missing ? 'objectStore.stackName' : 'objectStore.region', message });
     } finally {
       client.destroy();
     }

@@ -3,7 +3,7 @@
  * plus a kustomization.yaml per component directory listing them in a stable (sorted) order.
  * Paths are relative to gitops/.
  */
-import { PlatformError } from './errors';
+import { PlatformError } from '../model/errors';
 import { toYamlDocument } from './yaml';
 import type { KubeObject, RenderedComponent, RenderedSite } from './render';
 

@@ -1,15 +1,15 @@
 /**
  * Rendering: the model in, objects out. Pure: it reads no file and writes none. One cdk8s App per
- * site (one App holding every site makes cdk8s quadratic in the number of charts).
+ * site (one App holding every site makes cdk8s quadratic in the number of charts). The only step
+ * that builds constructs: what it returns is plain data, which the later steps read.
  */
 import { App } from 'cdk8s';
-import { buildPlatform } from '../charts/platform';
-import { componentsOf, type KustomizeExtras, type PlatformComponent } from '../charts/component';
+import { buildPlatform, globalFiles, type PieceName, type PlatformExtension } from '../charts/platform';
+import { siteContext } from '../charts/context';
+import type { DeclaredComponent } from '../charts/lib/declared';
 import type { StackOutputs } from '../charts/lib/object-store';
-import { takeSynthError } from '../charts/lib/synth-errors';
 import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from './cluster-scoped';
-import { PlatformError } from './errors';
 
 /** A rendered Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -19,20 +19,34 @@ export interface KubeObject {
   readonly [key: string]: unknown;
 }
 
-/** One component's rendered output. */
-export interface RenderedComponent {
-  /** Component name: the directory under gitops/<site>/. */
-  readonly name: string;
-  /** Default namespace of the component. */
-  readonly namespace?: string;
+/** One component's rendered output: what it declared (plain data) and the objects it rendered. */
+export interface RenderedComponent extends DeclaredComponent {
   /** Objects, in the order the chart created them. */
   readonly objects: readonly KubeObject[];
   /** Indexes into `objects` of kustomize patches (merged into upstream objects). */
   readonly patchIndexes: ReadonlySet<number>;
-  /** Upstream manifests the kustomization lists. */
-  readonly kustomize: KustomizeExtras;
-  /** The construct, for views that read declarations. */
-  readonly construct: PlatformComponent;
+}
+
+/** Adds components to a site's render (re-exported: only this step imports the registry). */
+export type { PlatformExtension };
+
+/** How to render a site. */
+export interface SiteRenderOptions {
+  /**
+   * CloudFormation outputs fetched beforehand (pipeline/aws-outputs.ts) for sites whose store is `aws`.
+   * @default none
+   */
+  readonly stackOutputs?: StackOutputs;
+  /**
+   * Components added to the site's platform next to the registry's (tests render extra components through it).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
+  /**
+   * The order the registry builds the pieces in; the render is the same whatever it is.
+   * @default the registry's order (PIECES)
+   */
+  readonly order?: readonly PieceName[];
 }
 
 /** One site's rendered output. */
@@ -48,40 +62,32 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
   return { ...object, metadata };
 }
 
-/** Renders one site of the model (the other sites are read for cross-site facts). */
-export function renderSite(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): RenderedSite {
+/**
+ * Renders one site of the model (the other sites are read for cross-site facts). Whatever the
+ * components report or throw while they are built or serialized fails the render with every
+ * finding (charts/lib/findings.ts).
+ */
+export function renderSite(site: Site, model: PlatformModel, options: SiteRenderOptions = {}): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
-  const component = (name?: string) => ({ site: site.name, component: name });
-  try {
-    buildPlatform(app, { site, sites: model.sites, edge: model.edge, stackOutputs });
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    throw new PlatformError([{ ...component(), message: `building the platform failed: ${(err as Error).message}` }]);
-  }
-  return {
-    site,
-    components: componentsOf(app).map((chart) => {
-      let objects: KubeObject[];
-      try {
-        objects = (chart.toJson() as KubeObject[]).map(withoutClusterNamespace);
-      } catch (err) {
-        if (err instanceof PlatformError) throw err;
-        const raised = takeSynthError(app);
-        if (raised) throw raised;
-        throw new PlatformError([{ ...component(chart.componentName), message: `rendering failed: ${(err as Error).message}` }]);
-      }
-      const patchIndexes = new Set<number>();
-      objects.forEach((o, i) => {
-        if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
-      });
-      return {
-        name: chart.componentName,
-        namespace: chart.namespace,
-        objects,
-        patchIndexes,
-        kustomize: chart.kustomizeExtras,
-        construct: chart,
-      };
-    }),
-  };
+  const context = siteContext(site, model, options.stackOutputs);
+  const { components: built } = buildPlatform(app, context, { extend: options.extend, order: options.order });
+  const components = built.map(({ chart, declared }) => {
+    const objects = context.findings.attribute(
+      chart.componentName,
+      () => (chart.toJson() as KubeObject[]).map(withoutClusterNamespace),
+      'rendering failed: ',
+    );
+    const patchIndexes = new Set<number>();
+    objects.forEach((o, i) => {
+      if (chart.isKustomizePatch(o.kind, o.metadata.name, o.metadata.namespace)) patchIndexes.add(i);
+    });
+    return { ...declared, objects, patchIndexes };
+  });
+  context.findings.throwIfAny();
+  return { site, components };
+}
+
+/** Files rendered once for all sites (the edge proxy, gitops/README.md), paths relative to gitops/. */
+export function renderGlobalFiles(model: PlatformModel): Map<string, string> {
+  return globalFiles(model);
 }

@@ -6,9 +6,9 @@
  */
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
-import type { Finding } from './errors';
+import type { Finding } from '../model/errors';
 import { siteFiles } from './files';
-import { renderSite, type RenderedSite } from './render';
+import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary } from './validate';
 
 /** What the rest of the pipeline needs of one site. */
@@ -25,14 +25,26 @@ export interface SiteOutput {
 }
 
 export interface SiteOptions {
+  /**
+   * CloudFormation outputs fetched beforehand, for sites whose object store is `aws`.
+   * @default none
+   */
   readonly stackOutputs?: StackOutputs;
-  /** Run the site's own validation (default true). */
+  /**
+   * Run the site's own validation.
+   * @default true
+   */
   readonly validate?: boolean;
+  /**
+   * Components added to the site's platform (tests).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
 }
 
 /** Processes one site; `keep` receives the rendered site for callers that read the constructs. */
 export function processSite(site: Site, model: PlatformModel, options: SiteOptions = {}, keep?: (r: RenderedSite) => void): SiteOutput {
-  const rendered = renderSite(site, model, options.stackOutputs);
+  const rendered = renderSite(site, model, { stackOutputs: options.stackOutputs, extend: options.extend });
   keep?.(rendered);
   return {
     site: site.name,

@@ -7,7 +7,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { EdgeProxy, Site } from '../sites';
-import type { Finding } from './errors';
+import type { Finding } from '../model/errors';
 import { closestName } from './suggest';
 
 /** A JSON Schema as tools/site-shape.mjs writes it. */

@@ -4,17 +4,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { globalFiles } from '../charts/platform';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
-import { PlatformError } from './errors';
+import { PlatformError } from '../model/errors';
 import type { FileTree } from './files';
-import type { RenderedSite } from './render';
+import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
-import { diffSize, diffTrees, readTree, STAGING_DIR, writeTree, type TreeDiff } from './writer';
+import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
+import type { WriterHooks } from './writer-lock';
+import { STAGING_DIR } from './writer-staging';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
@@ -23,6 +24,11 @@ export interface SynthOptions {
   readonly model: PlatformModel;
   /** Compare with gitops/ instead of writing. */
   readonly check?: boolean;
+  /**
+   * Callbacks at the points where the write can be interrupted (tests).
+   * @default none
+   */
+  readonly writer?: WriterHooks;
 }
 
 /** What to render and how to report it. */
@@ -35,6 +41,11 @@ export interface RenderOptions {
   readonly stackOutputs?: StackOutputs;
   /** Run schema, policy, capacity and cross-site validation (default true; the bench measures both). */
   readonly validate?: boolean;
+  /**
+   * Components added to every site's platform next to the registry's (tests render extra components through it).
+   * @default none
+   */
+  readonly extend?: PlatformExtension;
 }
 
 export interface SynthResult {
@@ -75,7 +86,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     );
   }
   const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
-  const siteOptions = { stackOutputs, validate: options.validate };
+  const siteOptions = { stackOutputs, validate: options.validate, extend: options.extend };
   const rendered: RenderedSite[] = [];
   // One site at a time, keeping only its files and findings: memory stays flat as sites are added
   // (measured: 200 sites in one thread fit the targets; worker threads gained 12% for 70% more memory).
@@ -88,10 +99,12 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   const tree: FileTree = new Map();
   for (const out of outputs) for (const [p, content] of out.files) tree.set(p, content);
   // Files for all sites (the edge) depend on every site's model: rendered on every run.
-  for (const [p, content] of globalFiles(model)) tree.set(p, content);
+  for (const [p, content] of renderGlobalFiles(model)) tree.set(p, content);
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
-  const others = sites.filter((s) => !selected.includes(s)).map((s) => processSite(s, model, { stackOutputs, validate: false }));
+  const others = sites
+    .filter((s) => !selected.includes(s))
+    .map((s) => processSite(s, model, { stackOutputs, validate: false, extend: options.extend }));
   const otherFiles: FileTree = new Map(others.flatMap((o) => o.files.map(([p, c]) => [p, c] as const)));
   if (options.validate !== false) {
     const summaries = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.summary);
@@ -141,7 +154,7 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   const next: FileTree = new Map([...current].filter(([p]) => !owned(p)));
   for (const [p, content] of tree) next.set(p, content);
   const diff = diffTrees(current, next);
-  if (!options.check && diffSize(diff) > 0) writeTree(options.root, next);
+  if (!options.check && diffSize(diff) > 0) writeTree(options.root, next, options.writer);
   const otherSites = new Set([...rendered.otherFiles.keys()].map((p) => p.split('/')[0]));
   const otherCurrent: FileTree = new Map([...current].filter(([p]) => otherSites.has(p.split('/')[0])));
   const othersDiff = diffTrees(otherCurrent, rendered.otherFiles);

@@ -3,12 +3,13 @@
  * not a site, so it is validated against all of them). Same style as validate-sites: every finding
  * names the file, the field and what is expected.
  */
-import { PUBLIC_ROUTE_FACT } from '../charts/contour/routes';
+import { PUBLIC_ROUTE_FACT } from '../charts/contour/route-proxy';
 import { servesPublicDomain } from '../charts/edge/haproxy';
 import type { EdgeProxy, Site } from '../sites';
-import { isIPv4, isIPv6, parseRange } from './addresses';
-import { PlatformError, type Finding } from './errors';
+import { isIPv4, isIPv6, parseRange } from '../model/addresses';
+import { PlatformError, type Finding } from '../model/errors';
 import type { CrossSiteSummary } from './validate/cross-site';
+import { optOutReason } from '../model/components';
 
 const HOST_PORT = /^[a-z0-9.-]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i;
 
@@ -125,7 +126,7 @@ export function publicRouteFindings(sites: readonly CrossSiteSummary[]): Finding
   for (const s of publicSites) {
     for (const [route, { component, sites: by }] of [...required].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (served.get(s.site.name)!.has(route)) continue;
-      const optedOut = (s.site.components?.optOut ?? {})[component] !== undefined;
+      const optedOut = optOutReason(s.site.components?.optOut, component) !== undefined;
       findings.push({
         site: s.site.name,
         component,

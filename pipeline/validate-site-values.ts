@@ -4,6 +4,7 @@
  * validate-sites.ts. Each finding names the site, the field and what is expected.
  */
 import { kubernetesMinor } from '../charts/lib/upstream';
+import { RESIZER_WORKLOADS } from '../charts/resizer/config';
 import type { Site, SiteNode } from '../sites';
 import {
   DEFAULT_CLASS_REPLICAS,
@@ -13,8 +14,8 @@ import {
   kernelIsRecentEnough,
   parseKernel,
 } from '../charts/storage/requirements';
-import { HOSTNAME, isIPv4, parseRange, rangeContains, type AddressRange } from './addresses';
-import type { Finding } from './errors';
+import { HOSTNAME, isIPv4, parseRange, rangeContains, type AddressRange } from '../model/addresses';
+import type { Finding } from '../model/errors';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -224,7 +225,8 @@ function checkObjectStore(c: SiteChecker, site: Site): void {
   }
 }
 
-const IMAGE_NAMES = ['resizer-api', 'resizer-worker'];
+/** The resizer's images (charts/resizer/config.ts). */
+const IMAGE_NAMES = Object.values(RESIZER_WORKLOADS);
 
 /** The resizer's image source and replica bounds. */
 function checkResizer(c: SiteChecker, site: Site): void {

@@ -1,12 +1,15 @@
 /**
  * Checks the whole set of sites before anything is rendered, in three steps: the shape of every
  * site file (pipeline/site-shape.ts: the schema generated from sites/types.ts, unknown fields
- * refused), then the values of each (validate-site-values.ts), then the facts that span sites
- * (here). Each finding names the site, the field and what is expected.
+ * refused), then the values of each (validate-site-values.ts), then the facts that span sites:
+ * here, and next to the chart they serve (charts/postgres/site-checks.ts, charts/bus/site-checks.ts).
+ * Each finding names the site, the field and what is expected.
  */
+import { busSiteFindings } from '../charts/bus/site-checks';
+import { databaseSiteFindings } from '../charts/postgres/site-checks';
 import type { EdgeProxy, Site } from '../sites';
-import { rangesOverlap, type AddressRange } from './addresses';
-import { PlatformError, type Finding } from './errors';
+import { rangesOverlap, type AddressRange } from '../model/addresses';
+import { PlatformError, type Finding } from '../model/errors';
 import { edgeShapeFindings, siteShapeFindings } from './site-shape';
 import { checkSiteValues } from './validate-site-values';
 import { certificateFindings } from './validate-ingress';
@@ -73,30 +76,6 @@ export function validateSites(sites: readonly Site[], edge?: EdgeProxy): void {
     }
     hostnames.set(name, site.name);
   }
-  for (const site of sites) {
-    if (site.database.role === 'primary' && site.components?.optOut?.postgres !== undefined) {
-      findings.push({
-        site: site.name,
-        field: 'components.optOut.postgres',
-        message: 'the database primary site cannot leave PostgreSQL out: make another site the primary first (database.role)',
-      });
-    }
-  }
-  const primaries = sites.filter((s) => s.database.role === 'primary').map((s) => s.name);
-  if (sites.length > 0 && primaries.length !== 1) {
-    findings.push({
-      site: primaries[1] ?? sites[0]!.name,
-      field: 'database.role',
-      message: `exactly one site must be the database primary, found ${primaries.length}${primaries.length ? ` (${primaries.join(', ')})` : ''}`,
-    });
-  }
-  const hubs = sites.filter((s) => s.bus.role === 'hub').map((s) => s.name);
-  if (sites.length > 0 && hubs.length !== 1) {
-    findings.push({
-      site: hubs[1] ?? sites[0]!.name,
-      field: 'bus.role',
-      message: `exactly one site must be the bus hub (the others dial it as leaf nodes), found ${hubs.length}${hubs.length ? ` (${hubs.join(', ')})` : ''}`,
-    });
-  }
+  findings.push(...databaseSiteFindings(sites), ...busSiteFindings(sites));
   if (findings.length > 0) throw new PlatformError(findings);
 }

@@ -10,17 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileTree } from './files';
-
-export const STAGING_DIR = '.synth-staging';
-const NEXT = 'next';
-const PREVIOUS = 'previous';
-const READY = 'READY';
-/** The lock: a file holding the pid of the run that writes gitops/. */
-const OWNER = 'owner';
-/** A run's claim, linked to OWNER to take the lock. */
-const CLAIM_PREFIX = 'claim.';
-/** A dead run's OWNER, moved aside while it is checked. */
-const STALE_PREFIX = 'stale.';
+import { acquireLock, held, type WriterHooks } from './writer-lock';
+import { NEXT, PREVIOUS, READY, STAGING_DIR, finishSwap, type RecoverOutcome } from './writer-staging';
 
 /** Reads every file below `dir` (relative paths with '/' separators); an absent dir is empty. */
 export function readTree(dir: string): FileTree {
@@ -67,31 +58,6 @@ export function diffSize(d: TreeDiff): number {
   return d.added.length + d.removed.length + d.changed.length;
 }
 
-/** What recovering a previous run's leftovers did, for the log. */
-export type RecoverOutcome = 'clean' | 'rolled-forward' | 'rolled-back' | 'discarded';
-
-/**
- * Finishes or rolls back a swap left halfway, then removes what the swap left in the staging
- * directory (the lock files are the caller's business).
- */
-function finishSwap(staging: string, gitops: string): RecoverOutcome {
-  const next = path.join(staging, NEXT);
-  let outcome: RecoverOutcome = 'clean';
-  if (!fs.existsSync(gitops)) {
-    if (fs.existsSync(path.join(staging, READY)) && fs.existsSync(next)) {
-      fs.renameSync(next, gitops);
-      outcome = 'rolled-forward';
-    } else if (fs.existsSync(path.join(staging, PREVIOUS))) {
-      fs.renameSync(path.join(staging, PREVIOUS), gitops);
-      outcome = 'rolled-back';
-    }
-  }
-  // A staged tree that was not swapped in is thrown away: gitops/ stays as it was before that run.
-  if (outcome === 'clean' && fs.existsSync(next)) outcome = 'discarded';
-  for (const name of [NEXT, PREVIOUS, READY]) fs.rmSync(path.join(staging, name), { recursive: true, force: true });
-  return outcome;
-}
-
 /**
  * Finishes or rolls back a swap that a previous run left halfway, then removes the staging
  * directory, lock included. Only for a caller that knows no synth is running (tests, by hand):
@@ -105,186 +71,16 @@ export function recover(root: string): RecoverOutcome {
   return outcome;
 }
 
-/** Another synth holds the lock on this gitops/ and is still running. */
-export class SynthBusyError extends Error {
-  constructor(
-    readonly pid: number,
-    readonly root: string,
-  ) {
-    super(
-      `another synth (pid ${pid}) is writing ${path.join(root, 'gitops')}/; wait for it. ` +
-        `(If pid ${pid} is not a synth, remove ${path.join(root, STAGING_DIR, OWNER)} and run again.)`,
-    );
-    this.name = 'SynthBusyError';
-  }
-}
-
-/** The writer's lock on one root, held by this process. */
-export interface WriterLock {
-  /** What recovering a previous run's leftovers did. */
-  readonly recovered: RecoverOutcome;
-  /** Pid recorded by a run that died holding the lock, if its lock was taken over. */
-  readonly staleOwner?: number;
-  /** Gives the lock up and removes the staging directory (leftovers of a failed swap stay for recovery). */
-  release(): void;
-}
-
-/** Staging directories whose lock this process holds. */
-const held = new Set<string>();
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException).code;
-}
-
-/** The content of a lock file (an owner's pid), or undefined if it is gone. */
-function readLockFile(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** True when `pid` is another process that is still running (EPERM: running, as another user). */
-function isRunning(pid: number): boolean {
-  // Our own pid in an owner file we do not hold was left by an earlier process that had the same
-  // pid (containers reuse small pids on every start).
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
-}
-
-/**
- * Removes the owner file of a dead run (`seen` is what it held), unless another run broke it and
- * took the lock since it was read: the file is first moved aside (only one run can move a given
- * file), then checked, and put back if it was not the dead run's. Three runs racing over one dead
- * run's lock could still both win; that needs a crash and then two runs started in the same instant.
- */
-function breakStaleLock(staging: string, seen: string): void {
-  const owner = path.join(staging, OWNER);
-  const aside = path.join(staging, `${STALE_PREFIX}${process.pid}`);
-  try {
-    fs.renameSync(owner, aside);
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return;
-    throw err;
-  }
-  try {
-    const moved = readLockFile(aside);
-    if (moved !== undefined && moved !== seen) {
-      try {
-        fs.linkSync(aside, owner);
-      } catch (err) {
-        if (errno(err) !== 'EEXIST') throw err;
-      }
-    }
-  } finally {
-    fs.rmSync(aside, { force: true });
-  }
-}
-
-/** Removes what runs that are gone left in the staging directory: all but the lock and live runs' claims. */
-function clearLeftovers(staging: string): void {
-  for (const name of fs.readdirSync(staging)) {
-    if (name === OWNER) continue;
-    const prefix = [CLAIM_PREFIX, STALE_PREFIX].find((p) => name.startsWith(p));
-    if (prefix !== undefined && isRunning(Number(name.slice(prefix.length)))) continue;
-    fs.rmSync(path.join(staging, name), { recursive: true, force: true });
-  }
-}
-
-/** Test hook: hold the lock at a named point until stdin gives a byte or closes. */
-function pausePoint(point: string): void {
-  if (process.env.SYNTH_PAUSE_AT !== point) return;
-  process.stderr.write(`synth: paused at ${point} (pid ${process.pid})\n`);
-  fs.readSync(0, Buffer.alloc(1), 0, 1, null);
-}
-
-/**
- * Takes the writer's lock on `root`, so that only one synth at a time reads and replaces its
- * gitops/, then recovers what a previous run left. The lock is `.synth-staging/owner`, holding the
- * owner's pid; it is created complete in one step (a hard link to a claim file already holding the
- * pid), so a reader never sees a half-written owner. A live owner makes this throw SynthBusyError
- * without touching anything; a dead one's lock is taken over and its swap finished or rolled back.
- * Without `root` there is nothing to protect yet: the lock is then taken by `writeTree`.
- */
-export function acquireLock(root: string): WriterLock {
-  const staging = path.resolve(root, STAGING_DIR);
-  const gitops = path.resolve(root, 'gitops');
-  if (held.has(staging)) throw new Error(`synth: this process already holds the lock on ${staging}`);
-  if (!fs.existsSync(root)) return { recovered: 'clean', release: () => undefined };
-  const owner = path.join(staging, OWNER);
-  const claim = path.join(staging, `${CLAIM_PREFIX}${process.pid}`);
-  let staleOwner: number | undefined;
-  // Each turn either takes the lock, throws, or sees the lock change hands (a run finished or died
-  // meanwhile); a few turns are plenty.
-  for (let turn = 0; turn < 8; turn++) {
-    try {
-      fs.mkdirSync(staging, { recursive: true });
-      fs.writeFileSync(claim, `${process.pid}\n`);
-      fs.linkSync(claim, owner);
-    } catch (err) {
-      const code = errno(err);
-      fs.rmSync(claim, { force: true });
-      // ENOENT: a finishing run removed the staging directory under us; try again.
-      if (code === 'ENOENT') continue;
-      if (code !== 'EEXIST') throw err;
-      const seen = readLockFile(owner);
-      if (seen === undefined) continue;
-      const pid = Number.parseInt(seen, 10);
-      if (isRunning(pid)) throw new SynthBusyError(pid, root);
-      breakStaleLock(staging, seen);
-      if (Number.isInteger(pid)) staleOwner = pid;
-      continue;
-    }
-    fs.rmSync(claim, { force: true });
-    held.add(staging);
-    let recovered: RecoverOutcome;
-    try {
-      recovered = finishSwap(staging, gitops);
-      clearLeftovers(staging);
-    } catch (err) {
-      releaseLock(staging);
-      throw err;
-    }
-    pausePoint('locked');
-    return { recovered, staleOwner, release: () => releaseLock(staging) };
-  }
-  throw new Error(`synth: could not take the lock ${owner}: it kept changing hands`);
-}
-
-function releaseLock(staging: string): void {
-  if (!held.delete(staging)) return;
-  const owner = path.join(staging, OWNER);
-  if (readLockFile(owner) === `${process.pid}\n`) fs.rmSync(owner, { force: true });
-  try {
-    fs.rmdirSync(staging);
-  } catch (err) {
-    // Not empty: a failed swap's leftovers (the next run recovers them) or a run claiming the lock.
-    if (errno(err) !== 'ENOTEMPTY' && errno(err) !== 'EEXIST' && errno(err) !== 'ENOENT') throw err;
-  }
-}
-
-/** Test hook: stop the process at a named point of the swap, as a crash would. */
-function crashPoint(point: string): void {
-  if (process.env.SYNTH_CRASH_AT === point) process.exit(70);
-}
-
 /**
  * Replaces gitops/ with `tree`, atomically. `tree` must be the complete new content of gitops/
  * (callers merge in what they did not re-render). Takes the lock unless this process holds it
  * already (the CLI takes it before reading gitops/, so that no other run writes in between).
  */
-export function writeTree(root: string, tree: FileTree): void {
+export function writeTree(root: string, tree: FileTree, hooks: WriterHooks = {}): void {
   const staging = path.resolve(root, STAGING_DIR);
   const gitops = path.resolve(root, 'gitops');
   if (!held.has(staging)) fs.mkdirSync(root, { recursive: true });
-  const lock = held.has(staging) ? undefined : acquireLock(root);
+  const lock = held.has(staging) ? undefined : acquireLock(root, hooks);
   const next = path.join(staging, NEXT);
   try {
     fs.mkdirSync(next);
@@ -292,10 +88,10 @@ export function writeTree(root: string, tree: FileTree): void {
     for (const p of tree.keys()) dirs.add(path.dirname(path.join(next, p)));
     for (const d of [...dirs].sort()) fs.mkdirSync(d, { recursive: true });
     for (const [p, content] of tree) fs.writeFileSync(path.join(next, p), content);
-    crashPoint('staged');
+    hooks.step?.('staged');
     fs.writeFileSync(path.join(staging, READY), '');
     if (fs.existsSync(gitops)) fs.renameSync(gitops, path.join(staging, PREVIOUS));
-    crashPoint('between-renames');
+    hooks.step?.('between-renames');
     fs.renameSync(next, gitops);
     finishSwap(staging, gitops);
   } catch (err) {

@@ -18,10 +18,10 @@ export const cluster1: Site = {
   capacity: {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
-      cpuPercent: 150,
+      cpuPercent: 155,
       memoryPercent: 355,
-      afterNodeLoss: { cpuPercent: 160, memoryPercent: 420 },
-      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 375 },
+      afterNodeLoss: { cpuPercent: 165, memoryPercent: 425 },
+      atAutoscalingMaximum: { cpuPercent: 165, memoryPercent: 380 },
     },
   },
   network: {

@@ -17,10 +17,10 @@ export const cluster2: Site = {
   capacity: {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
-      cpuPercent: 145,
-      memoryPercent: 365,
-      afterNodeLoss: { cpuPercent: 160, memoryPercent: 440 },
-      atAutoscalingMaximum: { cpuPercent: 150, memoryPercent: 390 },
+      cpuPercent: 150,
+      memoryPercent: 370,
+      afterNodeLoss: { cpuPercent: 165, memoryPercent: 445 },
+      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 390 },
     },
   },
   network: {

@@ -3,6 +3,7 @@
  * needs from here, and cross-site facts (the primary's address, the peer's addresses) are read from
  * the other site's model, never typed twice.
  */
+import type { OptOuts } from '../model/components';
 
 /** A data disk that Mayastor turns into a DiskPool. */
 export interface DataDisk {
@@ -293,7 +294,7 @@ export interface Site {
     readonly acceptOutsideRange?: Readonly<Record<string, string>>;
   };
   /** Components this site does not run, by component name, with the reason (every other site runs them all). */
-  readonly components?: { readonly optOut?: Readonly<Record<string, string>> };
+  readonly components?: { readonly optOut?: OptOuts };
   /** What Argo CD on this site pulls. */
   readonly gitops: {
     /** Git URL of this repository. */

@@ -1,10 +1,11 @@
 import { App } from 'cdk8s';
 import { goDurationNanos } from '../charts/bus/streams';
 import { natsJetStreamTrigger } from '../charts/keda/keda';
-import { buildPlatform } from '../charts/platform';
+import { buildPieces } from '../charts/platform';
 import type { ConsumerSpec, StreamSpec } from '../charts/lib/bus';
 import { renderSite } from '../pipeline/render';
-import { SITES, PLATFORM, EDGE } from '../sites';
+import { siteContext } from '../charts/context';
+import { SITES, PLATFORM } from '../sites';
 import { tempDir } from './helpers';
 
 const { dir, cleanup } = tempDir('bus-model-');
@@ -12,7 +13,7 @@ afterAll(cleanup);
 
 /** The committed platform of the first site (which runs the bus and KEDA). */
 function platform() {
-  const { bus, keda } = buildPlatform(new App({ outdir: dir }), { site: SITES[0]!, sites: SITES, edge: EDGE });
+  const { bus, keda } = buildPieces(new App({ outdir: dir }), siteContext(SITES[0]!, PLATFORM));
   return { bus: bus!, keda: keda! };
 }
 
@@ -80,7 +81,7 @@ describe('cross-site subjects', () => {
 
   it('lets through exactly the declared subjects on both ends, and states them for the cross-site check', () => {
     const ends = SITES.map((site) => {
-      const { bus } = buildPlatform(new App({ outdir: dir }), { site, sites: SITES, edge: EDGE });
+      const { bus } = buildPieces(new App({ outdir: dir }), siteContext(site, PLATFORM));
       bus!.declareStream(stream, [consumer]);
       bus!.declareCrossSite(bus!.component, { subjects: ['chat.presence.>', 'audit.events'], reason: 'test' });
       return bus!;
@@ -101,7 +102,13 @@ describe('cross-site subjects', () => {
   });
 
   it('lets nothing through when nothing is declared (an empty allow-list would let everything through)', () => {
-    const hub = buildPlatform(new App({ outdir: dir }), { site: SITES.find((s) => s.bus.role === 'hub')!, sites: SITES, edge: EDGE }).bus!;
+    const hub = buildPieces(
+      new App({ outdir: dir }),
+      siteContext(
+        SITES.find((s) => s.bus.role === 'hub')!,
+        PLATFORM,
+      ),
+    ).bus!;
     const leafUser = hub
       .serverConfig()
       .accounts.flatMap((a) => a.users)
@@ -171,7 +178,7 @@ describe('KEDA', () => {
   });
 
   it('declares requests for every workload the chart runs, matching the values given', () => {
-    const keda = rendered.components.find((c) => c.name === 'keda')!.construct;
+    const keda = rendered.components.find((c) => c.name === 'keda')!;
     const values = source.helm!.valuesObject as { resources: Record<string, { requests: { cpu: string; memory: string } }> };
     const declared = keda.declarations.upstreamWorkloads;
     expect(declared.map((w) => w.name).sort()).toEqual(['keda-admission-webhooks', 'keda-operator', 'keda-operator-metrics-apiserver']);

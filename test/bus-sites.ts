@@ -14,12 +14,13 @@ import type { BusComponent } from '../charts/bus/bus';
 import { renderServerConfig, type ConfTls, type ServerConfigInput } from '../charts/bus/config';
 import { CONFIG_DIR, RUN_DIR } from '../charts/bus/constants';
 import { TLS_DIR } from '../charts/bus/link-end';
-import { PlatformComponent, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import { pullConsumerPublishSubjects } from '../charts/lib/bus';
 import { TLS_RELOAD_INTERVAL_ENV } from '../charts/lib/tls-reload';
-import { buildPlatform } from '../charts/platform';
+import { buildPieces } from '../charts/platform';
 import type { KubeObject } from '../pipeline/render';
-import { EDGE, SITES, type Site } from '../sites';
+import { PLATFORM, type Site } from '../sites';
 import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
 import { issue, makeCa, type TestCa } from './tls-helpers';
 
@@ -39,8 +40,8 @@ class ProbeClient extends PlatformComponent {
  */
 export function probeModel(site: Site, dir: string, crossSite: readonly string[]): BusComponent {
   const app = new App({ outdir: path.join(dir, 'cdk8s') });
-  const context = { site, sites: SITES, edge: EDGE };
-  const bus = buildPlatform(app, context).bus!;
+  const context = siteContext(site, PLATFORM);
+  const bus = buildPieces(app, context).bus!;
   bus.declareStream(STREAM, [CONSUMER]);
   const probe = new ProbeClient(app, context);
   bus.grant(probe, probe.endpoint({ podLabels: { app: 'probe' }, ports: [] }), 'probe', {

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeRange, inRange, kubernetesMinor, pinOf } from '../charts/lib/upstream';
-import { formatFinding, PlatformError } from '../pipeline/errors';
+import { formatFinding, PlatformError } from '../model/errors';
 import { renderSite, type RenderedSite } from '../pipeline/render';
 import { synth } from '../pipeline/synth';
 import { validateSite } from '../pipeline/validate';
@@ -66,9 +66,9 @@ describe('the committed sites', () => {
     }
     // Helm charts and released manifests come from the tables only.
     for (const component of committed[0]!.components) {
-      const helm = component.construct.helmChart;
-      if (helm) expect(component.construct.upstreamReleases).toContain(helm.upstream);
-      const urls = component.construct.upstreamReleases.flatMap((r) =>
+      const helm = component.helmChart;
+      if (helm) expect(component.upstreamReleases).toContain(helm.upstream);
+      const urls = component.upstreamReleases.flatMap((r) =>
         'manifests' in r ? r.manifests.map((p) => `https://raw.githubusercontent.com/${r.release.repo}/${r.release.ref}/${p}`) : [],
       );
       expect(component.kustomize.remoteResources ?? []).toEqual(urls);

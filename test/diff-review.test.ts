@@ -1,25 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KEEPER_SIZING } from '../charts/postgres/keeper';
 import { PG_PARAMETERS } from '../charts/postgres/spec';
 import { readTreeAtRef, semanticDiff, toMarkdown, toText, REPORT_MARKER, type RatedObjectChange } from '../pipeline/diff';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM, type PlatformModel } from '../sites';
 import { PLATFORM_FILES } from './diff-helpers';
 import { REPO_ROOT, tempDir } from './helpers';
-
-// The keeper volume is a prop of the stolon chart with a default (no site field): the branch
-// changes the default, as a developer would, here by giving every StolonComponent 12 GiB.
-const mockKeeper = { volumeGiB: undefined as number | undefined };
-jest.mock('../charts/postgres/stolon', () => {
-  const actual = jest.requireActual('../charts/postgres/stolon');
-  class Stolon extends actual.StolonComponent {
-    constructor(scope: unknown, context: unknown, props: Record<string, unknown>) {
-      super(scope, context, { ...props, keeperVolumeGiB: mockKeeper.volumeGiB ?? props.keeperVolumeGiB });
-    }
-  }
-  return { ...actual, StolonComponent: Stolon };
-});
 
 const HEADER = { baseRef: 'main', baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), headBranch: 'four-changes' };
 
@@ -42,12 +30,14 @@ function fourChanges(): RatedObjectChange[] {
   };
   const parameters = PG_PARAMETERS as { work_mem: string };
   parameters.work_mem = '8MB';
-  mockKeeper.volumeGiB = 12;
+  // The keeper volume is a constant of the stolon chart (no site field): the branch changes it, as a developer would.
+  const keepers = KEEPER_SIZING as { volumeGiB: number };
+  keepers.volumeGiB = 12;
   try {
     return semanticDiff(PLATFORM_FILES, renderTree(model, { validate: false }).tree) as RatedObjectChange[];
   } finally {
     parameters.work_mem = '4MB';
-    mockKeeper.volumeGiB = undefined;
+    keepers.volumeGiB = 10;
   }
 }
 

@@ -6,12 +6,8 @@ import { edgeRouting, sitesFor } from '../pipeline/diff/routes';
 import type { FileTree } from '../pipeline/files';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM } from '../sites';
-import { setExtras, type DemoProps } from './fixtures/extras';
+import { demos, type DemoProps } from './fixtures/extras';
 import { REPO_ROOT } from './helpers';
-
-jest.mock('../charts/platform', () => jest.requireActual('./fixtures/extras').platformWithExtras());
-
-afterEach(() => setExtras({}));
 
 const HEADER = { baseRef: 'main', baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40) };
 
@@ -32,10 +28,7 @@ describe('ratings of rendered objects', () => {
     storageClass: { name: 'mayastor-3', repl: 3 },
     claim: { sizeGi: 10, storageClass: 'mayastor-3' },
   };
-  const render = (demo: DemoProps): FileTree => {
-    setExtras({ '*': [demo] });
-    return renderTree(PLATFORM, { validate: false }).tree;
-  };
+  const render = (demo: DemoProps): FileTree => renderTree(PLATFORM, { validate: false, extend: demos({ '*': [demo] }) }).tree;
   let before: FileTree;
   beforeAll(() => (before = render(BEFORE)));
 
@@ -78,7 +71,6 @@ describe('ratings of rendered objects', () => {
   });
 
   it("rates a component's removal by what its Application prunes: a claim is data (high)", () => {
-    setExtras({});
     const empty = renderTree(PLATFORM, { validate: false }).tree;
     const changes = semanticDiff(before, empty);
     const app = change(changes, 'cluster1', 'Application/argocd/demo');

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { EDGE_ADMIN_SOCKET, EDGE_STATS, edgeSourceAddress, renderHaproxyConfig, servesPublicDomain } from '../charts/edge/haproxy';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateEdge } from '../pipeline/validate-ingress';
 import { EDGE, SITES, type EdgeProxy, type Site } from '../sites';
 import { tempDir, withChange } from './helpers';

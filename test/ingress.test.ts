@@ -1,6 +1,7 @@
 import { renderRoutes } from '../charts/contour/routes';
+import { withImpliedDependencies } from '../charts/lib/sync-waves';
 import { fixedLoadBalancer } from '../charts/metallb/metallb';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { renderSite } from '../pipeline/render';
 import { validateSites } from '../pipeline/validate-sites';
 import { SITES, PLATFORM } from '../sites';
@@ -33,7 +34,7 @@ describe('ingress routes', () => {
     });
     chat.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/news/', backend: chat.pods('web', [8080]), port: 80 });
     blog.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/news', backend: blog.pods('web', [8080]), port: 80 });
-    const message = errorOf(() => renderRoutes(p.ingress, p.components()));
+    const message = errorOf(() => renderRoutes(p.ingress, p.declared()));
     expect(message).toMatch(
       /site cluster1 .*component blog, field exposeHttp\[0\]: host www\.chataik\.fr path \/news is already claimed by component chat/,
     );
@@ -59,7 +60,7 @@ describe('ingress routes', () => {
       maxRequestBodyMiB: 10,
     });
     blog.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/blog', backend: blog.pods('web', [2368]), port: 80, retries: 0 });
-    renderRoutes(p.ingress, p.components());
+    renderRoutes(p.ingress, p.declared());
 
     const roots = (objectsOf(p.ingress) as Obj[]).filter((o) => o.kind === 'HTTPProxy');
     expect(roots).toHaveLength(1);
@@ -95,7 +96,8 @@ describe('ingress routes', () => {
     const blogProxy = (objectsOf(blog) as Obj[]).find((o) => o.kind === 'HTTPProxy')!;
     expect((blogProxy.spec.routes as Record<string, unknown>[])[0]!.retryPolicy).toEqual({ count: -1 });
     // The HTTPProxy kind comes with Contour: the declaring components sync after it.
-    expect(chat.dependencies).toContain(p.ingress);
+    const synced = withImpliedDependencies(p.declared(), { namespaces: 'namespaces', ingress: 'contour' });
+    expect(synced.find((c) => c.name === 'chat')!.dependencies).toContain('contour');
   });
 
   it('reports a route without a Service and a bad timeout', () => {
@@ -103,7 +105,7 @@ describe('ingress routes', () => {
     const p = testPlatform(SITES[0], (app, ctx) => (chat = new TestComponent(app, ctx, 'chat')));
     const headless = chat.endpoint({ podLabels: { app: 'x' }, ports: [{ port: 80 }] });
     chat.exposeHttp({ host: 'chat.chataik.fr', pathPrefix: '/', backend: headless, port: 80, responseTimeout: '30 seconds' });
-    const message = errorOf(() => renderRoutes(p.ingress, p.components()));
+    const message = errorOf(() => renderRoutes(p.ingress, p.declared()));
     expect(message).toMatch(/component chat, field exposeHttp\[0\]\.backend: the backend endpoint names no Service/);
     expect(message).toMatch(/field exposeHttp\[0\]\.responseTimeout: expected a Go duration like 30s, got "30 seconds"/);
   });
@@ -147,7 +149,7 @@ describe('Argo CD routes', () => {
     const grpc = { host: 'chat.chataik.fr', pathPrefix: '/', header: { name: 'content-type', contains: 'application/grpc' }, port: 80 };
     chat.exposeHttp({ ...grpc, backend: chat.pods('grpc', [9090]) });
     chat.exposeHttp({ ...grpc, backend: chat.pods('web', [8080]) });
-    expect(errorOf(() => renderRoutes(p.ingress, p.components()))).toMatch(
+    expect(errorOf(() => renderRoutes(p.ingress, p.declared()))).toMatch(
       /component chat, field exposeHttp\[1\]: host chat\.chataik\.fr path \/ with content-type containing application\/grpc is already claimed by another route of the same component/,
     );
   });

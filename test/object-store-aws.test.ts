@@ -8,29 +8,19 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { stackKey } from '../charts/lib/object-store';
 import type { AwsS3Store } from '../charts/object-store/aws';
-import type { ObjectStoreComponent } from '../charts/object-store/common';
+import type { PlatformExtension } from '../charts/platform';
 import { fetchStackOutputs } from '../pipeline/aws-outputs';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
 import { objectStores } from '../sites/object-stores';
 import { SITES, PLATFORM } from '../sites';
 import { tempDir, treeDigest } from './helpers';
-import { renderStore, siteWithStore } from './store-fixtures';
+import { renderStore, siteWithStore, StoreClient } from './store-fixtures';
 
 // The committed platform has no bucket client yet (the resizer is wired with the bus): add one.
-jest.mock('../charts/platform', () => {
-  const actual = jest.requireActual<typeof import('../charts/platform')>('../charts/platform');
-  const { componentsOf } = jest.requireActual<typeof import('../charts/component')>('../charts/component');
-  const { StoreClient } = jest.requireActual<typeof import('./store-fixtures')>('./store-fixtures');
-  return {
-    ...actual,
-    buildPlatform: (app: Parameters<typeof actual.buildPlatform>[0], context: Parameters<typeof actual.buildPlatform>[1]) => {
-      actual.buildPlatform(app, context);
-      const store = componentsOf(app).find((c) => c.componentName === 'object-store') as ObjectStoreComponent;
-      new StoreClient(app, context, store, [['images']]);
-    },
-  };
-});
+const withClient: PlatformExtension = (scope, context, pieces) => {
+  new StoreClient(scope, context, pieces['object-store']!, [['images']]);
+};
 
 const site = siteWithStore('cluster1', objectStores.aws('cluster1'));
 const STACK = 'chatalk-cluster1-objects';
@@ -182,10 +172,10 @@ describe('aws object store', () => {
         /site cluster1 .*component client, object ConfigMap\/client-env, field objectStore.stackName: stack chatalk-cluster1-objects \(eu-west-3\) has no output 'ImagesBucketName'/,
       );
       // Through the synth pipeline on a temp root: a PlatformError, and gitops/ byte for byte as it was.
-      synth({ root: dir, model: PLATFORM });
+      synth({ root: dir, model: PLATFORM, extend: withClient });
       const before = treeDigest(path.join(dir, 'gitops'));
       const sites = [site, SITES[1]!];
-      expect(() => synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: outputs })).toThrow(
+      expect(() => synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: outputs, extend: withClient })).toThrow(
         /site cluster1 .*field objectStore.stackName: stack chatalk-cluster1-objects \(eu-west-3\) has no output '\w+BucketName'/,
       );
       expect(treeDigest(path.join(dir, 'gitops'))).toBe(before);
@@ -193,7 +183,7 @@ describe('aws object store', () => {
       // The platform's own grants (resizer images, PostgreSQL backups) need their outputs too.
       const platformOutputs = { ...OUTPUTS, PostgresBackupsBucketName: 'chatalk-cluster1-objects-postgresbackups-5e6f7a8b9c0d' };
       const complete = new Map([[stackKey('eu-west-3', STACK), new Map(Object.entries(platformOutputs))]]);
-      synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: complete });
+      synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: complete, extend: withClient });
       expect(treeDigest(path.join(dir, 'gitops'))).not.toBe(before);
     } finally {
       cleanup();

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setupScript } from '../charts/object-store/bucket-setup';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateSites } from '../pipeline/validate-sites';
 import { SITES } from '../sites';
 import { cluster1 } from '../sites/cluster1';

@@ -2,11 +2,14 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
-import { componentsOf, PlatformComponent, type NamespaceDeclaration, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { componentsOf } from '../charts/registry';
+import { siteContext, type SiteContext } from '../charts/context';
+import type { NamespaceDeclaration } from '../charts/lib/declared';
 import { ContourComponent } from '../charts/contour/contour';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { SecretsComponent } from '../charts/secrets/secrets';
-import { EDGE, SITES, type Site } from '../sites';
+import { EDGE, PLATFORM, SITES, type Site } from '../sites';
 
 /** A component that only declares what a test gives it. */
 export class TestComponent extends PlatformComponent {
@@ -28,13 +31,20 @@ export class TestComponent extends PlatformComponent {
 /** The ingress stack of one site, plus whatever `extra` builds, in one App. */
 export function testPlatform(site: Site = SITES[0]!, extra: (app: App, context: SiteContext) => void = () => undefined) {
   const app = new App({ outdir: 'dist/test-cdk8s' });
-  const context: SiteContext = { site, sites: SITES, edge: EDGE };
+  const context = siteContext(site, PLATFORM);
   const secrets = new SecretsComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
   const certManager = new CertManagerComponent(app, context, { secrets });
   const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
   extra(app, context);
-  return { app, context, ingress, metallb, components: () => componentsOf(app) };
+  return {
+    app,
+    context,
+    ingress,
+    metallb,
+    components: () => componentsOf(app),
+    declared: () => componentsOf(app).map((c) => c.describe()),
+  };
 }
 
 /** The objects a component rendered, as plain JSON. */

@@ -1,14 +1,16 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { Endpoint } from '../charts/lib/declarations';
 import type { BucketAccess, ObjectStore } from '../charts/lib/object-store';
 import { StolonComponent } from '../charts/postgres/stolon';
+import { BACKUP_SCHEDULE } from '../charts/postgres/backup';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { MayastorComponent } from '../charts/storage/mayastor';
-import { SITES, EDGE } from '../sites';
+import { SITES, PLATFORM } from '../sites';
 
 /** An object store double that records grants. */
 class FakeStore extends PlatformComponent implements ObjectStore {
@@ -58,7 +60,7 @@ interface CronJobShape {
 
 function build(withStore: boolean): { postgres: StolonComponent; store?: FakeStore } {
   const site = SITES.find((s) => s.name === 'cluster2')!;
-  const context = { site, sites: SITES, edge: EDGE };
+  const context = siteContext(site, PLATFORM);
   const app = new App();
   const secrets = new SecretsComponent(app, context);
   const storage = new MayastorComponent(app, context);
@@ -71,7 +73,6 @@ function build(withStore: boolean): { postgres: StolonComponent; store?: FakeSto
     metallb,
     certManager,
     backupStore: store,
-    backup: { retentionDays: 7 },
   });
   return { postgres, store };
 }
@@ -95,7 +96,7 @@ describe('PostgreSQL backups', () => {
       BUCKET: 'postgres-backups-bucket',
       RCLONE_CONFIG_STORE_ENDPOINT: 'http://store.store.svc:9000',
       RCLONE_CONFIG_STORE_FORCE_PATH_STYLE: 'true',
-      RETENTION_DAYS: '7',
+      RETENTION_DAYS: String(BACKUP_SCHEDULE.retentionDays),
       PGHOST: 'stolon-readonly',
       SITE: 'cluster2',
     });

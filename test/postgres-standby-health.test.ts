@@ -19,7 +19,7 @@ const REPL_PASSWORD = 'repl-health-password';
 const primarySite = SITES.find((s) => s.database.role === 'primary')!;
 const standbySite = SITES.find((s) => s.database.role === 'standby')!;
 const signalsOf = (site: (typeof SITES)[number]): readonly HealthSignal[] =>
-  renderSite(site, PLATFORM).components.find((c) => c.name === 'postgres')!.construct.declarations.healthSignals;
+  renderSite(site, PLATFORM).components.find((c) => c.name === 'postgres')!.declarations.healthSignals;
 const [standbySignal] = signalsOf(standbySite);
 const [slotSignal] = signalsOf(primarySite);
 const spec = JSON.parse(specJson(clusterSpec(primarySite, SITES))) as Parameters<typeof keeperHba>[0] & {

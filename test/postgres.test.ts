@@ -87,12 +87,12 @@ describe('cross-site stolon', () => {
   });
 
   it('declares the cross-site flows: the primary admits only the other sites’ nodes, standby keepers reach only the primary', () => {
-    const primary = rendered.get('cluster2')!.components.find((c) => c.name === 'postgres')!.construct;
+    const primary = rendered.get('cluster2')!.components.find((c) => c.name === 'postgres')!;
     const ingress = primary.declarations.externalFlows.filter((f) => f.direction === 'ingress');
     expect(ingress).toHaveLength(1);
     expect([...ingress[0]!.cidrs]).toEqual(SITES.find((s) => s.name === 'cluster1')!.nodes.map((n) => `${n.address}/32`));
     expect(ingress[0]!.pods.serviceName).toBe('stolon-proxy');
-    const standby = rendered.get('cluster1')!.components.find((c) => c.name === 'postgres')!.construct;
+    const standby = rendered.get('cluster1')!.components.find((c) => c.name === 'postgres')!;
     const egress = standby.declarations.externalFlows.filter(
       (f) => f.direction === 'egress' && f.pods.podLabels.component === 'stolon-keeper',
     );

@@ -1,4 +1,8 @@
-import { PlatformError } from '../pipeline/errors';
+import { App } from 'cdk8s';
+import { siteContext } from '../charts/context';
+import { buildPlatform } from '../charts/platform';
+import { PlatformError } from '../model/errors';
+import { renderSite } from '../pipeline/render';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM, SITES } from '../sites';
 import { withChange } from './helpers';
@@ -93,5 +97,34 @@ describe('the component registry', () => {
     expect(findings(optingOut('cluster2', { metallb: 'test' }))).toContainEqual(
       'site cluster2 (sites/cluster2.ts), field components.optOut.metallb: metallb cannot be left out: the platform needs it on every site',
     );
+    // The views render what the others declare: always there.
+    expect(findings(optingOut('cluster2', { namespaces: 'test' }))).toContainEqual(
+      'site cluster2 (sites/cluster2.ts), field components.optOut.namespaces: namespaces cannot be left out: the platform needs it on every site',
+    );
+  });
+});
+
+describe('views only read', () => {
+  it('refuses a declaration made after every component was built', () => {
+    const site = SITES[0]!;
+    const { pieces } = buildPlatform(new App({ outdir: 'dist/test-cdk8s' }), siteContext(site, PLATFORM));
+    const resizer = pieces.resizer!;
+    expect(() => resizer.exposeHttp({ host: 'late.chataik.fr', pathPrefix: '/', backend: resizer.api, port: 80 })).toThrow(
+      /component resizer: exposeHttp after every component was built; views only read declarations/,
+    );
+    expect(() => pieces.bus!.dependOn(resizer)).toThrow(/component bus: dependOn after every component was built/);
+    expect(() => resizer.syncOrder.servesApi({ group: 'x.k8s.io', servedBy: 'x', reference: 'x' })).toThrow(/views only read declarations/);
+  });
+
+  it('derives what every component syncs after from what it declares: the namespaces, the ingress for routes, the metrics API its autoscalers read', () => {
+    const rendered = renderSite(SITES[0]!, PLATFORM);
+    const dependencies = (name: string) => rendered.components.find((c) => c.name === name)!.dependencies;
+    for (const c of rendered.components.filter((x) => !['namespaces', 'apps', 'bootstrap'].includes(x.name))) {
+      expect(c.dependencies).toContain('namespaces');
+    }
+    // Routes: the HTTPProxy kind is Contour's.
+    expect(dependencies('argocd')).toContain('contour');
+    expect(dependencies('resizer')).toEqual(expect.arrayContaining(['contour', 'metrics-server', 'keda', 'bus', 'object-store']));
+    expect(dependencies('namespaces')).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ interface StatefulSetShape {
 describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) => {
   const rendered = renderSite(site, PLATFORM);
   const objects = rendered.components.flatMap((c) => c.objects);
-  const declared = rendered.components.flatMap((c) => c.construct.declarations.resilience.map((r) => ({ component: c.name, ...r })));
+  const declared = rendered.components.flatMap((c) => c.declarations.resilience.map((r) => ({ component: c.name, ...r })));
 
   it('declares the failure behaviour of the bus servers and the keepers', () => {
     expect(declared.map((d) => d.workload).sort()).toEqual(['StatefulSet/bus/bus-nats', 'StatefulSet/postgres/stolon-keeper']);

@@ -1,6 +1,7 @@
 /** The resizer against an in-test Bus double (the real bus lives in another component). */
 import { App } from 'cdk8s';
-import { PlatformComponent, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { Bus, BusAccess, ConsumerSpec, CrossSiteSubjects, StreamSpec, JetStreamLagTrigger } from '../charts/lib/bus';
 import type { Endpoint } from '../charts/lib/declarations';
 import { stackKey } from '../charts/lib/object-store';
@@ -11,7 +12,7 @@ import { RESIZER_SIZES } from '../charts/resizer/config';
 import { ResizerComponent } from '../charts/resizer/resizer';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import type { KubeObject } from '../pipeline/render';
-import { SITES, type Site, EDGE } from '../sites';
+import { PLATFORM, SITES, type Site } from '../sites';
 import { withChange } from './helpers';
 
 class FakeBusComponent extends PlatformComponent {
@@ -58,7 +59,7 @@ function render(
   stackOutputs?: SiteContext['stackOutputs'],
 ): { objects: KubeObject[]; resizer: ResizerComponent; bus: BusDouble; store: PlatformComponent } {
   const app = new App({ outdir: 'dist/cdk8s' });
-  const context: SiteContext = { site, sites: SITES, edge: EDGE, stackOutputs };
+  const context = siteContext(site, PLATFORM, stackOutputs);
   const secrets = new SecretsComponent(app, context);
   const store = buildObjectStore(app, context, { secrets, storage: new MayastorComponent(app, context) });
   const bus = new BusDouble(new FakeBusComponent(app, context));
@@ -175,7 +176,7 @@ describe.each(SITES.map((s) => [s.name, s] as const))('resizer on %s', (_n, site
       }),
     ]);
     const flows = [
-      ...resizer.declarations.flows.map((f) => f.to.component.componentName),
+      ...resizer.declarations.flows.map((f) => f.to.component),
       ...resizer.declarations.externalFlows.map((f) => f.cidrs.join()),
     ];
     expect(flows).toContain('bus');

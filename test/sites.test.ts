@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateSites } from '../pipeline/validate-sites';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
 import { cluster1 } from '../sites/cluster1';
@@ -215,6 +215,11 @@ describe('site file shape (the schema generated from sites/types.ts)', () => {
       'components.optout (for optOut)',
       (s) => (s.components = { optout: { resizer: 'not here' } }),
       'components.optout: unknown field; did you mean components.optOut?',
+    ],
+    [
+      'components.optOut.resiser (a component name: model/components.ts)',
+      (s) => (s.components = { optOut: { resiser: 'not here' } }),
+      'components.optOut.resiser: unknown field; did you mean components.optOut.resizer?',
     ],
     [
       'dns.siteHostName (for siteHostname)',

@@ -37,21 +37,21 @@ describe.each(SITES.map((s) => [s.name, s] as const))('Mayastor on site %s', (_n
   });
 
   it('turns off the usage reports of the chart, the LocalPV provisioner’s included', () => {
-    const values = component.construct.helmChart!.values as Record<string, { analytics?: unknown; callhome?: unknown }>;
+    const values = component.helmChart!.values as Record<string, { analytics?: unknown; callhome?: unknown }>;
     expect(values['localpv-provisioner']).toEqual({ analytics: { enabled: false } });
     expect(values.obs).toEqual({ callhome: { enabled: false } });
   });
 
   it('installs the pinned chart on the labelled storage nodes and declares what it costs', () => {
-    const helm = component.construct.helmChart!;
+    const helm = component.helmChart!;
     expect(helm.upstream).toBe(MAYASTOR);
     expect(helm.upstream.chart.version).toMatch(/^\d+\.\d+\.\d+$/);
     const values = helm.values as { io_engine: { nodeSelector: Record<string, string> } };
     expect(values.io_engine.nodeSelector[STORAGE_NODE_LABEL.key]).toBe(STORAGE_NODE_LABEL.value);
-    const ioEngine = component.construct.declarations.upstreamWorkloads.find((w) => w.name === 'mayastor-io-engine')!;
+    const ioEngine = component.declarations.upstreamWorkloads.find((w) => w.name === 'mayastor-io-engine')!;
     expect(ioEngine).toMatchObject({ replicas: 'perNode', cpuMillis: 2000, hugepagesMiB: 2048 });
     expect(ioEngine.nodes).toEqual(storageNodes(site).map((n) => n.name));
-    expect(component.construct.namespaces).toEqual([expect.objectContaining({ name: 'mayastor', podSecurity: 'privileged' })]);
+    expect(component.namespaces).toEqual([expect.objectContaining({ name: 'mayastor', podSecurity: 'privileged' })]);
   });
 
   it('gives the keepers and the bus servers node-local volumes, one member per node, never two on one node', () => {

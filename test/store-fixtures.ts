@@ -2,12 +2,12 @@
 import { App } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../charts/component';
+import { PlatformComponent } from '../charts/component';
+import { siteContext, type SiteContext } from '../charts/context';
 import type { BucketAccess, StackOutputs } from '../charts/lib/object-store';
 import { buildObjectStore } from '../charts/object-store';
 import { MayastorComponent } from '../charts/storage/mayastor';
 import type { ObjectStoreComponent } from '../charts/object-store/common';
-import { takeSynthError } from '../charts/lib/synth-errors';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import type { KubeObject } from '../pipeline/render';
 import type { ObjectStoreChoice, Site } from '../sites';
@@ -46,7 +46,7 @@ export function renderStore(
   stackOutputs?: StackOutputs,
 ): { store: ObjectStoreComponent; client: StoreClient; objects: (component: string) => KubeObject[] } {
   const app = new App({ outdir: 'dist/cdk8s' });
-  const context: SiteContext = { site, sites: SITES.map((s) => (s.name === site.name ? site : s)), edge: EDGE, stackOutputs };
+  const context = siteContext(site, { sites: SITES.map((s) => (s.name === site.name ? site : s)), edge: EDGE }, stackOutputs);
   const secrets = new SecretsComponent(app, context);
   const store = buildObjectStore(app, context, { secrets, storage: new MayastorComponent(app, context) });
   const client = new StoreClient(app, context, store, grants);
@@ -55,11 +55,9 @@ export function renderStore(
     ['client', client],
   ]);
   const objects = (component: string): KubeObject[] => {
-    try {
-      return charts.get(component)!.toJson() as KubeObject[];
-    } catch (err) {
-      throw takeSynthError(app) ?? err;
-    }
+    const json = context.findings.attribute(component, () => charts.get(component)!.toJson() as KubeObject[]);
+    context.findings.throwIfAny();
+    return json;
   };
   return { store, client, objects };
 }

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARGO_ANNOTATIONS } from '../charts/lib/sync-order';
-import { formatFinding } from '../pipeline/errors';
+import { formatFinding } from '../model/errors';
 import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
 import { checkSyncOrder } from '../pipeline/validate/sync-order';
 import { PLATFORM, SITES } from '../sites';

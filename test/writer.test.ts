@@ -1,18 +1,48 @@
 import { Chart } from 'cdk8s';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PlatformError } from '../pipeline/errors';
+import { buildSync } from 'esbuild';
+import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
-import { STAGING_DIR, SynthBusyError, readTree, recover } from '../pipeline/writer';
+import { readTree, recover } from '../pipeline/writer';
+import { SynthBusyError } from '../pipeline/writer-lock';
+import { STAGING_DIR } from '../pipeline/writer-staging';
 import { SITES, PLATFORM } from '../sites';
-import { MAIN_BUNDLE, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
+import { REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
-/** A temp root holding a copy of the committed gitops/. */
+/** A synth run interrupted through the writer's hooks (test/fixtures/interrupted-synth.ts), bundled next to the CLI's. */
+const INTERRUPTED = path.join(REPO_ROOT, 'dist', 'test-interrupted-synth.js');
+/** gitops/ as synth writes it, rendered once for every test that starts from it. */
+let rendered: { dir: string; cleanup: () => void };
+
+beforeAll(() => {
+  buildSync({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: ['test/fixtures/interrupted-synth.ts'],
+    outfile: INTERRUPTED,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  rendered = tempDir('writer-rendered-');
+  synth({ root: rendered.dir, model: PLATFORM });
+});
+afterAll(() => rendered.cleanup());
+
+/** A temp root holding a copy of the rendered gitops/. */
 function rootWithGitops(): { root: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir();
-  synth({ root: dir, model: PLATFORM });
+  fs.cpSync(path.join(rendered.dir, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
   return { root: dir, cleanup };
+}
+
+/** A synth run on `root` that exits 70 at `step` of the swap, as a crash would. */
+function crashAt(root: string, step: string) {
+  return spawnSync(process.execPath, [INTERRUPTED, root, 'crash', step], { cwd: REPO_ROOT, encoding: 'utf8' });
 }
 
 describe('writer', () => {
@@ -94,7 +124,7 @@ describe('writer', () => {
       // Make the tree stale so the run has something to swap in, then crash it at `point`.
       fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
       const staleDigest = treeDigest(gitops);
-      const crashed = runSynth(['--out', root], { env: { SYNTH_CRASH_AT: point } });
+      const crashed = crashAt(root, point);
       expect(crashed.status).toBe(70);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(true);
       expect(recover(root)).toBe(point === 'staged' ? 'discarded' : 'rolled-forward');
@@ -120,21 +150,18 @@ describe('writer', () => {
   });
 });
 
-/** A synth child process that has taken the lock on `root` and waits (SYNTH_PAUSE_AT) for its stdin. */
+/** A synth child process that has taken the lock on `root` and waits for its stdin (test/fixtures/interrupted-synth.ts). */
 async function startHoldingSynth(
   root: string,
 ): Promise<{ child: ChildProcessWithoutNullStreams; exited: Promise<number | NodeJS.Signals> }> {
-  const child = spawn(process.execPath, [MAIN_BUNDLE, '--out', root], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SYNTH_PAUSE_AT: 'locked' },
-  });
+  const child = spawn(process.execPath, [INTERRUPTED, root, 'hold'], { cwd: REPO_ROOT });
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal!)));
   child.stdout.resume();
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (stderr.includes(`paused at locked (pid ${child.pid})`)) resolve();
+      if (stderr.includes(`holding the lock (pid ${child.pid})`)) resolve();
     });
     void exited.then((how) => reject(new Error(`synth exited (${how}) before taking the lock:\n${stderr}`)));
   });
@@ -211,7 +238,7 @@ describe('writer lock', () => {
       const gitops = path.join(root, 'gitops');
       const renderedDigest = treeDigest(gitops);
       fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-      const crashed = runSynth(['--out', root], { env: { SYNTH_CRASH_AT: point } });
+      const crashed = crashAt(root, point);
       expect(crashed.status).toBe(70);
       const owner = fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8');
       expect(owner).toBe(`${crashed.pid}\n`);

@@ -5,12 +5,13 @@
  * component asks for a new bucket: synth reads the deployed stack's outputs.
  */
 import { App } from 'cdk8s';
-import { componentsOf } from '../charts/component';
+import { componentsOf } from '../charts/registry';
+import { siteContext } from '../charts/context';
 import { AwsS3Store } from '../charts/object-store/aws';
 import { buildPlatform } from '../charts/platform';
-import { PlatformError } from '../pipeline/errors';
+import { PlatformError } from '../model/errors';
 import { validateSites } from '../pipeline/validate-sites';
-import { SITES, EDGE } from '../sites';
+import { SITES, EDGE, PLATFORM } from '../sites';
 import { parseCommandLine, runCommand, usageError } from './cli';
 
 const COMMAND = {
@@ -38,7 +39,7 @@ function main(): number {
   }
   // Building the platform declares the buckets; nothing is serialized, so no output is needed yet.
   const app = new App({ outdir: 'dist/cdk8s' });
-  buildPlatform(app, { site, sites: SITES, edge: EDGE });
+  buildPlatform(app, siteContext(site, PLATFORM));
   // cdk8s gives every Chart the same `instanceof`; compare the class itself.
   const store = componentsOf(app).find((c): c is AwsS3Store => c.constructor === AwsS3Store)!;
   if (store.granted.length === 0) {

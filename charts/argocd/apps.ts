@@ -1,8 +1,9 @@
 import type { Construct } from 'constructs';
 import { AppProject, Application, type ApplicationSpecSources } from '../../imports/argocd-argoproj.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import type { DeclaredComponent } from '../lib/declared';
 import { commonLabels } from '../lib/labels';
-import { autoscaledWorkloads } from '../lib/autoscaling';
 import { CASCADE_FINALIZERS } from '../lib/sync-order';
 import { syncWaves } from '../lib/sync-waves';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from './constants';
@@ -16,9 +17,9 @@ export class AppsComponent extends PlatformComponent {
   /** The highest wave of the root's sync (the root's own object is applied there). */
   readonly lastWave: number;
 
-  constructor(scope: Construct, context: SiteContext, components: readonly PlatformComponent[]) {
+  constructor(scope: Construct, context: SiteContext, components: readonly DeclaredComponent[]) {
     super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
-    const waves = syncWaves(components);
+    const waves = syncWaves(components, this.site.name);
     this.lastWave = Math.max(0, ...waves.values());
     const { repoUrl, revision } = this.site.gitops;
     const helmRepos = components.flatMap((c) => (c.helmChart ? [c.helmChart.upstream.chart.repoURL] : []));
@@ -50,9 +51,9 @@ export class AppsComponent extends PlatformComponent {
     });
 
     for (const component of components) {
-      const wave = waves.get(component) ?? 0;
-      const autoscaled = autoscaledWorkloads(component);
-      const ownSource = { repoUrl, targetRevision: revision, path: sitePath(this.site.name, component.componentName) };
+      const wave = waves.get(component.name) ?? 0;
+      const autoscaled = component.autoscaled;
+      const ownSource = { repoUrl, targetRevision: revision, path: sitePath(this.site.name, component.name) };
       const helm = component.helmChart;
       const sources: ApplicationSpecSources[] | undefined = helm
         ? [
@@ -65,9 +66,9 @@ export class AppsComponent extends PlatformComponent {
             ownSource,
           ]
         : undefined;
-      new Application(this, component.componentName, {
+      new Application(this, component.name, {
         metadata: {
-          name: component.componentName,
+          name: component.name,
           namespace: ARGOCD_NAMESPACE,
           labels: commonLabels(APPS_DIRECTORY),
           annotations: waveAnnotation(wave),

@@ -1,58 +1,25 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import type { CrdDeclaration } from '../lib/sync-order';
+import { containerResources, releasedWorkloads } from '../lib/released-workloads';
 import { cite } from '../lib/upstream';
 import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
 import { ARGOCD } from './release';
+import { COMPONENT } from '../../model/components';
 
-/** Argo CD's released workloads, their main container and what we give them (sized for a small site). */
-const ARGOCD_WORKLOADS: readonly {
-  name: string;
-  kind: 'Deployment' | 'StatefulSet';
-  container: string;
-  cpuMillis: number;
-  memoryMiB: number;
-  memoryLimitMiB: number;
-  service?: { name: string; ports: readonly number[] };
-}[] = [
-  {
-    name: 'argocd-application-controller',
-    kind: 'StatefulSet',
-    container: 'argocd-application-controller',
-    cpuMillis: 250,
-    memoryMiB: 512,
-    memoryLimitMiB: 1024,
-  },
-  { name: 'argocd-repo-server', kind: 'Deployment', container: 'argocd-repo-server', cpuMillis: 100, memoryMiB: 256, memoryLimitMiB: 512 },
-  {
-    name: 'argocd-server',
-    kind: 'Deployment',
-    container: 'argocd-server',
-    cpuMillis: 50,
-    memoryMiB: 128,
-    memoryLimitMiB: 256,
-    service: { name: 'argocd-server', ports: [80, 443] },
-  },
-  { name: 'argocd-redis', kind: 'Deployment', container: 'redis', cpuMillis: 50, memoryMiB: 64, memoryLimitMiB: 128 },
-  { name: 'argocd-dex-server', kind: 'Deployment', container: 'dex', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 },
-  {
-    name: 'argocd-applicationset-controller',
-    kind: 'Deployment',
-    container: 'argocd-applicationset-controller',
-    cpuMillis: 20,
-    memoryMiB: 64,
-    memoryLimitMiB: 128,
-  },
-  {
-    name: 'argocd-notifications-controller',
-    kind: 'Deployment',
-    container: 'argocd-notifications-controller',
-    cpuMillis: 10,
-    memoryMiB: 32,
-    memoryLimitMiB: 64,
-  },
-];
+/** The patches write millicores and MiB (the charts' formatter would write 1024Mi as 1Gi). */
+const MANIFEST_QUANTITIES = { cpu: (m: number) => `${m}m`, memory: (mib: number) => `${mib}Mi` };
+
+/** The CRDs Argo CD's released manifests install (the bootstrap applies them too). */
+export const ARGOCD_CRDS: CrdDeclaration = {
+  group: 'argoproj.io',
+  source: 'manifests',
+  keptOnDelete: false,
+  reference: `${cite(ARGOCD.release, 'manifests/install.yaml')} (Application, AppProject, ApplicationSet)`,
+};
 
 /**
  * Argo CD health of an Application, restored so that sync waves between child Applications wait
@@ -77,16 +44,15 @@ return hs
  */
 export class ArgoCdComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'argocd', context, namespace: ARGOCD_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'argoproj.io',
-      source: 'manifests',
-      keptOnDelete: false,
-      reference: `${cite(ARGOCD.release, 'manifests/install.yaml')} (Application, AppProject, ApplicationSet)`,
+    super(scope, {
+      name: COMPONENT.argocd,
+      context,
+      namespace: ARGOCD_NAMESPACE,
+      installsCrds: [ARGOCD_CRDS],
+      // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
+      // CD itself and its CRDs, and with them every Application.
+      keepObjectsOnRemoval: true,
     });
-    // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
-    // CD itself and its CRDs, and with them every Application.
-    this.keepObjectsOnRemoval = true;
     this.ownNamespace({
       name: ARGOCD_NAMESPACE,
       podSecurity: 'baseline',
@@ -96,19 +62,8 @@ export class ArgoCdComponent extends PlatformComponent {
         "the released install.yaml brings Argo CD's own NetworkPolicies; its repo-server and controller reach git, Helm repositories and the API server",
     });
     installArgoCd(this);
-
-    // The capacity check counts what installArgoCd patches into the released workloads.
-    for (const w of ARGOCD_WORKLOADS) {
-      this.declareUpstreamWorkload({
-        name: w.name,
-        namespace: ARGOCD_NAMESPACE,
-        replicas: 1,
-        cpuMillis: w.cpuMillis,
-        memoryMiB: w.memoryMiB,
-        podLabels: { 'app.kubernetes.io/name': w.name },
-        ...(w.service ? { service: w.service } : {}),
-      });
-    }
+    // The capacity check counts what installArgoCd patches into the released workloads (one table, ARGOCD.workloads).
+    releasedWorkloads(this, ARGOCD);
 
     // The UI and CLI at argocd.<siteHostname>: each site has its own Argo CD, so its name must
     // reach that site (the edge routes per-site names by SNI and Host), not whichever site the
@@ -149,23 +104,15 @@ export function installArgoCd(component: PlatformComponent): void {
   // install.yaml names no namespace (it is applied with -n argocd); Argo CD's own docs pin it here.
   component.useUpstreamManifests(ARGOCD, { namespace: ARGOCD_NAMESPACE });
   // The released install.yaml sets no requests or limits: kustomize merges these into its workloads.
-  for (const w of ARGOCD_WORKLOADS) {
+  for (const w of ARGOCD.workloads) {
     const patch = new ApiObject(component, `${w.name}-resources`, {
       apiVersion: 'apps/v1',
-      kind: w.kind,
+      kind: w.kind ?? 'Deployment',
       metadata: { name: w.name, namespace: ARGOCD_NAMESPACE },
       spec: {
         template: {
           spec: {
-            containers: [
-              {
-                name: w.container,
-                resources: {
-                  requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
-                  limits: { memory: `${w.memoryLimitMiB}Mi` },
-                },
-              },
-            ],
+            containers: w.containers.map((c) => ({ name: c.name, resources: containerResources(c, MANIFEST_QUANTITIES) })),
           },
         },
       },

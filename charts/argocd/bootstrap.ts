@@ -1,8 +1,9 @@
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { namespaceObject } from '../namespaces';
-import type { AppsComponent } from './apps';
-import { installArgoCd, type ArgoCdComponent } from './argocd';
+import type { DeclaredComponent } from '../lib/declared';
+import { installArgoCd } from './argocd';
 import { ARGOCD_NAMESPACE, BOOTSTRAP_DIRECTORY } from './constants';
 import { renderRoot } from './root';
 
@@ -14,12 +15,15 @@ import { renderRoot } from './root';
  * once the root syncs, the root manages itself and the `argocd` component takes over Argo CD.
  */
 export class BootstrapComponent extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext, argocd: ArgoCdComponent, apps: AppsComponent) {
-    super(scope, { name: BOOTSTRAP_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
-    for (const ns of argocd.namespaces) namespaceObject(this, ns, argocd.componentName);
+  /**
+   * @param argocd what the `argocd` component declared: its namespaces and CRDs are applied here first
+   * @param lastWave the last sync wave of the app-of-apps (AppsComponent.lastWave), where the root goes
+   */
+  constructor(scope: Construct, context: SiteContext, argocd: DeclaredComponent, lastWave: number) {
+    super(scope, { name: BOOTSTRAP_DIRECTORY, context, namespace: ARGOCD_NAMESPACE, installsCrds: argocd.syncOrder.crds });
+    for (const ns of argocd.namespaces) namespaceObject(this, ns, argocd.name);
     installArgoCd(this);
-    this.syncOrder.installsCrds(...argocd.syncOrder.crds);
     // The same root and project the apps directory holds, so the root's first sync changes nothing.
-    renderRoot(this, apps.lastWave);
+    renderRoot(this, lastWave);
   }
 }

@@ -1,4 +1,22 @@
-import type { UpstreamManifests } from '../lib/upstream';
+import type { ReleasedWorkload, UpstreamManifests } from '../lib/upstream';
+
+/** One released workload of Argo CD, its main container and what we give it (the patch merges it in). */
+function workload(
+  name: string,
+  kind: 'Deployment' | 'StatefulSet',
+  container: string,
+  [cpuMillis, memoryMiB, memoryLimitMiB]: readonly [number, number, number],
+  service?: ReleasedWorkload['service'],
+): ReleasedWorkload {
+  return {
+    name,
+    kind,
+    replicas: 1,
+    podLabels: { 'app.kubernetes.io/name': name },
+    ...(service ? { service } : {}),
+    containers: [{ name: container, cpuMillis, memoryMiB, memoryLimitMiB }],
+  };
+}
 
 /** Argo CD, from the manifests of its release (kustomize remote resources). */
 export const ARGOCD: UpstreamManifests = {
@@ -13,4 +31,14 @@ export const ARGOCD: UpstreamManifests = {
     basis: 'tested',
     source: 'argoproj/argo-cd@v3.5.1:docs/operator-manual/tested-kubernetes-versions.md',
   },
+  // The released install.yaml sets no requests or limits: these are sized for a small site.
+  workloads: [
+    workload('argocd-application-controller', 'StatefulSet', 'argocd-application-controller', [250, 512, 1024]),
+    workload('argocd-repo-server', 'Deployment', 'argocd-repo-server', [100, 256, 512]),
+    workload('argocd-server', 'Deployment', 'argocd-server', [50, 128, 256], { name: 'argocd-server', ports: [80, 443] }),
+    workload('argocd-redis', 'Deployment', 'redis', [50, 64, 128]),
+    workload('argocd-dex-server', 'Deployment', 'dex', [10, 32, 64]),
+    workload('argocd-applicationset-controller', 'Deployment', 'argocd-applicationset-controller', [20, 64, 128]),
+    workload('argocd-notifications-controller', 'Deployment', 'argocd-notifications-controller', [10, 32, 64]),
+  ],
 };

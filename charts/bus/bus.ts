@@ -1,56 +1,49 @@
-import { createHash } from 'node:crypto';
-import { Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import type { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { COMPONENT } from '../../model/components';
 import type { CertManagerComponent } from '../cert-manager/cert-manager';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { KedaComponent } from '../keda/keda';
-import type { MayastorComponent } from '../storage/mayastor';
-import type { MetalLbComponent } from '../metallb/metallb';
-import type { BusAccess, ConsumerSpec, CrossSiteSubjects, JetStreamLagTrigger, Bus, StreamSpec } from '../lib/bus';
+import type { Bus, BusAccess, ConsumerSpec, CrossSiteSubjects, JetStreamLagTrigger, StreamSpec } from '../lib/bus';
 import type { Endpoint, PortSpec } from '../lib/declarations';
-import { commonLabels } from '../lib/labels';
-import {
-  httpProbe,
-  podDisruptionBudget,
-  resources,
-  restrictedContainerSecurity,
-  onePerNode,
-  restrictedPodSecurity,
-  spreadOverNodes,
-} from '../lib/workload';
-import { VaultSecret, type SecretsComponent, type VaultKey } from '../secrets/secrets';
-import { renderServerConfig, type ConfUser, type ServerConfigInput } from './config';
+import type { StatefulWorkloadResilience } from '../lib/resilience';
+import type { MetalLbComponent } from '../metallb/metallb';
+import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { MayastorComponent } from '../storage/mayastor';
+import { BusAccounts, type PasswordSource } from './accounts';
+import { renderServerConfig, type ServerConfigInput } from './config';
 import {
   CONFIG_DIR,
   DATA_DIR,
-  EXPORTER_IMAGE,
   HEADLESS_SERVICE,
   MAX_FILE_STORE_MIB,
   MAX_MEMORY_STORE_MIB,
   METRICS_PORT,
   NAMESPACE,
-  NATS_IMAGE,
+  NATS_MEMORY_LIMIT_MIB,
   PORTS,
   REPLICAS,
   RUN_DIR,
   STATEFULSET,
   VAULT,
-  VOLUME_GIB,
 } from './constants';
-import { APP_ACCOUNT, jetStreamDomain, linksOf, type BusLink } from './link';
+import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
-import { StreamsJob } from './streams-job';
 import { busResilience } from './resilience';
-import type { StatefulWorkloadResilience } from '../lib/resilience';
-import { streamProblems } from './streams';
+import { renderServers } from './servers';
+import { declarationProblems, streamProblems } from './streams';
+import { StreamsJob } from './streams-job';
 
 /** Typed references the bus needs. */
 export interface BusProps {
   /** Secrets component: every password comes from Vault through it. */
   readonly secrets: SecretsComponent;
-  /** KEDA, whose operator reads consumer lag from the monitoring port (flow declared here). */
+  /**
+   * KEDA, whose operator reads consumer lag from the monitoring port (flow declared here).
+   * @default none: the site opts out of KEDA, nothing reads the lag
+   */
   readonly keda?: KedaComponent;
   /**
    * Storage: JetStream replicates streams itself (R3 over the three servers), so each server's
@@ -69,15 +62,6 @@ const SYSTEM_ACCOUNT = 'SYS';
 const ADMIN_USER = 'streams-admin';
 const USER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** A password, as the server sees it: an env var filled from a Vault-backed Secret. */
-interface PasswordSource {
-  readonly env: string;
-  readonly secretName: string;
-}
-
-/** Memory limit of a nats-server container (JetStream memory store, buffers, caches). */
-const NATS_MEMORY_LIMIT_MIB = 512;
-
 /**
  * The site's message bus: a 3-server NATS cluster with JetStream on persistent volumes, its own
  * JetStream domain, and a leafnode link to the other site (see link.ts for why leaf nodes).
@@ -95,8 +79,7 @@ export class BusComponent extends PlatformComponent implements Bus {
 
   private readonly secrets: SecretsComponent;
   private readonly streamList: { stream: StreamSpec; consumers: readonly ConsumerSpec[] }[] = [];
-  private readonly users: { account: string; user: ConfUser }[] = [];
-  private readonly passwords: PasswordSource[] = [];
+  private readonly accounts: BusAccounts;
   private readonly crossSite: CrossSiteSubjects[] = [];
   private readonly link: LinkEnd;
   /** Stated once, its copies updated as streams are declared (the least kept stream counts). */
@@ -104,7 +87,7 @@ export class BusComponent extends PlatformComponent implements Bus {
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
-    super(scope, { name: 'bus', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.bus, context, namespace: NAMESPACE });
     this.secrets = props.secrets;
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     this.domain = jetStreamDomain(this.site);
@@ -121,18 +104,22 @@ export class BusComponent extends PlatformComponent implements Bus {
     ];
     this.pods = this.endpoint({ podLabels, ports, serviceName: STATEFULSET });
 
-    const system = this.addPassword('NATS_SYS_PASSWORD', VAULT.system, 'bus-nats-system');
-    this.users.push({ account: SYSTEM_ACCOUNT, user: { user: 'sys', passwordEnv: system.env, connectionType: 'STANDARD' } });
+    this.accounts = new BusAccounts(this, props.secrets);
+    const system = this.accounts.addPassword('NATS_SYS_PASSWORD', VAULT.system, 'bus-nats-system');
+    this.accounts.addUser(SYSTEM_ACCOUNT, { user: 'sys', passwordEnv: system.env, connectionType: 'STANDARD' });
     this.link = new LinkEnd(this, linksOf(this.site, this.sites), this.pods, props.certManager.internalCa);
-    for (const password of this.link.passwords()) this.addPassword(password.env, password.key, password.secretName);
+    for (const password of this.link.passwords()) this.accounts.addPassword(password.env, password.key, password.secretName);
 
-    const configMap = new k8s.KubeConfigMap(this, 'config', {
-      metadata: { name: `${STATEFULSET}-config`, namespace: NAMESPACE, labels: commonLabels(this.componentName) },
-      data: Lazy.any({ produce: () => ({ 'nats.conf': this.configText() }) }),
+    const hubEndpoint = this.isHub && this.link.links.length > 0 ? props.metallb.fixedLoadBalancer(this, 'bus') : undefined;
+    renderServers(this, {
+      podLabels,
+      storageClassName: props.storage.nodeLocal.name,
+      link: this.link,
+      configText: () => this.configText(),
+      env: () => this.serverEnv(),
+      script: this.serverScript(),
+      hubEndpoint,
     });
-    this.statefulSet(podLabels, configMap.name, props.storage.nodeLocal.name);
-    this.services(podLabels, props.metallb);
-    podDisruptionBudget(this, { name: STATEFULSET, namespace: NAMESPACE, podLabels, minAvailable: Math.floor(REPLICAS / 2) + 1 });
 
     // Routes between the servers of the site.
     this.talksTo(this.pods, this.pods, [{ port: PORTS.cluster, name: 'cluster' }]);
@@ -141,7 +128,9 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (props.keda) {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
     }
-    this.stateRemoteFact();
+    // What this end of each link renders; the other end states what it renders (cross-site check).
+    this.link.stateEnd(this.serverConfig(), this.domain, hubEndpoint?.address);
+    this.link.refresh(this.linkFilter());
     this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
     this.declareResilience(this.resilience);
 
@@ -162,11 +151,6 @@ export class BusComponent extends PlatformComponent implements Bus {
     return this.link.isHub;
   }
 
-  /** The cross-site links this site takes part in (for cross-site consistency checks). */
-  links(): readonly BusLink[] {
-    return this.link.links;
-  }
-
   /** What the link lets through, from the declarations so far (the same function renders both ends). */
   linkFilter(): LinkFilter {
     return linkFilter(this.crossSite, this.streamSubjects());
@@ -178,6 +162,7 @@ export class BusComponent extends PlatformComponent implements Bus {
   }
 
   declareCrossSite(client: PlatformComponent, subjects: CrossSiteSubjects): void {
+    this.assertOpen('declareCrossSite');
     const problems = subjects.subjects.flatMap((s) => crossSiteProblems(s, this.streamSubjects()));
     if (!subjects.reason) problems.push('a cross-site declaration needs its reason');
     if (problems.length > 0) throw new Error(`bus: ${client.componentName} cross-site subjects: ${problems.join('; ')}`);
@@ -191,17 +176,10 @@ export class BusComponent extends PlatformComponent implements Bus {
   }
 
   declareStream(stream: StreamSpec, consumers: readonly ConsumerSpec[] = []): void {
-    const problems = streamProblems(stream, consumers, REPLICAS);
-    if (this.streamList.some((s) => s.stream.name === stream.name)) problems.push(`stream ${stream.name} is declared twice`);
-    const overlap = stream.subjects.filter((s) => this.streamList.some((o) => o.stream.subjects.includes(s)));
-    if (overlap.length > 0) problems.push(`stream ${stream.name}: subjects ${overlap.join(', ')} are already captured by another stream`);
-    const crossing = this.crossSite.flatMap((d) => d.subjects).flatMap((s) => crossSiteProblems(s, stream.subjects));
-    if (crossing.length > 0) problems.push(`stream ${stream.name} would capture cross-site subjects: ${crossing.join('; ')}`);
-    // Every replica lives on a different server: each server stores at most one copy of a stream.
-    const perServer = [...this.streamList.map((s) => s.stream), stream].reduce((sum, s) => sum + s.maxBytesMiB, 0);
-    if (perServer > MAX_FILE_STORE_MIB) {
-      problems.push(`streams would need up to ${perServer} MiB per server, more than the ${MAX_FILE_STORE_MIB} MiB JetStream store`);
-    }
+    this.assertOpen('declareStream');
+    const declared = this.streamList.map((s) => s.stream);
+    const crossSite = this.crossSite.flatMap((d) => d.subjects);
+    const problems = [...streamProblems(stream, consumers, REPLICAS), ...declarationProblems(stream, declared, crossSite)];
     if (problems.length > 0) throw new Error(`bus streams: ${problems.join('; ')}`);
     this.streamList.push({ stream, consumers });
     this.link.refresh(this.linkFilter());
@@ -225,14 +203,19 @@ export class BusComponent extends PlatformComponent implements Bus {
     user: string,
     permissions: { publish: readonly string[]; subscribe: readonly string[] },
   ): BusAccess {
+    this.assertOpen('grant');
     if (!USER_NAME.test(user) || user === ADMIN_USER) throw new Error(`bus: '${user}' is not a usable bus user name`);
-    if (this.users.some((u) => u.user.user === user)) throw new Error(`bus: user ${user} is granted twice`);
+    if (this.accounts.has(user)) throw new Error(`bus: user ${user} is granted twice`);
     const vaultKey = VAULT.user(user);
-    this.addUser(user, {
-      publish: [...permissions.publish],
-      // Replies (JetStream acks, pull requests' answers) come back on inboxes.
-      subscribe: [...new Set([...permissions.subscribe, '_INBOX.>'])],
-    });
+    this.addUser(
+      user,
+      {
+        publish: [...permissions.publish],
+        // Replies (JetStream acks, pull requests' answers) come back on inboxes.
+        subscribe: [...new Set([...permissions.subscribe, '_INBOX.>'])],
+      },
+      client.componentName,
+    );
     const credentialsSecret = `bus-${user}`;
     new VaultSecret(client, `bus-credentials-${user}`, {
       store: this.secrets,
@@ -262,8 +245,8 @@ export class BusComponent extends PlatformComponent implements Bus {
         (_, i) => `nats://${STATEFULSET}-${i}.${HEADLESS_SERVICE}.${NAMESPACE}.svc:${PORTS.cluster}`,
       ),
       accounts: [
-        { name: SYSTEM_ACCOUNT, jetstream: false, users: this.usersOf(SYSTEM_ACCOUNT) },
-        { name: APP_ACCOUNT, jetstream: true, users: [...this.usersOf(APP_ACCOUNT), ...this.link.leafUsers(filter)] },
+        { name: SYSTEM_ACCOUNT, jetstream: false, users: this.accounts.usersOf(SYSTEM_ACCOUNT) },
+        { name: APP_ACCOUNT, jetstream: true, users: [...this.accounts.usersOf(APP_ACCOUNT), ...this.link.leafUsers(filter)] },
       ],
       systemAccount: SYSTEM_ACCOUNT,
       ...this.link.config(filter),
@@ -286,7 +269,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       // The Go runtime collects harder before reaching the container's limit instead of being OOM-killed.
       { name: 'GOMEMLIMIT', value: `${Math.floor(NATS_MEMORY_LIMIT_MIB * 0.9)}MiB` },
-      ...this.passwords.map((p) => ({ name: p.env, valueFrom: { secretKeyRef: { name: p.secretName, key: 'password' } } })),
+      ...this.accounts.passwordEnv(),
       // After the password: the kubelet expands $(VAR) only from variables defined before.
       ...this.link.env(),
     ];
@@ -298,178 +281,19 @@ export class BusComponent extends PlatformComponent implements Bus {
     return ['set -eu', ...this.link.reloadScript(), `exec nats-server --config ${CONFIG_DIR}/nats.conf`].join('\n');
   }
 
-  /** The leaf end of the link: what the rendered remote dials, and as whom. */
-  private stateRemoteFact(): void {
-    const hubLink = this.link.links[0];
-    const remote = this.serverConfig().leafRemote;
-    if (this.isHub || !hubLink || !remote) return;
-    this.link.stateFacts(hubLink.hubAddress, hubLink.hubDomain, remote.account);
-    this.link.refresh(this.linkFilter());
-  }
-
-  private usersOf(account: string): ConfUser[] {
-    return this.users.filter((u) => u.account === account).map((u) => u.user);
-  }
-
-  private addPassword(env: string, key: VaultKey, secretName: string): PasswordSource {
-    new VaultSecret(this, secretName, { store: this.secrets, name: secretName, namespace: NAMESPACE, data: { password: key } });
-    const source = { env, secretName };
-    this.passwords.push(source);
-    return source;
-  }
-
-  /** An application user: its password in Vault at bus/users/<user>, read by the servers. */
-  private addUser(user: string, permissions: { publish: string[]; subscribe: string[] }): PasswordSource {
-    const source = this.addPassword(envName('USER', user, 'PASSWORD'), VAULT.user(user), `bus-user-${user}`);
-    this.users.push({
-      account: APP_ACCOUNT,
-      user: {
+  /** An application user of `owner`: its password in Vault at bus/users/<user>, read by the servers. */
+  private addUser(user: string, permissions: { publish: string[]; subscribe: string[] }, owner = this.componentName): PasswordSource {
+    const source = this.accounts.addPassword(envName('USER', user, 'PASSWORD'), VAULT.user(user), `bus-user-${user}`, owner);
+    this.accounts.addUser(
+      APP_ACCOUNT,
+      {
         user,
         passwordEnv: source.env,
         connectionType: 'STANDARD',
         permissions: { publish: { allow: permissions.publish }, subscribe: { allow: permissions.subscribe } },
       },
-    });
+      owner,
+    );
     return source;
   }
-
-  private statefulSet(podLabels: Record<string, string>, configMapName: string, storageClassName: string): void {
-    const natsResources = resources({ cpuMillis: 100, memoryMiB: 384, memoryLimitMiB: NATS_MEMORY_LIMIT_MIB });
-    new k8s.KubeStatefulSet(this, 'statefulset', {
-      metadata: { name: STATEFULSET, namespace: NAMESPACE, labels: { ...commonLabels(this.componentName, 'nats'), ...podLabels } },
-      spec: {
-        serviceName: HEADLESS_SERVICE,
-        replicas: REPLICAS,
-        // All servers start together: JetStream needs a majority of them to elect its meta leader.
-        podManagementPolicy: 'Parallel',
-        updateStrategy: { type: 'RollingUpdate' },
-        selector: { matchLabels: podLabels },
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        template: {
-          metadata: {
-            labels: { ...commonLabels(this.componentName, 'nats'), ...podLabels },
-            // A configuration change restarts the servers one by one (the PDB keeps a majority).
-            annotations: Lazy.any({ produce: () => ({ 'platform.chataik.fr/config-sha256': sha256(this.configText()) }) }),
-          },
-          spec: {
-            securityContext: restrictedPodSecurity(1000),
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            // Longer than the lame-duck duration, so clients move away before the server stops.
-            terminationGracePeriodSeconds: 60,
-            topologySpreadConstraints: spreadOverNodes(podLabels),
-            // Each server's copy is on its node: never two servers on one node.
-            affinity: onePerNode(podLabels),
-            containers: [
-              {
-                name: 'nats',
-                image: NATS_IMAGE,
-                // A shell first: it starts the loop reloading renewed certificates, then execs the server.
-                command: ['/bin/sh', '-c', this.serverScript()],
-                env: Lazy.any({ produce: () => this.serverEnv() }),
-                ports: [
-                  { name: 'client', containerPort: PORTS.client },
-                  { name: 'cluster', containerPort: PORTS.cluster },
-                  { name: 'leafnodes', containerPort: PORTS.leafnodes },
-                  { name: 'monitor', containerPort: PORTS.monitor },
-                ],
-                resources: natsResources,
-                securityContext: restrictedContainerSecurity(),
-                // JetStream recovery of a large store can take minutes: liveness waits for startup.
-                startupProbe: httpProbe('/healthz', 'monitor', { periodSeconds: 10, failureThreshold: 90 }),
-                livenessProbe: httpProbe('/healthz?js-enabled-only=true', 'monitor', { periodSeconds: 30, failureThreshold: 3 }),
-                readinessProbe: httpProbe('/healthz?js-server-only=true', 'monitor', { periodSeconds: 10, failureThreshold: 3 }),
-                lifecycle: { preStop: { exec: { command: ['nats-server', `-sl=ldm=${RUN_DIR}/nats.pid`] } } },
-                volumeMounts: [
-                  { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-                  ...this.link.mounts(),
-                  { name: 'data', mountPath: DATA_DIR },
-                  { name: 'run', mountPath: RUN_DIR },
-                ],
-              },
-              {
-                name: 'exporter',
-                image: EXPORTER_IMAGE,
-                args: [
-                  '-port',
-                  String(METRICS_PORT),
-                  '-varz',
-                  '-connz',
-                  '-routez',
-                  '-subz',
-                  '-leafz',
-                  '-jsz=all',
-                  `http://localhost:${PORTS.monitor}`,
-                ],
-                ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-                resources: resources({ cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 }),
-                securityContext: restrictedContainerSecurity(),
-                livenessProbe: httpProbe('/metrics', 'metrics', { periodSeconds: 30 }),
-                readinessProbe: httpProbe('/metrics', 'metrics'),
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name: configMapName } },
-              ...this.link.volumes(),
-              { name: 'run', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels: commonLabels(this.componentName, 'nats') },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${VOLUME_GIB}Gi`) } },
-            },
-          },
-        ],
-      },
-    });
-  }
-
-  private services(podLabels: Record<string, string>, metallb: MetalLbComponent): void {
-    const labels = commonLabels(this.componentName, 'nats');
-    const port = (name: string, number: number): k8s.ServicePort => ({
-      name,
-      port: number,
-      targetPort: k8s.IntOrString.fromString(name),
-    });
-    new k8s.KubeService(this, 'headless', {
-      metadata: { name: HEADLESS_SERVICE, namespace: NAMESPACE, labels },
-      spec: {
-        clusterIp: 'None',
-        // Servers must find each other before they are ready: readiness needs the cluster formed.
-        publishNotReadyAddresses: true,
-        selector: podLabels,
-        ports: [port('client', PORTS.client), port('cluster', PORTS.cluster), port('monitor', PORTS.monitor)],
-      },
-    });
-    new k8s.KubeService(this, 'client', {
-      metadata: { name: STATEFULSET, namespace: NAMESPACE, labels },
-      spec: { selector: podLabels, ports: [port('client', PORTS.client)] },
-    });
-    if (this.isHub && this.link.links.length > 0) {
-      const endpoint = metallb.fixedLoadBalancer(this, 'bus');
-      // What this end of each link renders; the leaf states what it dials (cross-site check).
-      const leafAccount = this.serverConfig().accounts.find((a) => a.users.some((u) => u.connectionType === 'LEAFNODE'));
-      this.link.stateFacts(endpoint.address, this.domain, leafAccount?.name ?? '');
-      this.link.refresh(this.linkFilter());
-      new k8s.KubeService(this, 'leafnodes', {
-        metadata: { name: `${STATEFULSET}-leafnodes`, namespace: NAMESPACE, labels, annotations: endpoint.annotations },
-        spec: {
-          type: endpoint.type,
-          // Keeps the leaf site's source address, which the NetworkPolicy admits.
-          externalTrafficPolicy: endpoint.externalTrafficPolicy,
-          selector: podLabels,
-          ports: [port('leafnodes', PORTS.leafnodes)],
-        },
-      });
-    }
-  }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -24,6 +24,9 @@ export const PORTS: ConfPorts = { host: '0.0.0.0', client: 4222, cluster: 6222, 
 /** Prometheus exporter port. */
 export const METRICS_PORT = 7777;
 
+/** Memory limit of a nats-server container (JetStream memory store, buffers, caches). */
+export const NATS_MEMORY_LIMIT_MIB = 512;
+
 /** Size of each server's volume. */
 export const VOLUME_GIB = 5;
 /** JetStream file store limit per server: the volume less room for filesystem and Raft logs. */

@@ -133,8 +133,24 @@ export class LinkEnd {
     return this.certificateSecret ? [{ name: TLS_VOLUME, mountPath: TLS_DIR, readOnly: true }] : [];
   }
 
-  /** States one end of each link for the cross-site check (address, account, user, domain, credentials). */
-  stateFacts(address: string, domain: string, account: string): void {
+  /**
+   * States this end of each link for the cross-site check, from the configuration the servers run:
+   * the hub the address it listens on (`listenAddress`) and the account of its leaf users, a leaf
+   * what its remote dials and as whom.
+   */
+  stateEnd(config: ServerConfigInput, domain: string, listenAddress?: string): void {
+    if (this.isHub) {
+      if (listenAddress === undefined) return;
+      const leafAccount = config.accounts.find((a) => a.users.some((u) => u.connectionType === 'LEAFNODE'));
+      this.stateFacts(listenAddress, domain, leafAccount?.name ?? '');
+      return;
+    }
+    const hubLink = this.links[0];
+    if (hubLink && config.leafRemote) this.stateFacts(hubLink.hubAddress, hubLink.hubDomain, config.leafRemote.account);
+  }
+
+  /** States one end of each link (address, account, user, domain, credentials). */
+  private stateFacts(address: string, domain: string, account: string): void {
     for (const link of this.links) {
       if (!this.isHub && link.leafSite !== this.owner.site.name) continue;
       const agree: Record<string, string | number | boolean> = {

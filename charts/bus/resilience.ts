@@ -8,6 +8,7 @@ import type { StorageClassChoice } from '../storage/mayastor';
 import type { StatefulWorkloadResilience } from '../lib/resilience';
 import { NAMESPACE, REPLICAS, STATEFULSET, VOLUME_GIB } from './constants';
 import type { BusLink } from './link';
+import { COMPONENT } from '../../model/components';
 
 /** Longest raft election timeout, seconds: streams led by the lost server publish again after it. */
 const ELECTION_SECONDS = 9;
@@ -45,7 +46,7 @@ export function busResilience(props: { storage: StorageClassChoice; links: reado
           "this site's streams, consumers and work go on unchanged; messages on cross-site subjects published meanwhile do not reach the other site (core NATS keeps nothing for it)",
       })),
       {
-        on: 'mayastor',
+        on: COMPONENT.mayastor,
         needs: 'a node-local volume for a member that starts on a new node (LocalPV provisioner of the chart)',
         whenLost: 'running servers are unaffected; a replaced server waits for its volume',
       },

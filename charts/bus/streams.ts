@@ -4,6 +4,8 @@
  */
 import type { ConsumerSpec, StreamSpec } from '../lib/bus';
 import { goDurationNanos } from '../lib/duration';
+import { MAX_FILE_STORE_MIB } from './constants';
+import { crossSiteProblems } from './link-subjects';
 
 export { goDurationNanos };
 
@@ -67,6 +69,25 @@ export function streamProblems(stream: StreamSpec, consumers: readonly ConsumerS
     if (!NAME.test(c.durable)) problems.push(`consumer name '${c.durable}' must be 1-64 letters, digits, '-' or '_'`);
     if (goDurationNanos(c.ackWait) === undefined) problems.push(`consumer ${c.durable}: ackWait '${c.ackWait}' is not a Go duration`);
     if (!Number.isInteger(c.maxDeliver) || c.maxDeliver < 1) problems.push(`consumer ${c.durable}: maxDeliver must be >= 1`);
+  }
+  return problems;
+}
+
+/**
+ * What a new stream may not do next to the streams `declared` before it on the site: take a name
+ * or a subject they have, capture a subject declared cross-site, or outgrow the JetStream store
+ * (every replica lives on a different server: each server stores at most one copy of a stream).
+ */
+export function declarationProblems(stream: StreamSpec, declared: readonly StreamSpec[], crossSite: readonly string[]): string[] {
+  const problems: string[] = [];
+  if (declared.some((s) => s.name === stream.name)) problems.push(`stream ${stream.name} is declared twice`);
+  const overlap = stream.subjects.filter((s) => declared.some((o) => o.subjects.includes(s)));
+  if (overlap.length > 0) problems.push(`stream ${stream.name}: subjects ${overlap.join(', ')} are already captured by another stream`);
+  const crossing = crossSite.flatMap((s) => crossSiteProblems(s, stream.subjects));
+  if (crossing.length > 0) problems.push(`stream ${stream.name} would capture cross-site subjects: ${crossing.join('; ')}`);
+  const perServer = [...declared, stream].reduce((sum, s) => sum + s.maxBytesMiB, 0);
+  if (perServer > MAX_FILE_STORE_MIB) {
+    problems.push(`streams would need up to ${perServer} MiB per server, more than the ${MAX_FILE_STORE_MIB} MiB JetStream store`);
   }
   return problems;
 }

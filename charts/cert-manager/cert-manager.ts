@@ -1,13 +1,16 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manager-cert-manager.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CERT_MANAGER } from './release';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
+import { COMPONENT } from '../../model/components';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
@@ -28,16 +31,20 @@ export class CertManagerComponent extends PlatformComponent {
   readonly internalCa: InternalCa;
 
   constructor(scope: Construct, context: SiteContext, props: { secrets: SecretsComponent }) {
-    super(scope, { name: 'cert-manager', context, namespace: CERT_MANAGER_NAMESPACE });
-    this.syncOrder.installsCrds(
-      // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
-      ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        keptOnDelete: KEEP_CRDS,
-        reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.certManager,
+      context,
+      namespace: CERT_MANAGER_NAMESPACE,
+      installsCrds: [
+        // `crds.keep` (below) puts helm.sh/resource-policy: keep on them: Argo CD never deletes them.
+        ...['cert-manager.io', 'acme.cert-manager.io'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          keptOnDelete: KEEP_CRDS,
+          reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
+        })),
+      ],
+    });
     for (const group of ['cert-manager.io', 'acme.cert-manager.io']) {
       this.syncOrder.servesWebhook({
         name: 'cert-manager-webhook',
@@ -55,26 +62,17 @@ export class CertManagerComponent extends PlatformComponent {
       networkPolicyReason:
         'the controller reaches the ACME CA, the DNS server and the API server, and the API server calls the webhook from the control-plane hosts',
     });
-    const small = (cpu: number, mem: number) => ({ requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem * 2}Mi` } });
     this.useHelmChart({
       upstream: CERT_MANAGER,
       releaseName: 'cert-manager',
-      values: {
-        crds: { enabled: true, keep: KEEP_CRDS },
-        global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
-        resources: small(20, 96),
-        webhook: { resources: small(10, 32) },
-        cainjector: { resources: small(10, 96) },
-        startupapicheck: { resources: small(10, 32) },
-      },
+      values: mergeValues(
+        {
+          crds: { enabled: true, keep: KEEP_CRDS },
+          global: { leaderElection: { namespace: CERT_MANAGER_NAMESPACE } },
+        },
+        releasedWorkloads(this, CERT_MANAGER),
+      ),
     });
-    for (const [name, cpuMillis, memoryMiB] of [
-      ['cert-manager', 20, 96],
-      ['cert-manager-webhook', 10, 32],
-      ['cert-manager-cainjector', 10, 96],
-    ] as const) {
-      this.declareUpstreamWorkload({ name, namespace: CERT_MANAGER_NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
-    }
 
     new ClusterIssuer(this, 'issuer', {
       metadata: {

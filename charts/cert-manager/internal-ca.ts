@@ -41,9 +41,15 @@ export interface InternalCertificateRequest {
   readonly namespace: string;
   /** Common name (the identity a client certificate presents). */
   readonly commonName: string;
-  /** DNS names the server is reached by. */
+  /**
+   * DNS names the server is reached by.
+   * @default none
+   */
   readonly dnsNames?: readonly string[];
-  /** IP addresses the server is reached by (a fixed load-balancer address). */
+  /**
+   * IP addresses the server is reached by (a fixed load-balancer address).
+   * @default none
+   */
   readonly ipAddresses?: readonly string[];
   /** What the certificate is for. */
   readonly usages: readonly ('server' | 'client')[];

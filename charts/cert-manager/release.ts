@@ -21,4 +21,24 @@ export const CERT_MANAGER: UpstreamChart = {
     basis: 'tested',
     source: 'cert-manager/website@776e5dba:content/docs/releases/README.md',
   },
+  // Memory limits at twice the requests; one replica each (the chart's default).
+  workloads: [
+    { name: 'cert-manager', replicas: 1, containers: [{ values: 'resources', cpuMillis: 20, memoryMiB: 96, memoryLimitMiB: 192 }] },
+    {
+      name: 'cert-manager-webhook',
+      replicas: 1,
+      containers: [{ values: 'webhook.resources', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 }],
+    },
+    {
+      name: 'cert-manager-cainjector',
+      replicas: 1,
+      containers: [{ values: 'cainjector.resources', cpuMillis: 10, memoryMiB: 96, memoryLimitMiB: 192 }],
+    },
+    {
+      name: 'cert-manager-startupapicheck',
+      replicas: 1,
+      job: true,
+      containers: [{ values: 'startupapicheck.resources', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 }],
+    },
+  ],
 };

@@ -1,11 +1,14 @@
 import type { Construct } from 'constructs';
 import type { EdgeProxy } from '../../sites';
 import type { CertManagerComponent } from '../cert-manager/cert-manager';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CONTOUR } from './release';
+import { COMPONENT } from '../../model/components';
 
 export const CONTOUR_NAMESPACE = 'projectcontour';
 const RELEASE = 'contour';
@@ -46,16 +49,22 @@ export class ContourComponent extends PlatformComponent {
   readonly address: string;
 
   constructor(scope: Construct, context: SiteContext, props: ContourProps) {
-    super(scope, { name: 'contour', context, namespace: CONTOUR_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'projectcontour.io',
-      source: 'chart',
-      keptOnDelete: false,
-      reference: chartFile(CONTOUR, 'templates/crds/contour-crds.yaml'),
+    super(scope, {
+      name: COMPONENT.contour,
+      context,
+      namespace: CONTOUR_NAMESPACE,
+      installsCrds: [
+        {
+          group: 'projectcontour.io',
+          source: 'chart',
+          keptOnDelete: false,
+          reference: chartFile(CONTOUR, 'templates/crds/contour-crds.yaml'),
+        },
+      ],
+      // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every
+      // component's routes: no cascading delete for this Application.
+      keepObjectsOnRemoval: true,
     });
-    // The chart cannot mark its CRDs kept, and deleting the HTTPProxy CRD deletes every component's
-    // routes: no cascading delete for this Application.
-    this.keepObjectsOnRemoval = true;
     this.certManager = props.certManager;
     this.dependOn(props.certManager);
     this.ownNamespace({
@@ -66,28 +75,21 @@ export class ContourComponent extends PlatformComponent {
     });
     const lb = props.metallb.fixedLoadBalancer(this, 'ingress');
     this.address = lb.address;
-    const small = (cpu: number, mem: number, limit = mem * 2) => ({
-      requests: { cpu: `${cpu}m`, memory: `${mem}Mi` },
-      limits: { memory: `${limit}Mi` },
-    });
     this.useHelmChart({
       upstream: CONTOUR,
       releaseName: RELEASE,
-      values: {
+      values: mergeValues(releasedWorkloads(this, CONTOUR), {
         contour: {
-          replicaCount: 2,
           manageCRDs: true,
           // PROXY protocol on every Envoy listener; root proxies only in this namespace.
           extraArgs: ['--use-proxy-protocol', `--root-namespaces=${CONTOUR_NAMESPACE}`],
-          resources: small(50, 128),
+          // Never two controllers on a node (the release table counts one per node).
           podAntiAffinityPreset: 'hard',
           // Our NetworkPolicies (derived from declarations) replace the chart's permissive ones.
           networkPolicy: { enabled: false },
         },
         envoy: {
           kind: 'daemonset',
-          resources: small(100, 256, 512),
-          shutdownManager: { resources: small(10, 32) },
           containerPorts: ENVOY_PORTS,
           useHostPort: { http: false, https: false, metrics: false },
           networkPolicy: { enabled: false },
@@ -103,22 +105,7 @@ export class ContourComponent extends PlatformComponent {
           'accesslog-format': 'json',
           tls: { 'minimum-protocol-version': '1.2' },
         },
-      },
-    });
-    const nodes = this.site.nodes.length;
-    this.declareUpstreamWorkload({
-      name: 'contour-contour',
-      namespace: CONTOUR_NAMESPACE,
-      replicas: Math.min(2, nodes),
-      cpuMillis: 50,
-      memoryMiB: 128,
-    });
-    this.declareUpstreamWorkload({
-      name: 'contour-envoy',
-      namespace: CONTOUR_NAMESPACE,
-      replicas: 'perNode',
-      cpuMillis: 110,
-      memoryMiB: 288,
+      }),
     });
 
     const envoy = this.endpoint({

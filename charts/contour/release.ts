@@ -19,4 +19,24 @@ export const CONTOUR: UpstreamChart = {
     basis: 'tested',
     source: 'projectcontour/contour@31c4bb38:changelogs/CHANGELOG-v1.33.6.md',
   },
+  workloads: [
+    // Two controllers, never on the same node (`contour.podAntiAffinityPreset: hard`).
+    {
+      name: 'contour-contour',
+      replicas: 2,
+      replicasValue: 'contour.replicaCount',
+      onePerNode: true,
+      containers: [{ values: 'contour.resources', cpuMillis: 50, memoryMiB: 128, memoryLimitMiB: 256 }],
+    },
+    // Envoy on every node, with its shutdown manager beside it in the pod.
+    {
+      name: 'contour-envoy',
+      kind: 'DaemonSet',
+      replicas: 'perNode',
+      containers: [
+        { values: 'envoy.resources', cpuMillis: 100, memoryMiB: 256, memoryLimitMiB: 512 },
+        { values: 'envoy.shutdownManager.resources', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 },
+      ],
+    },
+  ],
 };

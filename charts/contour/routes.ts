@@ -1,12 +1,13 @@
 /**
- * The ingress view: every component's `exposeHttp` declarations become Contour HTTPProxies.
+ * The ingress view: the root HTTPProxies of the site, from every component's `exposeHttp`
+ * declarations.
  *
  * Contour accepts one root HTTPProxy per host name (two roots with the same fqdn are both marked
  * invalid), while several components may share a host under different path prefixes. So:
  * - one root per host, in the ingress namespace (the only root namespace Contour accepts), with the
  *   host's TLS certificate and one `include` per claimed path prefix;
- * - one child HTTPProxy per route, in the declaring component's directory and namespace, next to
- *   its Service, holding the backend, timeouts and retries.
+ * - one child HTTPProxy per route, rendered by the declaring component in its directory and
+ *   namespace, next to its Service, holding the backend, timeouts and retries (route-proxy.ts).
  * The same host and path prefix claimed twice on a site is an error naming both components.
  */
 import {
@@ -14,52 +15,18 @@ import {
   CertificateSpecPrivateKeyAlgorithm,
   CertificateSpecPrivateKeyRotationPolicy,
 } from '../../imports/cert-manager-cert-manager.io';
-import {
-  HttpProxy,
-  HttpProxySpecRoutesRetryPolicyRetryOn,
-  HttpProxySpecRoutesServicesProtocol,
-  type HttpProxySpecRoutes,
-} from '../../imports/contour-projectcontour.io';
-import { PlatformError, type Finding } from '../../pipeline/errors';
+import { HttpProxy } from '../../imports/contour-projectcontour.io';
+import { HOSTNAME } from '../../model/addresses';
+import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
-import type { PlatformComponent } from '../component';
+import type { DeclaredComponent } from '../lib/declared';
 import type { HttpRoute } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
-import { HOSTNAME } from '../../pipeline/addresses';
 import { CONTOUR_NAMESPACE, type ContourComponent } from './contour';
+import { childProxyName, normalizePrefix, routeKey, slug } from './route-proxy';
 
 const PATH_PREFIX = /^\/([A-Za-z0-9._~-]+\/?)*$/;
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$|^infinity$/;
-
-/**
- * Key prefix of the cross-site fact each route under the public domain states (`public-route:
- * <host><prefix>`): the edge spreads the public domain over the sites that serve it, so each of
- * them must serve every such route (pipeline/validate-ingress.ts, publicRouteFindings).
- */
-export const PUBLIC_ROUTE_FACT = 'public-route:';
-
-/** Whether the edge sends `host` to the public split (under the public domain, under no site's own name). */
-function isPublicHost(site: Site, sites: readonly Site[], host: string): boolean {
-  const under = (domain: string) => host === domain || host.endsWith(`.${domain}`);
-  return under(site.dns.publicDomain) && !sites.some((s) => s.dns.siteHostname !== undefined && under(s.dns.siteHostname));
-}
-
-/** A public host name: the same on every site, the edge chooses the site. */
-export function publicHost(site: Site, label: string): string {
-  return `${label}.${site.dns.publicDomain}`;
-}
-
-/** `/api/` and `/api` are the same prefix for Contour. */
-function normalizePrefix(prefix: string): string {
-  return prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-}
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
 
 /** Compares strings without locale (deterministic output). */
 function byText(a: string, b: string): number {
@@ -72,7 +39,7 @@ function claimOrder(claim: Claim): string {
 }
 
 interface Claim {
-  readonly component: PlatformComponent;
+  readonly component: string;
   readonly route: HttpRoute;
   readonly prefix: string;
   readonly index: number;
@@ -82,7 +49,7 @@ function checkRoute(site: Site, claim: Claim): Finding[] {
   const { route, component } = claim;
   const at = (field: string, message: string): Finding => ({
     site: site.name,
-    component: component.componentName,
+    component,
     field: `exposeHttp[${claim.index}].${field}`,
     message,
   });
@@ -106,63 +73,34 @@ function checkRoute(site: Site, claim: Claim): Finding[] {
   return findings;
 }
 
-function childRoute(route: HttpRoute): HttpProxySpecRoutes {
-  const protocol = route.backendProtocol
-    ? {
-        h2: HttpProxySpecRoutesServicesProtocol.H2,
-        h2c: HttpProxySpecRoutesServicesProtocol.H2C,
-        tls: HttpProxySpecRoutesServicesProtocol.TLS,
-      }[route.backendProtocol]
-    : undefined;
-  const timeouts = { response: route.responseTimeout, idle: route.idleTimeout };
-  return {
-    conditions: [{ prefix: '/' }],
-    services: [{ name: route.backend.serviceName!, port: route.port, ...(protocol ? { protocol } : {}) }],
-    ...(route.responseTimeout || route.idleTimeout ? { timeoutPolicy: timeouts } : {}),
-    ...(route.retries === 0
-      ? { retryPolicy: { count: -1 } }
-      : route.retries !== undefined
-        ? {
-            retryPolicy: {
-              count: route.retries,
-              perTryTimeout: route.perTryTimeout,
-              retryOn: [
-                HttpProxySpecRoutesRetryPolicyRetryOn.VALUE_5XX,
-                HttpProxySpecRoutesRetryPolicyRetryOn.RESET,
-                HttpProxySpecRoutesRetryPolicyRetryOn.CONNECT_HYPHEN_FAILURE,
-              ],
-            },
-          }
-        : {}),
-    ...(route.websockets ? { enableWebsockets: true } : {}),
-    // Served over TLS by default: a route that opts out is reachable in plain HTTP.
-    ...(route.tls === false ? { permitInsecure: true } : {}),
-  };
-}
-
 /**
- * Renders the HTTPProxies and Certificates of every route declared by `components` on the
+ * Renders the root HTTPProxies and the Certificates of every route `components` declare on the
  * ingress's site. Throws a PlatformError listing every bad or colliding route.
  */
-export function renderRoutes(ingress: ContourComponent, components: readonly PlatformComponent[]): void {
+export function renderRoutes(ingress: ContourComponent, components: readonly DeclaredComponent[]): void {
   const site = ingress.site;
   const claims: Claim[] = components.flatMap((component) =>
-    component.declarations.routes.map((route, index) => ({ component, route, index, prefix: normalizePrefix(route.pathPrefix) })),
+    component.declarations.routes.map((route, index) => ({
+      component: component.name,
+      route,
+      index,
+      prefix: normalizePrefix(route.pathPrefix),
+    })),
   );
   const findings = claims.flatMap((c) => checkRoute(site, c));
   const byKey = new Map<string, Claim>();
   for (const claim of claims) {
     const header = claim.route.header;
-    const key = `${claim.route.host}${claim.prefix}${header ? ` ${header.name}~${header.contains}` : ''}`;
+    const key = routeKey(claim.route);
     const first = byKey.get(key);
     if (first) {
       const what = `host ${claim.route.host} path ${claim.prefix}${header ? ` with ${header.name} containing ${header.contains}` : ''}`;
-      const by = first.component === claim.component ? 'another route of the same component' : `component ${first.component.componentName}`;
+      const by = first.component === claim.component ? 'another route of the same component' : `component ${first.component}`;
       findings.push({
         site: site.name,
-        component: claim.component.componentName,
+        component: claim.component,
         field: `exposeHttp[${claim.index}]`,
-        message: `${what} is already claimed by ${by}; components ${first.component.componentName} and ${claim.component.componentName} cannot both serve it`,
+        message: `${what} is already claimed by ${by}; components ${first.component} and ${claim.component} cannot both serve it`,
       });
     } else byKey.set(key, claim);
   }
@@ -172,30 +110,10 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Pla
   for (const host of hosts) {
     const own = claims.filter((c) => c.route.host === host).sort((a, b) => byText(claimOrder(a), claimOrder(b)));
     const hostSlug = slug(host);
-    const includes = own.map((claim) => {
-      const { component, route } = claim;
-      // The HTTPProxy kind comes from Contour's chart: the component syncs after it.
-      component.dependOn(ingress);
-      if (isPublicHost(site, ingress.sites, route.host)) {
-        const path = claim.prefix === '/' ? '' : claim.prefix;
-        component.stateCrossSiteFact({ key: `${PUBLIC_ROUTE_FACT}${route.host}${path}`, role: 'serves', agree: {} });
-      }
-      const name = `${component.componentName}-${hostSlug}${claim.prefix === '/' ? '' : `-${slug(claim.prefix)}`}${route.header ? `-${slug(route.header.contains)}` : ''}`;
-      const child = new HttpProxy(component, `httpproxy-${name}`, {
-        metadata: {
-          name,
-          namespace: route.backend.namespace,
-          labels: commonLabels(component.componentName),
-          // Contour 1.33 has no per-route request body limit: it is recorded here and must be
-          // enforced by the backend (see docs/ingress.md).
-          ...(route.maxRequestBodyMiB !== undefined
-            ? { annotations: { 'platform.chataik.fr/max-request-body-mib': String(route.maxRequestBodyMiB) } }
-            : {}),
-        },
-        spec: { routes: [childRoute(route)] },
-      });
+    // Each child is the declaring component's own (route-proxy.ts); the root includes it.
+    const includes = own.map(({ component, route, prefix }) => {
       const header = route.header ? [{ header: { name: route.header.name, contains: route.header.contains } }] : [];
-      return { name: child.name, namespace: route.backend.namespace, conditions: [{ prefix: claim.prefix }, ...header] };
+      return { name: childProxyName(component, route), namespace: route.backend.namespace, conditions: [{ prefix }, ...header] };
     });
     const tls = own.some((c) => c.route.tls !== false);
     const secretName = `${hostSlug}-tls`;

@@ -1,22 +1,20 @@
 import type { Construct } from 'constructs';
 import type { ScaledObjectSpecTriggers } from '../../imports/keda-keda.sh';
 import { apiServerCallerCidrs } from '../network-policies/policies';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { JetStreamLagTrigger } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { chartFile } from '../lib/upstream';
-import { KEDA } from './release';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
+import { restrictedContainerSecurity, restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
+import { KEDA, KEDA_WORKLOADS } from './release';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'keda';
 
-/** Pod resources we give each KEDA workload (the chart's defaults ask for 1 GiB limits). */
-const WORKLOADS = {
-  operator: { deployment: 'keda-operator', replicas: 2, cpuMillis: 50, memoryMiB: 128, memoryLimitMiB: 256 },
-  metricServer: { deployment: 'keda-operator-metrics-apiserver', replicas: 1, cpuMillis: 50, memoryMiB: 96, memoryLimitMiB: 256 },
-  webhooks: { deployment: 'keda-admission-webhooks', replicas: 1, cpuMillis: 10, memoryMiB: 48, memoryLimitMiB: 128 },
-} as const;
-
-type KedaWorkload = keyof typeof WORKLOADS;
+/** KEDA's chart keys per workload (security contexts): its values.yaml names the metrics API server `metricServer`. */
+const CHART_KEYS = ['operator', 'metricServer', 'webhooks'] as const;
 
 /** The chart's default, stated: while the webhook is down, KEDA's objects are accepted unchecked, so it never blocks a sync. */
 const WEBHOOK_FAILURE_POLICY = 'Ignore';
@@ -24,56 +22,46 @@ const WEBHOOK_FAILURE_POLICY = 'Ignore';
 /** Ports the chart's pods listen on (upstream chart templates). */
 const PORTS = { operatorGrpc: 9666, metricsApiserver: 6443, webhooks: 9443 } as const;
 
-function perWorkload<T>(make: (w: (typeof WORKLOADS)[KedaWorkload]) => T): Record<KedaWorkload, T> {
-  return {
-    operator: make(WORKLOADS.operator),
-    metricServer: make(WORKLOADS.metricServer),
-    webhooks: make(WORKLOADS.webhooks),
-  };
-}
-
 /**
  * KEDA: event-driven autoscaling (scales the resizer's workers on the bus's queue lag). Installed
- * from its upstream chart, with the CRDs (ScaledObject, TriggerAuthentication, ...) our clients use.
- * The operator runs two replicas (leader election) so that losing a node does not stop scaling.
+ * from its upstream chart, with the CRDs (ScaledObject, TriggerAuthentication, ...) our clients use;
+ * what it runs and the resources it gets are in its release table (release.ts).
  */
 export class KedaComponent extends PlatformComponent {
   /** The operator pods: they run the scalers, so they are what connects to event sources. */
   readonly operatorPods: Endpoint;
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'keda', context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
-        keptOnDelete: true,
-        reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.keda,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        ...['keda.sh', 'eventing.keda.sh'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          // `crds.additionalAnnotations` below: Argo CD never deletes them with the Application.
+          keptOnDelete: true,
+          reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
+        })),
+      ],
+    });
     this.syncOrder.servesWebhook({
       name: 'keda-admission',
       failurePolicy: WEBHOOK_FAILURE_POLICY,
       group: 'keda.sh',
-      servedBy: [WORKLOADS.webhooks.deployment],
+      servedBy: [KEDA_WORKLOADS.webhooks.name],
       reference: chartFile(KEDA, 'templates/webhooks/validatingconfiguration.yaml'),
     });
     this.syncOrder.servesApi({
       group: 'external.metrics.k8s.io',
-      servedBy: WORKLOADS.metricServer.deployment,
+      servedBy: KEDA_WORKLOADS.metricsApiserver.name,
       reference: chartFile(KEDA, 'templates/metrics-server/apiservice.yaml'),
     });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
 
-    const restrictedContainer = {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
-    const restrictedPod = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+    const perWorkload = <T>(value: T): Record<(typeof CHART_KEYS)[number], T> =>
+      Object.fromEntries(CHART_KEYS.map((key) => [key, value])) as Record<(typeof CHART_KEYS)[number], T>;
     this.useHelmChart({
       upstream: KEDA,
       releaseName: 'keda',
@@ -84,44 +72,24 @@ export class KedaComponent extends PlatformComponent {
             'the metrics API server is bound to extension-apiserver-authentication-reader there (RoleBinding keda-operator-auth-reader)',
         },
       ],
-      values: {
-        crds: { install: true, additionalAnnotations: { 'helm.sh/resource-policy': 'keep' } },
-        operator: { replicaCount: WORKLOADS.operator.replicas },
-        metricsServer: { replicaCount: WORKLOADS.metricServer.replicas },
-        webhooks: { enabled: true, replicaCount: WORKLOADS.webhooks.replicas, failurePolicy: WEBHOOK_FAILURE_POLICY },
-        resources: perWorkload((w) => ({
-          requests: { cpu: `${w.cpuMillis}m`, memory: `${w.memoryMiB}Mi` },
-          limits: { memory: `${w.memoryLimitMiB}Mi` },
-        })),
-        podSecurityContext: perWorkload(() => restrictedPod),
-        securityContext: perWorkload(() => restrictedContainer),
-        topologySpreadConstraints: {
-          operator: [
-            {
-              maxSkew: 1,
-              topologyKey: 'kubernetes.io/hostname',
-              whenUnsatisfiable: 'DoNotSchedule',
-              labelSelector: { matchLabels: { app: WORKLOADS.operator.deployment } },
-            },
-          ],
+      values: mergeValues(
+        {
+          crds: { install: true, additionalAnnotations: { 'helm.sh/resource-policy': 'keep' } },
+          webhooks: { enabled: true, failurePolicy: WEBHOOK_FAILURE_POLICY },
+          // The images' own non-root user, the rest of the restricted profile.
+          podSecurityContext: perWorkload(restrictedPodSecurityAsImageUser()),
+          securityContext: perWorkload(restrictedContainerSecurity()),
+          topologySpreadConstraints: { operator: spreadOverNodes({ app: KEDA_WORKLOADS.operator.name }) },
         },
-      },
+        releasedWorkloads(this, KEDA),
+      ),
     });
-    for (const w of Object.values(WORKLOADS)) {
-      this.declareUpstreamWorkload({
-        name: w.deployment,
-        namespace: NAMESPACE,
-        replicas: w.replicas,
-        cpuMillis: w.cpuMillis,
-        memoryMiB: w.memoryMiB,
-      });
-    }
 
     const pods = (name: string, ports: number[]): Endpoint =>
       this.endpoint({ podLabels: { app: name }, ports: ports.map((port) => ({ port })) });
-    this.operatorPods = pods(WORKLOADS.operator.deployment, [PORTS.operatorGrpc]);
-    const metricsApiserver = pods(WORKLOADS.metricServer.deployment, [PORTS.metricsApiserver]);
-    const webhooks = pods(WORKLOADS.webhooks.deployment, [PORTS.webhooks]);
+    this.operatorPods = pods(KEDA_WORKLOADS.operator.name, [PORTS.operatorGrpc]);
+    const metricsApiserver = pods(KEDA_WORKLOADS.metricsApiserver.name, [PORTS.metricsApiserver]);
+    const webhooks = pods(KEDA_WORKLOADS.webhooks.name, [PORTS.webhooks]);
     for (const p of [this.operatorPods, metricsApiserver, webhooks]) this.usesApiServer(p);
     // The metrics API server asks the operator for metric values over gRPC.
     this.talksTo(metricsApiserver, this.operatorPods);

@@ -1,4 +1,30 @@
-import type { UpstreamChart } from '../lib/upstream';
+import type { ReleasedWorkload, UpstreamChart } from '../lib/upstream';
+
+/**
+ * What KEDA runs and what we give it: the chart's defaults ask for 1 GiB limits, a small site needs
+ * a fraction. The operator runs two replicas (leader election) so that losing a node does not stop
+ * scaling.
+ */
+export const KEDA_WORKLOADS = {
+  operator: {
+    name: 'keda-operator',
+    replicas: 2,
+    replicasValue: 'operator.replicaCount',
+    containers: [{ values: 'resources.operator', cpuMillis: 50, memoryMiB: 128, memoryLimitMiB: 256 }],
+  },
+  metricsApiserver: {
+    name: 'keda-operator-metrics-apiserver',
+    replicas: 1,
+    replicasValue: 'metricsServer.replicaCount',
+    containers: [{ values: 'resources.metricServer', cpuMillis: 50, memoryMiB: 96, memoryLimitMiB: 256 }],
+  },
+  webhooks: {
+    name: 'keda-admission-webhooks',
+    replicas: 1,
+    replicasValue: 'webhooks.replicaCount',
+    containers: [{ values: 'resources.webhooks', cpuMillis: 10, memoryMiB: 48, memoryLimitMiB: 128 }],
+  },
+} as const satisfies Record<string, ReleasedWorkload>;
 
 const VERSION = '2.20.2';
 
@@ -20,4 +46,5 @@ export const KEDA: UpstreamChart = {
     basis: 'tested',
     source: 'kedacore/keda-docs@a55c5d34:content/docs/2.20/operate/cluster.md',
   },
+  workloads: Object.values(KEDA_WORKLOADS),
 };

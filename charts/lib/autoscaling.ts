@@ -1,28 +1,67 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 
-/** A workload whose replica count an autoscaler owns. */
+/** A workload whose replica count an autoscaler owns, and what that autoscaler reads. */
 export interface AutoscaledWorkload {
+  /** The autoscaler, as findings name objects: `Kind/namespace/name`. */
+  readonly autoscaler: string;
+  /** The workload's kind (`Deployment` when the autoscaler names none). */
   readonly kind: string;
+  /** The workload's name. */
   readonly name: string;
+  /** Its namespace: the autoscaler's. */
   readonly namespace?: string;
+  /** The most replicas the autoscaler may run, when it says. */
+  readonly maxReplicas?: number;
+  /** The aggregated metrics APIs it reads to scale (see metricsApisNeeded). */
+  readonly metricsApis: readonly string[];
+}
+
+/** The parts of a rendered object (plain JSON) the autoscaling views read. */
+interface ObjectJson {
+  readonly kind: string;
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly spec?: unknown;
 }
 
 /**
- * The workloads the HorizontalPodAutoscalers and KEDA ScaledObjects under `scope` scale, read from
- * those objects themselves so that Argo CD's exemption (and the capacity check, which reads the
- * rendered objects the same way) can never disagree with what is deployed.
+ * The workloads the HorizontalPodAutoscalers and KEDA ScaledObjects among `objects` scale, read
+ * from those objects themselves, so that Argo CD's exemption (charts/argocd/apps.ts), the sync
+ * order and the capacity check can never disagree with what is deployed.
  */
+export function scaleTargets(objects: readonly ObjectJson[]): AutoscaledWorkload[] {
+  return objects.flatMap((o) => {
+    if (o.kind !== 'HorizontalPodAutoscaler' && o.kind !== 'ScaledObject') return [];
+    const spec = (o.spec ?? {}) as {
+      scaleTargetRef?: { kind?: unknown; name?: unknown };
+      maxReplicas?: unknown;
+      maxReplicaCount?: unknown;
+    };
+    const target = spec.scaleTargetRef ?? {};
+    if (typeof target.name !== 'string' || target.name === '') return [];
+    const max = o.kind === 'HorizontalPodAutoscaler' ? spec.maxReplicas : spec.maxReplicaCount;
+    const namespace = o.metadata?.namespace;
+    return [
+      {
+        autoscaler: `${o.kind}/${namespace ? `${namespace}/` : ''}${o.metadata?.name ?? '?'}`,
+        kind: typeof target.kind === 'string' ? target.kind : 'Deployment',
+        name: target.name,
+        namespace,
+        ...(typeof max === 'number' ? { maxReplicas: max } : {}),
+        metricsApis: metricsApisNeeded(o),
+      },
+    ];
+  });
+}
+
+/** `scaleTargets` of the autoscaling objects under `scope` (each serialized alone). */
 export function autoscaledWorkloads(scope: Construct): AutoscaledWorkload[] {
-  return scope.node
-    .findAll()
-    .filter((c): c is ApiObject => c instanceof ApiObject && (c.kind === 'HorizontalPodAutoscaler' || c.kind === 'ScaledObject'))
-    .map((o) => {
-      const json = o.toJson() as { metadata?: { namespace?: string }; spec?: { scaleTargetRef?: { kind?: string; name?: string } } };
-      const target = json.spec?.scaleTargetRef ?? {};
-      return { kind: target.kind ?? 'Deployment', name: target.name ?? '', namespace: json.metadata?.namespace };
-    })
-    .filter((w) => w.name !== '');
+  return scaleTargets(
+    scope.node
+      .findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject && (c.kind === 'HorizontalPodAutoscaler' || c.kind === 'ScaledObject'))
+      .map((o) => o.toJson() as ObjectJson),
+  );
 }
 
 /**
@@ -47,14 +86,4 @@ export function metricsApisNeeded(object: { readonly kind: string; readonly spec
     for (const t of spec.triggers ?? []) groups.add(t.type === 'cpu' || t.type === 'memory' ? 'metrics.k8s.io' : 'external.metrics.k8s.io');
   }
   return [...groups].sort();
-}
-
-/** `Kind/namespace/name` of the autoscaling objects under `scope` that read the metrics API `group`. */
-export function autoscalersReading(scope: Construct, group: string): string[] {
-  return scope.node
-    .findAll()
-    .filter((c): c is ApiObject => c instanceof ApiObject && (c.kind === 'HorizontalPodAutoscaler' || c.kind === 'ScaledObject'))
-    .map((o) => o.toJson() as { kind: string; metadata?: { name?: string; namespace?: string }; spec?: unknown })
-    .filter((o) => metricsApisNeeded(o).includes(group))
-    .map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '?'}`);
 }

@@ -1,21 +1,23 @@
 /**
  * What components declare next to their objects, for the cross-cutting views (network policies,
  * ingress routes, monitoring, capacity). Declarations are plain data with typed references to the
- * components involved; the views walk the construct tree to collect them.
+ * components involved; the views collect them from every component (lib/declared.ts).
  */
-import type { PlatformComponent } from '../component';
 
 /** A set of pods of a component, reachable on some ports (a typed reference, never a copied string). */
 export interface Endpoint {
-  /** Component that owns the pods. */
-  readonly component: PlatformComponent;
+  /** Name of the component that owns the pods (the endpoint is made by its `endpoint()`). */
+  readonly component: string;
   /** Namespace of the pods. */
   readonly namespace: string;
   /** Labels selecting the pods. */
   readonly podLabels: Readonly<Record<string, string>>;
   /** Ports (container ports) the pods accept on. */
   readonly ports: readonly PortSpec[];
-  /** Name of the Service in front of the pods, if any (for routes and clients). */
+  /**
+   * Name of the Service in front of the pods (for routes and clients).
+   * @default none: the pods have no Service
+   */
   readonly serviceName?: string;
 }
 
@@ -23,9 +25,15 @@ export interface Endpoint {
 export interface PortSpec {
   /** Port number. */
   readonly port: number;
-  /** Protocol, TCP unless said. */
+  /**
+   * Protocol.
+   * @default 'TCP'
+   */
   readonly protocol?: 'TCP' | 'UDP';
-  /** Port name, for people and for Service targetPort references. */
+  /**
+   * Port name, for people and for Service targetPort references.
+   * @default none
+   */
   readonly name?: string;
 }
 
@@ -35,7 +43,10 @@ export interface Flow {
   readonly from: Endpoint;
   /** Pods the traffic goes to. */
   readonly to: Endpoint;
-  /** Ports used (a subset of `to.ports`; all of them when omitted). */
+  /**
+   * Ports used (a subset of `to.ports`).
+   * @default every port of `to`
+   */
   readonly ports?: readonly PortSpec[];
 }
 
@@ -62,6 +73,7 @@ export interface HttpRoute {
   /**
    * Only requests whose header `name` contains `contains` (e.g. gRPC: `content-type` contains
    * `application/grpc`); the same host and prefix without it takes the other requests.
+   * @default every request
    */
   readonly header?: { readonly name: string; readonly contains: string };
   /** Backend pods and Service (the Service must exist in the component). */
@@ -71,23 +83,48 @@ export interface HttpRoute {
   /**
    * Pod port behind that Service port, when they differ and the backend has several ports (the
    * NetworkPolicy opens exactly this one to Envoy).
+   * @default `port`, or the backend's only port
    */
   readonly targetPort?: number;
-  /** Response timeout (Go duration, e.g. `30s`), Envoy's 15 s when omitted. */
+  /**
+   * Response timeout (Go duration, e.g. `30s`).
+   * @default Envoy's 15 s
+   */
   readonly responseTimeout?: string;
-  /** Idle timeout (Go duration). */
+  /**
+   * Idle timeout (Go duration).
+   * @default Envoy's
+   */
   readonly idleTimeout?: string;
-  /** Retries on `5xx,reset,connect-failure`; 0 disables. */
+  /**
+   * Retries on `5xx,reset,connect-failure`; 0 disables.
+   * @default Contour's (one retry on connection failures)
+   */
   readonly retries?: number;
-  /** Per-try timeout of a retry (Go duration). */
+  /**
+   * Per-try timeout of a retry (Go duration).
+   * @default the response timeout
+   */
   readonly perTryTimeout?: string;
-  /** Largest request body accepted, in MiB (uploads). */
+  /**
+   * Largest request body accepted, in MiB (uploads), recorded for the backend to enforce.
+   * @default none stated
+   */
   readonly maxRequestBodyMiB?: number;
-  /** Serve over TLS with a cert-manager certificate (default true). */
+  /**
+   * Serve over TLS with a cert-manager certificate.
+   * @default true
+   */
   readonly tls?: boolean;
-  /** How Envoy talks to the backend: plain HTTP/1.1 when omitted, `h2`/`tls` over TLS, `h2c` cleartext HTTP/2. */
+  /**
+   * How Envoy talks to the backend: `h2`/`tls` over TLS, `h2c` cleartext HTTP/2.
+   * @default plain HTTP/1.1
+   */
   readonly backendProtocol?: 'h2' | 'h2c' | 'tls';
-  /** Accept WebSocket upgrades on this route. */
+  /**
+   * Accept WebSocket upgrades on this route.
+   * @default false
+   */
   readonly websockets?: boolean;
 }
 
@@ -97,7 +134,10 @@ export interface MetricsEndpoint {
   readonly pods: Endpoint;
   /** Port number. */
   readonly port: number;
-  /** HTTP path, `/metrics` when omitted. */
+  /**
+   * HTTP path.
+   * @default '/metrics'
+   */
   readonly path?: string;
 }
 
@@ -116,15 +156,30 @@ export interface UpstreamWorkload {
   readonly cpuMillis: number;
   /** Memory request per pod, MiB. */
   readonly memoryMiB: number;
-  /** 2 MiB hugepages per pod, MiB. */
+  /**
+   * 2 MiB hugepages per pod, MiB.
+   * @default 0
+   */
   readonly hugepagesMiB?: number;
-  /** Node names it is limited to (DaemonSets with a node selector); every node when omitted. */
+  /**
+   * Node names it is limited to (DaemonSets with a node selector).
+   * @default every node
+   */
   readonly nodes?: readonly string[];
-  /** Labels of its pods, so that Services we render in front of them are known to select something. */
+  /**
+   * Labels of its pods, so that Services we render in front of them are known to select something.
+   * @default none
+   */
   readonly podLabels?: Readonly<Record<string, string>>;
-  /** Whether replicas are spread over nodes (at most one more on any node), as for our own workloads. */
+  /**
+   * Whether replicas are spread over nodes (at most one more on any node), as for our own workloads.
+   * @default false
+   */
   readonly spread?: boolean;
-  /** The Service the upstream manifests put in front of the pods, so routes to it can be checked. */
+  /**
+   * The Service the upstream manifests put in front of the pods, so routes to it can be checked.
+   * @default none
+   */
   readonly service?: { readonly name: string; readonly ports: readonly number[] };
 }
 
@@ -162,6 +217,9 @@ export interface CrossSiteFact {
   readonly role: string;
   /** Fields that must be equal on every site stating this key. */
   readonly agree: Readonly<Record<string, string | number | boolean>>;
-  /** How many sites must state each role (e.g. `{ primary: 1 }`); roles not listed are free. */
+  /**
+   * How many sites must state each role (e.g. `{ primary: 1 }`); roles not listed are free.
+   * @default every role free
+   */
   readonly expect?: Readonly<Record<string, number>>;
 }

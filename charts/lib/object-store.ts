@@ -22,7 +22,10 @@ export interface BucketAccess {
 
 /** How a bucket keeps its objects (rendered as the bucket's lifecycle rules). */
 export interface BucketOptions {
-  /** Objects older than this many days are deleted (backups); kept forever when omitted. */
+  /**
+   * Objects older than this many days are deleted (backups).
+   * @default kept forever
+   */
   readonly expireAfterDays?: number;
 }
 

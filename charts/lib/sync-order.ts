@@ -22,11 +22,17 @@ export type CrdSource = 'chart' | 'manifests' | 'operator';
 export interface CrdDeclaration {
   /** API group, e.g. `cert-manager.io`. */
   readonly group: string;
-  /** Kinds of that group; every kind of the group when omitted. */
+  /**
+   * Kinds of that group.
+   * @default every kind of the group
+   */
   readonly kinds?: readonly string[];
   /** How the CRDs reach the cluster. */
   readonly source: CrdSource;
-  /** With `operator`: the upstream workload that creates them (the CRD exists once it runs). */
+  /**
+   * With `operator` (then required): the upstream workload that creates them (the CRD exists once it runs).
+   * @default none
+   */
   readonly createdBy?: string;
   /**
    * Whether the CRDs stay when the component's Application is deleted (`helm.sh/resource-policy:
@@ -45,7 +51,10 @@ export interface WebhookDeclaration {
   readonly failurePolicy: 'Fail' | 'Ignore';
   /** API group of the objects it matches. */
   readonly group: string;
-  /** Kinds it matches; every kind of the group when omitted. */
+  /**
+   * Kinds it matches.
+   * @default every kind of the group
+   */
   readonly kinds?: readonly string[];
   /** Upstream workloads that must be ready for it to answer (the server, and what gives it its certificate). */
   readonly servedBy: readonly string[];
@@ -69,9 +78,20 @@ export class SyncOrderDeclarations {
   private readonly webhookList: WebhookDeclaration[] = [];
   private readonly apiList: ApiServiceDeclaration[] = [];
   private otherSite?: string;
+  private sealed = false;
 
-  /** Declares CRDs the component installs, and how. */
+  /** Ends the declarations (the component is built): any later one is refused. */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.sealed) throw new Error('sync-order declarations after every component was built; views only read declarations');
+  }
+
+  /** Declares CRDs the component installs, and how (a component states its own in its props: `installsCrds`). */
   installsCrds(...crds: CrdDeclaration[]): void {
+    this.assertOpen();
     for (const crd of crds) {
       if (crd.source === 'operator' && !crd.createdBy)
         throw new Error(`CRDs of ${crd.group} created by an operator must name it (createdBy)`);
@@ -81,11 +101,13 @@ export class SyncOrderDeclarations {
 
   /** Declares an admission webhook the component's chart registers. */
   servesWebhook(webhook: WebhookDeclaration): void {
+    this.assertOpen();
     this.webhookList.push(webhook);
   }
 
   /** Declares an aggregated API the component serves. */
   servesApi(api: ApiServiceDeclaration): void {
+    this.assertOpen();
     this.apiList.push(api);
   }
 
@@ -96,6 +118,7 @@ export class SyncOrderDeclarations {
    */
   readinessDependsOnOtherSite(reason: string): void {
     if (!reason) throw new Error('readinessDependsOnOtherSite needs the reason');
+    this.assertOpen();
     this.otherSite = reason;
   }
 

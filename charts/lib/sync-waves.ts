@@ -1,50 +1,90 @@
-import type { PlatformComponent } from '../component';
+import type { DeclaredComponent } from './declared';
+
+/** What sync waves are computed from: a component's name, what it is synced after, and whether it waits on another site. */
+export type WaveInput = Pick<DeclaredComponent, 'name' | 'dependencies' | 'syncOrder'>;
 
 /**
- * Argo CD sync wave of each component: one more than the highest wave among its dependencies, so
- * a component is synced (and, with the Application health check on, healthy) before anything that
- * depends on it. A component whose readiness waits on another site (`syncOrder.
- * readinessDependsOnOtherSite`) goes to the last wave: Argo CD does not wait for the health of the
- * last wave, so the root's sync ends without it and nothing else waits for the other site. A
- * dependency cycle is a render error naming the cycle.
+ * Argo CD sync wave of each component, by name: one more than the highest wave among its
+ * dependencies, so a component is synced (and, with the Application health check on, healthy)
+ * before anything that depends on it. A component whose readiness waits on another site
+ * (`syncOrder.readinessDependsOnOtherSite`) goes to the last wave: Argo CD does not wait for the
+ * health of the last wave, so the root's sync ends without it and nothing else waits for the
+ * other site. A dependency cycle is a render error naming the cycle.
  */
-export function syncWaves(components: readonly PlatformComponent[]): Map<PlatformComponent, number> {
-  const base = wavesWithFloor(components, () => 0);
+export function syncWaves(components: readonly WaveInput[], site: string): Map<string, number> {
+  const base = wavesWithFloor(components, site, () => 0);
   const waitsOnOtherSite = components.filter((c) => c.syncOrder.waitsOnOtherSite !== undefined);
   if (waitsOnOtherSite.length === 0) return base;
-  const gated = (c: PlatformComponent): boolean => waitsOnOtherSite.some((w) => w === c || dependsOn(c, w));
-  const last = Math.max(0, ...components.filter((c) => !gated(c)).map((c) => base.get(c)!));
-  return wavesWithFloor(components, (c) => (waitsOnOtherSite.includes(c) ? last : 0));
+  const gated = (c: WaveInput): boolean => waitsOnOtherSite.some((w) => w === c || dependsOn(components, c, w));
+  const last = Math.max(0, ...components.filter((c) => !gated(c)).map((c) => base.get(c.name)!));
+  return wavesWithFloor(components, site, (c) => (waitsOnOtherSite.includes(c) ? last : 0));
 }
 
-/** Whether `component` depends on `other`, directly or through its dependencies. */
-export function dependsOn(component: PlatformComponent, other: PlatformComponent, seen = new Set<PlatformComponent>()): boolean {
-  for (const d of component.dependencies) {
-    if (d === other) return true;
-    if (!seen.has(d)) {
-      seen.add(d);
-      if (dependsOn(d, other, seen)) return true;
-    }
-  }
-  return false;
+/** Whether `component` depends on `other`, directly or through its dependencies (all among `components`). */
+export function dependsOn(components: readonly WaveInput[], component: WaveInput, other: WaveInput): boolean {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  const visit = (c: WaveInput): boolean =>
+    c.dependencies.some((name) => {
+      if (name === other.name) return true;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const d = byName.get(name);
+      return d !== undefined && visit(d);
+    });
+  return visit(component);
 }
 
-function wavesWithFloor(components: readonly PlatformComponent[], floor: (c: PlatformComponent) => number): Map<PlatformComponent, number> {
-  const waves = new Map<PlatformComponent, number>();
-  const visiting: PlatformComponent[] = [];
-  const visit = (c: PlatformComponent): number => {
-    const known = waves.get(c);
+function wavesWithFloor(components: readonly WaveInput[], site: string, floor: (c: WaveInput) => number): Map<string, number> {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const waves = new Map<string, number>();
+  const visiting: string[] = [];
+  const visit = (c: WaveInput): number => {
+    const known = waves.get(c.name);
     if (known !== undefined) return known;
-    if (visiting.includes(c)) {
-      const cycle = [...visiting.slice(visiting.indexOf(c)), c].map((x) => x.componentName).join(' -> ');
-      throw new Error(`site ${c.site.name}: dependency cycle between components: ${cycle}`);
+    if (visiting.includes(c.name)) {
+      const cycle = [...visiting.slice(visiting.indexOf(c.name)), c.name].join(' -> ');
+      throw new Error(`site ${site}: dependency cycle between components: ${cycle}`);
     }
-    visiting.push(c);
-    const wave = c.dependencies.reduce((max, d) => Math.max(max, visit(d) + 1), floor(c));
+    visiting.push(c.name);
+    const wave = c.dependencies.reduce((max, name) => {
+      const d = byName.get(name);
+      if (!d) throw new Error(`site ${site}: component ${c.name} depends on ${name}, which this site does not render`);
+      return Math.max(max, visit(d) + 1);
+    }, floor(c));
     visiting.pop();
-    waves.set(c, wave);
+    waves.set(c.name, wave);
     return wave;
   };
   components.forEach(visit);
   return waves;
+}
+
+/** The components the implied dependencies lead to. */
+export interface ImpliedBy {
+  /** The component rendering every declared namespace: everything syncs after it. */
+  readonly namespaces: string;
+  /** The ingress, whose chart installs the HTTPProxy kind of every route. */
+  readonly ingress: string;
+}
+
+/**
+ * Each component's dependencies: those it declared, and those its declarations imply, derived
+ * here rather than added to the components after the fact: every component syncs after the
+ * namespaces, a component with routes after the ingress, a component whose autoscalers read an
+ * aggregated metrics API after the component serving it (Argo CD marks such an autoscaler
+ * Degraded while the API is missing).
+ */
+export function withImpliedDependencies(components: readonly DeclaredComponent[], by: ImpliedBy): DeclaredComponent[] {
+  const servers = new Map(components.flatMap((c) => c.syncOrder.apis.map((api) => [api.group, c.name] as const)));
+  const present = new Set(components.map((c) => c.name));
+  return components.map((c) => {
+    const implied = [
+      by.namespaces,
+      ...(c.declarations.routes.length > 0 ? [by.ingress] : []),
+      ...c.autoscaled.flatMap((w) => w.metricsApis.flatMap((group) => servers.get(group) ?? [])),
+    ];
+    const dependencies = [...new Set([...c.dependencies, ...implied])].filter((d) => d !== c.name && present.has(d));
+    return { ...c, dependencies };
+  });
 }

@@ -4,7 +4,9 @@
  * exact version, and the Kubernetes releases its project says it runs on, with the source of that
  * statement. Components install a release with `useHelmChart` or `useUpstreamManifests`, so
  * every release a site runs is known to the compatibility check
- * (pipeline/validate/compatibility.ts). The tables depend on nothing but these types, so
+ * (pipeline/validate/compatibility.ts). The same table lists the workloads the release runs and
+ * the resources we give them, from which one helper (lib/released-workloads.ts) produces both the
+ * Helm values and the capacity declarations. The tables depend on nothing but these types, so
  * `npm run import` reads the same release tags (tools/upstream-inputs.ts): a version is typed once.
  */
 
@@ -49,6 +51,86 @@ export function rawUrl(at: GitHubRef, path: string): string {
   return `https://raw.githubusercontent.com/${at.repo}/${at.ref}/${path}`;
 }
 
+/** One container of a workload a release runs, with the resources it gets. */
+export interface ReleasedContainer {
+  /**
+   * The container's name, where a patch of released manifests names it (Argo CD).
+   * @default none
+   */
+  readonly name?: string;
+  /**
+   * Dotted path of the key in the chart's values.yaml holding this container's `resources`
+   * (`webhook.resources`), checked with `helm template` on the pinned chart.
+   * @default none: we set no resources, and the figures below are the chart's own defaults
+   */
+  readonly values?: string;
+  /** CPU request, millicores. */
+  readonly cpuMillis: number;
+  /** Memory request, MiB. */
+  readonly memoryMiB: number;
+  /**
+   * Memory limit, MiB (required where we set the resources: memory is not compressible).
+   * @default none
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * CPU limit, millicores (Guaranteed QoS pods).
+   * @default none
+   */
+  readonly cpuLimitMillis?: number;
+  /**
+   * 2 MiB hugepages, MiB, requested and limited alike (Mayastor's `hugepages2Mi`).
+   * @default none
+   */
+  readonly hugepagesMiB?: number;
+}
+
+/** A workload (Deployment, StatefulSet, DaemonSet, or a hook Job) a release runs. */
+export interface ReleasedWorkload {
+  /** Its name as the release renders it under our release name. */
+  readonly name: string;
+  /**
+   * Its kind, where a patch of released manifests targets it (Argo CD).
+   * @default 'Deployment'
+   */
+  readonly kind?: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  /** Pods: a count, or one per node (a DaemonSet). */
+  readonly replicas: number | 'perNode';
+  /**
+   * Dotted path of the chart value setting the replica count.
+   * @default none: the chart's default, which `replicas` states
+   */
+  readonly replicasValue?: string;
+  /**
+   * Required anti-affinity (a value the component sets): at most one pod per node, so a site
+   * with fewer nodes runs fewer.
+   * @default false
+   */
+  readonly onePerNode?: boolean;
+  /**
+   * The pods are spread over nodes (at most one more on any node), as for our own workloads.
+   * @default false
+   */
+  readonly spread?: boolean;
+  /**
+   * A hook Job (runs to completion): its resources are set, the capacity check does not count it.
+   * @default false
+   */
+  readonly job?: boolean;
+  /**
+   * Labels of its pods, so that Services and policies we render for them are known to select something.
+   * @default none
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /**
+   * The Service the release puts in front of the pods, so routes to it can be checked.
+   * @default none
+   */
+  readonly service?: { readonly name: string; readonly ports: readonly number[] };
+  /** Its containers, whose requests add up to the pod's. */
+  readonly containers: readonly ReleasedContainer[];
+}
+
 interface ReleaseFields {
   /** Short name, the prefix of the pin in findings and acceptances (`contour` in `contour@0.7.0`). */
   readonly name: string;
@@ -58,6 +140,8 @@ interface ReleaseFields {
   readonly release: GitHubRef;
   /** The Kubernetes releases the project states this release runs on. */
   readonly kubernetes: KubernetesRange;
+  /** The workloads it runs and the resources we give them (lib/released-workloads.ts). */
+  readonly workloads: readonly ReleasedWorkload[];
 }
 
 /** A release installed from its Helm chart by the component's Argo CD Application. */

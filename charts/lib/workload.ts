@@ -6,15 +6,25 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 
+/**
+ * Pod-level part of the restricted profile for an image whose own non-root user we keep (the
+ * upstream charts' images, which we run as built).
+ */
+export function restrictedPodSecurityAsImageUser(): {
+  readonly runAsNonRoot: true;
+  readonly seccompProfile: { readonly type: 'RuntimeDefault' };
+} {
+  return { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
 /** Pod-level part of the restricted profile. `fsGroup` makes mounted volumes writable for the user. */
 export function restrictedPodSecurity(user = 65532): k8s.PodSecurityContext {
   return {
-    runAsNonRoot: true,
+    ...restrictedPodSecurityAsImageUser(),
     runAsUser: user,
     runAsGroup: user,
     fsGroup: user,
     fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 

@@ -1,11 +1,14 @@
 import type { Construct } from 'constructs';
 import { IpAddressPool, L2Advertisement } from '../../imports/metallb-metallb.io';
 import type { LoadBalancerPool } from '../../sites';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { METALLB } from './release';
+import { COMPONENT } from '../../model/components';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 /** The chart's webhooks refuse what they validate while the controller cannot answer (the chart's default, stated). */
@@ -38,12 +41,18 @@ export interface FixedLoadBalancer {
  */
 export class MetalLbComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'metallb', context, namespace: METALLB_NAMESPACE });
-    this.syncOrder.installsCrds({
-      group: 'metallb.io',
-      source: 'chart',
-      keptOnDelete: false,
-      reference: chartFile(METALLB, 'charts/crds/templates/crds.yaml'),
+    super(scope, {
+      name: COMPONENT.metallb,
+      context,
+      namespace: METALLB_NAMESPACE,
+      installsCrds: [
+        {
+          group: 'metallb.io',
+          source: 'chart',
+          keptOnDelete: false,
+          reference: chartFile(METALLB, 'charts/crds/templates/crds.yaml'),
+        },
+      ],
     });
     this.syncOrder.servesWebhook({
       name: 'metallb-webhook-configuration',
@@ -64,24 +73,15 @@ export class MetalLbComponent extends PlatformComponent {
     this.useHelmChart({
       upstream: METALLB,
       releaseName: 'metallb',
-      values: {
-        crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },
-        // Pure layer 2: no BGP, so neither FRR in the speaker nor the FRR-K8s daemon.
-        frrk8s: { enabled: false },
-        controller: { resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
-        speaker: {
-          frr: { enabled: false },
-          resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      values: mergeValues(
+        {
+          crds: { enabled: true, validationFailurePolicy: WEBHOOK_FAILURE_POLICY },
+          // Pure layer 2: no BGP, so neither FRR in the speaker nor the FRR-K8s daemon.
+          frrk8s: { enabled: false },
+          speaker: { frr: { enabled: false } },
         },
-      },
-    });
-    this.declareUpstreamWorkload({ name: 'metallb-controller', namespace: METALLB_NAMESPACE, replicas: 1, cpuMillis: 20, memoryMiB: 64 });
-    this.declareUpstreamWorkload({
-      name: 'metallb-speaker',
-      namespace: METALLB_NAMESPACE,
-      replicas: 'perNode',
-      cpuMillis: 20,
-      memoryMiB: 64,
+        releasedWorkloads(this, METALLB),
+      ),
     });
 
     const pool = this.site.loadBalancer;

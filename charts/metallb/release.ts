@@ -17,4 +17,17 @@ export const METALLB: UpstreamChart = {
   // releases in support (best effort once one is out of support), and state no upper bound. In
   // support when 0.16.1 came out (2026-05-27): 1.33 to 1.36.
   kubernetes: { oldest: '1.33', basis: 'supported', source: `metallb/metallb@v${VERSION}:website/content/concepts/maturity.md` },
+  workloads: [
+    {
+      name: 'metallb-controller',
+      replicas: 1,
+      containers: [{ values: 'controller.resources', cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128 }],
+    },
+    {
+      name: 'metallb-speaker',
+      kind: 'DaemonSet',
+      replicas: 'perNode',
+      containers: [{ values: 'speaker.resources', cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128 }],
+    },
+  ],
 };

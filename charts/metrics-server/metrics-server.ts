@@ -1,27 +1,24 @@
 import type { Construct } from 'constructs';
-import { PlatformError, type Finding } from '../../pipeline/errors';
+import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
-import { PlatformComponent, type SiteContext } from '../component';
-import { autoscalersReading } from '../lib/autoscaling';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import type { DeclaredComponent } from '../lib/declared';
 import { apiServerCallerCidrs } from '../network-policies/policies';
 import { chartFile } from '../lib/upstream';
-import { METRICS_SERVER_RELEASE } from './release';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
+import { restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
+import { METRICS_SERVER_RELEASE, METRICS_SERVER_WORKLOAD } from './release';
+import { COMPONENT } from '../../model/components';
 
-export const METRICS_SERVER = 'metrics-server';
+export const METRICS_SERVER = COMPONENT.metricsServer;
 const NAMESPACE = METRICS_SERVER;
 /** The resource metrics API metrics-server serves (HPAs on CPU and memory read it). */
 export const RESOURCE_METRICS_API = 'metrics.k8s.io';
 
-/**
- * What the site runs, the one table the values and the capacity declaration come from. Two
- * replicas on different nodes: the HPAs and `kubectl top` keep working through a node loss, and
- * the APIService stays Available (an unavailable aggregated API fails API discovery for every
- * client). Requests: upstream's defaults (100m, 200Mi) are sized for 100 nodes and scale with
- * them ("Scaling" in the README); a 3-node site needs a fraction.
- */
-const WORKLOAD = { name: METRICS_SERVER, replicas: 2, cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128, port: 10250 } as const;
-/** The chart's pod labels (templates/_helpers.tpl, selectorLabels), for spreading and policies. */
-const POD_LABELS = { 'app.kubernetes.io/name': METRICS_SERVER, 'app.kubernetes.io/instance': METRICS_SERVER } as const;
+/** The port metrics-server serves on (the chart's default). */
+const PORT = 10250;
+const POD_LABELS = METRICS_SERVER_WORKLOAD.podLabels;
 
 /** Props of metrics-server. */
 export interface MetricsServerProps {
@@ -34,15 +31,13 @@ export interface MetricsServerProps {
   readonly kubeletInsecureTls?: boolean;
 }
 
-/** The part of the chart's values.yaml we set (checked with `helm template` on the pinned chart). */
+/** The part of the chart's values.yaml we set besides replicas and resources (checked with `helm template` on the pinned chart). */
 export interface MetricsServerValues {
-  readonly replicas: number;
   readonly args: readonly string[];
-  readonly resources: { readonly requests: Readonly<Record<string, string>>; readonly limits: Readonly<Record<string, string>> };
   readonly podDisruptionBudget: { readonly enabled: true; readonly minAvailable: number };
   /** Pod-level restricted settings; the chart's container securityContext already drops every capability. */
-  readonly podSecurityContext: { readonly runAsNonRoot: true; readonly seccompProfile: { readonly type: 'RuntimeDefault' } };
-  readonly topologySpreadConstraints: readonly Record<string, unknown>[];
+  readonly podSecurityContext: ReturnType<typeof restrictedPodSecurityAsImageUser>;
+  readonly topologySpreadConstraints: ReturnType<typeof spreadOverNodes>;
 }
 
 /**
@@ -57,27 +52,15 @@ export class MetricsServerComponent extends PlatformComponent {
     super(scope, { name: METRICS_SERVER, context, namespace: NAMESPACE });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     const values: MetricsServerValues = {
-      replicas: WORKLOAD.replicas,
       args: props.kubeletInsecureTls === false ? [] : ['--kubelet-insecure-tls'],
-      resources: {
-        requests: { cpu: `${WORKLOAD.cpuMillis}m`, memory: `${WORKLOAD.memoryMiB}Mi` },
-        limits: { memory: `${WORKLOAD.memoryLimitMiB}Mi` },
-      },
       podDisruptionBudget: { enabled: true, minAvailable: 1 },
-      podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-      topologySpreadConstraints: [
-        {
-          maxSkew: 1,
-          topologyKey: 'kubernetes.io/hostname',
-          whenUnsatisfiable: 'DoNotSchedule',
-          labelSelector: { matchLabels: POD_LABELS },
-        },
-      ],
+      podSecurityContext: restrictedPodSecurityAsImageUser(),
+      topologySpreadConstraints: spreadOverNodes(POD_LABELS),
     };
     this.useHelmChart({
       upstream: METRICS_SERVER_RELEASE,
       releaseName: METRICS_SERVER,
-      values: values as unknown as Record<string, unknown>,
+      values: mergeValues({ ...values }, releasedWorkloads(this, METRICS_SERVER_RELEASE)),
       alsoDeploysTo: [
         {
           namespace: 'kube-system',
@@ -86,35 +69,26 @@ export class MetricsServerComponent extends PlatformComponent {
         },
       ],
     });
-    this.declareUpstreamWorkload({
-      name: WORKLOAD.name,
-      namespace: NAMESPACE,
-      replicas: WORKLOAD.replicas,
-      cpuMillis: WORKLOAD.cpuMillis,
-      memoryMiB: WORKLOAD.memoryMiB,
-      podLabels: POD_LABELS,
-      spread: true,
-    });
     this.syncOrder.servesApi({
       group: RESOURCE_METRICS_API,
-      servedBy: WORKLOAD.name,
+      servedBy: METRICS_SERVER_WORKLOAD.name,
       reference: chartFile(METRICS_SERVER_RELEASE, 'templates/apiservice.yaml'),
     });
 
-    const pods = this.endpoint({ podLabels: POD_LABELS, ports: [{ port: WORKLOAD.port, name: 'https' }], serviceName: METRICS_SERVER });
+    const pods = this.endpoint({ podLabels: POD_LABELS, ports: [{ port: PORT, name: 'https' }], serviceName: METRICS_SERVER });
     this.usesApiServer(pods);
     this.talksOutside({
       pods,
       direction: 'egress',
       cidrs: this.site.nodes.map((n) => `${n.address}/32`),
-      ports: [{ port: WORKLOAD.port }],
+      ports: [{ port: PORT }],
       reason: "metrics-server scrapes every kubelet's /metrics/resource on the node's InternalIP (--kubelet-preferred-address-types)",
     });
     this.talksOutside({
       pods,
       direction: 'ingress',
       cidrs: apiServerCallerCidrs(this.site),
-      ports: [{ port: WORKLOAD.port }],
+      ports: [{ port: PORT }],
       reason:
         'kube-apiserver serves metrics.k8s.io from metrics-server (the APIService), calling from the control-plane nodes or, through the overlay, from their tunnel addresses in the pod network',
     });
@@ -122,27 +96,22 @@ export class MetricsServerComponent extends PlatformComponent {
 }
 
 /**
- * Wires the autoscalers of `components` that read the resource metrics API (found in their
- * rendered objects) to metrics-server: their components sync after it (Argo CD marks such an HPA
- * Degraded while the API is missing), and a site without metrics-server refuses them, naming the
- * component and the object.
+ * Refuses, on a site without metrics-server, the autoscalers of `components` that read the
+ * resource metrics API (found in their rendered objects), naming the component and the object.
+ * Where metrics-server runs, they sync after it (lib/sync-waves.ts).
  */
-export function requireResourceMetrics(site: Site, components: readonly PlatformComponent[], metricsServer?: MetricsServerComponent): void {
+export function requireResourceMetrics(site: Site, components: readonly DeclaredComponent[], metricsServer: boolean): void {
+  if (metricsServer) return;
   const findings: Finding[] = [];
   for (const component of components) {
-    if (component === metricsServer) continue;
-    const readers = autoscalersReading(component, RESOURCE_METRICS_API);
+    const readers = component.autoscaled.filter((w) => w.metricsApis.includes(RESOURCE_METRICS_API)).map((w) => w.autoscaler);
     if (readers.length === 0) continue;
-    if (metricsServer) {
-      component.dependOn(metricsServer);
-      continue;
-    }
     findings.push({
       site: site.name,
-      component: component.componentName,
+      component: component.name,
       object: readers[0],
       field: `components.optOut.${METRICS_SERVER}`,
-      message: `${readers.join(', ')} scale${readers.length === 1 ? 's' : ''} on resource metrics (${RESOURCE_METRICS_API}), which only ${METRICS_SERVER} serves: keep ${METRICS_SERVER}, or opt out of ${component.componentName} too`,
+      message: `${readers.join(', ')} scale${readers.length === 1 ? 's' : ''} on resource metrics (${RESOURCE_METRICS_API}), which only ${METRICS_SERVER} serves: keep ${METRICS_SERVER}, or opt out of ${component.name} too`,
     });
   }
   if (findings.length > 0) throw new PlatformError(findings);

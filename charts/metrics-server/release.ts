@@ -1,4 +1,20 @@
-import type { UpstreamChart } from '../lib/upstream';
+import type { ReleasedWorkload, UpstreamChart } from '../lib/upstream';
+
+/**
+ * Two replicas on different nodes: the HPAs and `kubectl top` keep working through a node loss,
+ * and the APIService stays Available (an unavailable aggregated API fails API discovery for every
+ * client). Requests: upstream's defaults (100m, 200Mi) are sized for 100 nodes and scale with them
+ * ("Scaling" in the README); a 3-node site needs a fraction.
+ */
+export const METRICS_SERVER_WORKLOAD = {
+  name: 'metrics-server',
+  replicas: 2,
+  replicasValue: 'replicas',
+  spread: true,
+  // The chart's pod labels (templates/_helpers.tpl, selectorLabels), for spreading and policies.
+  podLabels: { 'app.kubernetes.io/name': 'metrics-server', 'app.kubernetes.io/instance': 'metrics-server' },
+  containers: [{ values: 'resources', cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128 }],
+} as const satisfies ReleasedWorkload;
 
 const CHART_VERSION = '3.13.1';
 
@@ -19,4 +35,5 @@ export const METRICS_SERVER_RELEASE: UpstreamChart = {
     basis: 'supported',
     source: `kubernetes-sigs/metrics-server@metrics-server-helm-chart-${CHART_VERSION}:README.md`,
   },
+  workloads: [METRICS_SERVER_WORKLOAD],
 };

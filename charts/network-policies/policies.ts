@@ -11,7 +11,7 @@
  * directory of the component owning the namespace.
  */
 import { k8s } from 'cdk8s-plus-28';
-import { PlatformError } from '../../pipeline/errors';
+import { PlatformError } from '../../model/errors';
 import type { Site } from '../../sites';
 import type { PlatformComponent } from '../component';
 import type { Endpoint, PortSpec } from '../lib/declarations';

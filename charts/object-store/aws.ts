@@ -12,11 +12,10 @@ import type * as cdkLib from 'aws-cdk-lib';
 import type * as iamLib from 'aws-cdk-lib/aws-iam';
 import type * as s3Lib from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PlatformError } from '../../pipeline/errors';
 import type { AwsObjectStore } from '../../sites';
-import type { PlatformComponent, SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
-import { raiseDuringSynth } from '../lib/synth-errors';
 import { stackKey, type BucketAccess, type BucketOptions } from '../lib/object-store';
 import type { SecretsComponent } from '../secrets/secrets';
 import { OBJECT_STORE, ObjectStoreComponent } from './common';
@@ -87,7 +86,7 @@ export class AwsS3Store extends ObjectStoreComponent {
                 stack: this.config.stackName,
                 region: this.regionToken,
                 endpoint: this.endpointToken,
-                ...Object.fromEntries([...this.buckets.values()].map((b) => [`bucket.${b.purpose}`, b.bucket])),
+                ...Object.fromEntries(this.granted.map((b) => [`bucket.${b.purpose}`, b.bucket])),
               },
       }),
     });
@@ -163,37 +162,20 @@ class StackOutputResolver implements IResolver {
   resolve(context: ResolutionContext): void {
     const value: unknown = context.value;
     if (typeof value !== 'string' || !this.cdk.Token.isUnresolved(value)) return;
-    const chart = Chart.of(context.obj) as Chart & Partial<Pick<PlatformComponent, 'componentName' | 'site'>>;
-    const where = {
-      site: chart.site?.name,
-      component: chart.componentName,
-      object: `${context.obj.kind}/${context.obj.name}`,
-      field: 'objectStore.stackName',
+    const chart = Chart.of(context.obj);
+    // A finding, not a throw: cdk8s would keep only the message of what a resolver throws.
+    const report = (message: string): void => {
+      if (!PlatformComponent.isPlatformComponent(chart)) throw new Error(message);
+      chart.report({ object: `${context.obj.kind}/${context.obj.name}`, field: 'objectStore.stackName', message });
     };
     const wanted = JSON.stringify(this.stack.resolve(value));
     const output = this.outputs.find((o) => JSON.stringify(this.stack.resolve(o.value)) === wanted);
     const stack = `stack ${this.config.stackName} (${this.config.region})`;
-    if (!output) {
-      raiseDuringSynth(
-        context.obj,
-        new PlatformError([
-          { ...where, message: `${context.key.join('.')} embeds a CloudFormation token that is not a whole output of ${stack}` },
-        ]),
-      );
-    }
+    if (!output) return report(`${context.key.join('.')} embeds a CloudFormation token that is not a whole output of ${stack}`);
     const key = this.stack.resolve(output.logicalId) as string;
-    if (!this.fetched)
-      raiseDuringSynth(
-        context.obj,
-        new PlatformError([{ ...where, message: `the outputs of ${stack} were not fetched before rendering` }]),
-      );
+    if (!this.fetched) return report(`the outputs of ${stack} were not fetched before rendering`);
     const resolved = this.fetched.get(key);
-    if (resolved === undefined) {
-      raiseDuringSynth(
-        context.obj,
-        new PlatformError([{ ...where, message: `${stack} has no output '${key}': deploy the stack's current template first` }]),
-      );
-    }
+    if (resolved === undefined) return report(`${stack} has no output '${key}': deploy the stack's current template first`);
     context.replaceValue(resolved);
   }
 }

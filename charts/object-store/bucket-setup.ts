@@ -22,7 +22,10 @@ export interface SetupTarget {
   readonly mode: 'minio' | 's3';
   /** Endpoint URL. */
   readonly endpointUrl: string;
-  /** Secret holding the root credentials (`minio` mode), keys `user`, `password`. */
+  /**
+   * Secret holding the root credentials (`minio` mode, where it is required), keys `user`, `password`.
+   * @default none
+   */
   readonly rootSecret?: string;
   /** Secret, in the store's namespace, with a purpose's access keys. */
   readonly purposeSecret: (purpose: string) => string;

@@ -4,12 +4,14 @@
  * client gets in its own namespace from Vault.
  */
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import type { BucketAccess, BucketOptions, ObjectStore } from '../lib/object-store';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import { COMPONENT, registryRank } from '../../model/components';
 
-export const OBJECT_STORE = 'object-store';
+export const OBJECT_STORE = COMPONENT.objectStore;
 
 /** A bucket some client was granted. */
 export interface GrantedBucket {
@@ -38,9 +40,16 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
     this.ownNamespace({ name: OBJECT_STORE, podSecurity: 'restricted' });
   }
 
-  /** The buckets granted so far. */
+  /**
+   * The buckets granted so far, in the registry's order of their clients (model/components.ts),
+   * whatever order the clients were built in.
+   */
   get granted(): readonly GrantedBucket[] {
-    return [...this.buckets.values()];
+    const firstClient = (b: GrantedBucket) => Math.min(...b.clients.map(registryRank));
+    return [...this.buckets.values()]
+      .map((bucket, i) => ({ bucket, i }))
+      .sort((a, b) => firstClient(a.bucket) - firstClient(b.bucket) || a.i - b.i)
+      .map(({ bucket }) => ({ ...bucket, clients: [...bucket.clients].sort((a, b) => registryRank(a) - registryRank(b)) }));
   }
 
   /** Vault path (under the KV mount) of a purpose's access keys. */
@@ -53,6 +62,7 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
   protected abstract location(): Pick<BucketAccess, 'endpointUrl' | 'region' | 'pathStyle'>;
 
   grant(client: PlatformComponent, pods: Endpoint, purpose: string, options: BucketOptions = {}): BucketAccess {
+    this.assertOpen('grant');
     if (!PURPOSE.test(purpose))
       throw new Error(`object store: purpose '${purpose}' of ${client.componentName} must be a short lowercase name`);
     let granted = this.buckets.get(purpose);

@@ -4,7 +4,8 @@
  * purpose's own keys, and the egress rules to the service's addresses.
  */
 import type { Construct } from 'constructs';
-import type { PlatformComponent, SiteContext } from '../component';
+import type { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess } from '../lib/object-store';
@@ -22,9 +23,7 @@ export class ExternalS3Store extends ObjectStoreComponent {
     this.config = context.site.objectStore;
     const setupPods = this.endpoint({ podLabels: commonLabels(OBJECT_STORE, 'buckets'), ports: [] });
     this.declareFlow(this, setupPods);
-    bucketSetup(this, { mode: 's3', endpointUrl: this.config.endpoint, purposeSecret: (p) => `${SETUP_NAME}-${p}` }, () => [
-      ...this.buckets.values(),
-    ]);
+    bucketSetup(this, { mode: 's3', endpointUrl: this.config.endpoint, purposeSecret: (p) => `${SETUP_NAME}-${p}` }, () => this.granted);
   }
 
   /** The service's port, from the endpoint URL. */

@@ -1,6 +1,6 @@
 /** The site's object store, of the kind its site file chooses (sites/object-stores.ts). */
 import type { Construct } from 'constructs';
-import type { SiteContext } from '../component';
+import type { SiteContext } from '../context';
 import type { SecretsComponent } from '../secrets/secrets';
 import type { MayastorComponent } from '../storage/mayastor';
 import { AwsS3Store } from './aws';

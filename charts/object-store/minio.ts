@@ -8,7 +8,8 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import type { SiteContext, PlatformComponent } from '../component';
+import type { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess } from '../lib/object-store';
@@ -119,7 +120,7 @@ export class MinioStore extends ObjectStoreComponent {
     bucketSetup(
       this,
       { mode: 'minio', endpointUrl: this.location().endpointUrl, rootSecret: root.secretName, purposeSecret: (p) => `${SETUP_NAME}-${p}` },
-      () => [...this.buckets.values()],
+      () => this.granted,
     );
   }
 

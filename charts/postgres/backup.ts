@@ -12,6 +12,7 @@ import type { ObjectStore } from '../lib/object-store';
 import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
 import { STOLON_UID } from './pods';
+import { STOLON_OBJECTS } from './names';
 import { PG_PORT, REPL_USERNAME } from './spec';
 
 /** When backups run and how long they are kept. */
@@ -24,7 +25,7 @@ export interface BackupSchedule {
   readonly scratchGiB: number;
 }
 
-export const DEFAULT_BACKUP: BackupSchedule = { cron: '17 2 * * *', retentionDays: 14, scratchGiB: 10 };
+export const BACKUP_SCHEDULE: BackupSchedule = { cron: '17 2 * * *', retentionDays: 14, scratchGiB: 10 };
 
 /** Props of the backup. */
 export interface StolonBackupProps {
@@ -34,8 +35,6 @@ export interface StolonBackupProps {
   readonly keepers: Endpoint;
   /** Secret holding the replication password (pg_basebackup uses the replication protocol). */
   readonly replicationSecret: string;
-  /** Overrides of DEFAULT_BACKUP. */
-  readonly schedule?: Partial<BackupSchedule>;
 }
 
 /**
@@ -63,7 +62,7 @@ export const BACKUP_SCRIPT = [
 export class StolonBackup extends Construct {
   constructor(owner: PlatformComponent, id: string, props: StolonBackupProps) {
     super(owner, id);
-    const schedule = { ...DEFAULT_BACKUP, ...props.schedule };
+    const schedule = BACKUP_SCHEDULE;
     const namespace = props.keepers.namespace;
     const labels = commonLabels(owner.componentName, 'backup');
     const pods = owner.endpoint({ podLabels: labels, ports: [] });
@@ -72,7 +71,7 @@ export class StolonBackup extends Construct {
 
     const env: k8s.EnvVar[] = [
       { name: 'SITE', value: owner.site.name },
-      { name: 'PGHOST', value: props.keepers.serviceName ?? 'stolon-readonly' },
+      { name: 'PGHOST', value: props.keepers.serviceName ?? STOLON_OBJECTS.readOnly },
       { name: 'PGPORT', value: String(PG_PORT) },
       { name: 'PGUSER', value: REPL_USERNAME },
       { name: 'REPL_PASSWORD_FILE', value: '/etc/stolon/replication/password' },

@@ -14,6 +14,8 @@ import { goDurationSeconds } from '../lib/duration';
 import type { HealthSignal, StatefulWorkloadResilience } from '../lib/resilience';
 import type { StorageClassChoice } from '../storage/mayastor';
 import type { StolonClusterSpec } from './spec';
+import { COMPONENT } from '../../model/components';
+import { POSTGRES_NAMESPACE, stolonName } from './names';
 
 /** stolon's default proxy check interval (internal/cluster/cluster.go `DefaultProxyCheckInterval`). */
 const PROXY_CHECK_SECONDS = 5;
@@ -40,7 +42,7 @@ export function keeperResilience(props: {
   const failover = goDurationSeconds(spec.failInterval) + goDurationSeconds(spec.sleepInterval) + PROXY_CHECK_SECONDS;
   const isPrimary = spec.role === 'master';
   return {
-    workload: 'StatefulSet/postgres/stolon-keeper',
+    workload: `StatefulSet/${POSTGRES_NAMESPACE}/${stolonName('keeper')}`,
     members: props.keepers,
     quorum: 1,
     onePerNode: true,
@@ -82,7 +84,7 @@ export function keeperResilience(props: {
             },
           ]),
       {
-        on: 'object-store',
+        on: COMPONENT.objectStore,
         needs: 'a bucket for the nightly base backups',
         whenLost: 'the backup job fails (the data is unaffected); older backups stay where they are',
       },

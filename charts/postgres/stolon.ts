@@ -1,39 +1,27 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { COMPONENT } from '../../model/components';
+import type { CertManagerComponent } from '../cert-manager/cert-manager';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { ObjectStore } from '../lib/object-store';
-import {
-  TMP_MOUNT,
-  TMP_VOLUME,
-  httpProbe,
-  podDisruptionBudget,
-  resources,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  onePerNode,
-  spreadOverNodes,
-  tcpProbe,
-} from '../lib/workload';
-import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { MetalLbComponent } from '../metallb/metallb';
+import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { MayastorComponent } from '../storage/mayastor';
-import type { CertManagerComponent } from '../cert-manager/cert-manager';
-import { StolonBackup, type BackupSchedule } from './backup';
-import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
-import { renderUpdateJob } from './update-job';
-import { keeperResilience, replicationSignals } from './resilience';
-import { TLS_MOUNT, keeperCertificate } from './tls';
-import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
+import { StolonBackup } from './backup';
+import { renderProxies, renderSentinels } from './daemons';
 import { STOLON_IMAGE } from './image';
-import { KEEPER_DATA_DIR, METRICS_PORT, SPEC_DIR, SPEC_FILE, STOLON_UID, metricsEnv, podLabels, storeEnv, type StolonRole } from './pods';
-import { PG_PORT, REPL_USERNAME, SU_USERNAME, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
-
-const NAMESPACE = 'postgres';
-const DEFAULT_KEEPERS = 2;
-const DEFAULT_KEEPER_VOLUME_GIB = 10;
-const SA = 'stolon';
+import { KEEPER_SIZING, renderKeepers } from './keeper';
+import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } from './pods';
+import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
+import { renderReplication } from './replication';
+import { keeperResilience, replicationSignals } from './resilience';
+import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
+import { PG_PORT, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
+import { keeperCertificate } from './tls';
+import { renderUpdateJob } from './update-job';
 
 /** Props of the PostgreSQL component. */
 export interface StolonProps {
@@ -45,25 +33,17 @@ export interface StolonProps {
   readonly metallb: MetalLbComponent;
   /** cert-manager: the keepers' TLS certificate comes from the platform CA (tls.ts). */
   readonly certManager: CertManagerComponent;
-  /** Where base backups go; no backup CronJob is rendered without one. */
+  /**
+   * Where base backups go (backup.ts: nightly, kept 14 days).
+   * @default none: no backup CronJob is rendered
+   */
   readonly backupStore?: ObjectStore;
-  /** Backup schedule and retention (defaults in backup.ts). */
-  readonly backup?: Partial<BackupSchedule>;
-  /**
-   * Keepers (PostgreSQL instances) on this site.
-   * @default 2
-   */
-  readonly keepers?: number;
-  /**
-   * Size of each keeper's volume, GiB.
-   * @default 10
-   */
-  readonly keeperVolumeGiB?: number;
 }
 
 /**
- * PostgreSQL with stolon on one site: keepers (one PostgreSQL each), sentinels, proxies, the
- * cluster spec from git, and the cross-site link. The primary site (sites/, `database.role`) runs
+ * PostgreSQL with stolon on one site, wired here: keepers (keeper.ts, one PostgreSQL each),
+ * sentinels and proxies (daemons.ts), the cluster spec from git and its update job
+ * (update-job.ts), the cross-site replication (replication.ts) and the backups (backup.ts). The primary site (sites/, `database.role`) runs
  * a `master` cluster and exposes its proxy on a fixed address; the other sites run a `standby`
  * cluster replicating from that address, readable through `stolon-readonly` (seed 000: if the
  * primary site falls, writes stop and reads go on).
@@ -79,7 +59,7 @@ export class StolonComponent extends PlatformComponent {
   readonly keepers: Endpoint;
 
   constructor(scope: Construct, context: SiteContext, props: StolonProps) {
-    super(scope, { name: 'postgres', context, namespace: NAMESPACE });
+    super(scope, { name: COMPONENT.postgres, context, namespace: NAMESPACE });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     this.dependOn(props.storage);
     this.spec = clusterSpec(this.site, this.sites);
@@ -96,9 +76,9 @@ export class StolonComponent extends PlatformComponent {
         { port: PG_PORT, name: 'postgres' },
         { port: METRICS_PORT, name: 'metrics' },
       ],
-      serviceName: 'stolon-keeper',
+      serviceName: stolonName('keeper'),
     });
-    this.readOnly = { ...this.keepers, serviceName: 'stolon-readonly' };
+    this.readOnly = { ...this.keepers, serviceName: STOLON_OBJECTS.readOnly };
     const sentinels = this.endpoint({ podLabels: podLabels('sentinel'), ports: [{ port: METRICS_PORT, name: 'metrics' }] });
     this.readWrite = this.endpoint({
       podLabels: podLabels('proxy'),
@@ -106,7 +86,7 @@ export class StolonComponent extends PlatformComponent {
         { port: PG_PORT, name: 'postgres' },
         { port: METRICS_PORT, name: 'metrics' },
       ],
-      serviceName: 'stolon-proxy',
+      serviceName: stolonName('proxy'),
     });
     const updater = this.endpoint({ podLabels: { ...commonLabels(this.componentName, 'update') }, ports: [] });
 
@@ -117,7 +97,7 @@ export class StolonComponent extends PlatformComponent {
     for (const pods of [this.keepers, sentinels, this.readWrite, updater]) this.usesApiServer(pods);
     for (const pods of [this.keepers, sentinels, this.readWrite]) this.exposeMetrics({ pods, port: METRICS_PORT });
 
-    this.rbac();
+    renderStolonRbac(this);
     const su = new VaultSecret(this, 'superuser', {
       store: props.secrets,
       name: 'stolon-superuser',
@@ -132,29 +112,32 @@ export class StolonComponent extends PlatformComponent {
     });
     const json = specJson(this.spec);
     new k8s.KubeConfigMap(this, 'spec', {
-      metadata: { name: 'stolon-cluster-spec', namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
+      metadata: { name: STOLON_OBJECTS.clusterSpec, namespace: NAMESPACE, labels: commonLabels(this.componentName, 'spec') },
       // The primary also carries the spec a restore starts from (restore.ts, the restore runbook).
       data: { [SPEC_FILE]: json, ...(isPrimary ? { [RESTORE_SPEC_FILE]: specJson(restoreSpec(this.spec)) } : {}) },
     });
 
-    const tls = keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE);
-    this.keeperStatefulSet(props, su.secretName, repl.secretName, tls);
-    this.sentinelDeployment();
-    this.proxyDeployment();
+    renderKeepers(this, {
+      superuserSecret: su.secretName,
+      replicationSecret: repl.secretName,
+      tlsSecret: keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE),
+      storageClass: props.storage.nodeLocal.name,
+    });
+    renderSentinels(this);
+    renderProxies(this);
     renderUpdateJob(this, {
       namespace: NAMESPACE,
       image: STOLON_IMAGE,
       specJson: json,
-      specConfigMap: 'stolon-cluster-spec',
-      podBase: this.podBase('update'),
+      specConfigMap: STOLON_OBJECTS.clusterSpec,
+      podBase: stolonPodBase('update'),
     });
-    this.services(isPrimary, props.metallb);
-    this.stateReplicationFacts();
+    renderReplication(this, { spec: this.spec, keepers: this.keepers, proxies: this.readWrite, metallb: props.metallb });
     this.declareResilience(
       keeperResilience({
         spec: this.spec,
-        keepers: props.keepers ?? DEFAULT_KEEPERS,
-        volumeGiB: props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB,
+        keepers: KEEPER_SIZING.replicas,
+        volumeGiB: KEEPER_SIZING.volumeGiB,
         storage: props.storage.nodeLocal,
         primarySite: primarySite(this.sites).name,
         standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
@@ -162,306 +145,11 @@ export class StolonComponent extends PlatformComponent {
     );
     for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
 
-    if (isPrimary) {
-      // Pods of the other sites leave their cluster through their node's address (SNAT); the
-      // exposed Service keeps that source (externalTrafficPolicy Local), so the policy sees it.
-      const others = this.sites.filter((s) => s !== this.site && runsPostgres(s));
-      this.talksOutside({
-        pods: this.readWrite,
-        direction: 'ingress',
-        cidrs: others.flatMap((s) => s.nodes.map((n) => `${n.address}/32`)).sort(),
-        ports: [{ port: PG_PORT }],
-        reason: `standby sites (${others.map((s) => s.name).join(', ')}) replicate from the primary through stolon-primary`,
-      });
-    } else {
-      const primary = primarySite(this.sites);
-      this.talksOutside({
-        pods: this.keepers,
-        direction: 'egress',
-        cidrs: [`${primary.loadBalancer.fixed.database}/32`],
-        ports: [{ port: PG_PORT }],
-        reason: `the standby keepers replicate from the primary site ${primary.name}`,
-      });
-    }
-
     if (props.backupStore) {
       new StolonBackup(this, 'backup', {
         store: props.backupStore,
         keepers: this.readOnly,
         replicationSecret: repl.secretName,
-        schedule: props.backup,
-      });
-    }
-  }
-
-  private rbac(): void {
-    const labels = commonLabels(this.componentName);
-    new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: SA, namespace: NAMESPACE, labels } });
-    // What the kubernetes store does (internal/store/k8s.go): components patch their own pod's
-    // `stolon-status` annotation and list the others; sentinels and stolonctl read and write the
-    // `stolon-cluster-<name>` ConfigMap, which is also the sentinels' leader lock.
-    new k8s.KubeRole(this, 'role', {
-      metadata: { name: SA, namespace: NAMESPACE, labels },
-      rules: [
-        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-      ],
-    });
-    new k8s.KubeRoleBinding(this, 'rolebinding', {
-      metadata: { name: SA, namespace: NAMESPACE, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SA },
-      subjects: [{ kind: 'ServiceAccount', name: SA, namespace: NAMESPACE }],
-    });
-  }
-
-  /** Pod spec fields every stolon pod shares. */
-  private podBase(
-    role: StolonRole | 'update',
-  ): Pick<k8s.PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'> &
-    Partial<Pick<k8s.PodSpec, 'topologySpreadConstraints'>> {
-    return {
-      serviceAccountName: SA,
-      automountServiceAccountToken: true,
-      securityContext: restrictedPodSecurity(STOLON_UID),
-      ...(role === 'update' ? {} : { topologySpreadConstraints: spreadOverNodes(podLabels(role)) }),
-    };
-  }
-
-  private keeperStatefulSet(props: StolonProps, suSecret: string, replSecret: string, tlsSecret: string): void {
-    const labels = podLabels('keeper');
-    const replicas = props.keepers ?? DEFAULT_KEEPERS;
-    const script = keeperScript();
-    new k8s.KubeStatefulSet(this, 'keeper', {
-      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
-      spec: {
-        serviceName: 'stolon-keeper',
-        replicas,
-        podManagementPolicy: 'Parallel',
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...this.podBase('keeper'),
-            // Each keeper's copy is on its node: never two keepers on one node.
-            affinity: onePerNode(labels),
-            terminationGracePeriodSeconds: 60,
-            containers: [
-              {
-                name: 'keeper',
-                image: STOLON_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', script],
-                env: [
-                  ...storeEnv('STKEEPER'),
-                  metricsEnv('STKEEPER'),
-                  { name: 'STKEEPER_PG_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                  { name: 'STKEEPER_PG_PORT', value: String(PG_PORT) },
-                  { name: 'STKEEPER_DATA_DIR', value: KEEPER_DATA_DIR },
-                  { name: 'STKEEPER_PG_SU_USERNAME', value: SU_USERNAME },
-                  { name: 'STKEEPER_PG_SU_PASSWORDFILE', value: `${SU_DIR}/password` },
-                  { name: 'STKEEPER_PG_REPL_USERNAME', value: REPL_USERNAME },
-                  { name: 'STKEEPER_PG_REPL_PASSWORDFILE', value: `${REPL_DIR}/password` },
-                ],
-                ports: [
-                  { name: 'postgres', containerPort: PG_PORT },
-                  { name: 'metrics', containerPort: METRICS_PORT },
-                ],
-                resources: resources({ cpuMillis: 250, memoryMiB: 1024 }),
-                // Ready when PostgreSQL answers; alive while the keeper process serves metrics (a
-                // long base backup must not get the keeper restarted).
-                readinessProbe: tcpProbe(PG_PORT, { periodSeconds: 5 }),
-                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20, failureThreshold: 6 }),
-                securityContext: restrictedContainerSecurity(),
-                volumeMounts: [
-                  { name: 'data', mountPath: KEEPER_DATA_DIR },
-                  { name: 'superuser', mountPath: SU_DIR, readOnly: true },
-                  { name: 'replication', mountPath: REPL_DIR, readOnly: true },
-                  { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
-                  { name: 'run', mountPath: '/stolon-run' },
-                  { name: 'socket', mountPath: '/var/run/postgresql' },
-                  { name: 'shm', mountPath: '/dev/shm' },
-                  TMP_MOUNT,
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'superuser', secret: { secretName: suSecret, defaultMode: 0o400 } },
-              { name: 'replication', secret: { secretName: replSecret, defaultMode: 0o400 } },
-              { name: 'tls', secret: { secretName: tlsSecret, defaultMode: 0o440 } },
-              { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-              { name: 'socket', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
-              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
-              TMP_VOLUME,
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              // Keepers replicate among themselves: one copy each, on the keeper's own node (storage/node-local.ts).
-              storageClassName: props.storage.nodeLocal.name,
-              resources: { requests: { storage: k8s.Quantity.fromString(`${props.keeperVolumeGiB ?? DEFAULT_KEEPER_VOLUME_GIB}Gi`) } },
-            },
-          },
-        ],
-      },
-    });
-    podDisruptionBudget(this, { name: 'stolon-keeper', namespace: NAMESPACE, podLabels: labels });
-  }
-
-  private sentinelDeployment(): void {
-    const labels = podLabels('sentinel');
-    new k8s.KubeDeployment(this, 'sentinel', {
-      metadata: { name: 'stolon-sentinel', namespace: NAMESPACE, labels },
-      spec: {
-        // Odd, one per node: a majority (2 of 3) survives the loss of a node.
-        replicas: 3,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...this.podBase('sentinel'),
-            containers: [
-              {
-                name: 'sentinel',
-                image: STOLON_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['stolon-sentinel'],
-                env: [
-                  ...storeEnv('STSENTINEL'),
-                  metricsEnv('STSENTINEL'),
-                  // Read only while the store is empty: the first start of a site needs no stolonctl init.
-                  { name: 'STSENTINEL_INITIAL_CLUSTER_SPEC', value: `${SPEC_DIR}/${SPEC_FILE}` },
-                ],
-                ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
-                readinessProbe: httpProbe('/metrics', METRICS_PORT),
-                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20 }),
-                securityContext: restrictedContainerSecurity(),
-                volumeMounts: [{ name: 'spec', mountPath: SPEC_DIR, readOnly: true }, TMP_MOUNT],
-              },
-            ],
-            volumes: [{ name: 'spec', configMap: { name: 'stolon-cluster-spec' } }, TMP_VOLUME],
-          },
-        },
-      },
-    });
-    podDisruptionBudget(this, { name: 'stolon-sentinel', namespace: NAMESPACE, podLabels: labels, minAvailable: 2 });
-  }
-
-  private proxyDeployment(): void {
-    const labels = podLabels('proxy');
-    new k8s.KubeDeployment(this, 'proxy', {
-      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...this.podBase('proxy'),
-            containers: [
-              {
-                name: 'proxy',
-                image: STOLON_IMAGE,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['stolon-proxy'],
-                env: [
-                  ...storeEnv('STPROXY'),
-                  metricsEnv('STPROXY'),
-                  // The default listen address is 127.0.0.1.
-                  { name: 'STPROXY_LISTEN_ADDRESS', value: '0.0.0.0' },
-                  { name: 'STPROXY_PORT', value: String(PG_PORT) },
-                  // Detect a dead peer (a node or the other site gone) within about a minute.
-                  { name: 'STPROXY_TCP_KEEPALIVE_IDLE', value: '30' },
-                  { name: 'STPROXY_TCP_KEEPALIVE_INTERVAL', value: '10' },
-                  { name: 'STPROXY_TCP_KEEPALIVE_COUNT', value: '3' },
-                ],
-                ports: [
-                  { name: 'postgres', containerPort: PG_PORT },
-                  { name: 'metrics', containerPort: METRICS_PORT },
-                ],
-                resources: resources({ cpuMillis: 50, memoryMiB: 64 }),
-                readinessProbe: tcpProbe(PG_PORT, { periodSeconds: 5 }),
-                livenessProbe: httpProbe('/metrics', METRICS_PORT, { periodSeconds: 20 }),
-                securityContext: restrictedContainerSecurity(),
-                volumeMounts: [TMP_MOUNT],
-              },
-            ],
-            volumes: [TMP_VOLUME],
-          },
-        },
-      },
-    });
-    podDisruptionBudget(this, { name: 'stolon-proxy', namespace: NAMESPACE, podLabels: labels });
-  }
-
-  /**
-   * Facts the cross-site check compares: the address and port the primary exposes and each standby
-   * dials (read from the rendered connection string, not recomputed), and each standby's slot
-   * against the slots the primary declares.
-   */
-  private stateReplicationFacts(): void {
-    if (this.spec.role === 'master') {
-      for (const slot of this.spec.additionalMasterReplicationSlots) {
-        this.stateCrossSiteFact({ key: `database-slot:stolon_${slot}`, role: 'declared', agree: {}, expect: { declared: 1, used: 1 } });
-      }
-      return;
-    }
-    const settings = this.spec.standbyConfig?.standbySettings;
-    if (!settings) return;
-    const conn = Object.fromEntries(settings.primaryConnInfo.split(/\s+/).map((kv) => kv.split('=') as [string, string]));
-    this.stateDatabaseFact('standby', conn.host ?? '', Number(conn.port), conn.user ?? '');
-    this.stateCrossSiteFact({
-      key: `database-slot:${settings.primarySlotName}`,
-      role: 'used',
-      agree: {},
-      expect: { declared: 1, used: 1 },
-    });
-  }
-
-  /** One end of the cross-site replication: where the primary is, as this site renders it. */
-  private stateDatabaseFact(role: 'primary' | 'standby', address: string, port: number, user = REPL_USERNAME): void {
-    this.stateCrossSiteFact({
-      key: 'database',
-      role,
-      agree: { primaryAddress: address, port, replicationUser: user },
-      expect: { primary: 1 },
-    });
-  }
-
-  private services(isPrimary: boolean, metallb: MetalLbComponent): void {
-    const labels = commonLabels(this.componentName);
-    const pg = { name: 'postgres', port: PG_PORT, targetPort: k8s.IntOrString.fromString('postgres') };
-    new k8s.KubeService(this, 'keeper-svc', {
-      metadata: { name: 'stolon-keeper', namespace: NAMESPACE, labels },
-      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels('keeper'), ports: [pg] },
-    });
-    new k8s.KubeService(this, 'proxy-svc', {
-      metadata: { name: 'stolon-proxy', namespace: NAMESPACE, labels },
-      spec: { selector: podLabels('proxy'), ports: [pg] },
-    });
-    // Readers: every ready keeper. On a standby site all of them are hot standbys, and they keep
-    // answering when the primary site is gone (the degraded mode of seed 000).
-    new k8s.KubeService(this, 'readonly-svc', {
-      metadata: { name: 'stolon-readonly', namespace: NAMESPACE, labels },
-      spec: { selector: podLabels('keeper'), ports: [pg] },
-    });
-    if (isPrimary) {
-      const endpoint = metallb.fixedLoadBalancer(this, 'database');
-      this.stateDatabaseFact('primary', endpoint.address, PG_PORT);
-      new k8s.KubeService(this, 'primary-svc', {
-        metadata: { name: 'stolon-primary', namespace: NAMESPACE, labels, annotations: endpoint.annotations },
-        spec: {
-          type: endpoint.type,
-          // Keeps the client's source address, which the NetworkPolicy's ipBlock checks.
-          externalTrafficPolicy: endpoint.externalTrafficPolicy,
-          selector: podLabels('proxy'),
-          ports: [pg],
-        },
       });
     }
   }

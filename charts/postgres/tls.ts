@@ -14,6 +14,7 @@ import { TLS_FILES, type InternalCa } from '../cert-manager/internal-ca';
 import type { PlatformComponent } from '../component';
 import { reloadOnChange } from '../lib/tls-reload';
 import type { Site } from '../../sites';
+import { STOLON_OBJECTS, stolonName } from './names';
 
 /** Where the certificate Secret is mounted in the keepers. */
 export const TLS_MOUNT = '/etc/stolon/tls';
@@ -33,7 +34,7 @@ export const TLS_PARAMETERS = {
 export const VERIFY_FULL = { sslmode: 'verify-full', sslrootcert: `${TLS_MOUNT}/${TLS_FILES.ca}` } as const;
 
 /** The Services keepers are reached by in the cluster. */
-const SERVICE_NAMES = ['stolon-keeper', 'stolon-readonly', 'stolon-proxy'];
+const SERVICE_NAMES = [stolonName('keeper'), STOLON_OBJECTS.readOnly, stolonName('proxy')];
 
 /** Renders the keepers' certificate: the site's exposed database address (what the other sites dial) and the Service names. */
 export function keeperCertificate(owner: PlatformComponent, internalCa: InternalCa, site: Site, namespace: string): string {

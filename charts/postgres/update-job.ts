@@ -47,9 +47,15 @@ export interface UpdateJobProps {
   readonly specConfigMap: string;
   /** Pod fields shared with the other stolon pods (service account, security context). */
   readonly podBase: Pick<k8s.PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'>;
-  /** The script (UPDATE_SCRIPT). */
+  /**
+   * The script the Job runs (the tests change it to see the Job's name change).
+   * @default UPDATE_SCRIPT
+   */
   readonly script?: string;
-  /** Requests of the container. */
+  /**
+   * Requests of the container.
+   * @default 50 millicores, 64 MiB
+   */
   readonly resources?: { readonly cpuMillis: number; readonly memoryMiB: number };
 }
 

@@ -2,6 +2,19 @@
  * The resizer's product configuration, the same on every site (seed 001: each uploaded image is
  * resized into several sizes at once). Per-site facts (image, replica bounds) are in sites/.
  */
+import { COMPONENT } from '../../model/components';
+
+/** The resizer's two workloads. */
+export type ResizerRole = 'api' | 'worker';
+
+/**
+ * Each role's image name, which also names its Deployment (with its Service, PodDisruptionBudget
+ * and autoscaler), its bus user, and its key in a site's `resizer.image.digests`.
+ */
+export const RESIZER_WORKLOADS: Readonly<Record<ResizerRole, string>> = {
+  api: `${COMPONENT.resizer}-api`,
+  worker: `${COMPONENT.resizer}-worker`,
+};
 
 /** One output size: images are scaled so that their longest edge is at most `maxEdgePx`. */
 export interface ImageSize {

@@ -9,8 +9,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ScaledObject } from '../../imports/keda-keda.sh';
-import { PlatformComponent, type SiteContext } from '../component';
-import { publicHost } from '../contour/routes';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
+import { publicHost } from '../contour/route-proxy';
 import { natsJetStreamTrigger } from '../keda/keda';
 import { pullConsumerPublishSubjects, type Bus, type BusAccess, type ConsumerSpec } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
@@ -26,9 +27,10 @@ import {
   restrictedPodSecurity,
   spreadOverNodes,
 } from '../lib/workload';
-import { RESIZER_CONTRACT as C, RESIZER_SIZES, sizesEnv, type ImageSize } from './config';
+import { RESIZER_CONTRACT as C, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
+import { COMPONENT } from '../../model/components';
 
-export const RESIZER = 'resizer';
+export const RESIZER = COMPONENT.resizer;
 
 /** Props of the resizer. */
 export interface ResizerProps {
@@ -36,13 +38,12 @@ export interface ResizerProps {
   readonly bus: Bus;
   /** The site's object store (bucket and credentials are granted through it). */
   readonly store: ObjectStore;
-  /** The component installing KEDA (the ScaledObject kind), synced before the resizer. */
+  /**
+   * The component installing KEDA (the ScaledObject kind), synced before the resizer.
+   * @default none: nothing installs the kind on this site (tests)
+   */
   readonly autoscaler?: PlatformComponent;
-  /** Output sizes (the product's list by default). */
-  readonly sizes?: readonly ImageSize[];
 }
-
-type Role = 'api' | 'worker';
 
 export class ResizerComponent extends PlatformComponent {
   /** API pods and their HTTP port. */
@@ -55,9 +56,8 @@ export class ResizerComponent extends PlatformComponent {
     this.ownNamespace({ name: RESIZER, podSecurity: 'restricted' });
     const { bus, store } = props;
     const config = this.site.resizer;
-    const sizes = props.sizes ?? RESIZER_SIZES;
     const http = { port: C.port, name: 'http' };
-    this.api = this.endpoint({ podLabels: commonLabels(RESIZER, 'api'), ports: [http], serviceName: `${RESIZER}-api` });
+    this.api = this.endpoint({ podLabels: commonLabels(RESIZER, 'api'), ports: [http], serviceName: RESIZER_WORKLOADS.api });
     this.workers = this.endpoint({ podLabels: commonLabels(RESIZER, 'worker'), ports: [http] });
     if (props.autoscaler) this.dependOn(props.autoscaler);
     this.dependOn(bus.component);
@@ -67,9 +67,10 @@ export class ResizerComponent extends PlatformComponent {
     bus.declareStream({ name: C.stream, subjects: [C.subject], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 1024 }, [
       consumer,
     ]);
-    const apiBus = bus.grant(this, this.api, `${RESIZER}-api`, { publish: [C.subject], subscribe: ['_INBOX.>'] });
+    // Each workload logs in to the bus as a user of its own name.
+    const apiBus = bus.grant(this, this.api, RESIZER_WORKLOADS.api, { publish: [C.subject], subscribe: ['_INBOX.>'] });
     // Workers may address JetStream with or without the site's domain prefix (docs/resizer.md).
-    const workerBus = bus.grant(this, this.workers, `${RESIZER}-worker`, {
+    const workerBus = bus.grant(this, this.workers, RESIZER_WORKLOADS.worker, {
       publish: pullConsumerPublishSubjects(consumer, bus.domain),
       subscribe: ['_INBOX.>'],
     });
@@ -77,28 +78,27 @@ export class ResizerComponent extends PlatformComponent {
     const apiStore = store.grant(this, this.api, C.bucketPurpose);
     const workerStore = store.grant(this, this.workers, C.bucketPurpose);
 
-    this.deployment('api', config.api.min, apiBus, apiStore, sizes, resources({ cpuMillis: 100, memoryMiB: 192 }), [
+    const api = this.deployment('api', config.api.min, apiBus, apiStore, resources({ cpuMillis: 100, memoryMiB: 192 }), [
       { name: 'MAX_UPLOAD_BYTES', value: String(C.maxUploadMiB * 1024 * 1024) },
     ]);
-    this.deployment(
+    const worker = this.deployment(
       'worker',
       Math.max(1, config.workers.min),
       workerBus,
       workerStore,
-      sizes,
       resources({ cpuMillis: 250, memoryMiB: 384 }),
       [{ name: 'RESIZE_CONSUMER', value: C.consumer }],
     );
 
     new k8s.KubeService(this, 'api-service', {
-      metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
+      metadata: { name: this.api.serviceName, namespace: RESIZER, labels: this.api.podLabels },
       spec: { selector: this.api.podLabels, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http') }] },
     });
 
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'api-hpa', {
-      metadata: { name: `${RESIZER}-api`, namespace: RESIZER, labels: this.api.podLabels },
+      metadata: { name: api.name, namespace: RESIZER, labels: this.api.podLabels },
       spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${RESIZER}-api` },
+        scaleTargetRef: { apiVersion: api.apiVersion, kind: api.kind, name: api.name },
         minReplicas: config.api.min,
         maxReplicas: config.api.max,
         metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
@@ -108,9 +108,10 @@ export class ResizerComponent extends PlatformComponent {
     });
 
     new ScaledObject(this, 'worker-scaler', {
-      metadata: { name: `${RESIZER}-worker`, namespace: RESIZER, labels: this.workers.podLabels },
+      metadata: { name: worker.name, namespace: RESIZER, labels: this.workers.podLabels },
       spec: {
-        scaleTargetRef: { name: `${RESIZER}-worker` },
+        // KEDA's default target kind is a Deployment.
+        scaleTargetRef: { name: worker.name },
         minReplicaCount: config.workers.min,
         maxReplicaCount: config.workers.max,
         pollingInterval: 15,
@@ -135,15 +136,14 @@ export class ResizerComponent extends PlatformComponent {
   }
 
   private deployment(
-    role: Role,
+    role: ResizerRole,
     replicas: number,
     bus: BusAccess,
     bucket: BucketAccess,
-    sizes: readonly ImageSize[],
     requirements: k8s.ResourceRequirements,
     extraEnv: k8s.EnvVar[],
-  ): void {
-    const name = `${RESIZER}-${role}`;
+  ): k8s.KubeDeployment {
+    const name = RESIZER_WORKLOADS[role];
     const podLabels = { ...(role === 'api' ? this.api : this.workers).podLabels };
     const secret = (envName: string, secretName: string, key: string): k8s.EnvVar => ({
       name: envName,
@@ -151,7 +151,7 @@ export class ResizerComponent extends PlatformComponent {
     });
     const { image } = this.site.resizer;
     const digest = image.digests?.[name];
-    new k8s.KubeDeployment(this, role, {
+    const deployment = new k8s.KubeDeployment(this, role, {
       metadata: { name, namespace: RESIZER, labels: podLabels },
       spec: {
         // The autoscaler owns the count afterwards; this is the count on first sync.
@@ -188,7 +188,7 @@ export class ResizerComponent extends PlatformComponent {
                   { name: 'S3_FORCE_PATH_STYLE', value: String(bucket.pathStyle) },
                   secret('AWS_ACCESS_KEY_ID', bucket.credentialsSecret, 'AWS_ACCESS_KEY_ID'),
                   secret('AWS_SECRET_ACCESS_KEY', bucket.credentialsSecret, 'AWS_SECRET_ACCESS_KEY'),
-                  { name: 'RESIZE_SIZES', value: sizesEnv(sizes) },
+                  { name: 'RESIZE_SIZES', value: sizesEnv(RESIZER_SIZES) },
                   ...extraEnv,
                 ],
                 readinessProbe: httpProbe(C.readyPath, 'http', { periodSeconds: 5 }),
@@ -204,5 +204,6 @@ export class ResizerComponent extends PlatformComponent {
       },
     });
     podDisruptionBudget(this, { name, namespace: RESIZER, podLabels });
+    return deployment;
   }
 }

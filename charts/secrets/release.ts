@@ -21,4 +21,22 @@ export const EXTERNAL_SECRETS: UpstreamChart = {
     basis: 'tested',
     source: `external-secrets/external-secrets@helm-chart-${VERSION}:docs/introduction/stability-support.md`,
   },
+  workloads: [
+    {
+      name: 'external-secrets',
+      replicas: 1,
+      replicasValue: 'replicaCount',
+      containers: [{ values: 'resources', cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128 }],
+    },
+    {
+      name: 'external-secrets-webhook',
+      replicas: 1,
+      containers: [{ values: 'webhook.resources', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 }],
+    },
+    {
+      name: 'external-secrets-cert-controller',
+      replicas: 1,
+      containers: [{ values: 'certController.resources', cpuMillis: 10, memoryMiB: 64, memoryLimitMiB: 128 }],
+    },
+  ],
 };

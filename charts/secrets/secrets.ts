@@ -8,10 +8,13 @@ import {
   ExternalSecretSpecTargetTemplateEngineVersion,
   ExternalSecretSpecTargetTemplateMergePolicy,
 } from '../../imports/external-secrets-external-secrets.io';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { EXTERNAL_SECRETS } from './release';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'external-secrets';
 const CHART_SOURCE = `${EXTERNAL_SECRETS.chart.source.repo}@${EXTERNAL_SECRETS.chart.source.ref}`;
@@ -34,15 +37,19 @@ export class SecretsComponent extends PlatformComponent {
   readonly storeName = 'vault';
 
   constructor(scope: Construct, context: SiteContext) {
-    super(scope, { name: 'external-secrets', context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
-        group,
-        source: 'chart' as const,
-        keptOnDelete: true,
-        reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
-      })),
-    );
+    super(scope, {
+      name: COMPONENT.externalSecrets,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        ...['external-secrets.io', 'generators.external-secrets.io'].map((group) => ({
+          group,
+          source: 'chart' as const,
+          keptOnDelete: true,
+          reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
+        })),
+      ],
+    });
     const webhook: Omit<WebhookDeclaration, 'name' | 'kinds'> = {
       failurePolicy: WEBHOOK_FAILURE_POLICY,
       group: 'external-secrets.io',
@@ -63,25 +70,11 @@ export class SecretsComponent extends PlatformComponent {
     this.useHelmChart({
       upstream: EXTERNAL_SECRETS,
       releaseName: 'external-secrets',
-      values: {
-        installCRDs: true,
-        crds: { annotations: KEEP_CRDS },
-        replicaCount: 1,
-        resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-        webhook: {
-          failurePolicy: WEBHOOK_FAILURE_POLICY,
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-        },
-        certController: { resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } } },
-      },
+      values: mergeValues(
+        { installCRDs: true, crds: { annotations: KEEP_CRDS }, webhook: { failurePolicy: WEBHOOK_FAILURE_POLICY } },
+        releasedWorkloads(this, EXTERNAL_SECRETS),
+      ),
     });
-    for (const [name, cpuMillis, memoryMiB] of [
-      ['external-secrets', 20, 64],
-      ['external-secrets-webhook', 10, 32],
-      ['external-secrets-cert-controller', 10, 64],
-    ] as const) {
-      this.declareUpstreamWorkload({ name, namespace: NAMESPACE, replicas: 1, cpuMillis, memoryMiB });
-    }
 
     const { vault } = this.site;
     new ClusterSecretStore(this, 'vault', {
@@ -129,9 +122,15 @@ export interface VaultSecretProps {
   readonly namespace: string;
   /** Secret keys and their Vault source. */
   readonly data: Readonly<Record<string, VaultKey>>;
-  /** How often External Secrets re-reads Vault (rotation reaches pods this fast). */
+  /**
+   * How often External Secrets re-reads Vault (rotation reaches pods this fast).
+   * @default '1h'
+   */
   readonly refreshInterval?: string;
-  /** Non-secret keys written next to the Vault ones (e.g. a user name), from the model. */
+  /**
+   * Non-secret keys written next to the Vault ones (e.g. a user name), from the model.
+   * @default none
+   */
   readonly literals?: Readonly<Record<string, string>>;
 }
 

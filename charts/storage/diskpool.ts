@@ -12,7 +12,10 @@ export interface DiskPoolSpec {
   readonly node: string;
   /** Exactly one device URI (`aio:///dev/disk/by-id/...`, `uring://...` or `/dev/...`). */
   readonly disks: readonly [string];
-  /** Optional labels the pool is placed by (`poolAffinityTopologyLabel` in a StorageClass). */
+  /**
+   * Labels the pool is placed by (`poolAffinityTopologyLabel` in a StorageClass).
+   * @default none
+   */
   readonly topology?: { readonly labelled?: Readonly<Record<string, string>> };
 }
 
@@ -20,9 +23,19 @@ export interface DiskPoolSpec {
 export interface DiskPoolProps {
   /** Object metadata; the pool must be in the namespace Mayastor runs in. */
   readonly metadata: {
+    /** The pool's name. */
     readonly name: string;
+    /** Mayastor's namespace. */
     readonly namespace: string;
+    /**
+     * Labels of the object.
+     * @default none
+     */
     readonly labels?: Record<string, string>;
+    /**
+     * Annotations of the object (the sync wave).
+     * @default none
+     */
     readonly annotations?: Record<string, string>;
   };
   /** Pool spec. */

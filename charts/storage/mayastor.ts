@@ -1,39 +1,35 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { PlatformComponent, type SiteContext } from '../component';
+import { PlatformComponent } from '../component';
+import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
+import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { MAYASTOR } from './release';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
-import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_HUGEPAGES_MIB, STORAGE_NODE_LABEL, storageNodes } from './requirements';
+import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_CORES, STORAGE_NODE_LABEL, storageNodes } from './requirements';
+import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'mayastor';
 
-/** Requests and limits in the chart's shape. */
-interface ChartResources {
-  readonly requests: Readonly<Record<string, string>>;
-  readonly limits: Readonly<Record<string, string>>;
-}
-
-/** The part of the chart's values.yaml we set; everything else stays at the pinned chart's default. */
+/**
+ * The part of the chart's values.yaml we set besides replicas and resources (those come from the
+ * release table, release.ts); everything else stays at the pinned chart's default.
+ */
 export interface MayastorValues {
   readonly image: { readonly pullPolicy: 'IfNotPresent' };
   readonly io_engine: {
     /** Cores each io-engine polls on, dedicated (it busy-polls: they are fully used). */
     readonly cpuCount: string;
     readonly nodeSelector: Readonly<Record<string, string>>;
-    readonly resources: ChartResources;
   };
-  readonly csi: { readonly node: { readonly resources: ChartResources } };
   readonly etcd: {
     readonly image: { readonly repository: string };
     readonly volumePermissions: { readonly image: { readonly repository: string } };
-    readonly replicaCount: number;
     readonly podAntiAffinityPreset: 'hard';
     readonly persistence: { readonly size: string };
-    readonly resources: ChartResources;
   };
   readonly 'loki-stack': { readonly enabled: false };
   readonly eventing: { readonly enabled: false };
@@ -41,12 +37,6 @@ export interface MayastorValues {
   readonly 'localpv-provisioner': { readonly analytics: { readonly enabled: false } };
   readonly storageClass: { readonly enabled: false };
   readonly base: { readonly metrics: { readonly enabled: true } };
-}
-
-/** Props of the Mayastor component. */
-export interface MayastorProps {
-  /** Cores dedicated to each io-engine (upstream default and recommendation: 2). */
-  readonly ioEngineCores?: number;
 }
 
 /** A StorageClass we render, with the reason a workload would pick it. */
@@ -76,24 +66,28 @@ export class MayastorComponent extends PlatformComponent {
    */
   readonly nodeLocal: StorageClassChoice = { name: 'node-local', replicas: 1, placement: 'member-node-local' };
 
-  constructor(scope: Construct, context: SiteContext, props: MayastorProps = {}) {
-    super(scope, { name: 'mayastor', context, namespace: NAMESPACE });
-    this.syncOrder.installsCrds(
-      {
-        group: 'openebs.io',
-        kinds: ['DiskPool'],
-        source: 'operator',
-        createdBy: 'mayastor-operator-diskpool',
-        keptOnDelete: true,
-        reference: `openebs/mayastor-control-plane@${MAYASTOR.release.ref}:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)`,
-      },
-      {
-        group: 'snapshot.storage.k8s.io',
-        source: 'chart',
-        keptOnDelete: true,
-        reference: `${chartFile(MAYASTOR, 'charts/crds/values.yaml')} (csi.volumeSnapshots.keep)`,
-      },
-    );
+  constructor(scope: Construct, context: SiteContext) {
+    super(scope, {
+      name: COMPONENT.mayastor,
+      context,
+      namespace: NAMESPACE,
+      installsCrds: [
+        {
+          group: 'openebs.io',
+          kinds: ['DiskPool'],
+          source: 'operator',
+          createdBy: 'mayastor-operator-diskpool',
+          keptOnDelete: true,
+          reference: `openebs/mayastor-control-plane@${MAYASTOR.release.ref}:k8s/operators/src/pool/main.rs (create_crd once etcd and agent-core answer)`,
+        },
+        {
+          group: 'snapshot.storage.k8s.io',
+          source: 'chart',
+          keptOnDelete: true,
+          reference: `${chartFile(MAYASTOR, 'charts/crds/values.yaml')} (csi.volumeSnapshots.keep)`,
+        },
+      ],
+    });
     this.ownNamespace({
       name: NAMESPACE,
       podSecurity: 'privileged',
@@ -103,30 +97,21 @@ export class MayastorComponent extends PlatformComponent {
       networkPolicyReason:
         "the chart's agents, etcd, CSI controller and operators talk to each other, to the API server and to the host-network io-engine and CSI node pods on ports the chart does not declare to us",
     });
-    const cores = props.ioEngineCores ?? 2;
     const storage = storageNodes(this.site);
     const values: MayastorValues = {
       image: { pullPolicy: 'IfNotPresent' },
       io_engine: {
-        cpuCount: String(cores),
+        cpuCount: String(IO_ENGINE_CORES),
         nodeSelector: { [STORAGE_NODE_LABEL.key]: STORAGE_NODE_LABEL.value, 'kubernetes.io/arch': 'amd64' },
-        // Guaranteed QoS: whole cores, memory and hugepages with limits equal to requests.
-        resources: {
-          requests: { cpu: String(cores), memory: '1Gi', hugepages2Mi: `${IO_ENGINE_HUGEPAGES_MIB / 1024}Gi` },
-          limits: { cpu: String(cores), memory: '1Gi', hugepages2Mi: `${IO_ENGINE_HUGEPAGES_MIB / 1024}Gi` },
-        },
       },
-      csi: { node: { resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '128Mi' } } } },
-      // The control plane's state: three members, one per node, so it keeps quorum over one node loss.
+      // The control plane's state: one member per node (three, release.ts), so it keeps quorum over one node loss.
       etcd: {
         // The chart's etcd subchart (bitnami/etcd 8.6.0) pins tags that Bitnami moved from
         // docker.io/bitnami to docker.io/bitnamilegacy in August 2025: same tags, new repository.
         image: { repository: 'bitnamilegacy/etcd' },
         volumePermissions: { image: { repository: 'bitnamilegacy/bitnami-shell' } },
-        replicaCount: 3,
         podAntiAffinityPreset: 'hard',
         persistence: { size: '2Gi' },
-        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
       },
       // Off: log shipping belongs to the platform's monitoring, not a second Loki per storage system.
       'loki-stack': { enabled: false },
@@ -140,11 +125,14 @@ export class MayastorComponent extends PlatformComponent {
       storageClass: { enabled: false },
       base: { metrics: { enabled: true } },
     };
-    this.useHelmChart({ upstream: MAYASTOR, releaseName: 'mayastor', values: values as unknown as Record<string, unknown> });
-    this.declareUpstream(
-      cores,
-      storage.map((n) => n.name),
-    );
+    const allNodes = this.site.nodes.map((n) => n.name);
+    // The io-engine runs on the storage nodes (its node selector), the CSI node plugin and the HA node agent on every node.
+    const workloads = releasedWorkloads(this, MAYASTOR, {
+      'mayastor-io-engine': storage.map((n) => n.name),
+      'mayastor-csi-node': allNodes,
+      'mayastor-agent-ha-node': allNodes,
+    });
+    this.useHelmChart({ upstream: MAYASTOR, releaseName: 'mayastor', values: mergeValues({ ...values }, workloads) });
 
     for (const node of storage) {
       node.dataDisks.forEach((disk, i) => {
@@ -183,48 +171,5 @@ export class MayastorComponent extends PlatformComponent {
       volumeBindingMode: 'Immediate',
     });
     renderNodeLocalClass(this, this.nodeLocal.name, this.componentName);
-  }
-
-  /** Resources of the chart's workloads with the values above, for the capacity check. */
-  private declareUpstream(cores: number, storageNodeNames: string[]): void {
-    const allNodes = this.site.nodes.map((n) => n.name);
-    const ns = NAMESPACE;
-    this.declareUpstreamWorkload({
-      name: 'mayastor-io-engine',
-      namespace: ns,
-      replicas: 'perNode',
-      nodes: storageNodeNames,
-      cpuMillis: cores * 1000,
-      memoryMiB: 1024,
-      hugepagesMiB: IO_ENGINE_HUGEPAGES_MIB,
-    });
-    this.declareUpstreamWorkload({
-      name: 'mayastor-csi-node',
-      namespace: ns,
-      replicas: 'perNode',
-      nodes: allNodes,
-      cpuMillis: 100,
-      memoryMiB: 64,
-    });
-    this.declareUpstreamWorkload({
-      name: 'mayastor-agent-ha-node',
-      namespace: ns,
-      replicas: 'perNode',
-      nodes: allNodes,
-      cpuMillis: 100,
-      memoryMiB: 64,
-    });
-    for (const [name, replicas, cpuMillis, memoryMiB] of [
-      ['mayastor-etcd', 3, 100, 256],
-      ['mayastor-agent-core', 1, 500, 32],
-      ['mayastor-agent-ha-cluster', 1, 100, 16],
-      ['mayastor-api-rest', 1, 50, 32],
-      ['mayastor-csi-controller', 1, 16, 64],
-      ['mayastor-operator-diskpool', 1, 50, 16],
-      // The chart sets no requests for the local-PV provisioner that serves etcd's volumes: an estimate.
-      ['mayastor-localpv-provisioner', 1, 10, 32],
-    ] as const) {
-      this.declareUpstreamWorkload({ name, namespace: ns, replicas, cpuMillis, memoryMiB });
-    }
   }
 }

@@ -9,6 +9,8 @@ import type { Site, SiteNode } from '../../sites';
 export const STORAGE_NODE_LABEL = { key: 'openebs.io/engine', value: 'mayastor' } as const;
 /** Oldest kernel with a usable NVMe over TCP initiator for Mayastor. */
 export const MIN_KERNEL: readonly [number, number] = [5, 13];
+/** Cores each io-engine busy-polls, dedicated (the chart's `io_engine.cpuCount` default and upstream's recommendation). */
+export const IO_ENGINE_CORES = 2;
 /** 2 MiB hugepages each io-engine requests (chart `io_engine.resources.*.hugepages2Mi`). */
 export const IO_ENGINE_HUGEPAGES_MIB = 2048;
 /** Kernel module the CSI node plugin connects volumes with. */

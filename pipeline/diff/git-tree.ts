@@ -1,6 +1,6 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
 import { execFileSync } from 'node:child_process';
-import { PlatformError } from '../errors';
+import { PlatformError } from '../../model/errors';
 import type { FileTree } from '../files';
 
 function git(root: string, args: string[], input?: string): string {

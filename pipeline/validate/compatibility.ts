@@ -6,7 +6,7 @@
  * outlives the pin it was written for.
  */
 import { describePin, describeSupport, inRange, pinOf, type UpstreamRelease } from '../../charts/lib/upstream';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
 
 const ACCEPTANCES = 'compatibility.acceptOutsideRange';
@@ -15,7 +15,7 @@ const ACCEPTANCES = 'compatibility.acceptOutsideRange';
 export function installedReleases(site: RenderedSite): { release: UpstreamRelease; components: string[] }[] {
   const byPin = new Map<string, { release: UpstreamRelease; components: string[] }>();
   for (const component of site.components) {
-    for (const release of component.construct.upstreamReleases) {
+    for (const release of component.upstreamReleases) {
       const entry = byPin.get(pinOf(release)) ?? { release, components: [] };
       entry.components.push(component.name);
       byPin.set(pinOf(release), entry);

@@ -5,10 +5,11 @@
  */
 import type { CrossSiteFact } from '../../charts/lib/declarations';
 import type { Site } from '../../sites';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import { publicRouteFindings } from '../validate-ingress';
 import type { RenderedSite } from '../render';
 import { byText } from './context';
+import { optOutReason } from '../../model/components';
 
 /**
  * What the cross-site check needs of a rendered site: its components and the facts they state.
@@ -22,7 +23,7 @@ export interface CrossSiteSummary {
 export function crossSiteSummary(rendered: RenderedSite): CrossSiteSummary {
   return {
     site: rendered.site,
-    components: rendered.components.map((c) => ({ name: c.name, facts: c.construct.declarations.crossSiteFacts })),
+    components: rendered.components.map((c) => ({ name: c.name, facts: c.declarations.crossSiteFacts })),
   };
 }
 
@@ -41,7 +42,7 @@ function componentPresence(sites: readonly CrossSiteSummary[]): Finding[] {
     const here = present.get(s.site.name)!;
     const optOut = s.site.components?.optOut ?? {};
     for (const name of all) {
-      if (here.has(name) || optOut[name]) continue;
+      if (here.has(name) || optOutReason(optOut, name)) continue;
       const elsewhere = sites.filter((o) => present.get(o.site.name)!.has(name)).map((o) => o.site.name);
       findings.push({
         site: s.site.name,
@@ -58,7 +59,7 @@ function componentPresence(sites: readonly CrossSiteSummary[]): Finding[] {
           field: `components.optOut.${name}`,
           message: `the site opts out of ${name} but still renders it`,
         });
-      } else if (!all.includes(name) && !sites.every((o) => (o.site.components?.optOut ?? {})[name])) {
+      } else if (!all.includes(name) && !sites.every((o) => optOutReason(o.site.components?.optOut, name))) {
         // No site renders it and not every site opts out: most likely a misspelt name.
         findings.push({
           site: s.site.name,

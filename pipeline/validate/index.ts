@@ -4,7 +4,7 @@
  * per site, then the cross-site invariants. All findings of all sites are collected into one
  * PlatformError; gitops/ is not touched.
  */
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
 import { checkCompatibility } from './compatibility';
@@ -29,8 +29,7 @@ function exceptionsOf(site: RenderedSite, capacity: CapacityReport, outsideRange
     if (level !== 'restricted') out.push(`${name}: namespace ${ns} (${component}) runs at Pod Security level ${level}: ${reason ?? ''}`);
   }
   for (const c of site.components) {
-    for (const e of c.construct.declarations.policyExceptions)
-      out.push(`${name}: ${c.name} ${e.object} is exempt from [${e.rule}]: ${e.reason}`);
+    for (const e of c.declarations.policyExceptions) out.push(`${name}: ${c.name} ${e.object} is exempt from [${e.rule}]: ${e.reason}`);
   }
   if (capacity.accepted) out.push(`${name}: ${capacity.accepted}`);
   for (const [component, reason] of Object.entries(site.site.components?.optOut ?? {}))

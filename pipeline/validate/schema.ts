@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { Finding } from '../errors';
+import type { Finding } from '../../model/errors';
 import type { KubeObject } from '../render';
 import { objectId, type ObjectContext } from './context';
 
