@@ -299,7 +299,8 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
   const answer = await asProbe(hub.servers[0]!, (conn) => conn.requestAll('jobs.resize', '{}', 6000).catch(() => []));
   expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
-});
+  // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
+}, 150_000);
 
 it('keeps the leaf site storing and consuming its own work while the hub site is down', async () => {
   await Promise.all(live('hub').processes.map(stopServer));
