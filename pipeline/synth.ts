@@ -9,7 +9,7 @@ import type { PlatformModel } from '../sites';
 import { PlatformError } from '../model/errors';
 import type { FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
-import { checkCrossSite } from './validate';
+import { checkCrossSite, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
@@ -46,6 +46,11 @@ export interface RenderOptions {
    * @default none
    */
   readonly extend?: PlatformExtension;
+  /**
+   * The record of schema checks passed before: objects whose bytes passed are not checked again.
+   * @default none (every object checked)
+   */
+  readonly schemaCache?: SchemaCache;
 }
 
 export interface SynthResult {
@@ -86,7 +91,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     );
   }
   const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
-  const siteOptions = { stackOutputs, validate: options.validate, extend: options.extend };
+  const siteOptions = { stackOutputs, validate: options.validate, extend: options.extend, schemaCache: options.schemaCache };
   const rendered: RenderedSite[] = [];
   // One site at a time, keeping only its files and findings: memory stays flat as sites are added
   // (measured: 200 sites in one thread fit the targets; worker threads gained 12% for 70% more memory).
