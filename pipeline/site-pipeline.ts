@@ -7,7 +7,7 @@
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
 import type { Finding } from '../model/errors';
-import { siteFiles } from './files';
+import { siteFiles, type FileBodies } from './files';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
 
@@ -41,6 +41,11 @@ export interface SiteOptions {
    */
   readonly schemaCache?: SchemaCache;
   /**
+   * Where the documents of each file are recorded as plain JSON (npm run diff).
+   * @default not recorded
+   */
+  readonly bodies?: FileBodies;
+  /**
    * Components added to the site's platform (tests).
    * @default none
    */
@@ -53,7 +58,7 @@ export function processSite(site: Site, model: PlatformModel, options: SiteOptio
   keep?.(rendered);
   return {
     site: site.name,
-    files: [...siteFiles(rendered)],
+    files: [...siteFiles(rendered, options.bodies)],
     findings: options.validate === false ? [] : validateSite(rendered, { schemaCache: options.schemaCache }).findings,
     summary: crossSiteSummary(rendered),
     components: rendered.components.length,
