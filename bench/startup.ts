@@ -25,23 +25,47 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Wall time of one run of `command` (through sh, in the repository), in ms. */
-export function timeOnce(command: string, env: NodeJS.ProcessEnv = {}): number {
-  const start = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', command], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`bench: '${command}' failed: ${r.stderr.toString()}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+/** One run of a command: wall time, and the CPU time (user + system) of its processes, in ms. */
+export interface Timing {
+  readonly wall: number;
+  readonly cpu: number;
 }
 
+const seconds = (m: string, s: string) => Number(m) * 60_000 + Number(s) * 1000;
+
+/**
+ * Times one run of `command` (through sh, in the repository). The CPU time comes from the shell's
+ * `times` (its children's user and system time): on a machine shared with other work it moves
+ * much less than the wall time.
+ */
+export function timeRun(command: string, env: NodeJS.ProcessEnv = {}): Timing {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', `{ ${command}\n} >/dev/null; s=$?; times >&3; exit $s`], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`bench: '${command}' failed: ${String(r.output[2])}`);
+  const children = String(r.output[3]).trim().split('\n')[1] ?? '';
+  const [, um = '0', us = '0', sm = '0', ss = '0'] = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(children) ?? [];
+  return { wall, cpu: seconds(um, us) + seconds(sm, ss) };
+}
+
+/** Wall time of one run of `command`, in ms. */
+export function timeOnce(command: string, env: NodeJS.ProcessEnv = {}): number {
+  return timeRun(command, env).wall;
+}
+
+type Case = 'f' | 'unchanged' | 'touched' | 'edited' | 'npm';
+
 export interface StartupFigures {
-  readonly f: number;
-  readonly unchanged: number;
-  readonly touched: number;
-  readonly edited: number;
-  readonly npm: number;
-  readonly unchangedRatio: number;
-  readonly touchedRatio: number;
-  readonly editedRatio: number;
+  /** Median wall time of each case, ms. */
+  readonly wall: Readonly<Record<Case, number>>;
+  /** Median of the rounds' wall-time ratios to F. */
+  readonly ratio: Readonly<Record<Exclude<Case, 'f'>, number>>;
+  /** Median of the rounds' CPU-time ratios to F. */
+  readonly cpuRatio: Readonly<Record<Exclude<Case, 'f'>, number>>;
 }
 
 const readStamp = () => JSON.parse(fs.readFileSync(STAMP, 'utf8')) as Record<string, { sha1: string }>;
@@ -63,29 +87,25 @@ function asIfEdited(): void {
 export function measureStartup(out: string, runs: number): StartupFigures {
   const synth = `node tools/run.mjs main --out ${out}`;
   const F = `node -e "require('cdk8s'); require('cdk8s-plus-28')"`;
-  const rounds: { f: number; unchanged: number; touched: number; edited: number; npm: number }[] = [];
+  const rounds: Record<Case, Timing>[] = [];
   timeOnce(synth); // builds and caches whatever is stale, so that the first round starts unchanged
   for (let i = 0; i < runs; i++) {
-    const f = timeOnce(F);
-    const unchanged = timeOnce(synth);
+    const f = timeRun(F);
+    const unchanged = timeRun(synth);
     const now = new Date();
     for (const file of bundleSources()) fs.utimesSync(path.join(root, file), now, now);
-    const touched = timeOnce(synth);
+    const touched = timeRun(synth);
     asIfEdited();
-    const edited = timeOnce(synth);
-    const npm = timeOnce(`npm run --silent synth -- --out ${out}`);
+    const edited = timeRun(synth);
+    const npm = timeRun(`npm run --silent synth -- --out ${out}`);
     rounds.push({ f, unchanged, touched, edited, npm });
   }
-  const of = (k: 'f' | 'unchanged' | 'touched' | 'edited' | 'npm') => median(rounds.map((r) => r[k]));
-  const ratio = (k: 'unchanged' | 'touched' | 'edited') => median(rounds.map((r) => r[k] / r.f));
+  const cases = ['unchanged', 'touched', 'edited', 'npm'] as const;
+  const per = <T>(make: (k: (typeof cases)[number]) => T) =>
+    Object.fromEntries(cases.map((k) => [k, make(k)])) as Record<(typeof cases)[number], T>;
   return {
-    f: of('f'),
-    unchanged: of('unchanged'),
-    touched: of('touched'),
-    edited: of('edited'),
-    npm: of('npm'),
-    unchangedRatio: ratio('unchanged'),
-    touchedRatio: ratio('touched'),
-    editedRatio: ratio('edited'),
+    wall: { f: median(rounds.map((r) => r.f.wall)), ...per((k) => median(rounds.map((r) => r[k].wall))) },
+    ratio: per((k) => median(rounds.map((r) => r[k].wall / r.f.wall))),
+    cpuRatio: per((k) => median(rounds.map((r) => r[k].cpu / Math.max(r.f.cpu, 1)))),
   };
 }

@@ -35,7 +35,8 @@ export function runWithCodeCache(file) {
       }
     });
   }
-  const module = new Module(file, undefined);
+  // As node loads a main module: id '.', and require.main is this module.
+  const module = new Module('.', undefined);
   module.filename = file;
   module.paths = Module._nodeModulePaths(path.dirname(file));
   process.mainModule = module;
