@@ -12,4 +12,5 @@ module.exports = {
   // locally the default, so that a developer's machine stays usable while the tests run.
   ...(process.env.CI ? { maxWorkers: 2 } : {}),
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };

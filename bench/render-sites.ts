@@ -113,26 +113,19 @@ function main(): number {
       measuring('F and S side by side: nothing changed, touched, one file edited, through npm', runs);
       const s = measureStartup(out, runs);
       sEdited = s.wall.edited;
-      const cpu = (k: keyof typeof s.cpuRatio) => `CPU-time ratio ${s.cpuRatio[k].toFixed(2)}`;
       print({ what: 'F  load cdk8s + cdk8s-plus-28', figure: `${s.wall.f.toFixed(0)} ms` });
-      print({
-        what: 'S  synth, nothing changed',
-        figure: `${s.wall.unchanged.toFixed(0)} ms`,
-        note: cpu('unchanged'),
-        targets: [ratio('S/F', s.ratio.unchanged, 1.5)],
-      });
-      print({
-        what: 'S  synth, every source touched (same bytes)',
-        figure: `${s.wall.touched.toFixed(0)} ms`,
-        note: cpu('touched'),
-        targets: [ratio('S/F', s.ratio.touched, 1.5)],
-      });
-      print({
-        what: 'S  synth, one source file edited (rebundle)',
-        figure: `${s.wall.edited.toFixed(0)} ms`,
-        note: cpu('edited'),
-        targets: [ratio('S/F', s.ratio.edited, 2)],
-      });
+      const cases = [
+        ['unchanged', 'S  synth, nothing changed', 1.5],
+        ['touched', 'S  synth, every source touched (same bytes)', 1.5],
+        ['edited', 'S  synth, one source file edited (rebundle)', 2],
+      ] as const;
+      for (const [k, what, limit] of cases)
+        print({
+          what,
+          figure: `${s.wall[k].toFixed(0)} ms`,
+          note: `CPU-time ratio ${s.cpuRatio[k].toFixed(2)}`,
+          targets: [ratio('S/F', s.ratio[k], limit)],
+        });
       print({
         what: "npm's own share of npm run synth",
         figure: `${(s.wall.npm - s.wall.unchanged).toFixed(0)} ms`,

@@ -13,7 +13,12 @@ export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () =
 }
 
 /** gitops/ as the synth CLI writes it, rendered once per jest run by test/global-setup.js (copy it, never change it). */
-export const RENDERED_GITOPS = path.join(REPO_ROOT, 'dist', 'test-rendered', 'gitops');
+export function renderedGitops(): string {
+  const rendered = process.env.PLATFORM_TEST_RENDERED;
+  if (rendered === undefined)
+    throw new Error('PLATFORM_TEST_RENDERED is unset: run the tests through jest (test/global-setup.js renders it)');
+  return path.join(rendered, 'gitops');
+}
 
 /** Runs the built synth CLI as `npm run synth` does (tools/run.mjs: the bundle with its code cache). */
 export function runSynth(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {

@@ -9,7 +9,7 @@ import { readTree, recover } from '../pipeline/writer';
 import { SynthBusyError } from '../pipeline/writer-lock';
 import { STAGING_DIR } from '../pipeline/writer-staging';
 import { SITES, PLATFORM } from '../sites';
-import { RENDERED_GITOPS, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
+import { renderedGitops, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
 /** A synth run interrupted through the writer's hooks (test/fixtures/interrupted-synth.ts), bundled next to the CLI's. */
 const INTERRUPTED = path.join(REPO_ROOT, 'dist', 'test-interrupted-synth.js');
@@ -30,7 +30,7 @@ beforeAll(() => {
 /** A temp root holding a copy of the rendered gitops/. */
 function rootWithGitops(): { root: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir();
-  fs.cpSync(RENDERED_GITOPS, path.join(dir, 'gitops'), { recursive: true });
+  fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
   return { root: dir, cleanup };
 }
 
