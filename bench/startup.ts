@@ -109,3 +109,15 @@ export function measureStartup(out: string, runs: number): StartupFigures {
     cpuRatio: per((k) => median(rounds.map((r) => r[k].cpu / Math.max(r.f.cpu, 1)))),
   };
 }
+
+/**
+ * `npm run diff` on the committed sites (against HEAD, minus npm's start) and S with nothing
+ * changed, round by round: the median of the rounds' ratios D/S.
+ */
+export function measureDiffOfCommittedSites(out: string, runs: number): { diff: number; ratio: number } {
+  const synth = `node tools/run.mjs main --out ${out}`;
+  const diff = 'node tools/run.mjs review diff --base HEAD --format text';
+  timeOnce(diff); // builds the review bundle if stale
+  const rounds = Array.from({ length: runs }, () => ({ s: timeOnce(synth), d: timeOnce(diff) }));
+  return { diff: median(rounds.map((r) => r.d)), ratio: median(rounds.map((r) => r.d / r.s)) };
+}
