@@ -8,5 +8,9 @@ module.exports = {
   // Snapshots live in __snapshots__/ at the repository root (the layout of the design card).
   snapshotResolver: '<rootDir>/test/snapshot-resolver.js',
   testTimeout: 60000,
+  // Both cores under CI (jest's default keeps one for itself, leaving one worker on 2 cores);
+  // locally the default, so that a developer's machine stays usable while the tests run.
+  ...(process.env.CI ? { maxWorkers: 2 } : {}),
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { PlatformError } from './model/errors';
 import { synth } from './pipeline/synth';
+import { openSchemaCache } from './pipeline/validate';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
 import type { RecoverOutcome } from './pipeline/writer-staging';
@@ -37,6 +38,8 @@ async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
   const tty = process.stderr.isTTY === true;
   let lock: WriterLock | undefined;
+  // Objects that passed the schema check unchanged are not checked again (dist/schema-cache.json).
+  const schemaCache = openSchemaCache(path.resolve(__dirname, '..'));
   try {
     // The repository root, wherever the command is started from.
     const root = args.out !== undefined ? path.resolve(args.out) : path.resolve(__dirname, '..');
@@ -56,6 +59,7 @@ async function main(): Promise<number> {
       root,
       model: PLATFORM,
       stackOutputs,
+      schemaCache,
       only: args.site ?? [],
       check: args.check === true,
       onSite: tty ? (done, total, site) => process.stderr.write(`\r\x1b[Krendering ${done}/${total} ${site}`) : undefined,
@@ -97,6 +101,7 @@ async function main(): Promise<number> {
     }
     throw err;
   } finally {
+    schemaCache.save();
     lock?.release();
   }
 }

@@ -23,6 +23,7 @@ import {
 import type { StackOutputs } from './charts/lib/object-store';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError, type Finding } from './model/errors';
+import type { FileBodies } from './pipeline/files';
 import { renderTree } from './pipeline/synth';
 import type { CapacityReport } from './pipeline/validate/capacity';
 import { validateRendered } from './pipeline/validate';
@@ -237,8 +238,10 @@ async function diff(argv: readonly string[]): Promise<number> {
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const baseCommit = resolveCommit(root, base);
   const before = readTreeAtRef(root, baseCommit);
-  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs() });
-  const changes = semanticDiff(before, tree);
+  // The rendered side is read from the render's own objects: its YAML is never parsed.
+  const bodies: FileBodies = new Map();
+  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
+  const changes = semanticDiff(before, tree, { afterBodies: (p) => bodies.get(p) });
   const head = describeHead(root, args.branch);
   const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
   const report = format === 'markdown' ? toMarkdown(changes, header, { maxChars }) : toText(changes, header);

@@ -4,17 +4,15 @@
  * selectors included, the worst case: every object changed, every workload rated), committed in a
  * scratch git repository; the head is the render itself. Each phase is timed in a child process:
  * reading the base from git, the diff with its ratings, the Markdown; peak RSS with and without
- * the render that `npm run diff` also does; and the diff given the head's objects as JSON (what
- * a render that hands over its objects would save: the parse of one side).
+ * the render that `npm run diff` also does; the diff with the head's YAML parsed, and with the
+ * render's own objects handed over (as `npm run diff` does: no parse of that side).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { readTreeAtRef, semanticDiff, toMarkdown } from '../pipeline/diff';
-import { isObjectPath } from '../pipeline/diff/objects';
-import type { FileTree } from '../pipeline/files';
+import type { FileBodies, FileTree } from '../pipeline/files';
 import { renderTree } from '../pipeline/synth';
 import { generateModel } from './generate-sites';
 
@@ -45,16 +43,20 @@ function relabelled(tree: FileTree): FileTree {
 
 /** Child mode, phase 1: render, write the relabelled base into a git repository at `dir`, and the head tree as JSON. */
 export function prepareDiffRepo(count: number, dir: string): void {
-  const { tree } = renderTree(generateModel(count), { validate: false });
+  const bodies: FileBodies = new Map();
+  const { tree } = renderTree(generateModel(count), { validate: false, bodies });
   for (const [p, content] of relabelled(tree)) {
     fs.mkdirSync(path.dirname(path.join(dir, 'gitops', p)), { recursive: true });
     fs.writeFileSync(path.join(dir, 'gitops', p), content);
   }
   fs.writeFileSync(path.join(dir, 'head.json'), JSON.stringify([...tree]));
+  fs.writeFileSync(path.join(dir, 'bodies.json'), JSON.stringify([...bodies]));
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   git('add', 'gitops');
   git('-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', 'commit', '-qm', 'base');
+  // Packed, as a clone is (CI clones the repository): loose objects cost git a file each to read.
+  git('repack', '-adq');
 }
 
 /**
@@ -64,18 +66,18 @@ export function prepareDiffRepo(count: number, dir: string): void {
 export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' | 'objects'): DiffFigures {
   const render = mode === 'render';
   let start = process.hrtime.bigint();
+  const bodies: FileBodies | undefined = mode === 'diff' ? undefined : new Map();
   const tree: FileTree = render
-    ? renderTree(generateModel(count), { validate: false }).tree
+    ? renderTree(generateModel(count), { validate: false, bodies }).tree
     : new Map(JSON.parse(fs.readFileSync(path.join(dir, 'head.json'), 'utf8')) as [string, string][]);
   const renderMs = render ? ms(start) : 0;
+  // `objects`: the render's documents handed over, as npm run diff has them (without its render).
+  if (mode === 'objects')
+    for (const [p, docs] of JSON.parse(fs.readFileSync(path.join(dir, 'bodies.json'), 'utf8')) as [string, unknown[]][])
+      bodies!.set(p, docs);
   start = process.hrtime.bigint();
   const before = readTreeAtRef(dir, 'HEAD');
   const readGitMs = ms(start);
-  // `objects`: the head's documents handed over as JSON, as a render that keeps its objects would.
-  const bodies =
-    mode === 'objects'
-      ? new Map([...tree].map(([p, c]) => [p, isObjectPath(p) ? loadAll(c, null, { schema: CORE_SCHEMA }) : undefined]))
-      : undefined;
   start = process.hrtime.bigint();
   const changes = semanticDiff(before, tree, bodies ? { afterBodies: (p) => bodies.get(p) } : {});
   const diffMs = ms(start);

@@ -30,8 +30,19 @@ function withoutNamespace(object: KubeObject): KubeObject {
   return { ...object, metadata };
 }
 
-/** Files of one component directory, keyed by file name. */
-export function componentFiles(siteName: string, component: RenderedComponent): Map<string, string> {
+/**
+ * The documents of each file as plain JSON, path -> documents: what parsing the file back gives
+ * (the rendered objects are plain JSON already: cdk8s drops undefined values). `npm run diff`
+ * reads the rendered side from them instead of parsing its YAML.
+ */
+export type FileBodies = Map<string, readonly unknown[]>;
+
+/** Files of one component directory, keyed by file name; with `bodies`, each file's document is recorded there by file name. */
+export function componentFiles(
+  siteName: string,
+  component: RenderedComponent,
+  bodies?: Map<string, readonly unknown[]>,
+): Map<string, string> {
   const files = new Map<string, string>();
   const owners = new Map<string, string>();
   const resources: string[] = [];
@@ -52,7 +63,9 @@ export function componentFiles(siteName: string, component: RenderedComponent): 
     }
     owners.set(name, id);
     const isPatch = component.patchIndexes.has(i);
-    files.set(name, toYamlDocument(isPatch && component.kustomize.namespace ? withoutNamespace(object) : object));
+    const document = isPatch && component.kustomize.namespace ? withoutNamespace(object) : object;
+    files.set(name, toYamlDocument(document));
+    bodies?.set(name, [document]);
     (isPatch ? patches : resources).push(name);
   });
   const kustomization = {
@@ -63,15 +76,18 @@ export function componentFiles(siteName: string, component: RenderedComponent): 
     ...(patches.length > 0 ? { patches: patches.sort().map((path) => ({ path })) } : {}),
   };
   files.set('kustomization.yaml', `# Rendered by npm run synth from the TypeScript model: do not edit.\n${toYamlDocument(kustomization)}`);
+  bodies?.set('kustomization.yaml', [kustomization]);
   return files;
 }
 
-/** Every file of one site, keyed by path relative to gitops/. */
-export function siteFiles(rendered: RenderedSite): FileTree {
+/** Every file of one site, keyed by path relative to gitops/; with `bodies`, their documents too (FileBodies). */
+export function siteFiles(rendered: RenderedSite, bodies?: FileBodies): FileTree {
   const tree: FileTree = new Map();
   for (const component of rendered.components) {
-    for (const [name, content] of componentFiles(rendered.site.name, component))
-      tree.set(`${rendered.site.name}/${component.name}/${name}`, content);
+    const documents = bodies ? new Map<string, readonly unknown[]>() : undefined;
+    const prefix = `${rendered.site.name}/${component.name}/`;
+    for (const [name, content] of componentFiles(rendered.site.name, component, documents)) tree.set(`${prefix}${name}`, content);
+    for (const [name, docs] of documents ?? []) bodies!.set(`${prefix}${name}`, docs);
   }
   return tree;
 }

@@ -7,9 +7,9 @@
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
 import type { Finding } from '../model/errors';
-import { siteFiles } from './files';
+import { siteFiles, type FileBodies } from './files';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
-import { crossSiteSummary, validateSite, type CrossSiteSummary } from './validate';
+import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
 
 /** What the rest of the pipeline needs of one site. */
 export interface SiteOutput {
@@ -36,6 +36,16 @@ export interface SiteOptions {
    */
   readonly validate?: boolean;
   /**
+   * The record of schema checks passed before (pipeline/validate/schema-cache.ts).
+   * @default none (every object checked)
+   */
+  readonly schemaCache?: SchemaCache;
+  /**
+   * Where the documents of each file are recorded as plain JSON (npm run diff).
+   * @default not recorded
+   */
+  readonly bodies?: FileBodies;
+  /**
    * Components added to the site's platform (tests).
    * @default none
    */
@@ -48,8 +58,8 @@ export function processSite(site: Site, model: PlatformModel, options: SiteOptio
   keep?.(rendered);
   return {
     site: site.name,
-    files: [...siteFiles(rendered)],
-    findings: options.validate === false ? [] : validateSite(rendered).findings,
+    files: [...siteFiles(rendered, options.bodies)],
+    findings: options.validate === false ? [] : validateSite(rendered, { schemaCache: options.schemaCache }).findings,
     summary: crossSiteSummary(rendered),
     components: rendered.components.length,
     objects: rendered.components.reduce((n, c) => n + c.objects.length, 0),

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel } from '../sites';
 import { PlatformError } from '../model/errors';
-import type { FileTree } from './files';
+import type { FileBodies, FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
-import { checkCrossSite } from './validate';
+import { checkCrossSite, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
@@ -46,6 +46,16 @@ export interface RenderOptions {
    * @default none
    */
   readonly extend?: PlatformExtension;
+  /**
+   * The record of schema checks passed before: objects whose bytes passed are not checked again.
+   * @default none (every object checked)
+   */
+  readonly schemaCache?: SchemaCache;
+  /**
+   * Where the documents of each rendered file of the selected sites are recorded as plain JSON (npm run diff).
+   * @default not recorded
+   */
+  readonly bodies?: FileBodies;
 }
 
 export interface SynthResult {
@@ -86,7 +96,13 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     );
   }
   const selected = only && only.length > 0 ? sites.filter((s) => only.includes(s.name)) : sites;
-  const siteOptions = { stackOutputs, validate: options.validate, extend: options.extend };
+  const siteOptions = {
+    stackOutputs,
+    validate: options.validate,
+    extend: options.extend,
+    schemaCache: options.schemaCache,
+    bodies: options.bodies,
+  };
   const rendered: RenderedSite[] = [];
   // One site at a time, keeping only its files and findings: memory stays flat as sites are added
   // (measured: 200 sites in one thread fit the targets; worker threads gained 12% for 70% more memory).

@@ -19,7 +19,7 @@ import {
   testCa,
   type LiveSite,
 } from './bus-sites';
-import { eventually } from './nats-helpers';
+import { eventually, liveTimeout } from './nats-helpers';
 import { streamConfigJson, consumerConfigJson } from '../charts/bus/streams';
 
 const { dir, cleanup } = tempDir('bus-rollout-');
@@ -54,25 +54,29 @@ beforeAll(async () => {
     });
     expect(consumer.error).toBeUndefined();
   }
-});
+}, liveTimeout(7));
 
 afterAll(async () => {
   await Promise.all(sites.flatMap((s) => s.processes).map(stopServer));
   cleanup();
 });
 
-it('keeps each publish on its own site and each ack on its own stream with only the leaf end filtering', async () => {
-  const leaf = sites.find((s) => s.site.bus.role === 'leaf')!;
-  const hub = sites.find((s) => s.site.bus.role === 'hub')!;
-  await settle();
-  for (const { site, servers } of sites) {
-    const acks = await asProbe(servers[1]!, (conn) => conn.requestAll('jobs.resize', '{}'));
-    expect(acks.map((a) => (JSON.parse(a) as { domain: string }).domain)).toEqual([site.name]);
-  }
-  await settle();
-  const hubBefore = await storedJobs(hub.servers[0]!);
-  await pullAndAck(leaf.servers[0]!);
-  await eventually('the ack applied on the leaf', async () => ((await storedJobs(leaf.servers[0]!)) === 0 ? true : undefined));
-  await settle();
-  expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
-});
+it(
+  'keeps each publish on its own site and each ack on its own stream with only the leaf end filtering',
+  async () => {
+    const leaf = sites.find((s) => s.site.bus.role === 'leaf')!;
+    const hub = sites.find((s) => s.site.bus.role === 'hub')!;
+    await settle();
+    for (const { site, servers } of sites) {
+      const acks = await asProbe(servers[1]!, (conn) => conn.requestAll('jobs.resize', '{}'));
+      expect(acks.map((a) => (JSON.parse(a) as { domain: string }).domain)).toEqual([site.name]);
+    }
+    await settle();
+    const hubBefore = await storedJobs(hub.servers[0]!);
+    await pullAndAck(leaf.servers[0]!);
+    await eventually('the ack applied on the leaf', async () => ((await storedJobs(leaf.servers[0]!)) === 0 ? true : undefined));
+    await settle();
+    expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
+  },
+  liveTimeout(3),
+);

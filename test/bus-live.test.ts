@@ -28,7 +28,7 @@ import {
   tlsIn,
   type LiveSite,
 } from './bus-sites';
-import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
+import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv, liveTimeout } from './nats-helpers';
 import { issue, makeCa, type TestCa } from './tls-helpers';
 
 /** What the probe declares cross-site; `probe.local.>` is not. */
@@ -46,7 +46,7 @@ beforeAll(async () => {
     SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
     ca,
   );
-});
+}, liveTimeout(6));
 
 afterAll(async () => {
   await Promise.all([...sites.flatMap((s) => s.processes), ...extra].map(stopServer));
@@ -55,130 +55,162 @@ afterAll(async () => {
 
 const live = (role: 'hub' | 'leaf'): LiveSite => sites.find((s) => s.site.bus.role === role)!;
 
-it('runs each site as its own JetStream domain with a 3-server meta group', async () => {
-  for (const { site, servers } of sites) {
-    // A leader is elected by 2 of 3; on a loaded machine the third may join a moment later.
-    const jsz = await eventually(`a meta leader with 3 servers at ${site.name}`, async () => {
-      const body = await monitor(servers[0]!.monitor, '/jsz');
-      const meta = body?.meta_cluster as { leader?: string; cluster_size?: number } | undefined;
-      return meta?.leader && meta.cluster_size === 3 ? meta : undefined;
-    });
-    expect(jsz.cluster_size).toBe(3);
-    const varz = await monitor(servers[1]!.monitor, '/varz');
-    expect((varz?.jetstream as { config: { domain: string } }).config.domain).toBe(site.name);
-    expect(varz?.server_name).toBe('bus-nats-1');
-  }
-});
-
-it('answers the probes the pods are given', async () => {
-  const statefulSet = (live('hub').bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
-  const nats = (statefulSet.spec as { template: { spec: { containers: Record<string, { httpGet?: { path: string } }>[] } } }).template.spec
-    .containers[0]!;
-  const paths = ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => nats[p]!.httpGet!.path);
-  expect(paths).toHaveLength(3);
-  for (const probe of paths) {
-    for (const { servers } of sites) expect(await monitor(servers[0]!.monitor, probe)).toMatchObject({ status: 'ok' });
-  }
-});
-
-it('links every leaf server to the hub in the application account', async () => {
-  for (const server of live('leaf').servers) {
-    const leafz = await eventually('a leafnode connection', async () => {
-      const body = await monitor(server.monitor, '/leafz');
-      return (body?.leafnodes as number) > 0 ? body : undefined;
-    });
-    expect((leafz.leafs as { account: string }[])[0]!.account).toBe('APP');
-  }
-});
-
-it('creates the declared stream and consumer from the rendered JSON, idempotently', async () => {
-  const files = streamFiles(live('leaf').bus.declaredStreams());
-  const streamJson = JSON.parse(files['stream-JOBS.json']!) as Record<string, unknown>;
-  const consumerJson = JSON.parse(files['consumer-JOBS-workers.json']!) as Record<string, unknown>;
-  for (const { site, servers } of sites) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const stream = await eventually(`stream JOBS at ${site.name}`, async () => {
-        const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamJson);
-        return answer.error ? undefined : answer;
+it(
+  'runs each site as its own JetStream domain with a 3-server meta group',
+  async () => {
+    for (const { site, servers } of sites) {
+      // A leader is elected by 2 of 3; on a loaded machine the third may join a moment later.
+      const jsz = await eventually(`a meta leader with 3 servers at ${site.name}`, async () => {
+        const body = await monitor(servers[0]!.monitor, '/jsz');
+        const meta = body?.meta_cluster as { leader?: string; cluster_size?: number } | undefined;
+        return meta?.leader && meta.cluster_size === 3 ? meta : undefined;
       });
-      expect(stream.config).toMatchObject({ name: 'JOBS', retention: 'workqueue', num_replicas: 3, discard: 'new' });
-      const consumer = await jsRequest(servers[1]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
-        stream_name: 'JOBS',
-        config: consumerJson,
-      });
-      expect(consumer.error).toBeUndefined();
-      expect(consumer.config).toMatchObject({ durable_name: 'workers', ack_policy: 'explicit', max_deliver: 5 });
+      expect(jsz.cluster_size).toBe(3);
+      const varz = await monitor(servers[1]!.monitor, '/varz');
+      expect((varz?.jetstream as { config: { domain: string } }).config.domain).toBe(site.name);
+      expect(varz?.server_name).toBe('bus-nats-1');
     }
-  }
-});
+  },
+  liveTimeout(2),
+);
 
-it('refuses a client subject outside its grant', async () => {
-  const conn = await NatsConnection.connect(live('leaf').servers[0]!.client, 'probe', dummyPassword('bus-user-probe'));
-  try {
-    await expect(conn.publish('secrets.everything', 'x')).rejects.toThrow(/Permissions Violation/);
-  } finally {
-    conn.close();
-  }
-});
+it(
+  'answers the probes the pods are given',
+  async () => {
+    const statefulSet = (live('hub').bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
+    const nats = (statefulSet.spec as { template: { spec: { containers: Record<string, { httpGet?: { path: string } }>[] } } }).template
+      .spec.containers[0]!;
+    const paths = ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => nats[p]!.httpGet!.path);
+    expect(paths).toHaveLength(3);
+    for (const probe of paths) {
+      for (const { servers } of sites) expect(await monitor(servers[0]!.monitor, probe)).toMatchObject({ status: 'ok' });
+    }
+  },
+  liveTimeout(1),
+);
 
-it('carries what is declared cross-site to the other site, both ways, and nothing else', async () => {
-  for (const [from, to] of [
-    [live('leaf'), live('hub')],
-    [live('hub'), live('leaf')],
-  ] as const) {
-    const receiver = await NatsConnection.connect(to.servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
-    const sender = await NatsConnection.connect(from.servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
+it(
+  'links every leaf server to the hub in the application account',
+  async () => {
+    for (const server of live('leaf').servers) {
+      const leafz = await eventually('a leafnode connection', async () => {
+        const body = await monitor(server.monitor, '/leafz');
+        return (body?.leafnodes as number) > 0 ? body : undefined;
+      });
+      expect((leafz.leafs as { account: string }[])[0]!.account).toBe('APP');
+    }
+  },
+  liveTimeout(3),
+);
+
+it(
+  'creates the declared stream and consumer from the rendered JSON, idempotently',
+  async () => {
+    const files = streamFiles(live('leaf').bus.declaredStreams());
+    const streamJson = JSON.parse(files['stream-JOBS.json']!) as Record<string, unknown>;
+    const consumerJson = JSON.parse(files['consumer-JOBS-workers.json']!) as Record<string, unknown>;
+    for (const { site, servers } of sites) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const stream = await eventually(`stream JOBS at ${site.name}`, async () => {
+          const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamJson);
+          return answer.error ? undefined : answer;
+        });
+        expect(stream.config).toMatchObject({ name: 'JOBS', retention: 'workqueue', num_replicas: 3, discard: 'new' });
+        const consumer = await jsRequest(servers[1]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
+          stream_name: 'JOBS',
+          config: consumerJson,
+        });
+        expect(consumer.error).toBeUndefined();
+        expect(consumer.config).toMatchObject({ durable_name: 'workers', ack_policy: 'explicit', max_deliver: 5 });
+      }
+    }
+  },
+  liveTimeout(4),
+);
+
+it(
+  'refuses a client subject outside its grant',
+  async () => {
+    const conn = await NatsConnection.connect(live('leaf').servers[0]!.client, 'probe', dummyPassword('bus-user-probe'));
     try {
-      const shared = await receiver.subscribe('probe.shared.hello');
-      const local = await receiver.subscribe('probe.local.hello');
-      const got = await eventually(`a declared subject at ${to.site.name}`, async () => {
-        await sender.publish('probe.local.hello', `local from ${from.site.name}`);
-        await sender.publish('probe.shared.hello', `shared from ${from.site.name}`);
-        return shared[0];
-      });
-      expect(got).toBe(`shared from ${from.site.name}`);
-      // The undeclared subject was published before each declared one, and never arrived.
-      await settle();
-      expect(local).toEqual([]);
+      await expect(conn.publish('secrets.everything', 'x')).rejects.toThrow(/Permissions Violation/);
     } finally {
-      receiver.close();
-      sender.close();
+      conn.close();
     }
-  }
-});
+  },
+  liveTimeout(1),
+);
+
+it(
+  'carries what is declared cross-site to the other site, both ways, and nothing else',
+  async () => {
+    for (const [from, to] of [
+      [live('leaf'), live('hub')],
+      [live('hub'), live('leaf')],
+    ] as const) {
+      const receiver = await NatsConnection.connect(to.servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
+      const sender = await NatsConnection.connect(from.servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
+      try {
+        const shared = await receiver.subscribe('probe.shared.hello');
+        const local = await receiver.subscribe('probe.local.hello');
+        const got = await eventually(`a declared subject at ${to.site.name}`, async () => {
+          await sender.publish('probe.local.hello', `local from ${from.site.name}`);
+          await sender.publish('probe.shared.hello', `shared from ${from.site.name}`);
+          return shared[0];
+        });
+        expect(got).toBe(`shared from ${from.site.name}`);
+        // The undeclared subject was published before each declared one, and never arrived.
+        await settle();
+        expect(local).toEqual([]);
+      } finally {
+        receiver.close();
+        sender.close();
+      }
+    }
+  },
+  liveTimeout(2),
+);
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
-it('stores a publish on the site it was made on, and only there', async () => {
-  await settle();
-  const before = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
-  for (const { site, servers } of sites) {
-    const acks = await asProbe(servers[1]!, (conn) => conn.requestAll('jobs.resize', JSON.stringify({ image: `${site.name}.png` })));
-    // One PubAck, from this site's domain: no copy was stored by the other site.
-    expect(acks.map((a) => JSON.parse(a) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ stream: 'JOBS', domain: site.name }),
-    ]);
-  }
-  await settle();
-  const after = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
-  expect(after.map((n, i) => n - before[i]!)).toEqual(sites.map(() => 1));
-});
+it(
+  'stores a publish on the site it was made on, and only there',
+  async () => {
+    await settle();
+    const before = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
+    for (const { site, servers } of sites) {
+      const acks = await asProbe(servers[1]!, (conn) => conn.requestAll('jobs.resize', JSON.stringify({ image: `${site.name}.png` })));
+      // One PubAck, from this site's domain: no copy was stored by the other site.
+      expect(acks.map((a) => JSON.parse(a) as Record<string, unknown>)).toEqual([
+        expect.objectContaining({ stream: 'JOBS', domain: site.name }),
+      ]);
+    }
+    await settle();
+    const after = await Promise.all(sites.map((s) => storedJobs(s.servers[0]!)));
+    expect(after.map((n, i) => n - before[i]!)).toEqual(sites.map(() => 1));
+  },
+  liveTimeout(2),
+);
 
-it('never lets an ack on one site change the other site’s stream', async () => {
-  const [hub, leaf] = [live('hub'), live('leaf')];
-  await settle();
-  const hubBefore = await storedJobs(hub.servers[0]!);
-  const leafBefore = await storedJobs(leaf.servers[0]!);
-  expect(hubBefore).toBeGreaterThan(0);
-  expect(leafBefore).toBeGreaterThan(0);
-  const ack = await pullAndAck(leaf.servers[2]!);
-  expect(ack).toMatch(/^\$JS\.ACK\.JOBS\.workers\./);
-  await eventually('the acknowledged job to leave the leaf stream', async () =>
-    (await storedJobs(leaf.servers[0]!)) === leafBefore - 1 ? true : undefined,
-  );
-  await settle();
-  expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
-});
+it(
+  'never lets an ack on one site change the other site’s stream',
+  async () => {
+    const [hub, leaf] = [live('hub'), live('leaf')];
+    await settle();
+    const hubBefore = await storedJobs(hub.servers[0]!);
+    const leafBefore = await storedJobs(leaf.servers[0]!);
+    expect(hubBefore).toBeGreaterThan(0);
+    expect(leafBefore).toBeGreaterThan(0);
+    const ack = await pullAndAck(leaf.servers[2]!);
+    expect(ack).toMatch(/^\$JS\.ACK\.JOBS\.workers\./);
+    await eventually('the acknowledged job to leave the leaf stream', async () =>
+      (await storedJobs(leaf.servers[0]!)) === leafBefore - 1 ? true : undefined,
+    );
+    await settle();
+    expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
+  },
+  liveTimeout(2),
+);
 
 /** The certificate a TLS handshake on the hub's leafnode port presents now (nats sends INFO first). */
 async function leafnodeCertificateSerial(port: number): Promise<string> {
@@ -193,17 +225,21 @@ async function leafnodeCertificateSerial(port: number): Promise<string> {
   }
 }
 
-it('reloads a renewed link certificate without restarting the server', async () => {
-  const hub = live('hub');
-  const renewed = issueLinkCertificate(ca, hub);
-  // The rendered reload loop (every second here, every minute in the pods) sees the new files.
-  const served = await eventually('the renewed certificate on the leafnode port', async () => {
-    const serial = await leafnodeCertificateSerial(hub.servers[0]!.leafnodes);
-    return serial === renewed ? serial : undefined;
-  });
-  expect(served).toBe(renewed);
-  expect(hub.processes[0]!.exitCode).toBeNull();
-});
+it(
+  'reloads a renewed link certificate without restarting the server',
+  async () => {
+    const hub = live('hub');
+    const renewed = issueLinkCertificate(ca, hub);
+    // The rendered reload loop (every second here, every minute in the pods) sees the new files.
+    const served = await eventually('the renewed certificate on the leafnode port', async () => {
+      const serial = await leafnodeCertificateSerial(hub.servers[0]!.leafnodes);
+      return serial === renewed ? serial : undefined;
+    });
+    expect(served).toBe(renewed);
+    expect(hub.processes[0]!.exitCode).toBeNull();
+  },
+  liveTimeout(1),
+);
 
 /** Starts one more leaf server of the leaf site, with its own certificates, and returns its monitor port. */
 async function startRogueLeaf(name: string, prepareTls: (tlsDir: string) => void): Promise<number> {
@@ -238,27 +274,31 @@ async function startRogueLeaf(name: string, prepareTls: (tlsDir: string) => void
   return mon!;
 }
 
-it('refuses a leaf whose certificate is not from the platform CA, and a leaf without the CA refuses the hub', async () => {
-  const other = makeCa(path.join(dir, 'ca', 'other'), 'other-ca');
-  const leafName = `leaf-${live('leaf').site.name}`;
-  const stranger = await startRogueLeaf('stranger', (tlsDir) => {
-    issue(other, tlsDir, { commonName: leafName, usage: 'client' });
-    fs.copyFileSync(ca.cert, path.join(tlsDir, 'ca.crt'));
-  });
-  const withoutCa = await startRogueLeaf('without-ca', (tlsDir) => {
-    issue(ca, tlsDir, { commonName: leafName, usage: 'client' });
-    fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
-  });
-  // Both retry every second; give them several attempts.
-  await new Promise((r) => setTimeout(r, 4000));
-  for (const mon of [stranger, withoutCa]) expect((await monitor(mon, '/leafz'))?.leafnodes).toBe(0);
-  const hubLeafz = await monitor(live('hub').servers[0]!.monitor, '/leafz');
-  expect((hubLeafz?.leafs as { name: string }[]).map((l) => l.name)).not.toEqual(
-    expect.arrayContaining([expect.stringMatching(/^rogue-/)]),
-  );
-  const log = fs.readFileSync(path.join(dir, 'rogue', 'without-ca', 'stderr.log'), 'utf8');
-  expect(log).toMatch(/certificate signed by unknown authority/);
-});
+it(
+  'refuses a leaf whose certificate is not from the platform CA, and a leaf without the CA refuses the hub',
+  async () => {
+    const other = makeCa(path.join(dir, 'ca', 'other'), 'other-ca');
+    const leafName = `leaf-${live('leaf').site.name}`;
+    const stranger = await startRogueLeaf('stranger', (tlsDir) => {
+      issue(other, tlsDir, { commonName: leafName, usage: 'client' });
+      fs.copyFileSync(ca.cert, path.join(tlsDir, 'ca.crt'));
+    });
+    const withoutCa = await startRogueLeaf('without-ca', (tlsDir) => {
+      issue(ca, tlsDir, { commonName: leafName, usage: 'client' });
+      fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
+    });
+    // Both retry every second; give them several attempts.
+    await new Promise((r) => setTimeout(r, 4000));
+    for (const mon of [stranger, withoutCa]) expect((await monitor(mon, '/leafz'))?.leafnodes).toBe(0);
+    const hubLeafz = await monitor(live('hub').servers[0]!.monitor, '/leafz');
+    expect((hubLeafz?.leafs as { name: string }[]).map((l) => l.name)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^rogue-/)]),
+    );
+    const log = fs.readFileSync(path.join(dir, 'rogue', 'without-ca', 'stderr.log'), 'utf8');
+    expect(log).toMatch(/certificate signed by unknown authority/);
+  },
+  liveTimeout(1),
+);
 
 it('keeps a site storing and consuming when one server is lost with its data, refills a replacement, and stops when two are lost', async () => {
   // One node lost: one server and its node-local volume (storage/node-local.ts keeps them together).
@@ -302,17 +342,21 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
 }, 150_000);
 
-it('keeps the leaf site storing and consuming its own work while the hub site is down', async () => {
-  await Promise.all(live('hub').processes.map(stopServer));
-  const leaf = live('leaf');
-  const ack = await asProbe(
-    leaf.servers[0]!,
-    async (conn) => JSON.parse(await conn.request('jobs.resize', '{"image":"a.png"}')) as Record<string, unknown>,
-  );
-  expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
-  const stored = await storedJobs(leaf.servers[0]!);
-  await pullAndAck(leaf.servers[1]!);
-  await eventually('the job consumed on the leaf site', async () =>
-    (await storedJobs(leaf.servers[0]!)) === stored - 1 ? true : undefined,
-  );
-});
+it(
+  'keeps the leaf site storing and consuming its own work while the hub site is down',
+  async () => {
+    await Promise.all(live('hub').processes.map(stopServer));
+    const leaf = live('leaf');
+    const ack = await asProbe(
+      leaf.servers[0]!,
+      async (conn) => JSON.parse(await conn.request('jobs.resize', '{"image":"a.png"}')) as Record<string, unknown>,
+    );
+    expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
+    const stored = await storedJobs(leaf.servers[0]!);
+    await pullAndAck(leaf.servers[1]!);
+    await eventually('the job consumed on the leaf site', async () =>
+      (await storedJobs(leaf.servers[0]!)) === stored - 1 ? true : undefined,
+    );
+  },
+  liveTimeout(3),
+);

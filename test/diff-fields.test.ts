@@ -7,7 +7,9 @@ import { parseObjects } from '../pipeline/diff/objects';
 import { parseAllDocuments } from 'yaml';
 import { PLATFORM_FILES } from './diff-helpers';
 import { hunkHeader, lineDiff } from '../pipeline/diff/text';
-import type { FileTree } from '../pipeline/files';
+import type { FileBodies, FileTree } from '../pipeline/files';
+import { renderTree } from '../pipeline/synth';
+import { PLATFORM } from '../sites';
 import { tempDir } from './helpers';
 
 // Lists are compared item by item, matched by name (or by content when an item has no name).
@@ -93,6 +95,21 @@ describe('parsing the rendered files', () => {
       expect(objects.map((o) => o.body)).toEqual(parseAllDocuments(content).map((d) => d.toJS()));
     }
     expect(files).toBeGreaterThan(250);
+  });
+
+  it("gives the render's own documents exactly as parsing its files does (npm run diff reads them instead)", () => {
+    const bodies: FileBodies = new Map();
+    const { tree } = renderTree(PLATFORM, { validate: false, bodies });
+    let files = 0;
+    for (const [p, content] of tree) {
+      const parsed = parseObjects(p, content);
+      if (!parsed) continue;
+      files++;
+      // toStrictEqual: an undefined value the YAML would not carry is a difference too.
+      expect(bodies.get(p)).toStrictEqual(parsed.map((o) => o.body));
+    }
+    expect(files).toBeGreaterThan(250);
+    expect(files).toBe(bodies.size);
   });
 });
 

@@ -1,7 +1,18 @@
-// The child-process tests run the same bundle `npm run synth` runs: build it once per jest run.
+// Once per jest run: build the bundles the child-process tests run (the same ones `npm run synth`
+// runs), and render gitops/ once with them into a directory of this run (PLATFORM_TEST_RENDERED,
+// removed by test/global-teardown.js), the fixture the tests that start from a rendered tree copy
+// instead of each rendering it again. A directory per run: two jest runs never share one.
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
+const root = path.join(__dirname, '..');
+
 module.exports = () => {
-  execFileSync(process.execPath, [path.join(__dirname, '..', 'tools', 'build.mjs')], { stdio: 'inherit', cwd: path.join(__dirname, '..') });
+  execFileSync(process.execPath, [path.join(root, 'tools', 'build.mjs')], { stdio: 'inherit', cwd: root });
+  const rendered = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-rendered-'));
+  execFileSync(process.execPath, [path.join(root, 'tools', 'run.mjs'), 'main', '--out', rendered], { stdio: 'ignore', cwd: root });
+  // Set before jest starts its workers, which inherit it.
+  process.env.PLATFORM_TEST_RENDERED = rendered;
 };

@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import type { Site } from '../sites';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
-export const MAIN_BUNDLE = path.join(REPO_ROOT, 'dist', 'main.js');
 
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () => void } {
@@ -13,9 +12,17 @@ export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () =
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the built synth CLI. */
+/** gitops/ as the synth CLI writes it, rendered once per jest run by test/global-setup.js (copy it, never change it). */
+export function renderedGitops(): string {
+  const rendered = process.env.PLATFORM_TEST_RENDERED;
+  if (rendered === undefined)
+    throw new Error('PLATFORM_TEST_RENDERED is unset: run the tests through jest (test/global-setup.js renders it)');
+  return path.join(rendered, 'gitops');
+}
+
+/** Runs the built synth CLI as `npm run synth` does (tools/run.mjs: the bundle with its code cache). */
 export function runSynth(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [MAIN_BUNDLE, ...args], {
+  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'run.mjs'), 'main', ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     encoding: 'utf8',

@@ -60,6 +60,19 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** The longest `eventually` waits with its defaults: 120 attempts 250 ms apart (each attempt's own request comes on top). */
+export const EVENTUALLY_BOUND_MS = 120 * 250;
+
+/**
+ * A live test's jest timeout, consistent with its own waits: `waits` calls of `eventually` at
+ * their bound, plus `extraMs` for fixed pauses and starting processes. A wait that runs out then
+ * fails with its own message (what it waited for) before jest's generic timeout does, and servers
+ * that start and elect leaders slower under two jest workers on two cores are still waited for.
+ */
+export function liveTimeout(waits: number, extraMs = 15_000): number {
+  return waits * EVENTUALLY_BOUND_MS + extraMs;
+}
+
 /** Polls `check` until it returns a value (not undefined) or the attempts run out. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, attempts = 120, delayMs = 250): Promise<T> {
   let last: unknown;

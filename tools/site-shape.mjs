@@ -5,13 +5,14 @@
 //   dist/site-shape.js    ajv standalone validators `validateSite` and `validateEdge` (unknown
 //                         properties refused), and the JSON Schema itself (`schema`), which
 //                         pipeline/site-shape.ts reads to word its errors
-//   dist/site-shape.inputs.json   what it was generated from (size and mtime of each input)
+//   dist/site-shape.inputs.json   what it was generated from (tools/stamps.mjs: content hashes)
 // The TypeScript program is created only when regenerating (~1.3 s); a current shape costs a few
 // stat calls.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isCurrent, stampOf, writeStamp } from './stamps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -21,20 +22,8 @@ const STAMP = path.join(root, 'dist', 'site-shape.inputs.json');
 /** The types the validators are exported for. */
 const ROOTS = { validateSite: 'Site', validateEdge: 'EdgeProxy' };
 
-function fingerprint(files) {
-  return Object.fromEntries(
-    files.map((f) => {
-      const st = fs.statSync(path.join(root, f), { throwIfNoEntry: false });
-      return [f, st ? `${st.size}:${st.mtimeMs}` : 'missing'];
-    }),
-  );
-}
-
-function isCurrent() {
-  if (!fs.existsSync(SHAPE_MODULE) || !fs.existsSync(STAMP)) return false;
-  const recorded = JSON.parse(fs.readFileSync(STAMP, 'utf8'));
-  const now = fingerprint(Object.keys(recorded));
-  return Object.keys(recorded).every((f) => recorded[f] === now[f]);
+function isShapeCurrent() {
+  return fs.existsSync(SHAPE_MODULE) && isCurrent(root, STAMP);
 }
 
 const deref = (schema, definitions) =>
@@ -105,13 +94,13 @@ export function shapeModule(schema) {
 
 /** Regenerates dist/site-shape.js when an input changed; returns whether it did. */
 export function buildSiteShape() {
-  if (isCurrent()) return false;
+  if (isShapeCurrent()) return false;
   const { schema, sources } = siteSchema();
   fs.mkdirSync(path.dirname(SHAPE_MODULE), { recursive: true });
   const tmp = `${SHAPE_MODULE}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, shapeModule(schema));
   fs.renameSync(tmp, SHAPE_MODULE);
   const inputs = [...sources, 'tools/site-shape.mjs', 'package-lock.json'].sort();
-  fs.writeFileSync(STAMP, `${JSON.stringify(fingerprint(inputs))}\n`);
+  writeStamp(STAMP, stampOf(root, inputs));
   return true;
 }

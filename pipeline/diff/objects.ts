@@ -58,6 +58,11 @@ function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] | undef
   return objects.length > 0 ? objects : undefined;
 }
 
+/** The kind part of a file name synth gives (`poddisruptionbudget` for `.../poddisruptionbudget-web.yaml`). */
+function kindPrefixOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).split('-')[0]!;
+}
+
 /** `Kind/name` or `Kind/namespace/name`. */
 export function idOf(o: { readonly kind: string; readonly namespace?: string; readonly name: string }): string {
   return `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
@@ -79,6 +84,8 @@ export class TreeSide {
   /** Per kind: objects by `site\0namespace`, and by `site\0*` for all namespaces. */
   private readonly byPlace = new Map<string, Map<string, TreeObject[]>>();
   private pathsByPrefix: Map<string, string[]> | undefined;
+  /** File-name prefixes of the kinds looked up so far (their files are kept parsed). */
+  private readonly indexedPrefixes = new Set<string>();
 
   /**
    * `bodies`, when given, has the documents of each object file already as JSON (the render's
@@ -107,12 +114,13 @@ export class TreeSide {
       this.pathsByPrefix = new Map();
       for (const path of [...this.files.keys()].sort()) {
         if (!isObjectPath(path)) continue;
-        const prefix = path.slice(path.lastIndexOf('/') + 1).split('-')[0]!;
+        const prefix = kindPrefixOf(path);
         const paths = this.pathsByPrefix.get(prefix);
         if (paths) paths.push(path);
         else this.pathsByPrefix.set(prefix, [path]);
       }
     }
+    this.indexedPrefixes.add(kind.toLowerCase());
     const objects = (this.pathsByPrefix.get(kind.toLowerCase()) ?? [])
       .flatMap((p) => this.objectsAt(p) ?? [])
       .filter((o) => o.kind === kind);
@@ -137,8 +145,11 @@ export class TreeSide {
     return places.get(`${site}\0${namespace ?? '*'}`) ?? [];
   }
 
-  /** Drops the parsed objects of a file once its change is rated (memory stays flat in the sites). */
+  /**
+   * Drops the parsed objects of a file once its change is rated (memory stays flat in the sites),
+   * unless a rating has looked its kind up: those stay, so that no file is parsed twice.
+   */
   forget(path: string): void {
-    this.parsed.delete(path);
+    if (this.pathsByPrefix === undefined || !this.indexedPrefixes.has(kindPrefixOf(path))) this.parsed.delete(path);
   }
 }

@@ -11,7 +11,8 @@ import { checkCompatibility } from './compatibility';
 import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
-import { checkSchema, importedKubernetesReleases } from './schema';
+import { importedKubernetesReleases } from './schema';
+import { checkSchemaCached, type SchemaCache } from './schema-cache';
 import { checkSyncOrder } from './sync-order';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
@@ -45,7 +46,7 @@ export interface SiteValidation {
 }
 
 /** The objects of a site against the schema of its Kubernetes release, which must have been imported. */
-function checkSchemas(site: RenderedSite): Finding[] {
+function checkSchemas(site: RenderedSite, cache: SchemaCache | undefined): Finding[] {
   const release = site.site.kubernetesVersion;
   const imported = importedKubernetesReleases();
   if (!imported.includes(release)) {
@@ -59,15 +60,28 @@ function checkSchemas(site: RenderedSite): Finding[] {
   }
   return site.components.flatMap((component) =>
     component.objects.flatMap((object, i) =>
-      checkSchema(object, { site: site.site.name, component: component.name, kubernetesRelease: release }, component.patchIndexes.has(i)),
+      checkSchemaCached(
+        object,
+        { site: site.site.name, component: component.name, kubernetesRelease: release },
+        component.patchIndexes.has(i),
+        cache,
+      ),
     ),
   );
 }
 
+export interface SiteValidationOptions {
+  /**
+   * The record of schema checks passed before: an object whose bytes passed is not checked again.
+   * @default none (every object checked)
+   */
+  readonly schemaCache?: SchemaCache;
+}
+
 /** Compatibility, schema, policy, sync order and capacity of one rendered site (everything but the cross-site invariants). */
-export function validateSite(site: RenderedSite): SiteValidation {
+export function validateSite(site: RenderedSite, options: SiteValidationOptions = {}): SiteValidation {
   const compatibility = checkCompatibility(site);
-  const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site)];
+  const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site, options.schemaCache)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
   const capacity = checkCapacity(site);
@@ -83,7 +97,7 @@ export function validateRendered(
   rendered: readonly RenderedSite[],
   all: readonly CrossSiteSummary[] = rendered.map(crossSiteSummary),
 ): ValidationReport {
-  const perSite = rendered.map(validateSite);
+  const perSite = rendered.map((site) => validateSite(site));
   return {
     findings: [...perSite.flatMap((v) => v.findings), ...checkCrossSite(all)],
     capacity: perSite.map((v) => v.capacity),
@@ -92,3 +106,4 @@ export function validateRendered(
 }
 
 export { objectId, checkCrossSite, crossSiteSummary, type CrossSiteSummary };
+export { openSchemaCache, SchemaCache } from './schema-cache';

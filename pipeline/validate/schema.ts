@@ -64,6 +64,17 @@ function releaseIndex(release: string): ReleaseIndex {
   return index;
 }
 
+/**
+ * The files that decide the check of `apiVersion/kind` in `release`: its validator module and the
+ * release's index (undefined when no schema is imported for it). For the record of passes.
+ */
+export function schemaFilesOf(apiVersion: string, kind: string, release: string): { validator: string; kinds: string } | undefined {
+  if (!importedKubernetesReleases().includes(release)) return undefined;
+  const index = releaseIndex(release);
+  const file = index.kubernetes[`${apiVersion}/${kind}`] ?? index.custom[`${apiVersion}/${kind}`];
+  return file === undefined ? undefined : { validator: path.join(index.dir, file), kinds: path.join(index.dir, 'kinds.json') };
+}
+
 /** The validator of `apiVersion/kind` in `release`, or undefined when no schema is imported for it. */
 export function validatorFor(apiVersion: string, kind: string, release: string): ValidateFunction | undefined {
   const key = `${apiVersion}/${kind}`;

@@ -1,0 +1,140 @@
+/**
+ * A record of the objects the schema check passed, so that a synth whose objects did not change
+ * neither loads nor runs the validators (loading and compiling them is most of the check's cost:
+ * `npm run bench`). An object is skipped only when the same bytes passed the same check: the key
+ * is a hash of the object's JSON, whether it is a patch, its site's release, the content of the
+ * validator module that checks its kind, the release's kinds.json, and the source of the check
+ * itself. Only passes are recorded; an object with findings is checked again on every run.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Finding } from '../../model/errors';
+import type { KubeObject } from '../render';
+import { checkSchema, schemaFilesOf, type SchemaContext } from './schema';
+
+/** How a file is known: its size and mtime, and the hash of the content they were seen with. */
+interface FileStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha1: string;
+}
+
+interface CacheFile {
+  readonly version: 1;
+  /** Files the keys depend on (validators, kinds.json, the check's source), by absolute path. */
+  readonly files: Record<string, FileStamp>;
+  /** Keys of the checks that passed. */
+  readonly passed: readonly string[];
+}
+
+/** At most this many passes are kept (the committed sites have about 300 objects). */
+const MAX_ENTRIES = 50_000;
+
+const sha1 = (data: string | Buffer): string => createHash('sha1').update(data).digest('hex');
+
+export class SchemaCache {
+  private readonly passed: Set<string>;
+  private readonly files: Record<string, FileStamp>;
+  private readonly seen = new Set<string>();
+  private readonly digests = new Map<string, string>();
+  private changed = false;
+
+  private constructor(
+    private readonly file: string,
+    content: CacheFile | undefined,
+    /** The source of the check (pipeline/validate/schema.ts), part of every key. */
+    private readonly checkSources: readonly string[],
+  ) {
+    this.passed = new Set(content?.passed ?? []);
+    this.files = { ...(content?.files ?? {}) };
+  }
+
+  /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` are the files of the check's code. */
+  static open(file: string, checkSources: readonly string[]): SchemaCache {
+    let content: CacheFile | undefined;
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
+      if (parsed.version === 1 && Array.isArray(parsed.passed)) content = parsed;
+    } catch {
+      content = undefined;
+    }
+    return new SchemaCache(file, content, checkSources);
+  }
+
+  /** The content hash of a file, read only when its size or mtime moved since it was last hashed. */
+  private digestOf(file: string): string {
+    const known = this.digests.get(file);
+    if (known !== undefined) return known;
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    let digest: string;
+    if (!st) digest = 'missing';
+    else {
+      const was = this.files[file];
+      if (was && was.size === st.size && was.mtimeMs === st.mtimeMs) digest = was.sha1;
+      else {
+        digest = sha1(fs.readFileSync(file));
+        this.files[file] = { size: st.size, mtimeMs: st.mtimeMs, sha1: digest };
+        this.changed = true;
+      }
+    }
+    this.digests.set(file, digest);
+    return digest;
+  }
+
+  /** The key of checking `object` with the validator module `validator` of the release whose index is `kinds`. */
+  keyOf(object: KubeObject, patch: boolean, release: string, validator: string, kinds: string): string {
+    const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
+    return sha1(`${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0${JSON.stringify(object)}`);
+  }
+
+  /** Whether this exact check passed before (recorded again as used by this run). */
+  hasPassed(key: string): boolean {
+    if (!this.passed.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+
+  /** Records a pass. */
+  recordPass(key: string): void {
+    this.seen.add(key);
+    if (!this.passed.has(key)) this.changed = true;
+  }
+
+  /**
+   * Writes the cache (atomically: a concurrent run reads the old or the new one) when this run
+   * added to it: this run's passes first, then older ones up to MAX_ENTRIES.
+   */
+  save(): void {
+    if (!this.changed) return;
+    const older = [...this.passed].filter((k) => !this.seen.has(k));
+    const passed = [...this.seen, ...older].slice(0, MAX_ENTRIES);
+    const content: CacheFile = { version: 1, files: this.files, passed };
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(content));
+    fs.renameSync(tmp, this.file);
+    this.changed = false;
+  }
+}
+
+/** Where the record lives (beside the bundles, never committed), and the source of the check its keys include. */
+export function openSchemaCache(repositoryRoot: string): SchemaCache {
+  return SchemaCache.open(path.join(repositoryRoot, 'dist', 'schema-cache.json'), [
+    path.join(repositoryRoot, 'pipeline', 'validate', 'schema.ts'),
+  ]);
+}
+
+/** checkSchema, skipped for an object whose same bytes passed the same check before (with a cache). */
+export function checkSchemaCached(object: KubeObject, context: SchemaContext, patch: boolean, cache: SchemaCache | undefined): Finding[] {
+  const files =
+    cache && typeof object.apiVersion === 'string' && typeof object.kind === 'string'
+      ? schemaFilesOf(object.apiVersion, object.kind, context.kubernetesRelease)
+      : undefined;
+  if (!cache || !files) return checkSchema(object, context, patch);
+  const key = cache.keyOf(object, patch, context.kubernetesRelease, files.validator, files.kinds);
+  if (cache.hasPassed(key)) return [];
+  const findings = checkSchema(object, context, patch);
+  if (findings.length === 0) cache.recordPass(key);
+  return findings;
+}

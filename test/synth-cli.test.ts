@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readTree } from '../pipeline/writer';
+import { REPO_ROOT, runSynth, tempDir, treeDigest } from './helpers';
+
+// The synth command line as users run it (tools/run.mjs), each test in fresh directories.
+describe('synth CLI', () => {
+  it('gives identical bytes under another TZ, locale and working directory', () => {
+    const a = tempDir();
+    const b = tempDir();
+    try {
+      const first = runSynth(['--out', a.dir], { cwd: '/', env: { TZ: 'Pacific/Kiritimati', LANG: 'fr_FR.UTF-8', LC_ALL: 'fr_FR.UTF-8' } });
+      const second = runSynth(['--out', b.dir], { cwd: a.dir, env: { TZ: 'America/Anchorage', LANG: 'C', LC_ALL: 'C' } });
+      expect(first.status).toBe(0);
+      expect(second.status).toBe(0);
+      expect(treeDigest(path.join(b.dir, 'gitops'))).toBe(treeDigest(path.join(a.dir, 'gitops')));
+      expect(readTree(path.join(a.dir, 'gitops')).size).toBeGreaterThan(10);
+    } finally {
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+
+  it('renders one site with --site and leaves the others untouched', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      expect(runSynth(['--out', dir]).status).toBe(0);
+      const other = path.join(dir, 'gitops', 'cluster2', 'apps', 'kustomization.yaml');
+      const mine = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+      fs.writeFileSync(other, 'edited by hand\n');
+      fs.writeFileSync(mine, 'edited by hand\n');
+      const run = runSynth(['--out', dir, '--site', 'cluster1']);
+      expect(run.stdout).toMatch(/synth: 1 sites, \d+ components, \d+ objects, 1 files changed/);
+      expect(fs.readFileSync(other, 'utf8')).toBe('edited by hand\n');
+      expect(fs.readFileSync(mine, 'utf8')).not.toBe('edited by hand\n');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('--check lists each stale file and exits 1, and exits 0 when up to date', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      expect(runSynth(['--out', dir]).status).toBe(0);
+      expect(runSynth(['--out', dir, '--check']).status).toBe(0);
+      fs.rmSync(path.join(dir, 'gitops', 'cluster2', 'namespaces'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'gitops', 'cluster1', 'leftover.yaml'), 'x: 1\n');
+      const before = treeDigest(path.join(dir, 'gitops'));
+      const check = runSynth(['--out', dir, '--check']);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toMatch(/missing +gitops\/cluster2\/namespaces\/kustomization\.yaml/);
+      expect(check.stdout).toMatch(/stale +gitops\/cluster1\/leftover\.yaml/);
+      expect(treeDigest(path.join(dir, 'gitops'))).toBe(before);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('rejects an unknown site with exit code 2 and writes nothing', () => {
+    const run = runSynth(['--out', path.join(REPO_ROOT, 'does-not-exist'), '--site', 'cluster9']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/field --site: no site named cluster9; known sites: cluster1, cluster2/);
+    expect(fs.existsSync(path.join(REPO_ROOT, 'does-not-exist'))).toBe(false);
+  });
+});

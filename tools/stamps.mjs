@@ -1,0 +1,57 @@
+// Build stamps: what a generated file was made from, so that it is remade only when an input's
+// content changed. Each input is recorded with its size, mtime and SHA-1; an input whose size and
+// mtime are as recorded is taken as unchanged without reading it, and one whose mtime moved (a
+// `touch`, a checkout, a rebase) is hashed: the same bytes cost no rebuild, only a refreshed stamp.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const hashOf = (file) => createHash('sha1').update(fs.readFileSync(file)).digest('hex');
+
+/** The stamp of `files` (paths relative to `root`): path -> { size, mtimeMs, sha1 }, or 'missing'. */
+export function stampOf(root, files) {
+  return Object.fromEntries(
+    files.map((f) => {
+      const file = path.join(root, f);
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      return [f, st ? { size: st.size, mtimeMs: st.mtimeMs, sha1: hashOf(file) } : 'missing'];
+    }),
+  );
+}
+
+/**
+ * Whether the inputs recorded in the stamp file `stampFile` still have the content they had. When
+ * only mtimes moved, the stamp is rewritten with the new ones (the next check reads no file).
+ */
+export function isCurrent(root, stampFile) {
+  let recorded;
+  try {
+    recorded = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
+  } catch {
+    return false;
+  }
+  let refreshed = false;
+  for (const [f, was] of Object.entries(recorded)) {
+    const file = path.join(root, f);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (was === 'missing' || !st || typeof was !== 'object') {
+      if (was === 'missing' && !st) continue;
+      return false;
+    }
+    if (st.size !== was.size) return false;
+    if (st.mtimeMs === was.mtimeMs) continue;
+    if (hashOf(file) !== was.sha1) return false;
+    recorded[f] = { ...was, mtimeMs: st.mtimeMs };
+    refreshed = true;
+  }
+  if (refreshed) writeStamp(stampFile, recorded);
+  return true;
+}
+
+/** Writes a stamp atomically (a run reading it meanwhile sees the old or the new one). */
+export function writeStamp(stampFile, stamp) {
+  const tmp = `${stampFile}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(stampFile), { recursive: true });
+  fs.writeFileSync(tmp, `${JSON.stringify(stamp)}\n`);
+  fs.renameSync(tmp, stampFile);
+}
