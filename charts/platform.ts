@@ -54,7 +54,7 @@ export interface PlatformPieces {
 export type PieceName = keyof PlatformPieces;
 
 const BUILDERS: Builders<PlatformPieces> = {
-  [COMPONENT.argocd]: ({ scope, context }) => new ArgoCdComponent(scope, context),
+  [COMPONENT.argocd]: ({ scope, context, use }) => new ArgoCdComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   [COMPONENT.externalSecrets]: ({ scope, context }) => new SecretsComponent(scope, context),
   [COMPONENT.metallb]: ({ scope, context }) => new MetalLbComponent(scope, context),
