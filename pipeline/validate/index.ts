@@ -11,6 +11,7 @@ import { checkCompatibility } from './compatibility';
 import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
+import { checkProjects } from './projects';
 import { checkSchema, importedKubernetesReleases } from './schema';
 import { checkSyncOrder } from './sync-order';
 
@@ -70,6 +71,7 @@ export function validateSite(site: RenderedSite): SiteValidation {
   const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
+  findings.push(...checkProjects(site));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };
