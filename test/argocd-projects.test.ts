@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { PlatformComponent } from '../charts/component';
 import type { SiteContext } from '../charts/context';
 import { PlatformError } from '../model/errors';
-import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
+import { renderSite, type RenderedSite } from '../pipeline/render';
 import { synth } from '../pipeline/synth';
 import { PLATFORM, SITES } from '../sites';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
@@ -62,7 +62,7 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('the platform AppP
 
 /** A component rendering one object the test chooses. */
 class Stray extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext, object: Omit<KubeObject, 'metadata'> & { metadata: Record<string, string> }) {
+  constructor(scope: Construct, context: SiteContext, object: ApiObjectProps) {
     super(scope, { name: 'stray', context, namespace: 'stray' });
     this.ownNamespace({ name: 'stray', podSecurity: 'restricted' });
     new ApiObject(this, 'object', object);

@@ -11,7 +11,9 @@ import { checkCompatibility } from './compatibility';
 import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
+import { checkPlaintext } from './plaintext';
 import { checkProjects } from './projects';
+import { checkSecretConsumers } from './secret-consumers';
 import { checkSchema, importedKubernetesReleases } from './schema';
 import { checkSyncOrder } from './sync-order';
 
@@ -72,6 +74,8 @@ export function validateSite(site: RenderedSite): SiteValidation {
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
   findings.push(...checkProjects(site));
+  findings.push(...checkPlaintext(site));
+  findings.push(...checkSecretConsumers(site));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };
