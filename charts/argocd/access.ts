@@ -5,10 +5,12 @@
  */
 import type { AccessConfig, AccessPermission, BuiltInRole } from '../../sites/access';
 import { PROJECT_SCOPED } from '../../sites/access';
+import { COMPONENT } from '../../model/components';
 import type { Finding } from '../../model/errors';
 
 /** The Kubernetes Secret Dex reads the GitHub OAuth app from (Argo CD reads `$<secret>:<key>` only from Secrets with this label). */
 export const GITHUB_OAUTH_SECRET = 'argocd-github-oauth';
+/** The label Argo CD selects the Secrets it may read settings from by. */
 export const ARGOCD_PART_OF = { 'app.kubernetes.io/part-of': 'argocd' } as const;
 
 const BUILT_IN: readonly BuiltInRole[] = ['admin', 'readonly'];
@@ -81,7 +83,7 @@ export function ssoSettings(access: AccessConfig, host: string): Record<string, 
 /** What is wrong with the configuration: unknown or duplicate roles and teams, bad names, empty roles. */
 export function accessFindings(access: AccessConfig, projects: readonly string[]): Finding[] {
   const findings: Finding[] = [];
-  const at = (field: string, message: string) => findings.push({ component: 'argocd', field: `access.${field}`, message });
+  const at = (field: string, message: string) => findings.push({ component: COMPONENT.argocd, field: `access.${field}`, message });
   const names = new Set<string>();
   access.roles.forEach((role, i) => {
     if (!ROLE_NAME.test(role.name)) at(`roles[${i}].name`, `role name '${role.name}' must be lowercase letters, digits and dashes`);
