@@ -60,6 +60,24 @@ export interface TeamBinding {
   readonly role: string | BuiltInRole;
 }
 
+/**
+ * A team's own AppProject on every site: its members manage its Applications, which deploy only
+ * namespaced kinds of workloads (charts/argocd/team-projects.ts, TEAM_KINDS) into its namespaces,
+ * from its repositories; nothing of the platform's.
+ */
+export interface TeamProject {
+  /** AppProject name (lowercase letters, digits, dashes); also the `<project>/` of its applications in policies. */
+  readonly name: string;
+  /** What the team runs. */
+  readonly description: string;
+  /** Teams of the organisation whose members get, create, update, sync and delete its applications. */
+  readonly teams: readonly string[];
+  /** Namespaces its Applications may deploy into (none of the platform's). */
+  readonly namespaces: readonly string[];
+  /** Git or Helm repositories its Applications may read. */
+  readonly sourceRepos: readonly string[];
+}
+
 /** The access configuration every site's Argo CD renders. */
 export interface AccessConfig {
   /** The GitHub organisation whose members sign in (Dex's GitHub connector). */
@@ -73,6 +91,11 @@ export interface AccessConfig {
    * `readonly`.
    */
   readonly defaultRole: 'none' | 'readonly';
+  /**
+   * Projects of other teams, beside the platform's.
+   * @default none
+   */
+  readonly teamProjects?: readonly TeamProject[];
   /** Vault path (under each site's vault.kvMount) of the GitHub OAuth app, properties `clientID` and `clientSecret`. */
   readonly githubOAuthVaultPath: string;
 }

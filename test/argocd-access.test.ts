@@ -6,9 +6,10 @@
 import { parse } from 'yaml';
 import { accessFindings, rbacSettings } from '../charts/argocd/access';
 import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
+import { validateSite } from '../pipeline/validate';
 import { PLATFORM, SITES } from '../sites';
 import { ACCESS, type AccessConfig } from '../sites/access';
-import { argoCdEnforcer, type Caller, type RbacEnforcer } from './argocd-enforcer';
+import { argoCdEnforcer, projectPolicy, type Caller, type RbacEnforcer } from './argocd-enforcer';
 
 const rendered: RenderedSite[] = SITES.map((s) => renderSite(s, PLATFORM));
 
@@ -152,6 +153,59 @@ describe('access configuration', () => {
     const access: AccessConfig = { ...ACCESS, teams: [{ team: 'SRE', role: 'nobody' }] };
     expect(() => renderSite(SITES[0]!, { ...PLATFORM, access })).toThrow(
       /site cluster1 \(sites\/cluster1\.ts\), component argocd, field access\.teams\[0\]\.role: team SRE is bound to unknown role 'nobody'/,
+    );
+  });
+});
+
+describe('a team project beside the platform (multi-team)', () => {
+  const images = {
+    name: 'team-images',
+    description: 'the images team',
+    teams: ['Images'],
+    namespaces: ['images'],
+    sourceRepos: ['https://github.com/ClubCedille/images.git'],
+  };
+  const access: AccessConfig = { ...ACCESS, teamProjects: [images] };
+  const site = renderSite(SITES[0]!, { ...PLATFORM, access });
+  const project = object(site, 'apps', 'AppProject', 'team-images') as KubeObject & { spec: Record<string, unknown> };
+  const member: Caller = { user: 'dave', groups: ['ClubCedille:Images'] };
+
+  it('deploys only namespaced application kinds, into its own namespaces, from its own repositories', () => {
+    expect(project.spec.clusterResourceWhitelist).toEqual([]);
+    const kinds = (project.spec.namespaceResourceWhitelist as { group: string; kind: string }[]).map((k) => `${k.group}/${k.kind}`);
+    expect(kinds).toEqual(expect.arrayContaining(['apps/Deployment', 'external-secrets.io/ExternalSecret', 'projectcontour.io/HTTPProxy']));
+    for (const forbidden of ['/Secret', 'rbac.authorization.k8s.io/RoleBinding', 'argoproj.io/Application'])
+      expect(kinds).not.toContain(forbidden);
+    expect(project.spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'images' }]);
+    expect(project.spec.sourceRepos).toEqual(['https://github.com/ClubCedille/images.git']);
+    // Schema, policy, sync order and projects all accept it.
+    expect(validateSite(site).findings).toEqual([]);
+  });
+
+  it("gives the team's members its applications and nothing of the platform's, in Argo CD's model", async () => {
+    const rbac = await argoCdEnforcer(dataOf(object(site, 'argocd', 'ConfigMap', 'argocd-rbac-cm')), projectPolicy(project));
+    await expect(rbac.can(member, 'applications', 'sync', 'team-images/thumbnails')).resolves.toBe(true);
+    await expect(rbac.can(member, 'applications', 'delete', 'team-images/thumbnails')).resolves.toBe(true);
+    await expect(rbac.can(member, 'applications', 'sync', 'platform/resizer')).resolves.toBe(false);
+    await expect(rbac.can(member, 'applications', 'delete', 'platform/postgres')).resolves.toBe(false);
+    await expect(rbac.can(member, 'projects', 'update', 'team-images')).resolves.toBe(false);
+    await expect(rbac.can(member, 'exec', 'create', 'team-images/thumbnails')).resolves.toBe(false);
+    // The platform's own roles are unchanged by it.
+    await expect(rbac.can(sre, 'applications', 'sync', 'team-images/thumbnails')).resolves.toBe(true);
+    await expect(rbac.can(outsider, 'applications', 'sync', 'team-images/thumbnails')).resolves.toBe(false);
+  });
+
+  it('lets the team sign in through Dex', () => {
+    const dex = parse(dataOf(object(site, 'argocd', 'ConfigMap', 'argocd-cm'))['dex.config']!) as {
+      connectors: { config: { orgs: unknown } }[];
+    };
+    expect(dex.connectors[0]!.config.orgs).toEqual([{ name: 'ClubCedille', teams: ['SRE', 'Exec', 'Images'] }]);
+  });
+
+  it('refuses a team project reaching a platform namespace, naming the field', () => {
+    const bad: AccessConfig = { ...ACCESS, teamProjects: [{ ...images, namespaces: ['images', 'postgres'] }] };
+    expect(() => renderSite(SITES[0]!, { ...PLATFORM, access: bad })).toThrow(
+      /component apps, field access\.teamProjects\[0\]\.namespaces\[1\]: namespace postgres belongs to the platform/,
     );
   });
 });

@@ -67,6 +67,22 @@ function globMatch(value: string, pattern: string): boolean {
   return new RegExp(`^${source}$`).test(value);
 }
 
+/**
+ * The policy an AppProject's roles add, as Argo CD builds it
+ * (argoproj/argo-cd@v3.5.1:pkg/apis/application/v1alpha1/app_project_types.go, ProjectPoliciesString).
+ */
+export function projectPolicy(project: { metadata: { name: string }; spec?: unknown }): string {
+  const name = project.metadata.name;
+  const roles = (project.spec as { roles?: { name: string; policies?: string[]; groups?: string[] }[] }).roles ?? [];
+  return roles
+    .flatMap((role) => [
+      `p, proj:${name}:${role.name}, projects, get, ${name}, allow`,
+      ...(role.policies ?? []),
+      ...(role.groups ?? []).map((group) => `g, ${group}, proj:${name}:${role.name}`),
+    ])
+    .join('\n');
+}
+
 /** A signed-in user: their name and the groups of their token. */
 export interface Caller {
   readonly user: string;

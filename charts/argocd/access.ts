@@ -71,13 +71,18 @@ export function ssoSettings(access: AccessConfig, host: string): Record<string, 
         config: {
           clientID: `$${GITHUB_OAUTH_SECRET}:clientID`,
           clientSecret: `$${GITHUB_OAUTH_SECRET}:clientSecret`,
-          orgs: [{ name: access.organization, teams: access.teams.map((t) => t.team) }],
+          orgs: [{ name: access.organization, teams: signInTeams(access) }],
         },
       },
     ],
   };
   // JSON is YAML: Argo CD reads dex.config as YAML, and no YAML library is loaded on the synth path for it.
   return { url: `https://${host}`, 'dex.config': `${JSON.stringify(dex, null, 2)}\n`, 'admin.enabled': 'false' };
+}
+
+/** The teams Dex lets sign in: those bound to a role and those of a team project, in that order. */
+export function signInTeams(access: AccessConfig): string[] {
+  return [...new Set([...access.teams.map((t) => t.team), ...(access.teamProjects ?? []).flatMap((p) => p.teams)])];
 }
 
 /** What is wrong with the configuration: unknown or duplicate roles and teams, bad names, empty roles. */
@@ -107,5 +112,10 @@ export function accessFindings(access: AccessConfig, projects: readonly string[]
     teams.add(t.team);
   });
   if (access.teams.length === 0) at('teams', 'no team may sign in: list at least one');
+  (access.teamProjects ?? []).forEach((p, i) => {
+    if (!ROLE_NAME.test(p.name)) at(`teamProjects[${i}].name`, `project name '${p.name}' must be lowercase letters, digits and dashes`);
+    if (p.teams.length === 0) at(`teamProjects[${i}].teams`, `project ${p.name} has no team`);
+    if (p.namespaces.length === 0) at(`teamProjects[${i}].namespaces`, `project ${p.name} may deploy nowhere: list its namespaces`);
+  });
   return findings;
 }

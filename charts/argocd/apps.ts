@@ -8,6 +8,7 @@ import { CASCADE_FINALIZERS } from '../lib/sync-order';
 import { syncWaves } from '../lib/sync-waves';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from './constants';
 import { projectKinds, ROOT_ONLY_KINDS, type GroupKind } from './project-kinds';
+import { renderTeamProjects } from './team-projects';
 import { renderRoot, SYNC_RETRY, waveAnnotation } from './root';
 
 /**
@@ -56,6 +57,8 @@ export class AppsComponent extends PlatformComponent {
         orphanedResources: { warn: true },
       },
     });
+
+    renderTeamProjects(this, context.access, new Set([...namespaces, ...componentNamespaces, ...chartNamespaces]));
 
     for (const component of components) {
       const wave = waves.get(component.name) ?? 0;

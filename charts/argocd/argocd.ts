@@ -65,7 +65,12 @@ export class ArgoCdComponent extends PlatformComponent {
       networkPolicyReason:
         "the released install.yaml brings Argo CD's own NetworkPolicies; its repo-server and controller reach git, Helm repositories and the API server",
     });
-    for (const finding of accessFindings(context.access, [PROJECT, ROOT_PROJECT])) this.report(finding);
+    for (const finding of accessFindings(context.access, [
+      PROJECT,
+      ROOT_PROJECT,
+      ...(context.access.teamProjects ?? []).map((p) => p.name),
+    ]))
+      this.report(finding);
     installArgoCd(this, context.access);
     // Dex reads the OAuth app of this site's Argo CD (its callback is this site's URL) from Vault.
     new VaultSecret(this, 'github-oauth', {
