@@ -38,9 +38,9 @@ interface LeakProps {
 }
 
 class Leaky extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext, props: LeakProps) {
-    super(scope, { name: 'leaky', context, namespace: 'leaky' });
-    this.ownNamespace({ name: 'leaky', podSecurity: 'restricted' });
+  constructor(scope: Construct, context: SiteContext, props: LeakProps, name = 'leaky') {
+    super(scope, { name, context, namespace: name });
+    this.ownNamespace({ name, podSecurity: 'restricted' });
     (props.objects ?? []).forEach((o, i) => new ApiObject(this, `o${i}`, o));
     if (props.helmValues) this.useHelmChart({ upstream: FAKE_CHART, releaseName: 'leaky', values: props.helmValues });
     if (props.exception)
@@ -85,49 +85,52 @@ function findingsOf(props: LeakProps): string[] {
   return [...checkPlaintext(site), ...checkSecretConsumers(site)].map((f) => `${f.component} ${f.object} ${f.field}: ${f.message}`);
 }
 
+/** Each kind of leak, and the start of the finding it gets (component `leaky`, in namespace `leaky`). */
+const LEAKS: readonly (readonly [string, LeakProps, string])[] = [
+  [
+    'a Secret with data',
+    { objects: [secret({ data: { password: 'aHVudGVyMg==' } })] },
+    'leaky Secret/leaky/planted data: a Secret with values in git',
+  ],
+  [
+    'a Secret with stringData',
+    { objects: [secret({ stringData: { token: 'x' } })] },
+    'leaky Secret/leaky/planted stringData: a Secret with values in git',
+  ],
+  [
+    'a PEM private key in a ConfigMap',
+    { objects: [configMap({ 'tls.key': PEM })] },
+    'leaky ConfigMap/leaky/planted data.tls.key: looks like a PEM private key in clear',
+  ],
+  [
+    'a password in a generated configuration file',
+    { objects: [configMap({ 'app.conf': 'listen: 4222\nauthorization {\n  password: hunter2\n}\n' })] },
+    'leaky ConfigMap/leaky/planted data.app.conf: looks like a literal password in clear',
+  ],
+  [
+    'a literal password in an environment variable',
+    { objects: [deployment({ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }] })] },
+    'leaky Deployment/leaky/planted spec.template.spec.containers[0].env[0].value: DB_PASSWORD is given a literal value',
+  ],
+  [
+    'a high-entropy token in an argument',
+    { objects: [deployment({ args: [`--header=Authorization: Bearer ${TOKEN}`] })] },
+    'leaky Deployment/leaky/planted spec.template.spec.containers[0].args[0]: looks like a high-entropy token in clear',
+  ],
+  [
+    'an AWS access key ID in an environment variable',
+    { objects: [deployment({ env: [{ name: 'S3_KEY', value: 'AKIAIOSFODNN7EXAMPLE' }] })] },
+    'leaky Deployment/leaky/planted spec.template.spec.containers[0].env[0].value: looks like an AWS access key ID in clear',
+  ],
+  [
+    'a password in Helm values',
+    { helmValues: { admin: { password: 'hunter2' } } },
+    'leaky Application/argocd/leaky spec.sources[0].helm.valuesObject.admin.password: password is given a literal value',
+  ],
+];
+
 describe('the plaintext guard', () => {
-  it.each([
-    [
-      'a Secret with data',
-      { objects: [secret({ data: { password: 'aHVudGVyMg==' } })] },
-      'leaky Secret/leaky/planted data: a Secret with values in git',
-    ],
-    [
-      'a Secret with stringData',
-      { objects: [secret({ stringData: { token: 'x' } })] },
-      'leaky Secret/leaky/planted stringData: a Secret with values in git',
-    ],
-    [
-      'a PEM private key in a ConfigMap',
-      { objects: [configMap({ 'tls.key': PEM })] },
-      'leaky ConfigMap/leaky/planted data.tls.key: looks like a PEM private key in clear',
-    ],
-    [
-      'a password in a generated configuration file',
-      { objects: [configMap({ 'app.conf': 'listen: 4222\nauthorization {\n  password: hunter2\n}\n' })] },
-      'leaky ConfigMap/leaky/planted data.app.conf: looks like a literal password in clear',
-    ],
-    [
-      'a literal password in an environment variable',
-      { objects: [deployment({ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }] })] },
-      'leaky Deployment/leaky/planted spec.template.spec.containers[0].env[0].value: DB_PASSWORD is given a literal value',
-    ],
-    [
-      'a high-entropy token in an argument',
-      { objects: [deployment({ args: [`--header=Authorization: Bearer ${TOKEN}`] })] },
-      'leaky Deployment/leaky/planted spec.template.spec.containers[0].args[0]: looks like a high-entropy token in clear',
-    ],
-    [
-      'an AWS access key ID in an environment variable',
-      { objects: [deployment({ env: [{ name: 'S3_KEY', value: 'AKIAIOSFODNN7EXAMPLE' }] })] },
-      'leaky Deployment/leaky/planted spec.template.spec.containers[0].env[0].value: looks like an AWS access key ID in clear',
-    ],
-    [
-      'a password in Helm values',
-      { helmValues: { admin: { password: 'hunter2' } } },
-      'leaky Application/argocd/leaky spec.sources[0].helm.valuesObject.admin.password: password is given a literal value',
-    ],
-  ] as const)('refuses %s, naming the component, the object and the field', (_what, props, expected) => {
+  it.each(LEAKS)('refuses %s, naming the component, the object and the field', (_what, props, expected) => {
     expect(findingsOf(props)).toEqual([expect.stringContaining(expected)]);
   });
 
@@ -166,12 +169,16 @@ describe('the plaintext guard', () => {
     ).toBeUndefined();
   });
 
-  it('makes synth refuse a planted Secret and leave gitops/ untouched', () => {
-    expect(
-      refusedSynthMessage((scope, context) => new Leaky(scope, context, { objects: [secret({ stringData: { password: 'x' } })] })),
-    ).toMatch(
-      /site cluster1 \(sites\/cluster1\.ts\), component leaky, object Secret\/leaky\/planted, field stringData: a Secret with values in git/,
+  it('makes synth refuse every kind of leak, each named, and leave gitops/ untouched', () => {
+    const message = refusedSynthMessage((scope, context) =>
+      LEAKS.forEach(([, props], i) => new Leaky(scope, context, props, `leaky-${i}`)),
     );
+    for (const [i, [, , expected]] of LEAKS.entries()) {
+      const [component, object, rest] = expected.replace(/leaky/g, `leaky-${i}`).split(' ');
+      expect(message).toContain(
+        `site cluster1 (sites/cluster1.ts), component ${component}, object ${object}, field ${rest!.replace(/:$/, '')}:`,
+      );
+    }
   });
 });
 
