@@ -6,7 +6,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { isClusterScoped } from '../../model/cluster-scoped';
+import { apiGroup, isClusterScoped } from '../../model/cluster-scoped';
 import type { DeclaredComponent } from '../lib/declared';
 
 /** A kind as an AppProject lists it. */
@@ -40,7 +40,7 @@ export function renderedKinds(scope: Construct): GroupKind[] {
       .findAll()
       .filter((c): c is ApiObject => c instanceof ApiObject)
       // The core group is '' in an AppProject (cdk8s's apiGroup says 'core').
-      .map((o) => ({ group: o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '', kind: o.kind }))
+      .map((o) => ({ group: apiGroup(o.apiVersion), kind: o.kind }))
   );
 }
 

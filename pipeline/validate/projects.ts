@@ -4,12 +4,11 @@
  * Argo CD would refuse the sync on the cluster; synth refuses it first, naming the object.
  */
 import { APPS_DIRECTORY } from '../../charts/argocd/constants';
-import { isClusterScoped } from '../../model/cluster-scoped';
+import { apiGroup, isClusterScoped } from '../../model/cluster-scoped';
 import type { Finding } from '../../model/errors';
-import type { KubeObject, RenderedSite } from '../render';
+import type { RenderedSite } from '../render';
 import { list, objectId, record } from './context';
 
-const groupOf = (o: KubeObject) => (o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '');
 const kindKeys = (value: unknown) => new Set(list(value).map((k) => `${String(k.group)}/${String(k.kind)}`));
 
 /** Findings for objects outside the project of the Application that syncs their component. */
@@ -29,7 +28,7 @@ export function checkProjects(site: RenderedSite): Finding[] {
     const denied = kindKeys(project.namespaceResourceBlacklist);
     const destinations = new Set(list(project.destinations).map((d) => String(d.namespace)));
     component.objects.forEach((object) => {
-      const kind = `${groupOf(object)}/${object.kind}`;
+      const kind = `${apiGroup(object.apiVersion)}/${object.kind}`;
       const at = (field: string, message: string) =>
         findings.push({ site: site.site.name, component: component.name, object: objectId(object), field, message });
       const clusterScoped = isClusterScoped(object.kind);
