@@ -143,9 +143,9 @@ describe('access configuration', () => {
     };
     const fields = accessFindings(bad, ['platform']).map((f) => `${f.field}: ${f.message}`);
     expect(fields).toEqual([
-      "access.roles[1].name: role name 'Bad Name' must be lowercase letters, digits and dashes",
-      "access.teams[2].role: team SRE is bound to unknown role 'operators' (known: org-operators, Bad Name, admin, readonly)",
-      'access.teams[2].team: team SRE is bound twice',
+      "access.roles[1].name: role name 'Bad Name' must be lowercase letters, digits and dashes (sites/access.ts)",
+      "access.teams[2].role: team SRE is bound to unknown role 'operators' (known: org-operators, Bad Name, admin, readonly) (sites/access.ts)",
+      'access.teams[2].team: team SRE is bound twice (sites/access.ts)',
     ]);
   });
 

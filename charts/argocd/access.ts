@@ -88,7 +88,9 @@ export function signInTeams(access: AccessConfig): string[] {
 /** What is wrong with the configuration: unknown or duplicate roles and teams, bad names, empty roles. */
 export function accessFindings(access: AccessConfig, projects: readonly string[]): Finding[] {
   const findings: Finding[] = [];
-  const at = (field: string, message: string) => findings.push({ component: COMPONENT.argocd, field: `access.${field}`, message });
+  const at = (field: string, message: string) =>
+    // Every site renders the same configuration: the message names its file, the site is where it was found.
+    findings.push({ component: COMPONENT.argocd, field: `access.${field}`, message: `${message} (sites/access.ts)` });
   const names = new Set<string>();
   access.roles.forEach((role, i) => {
     if (!ROLE_NAME.test(role.name)) at(`roles[${i}].name`, `role name '${role.name}' must be lowercase letters, digits and dashes`);

@@ -44,7 +44,7 @@ export function renderTeamProjects(component: PlatformComponent, access: AccessC
   (access.teamProjects ?? []).forEach((project, i) => {
     const at = `access.teamProjects[${i}]`;
     if ([PROJECT, ROOT_PROJECT].includes(project.name))
-      component.report({ field: `${at}.name`, message: `project ${project.name} is the platform's` });
+      component.report({ field: `${at}.name`, message: `project ${project.name} is the platform's (sites/access.ts)` });
     project.namespaces.forEach((ns, j) => {
       if (platformNamespaces.has(ns))
         component.report({
