@@ -127,6 +127,11 @@ const LEAKS: readonly (readonly [string, LeakProps, string])[] = [
     { helmValues: { admin: { password: 'hunter2' } } },
     'leaky Application/argocd/leaky spec.sources[0].helm.valuesObject.admin.password: password is given a literal value',
   ],
+  [
+    'a camelCase password in Helm values (Grafana names it adminPassword)',
+    { helmValues: { grafana: { adminPassword: 'hunter2', existingSecret: 'grafana-admin' } } },
+    'leaky Application/argocd/leaky spec.sources[0].helm.valuesObject.grafana.adminPassword: adminPassword is given a literal value',
+  ],
 ];
 
 describe('the plaintext guard', () => {

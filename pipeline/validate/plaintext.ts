@@ -31,9 +31,12 @@ const KNOWN_TOKENS: readonly [RegExp, string][] = [
 /** `password: x`, `password = "x"`, `"secret": "x"` in a configuration file (YAML, INI, JSON, NATS, HCL). */
 const PASSWORD_LINE = /["']?\b(password|passwd|secret|secret_?key|client_?secret|api_?key|token)["']?\s*[:=]\s*["']?([^\s"',}]+)/i;
 
-/** A key whose value, given in clear, is a credential. */
-const CREDENTIAL_KEY =
-  /(^|[_.-])(password|passwd|secret|secretkey|secret_key|clientsecret|client_secret|apikey|api_key|token|private_?key)$/i;
+/**
+ * A key whose value, given in clear, is a credential: `DB_PASSWORD`, `adminPassword`, `apiToken`,
+ * `client_secret`. A bare `secret` counts only as a whole word (`secret`, `tsig.secret`): keys such
+ * as `existingSecret` or `tlsSecret` name a Secret, they do not hold one.
+ */
+const CREDENTIAL_KEY = /((^|[_.-])(secret|secret_?key))$|(password|passwd|api_?key|token|private_?key|client_?secret)$/i;
 
 /**
  * Not a literal: a file path, an environment or template reference (`$VAR`, `${VAR}`, `$(VAR)`,
