@@ -1,5 +1,6 @@
 /** What every component is built with: its site, the others, and where to report findings. */
 import type { EdgeProxy, PlatformModel, Site } from '../sites';
+import { ACCESS, type AccessConfig } from '../sites/access';
 import { RenderFindings } from './lib/findings';
 import type { StackOutputs } from './lib/object-store';
 
@@ -11,6 +12,8 @@ export interface SiteContext {
   readonly sites: readonly Site[];
   /** The edge proxy in front of every site (its addresses reach Envoy). */
   readonly edge: EdgeProxy;
+  /** Who may do what in the site's Argo CD. */
+  readonly access: AccessConfig;
   /** CloudFormation outputs fetched before rendering, for sites whose object store is `aws`. */
   readonly stackOutputs?: StackOutputs;
   /** Where the site's components report what is wrong with the model (the render throws them). */
@@ -19,5 +22,12 @@ export interface SiteContext {
 
 /** The context of `site` in `model`, with a fresh list of findings. */
 export function siteContext(site: Site, model: PlatformModel, stackOutputs?: StackOutputs): SiteContext {
-  return { site, sites: model.sites, edge: model.edge, stackOutputs, findings: new RenderFindings(site.name) };
+  return {
+    site,
+    sites: model.sites,
+    edge: model.edge,
+    access: model.access ?? ACCESS,
+    stackOutputs,
+    findings: new RenderFindings(site.name),
+  };
 }

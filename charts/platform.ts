@@ -11,6 +11,7 @@ import type { PlatformModel } from '../sites';
 import { AppsComponent } from './argocd/apps';
 import { ArgoCdComponent } from './argocd/argocd';
 import { BootstrapComponent } from './argocd/bootstrap';
+import { renderedKinds } from './argocd/project-kinds';
 import { BusComponent } from './bus/bus';
 import { CertManagerComponent } from './cert-manager/cert-manager';
 import { type PlatformComponent } from './component';
@@ -54,7 +55,7 @@ export interface PlatformPieces {
 export type PieceName = keyof PlatformPieces;
 
 const BUILDERS: Builders<PlatformPieces> = {
-  [COMPONENT.argocd]: ({ scope, context }) => new ArgoCdComponent(scope, context),
+  [COMPONENT.argocd]: ({ scope, context, use }) => new ArgoCdComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   [COMPONENT.externalSecrets]: ({ scope, context }) => new SecretsComponent(scope, context),
   [COMPONENT.metallb]: ({ scope, context }) => new MetalLbComponent(scope, context),
@@ -168,7 +169,9 @@ export function buildPlatform(scope: Construct, context: SiteContext, options: P
     namespaces: COMPONENT.namespaces,
     ingress: COMPONENT.contour,
   });
-  const apps = findings.attribute(COMPONENT.apps, () => new AppsComponent(scope, context, synced));
+  // Every object of the synced components exists now (the routes and policies included): their kinds bound the project.
+  const kinds = new Map([...built, namespaces].map((c) => [c.componentName, renderedKinds(c)]));
+  const apps = findings.attribute(COMPONENT.apps, () => new AppsComponent(scope, context, synced, kinds));
   // After the app-of-apps, so it is no child Application: applied once by hand.
   const argocd = synced.find((c) => c.name === COMPONENT.argocd)!;
   const bootstrap = findings.attribute(COMPONENT.bootstrap, () => new BootstrapComponent(scope, context, argocd, apps.lastWave));

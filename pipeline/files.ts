@@ -6,6 +6,7 @@
 import { PlatformError } from '../model/errors';
 import { toYamlDocument } from './yaml';
 import type { KubeObject, RenderedComponent, RenderedSite } from './render';
+import { vaultFiles } from './vault-policy';
 
 /** A rendered tree: path relative to gitops/ -> file content. */
 export type FileTree = Map<string, string>;
@@ -89,5 +90,7 @@ export function siteFiles(rendered: RenderedSite, bodies?: FileBodies): FileTree
     for (const [name, content] of componentFiles(rendered.site.name, component, documents)) tree.set(`${prefix}${name}`, content);
     for (const [name, docs] of documents ?? []) bodies!.set(`${prefix}${name}`, docs);
   }
+  // Not a component: the Vault operator applies it (pipeline/vault-policy.ts).
+  for (const [name, content] of vaultFiles(rendered)) tree.set(`${rendered.site.name}/vault/${name}`, content);
   return tree;
 }

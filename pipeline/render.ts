@@ -9,7 +9,7 @@ import { siteContext } from '../charts/context';
 import type { DeclaredComponent } from '../charts/lib/declared';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
-import { isClusterScoped } from './cluster-scoped';
+import { isClusterScoped } from '../model/cluster-scoped';
 
 /** A rendered Kubernetes object as plain JSON. */
 export interface KubeObject {

@@ -1,5 +1,6 @@
 import { cluster1 } from './cluster1';
 import { cluster2 } from './cluster2';
+import { ACCESS, type AccessConfig } from './access';
 import { EDGE } from './edge';
 import type { EdgeProxy, Site } from './types';
 
@@ -34,7 +35,12 @@ export interface PlatformModel {
   readonly sites: readonly Site[];
   /** The HAProxy edge VM in front of the sites. */
   readonly edge: EdgeProxy;
+  /**
+   * Who may do what in every site's Argo CD.
+   * @default ACCESS (sites/access.ts)
+   */
+  readonly access?: AccessConfig;
 }
 
 /** The committed platform. */
-export const PLATFORM: PlatformModel = { sites: SITES, edge: EDGE };
+export const PLATFORM: PlatformModel = { sites: SITES, edge: EDGE, access: ACCESS };

@@ -7,6 +7,8 @@ import { commonLabels } from '../lib/labels';
 import { CASCADE_FINALIZERS } from '../lib/sync-order';
 import { syncWaves } from '../lib/sync-waves';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from './constants';
+import { projectKinds, ROOT_ONLY_KINDS, type GroupKind } from './project-kinds';
+import { renderTeamProjects } from './team-projects';
 import { renderRoot, SYNC_RETRY, waveAnnotation } from './root';
 
 /**
@@ -17,7 +19,16 @@ export class AppsComponent extends PlatformComponent {
   /** The highest wave of the root's sync (the root's own object is applied there). */
   readonly lastWave: number;
 
-  constructor(scope: Construct, context: SiteContext, components: readonly DeclaredComponent[]) {
+  /**
+   * @param components what Argo CD syncs, as declared
+   * @param rendered the kinds each of them renders, by component name (project-kinds.ts, renderedKinds)
+   */
+  constructor(
+    scope: Construct,
+    context: SiteContext,
+    components: readonly DeclaredComponent[],
+    rendered: ReadonlyMap<string, readonly GroupKind[]>,
+  ) {
     super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
     const waves = syncWaves(components, this.site.name);
     this.lastWave = Math.max(0, ...waves.values());
@@ -26,6 +37,7 @@ export class AppsComponent extends PlatformComponent {
     const namespaces = components.flatMap((c) => c.namespaces.map((n) => n.name));
     const componentNamespaces = components.flatMap((c) => (c.namespace ? [c.namespace] : []));
     const chartNamespaces = components.flatMap((c) => (c.helmChart?.alsoDeploysTo ?? []).map((d) => d.namespace));
+    const kinds = projectKinds(components, rendered);
 
     new AppProject(this, 'project', {
       metadata: { name: PROJECT, namespace: ARGOCD_NAMESPACE, labels: commonLabels(APPS_DIRECTORY), annotations: waveAnnotation(-1) },
@@ -37,18 +49,16 @@ export class AppsComponent extends PlatformComponent {
           server: IN_CLUSTER,
           namespace,
         })),
-        // Operators install CRDs, cluster roles, webhooks and storage classes: cluster-scoped
-        // objects are allowed; what lands is reviewed in the rendered diff.
-        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
-        // Only the root creates Applications and projects: a component holding one could make the
-        // two Applications keep each other Progressing.
-        namespaceResourceBlacklist: [
-          { group: 'argoproj.io', kind: 'Application' },
-          { group: 'argoproj.io', kind: 'AppProject' },
-        ],
+        // Only the kinds the components render and their upstream releases create (project-kinds.ts).
+        clusterResourceWhitelist: [...kinds.cluster],
+        namespaceResourceWhitelist: [...kinds.namespaced],
+        // Only the root creates Applications and projects, even if a kind above were widened.
+        namespaceResourceBlacklist: [...ROOT_ONLY_KINDS],
         orphanedResources: { warn: true },
       },
     });
+
+    renderTeamProjects(this, context.access, new Set([...namespaces, ...componentNamespaces, ...chartNamespaces]));
 
     for (const component of components) {
       const wave = waves.get(component.name) ?? 0;

@@ -6,9 +6,12 @@ import type { SiteContext } from '../context';
 import type { CrdDeclaration } from '../lib/sync-order';
 import { containerResources, releasedWorkloads } from '../lib/released-workloads';
 import { cite } from '../lib/upstream';
-import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
+import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE, PROJECT, ROOT_PROJECT } from './constants';
 import { ARGOCD } from './release';
 import { COMPONENT } from '../../model/components';
+import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { AccessConfig } from '../../sites/access';
+import { accessFindings, ARGOCD_PART_OF, GITHUB_OAUTH_SECRET, rbacSettings, ssoSettings } from './access';
 
 /** The patches write millicores and MiB (the charts' formatter would write 1024Mi as 1Gi). */
 const MANIFEST_QUANTITIES = { cpu: (m: number) => `${m}m`, memory: (mib: number) => `${mib}Mi` };
@@ -43,7 +46,8 @@ return hs
  * manages this directory like any other (self-management): its settings change through git.
  */
 export class ArgoCdComponent extends PlatformComponent {
-  constructor(scope: Construct, context: SiteContext) {
+  /** @param props.secrets the site's secrets component: the GitHub OAuth app comes from Vault through it */
+  constructor(scope: Construct, context: SiteContext, props: { readonly secrets: SecretsComponent }) {
     super(scope, {
       name: COMPONENT.argocd,
       context,
@@ -61,7 +65,24 @@ export class ArgoCdComponent extends PlatformComponent {
       networkPolicyReason:
         "the released install.yaml brings Argo CD's own NetworkPolicies; its repo-server and controller reach git, Helm repositories and the API server",
     });
-    installArgoCd(this);
+    for (const finding of accessFindings(context.access, [
+      PROJECT,
+      ROOT_PROJECT,
+      ...(context.access.teamProjects ?? []).map((p) => p.name),
+    ]))
+      this.report(finding);
+    installArgoCd(this, context.access);
+    // Dex reads the OAuth app of this site's Argo CD (its callback is this site's URL) from Vault.
+    new VaultSecret(this, 'github-oauth', {
+      store: props.secrets,
+      name: GITHUB_OAUTH_SECRET,
+      namespace: ARGOCD_NAMESPACE,
+      secretLabels: ARGOCD_PART_OF,
+      data: {
+        clientID: { path: context.access.githubOAuthVaultPath, property: 'clientID' },
+        clientSecret: { path: context.access.githubOAuthVaultPath, property: 'clientSecret' },
+      },
+    });
     // The capacity check counts what installArgoCd patches into the released workloads (one table, ARGOCD.workloads).
     releasedWorkloads(this, ARGOCD);
 
@@ -78,7 +99,7 @@ export class ArgoCdComponent extends PlatformComponent {
       ports: [{ port: 8080, name: 'server' }],
       serviceName: 'argocd-server',
     });
-    const host = `argocd.${this.site.dns.siteHostname ?? this.site.dns.publicDomain}`;
+    const host = argoCdHost(this.site);
     // Streams (application watch, logs) stay open; idle ones are closed after an hour.
     const streaming = { responseTimeout: 'infinity', idleTimeout: '1h', retries: 0 } as const;
     this.exposeHttp({
@@ -94,13 +115,18 @@ export class ArgoCdComponent extends PlatformComponent {
   }
 }
 
+/** The public name of a site's Argo CD (see ArgoCdComponent). */
+export function argoCdHost(site: SiteContext['site']): string {
+  return `argocd.${site.dns.siteHostname ?? site.dns.publicDomain}`;
+}
+
 /**
  * The pinned upstream release and our changes to it, added to `component`: the released
  * install.yaml through kustomize, our requests and limits and the Application health check as
  * patches of the released objects. Shared by the `argocd` component (Argo CD managing itself) and
  * the one-time `bootstrap` directory.
  */
-export function installArgoCd(component: PlatformComponent): void {
+export function installArgoCd(component: PlatformComponent, access: AccessConfig): void {
   // install.yaml names no namespace (it is applied with -n argocd); Argo CD's own docs pin it here.
   component.useUpstreamManifests(ARGOCD, { namespace: ARGOCD_NAMESPACE });
   // The released install.yaml sets no requests or limits: kustomize merges these into its workloads.
@@ -123,7 +149,13 @@ export function installArgoCd(component: PlatformComponent): void {
   // Merged by kustomize into the released argocd-cm rather than replacing it.
   const settings = new k8s.KubeConfigMap(component, 'argocd-cm', {
     metadata: { name: 'argocd-cm', namespace: ARGOCD_NAMESPACE },
-    data: { [APPLICATION_HEALTH_SETTING]: APPLICATION_HEALTH_LUA },
+    data: { [APPLICATION_HEALTH_SETTING]: APPLICATION_HEALTH_LUA, ...ssoSettings(access, argoCdHost(component.site)) },
   });
   component.kustomizePatch(settings);
+  // Merged into the released (empty) argocd-rbac-cm: who may do what (sites/access.ts).
+  const rbac = new k8s.KubeConfigMap(component, 'argocd-rbac-cm', {
+    metadata: { name: 'argocd-rbac-cm', namespace: ARGOCD_NAMESPACE },
+    data: rbacSettings(access),
+  });
+  component.kustomizePatch(rbac);
 }

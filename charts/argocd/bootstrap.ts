@@ -22,7 +22,7 @@ export class BootstrapComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, argocd: DeclaredComponent, lastWave: number) {
     super(scope, { name: BOOTSTRAP_DIRECTORY, context, namespace: ARGOCD_NAMESPACE, installsCrds: argocd.syncOrder.crds });
     for (const ns of argocd.namespaces) namespaceObject(this, ns, argocd.name);
-    installArgoCd(this);
+    installArgoCd(this, context.access);
     // The same root and project the apps directory holds, so the root's first sync changes nothing.
     renderRoot(this, lastWave);
   }

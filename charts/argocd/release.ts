@@ -41,4 +41,18 @@ export const ARGOCD: UpstreamManifests = {
     workload('argocd-applicationset-controller', 'Deployment', 'argocd-applicationset-controller', [20, 64, 128]),
     workload('argocd-notifications-controller', 'Deployment', 'argocd-notifications-controller', [10, 32, 64]),
   ],
+  creates: {
+    cluster: { 'apiextensions.k8s.io': ['CustomResourceDefinition'], 'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'] },
+    namespaced: {
+      '': ['ConfigMap', 'Secret', 'Service', 'ServiceAccount'],
+      apps: ['Deployment', 'StatefulSet'],
+      'networking.k8s.io': ['NetworkPolicy'],
+      'rbac.authorization.k8s.io': ['Role', 'RoleBinding'],
+    },
+    ownSecrets: [
+      { name: 'argocd-secret', reason: 'rendered empty; argocd-server writes its own session signing key into it on first start' },
+      { name: 'argocd-notifications-secret', reason: 'rendered empty; the notification services we configure none of read it' },
+    ],
+    source: 'argoproj/argo-cd@v3.5.1:manifests/install.yaml',
+  },
 };

@@ -41,4 +41,19 @@ export const CERT_MANAGER: UpstreamChart = {
       containers: [{ values: 'startupapicheck.resources', cpuMillis: 10, memoryMiB: 32, memoryLimitMiB: 64 }],
     },
   ],
+  creates: {
+    cluster: {
+      'admissionregistration.k8s.io': ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+      'apiextensions.k8s.io': ['CustomResourceDefinition'],
+      'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    namespaced: {
+      '': ['Service', 'ServiceAccount'],
+      apps: ['Deployment'],
+      batch: ['Job'],
+      'rbac.authorization.k8s.io': ['Role', 'RoleBinding'],
+    },
+    ownSecrets: [{ name: 'cert-manager-webhook-ca', reason: "the webhook's serving CA, which the webhook generates and rotates itself" }],
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

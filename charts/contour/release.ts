@@ -39,4 +39,30 @@ export const CONTOUR: UpstreamChart = {
       ],
     },
   ],
+  creates: {
+    cluster: {
+      'apiextensions.k8s.io': ['CustomResourceDefinition'],
+      'networking.k8s.io': ['IngressClass'],
+      'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    namespaced: {
+      '': ['ConfigMap', 'Service', 'ServiceAccount'],
+      apps: ['DaemonSet', 'Deployment'],
+      batch: ['Job'],
+      'networking.k8s.io': ['NetworkPolicy'],
+      policy: ['PodDisruptionBudget'],
+      'rbac.authorization.k8s.io': ['Role', 'RoleBinding'],
+    },
+    ownSecrets: [
+      {
+        name: 'contourcert',
+        reason: "the certgen Job's certificates between Contour and Envoy (xDS over TLS), generated in the cluster",
+      },
+      {
+        name: 'envoycert',
+        reason: "the certgen Job's certificates between Contour and Envoy (xDS over TLS), generated in the cluster",
+      },
+    ],
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

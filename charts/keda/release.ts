@@ -47,4 +47,20 @@ export const KEDA: UpstreamChart = {
     source: 'kedacore/keda-docs@a55c5d34:content/docs/2.20/operate/cluster.md',
   },
   workloads: Object.values(KEDA_WORKLOADS),
+  creates: {
+    cluster: {
+      'admissionregistration.k8s.io': ['ValidatingWebhookConfiguration'],
+      'apiextensions.k8s.io': ['CustomResourceDefinition'],
+      'apiregistration.k8s.io': ['APIService'],
+      'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    namespaced: { '': ['Service', 'ServiceAccount'], apps: ['Deployment'], 'rbac.authorization.k8s.io': ['Role', 'RoleBinding'] },
+    ownSecrets: [
+      {
+        name: 'kedaorg-certs',
+        reason: "the operator's self-signed certificates for its webhooks and metrics API, which it generates and rotates",
+      },
+    ],
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

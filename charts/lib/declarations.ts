@@ -185,7 +185,16 @@ export interface UpstreamWorkload {
 
 /** A validation rule an object may be exempted from (see pipeline/validate/policy.ts). */
 export type PolicyRule =
-  'resources' | 'probes' | 'image' | 'disruption-budget' | 'spreading' | 'service-selector' | 'route' | 'storage-class';
+  | 'resources'
+  | 'probes'
+  | 'image'
+  | 'disruption-budget'
+  | 'spreading'
+  | 'service-selector'
+  | 'route'
+  | 'storage-class'
+  // A Secret with values in git (pipeline/validate/plaintext.ts): only for what is not secret.
+  | 'plaintext-secret';
 
 /**
  * An object allowed to break one rule, declared once in the component's code with the reason

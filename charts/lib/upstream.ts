@@ -131,6 +131,38 @@ export interface ReleasedWorkload {
   readonly containers: readonly ReleasedContainer[];
 }
 
+/** Kinds by API group (`''` is the core group): `{ '': ['Service'], apps: ['Deployment'] }`. */
+export type KindsByGroup = Readonly<Record<string, readonly string[]>>;
+
+/** A Secret a release writes for itself (a webhook's certificate, a generated key), allowed by the secret checks. */
+export interface ReleaseOwnSecret {
+  /** The Secret's name as the release renders it under our release name. */
+  readonly name: string;
+  /** What it holds and why it cannot come from Vault. */
+  readonly reason: string;
+}
+
+/**
+ * Every kind the release's objects are, as Argo CD applies them (`helm template` of the pinned
+ * chart with our values, hooks and CRDs included; or the released manifests), split by scope: the
+ * site's AppProject allows these and the kinds we render, nothing else (charts/argocd/apps.ts).
+ * Written by hand from that output, so a chart upgrade that adds a kind fails its sync until the
+ * table says so and the diff shows the new permission.
+ */
+export interface ReleasedKinds {
+  /** Cluster-scoped kinds (the project's `clusterResourceWhitelist`). */
+  readonly cluster: KindsByGroup;
+  /** Namespaced kinds (the project's `namespaceResourceWhitelist`). */
+  readonly namespaced: KindsByGroup;
+  /**
+   * Secrets the release renders or writes for itself.
+   * @default none
+   */
+  readonly ownSecrets?: readonly ReleaseOwnSecret[];
+  /** How the list was read: the command or file, at the pinned version. */
+  readonly source: string;
+}
+
 interface ReleaseFields {
   /** Short name, the prefix of the pin in findings and acceptances (`contour` in `contour@0.7.0`). */
   readonly name: string;
@@ -142,6 +174,8 @@ interface ReleaseFields {
   readonly kubernetes: KubernetesRange;
   /** The workloads it runs and the resources we give them (lib/released-workloads.ts). */
   readonly workloads: readonly ReleasedWorkload[];
+  /** The kinds it creates, for least-privilege AppProjects. */
+  readonly creates: ReleasedKinds;
 }
 
 /** A release installed from its Helm chart by the component's Argo CD Application. */

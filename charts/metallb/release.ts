@@ -30,4 +30,18 @@ export const METALLB: UpstreamChart = {
       containers: [{ values: 'speaker.resources', cpuMillis: 20, memoryMiB: 64, memoryLimitMiB: 128 }],
     },
   ],
+  creates: {
+    cluster: {
+      'admissionregistration.k8s.io': ['ValidatingWebhookConfiguration'],
+      'apiextensions.k8s.io': ['CustomResourceDefinition'],
+      'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    namespaced: {
+      '': ['ConfigMap', 'Secret', 'Service', 'ServiceAccount'],
+      apps: ['DaemonSet', 'Deployment'],
+      'rbac.authorization.k8s.io': ['Role', 'RoleBinding'],
+    },
+    ownSecrets: [{ name: 'metallb-webhook-cert', reason: 'rendered empty; the controller writes its webhook certificate into it' }],
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

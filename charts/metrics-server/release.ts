@@ -36,4 +36,14 @@ export const METRICS_SERVER_RELEASE: UpstreamChart = {
     source: `kubernetes-sigs/metrics-server@metrics-server-helm-chart-${CHART_VERSION}:README.md`,
   },
   workloads: [METRICS_SERVER_WORKLOAD],
+  creates: {
+    cluster: { 'apiregistration.k8s.io': ['APIService'], 'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'] },
+    namespaced: {
+      '': ['Service', 'ServiceAccount'],
+      apps: ['Deployment'],
+      policy: ['PodDisruptionBudget'],
+      'rbac.authorization.k8s.io': ['RoleBinding'],
+    },
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

@@ -39,4 +39,15 @@ export const EXTERNAL_SECRETS: UpstreamChart = {
       containers: [{ values: 'certController.resources', cpuMillis: 10, memoryMiB: 64, memoryLimitMiB: 128 }],
     },
   ],
+  creates: {
+    cluster: {
+      'admissionregistration.k8s.io': ['ValidatingWebhookConfiguration'],
+      'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
+    },
+    namespaced: { '': ['Secret', 'Service', 'ServiceAccount'], apps: ['Deployment'], 'rbac.authorization.k8s.io': ['Role', 'RoleBinding'] },
+    ownSecrets: [
+      { name: 'external-secrets-webhook', reason: 'rendered empty; the cert controller writes the webhook certificate into it' },
+    ],
+    source: 'helm template of the pinned chart with our values (cluster1), --include-crds --kube-version 1.33',
+  },
 };

@@ -132,6 +132,11 @@ export interface VaultSecretProps {
    * @default none
    */
   readonly literals?: Readonly<Record<string, string>>;
+  /**
+   * Labels of the Kubernetes Secret (a reader may select Secrets by label: Argo CD does).
+   * @default none
+   */
+  readonly secretLabels?: Readonly<Record<string, string>>;
 }
 
 /** A Kubernetes Secret filled from Vault by External Secrets: only the Vault path is in git. */
@@ -151,16 +156,21 @@ export class VaultSecret extends Construct {
         target: {
           name: props.name,
           creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
-          ...(props.literals
+          ...(props.literals || props.secretLabels
             ? {
                 template: {
                   engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
                   mergePolicy: ExternalSecretSpecTargetTemplateMergePolicy.MERGE,
-                  data: Object.fromEntries(
-                    Object.keys(props.literals)
-                      .sort()
-                      .map((k) => [k, props.literals![k]!]),
-                  ),
+                  ...(props.secretLabels ? { metadata: { labels: { ...props.secretLabels } } } : {}),
+                  ...(props.literals
+                    ? {
+                        data: Object.fromEntries(
+                          Object.keys(props.literals)
+                            .sort()
+                            .map((k) => [k, props.literals![k]!]),
+                        ),
+                      }
+                    : {}),
                 },
               }
             : {}),

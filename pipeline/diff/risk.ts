@@ -9,6 +9,7 @@ import type { FieldChange } from './fields';
 import type { TreeObject, TreeSide } from './objects';
 import { pgParameterNotes } from './postgres-parameters';
 import { accessNotes, fieldAccessNotes } from './risk-access';
+import { argoCdAccessNotes } from './risk-argocd';
 import { blockingPdbs, BLOCKS } from './risk-disruption';
 import { highest, type ObjectChange, type RatedObjectChange, type RiskNote } from './risk-types';
 import { parseQuantity } from '../validate/workloads';
@@ -221,6 +222,7 @@ export function rate(
   const notes: RiskNote[] = [];
   if (change.type === 'removed') notes.push(...removalNotes(o, before, after));
   notes.push(...accessNotes(change, objects));
+  notes.push(...argoCdAccessNotes(o.kind, o.name, objects));
   if (objects.after && change.type === 'added')
     for (const why of blockingPdbs(objects.after, after)) notes.push({ risk: 'high', reason: `${why}: ${BLOCKS}` });
   if (o.kind === 'PodDisruptionBudget' && objects.after && (change.type === 'added' || change.fields.some((f) => under(f.path, 'spec')))) {

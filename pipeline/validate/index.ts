@@ -11,8 +11,11 @@ import { checkCompatibility } from './compatibility';
 import { objectId } from './context';
 import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross-site';
 import { checkPolicy, namespaceLevels } from './policy';
+import { checkPlaintext } from './plaintext';
+import { checkProjects } from './projects';
 import { importedKubernetesReleases } from './schema';
 import { checkSchemaCached, type SchemaCache } from './schema-cache';
+import { checkSecretConsumers } from './secret-consumers';
 import { checkSyncOrder } from './sync-order';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
@@ -84,6 +87,9 @@ export function validateSite(site: RenderedSite, options: SiteValidationOptions 
   const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site, options.schemaCache)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
+  findings.push(...checkProjects(site));
+  findings.push(...checkPlaintext(site));
+  findings.push(...checkSecretConsumers(site));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };

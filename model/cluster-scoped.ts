@@ -44,3 +44,8 @@ const CLUSTER_SCOPED = new Set([
 export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
+
+/** The API group of `apiVersion` as RBAC and AppProjects name it: `apps` for `apps/v1`, `''` for the core `v1`. */
+export function apiGroup(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+}

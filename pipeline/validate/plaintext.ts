@@ -1,0 +1,124 @@
+/**
+ * The plaintext guard: no secret value in git. A rendered Secret carrying `data` or `stringData`
+ * is refused (unless its component declares a `plaintext-secret` exception with the reason), and
+ * every string the render writes (environment variables, ConfigMap values and the configuration
+ * files they hold, Helm values, arguments) is searched for what looks like a credential: a PEM
+ * private key, a known token format, a long high-entropy token, or a literal given to a
+ * password-like key. Secret values come from Vault through ExternalSecrets (charts/secrets).
+ */
+import type { Finding } from '../../model/errors';
+import type { KubeObject, RenderedSite } from '../render';
+import { objectId, record } from './context';
+
+/** What a string carries that a secret would, if anything. */
+export function credentialIn(text: string): string | undefined {
+  if (/-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) return 'a PEM private key';
+  for (const [pattern, what] of KNOWN_TOKENS) if (pattern.test(text)) return what;
+  const literal = PASSWORD_LINE.exec(text);
+  if (literal && !isReference(literal[2]!)) return `a literal ${literal[1]!.toLowerCase()}`;
+  for (const token of text.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) if (isHighEntropy(token)) return 'a high-entropy token';
+  return undefined;
+}
+
+/** Known credential formats (AWS access key IDs, GitHub, GitLab and Slack tokens). */
+const KNOWN_TOKENS: readonly [RegExp, string][] = [
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, 'an AWS access key ID'],
+  [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, 'a GitHub token'],
+  [/\bglpat-[A-Za-z0-9_-]{20,}\b/, 'a GitLab token'],
+  [/\bxox[abposr]-[A-Za-z0-9-]{10,}\b/, 'a Slack token'],
+];
+
+/** `password: x`, `password = "x"`, `"secret": "x"` in a configuration file (YAML, INI, JSON, NATS, HCL). */
+const PASSWORD_LINE = /["']?\b(password|passwd|secret|secret_?key|client_?secret|api_?key|token)["']?\s*[:=]\s*["']?([^\s"',}]+)/i;
+
+/**
+ * A key whose value, given in clear, is a credential: `DB_PASSWORD`, `adminPassword`, `apiToken`,
+ * `client_secret`. A bare `secret` counts only as a whole word (`secret`, `tsig.secret`): keys such
+ * as `existingSecret` or `tlsSecret` name a Secret, they do not hold one.
+ */
+const CREDENTIAL_KEY = /((^|[_.-])(secret|secret_?key))$|(password|passwd|api_?key|token|private_?key|client_?secret)$/i;
+
+/**
+ * Not a literal: a file path, an environment or template reference (`$VAR`, `${VAR}`, `$(VAR)`,
+ * `{{ .x }}`, Argo CD's `$<secret>:<key>`), or a placeholder for one.
+ */
+function isReference(value: string): boolean {
+  return /^(\/|\$|\{\{|<|%|\.\/)/.test(value) || value === '' || value === 'null' || value === 'true' || value === 'false';
+}
+
+/** Shannon entropy over 4.5 bits a character, with letters of both cases and digits: random, not a name or a hex digest. */
+function isHighEntropy(token: string): boolean {
+  if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/[0-9]/.test(token)) return false;
+  const counts = new Map<string, number>();
+  for (const ch of token) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / token.length) * Math.log2(n / token.length);
+  return bits > 4.5;
+}
+
+/** Every string under `value` with its dotted path and the key it sits under. */
+function* strings(value: unknown, path: string, key = ''): Generator<{ path: string; key: string; text: string }> {
+  if (typeof value === 'string') yield { path, key, text: value };
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}[${i}]`, key);
+  else if (typeof value === 'object' && value !== null)
+    for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k, k);
+}
+
+/**
+ * The key a value is given under, where a literal would be a credential in clear: an environment
+ * variable's name, a ConfigMap key, a Helm value's key. Elsewhere keys name fields of an API
+ * (`secretKey` of an ExternalSecret is the name of a key, not its value).
+ */
+function credentialKey(object: KubeObject, path: string, key: string): string | undefined {
+  const env = /^(.*\.env\[\d+\])\.value$/.exec(path);
+  if (env) {
+    const entry = env[1]!
+      .split(/\.|\[|\]/)
+      .filter(Boolean)
+      .reduce<unknown>((n, step) => (Array.isArray(n) ? n[Number(step)] : record(n)[step]), object);
+    const name = record(entry).name;
+    return typeof name === 'string' ? name : undefined;
+  }
+  if (object.kind === 'ConfigMap' && path.startsWith('data.')) return key;
+  if (object.kind === 'Application' && /\.helm\.valuesObject\./.test(path)) return key;
+  return undefined;
+}
+
+/** Where the guard looks: everything but the metadata (names, labels) and CRD schemas. */
+function scanned(object: KubeObject): boolean {
+  return object.kind !== 'CustomResourceDefinition';
+}
+
+/** Plaintext findings of one site, after the `plaintext-secret` exceptions components declared. */
+export function checkPlaintext(site: RenderedSite): Finding[] {
+  const findings: Finding[] = [];
+  for (const component of site.components) {
+    const exempt = new Set(component.declarations.policyExceptions.filter((e) => e.rule === 'plaintext-secret').map((e) => e.object));
+    for (const object of component.objects) {
+      const id = objectId(object);
+      // A Helm value belongs to the component whose chart the Application installs.
+      const owner = object.kind === 'Application' ? object.metadata.name : component.name;
+      const at = (field: string, message: string) => findings.push({ site: site.site.name, component: owner, object: id, field, message });
+      if (object.kind === 'Secret' && object.apiVersion === 'v1') {
+        for (const field of ['data', 'stringData'])
+          if (object[field] !== undefined && !exempt.has(id))
+            at(
+              field,
+              'a Secret with values in git: read them from Vault with a VaultSecret (charts/secrets), or declare the non-secret exception with its reason',
+            );
+        continue;
+      }
+      if (!scanned(object)) continue;
+      const { metadata, ...body } = object;
+      void metadata;
+      for (const { path, key, text } of strings(body, '')) {
+        const what = credentialIn(text);
+        const named = credentialKey(object, path, key);
+        if (what) at(path, `looks like ${what} in clear: put it in Vault and read it through a VaultSecret`);
+        else if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
+          at(path, `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
+      }
+    }
+  }
+  return findings;
+}
