@@ -17,10 +17,10 @@ export const cluster2: Site = {
   capacity: {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
-      cpuPercent: 150,
-      memoryPercent: 370,
-      afterNodeLoss: { cpuPercent: 165, memoryPercent: 445 },
-      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 390 },
+      cpuPercent: 156,
+      memoryPercent: 430,
+      afterNodeLoss: { cpuPercent: 175, memoryPercent: 534 },
+      atAutoscalingMaximum: { cpuPercent: 163, memoryPercent: 452 },
     },
   },
   network: {

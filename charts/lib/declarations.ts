@@ -139,6 +139,11 @@ export interface MetricsEndpoint {
    * @default '/metrics'
    */
   readonly path?: string;
+  /**
+   * Names of the metrics served there that alerts and dashboards read (they may read no other).
+   * @default none stated
+   */
+  readonly metrics?: readonly string[];
 }
 
 /**

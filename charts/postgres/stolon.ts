@@ -18,6 +18,8 @@ import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } f
 import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { renderReplication } from './replication';
 import { keeperResilience, replicationSignals } from './resilience';
+import { STOLON_METRICS, stolonAlerts } from './alerts';
+import { scrapeJob } from '../lib/alerts';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { PG_PORT, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 import { keeperCertificate } from './tls';
@@ -95,7 +97,10 @@ export class StolonComponent extends PlatformComponent {
     this.talksTo(this.keepers, this.keepers, [{ port: PG_PORT }]);
     this.talksTo(this.readWrite, this.keepers, [{ port: PG_PORT }]);
     for (const pods of [this.keepers, sentinels, this.readWrite, updater]) this.usesApiServer(pods);
-    for (const pods of [this.keepers, sentinels, this.readWrite]) this.exposeMetrics({ pods, port: METRICS_PORT });
+    this.exposeMetrics({ pods: this.keepers, port: METRICS_PORT, metrics: STOLON_METRICS.keeper });
+    this.exposeMetrics({ pods: sentinels, port: METRICS_PORT, metrics: STOLON_METRICS.sentinel });
+    this.exposeMetrics({ pods: this.readWrite, port: METRICS_PORT, metrics: STOLON_METRICS.proxy });
+    for (const alert of stolonAlerts(scrapeJob(this.keepers))) this.declareAlert(alert);
 
     renderStolonRbac(this);
     const su = new VaultSecret(this, 'superuser', {
