@@ -12,9 +12,9 @@ import { PLATFORM, type Site } from '../sites';
 import { REPO_ROOT } from './helpers';
 
 /** Runs a Prometheus tool (promtool, amtool), bounded in time. */
-export function run(tool: 'promtool' | 'amtool', args: string[], cwd: string): { status: number; output: string } {
+export function run(tool: 'promtool' | 'amtool', args: string[], cwd: string): { status: number; output: string; stdout: string } {
   const r = spawnSync(tool, args, { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { status: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 /** The rule groups a site's PrometheusRules hold, as a Prometheus rule file reads them. */
