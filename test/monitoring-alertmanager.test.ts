@@ -17,7 +17,9 @@ afterAll(() => work.cleanup());
 
 describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, site) => {
   const monitoring = site.components.find((c) => c.name === 'monitoring')!;
-  const values = monitoring.helmChart!.values as { alertmanager: { config: Record<string, unknown>; alertmanagerSpec: { secrets: string[] } } };
+  const values = monitoring.helmChart!.values as {
+    alertmanager: { config: Record<string, unknown>; alertmanagerSpec: { secrets: string[] } };
+  };
   const config = values.alertmanager.config;
   const dir = path.join(work.dir, name);
   fs.mkdirSync(dir, { recursive: true });
@@ -44,7 +46,9 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, 
     expect(global.smtp_require_tls).toBe(true);
     expect(global.smtp_auth_password_file).toBe(`/etc/alertmanager/secrets/${values.alertmanager.alertmanagerSpec.secrets[0]}/password`);
     expect(JSON.stringify(config)).not.toMatch(/smtp_auth_password"/);
-    const secret = monitoring.objects.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === values.alertmanager.alertmanagerSpec.secrets[0]);
+    const secret = monitoring.objects.find(
+      (o) => o.kind === 'ExternalSecret' && o.metadata.name === values.alertmanager.alertmanagerSpec.secrets[0],
+    );
     expect(secret).toBeDefined();
   });
 

@@ -53,7 +53,8 @@ export function declaredMetrics(components: readonly DeclaredComponent[]): Set<s
 /** What is wrong with an alert: metrics nobody declares, a runbook that does not exist. */
 export function alertProblems(rule: Pick<AlertRule, 'name' | 'expr' | 'runbook'>, declared: ReadonlySet<string>): string[] {
   const problems: string[] = [];
-  for (const name of metricNames(rule.expr)) if (!declared.has(name)) problems.push(`${rule.name}: metric ${name} is declared by no component`);
+  for (const name of metricNames(rule.expr))
+    if (!declared.has(name)) problems.push(`${rule.name}: metric ${name} is declared by no component`);
   problems.push(...runbookProblems(rule.name, rule.runbook));
   return problems;
 }

@@ -23,7 +23,11 @@ function unitTests(groups: { name: string; rules: AlertRule[] }[], swap = false)
       const { failing, healthy } = swap ? { failing: rule.proof.healthy, healthy: rule.proof.failing } : rule.proof;
       const labels = { severity: rule.severity, component: g.name, ...(rule.proof.labels ?? {}) };
       return [
-        { interval: '1m', input_series: failing, alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [{ exp_labels: labels }] }] },
+        {
+          interval: '1m',
+          input_series: failing,
+          alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [{ exp_labels: labels }] }],
+        },
         { interval: '1m', input_series: healthy, alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [] }] },
       ];
     }),
@@ -33,7 +37,10 @@ function unitTests(groups: { name: string; rules: AlertRule[] }[], swap = false)
 /** Writes a site's rules (annotations left out: promtool compares them, and they are for people) and the tests of them. */
 function writeRuleTests(dir: string, groups: { name: string; rules: Record<string, unknown>[] }[], tests: unknown[]): string {
   fs.mkdirSync(dir, { recursive: true });
-  const bare = groups.map((g) => ({ name: g.name, rules: g.rules.map(({ annotations: _annotations, ...rule }) => rule) }));
+  const bare = groups.map((g) => ({
+    name: g.name,
+    rules: g.rules.map((rule) => Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'annotations'))),
+  }));
   fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: bare }));
   fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }));
   return dir;
@@ -45,7 +52,9 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, 
 
   test('renders the alerts of the components that declare them, health signals included', () => {
     const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert));
-    expect(alerts).toEqual(expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown']));
+    expect(alerts).toEqual(
+      expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown']),
+    );
     const signals = site.components.flatMap((c) => c.declarations.healthSignals.map((s) => s.name));
     expect(signals.length).toBeGreaterThan(0);
     expect(alerts).toEqual(expect.arrayContaining(signals));
@@ -99,19 +108,18 @@ describe('the checks bite', () => {
       'Example: metric nats_jetstream_imaginary_total is declared by no component',
     ]);
     expect(alertProblems({ ...rule, runbook: '' }, declared)).toEqual(['Example: no runbook']);
-    expect(alertProblems({ ...rule, runbook: 'docs/runbooks/nowhere.md' }, declared)).toEqual(['Example: runbook docs/runbooks/nowhere.md does not exist']);
+    expect(alertProblems({ ...rule, runbook: 'docs/runbooks/nowhere.md' }, declared)).toEqual([
+      'Example: runbook docs/runbooks/nowhere.md does not exist',
+    ]);
     expect(alertProblems({ ...rule, runbook: 'docs/runbooks/monitoring.md#nowhere' }, declared)).toEqual([
       'Example: runbook docs/runbooks/monitoring.md has no heading #nowhere',
     ]);
   });
 
   test('the PromQL reader finds the selected metrics, not functions or labels', () => {
-    expect(metricNames('max by (target_site) (probe_success{probe="x"}) == 0 or absent(up{job="a"}) and rate(foo_total[5m]) > bar')).toEqual([
-      'bar',
-      'foo_total',
-      'probe_success',
-      'up',
-    ]);
+    expect(
+      metricNames('max by (target_site) (probe_success{probe="x"}) == 0 or absent(up{job="a"}) and rate(foo_total[5m]) > bar'),
+    ).toEqual(['bar', 'foo_total', 'probe_success', 'up']);
     expect(() => metricNames('sum(up')).toThrow(/syntax error/);
   });
 });

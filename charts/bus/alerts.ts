@@ -41,7 +41,8 @@ export function busAlerts(job: string, quorum: number): AlertRule[] {
       expr: `max by (stream_name) (jetstream_stream_total_bytes{job="${job}"} / jetstream_stream_limit_bytes{job="${job}"}) > 0.8`,
       for: '15m',
       severity: 'warning',
-      summary: 'Stream {{ $labels.stream_name }} holds more than 80 % of its size limit: consumers are backing up, and at the limit the stream refuses or discards messages.',
+      summary:
+        'Stream {{ $labels.stream_name }} holds more than 80 % of its size limit: consumers are backing up, and at the limit the stream refuses or discards messages.',
       runbook: `${RUNBOOK}#busstreamnearlyfull`,
       proof: {
         failing: [stream('jetstream_stream_total_bytes', '900x20'), stream('jetstream_stream_limit_bytes', '1000x20')],

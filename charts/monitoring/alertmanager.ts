@@ -76,7 +76,9 @@ export function alertmanagerConfig(site: Site, smtpSecretName: string): Record<s
       ],
     },
     // A critical alert silences the warning of the same name and component (the same failure, worse).
-    inhibit_rules: [{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['alertname', 'component'] }],
+    inhibit_rules: [
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['alertname', 'component'] },
+    ],
     receivers: [
       { name: 'null' },
       ...severities.map((s) => ({

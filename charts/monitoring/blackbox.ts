@@ -9,7 +9,14 @@ import { stringify } from 'yaml';
 import type { PlatformComponent } from '../component';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
-import { httpProbe, podDisruptionBudget, resources, restrictedContainerSecurity, restrictedPodSecurity, spreadOverNodes } from '../lib/workload';
+import {
+  httpProbe,
+  podDisruptionBudget,
+  resources,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadOverNodes,
+} from '../lib/workload';
 
 /** prometheus-community/helm-charts@kube-prometheus-stack-88.3.0:charts/prometheus-blackbox-exporter/Chart.yaml, appVersion. */
 export const BLACKBOX_IMAGE = 'quay.io/prometheus/blackbox-exporter:v0.28.0';

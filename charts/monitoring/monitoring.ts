@@ -72,7 +72,8 @@ export class MonitoringComponent extends PlatformComponent {
     this.ownNamespace({
       name: NODE_EXPORTER_NAMESPACE,
       podSecurity: 'privileged',
-      podSecurityReason: "node-exporter reads the host's /proc, /sys and root filesystem on the host network and PID namespace (hostPath volumes)",
+      podSecurityReason:
+        "node-exporter reads the host's /proc, /sys and root filesystem on the host network and PID namespace (hostPath volumes)",
       upstreamChart: true,
       networkPolicyReason: 'node-exporter runs on the host network: NetworkPolicies do not apply to it',
     });
@@ -149,7 +150,10 @@ export class MonitoringComponent extends PlatformComponent {
       values: mergeValues({ ...values }, releasedWorkloads(this, MONITORING)),
       alsoDeploysTo: [
         { namespace: NODE_EXPORTER_NAMESPACE, reason: 'node-exporter, in a privileged namespace of its own' },
-        { namespace: 'kube-system', reason: "the Services selecting CoreDNS and the kubelets (the operator's kubelet Service), which Prometheus scrapes" },
+        {
+          namespace: 'kube-system',
+          reason: "the Services selecting CoreDNS and the kubelets (the operator's kubelet Service), which Prometheus scrapes",
+        },
       ],
     });
     // The DaemonSet is declared in the monitoring namespace by releasedWorkloads; its pods count the same wherever they run.
@@ -191,7 +195,11 @@ export class MonitoringComponent extends PlatformComponent {
           'from its replicated volume, its samples of the outage missing (the other replica has them).',
       },
       dependencies: [
-        { on: COMPONENT.mayastor, needs: "the replicas' volumes", whenLost: 'a replica whose volume is gone stops; the other keeps scraping' },
+        {
+          on: COMPONENT.mayastor,
+          needs: "the replicas' volumes",
+          whenLost: 'a replica whose volume is gone stops; the other keeps scraping',
+        },
         { on: 'kubernetes-api', needs: 'target discovery', whenLost: 'keeps scraping the targets it knew' },
       ],
     });
@@ -199,6 +207,9 @@ export class MonitoringComponent extends PlatformComponent {
 }
 
 /** Grafana's host name: under the site's own name, never the public split (each site's Grafana shows its site). */
-export function grafanaHost(site: { readonly name: string; readonly dns: { readonly publicDomain: string; readonly siteHostname?: string } }): string {
+export function grafanaHost(site: {
+  readonly name: string;
+  readonly dns: { readonly publicDomain: string; readonly siteHostname?: string };
+}): string {
   return `grafana.${site.dns.siteHostname ?? `${site.name}.${site.dns.publicDomain}`}`;
 }

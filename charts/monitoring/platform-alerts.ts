@@ -13,8 +13,8 @@ const RUNBOOK = 'docs/runbooks/monitoring.md';
  * theirs; the others are the stable metrics of kube-state-metrics' and the kubelet's docs).
  */
 export const MONITORING_METRICS = {
-  /** Written by Prometheus for every target it scrapes. */
-  prometheus: ['up'],
+  /** Written by Prometheus: a sample per target it scrapes, a series per pending or firing alert. */
+  prometheus: ['up', 'ALERTS'],
   kubeStateMetrics: ['kube_pod_container_status_waiting_reason', 'kube_node_status_condition', 'kube_deployment_status_replicas_available'],
   kubelet: ['kubelet_volume_stats_available_bytes', 'kubelet_volume_stats_capacity_bytes'],
   nodeExporter: ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'node_load1', 'node_memory_MemAvailable_bytes'],
@@ -50,8 +50,18 @@ export const MONITORING_ALERTS: readonly AlertRule[] = [
     summary: 'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} keeps crashing.',
     runbook: `${RUNBOOK}#podcrashlooping`,
     proof: {
-      failing: [{ series: 'kube_pod_container_status_waiting_reason{namespace="bus",pod="bus-0",container="nats",reason="CrashLoopBackOff"}', values: '1x20' }],
-      healthy: [{ series: 'kube_pod_container_status_waiting_reason{namespace="bus",pod="bus-0",container="nats",reason="CrashLoopBackOff"}', values: '0x20' }],
+      failing: [
+        {
+          series: 'kube_pod_container_status_waiting_reason{namespace="bus",pod="bus-0",container="nats",reason="CrashLoopBackOff"}',
+          values: '1x20',
+        },
+      ],
+      healthy: [
+        {
+          series: 'kube_pod_container_status_waiting_reason{namespace="bus",pod="bus-0",container="nats",reason="CrashLoopBackOff"}',
+          values: '0x20',
+        },
+      ],
       at: '20m',
       labels: { namespace: 'bus', pod: 'bus-0', container: 'nats' },
     },
@@ -135,8 +145,18 @@ export const MONITORING_ALERTS: readonly AlertRule[] = [
     runbook: `${RUNBOOK}#certificateexpiringsoon`,
     proof: {
       // At t = 2 h, time() is 7200: an expiry at 1,000,000 s is 11.5 days away, 10,000,000 s is 115.
-      failing: [{ series: `probe_ssl_earliest_cert_expiry{probe="${PROBE_KIND.route}",instance="https://images.chataik.fr/"}`, values: '1000000x120' }],
-      healthy: [{ series: `probe_ssl_earliest_cert_expiry{probe="${PROBE_KIND.route}",instance="https://images.chataik.fr/"}`, values: '10000000x120' }],
+      failing: [
+        {
+          series: `probe_ssl_earliest_cert_expiry{probe="${PROBE_KIND.route}",instance="https://images.chataik.fr/"}`,
+          values: '1000000x120',
+        },
+      ],
+      healthy: [
+        {
+          series: `probe_ssl_earliest_cert_expiry{probe="${PROBE_KIND.route}",instance="https://images.chataik.fr/"}`,
+          values: '10000000x120',
+        },
+      ],
       at: '2h',
       labels: { probe: PROBE_KIND.route, instance: 'https://images.chataik.fr/' },
     },

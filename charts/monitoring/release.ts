@@ -36,10 +36,7 @@ export const MONITORING_WORKLOADS = {
     onePerNode: true,
     podLabels: { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': `${MONITORING_RELEASE_NAME}-prometheus` },
     service: { name: `${MONITORING_RELEASE_NAME}-prometheus`, ports: [9090] },
-    containers: [
-      { values: 'prometheus.prometheusSpec.resources', cpuMillis: 200, memoryMiB: 768, memoryLimitMiB: 1536 },
-      CONFIG_RELOADER,
-    ],
+    containers: [{ values: 'prometheus.prometheusSpec.resources', cpuMillis: 200, memoryMiB: 768, memoryLimitMiB: 1536 }, CONFIG_RELOADER],
   },
   alertmanager: {
     name: `alertmanager-${MONITORING_RELEASE_NAME}-alertmanager`,

@@ -20,6 +20,7 @@ import type { HealthSignal } from '../lib/resilience';
 import { commonLabels } from '../lib/labels';
 import { PG_PORT } from '../postgres/spec';
 import { BLACKBOX_MODULES, BLACKBOX_PORT } from './blackbox';
+import { renderDashboards } from './dashboards';
 import type { MonitoringComponent } from './monitoring';
 import { PROBE_KIND } from './platform-alerts';
 
@@ -56,7 +57,9 @@ export function runbookUrl(site: Site, runbook: string): string {
 
 /** The rule groups of a site, one per component with alerts (and one for the health signals), as PrometheusRule groups. */
 export function ruleGroups(components: readonly DeclaredComponent[]): { name: string; rules: AlertRule[] }[] {
-  const groups = components.filter((c) => c.declarations.alerts.length > 0).map((c) => ({ name: c.name, rules: [...c.declarations.alerts] }));
+  const groups = components
+    .filter((c) => c.declarations.alerts.length > 0)
+    .map((c) => ({ name: c.name, rules: [...c.declarations.alerts] }));
   const signals = components.flatMap((c) => c.declarations.healthSignals.map((s) => ({ component: c.name, signal: s })));
   for (const { component, signal } of signals) {
     const group = groups.find((g) => g.name === component) ?? groups[groups.push({ name: component, rules: [] }) - 1]!;
@@ -76,8 +79,9 @@ export function renderedRule(site: Site, component: string, rule: AlertRule): Re
   };
 }
 
-/** Renders the site's scrapes, rules and probes into the monitoring component. */
+/** Renders the site's scrapes, rules, probes and dashboards into the monitoring component. */
 export function renderMonitoring(monitoring: MonitoringComponent, components: readonly DeclaredComponent[]): void {
+  renderDashboards(monitoring, components);
   const { site, sites } = monitoring;
   const namespace = monitoring.namespace!;
   const labels = commonLabels(monitoring.componentName);
@@ -141,7 +145,9 @@ export function renderMonitoring(monitoring: MonitoringComponent, components: re
   const routes = [
     ...new Set(
       components.flatMap((c) =>
-        c.declarations.routes.filter((r) => isPublicHost(site, sites, r.host) && r.tls !== false && !r.header).map((r) => `https://${r.host}${normalizePrefix(r.pathPrefix)}`),
+        c.declarations.routes
+          .filter((r) => isPublicHost(site, sites, r.host) && r.tls !== false && !r.header)
+          .map((r) => `https://${r.host}${normalizePrefix(r.pathPrefix)}`),
       ),
     ),
   ].sort();

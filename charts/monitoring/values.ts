@@ -65,8 +65,13 @@ export interface MonitoringValues {
     /** The chart's `helm test` pod, which Argo CD would apply as a plain Pod. */
     readonly testFramework: { readonly enabled: false };
     readonly admin: { readonly existingSecret: string; readonly userKey: 'admin-user'; readonly passwordKey: 'admin-password' };
-    readonly 'grafana.ini': { readonly server: { readonly root_url: string }; readonly analytics: { readonly reporting_enabled: false; readonly check_for_updates: false } };
-    readonly sidecar: { readonly dashboards: { readonly enabled: true; readonly label: string; readonly labelValue: '1'; readonly searchNamespace: string } };
+    readonly 'grafana.ini': {
+      readonly server: { readonly root_url: string };
+      readonly analytics: { readonly reporting_enabled: false; readonly check_for_updates: false };
+    };
+    readonly sidecar: {
+      readonly dashboards: { readonly enabled: true; readonly label: string; readonly labelValue: '1'; readonly searchNamespace: string };
+    };
   };
   /** In its own namespace: the exporter reads the host's /proc and /sys on the host network, which only a privileged namespace admits. */
   readonly 'prometheus-node-exporter': { readonly namespaceOverride: string };

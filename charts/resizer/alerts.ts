@@ -7,7 +7,10 @@ import type { AlertRule } from '../lib/alerts';
  */
 export function resizerAlerts(consumer: string, lagPerWorker: number, maxWorkers: number): AlertRule[] {
   const limit = lagPerWorker * maxWorkers;
-  const pending = (v: string) => ({ series: `jetstream_consumer_num_pending{job="bus-nats",instance="nats-0",consumer_name="${consumer}"}`, values: v });
+  const pending = (v: string) => ({
+    series: `jetstream_consumer_num_pending{job="bus-nats",instance="nats-0",consumer_name="${consumer}"}`,
+    values: v,
+  });
   return [
     {
       name: 'ResizerQueueGrowing',
