@@ -6,7 +6,6 @@ import { parser } from '@prometheus-io/lezer-promql';
 import type { AlertRule } from '../charts/lib/alerts';
 import type { DeclaredComponent } from '../charts/lib/declared';
 import { MONITORING_METRIC_NAMES } from '../charts/monitoring/platform-alerts';
-import { healthSignalMetric } from '../charts/monitoring/scrapes';
 import { renderSite, type RenderedSite } from '../pipeline/render';
 import { PLATFORM, type Site } from '../sites';
 import { REPO_ROOT } from './helpers';
@@ -46,7 +45,6 @@ export function declaredMetrics(components: readonly DeclaredComponent[]): Set<s
   return new Set([
     ...MONITORING_METRIC_NAMES,
     ...components.flatMap((c) => c.declarations.metrics.flatMap((m) => m.metrics ?? [])),
-    ...components.flatMap((c) => c.declarations.healthSignals.map(healthSignalMetric)),
   ]);
 }
 

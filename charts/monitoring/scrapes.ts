@@ -13,7 +13,7 @@ import {
   PrometheusRuleSpecGroupsRulesExpr as Expr,
 } from '../../imports/monitoring-monitoring.coreos.com';
 import type { Site } from '../../sites';
-import { isPublicHost, normalizePrefix, slug } from '../contour/route-proxy';
+import { isPublicHost, normalizePrefix } from '../contour/route-proxy';
 import { scrapeJob, type AlertRule } from '../lib/alerts';
 import type { DeclaredComponent } from '../lib/declared';
 import type { HealthSignal } from '../lib/resilience';
@@ -23,11 +23,7 @@ import { BLACKBOX_MODULES, BLACKBOX_PORT } from './blackbox';
 import { renderDashboards } from './dashboards';
 import type { MonitoringComponent } from './monitoring';
 import { PROBE_KIND } from './platform-alerts';
-
-/** The metric a health signal's exporter query gives (postgres_exporter: `<query name>_<column>`). */
-export function healthSignalMetric(signal: Pick<HealthSignal, 'name'>): string {
-  return `platform_health_${slug(signal.name.replace(/([a-z])([A-Z])/g, '$1_$2')).replace(/-/g, '_')}_value`;
-}
+import { healthSignalMetric } from './sql-exporter';
 
 /** A health signal as an alert rule, with the proof its threshold implies. */
 export function healthSignalAlert(signal: HealthSignal): AlertRule {

@@ -19,6 +19,7 @@ import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './n
 import { renderReplication } from './replication';
 import { keeperResilience, replicationSignals } from './resilience';
 import { STOLON_METRICS, stolonAlerts } from './alerts';
+import { SQL_EXPORTER_PORT, healthSignalMetric } from '../monitoring/sql-exporter';
 import { scrapeJob } from '../lib/alerts';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { PG_PORT, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
@@ -122,11 +123,15 @@ export class StolonComponent extends PlatformComponent {
       data: { [SPEC_FILE]: json, ...(isPrimary ? { [RESTORE_SPEC_FILE]: specJson(restoreSpec(this.spec)) } : {}) },
     });
 
+    // Read by the exporter beside each keeper, which monitoring scrapes.
+    const signals = replicationSignals(this.spec, this.keepers);
+    this.exposeMetrics({ pods: this.keepers, port: SQL_EXPORTER_PORT, metrics: signals.map(healthSignalMetric) });
     renderKeepers(this, {
       superuserSecret: su.secretName,
       replicationSecret: repl.secretName,
       tlsSecret: keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE),
       storageClass: props.storage.nodeLocal.name,
+      healthSignals: signals,
     });
     renderSentinels(this);
     renderProxies(this);
@@ -148,7 +153,7 @@ export class StolonComponent extends PlatformComponent {
         standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
       }),
     );
-    for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
+    for (const signal of signals) this.declareHealthSignal(signal);
 
     if (props.backupStore) {
       new StolonBackup(this, 'backup', {
