@@ -147,7 +147,17 @@ export class MonitoringComponent extends PlatformComponent {
     this.useHelmChart({
       upstream: MONITORING,
       releaseName: MONITORING_RELEASE_NAME,
-      values: mergeValues({ ...values }, releasedWorkloads(this, MONITORING)),
+      values: mergeValues(
+        { ...values },
+        releasedWorkloads(
+          this,
+          MONITORING,
+          {},
+          {
+            [MONITORING_WORKLOADS.prometheus.name]: { storageClass: props.storage.replicated.name, sizeGiB: volumeGiB },
+          },
+        ),
+      ),
       alsoDeploysTo: [
         { namespace: NODE_EXPORTER_NAMESPACE, reason: 'node-exporter, in a privileged namespace of its own' },
         {
