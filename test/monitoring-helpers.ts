@@ -42,10 +42,7 @@ export function metricNames(expr: string): string[] {
 
 /** Every metric name some component declares it exposes (and those of the stack's own exporters). */
 export function declaredMetrics(components: readonly DeclaredComponent[]): Set<string> {
-  return new Set([
-    ...MONITORING_METRIC_NAMES,
-    ...components.flatMap((c) => c.declarations.metrics.flatMap((m) => m.metrics ?? [])),
-  ]);
+  return new Set([...MONITORING_METRIC_NAMES, ...components.flatMap((c) => c.declarations.metrics.flatMap((m) => m.metrics ?? []))]);
 }
 
 /** What is wrong with an alert: metrics nobody declares, a runbook that does not exist. */
