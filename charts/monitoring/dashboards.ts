@@ -11,12 +11,11 @@ import type * as PrometheusSdk from '@grafana/grafana-foundation-sdk/dist/promet
 import type * as StatSdk from '@grafana/grafana-foundation-sdk/dist/stat'; // types only: moduleResolution 'node' reads no exports map
 import type * as TimeseriesSdk from '@grafana/grafana-foundation-sdk/dist/timeseries'; // types only: moduleResolution 'node' reads no exports map
 import type { Site } from '../../sites';
-import { isPublicHost, normalizePrefix } from '../contour/route-proxy';
 import type { DeclaredComponent } from '../lib/declared';
 import { commonLabels } from '../lib/labels';
 import { DASHBOARD_LABEL, type MonitoringComponent } from './monitoring';
 import { MONITORING_METRICS, PROBE_KIND } from './platform-alerts';
-import { healthSignalAlert } from './scrapes';
+import { healthSignalAlert, publicRouteUrls } from './scrapes';
 
 interface Sdk {
   readonly dashboard: typeof DashboardSdk;
@@ -84,15 +83,7 @@ export function dashboardSpecs(site: Site, sites: readonly Site[], components: r
         ],
       };
     });
-  const routes = [
-    ...new Set(
-      components.flatMap((c) =>
-        c.declarations.routes
-          .filter((r) => isPublicHost(site, sites, r.host) && r.tls !== false && !r.header)
-          .map((r) => `https://${r.host}${normalizePrefix(r.pathPrefix)}`),
-      ),
-    ),
-  ].sort();
+  const routes = publicRouteUrls(site, sites, components);
   const n = MONITORING_METRICS.nodeExporter;
   return [
     {

@@ -75,6 +75,16 @@ export function renderedRule(site: Site, component: string, rule: AlertRule): Re
   };
 }
 
+/** The URLs of every public HTTPS route the components declare (the probes' targets, the status page's panels). */
+export function publicRouteUrls(site: Site, sites: readonly Site[], components: readonly DeclaredComponent[]): string[] {
+  const urls = components.flatMap((c) =>
+    c.declarations.routes
+      .filter((r) => isPublicHost(site, sites, r.host) && r.tls !== false && !r.header)
+      .map((r) => `https://${r.host}${normalizePrefix(r.pathPrefix)}`),
+  );
+  return [...new Set(urls)].sort();
+}
+
 /** Renders the site's scrapes, rules, probes and dashboards into the monitoring component. */
 export function renderMonitoring(monitoring: MonitoringComponent, components: readonly DeclaredComponent[]): void {
   renderDashboards(monitoring, components);
@@ -138,15 +148,7 @@ export function renderMonitoring(monitoring: MonitoringComponent, components: re
       },
     });
   }
-  const routes = [
-    ...new Set(
-      components.flatMap((c) =>
-        c.declarations.routes
-          .filter((r) => isPublicHost(site, sites, r.host) && r.tls !== false && !r.header)
-          .map((r) => `https://${r.host}${normalizePrefix(r.pathPrefix)}`),
-      ),
-    ),
-  ].sort();
+  const routes = publicRouteUrls(site, sites, components);
   if (routes.length > 0) {
     new Probe(monitoring, 'probe-public-routes', {
       metadata: { name: 'public-routes', namespace, labels },
