@@ -3,6 +3,7 @@
  * scrapes the answer. Each site probes the other sites' floating addresses and every public route
  * through it, so the loss of a site is seen, and alerted, from the site that remains.
  */
+import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
@@ -68,7 +69,8 @@ export class BlackboxExporter extends Construct {
         replicas: 2,
         selector: { matchLabels: podLabels },
         template: {
-          metadata: { labels: podLabels },
+          // The exporter reads its modules at start: a changed configuration rolls the pods.
+          metadata: { labels: podLabels, annotations: { 'checksum/config': createHash('sha256').update(blackboxConfig()).digest('hex') } },
           spec: {
             securityContext: restrictedPodSecurity(65534),
             topologySpreadConstraints: spreadOverNodes(podLabels),
