@@ -30,6 +30,7 @@ import type {
   PortSpec,
   UpstreamWorkload,
 } from './lib/declarations';
+import type { AlertRule } from './lib/alerts';
 import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations, type CrdDeclaration } from './lib/sync-order';
 import { isPublicHost, publicRouteFact, renderChildProxy, routeKey } from './contour/route-proxy';
@@ -258,6 +259,11 @@ export abstract class PlatformComponent extends Chart {
   /** Declares a health signal a monitoring component turns into an alert. */
   declareHealthSignal(signal: HealthSignal): void {
     this.add('healthSignals', signal, 'declareHealthSignal');
+  }
+
+  /** Declares an alert rule on this component's metrics; the monitoring component renders it. */
+  declareAlert(rule: AlertRule): void {
+    this.add('alerts', rule, 'declareAlert');
   }
 
   /** Everything this component declared, for the views. */

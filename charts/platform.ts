@@ -25,6 +25,8 @@ import type { DeclaredComponent } from './lib/declared';
 import { withImpliedDependencies } from './lib/sync-waves';
 import { MetalLbComponent } from './metallb/metallb';
 import { MetricsServerComponent, requireResourceMetrics } from './metrics-server/metrics-server';
+import { MonitoringComponent } from './monitoring/monitoring';
+import { renderMonitoring } from './monitoring/scrapes';
 import { NamespacesComponent } from './namespaces';
 import { renderNetworkPolicies } from './network-policies/policies';
 import { buildObjectStore } from './object-store';
@@ -49,6 +51,7 @@ export interface PlatformPieces {
   readonly [COMPONENT.bus]: BusComponent;
   readonly [COMPONENT.postgres]: StolonComponent;
   readonly [COMPONENT.resizer]: ResizerComponent;
+  readonly [COMPONENT.monitoring]: MonitoringComponent;
 }
 
 /** The name of a piece (a component that is not a view). */
@@ -87,6 +90,8 @@ const BUILDERS: Builders<PlatformPieces> = {
     }),
   [COMPONENT.resizer]: ({ scope, context, use }) =>
     new ResizerComponent(scope, context, { bus: use(COMPONENT.bus), store: use(COMPONENT.objectStore), autoscaler: use(COMPONENT.keda) }),
+  [COMPONENT.monitoring]: ({ scope, context, use }) =>
+    new MonitoringComponent(scope, context, { secrets: use(COMPONENT.externalSecrets), storage: use(COMPONENT.mayastor) }),
 };
 
 /** The pieces in the registry's order (model/components.ts), the order they are built in by default. */
@@ -162,6 +167,8 @@ export function buildPlatform(scope: Construct, context: SiteContext, options: P
   const ingress = pieces[COMPONENT.contour]!;
   findings.attribute(undefined, () => requireResourceMetrics(site, declared, pieces[COMPONENT.metricsServer] !== undefined));
   findings.attribute(COMPONENT.contour, () => renderRoutes(ingress, declared));
+  const monitoring = pieces[COMPONENT.monitoring];
+  if (monitoring) findings.attribute(COMPONENT.monitoring, () => renderMonitoring(monitoring, declared));
   findings.attribute(undefined, () => renderNetworkPolicies(built, { site, ingress: ingress.envoy }));
   const namespaces = findings.attribute(COMPONENT.namespaces, () => new NamespacesComponent(scope, context, declared));
   // What Argo CD syncs: the pieces and the namespaces, with the dependencies their declarations imply.

@@ -17,6 +17,7 @@ export const COMPONENT = {
   bus: 'bus',
   postgres: 'postgres',
   resizer: 'resizer',
+  monitoring: 'monitoring',
   namespaces: 'namespaces',
   apps: 'apps',
   bootstrap: 'bootstrap',

@@ -19,9 +19,9 @@ export const cluster1: Site = {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
       cpuPercent: 155,
-      memoryPercent: 355,
-      afterNodeLoss: { cpuPercent: 165, memoryPercent: 425 },
-      atAutoscalingMaximum: { cpuPercent: 165, memoryPercent: 380 },
+      memoryPercent: 420,
+      afterNodeLoss: { cpuPercent: 173, memoryPercent: 517 },
+      atAutoscalingMaximum: { cpuPercent: 165, memoryPercent: 440 },
     },
   },
   network: {

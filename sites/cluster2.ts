@@ -17,10 +17,10 @@ export const cluster2: Site = {
   capacity: {
     acceptOvercommit: {
       reason: SEED_VM_SHORTFALL,
-      cpuPercent: 150,
-      memoryPercent: 370,
-      afterNodeLoss: { cpuPercent: 165, memoryPercent: 445 },
-      atAutoscalingMaximum: { cpuPercent: 160, memoryPercent: 390 },
+      cpuPercent: 156,
+      memoryPercent: 432,
+      afterNodeLoss: { cpuPercent: 176, memoryPercent: 537 },
+      atAutoscalingMaximum: { cpuPercent: 164, memoryPercent: 454 },
     },
   },
   network: {

@@ -293,6 +293,11 @@ export interface Site {
      */
     readonly acceptOutsideRange?: Readonly<Record<string, string>>;
   };
+  /**
+   * The monitoring stack's settings (charts/monitoring).
+   * @default mail to sre@<publicDomain> through smtp.<publicDomain>:587, Prometheus as MonitoringSite says
+   */
+  readonly monitoring?: MonitoringSite;
   /** Components this site does not run, by component name, with the reason (every other site runs them all). */
   readonly components?: { readonly optOut?: OptOuts };
   /** What Argo CD on this site pulls. */
@@ -336,4 +341,31 @@ export interface EdgeProxy {
   readonly split: SplitPolicy;
   /** Largest number of concurrent client connections. */
   readonly maxConnections: number;
+}
+
+/** A site's monitoring settings; every field has a default. */
+export interface MonitoringSite {
+  /**
+   * Where alert mails go and how they are sent; the SMTP password is read from Vault.
+   * @default to sre@<publicDomain>, from alertmanager-<site>@<publicDomain>, through smtp.<publicDomain>:587 as alertmanager-<site>, password at monitoring/smtp
+   */
+  readonly mail?: {
+    readonly to?: string;
+    readonly from?: string;
+    /** `host:port` of the SMTP relay (STARTTLS required). */
+    readonly smarthost?: string;
+    readonly username?: string;
+    /** Vault KV path (under the site's mount) of the secret whose `password` property is the SMTP password. */
+    readonly credentialsPath?: string;
+  };
+  /**
+   * How long Prometheus keeps samples, days.
+   * @default 7
+   */
+  readonly retentionDays?: number;
+  /**
+   * Size of each Prometheus replica's volume, GiB (retention is also capped at 85 % of it).
+   * @default 5
+   */
+  readonly volumeGiB?: number;
 }

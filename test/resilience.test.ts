@@ -22,7 +22,12 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
   const declared = rendered.components.flatMap((c) => c.declarations.resilience.map((r) => ({ component: c.name, ...r })));
 
   it('declares the failure behaviour of the bus servers and the keepers', () => {
-    expect(declared.map((d) => d.workload).sort()).toEqual(['StatefulSet/bus/bus-nats', 'StatefulSet/postgres/stolon-keeper']);
+    expect(declared.map((d) => d.workload).sort()).toEqual([
+      'StatefulSet/bus/bus-nats',
+      // Prometheus, from the monitoring chart, on replicated volumes.
+      'StatefulSet/monitoring/prometheus-monitoring-prometheus',
+      'StatefulSet/postgres/stolon-keeper',
+    ]);
   });
 
   it.each(['StatefulSet/bus/bus-nats', 'StatefulSet/postgres/stolon-keeper'])('%s is rendered as declared', (workload) => {
@@ -67,6 +72,7 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
       // The bus has a member on every node: each loss leaves one waiting.
       expect(scenario.waiting.filter((w) => w.includes('bus-nats'))).toHaveLength(1);
     }
-    expect(report.storage.nodeLocalGiB).toBe(declared.reduce((n, d) => n + d.copies.volumeGiB, 0));
+    const nodeLocal = declared.filter((d) => d.copies.placement === 'member-node-local');
+    expect(report.storage.nodeLocalGiB).toBe(nodeLocal.reduce((n, d) => n + d.copies.volumeGiB, 0));
   });
 });

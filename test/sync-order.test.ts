@@ -142,10 +142,10 @@ describe('the sync-order check refuses', () => {
   it('a custom resource no component declares the CRD of', () => {
     const r = altered(site('cluster1'), 'bus', (objects) => [
       ...objects,
-      { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'bus', namespace: 'bus' } },
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'bus', namespace: 'bus' } },
     ]);
     expect(messages(r)).toContainEqual(
-      expect.stringMatching(/object ServiceMonitor\/bus\/bus: no component declares the CRD of ServiceMonitor \(monitoring\.coreos\.com\)/),
+      expect.stringMatching(/object Widget\/bus\/bus: no component declares the CRD of Widget \(example\.com\)/),
     );
   });
 
@@ -208,7 +208,7 @@ describe('the sync-order check refuses', () => {
       });
     expect(messages(withFinalizer('argocd'))).toContainEqual(
       expect.stringMatching(
-        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 13 more/,
+        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 14 more/,
       ),
     );
     expect(messages(withFinalizer('contour'))).toContainEqual(
@@ -217,7 +217,9 @@ describe('the sync-order check refuses', () => {
       ),
     );
     expect(messages(withFinalizer('namespaces'))).toContainEqual(
-      expect.stringMatching(/component namespaces, .*deletes the namespaces argocd, .*, bus, postgres, resizer and everything in them/),
+      expect.stringMatching(
+        /component namespaces, .*deletes the namespaces argocd, .*, bus, postgres, resizer, monitoring, node-exporter and everything in them/,
+      ),
     );
   });
 
@@ -237,7 +239,7 @@ describe('the sync-order check refuses', () => {
 
   it("the standby's database in a wave before others (as before): it waits for the other site", () => {
     expect(messages(setWave(site('cluster1'), 'postgres', 3))).toEqual([
-      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
     ]);
   });
 });

@@ -20,6 +20,7 @@ import { CONTOUR } from '../charts/contour/release';
 import { KEDA } from '../charts/keda/release';
 import { rawUrl, type GitHubRef } from '../charts/lib/upstream';
 import { METALLB } from '../charts/metallb/release';
+import { MONITORING } from '../charts/monitoring/release';
 import { EXTERNAL_SECRETS } from '../charts/secrets/release';
 
 /** One upstream file. */
@@ -57,8 +58,8 @@ function github(release: GitHubRef, dir: string) {
 const argo = github(ARGOCD.release, 'argocd');
 const contour = github(CONTOUR.release, 'contour');
 const metallb = github(METALLB.release, 'metallb');
-// No component installs the Prometheus operator yet: its monitoring kinds are pinned here alone.
-const promOp = github({ repo: 'prometheus-operator/prometheus-operator', ref: 'v0.93.0' }, 'prometheus-operator');
+// The monitoring component's chart installs these CRDs from the operator release its table pins.
+const promOp = github(MONITORING.release, 'prometheus-operator');
 const eso = github(EXTERNAL_SECRETS.release, 'external-secrets');
 const keda = github(KEDA.release, 'keda');
 const certManager = github(CERT_MANAGER.release, 'cert-manager');
@@ -98,6 +99,12 @@ export const CRD_INPUTS: readonly CrdInput[] = [
     '78be98554b9c8506ab2b4f4feb91c5f3a56e536a0a510f3a8e876a459970d56d',
     'monitoring',
     ['PrometheusRule'],
+  ),
+  promOp(
+    'example/prometheus-operator-crd/monitoring.coreos.com_probes.yaml',
+    'f4ead9704bd4c6303d53e4cc15670faaf0609022a5e08c0ce496286f453666b7',
+    'monitoring',
+    ['Probe'],
   ),
   eso(
     'config/crds/bases/external-secrets.io_externalsecrets.yaml',

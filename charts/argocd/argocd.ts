@@ -8,6 +8,7 @@ import { containerResources, releasedWorkloads } from '../lib/released-workloads
 import { cite } from '../lib/upstream';
 import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE, PROJECT, ROOT_PROJECT } from './constants';
 import { ARGOCD } from './release';
+import { APPLICATION_CONTROLLER_METRICS, ARGOCD_ALERTS } from './alerts';
 import { COMPONENT } from '../../model/components';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { AccessConfig } from '../../sites/access';
@@ -112,6 +113,9 @@ export class ArgoCdComponent extends PlatformComponent {
       ...streaming,
     });
     this.exposeHttp({ host, pathPrefix: '/', backend: server, port: 443, backendProtocol: 'tls', ...streaming });
+    const { port, podLabels, metrics } = APPLICATION_CONTROLLER_METRICS;
+    this.exposeMetrics({ pods: this.endpoint({ podLabels, ports: [{ port, name: 'metrics' }] }), port, metrics });
+    for (const alert of ARGOCD_ALERTS) this.declareAlert(alert);
   }
 }
 

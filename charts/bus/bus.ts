@@ -32,6 +32,8 @@ import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
 import { busResilience } from './resilience';
+import { BUS_METRICS, busAlerts } from './alerts';
+import { scrapeJob } from '../lib/alerts';
 import { renderServers } from './servers';
 import { declarationProblems, streamProblems } from './streams';
 import { StreamsJob } from './streams-job';
@@ -123,7 +125,7 @@ export class BusComponent extends PlatformComponent implements Bus {
 
     // Routes between the servers of the site.
     this.talksTo(this.pods, this.pods, [{ port: PORTS.cluster, name: 'cluster' }]);
-    this.exposeMetrics({ pods: this.pods, port: METRICS_PORT });
+    this.exposeMetrics({ pods: this.pods, port: METRICS_PORT, metrics: BUS_METRICS });
     this.dependOn(props.storage);
     if (props.keda) {
       this.talksTo(props.keda.operatorPods, this.pods, [{ port: PORTS.monitor, name: 'monitor' }]);
@@ -133,6 +135,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.link.refresh(this.linkFilter());
     this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
     this.declareResilience(this.resilience);
+    for (const alert of busAlerts(scrapeJob(this.pods), this.resilience.quorum)) this.declareAlert(alert);
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });

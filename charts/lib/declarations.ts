@@ -139,6 +139,11 @@ export interface MetricsEndpoint {
    * @default '/metrics'
    */
   readonly path?: string;
+  /**
+   * Names of the metrics served there that alerts and dashboards read (they may read no other).
+   * @default none stated
+   */
+  readonly metrics?: readonly string[];
 }
 
 /**
@@ -181,6 +186,20 @@ export interface UpstreamWorkload {
    * @default none
    */
   readonly service?: { readonly name: string; readonly ports: readonly number[] };
+  /**
+   * The volume each pod claims (an operator's StatefulSet, whose claims we do not render), for the
+   * storage capacity check.
+   * @default none
+   */
+  readonly claim?: WorkloadClaim;
+}
+
+/** A volume each pod of a workload claims. */
+export interface WorkloadClaim {
+  /** StorageClass of the claim. */
+  readonly storageClass: string;
+  /** Size, GiB. */
+  readonly sizeGiB: number;
 }
 
 /** A validation rule an object may be exempted from (see pipeline/validate/policy.ts). */

@@ -4,6 +4,7 @@
  * is built (charts/component.ts); once every component is built the record is final, and nothing
  * reads the construct tree to learn it again.
  */
+import type { AlertRule } from './alerts';
 import type { AutoscaledWorkload } from './autoscaling';
 import type {
   CrossSiteFact,
@@ -89,6 +90,7 @@ export interface Declarations {
   readonly crossSiteFacts: readonly CrossSiteFact[];
   readonly resilience: readonly StatefulWorkloadResilience[];
   readonly healthSignals: readonly HealthSignal[];
+  readonly alerts: readonly AlertRule[];
 }
 
 /** Empty lists of every kind of declaration. */
@@ -104,6 +106,7 @@ export function emptyDeclarations(): Declarations {
     crossSiteFacts: [],
     resilience: [],
     healthSignals: [],
+    alerts: [],
   };
 }
 

@@ -4,6 +4,7 @@
  * same figures, so that what the chart runs and what the capacity check counts cannot differ.
  */
 import type { PlatformComponent } from '../component';
+import type { WorkloadClaim } from './declarations';
 import type { ReleasedContainer, ReleasedWorkload, UpstreamRelease } from './upstream';
 
 /** A CPU quantity as charts write it: whole cores as cores (`2`), else millicores (`50m`). */
@@ -63,12 +64,17 @@ export function releasedWorkloads(
   component: PlatformComponent,
   release: UpstreamRelease,
   nodes: WorkloadNodes = {},
+  claims: Readonly<Record<string, WorkloadClaim>> = {},
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const w of release.workloads) {
     if (w.replicasValue !== undefined) setAt(values, w.replicasValue, w.replicas);
     for (const c of w.containers) if (c.values !== undefined) setAt(values, c.values, containerResources(c));
-    if (!w.job) component.declareUpstreamWorkload(declaration(component, w, nodes[w.name]));
+    if (!w.job)
+      component.declareUpstreamWorkload({
+        ...declaration(component, w, nodes[w.name]),
+        ...(claims[w.name] ? { claim: claims[w.name] } : {}),
+      });
   }
   return values;
 }

@@ -22,6 +22,11 @@ import { KEEPER_DATA_DIR, METRICS_PORT, metricsEnv, podLabels, postgresServicePo
 import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { PG_PORT, REPL_USERNAME, SU_USERNAME } from './spec';
 import { TLS_MOUNT } from './tls';
+import type { HealthSignal } from '../lib/resilience';
+import { QUERIES_FILE, healthSignalQueries, sqlExporterContainer } from '../monitoring/sql-exporter';
+
+/** Where PostgreSQL puts its Unix socket (shared with the health exporter). */
+const SOCKET_DIR = '/var/run/postgresql';
 
 /**
  * The keepers of a site: two PostgreSQL instances (a primary and a standby ready to take over),
@@ -39,6 +44,8 @@ export interface KeeperProps {
   readonly tlsSecret: string;
   /** StorageClass of each keeper's volume: node-local (storage/node-local.ts). */
   readonly storageClass: string;
+  /** The SQL health signals read on every keeper, by the exporter beside it (monitoring/sql-exporter.ts). */
+  readonly healthSignals: readonly HealthSignal[];
 }
 
 /** Renders the keepers' StatefulSet, its PodDisruptionBudget and the two Services in front of the keepers. */
@@ -91,13 +98,23 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
                 { name: 'replication', mountPath: REPL_DIR, readOnly: true },
                 { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
                 { name: 'run', mountPath: '/stolon-run' },
-                { name: 'socket', mountPath: '/var/run/postgresql' },
+                { name: 'socket', mountPath: SOCKET_DIR },
                 { name: 'shm', mountPath: '/dev/shm' },
                 TMP_MOUNT,
               ],
             },
+            sqlExporterContainer({
+              signals: props.healthSignals,
+              port: PG_PORT,
+              socketDir: SOCKET_DIR,
+              socketVolume: 'socket',
+              user: SU_USERNAME,
+              password: { volume: 'superuser', dir: SU_DIR, file: 'password' },
+              queriesVolume: 'health-signals',
+            }),
           ],
           volumes: [
+            { name: 'health-signals', configMap: { name: STOLON_OBJECTS.healthSignals } },
             { name: 'superuser', secret: { secretName: props.superuserSecret, defaultMode: 0o400 } },
             { name: 'replication', secret: { secretName: props.replicationSecret, defaultMode: 0o400 } },
             { name: 'tls', secret: { secretName: props.tlsSecret, defaultMode: 0o440 } },
@@ -122,6 +139,10 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
     },
   });
   podDisruptionBudget(scope, { name: stolonName('keeper'), namespace: NAMESPACE, podLabels: labels });
+  new k8s.KubeConfigMap(scope, 'health-signals', {
+    metadata: { name: STOLON_OBJECTS.healthSignals, namespace: NAMESPACE, labels: commonLabels(scope.componentName, 'health-signals') },
+    data: { [QUERIES_FILE]: healthSignalQueries(props.healthSignals) },
+  });
 
   const serviceLabels = commonLabels(scope.componentName);
   new k8s.KubeService(scope, 'keeper-svc', {

@@ -19,6 +19,8 @@ export const STOLON_OBJECTS = {
   serviceAccount: 'stolon',
   /** ConfigMap of the cluster spec (the sentinels' initial spec, the update job's input). */
   clusterSpec: 'stolon-cluster-spec',
+  /** ConfigMap of the health signals' queries, read by the exporter beside each keeper. */
+  healthSignals: 'stolon-health-signals',
   /** Service of every ready keeper, for readers (on a standby site, hot standbys). */
   readOnly: 'stolon-readonly',
   /** The primary's proxies on the site's fixed database address, for the other sites. */

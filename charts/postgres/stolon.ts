@@ -18,6 +18,9 @@ import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } f
 import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { renderReplication } from './replication';
 import { keeperResilience, replicationSignals } from './resilience';
+import { STOLON_METRICS, stolonAlerts } from './alerts';
+import { SQL_EXPORTER_PORT, healthSignalMetric } from '../monitoring/sql-exporter';
+import { scrapeJob } from '../lib/alerts';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { PG_PORT, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 import { keeperCertificate } from './tls';
@@ -95,7 +98,10 @@ export class StolonComponent extends PlatformComponent {
     this.talksTo(this.keepers, this.keepers, [{ port: PG_PORT }]);
     this.talksTo(this.readWrite, this.keepers, [{ port: PG_PORT }]);
     for (const pods of [this.keepers, sentinels, this.readWrite, updater]) this.usesApiServer(pods);
-    for (const pods of [this.keepers, sentinels, this.readWrite]) this.exposeMetrics({ pods, port: METRICS_PORT });
+    this.exposeMetrics({ pods: this.keepers, port: METRICS_PORT, metrics: STOLON_METRICS.keeper });
+    this.exposeMetrics({ pods: sentinels, port: METRICS_PORT, metrics: STOLON_METRICS.sentinel });
+    this.exposeMetrics({ pods: this.readWrite, port: METRICS_PORT, metrics: STOLON_METRICS.proxy });
+    for (const alert of stolonAlerts(scrapeJob(this.keepers))) this.declareAlert(alert);
 
     renderStolonRbac(this);
     const su = new VaultSecret(this, 'superuser', {
@@ -117,11 +123,15 @@ export class StolonComponent extends PlatformComponent {
       data: { [SPEC_FILE]: json, ...(isPrimary ? { [RESTORE_SPEC_FILE]: specJson(restoreSpec(this.spec)) } : {}) },
     });
 
+    // Read by the exporter beside each keeper, which monitoring scrapes.
+    const signals = replicationSignals(this.spec, this.keepers);
+    this.exposeMetrics({ pods: this.keepers, port: SQL_EXPORTER_PORT, metrics: signals.map(healthSignalMetric) });
     renderKeepers(this, {
       superuserSecret: su.secretName,
       replicationSecret: repl.secretName,
       tlsSecret: keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE),
       storageClass: props.storage.nodeLocal.name,
+      healthSignals: signals,
     });
     renderSentinels(this);
     renderProxies(this);
@@ -143,7 +153,7 @@ export class StolonComponent extends PlatformComponent {
         standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
       }),
     );
-    for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
+    for (const signal of signals) this.declareHealthSignal(signal);
 
     if (props.backupStore) {
       new StolonBackup(this, 'backup', {

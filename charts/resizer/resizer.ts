@@ -29,6 +29,10 @@ import {
 } from '../lib/workload';
 import { RESIZER_CONTRACT as C, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
 import { COMPONENT } from '../../model/components';
+import { resizerAlerts } from './alerts';
+
+/** Pending jobs per worker KEDA scales on (a job is 4 resizes of one image). */
+const LAG_PER_WORKER = 20;
 
 export const RESIZER = COMPONENT.resizer;
 
@@ -117,7 +121,7 @@ export class ResizerComponent extends PlatformComponent {
         pollingInterval: 15,
         cooldownPeriod: 300,
         // One worker per 20 pending jobs (a job is 4 resizes of one image).
-        triggers: [natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: 20 })],
+        triggers: [natsJetStreamTrigger(bus.lagTrigger(consumer), { lagThreshold: LAG_PER_WORKER })],
       },
     });
 
@@ -133,6 +137,7 @@ export class ResizerComponent extends PlatformComponent {
       maxRequestBodyMiB: C.maxUploadMiB,
     });
     for (const pods of [this.api, this.workers]) this.exposeMetrics({ pods, port: C.port, path: C.metricsPath });
+    for (const alert of resizerAlerts(C.consumer, LAG_PER_WORKER, config.workers.max)) this.declareAlert(alert);
   }
 
   private deployment(

@@ -14,6 +14,7 @@ import { commonLabels } from '../lib/labels';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { EXTERNAL_SECRETS } from './release';
+import { CONTROLLER_METRICS, EXTERNAL_SECRETS_ALERTS } from './alerts';
 import { COMPONENT } from '../../model/components';
 
 const NAMESPACE = 'external-secrets';
@@ -75,6 +76,10 @@ export class SecretsComponent extends PlatformComponent {
         releasedWorkloads(this, EXTERNAL_SECRETS),
       ),
     });
+
+    const { port, podLabels, metrics } = CONTROLLER_METRICS;
+    this.exposeMetrics({ pods: this.endpoint({ podLabels, ports: [{ port, name: 'metrics' }] }), port, metrics });
+    for (const alert of EXTERNAL_SECRETS_ALERTS) this.declareAlert(alert);
 
     const { vault } = this.site;
     new ClusterSecretStore(this, 'vault', {

@@ -7,6 +7,7 @@ import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { chartFile } from '../lib/upstream';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { MAYASTOR } from './release';
+import { IO_ENGINE_METRICS, STORAGE_ALERTS } from './alerts';
 import { DiskPool } from './diskpool';
 import { renderNodeLocalClass } from './node-local';
 import { DEFAULT_CLASS_REPLICAS, IO_ENGINE_CORES, STORAGE_NODE_LABEL, storageNodes } from './requirements';
@@ -171,5 +172,10 @@ export class MayastorComponent extends PlatformComponent {
       volumeBindingMode: 'Immediate',
     });
     renderNodeLocalClass(this, this.nodeLocal.name, this.componentName);
+
+    // The pools' state and sizes, from the exporter beside each io-engine (base.metrics.enabled above).
+    const { port, podLabels, metrics } = IO_ENGINE_METRICS;
+    this.exposeMetrics({ pods: this.endpoint({ podLabels, ports: [{ port, name: 'metrics' }] }), port, metrics });
+    for (const alert of STORAGE_ALERTS) this.declareAlert(alert);
   }
 }

@@ -31,6 +31,14 @@ path "platform/data/certificates/internal-ca" {
   capabilities = ["read"]
 }
 
+path "platform/data/monitoring/grafana-admin" {
+  capabilities = ["read"]
+}
+
+path "platform/data/monitoring/smtp" {
+  capabilities = ["read"]
+}
+
 path "platform/data/object-store/cluster2/images" {
   capabilities = ["read"]
 }

@@ -34,6 +34,13 @@ export function storageUsage(rendered: RenderedSite): StorageUsage {
     const bytes = parseQuantity(record(record(spec.resources).requests).storage) ?? 0;
     claims.push({ name, sizeGiB: (bytes / 2 ** 30) * copies, replicas: Number.isFinite(cls.repl) ? cls.repl : 1, storageClass });
   };
+  for (const c of rendered.components) {
+    for (const u of c.declarations.upstreamWorkloads.filter((w) => w.claim && typeof w.replicas === 'number')) {
+      const replicas = u.replicas as number;
+      const spec = { storageClassName: u.claim!.storageClass, resources: { requests: { storage: `${u.claim!.sizeGiB}Gi` } } };
+      claim(`${c.name}: ${u.name} (upstream) x${replicas}`, spec, replicas);
+    }
+  }
   for (const { o, c } of objects) {
     if (o.kind === 'PersistentVolumeClaim') claim(`${c}: ${objectId(o)}`, record(o.spec), 1);
     if (o.kind === 'StatefulSet') {

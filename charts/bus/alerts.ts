@@ -1,0 +1,55 @@
+/**
+ * Alerts on the bus, read from prometheus-nats-exporter's JetStream metrics
+ * (nats-io/prometheus-nats-exporter@v0.17.3:collector/jsz.go, `-jsz=all`) and the servers' scrape.
+ */
+import type { AlertRule } from '../lib/alerts';
+
+const RUNBOOK = 'docs/runbooks/bus-alerts.md';
+
+/** What the exporter sidecar serves that alerts and dashboards read. */
+export const BUS_METRICS = [
+  'jetstream_server_total_streams',
+  'jetstream_server_total_messages',
+  'jetstream_stream_total_messages',
+  'jetstream_stream_total_bytes',
+  'jetstream_stream_limit_bytes',
+  'jetstream_consumer_num_pending',
+  'jetstream_consumer_num_ack_pending',
+] as const;
+
+/** The bus's alerts: JetStream without quorum, a stream nearly at its size limit. */
+export function busAlerts(job: string, quorum: number): AlertRule[] {
+  const up = (i: number, v: string) => ({ series: `up{job="${job}",instance="nats-${i}"}`, values: v });
+  const stream = (metric: string, v: string) => ({ series: `${metric}{job="${job}",instance="nats-0",stream_name="images"}`, values: v });
+  return [
+    {
+      name: 'BusJetStreamNoQuorum',
+      expr: `count(up{job="${job}"} == 1) < ${quorum} or absent(up{job="${job}"} == 1)`,
+      for: '2m',
+      severity: 'critical',
+      summary: `Fewer than ${quorum} NATS servers of this site are up: JetStream has no quorum, publishes and acknowledgements stop.`,
+      runbook: `${RUNBOOK}#busjetstreamnoquorum`,
+      proof: {
+        // One server lost keeps the quorum; two lost lose it.
+        failing: [up(0, '1x10'), up(1, '1 0x10'), up(2, '1 0x10')],
+        healthy: [up(0, '1x10'), up(1, '1x10'), up(2, '1 0x10')],
+        at: '10m',
+      },
+    },
+    {
+      name: 'BusStreamNearlyFull',
+      expr: `max by (stream_name) (jetstream_stream_total_bytes{job="${job}"} / jetstream_stream_limit_bytes{job="${job}"}) > 0.8`,
+      for: '15m',
+      severity: 'warning',
+      summary:
+        'Stream {{ $labels.stream_name }} holds more than 80 % of its size limit: consumers are backing up, and at the limit the stream refuses or discards messages.',
+      runbook: `${RUNBOOK}#busstreamnearlyfull`,
+      proof: {
+        failing: [stream('jetstream_stream_total_bytes', '900x20'), stream('jetstream_stream_limit_bytes', '1000x20')],
+        healthy: [stream('jetstream_stream_total_bytes', '100x20'), stream('jetstream_stream_limit_bytes', '1000x20')],
+        at: '20m',
+        labels: { stream_name: 'images' },
+      },
+    },
+  ];
+}

@@ -1,0 +1,61 @@
+/**
+ * Alerts on stolon's own metrics (sorintlab/stolon@v0.17.0:cmd/keeper/cmd/metrics.go,
+ * cmd/sentinel/cmd/metrics.go): a keeper down, no keeper in the master role. The standby's
+ * replication state is a health signal (resilience.ts), which the monitoring component turns into
+ * its alert.
+ */
+import type { AlertRule } from '../lib/alerts';
+
+const RUNBOOK = 'docs/runbooks/postgres-alerts.md';
+
+/** What the keepers' and sentinels' /metrics serve that the alerts read. */
+export const STOLON_METRICS = {
+  keeper: ['stolon_keeper_local_role', 'stolon_keeper_last_sync_success_seconds', 'stolon_keeper_needs_restart'],
+  sentinel: ['stolon_sentinel_last_cluster_check_success_seconds', 'stolon_sentinel_leader_count'],
+  proxy: [],
+} as const;
+
+/** The alerts of the site's stolon cluster; `keeperJob` is the scrape job of the keepers. */
+export function stolonAlerts(keeperJob: string): AlertRule[] {
+  const up = (instance: string) => `up{job="${keeperJob}",instance="${instance}"}`;
+  const role = (instance: string, r: string) => `stolon_keeper_local_role{job="${keeperJob}",instance="${instance}",role="${r}"}`;
+  return [
+    {
+      name: 'PostgresKeeperDown',
+      expr: `up{job="${keeperJob}"} == 0`,
+      for: '2m',
+      severity: 'critical',
+      summary: 'Keeper {{ $labels.instance }} is down: the site runs on one copy of its database until it returns.',
+      runbook: `${RUNBOOK}#postgreskeeperdown`,
+      proof: {
+        failing: [{ series: up('k0:8080'), values: '1 0x10' }],
+        healthy: [{ series: up('k0:8080'), values: '1x10' }],
+        at: '10m',
+        labels: { job: keeperJob, instance: 'k0:8080' },
+      },
+    },
+    {
+      name: 'PostgresNoMaster',
+      // Every keeper reports its role (0 or 1 per role); none in `master` means nobody takes writes
+      // (on a standby site: nobody follows the primary site).
+      expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="master"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
+      for: '2m',
+      severity: 'critical',
+      summary: 'No stolon keeper of this site is master: the database takes no writes (on a standby site, nothing follows the primary).',
+      runbook: `${RUNBOOK}#postgresnomaster`,
+      proof: {
+        failing: [
+          { series: role('k0:8080', 'master'), values: '1 0x10' },
+          { series: role('k0:8080', 'standby'), values: '0 1x10' },
+          { series: role('k1:8080', 'master'), values: '0x10' },
+        ],
+        healthy: [
+          { series: role('k0:8080', 'master'), values: '1x10' },
+          { series: role('k1:8080', 'master'), values: '0x10' },
+          { series: role('k1:8080', 'standby'), values: '1x10' },
+        ],
+        at: '10m',
+      },
+    },
+  ];
+}

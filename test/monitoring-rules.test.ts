@@ -1,0 +1,125 @@
+/**
+ * The alert rules every site renders, run through the real promtool (Debian's `prometheus`):
+ * `promtool check rules` on the rendered groups, and `promtool test rules` on each alert's own
+ * proof (it fires on the failure it names, stays silent when healthy). Every expression names
+ * only metrics a component declares, and every runbook link reaches a heading that exists.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import type { AlertRule } from '../charts/lib/alerts';
+import { ruleGroups } from '../charts/monitoring/scrapes';
+import { tempDir } from './helpers';
+import { alertProblems, declaredMetrics, metricNames, renderAll, renderedRuleGroups, run } from './monitoring-helpers';
+
+const rendered = renderAll();
+const work = tempDir('monitoring-rules-');
+afterAll(() => work.cleanup());
+
+/** promtool's unit tests of `groups`: each rule fires on its failing series and not on its healthy ones. */
+function unitTests(groups: { name: string; rules: AlertRule[] }[], swap = false) {
+  return groups.flatMap((g) =>
+    g.rules.flatMap((rule) => {
+      const { failing, healthy } = swap ? { failing: rule.proof.healthy, healthy: rule.proof.failing } : rule.proof;
+      const labels = { severity: rule.severity, component: g.name, ...(rule.proof.labels ?? {}) };
+      return [
+        {
+          interval: '1m',
+          input_series: failing,
+          alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [{ exp_labels: labels }] }],
+        },
+        { interval: '1m', input_series: healthy, alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [] }] },
+      ];
+    }),
+  );
+}
+
+/** Writes a site's rules (annotations left out: promtool compares them, and they are for people) and the tests of them. */
+function writeRuleTests(dir: string, groups: { name: string; rules: Record<string, unknown>[] }[], tests: unknown[]): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const bare = groups.map((g) => ({
+    name: g.name,
+    rules: g.rules.map((rule) => Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'annotations'))),
+  }));
+  fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: bare }));
+  fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }));
+  return dir;
+}
+
+describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, site) => {
+  const groups = renderedRuleGroups(site);
+  const declaredGroups = ruleGroups(site.components);
+
+  test('renders the alerts of the components that declare them, health signals included', () => {
+    const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(alerts).toEqual(
+      expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown']),
+    );
+    const signals = site.components.flatMap((c) => c.declarations.healthSignals.map((s) => s.name));
+    expect(signals.length).toBeGreaterThan(0);
+    expect(alerts).toEqual(expect.arrayContaining(signals));
+  });
+
+  test('promtool check rules accepts every rendered group', () => {
+    const dir = path.join(work.dir, name, 'check');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups }));
+    const r = run('promtool', ['check', 'rules', 'rules.yaml'], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  test('promtool test rules: every alert fires on its failure and stays silent when healthy', () => {
+    const dir = writeRuleTests(path.join(work.dir, name, 'test'), groups, unitTests(declaredGroups));
+    const r = run('promtool', ['test', 'rules', 'tests.yaml'], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  test('the same tests with the failing and healthy series swapped fail for every alert (the tests can fail)', () => {
+    const dir = writeRuleTests(path.join(work.dir, name, 'swapped'), groups, unitTests(declaredGroups, true));
+    const r = run('promtool', ['test', 'rules', 'tests.yaml'], dir);
+    expect(r.status).not.toBe(0);
+    for (const rule of declaredGroups.flatMap((g) => g.rules)) expect(r.output).toContain(`alertname: ${rule.name}`);
+  });
+
+  test('every alert reads only declared metrics and links to a runbook that exists', () => {
+    const declared = declaredMetrics(site.components);
+    expect(declaredGroups.flatMap((g) => g.rules.flatMap((r) => alertProblems(r, declared)))).toEqual([]);
+  });
+});
+
+describe('the checks bite', () => {
+  const declared = declaredMetrics(rendered[0]!.components);
+  const rule = { name: 'Example', expr: 'up == 0', runbook: 'docs/runbooks/monitoring.md#targetdown' };
+
+  test('a broken rule fails promtool check rules', () => {
+    const dir = path.join(work.dir, 'broken');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: 'x', rules: [{ alert: 'Broken', expr: 'sum(up' }] }] }));
+    const r = run('promtool', ['check', 'rules', 'rules.yaml'], dir);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/unclosed|parse error/);
+  });
+
+  test('an unknown metric, a missing runbook and a missing heading are each found', () => {
+    expect(alertProblems(rule, declared)).toEqual([]);
+    expect(alertProblems({ ...rule, expr: 'nats_jetstream_imaginary_total > 0' }, declared)).toEqual([
+      'Example: metric nats_jetstream_imaginary_total is declared by no component',
+    ]);
+    expect(alertProblems({ ...rule, runbook: '' }, declared)).toEqual(['Example: no runbook']);
+    expect(alertProblems({ ...rule, runbook: 'docs/runbooks/nowhere.md' }, declared)).toEqual([
+      'Example: runbook docs/runbooks/nowhere.md does not exist',
+    ]);
+    expect(alertProblems({ ...rule, runbook: 'docs/runbooks/monitoring.md#nowhere' }, declared)).toEqual([
+      'Example: runbook docs/runbooks/monitoring.md has no heading #nowhere',
+    ]);
+  });
+
+  test('the PromQL reader finds the selected metrics, not functions or labels', () => {
+    expect(
+      metricNames('max by (target_site) (probe_success{probe="x"}) == 0 or absent(up{job="a"}) and rate(foo_total[5m]) > bar'),
+    ).toEqual(['bar', 'foo_total', 'probe_success', 'up']);
+    expect(() => metricNames('sum(up')).toThrow(/syntax error/);
+  });
+});
