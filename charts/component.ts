@@ -30,7 +30,7 @@ import type {
   PortSpec,
   UpstreamWorkload,
 } from './lib/declarations';
-import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
+import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations, type CrdDeclaration } from './lib/sync-order';
 import { isPublicHost, publicRouteFact, renderChildProxy, routeKey } from './contour/route-proxy';
 import { rawUrl, type UpstreamManifests, type UpstreamRelease } from './lib/upstream';
@@ -258,6 +258,12 @@ export abstract class PlatformComponent extends Chart {
   /** Declares a health signal a monitoring component turns into an alert. */
   declareHealthSignal(signal: HealthSignal): void {
     this.add('healthSignals', signal, 'declareHealthSignal');
+  }
+
+  /** States how this component fails (lib/resilience.ts): once; a component that states nothing fails validation. */
+  declareFailureBehaviour(behaviour: FailureBehaviour): void {
+    if (this.declared.failure.length > 0) throw new Error(`component ${this.componentName}: declareFailureBehaviour called twice`);
+    this.add('failure', behaviour, 'declareFailureBehaviour');
   }
 
   /** Everything this component declared, for the views. */

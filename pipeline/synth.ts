@@ -11,6 +11,7 @@ import type { FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
+import { reportFiles } from './report';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
@@ -106,6 +107,9 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     .filter((s) => !selected.includes(s))
     .map((s) => processSite(s, model, { stackOutputs, validate: false, extend: options.extend }));
   const otherFiles: FileTree = new Map(others.flatMap((o) => o.files.map(([p, c]) => [p, c] as const)));
+  // The failure report and the platform's diagram read every site, rendered or not.
+  const facts = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.failure);
+  for (const [p, content] of reportFiles(model, facts, tree.get('README.md') ?? '')) tree.set(p, content);
   if (options.validate !== false) {
     const summaries = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.summary);
     const findings = [...outputs.flatMap((o) => o.findings), ...checkCrossSite(summaries)];

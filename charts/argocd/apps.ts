@@ -8,6 +8,7 @@ import { CASCADE_FINALIZERS } from '../lib/sync-order';
 import { syncWaves } from '../lib/sync-waves';
 import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from './constants';
 import { renderRoot, SYNC_RETRY, waveAnnotation } from './root';
+import { unaffected } from '../lib/resilience';
 
 /**
  * The app-of-apps: the site's AppProject, one child Application per component directory, ordered
@@ -19,6 +20,10 @@ export class AppsComponent extends PlatformComponent {
 
   constructor(scope: Construct, context: SiteContext, components: readonly DeclaredComponent[]) {
     super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
+    this.declareFailureBehaviour({
+      serves: 'the Applications (objects only, no pods)',
+      nodeLoss: unaffected('objects in the API, no pods'),
+    });
     const waves = syncWaves(components, this.site.name);
     this.lastWave = Math.max(0, ...waves.values());
     const { repoUrl, revision } = this.site.gitops;

@@ -31,7 +31,7 @@ import {
 import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
-import { busResilience } from './resilience';
+import { busFailure, busResilience } from './resilience';
 import { renderServers } from './servers';
 import { declarationProblems, streamProblems } from './streams';
 import { StreamsJob } from './streams-job';
@@ -133,6 +133,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.link.refresh(this.linkFilter());
     this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
     this.declareResilience(this.resilience);
+    this.declareFailureBehaviour(busFailure({ isHub: this.isHub, linked: this.link.links.length > 0 }));
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });

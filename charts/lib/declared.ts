@@ -15,7 +15,7 @@ import type {
   PolicyException,
   UpstreamWorkload,
 } from './declarations';
-import type { HealthSignal, StatefulWorkloadResilience } from './resilience';
+import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from './resilience';
 import type { ApiServiceDeclaration, CrdDeclaration, WebhookDeclaration } from './sync-order';
 import type { UpstreamChart, UpstreamRelease } from './upstream';
 
@@ -89,6 +89,8 @@ export interface Declarations {
   readonly crossSiteFacts: readonly CrossSiteFact[];
   readonly resilience: readonly StatefulWorkloadResilience[];
   readonly healthSignals: readonly HealthSignal[];
+  /** How the component fails (at most one; none: `unknown`, a validation finding). */
+  readonly failure: readonly FailureBehaviour[];
 }
 
 /** Empty lists of every kind of declaration. */
@@ -104,6 +106,7 @@ export function emptyDeclarations(): Declarations {
     crossSiteFacts: [],
     resilience: [],
     healthSignals: [],
+    failure: [],
   };
 }
 

@@ -17,7 +17,7 @@ import { KEEPER_SIZING, renderKeepers } from './keeper';
 import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } from './pods';
 import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { renderReplication } from './replication';
-import { keeperResilience, replicationSignals } from './resilience';
+import { keeperResilience, postgresFailure, replicationSignals } from './resilience';
 import { RESTORE_SPEC_FILE, restoreSpec } from './restore';
 import { PG_PORT, clusterSpec, primarySite, runsPostgres, specJson, type StolonClusterSpec } from './spec';
 import { keeperCertificate } from './tls';
@@ -144,6 +144,9 @@ export class StolonComponent extends PlatformComponent {
       }),
     );
     for (const signal of replicationSignals(this.spec, this.keepers)) this.declareHealthSignal(signal);
+    this.declareFailureBehaviour(
+      postgresFailure({ spec: this.spec, primarySite: primarySite(this.sites).name, hasBackupStore: props.backupStore !== undefined }),
+    );
 
     if (props.backupStore) {
       new StolonBackup(this, 'backup', {

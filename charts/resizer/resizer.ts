@@ -29,6 +29,7 @@ import {
 } from '../lib/workload';
 import { RESIZER_CONTRACT as C, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
 import { COMPONENT } from '../../model/components';
+import { singleReplicaNodeLoss, spreadNodeLoss } from '../lib/resilience';
 
 export const RESIZER = COMPONENT.resizer;
 
@@ -61,6 +62,15 @@ export class ResizerComponent extends PlatformComponent {
     this.workers = this.endpoint({ podLabels: commonLabels(RESIZER, 'worker'), ports: [http] });
     if (props.autoscaler) this.dependOn(props.autoscaler);
     this.dependOn(bus.component);
+    this.declareFailureBehaviour({
+      serves: 'the image resizer: public uploads (API) and resizing (workers)',
+      nodeLoss: config.api.min >= 2 ? spreadNodeLoss('the API', config.api.min) : singleReplicaNodeLoss('the API', 'uploads fail'),
+      edgeLoss: { state: 'down', reason: 'uploads arrive from the public through the edge; queued jobs are still resized' },
+      needs: [
+        { component: bus.component.componentName, whenDown: { state: 'down', reason: 'uploads cannot be queued and workers get no job' } },
+        { component: store.component.componentName, whenDown: { state: 'down', reason: 'originals cannot be stored nor read' } },
+      ],
+    });
 
     // A work queue: each job is consumed once; 3 copies inside the site's bus cluster.
     const consumer: ConsumerSpec = { stream: C.stream, durable: C.consumer, ackWait: '2m', maxDeliver: 5 };

@@ -13,6 +13,7 @@ import { checkCrossSite, crossSiteSummary, type CrossSiteSummary } from './cross
 import { checkPolicy, namespaceLevels } from './policy';
 import { checkSchema, importedKubernetesReleases } from './schema';
 import { checkSyncOrder } from './sync-order';
+import { componentFailureFacts, unknownFailureFindings } from '../report/failures';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
 export interface ValidationReport {
@@ -70,6 +71,7 @@ export function validateSite(site: RenderedSite): SiteValidation {
   const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
+  findings.push(...unknownFailureFindings({ site: site.site, components: componentFailureFacts(site) }));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };

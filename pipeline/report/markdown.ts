@@ -1,0 +1,104 @@
+/**
+ * gitops/REPORT.md: what each failure does to every component of every site, from the failure
+ * view (failures.ts), rendered on every synth with the rest of gitops/ so that a merge request
+ * shows how a change moves it; and the one-screen summary `npm run report` prints.
+ */
+import type { EdgeProxy } from '../../sites';
+import { mermaidBlock, platformDiagram } from './diagram';
+import { failureOutcomes, type ComponentOutcome, type FailureOutcome, type SiteFailureFacts } from './failures';
+
+const ORDER = ['down', 'unknown', 'read-only', 'degraded'] as const;
+
+/** Components not `up` in an outcome, by state, as `site/component`. */
+function byState(o: FailureOutcome): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const c of o.components) {
+    if (c.impact.state === 'up') continue;
+    map.set(c.impact.state, [...(map.get(c.impact.state) ?? []), `${c.site}/${c.component}`]);
+  }
+  return map;
+}
+
+const list = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : 'none');
+
+/** One cell: a site lost shows its own components as `site/*` rather than one by one. */
+function compact(o: FailureOutcome, items: readonly string[]): string {
+  if (o.failure.kind !== 'site') return list(items);
+  const lost = o.failure.site;
+  const rest = items.filter((i) => !i.startsWith(`${lost}/`));
+  return list([...(items.length > rest.length ? [`${lost}/* (site lost)`] : []), ...rest]);
+}
+
+const escape = (text: string) => text.replace(/\|/g, '\\|');
+
+function componentRow(c: ComponentOutcome): string {
+  const loses = c.impact.loses ? ` **Lost:** ${c.impact.loses}.` : '';
+  return `| ${c.site} | ${c.component} | ${c.impact.state} | ${escape(c.impact.reason)}${escape(loses)} |`;
+}
+
+function section(o: FailureOutcome): string[] {
+  const lines = [`### Loss of ${o.title}`, ''];
+  lines.push(`- Public traffic: ${o.publicTraffic.length > 0 ? `to ${o.publicTraffic.join(', ')}` : 'stops (nothing takes it)'}.`);
+  lines.push(
+    `- Database: writes ${o.database.writes.length > 0 ? `on ${o.database.writes.join(', ')}` : 'stop'}; reads ${o.database.reads.length > 0 ? `on ${o.database.reads.join(', ')}` : 'stop'}.`,
+  );
+  if (o.capacityLeft) lines.push(`- Capacity left (the capacity check's placement after the loss): ${o.capacityLeft}.`);
+  const lost = o.components.filter((c) => c.impact.loses);
+  lines.push(
+    `- Lost for good: ${lost.length > 0 ? lost.map((c) => `${c.site}/${c.component}: ${c.impact.loses}`).join('; ') : 'nothing'}.`,
+  );
+  lines.push('', '| site | component | state | why |', '| --- | --- | --- | --- |');
+  const shown = o.failure.kind === 'node' ? o.components.filter((c) => c.site === (o.failure as { site: string }).site) : o.components;
+  lines.push(...shown.map(componentRow));
+  if (o.failure.kind === 'node') lines.push('', 'Components of the other sites: up (a node of another site).');
+  lines.push('');
+  return lines;
+}
+
+/** The text of gitops/REPORT.md. */
+export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy): string {
+  const outcomes = failureOutcomes(sites, edge);
+  const lines = [
+    '# Failure report',
+    '',
+    'Rendered by `npm run synth` from the model (the sites, the edge and what each component states about how it fails,',
+    'charts/lib/resilience.ts): do not edit by hand. `npm run report` prints the summary; `npm run rehearse` runs the data',
+    'paths as real processes, injects these failures and compares what happens with this report.',
+    '',
+    'States: **up** serves as before; **degraded** serves with less redundancy or after a short interruption;',
+    '**read-only** answers reads, refuses writes; **down** does not serve; **unknown** states nothing (a validation error).',
+    '',
+    '## The platform',
+    '',
+    mermaidBlock(platformDiagram(sites, edge)),
+    '',
+    '## Summary',
+    '',
+    '| loss of | down | read-only | degraded | public traffic | database writes |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const o of outcomes) {
+    const s = byState(o);
+    const down = [...(s.get('down') ?? []), ...(s.get('unknown') ?? []).map((x) => `${x} (unknown)`)];
+    lines.push(
+      `| ${o.title} | ${compact(o, down)} | ${list(s.get('read-only') ?? [])} | ${list(s.get('degraded') ?? [])} | ${list(o.publicTraffic)} | ${list(o.database.writes)} |`,
+    );
+  }
+  lines.push('', '## Each failure', '');
+  for (const o of outcomes) lines.push(...section(o));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** The one-screen summary: one line per failure, what is not up. */
+export function reportSummary(sites: readonly SiteFailureFacts[], edge: EdgeProxy): string {
+  const outcomes = failureOutcomes(sites, edge);
+  const lines = ['failure report (gitops/REPORT.md has every component and reason)'];
+  for (const o of outcomes) {
+    const s = byState(o);
+    const parts = ORDER.filter((state) => s.has(state)).map((state) => `${state}: ${compact(o, s.get(state)!)}`);
+    lines.push(`- loss of ${o.title}`);
+    lines.push(`    ${parts.length > 0 ? parts.join('; ') : 'every component up'}`);
+    lines.push(`    public traffic: ${list(o.publicTraffic)}; database writes: ${list(o.database.writes)}`);
+  }
+  return lines.join('\n');
+}
