@@ -11,7 +11,7 @@ import type { FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite } from './validate';
 import { processSite } from './site-pipeline';
-import { reportFiles } from './report';
+import { reportFiles, type SiteFailureFacts } from './report';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
@@ -69,6 +69,8 @@ export interface RenderedTree {
   readonly objects: number;
   /** The rendered sites (constructs included), only with `keepRendered`. */
   readonly rendered: readonly RenderedSite[];
+  /** What the failure report read of every site (pipeline/report). */
+  readonly failures: readonly SiteFailureFacts[];
 }
 
 /**
@@ -122,6 +124,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     components: outputs.reduce((n, o) => n + o.components, 0),
     objects: outputs.reduce((n, o) => n + o.objects, 0),
     rendered,
+    failures: facts,
   };
 }
 

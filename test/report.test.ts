@@ -18,6 +18,10 @@ import { checkCapacity } from '../pipeline/validate/capacity';
 import { EDGE, PLATFORM, SITES } from '../sites';
 import { PlatformComponent } from '../charts/component';
 import { REPO_ROOT } from './helpers';
+import { semanticDiff, type RatedFileChange } from '../pipeline/diff';
+import { unaffected } from '../charts/lib/resilience';
+import type { Construct } from 'constructs';
+import type { SiteContext } from '../charts/context';
 
 const facts = SITES.map((s) => {
   const rendered = renderSite(s, PLATFORM);
@@ -163,5 +167,40 @@ describe('gitops/REPORT.md and the diagram in gitops/README.md', () => {
     } finally {
       fs.rmSync(broken);
     }
+  });
+});
+
+/** A component on every site that stops when another site is lost. */
+class NeedsOtherSite extends PlatformComponent {
+  constructor(scope: Construct, context: SiteContext) {
+    super(scope, { name: 'needs-other-site', context });
+    this.declareFailureBehaviour({
+      serves: 'a test component',
+      nodeLoss: unaffected('a test component'),
+      otherSiteLoss: { state: 'down', reason: 'reads from the other site' },
+    });
+  }
+}
+
+describe('the diff of a change that moves the failure report', () => {
+  it('names each failure whose summary changes, medium when more stops', () => {
+    const before = renderTree(PLATFORM, { validate: false }).tree;
+    const after = renderTree(PLATFORM, { validate: false, extend: (scope, context) => new NeedsOtherSite(scope, context) }).tree;
+    const report = semanticDiff(before, after).find((c): c is RatedFileChange => c.scope === 'file' && c.path === 'REPORT.md')!;
+    expect(report.risk).toBe('medium');
+    expect(report.notes.map((n) => [n.risk, n.reason])).toEqual(
+      expect.arrayContaining([
+        [
+          'medium',
+          'failure report, loss of site cluster2: down cluster2/* (site lost) → cluster2/* (site lost), cluster1/needs-other-site',
+        ],
+        [
+          'medium',
+          'failure report, loss of site cluster1: down cluster1/* (site lost) → cluster1/* (site lost), cluster2/needs-other-site',
+        ],
+      ]),
+    );
+    // Failures whose summary row did not change are not named.
+    expect(report.notes.some((n) => n.reason.includes('loss of the edge proxy'))).toBe(false);
   });
 });

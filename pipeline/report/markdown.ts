@@ -89,16 +89,46 @@ export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-/** The one-screen summary: one line per failure, what is not up. */
+/** `text` broken at spaces into lines of at most `width`, later lines indented by `indent`. */
+function wrap(text: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line.trim() !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** `site: a, b; other: c` from `site/component` items. */
+function bySite(items: readonly string[]): string {
+  const sites = new Map<string, string[]>();
+  for (const item of items) {
+    const [site, component] = item.split('/') as [string, string];
+    sites.set(site, [...(sites.get(site) ?? []), component]);
+  }
+  return [...sites].map(([site, components]) => `${site} ${components.join(', ')}`).join('; ');
+}
+
+/** The one-screen summary: per failure what is not up, where public traffic and database writes go. */
 export function reportSummary(sites: readonly SiteFailureFacts[], edge: EdgeProxy): string {
   const outcomes = failureOutcomes(sites, edge);
-  const lines = ['failure report (gitops/REPORT.md has every component and reason)'];
+  const lines = ['failure report: what is not up on each loss (reasons: npm run report -- --full)'];
   for (const o of outcomes) {
     const s = byState(o);
-    const parts = ORDER.filter((state) => s.has(state)).map((state) => `${state}: ${compact(o, s.get(state)!)}`);
-    lines.push(`- loss of ${o.title}`);
-    lines.push(`    ${parts.length > 0 ? parts.join('; ') : 'every component up'}`);
-    lines.push(`    public traffic: ${list(o.publicTraffic)}; database writes: ${list(o.database.writes)}`);
+    const lostSite = o.failure.kind === 'site' ? o.failure.site : undefined;
+    const parts = ORDER.filter((state) => s.has(state)).map((state) => {
+      const items = s.get(state)!.filter((i) => lostSite === undefined || !i.startsWith(`${lostSite}/`));
+      const whole = lostSite !== undefined && items.length < s.get(state)!.length ? [`all of ${lostSite} (site lost)`] : [];
+      return `${state}: ${[...whole, ...(items.length > 0 ? [bySite(items)] : [])].join('; ')}`;
+    });
+    const traffic = [
+      o.publicTraffic.length > 0 ? `public traffic to ${o.publicTraffic.join(', ')}` : 'no public traffic',
+      o.database.writes.length > 0 ? `database writes on ${o.database.writes.join(', ')}` : 'no database writes',
+    ].join(', ');
+    lines.push(...wrap(`${o.title}: ${[...parts, traffic].join('. ')}.`, '    '));
   }
   return lines.join('\n');
 }
