@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PlatformError } from '../model/errors';
-import { failureOutcomes, type FailureOutcome } from '../pipeline/report';
+import { failureOutcomes, platformDiagram, type FailureOutcome } from '../pipeline/report';
+import { mermaidBlock } from '../pipeline/report/diagram';
 import { renderTree } from '../pipeline/synth';
 import { renderSite } from '../pipeline/render';
 import { siteFailureFacts } from '../pipeline/report/failures';
@@ -155,6 +156,10 @@ describe('gitops/REPORT.md and the diagram in gitops/README.md', () => {
       const edges = (block.edges as { title: string }[]).map((e) => e.title);
       expect(edges).toEqual(expect.arrayContaining(['WAL streaming TLS', 'leafnode link TLS', 'active, PROXY v2', 'backup, PROXY v2']));
     }
+  });
+
+  it('is the diagram the README shows', () => {
+    expect(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')).toContain(mermaidBlock(platformDiagram(facts, EDGE)));
   });
 
   it('a broken block is refused by the parser', () => {

@@ -55,6 +55,30 @@ function section(o: FailureOutcome): string[] {
   return lines;
 }
 
+/** The failures that stop writes, public traffic or a component of a site still up, worst first. */
+function worstCases(outcomes: readonly FailureOutcome[]): string[] {
+  const weight = (o: FailureOutcome) => {
+    const lost = o.failure.kind === 'site' ? o.failure.site : undefined;
+    const hit = o.components.filter(
+      (c) => c.site !== lost && (c.impact.state === 'down' || c.impact.state === 'read-only' || c.impact.state === 'unknown'),
+    );
+    return { o, hit, score: hit.length + (o.database.writes.length === 0 ? 10 : 0) + (o.publicTraffic.length === 0 ? 10 : 0) };
+  };
+  const worst = outcomes
+    .map(weight)
+    .filter((w) => w.score > 0)
+    .sort((a, b) => b.score - a.score);
+  if (worst.length === 0) return ['No failure stops writes, public traffic or a component of a site that is still up.'];
+  return worst.map(({ o, hit }) => {
+    const what = [
+      ...(o.database.writes.length === 0 ? ['database writes stop'] : []),
+      ...(o.publicTraffic.length === 0 ? ['public traffic stops'] : []),
+      ...hit.map((c) => `${c.site}/${c.component} ${c.impact.state}`),
+    ];
+    return `- **Loss of ${o.title}**: ${what.join(', ')}.`;
+  });
+}
+
 /** The text of gitops/REPORT.md. */
 export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy): string {
   const outcomes = failureOutcomes(sites, edge);
@@ -84,7 +108,7 @@ export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy
       `| ${o.title} | ${compact(o, down)} | ${list(s.get('read-only') ?? [])} | ${list(s.get('degraded') ?? [])} | ${list(o.publicTraffic)} | ${list(o.database.writes)} |`,
     );
   }
-  lines.push('', '## Each failure', '');
+  lines.push('', '## Worst cases', '', ...worstCases(outcomes), '', '## Each failure', '');
   for (const o of outcomes) lines.push(...section(o));
   return `${lines.join('\n').trimEnd()}\n`;
 }
