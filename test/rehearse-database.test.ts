@@ -14,17 +14,8 @@ import { PLATFORM, SITES, type PlatformModel } from '../sites';
 import { tempDir, withChange } from './helpers';
 import { PgCluster, freePort, withTestCertificate } from './pg-server';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
-import { baseBackup, startAsStandbyKeeper } from './stolon-keeper';
+import { baseBackup, startAsStandbyKeeper, type RenderedSpec } from './stolon-keeper';
 import { TcpRelay } from './tcp-relay';
-
-interface RenderedSpec {
-  pgParameters: Record<string, string>;
-  maxStandbys: number;
-  usePgrewind: boolean;
-  defaultSUReplAccessMode: string;
-  pgHBA: string[];
-  standbyConfig?: { standbySettings: { primaryConnInfo: string; primarySlotName: string } };
-}
 
 const primarySite = SITES.find((s) => s.database.role === 'primary')!;
 const standbySite = SITES.find((s) => s.database.role === 'standby')!;
