@@ -1,0 +1,161 @@
+// docs/adding-a-component.md, applied: its code on a copy of the repository type-checks, its
+// example test passes, synth renders the example and every transcript on the page is what its
+// command prints. When the code moves on, this fails until the guide follows.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT, tempDir, treeDigest } from './helpers';
+import { applyBlock, copyRepository, parseGuide, run, transcriptOf, type CodeBlock, type Transcript } from './guide-workspace';
+
+const GUIDE = path.join(REPO_ROOT, 'docs', 'adding-a-component.md');
+const steps = parseGuide(fs.readFileSync(GUIDE, 'utf8'));
+const code = steps.flatMap((s): CodeBlock[] => ('code' in s ? [s.code] : []));
+const transcripts = steps.flatMap((s): Transcript[] => ('transcript' in s ? [s.transcript] : []));
+const newFiles = code.flatMap((b) => (b.kind === 'file' ? [b.path] : []));
+const node = process.execPath;
+const bin = (module: string) => path.join(REPO_ROOT, 'node_modules', module);
+
+// Commit ids differ from run to run (the base commit's date).
+const normalized = (text: string) =>
+  text
+    .replace(/\b[0-9a-f]{12}\b/g, '<commit>')
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n+$/, '');
+
+let workspace: { dir: string; cleanup: () => void };
+/** What each transcript's command printed, run where it stands on the page: after the code above it. */
+const printed = new Map<Transcript, string>();
+beforeAll(() => {
+  workspace = tempDir('guide-');
+  copyRepository(workspace.dir);
+  for (const step of steps) {
+    if ('code' in step) applyBlock(workspace.dir, step.code);
+    else printed.set(step.transcript, transcriptOf(workspace.dir, step.transcript.command));
+  }
+}, 300_000);
+afterAll(() => workspace?.cleanup());
+
+it('has code to apply and transcripts to check', () => {
+  expect(newFiles).toEqual(expect.arrayContaining(['charts/httpbin/httpbin.ts', 'test/httpbin.test.ts']));
+  expect(code.filter((b) => b.kind === 'edit').map((b) => b.path)).toEqual(
+    expect.arrayContaining(['model/components.ts', 'charts/platform.ts', 'sites/cluster1.ts', 'sites/cluster2.ts']),
+  );
+  expect(transcripts.length).toBeGreaterThanOrEqual(4);
+});
+
+it.each(transcripts.map((t) => [t.command, t] as const))('prints what the guide shows for `%s`', (_command, transcript) => {
+  expect(normalized(printed.get(transcript)!)).toBe(normalized(transcript.output));
+});
+
+it('type-checks, the edits and new files together with the project', () => {
+  // The entries reach every chart, the pipeline and the sites; the new files are listed for themselves.
+  const config = { extends: './tsconfig.json', include: [], files: ['main.ts', 'review.ts', ...newFiles] };
+  fs.writeFileSync(path.join(workspace.dir, 'tsconfig.guide.json'), JSON.stringify(config));
+  run(workspace.dir, node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.guide.json'], 240_000);
+}, 300_000);
+
+it("passes the project's lint", () => {
+  run(workspace.dir, node, [bin('eslint/bin/eslint.js'), '--no-warn-ignored', ...newFiles], 120_000);
+});
+
+describe('synthesized', () => {
+  // The page synthesizes in a transcript too; this does not rely on it.
+  beforeAll(() => run(workspace.dir, node, ['tools/run.mjs', 'main'], 180_000), 200_000);
+
+  it("passes the guide's own test", () => {
+    const config = {
+      rootDir: workspace.dir,
+      roots: ['<rootDir>/test'],
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': ['@swc/jest'] },
+      testTimeout: 60_000,
+    };
+    const tests = newFiles.filter((f) => f.startsWith('test/'));
+    run(
+      workspace.dir,
+      node,
+      [
+        bin('jest/bin/jest.js'),
+        '--config',
+        JSON.stringify(config),
+        '--ci',
+        '--cacheDirectory',
+        '.jest-cache',
+        '--runTestsByPath',
+        ...tests,
+      ],
+      240_000,
+    );
+  }, 300_000);
+
+  it('renders the component on the site that runs it: restricted, probed, budgeted, routed, fenced, synced after the ingress', () => {
+    const site = path.join(workspace.dir, 'gitops', 'cluster1');
+    const yaml = (file: string) => parse(fs.readFileSync(path.join(site, file), 'utf8')) as Record<string, unknown>;
+    const own = fs.readdirSync(path.join(site, 'httpbin')).filter((f) => f !== 'kustomization.yaml');
+    const objects = own.map((f) => yaml(path.join('httpbin', f)) as { kind: string; metadata: { name: string } });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/httpbin',
+      'HTTPProxy/httpbin-httpbin-chataalk-chataik-fr',
+      'NetworkPolicy/allow-dns',
+      'NetworkPolicy/allow-httpbin-server',
+      'NetworkPolicy/default-deny',
+      'PodDisruptionBudget/httpbin',
+      'Service/httpbin',
+    ]);
+    const byKind = (kind: string, name = 'httpbin') => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+    expect(byKind('Deployment')).toMatchObject({
+      spec: {
+        replicas: 3,
+        template: {
+          spec: {
+            securityContext: { runAsNonRoot: true, runAsUser: 65532 },
+            containers: [
+              {
+                securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                readinessProbe: { httpGet: { path: '/status/200' } },
+                livenessProbe: { httpGet: { path: '/status/200' } },
+                resources: { requests: { cpu: '10m', memory: '32Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(byKind('PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } });
+    // Contour disables retries with -1 (0 would be Envoy's default of one retry).
+    expect(byKind('HTTPProxy', 'httpbin-httpbin-chataalk-chataik-fr')).toMatchObject({
+      spec: { routes: [{ retryPolicy: { count: -1 }, services: [{ name: 'httpbin', port: 80 }], timeoutPolicy: { response: '15s' } }] },
+    });
+    // Only Envoy reaches the pods, on their port.
+    expect(byKind('NetworkPolicy', 'allow-httpbin-server')).toMatchObject({
+      spec: {
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'projectcontour' } } }],
+            ports: [{ port: 8080 }],
+          },
+        ],
+      },
+    });
+    expect(yaml('namespaces/namespace-httpbin.yaml')).toMatchObject({
+      metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
+    const wave = (app: string) =>
+      Number(
+        (yaml(`apps/application-${app}.yaml`).metadata as { annotations: Record<string, string> }).annotations[
+          'argocd.argoproj.io/sync-wave'
+        ],
+      );
+    expect(wave('httpbin')).toBeGreaterThan(wave('contour'));
+  });
+
+  it('changes nothing on the site that opts out', () => {
+    const base = tempDir('guide-base-');
+    try {
+      run(workspace.dir, 'git', ['--work-tree', base.dir, 'checkout', 'HEAD', '--', 'gitops/cluster2']);
+      expect(treeDigest(path.join(workspace.dir, 'gitops', 'cluster2'))).toBe(treeDigest(path.join(base.dir, 'gitops', 'cluster2')));
+    } finally {
+      base.cleanup();
+    }
+  });
+});
