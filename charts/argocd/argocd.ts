@@ -9,7 +9,7 @@ import { cite } from '../lib/upstream';
 import { APPLICATION_HEALTH_SETTING, ARGOCD_NAMESPACE } from './constants';
 import { ARGOCD } from './release';
 import { COMPONENT } from '../../model/components';
-import { singleReplicaNodeLoss, unaffected } from '../lib/resilience';
+import { singleReplicaNodeLoss } from '../lib/resilience';
 
 /** The patches write millicores and MiB (the charts' formatter would write 1024Mi as 1Gi). */
 const MANIFEST_QUANTITIES = { cpu: (m: number) => `${m}m`, memory: (mib: number) => `${mib}Mi` };
@@ -57,7 +57,6 @@ export class ArgoCdComponent extends PlatformComponent {
     this.declareFailureBehaviour({
       serves: 'Argo CD: syncs the site from git',
       nodeLoss: singleReplicaNodeLoss('each Argo CD server', 'nothing is synced; what runs keeps running'),
-      otherSiteLoss: unaffected("each site's Argo CD syncs its own site from git"),
     });
     this.ownNamespace({
       name: ARGOCD_NAMESPACE,

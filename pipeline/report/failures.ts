@@ -7,6 +7,7 @@
  */
 import { servesPublicDomain } from '../../charts/edge/haproxy';
 import type { RenderedSite } from '../render';
+import { COMPONENT } from '../../model/components';
 import {
   unaffected,
   worseImpact,
@@ -54,6 +55,7 @@ export interface FailureOutcome {
   readonly failure: Failure;
   /** One line, for people: `node chataalk-balzac of cluster1`. */
   readonly title: string;
+  /** Every component of every site concerned (a node loss: its own site's; the others are up). */
   readonly components: readonly ComponentOutcome[];
   /** Which sites take public traffic from the edge meanwhile (none: public traffic stops). */
   readonly publicTraffic: readonly string[];
@@ -130,6 +132,18 @@ export function failureTitle(f: Failure): string {
   }
 }
 
+/** What a component that states nothing about a failure gets: up, unaffected (the report lists these in one line). */
+const UNAFFECTED = {
+  otherSite: unaffected('needs nothing from another site'),
+  edge: unaffected('takes no traffic through the edge'),
+  database: unaffected('does not use the database'),
+} as const;
+
+/** Whether an outcome is one of the defaults above (or no component's statement at all). */
+export function isDefaultOutcome(c: ComponentOutcome): boolean {
+  return Object.values(UNAFFECTED).includes(c.impact as FailureImpact);
+}
+
 /** What a node loss does to a stateful workload whose member waits on the lost node. */
 function memberLost(w: StatefulWorkloadResilience): FailureImpact {
   const left = w.members - 1;
@@ -173,15 +187,15 @@ function ownImpact(f: Failure, site: SiteFailureFacts, c: ComponentFailureFacts,
   const here = site.site.name;
   switch (f.kind) {
     case 'node':
-      return f.site === here ? nodeImpact(site, c, behaviour, f.node) : unaffected('a node of another site');
+      return nodeImpact(site, c, behaviour, f.node);
     case 'site':
-      return f.site === here ? siteLost(c, behaviour) : (behaviour.otherSiteLoss ?? unaffected('needs nothing from another site'));
+      return f.site === here ? siteLost(c, behaviour) : (behaviour.otherSiteLoss ?? UNAFFECTED.otherSite);
     case 'link':
-      return behaviour.linkLoss ?? behaviour.otherSiteLoss ?? unaffected('needs nothing from another site');
+      return behaviour.linkLoss ?? behaviour.otherSiteLoss ?? UNAFFECTED.otherSite;
     case 'edge':
-      return behaviour.edgeLoss ?? unaffected('takes no traffic through the edge');
+      return behaviour.edgeLoss ?? UNAFFECTED.edge;
     case 'database-primary':
-      return behaviour.databasePrimaryLoss ?? unaffected('does not use the database');
+      return behaviour.databasePrimaryLoss ?? UNAFFECTED.database;
   }
 }
 
@@ -240,9 +254,15 @@ function fullestNode(scenario: CapacityReport['scenarios'][number]): string {
 
 /** What the failure `f` does to every component of every site. */
 export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome {
-  const components = sites.flatMap((s) => siteOutcomes(f, s));
+  // A node loss concerns its own site only: no component states a need on another site's node.
+  const concerned = f.kind === 'node' ? sites.filter((s) => s.site.name === f.site) : sites;
+  const components = concerned.flatMap((s) => siteOutcomes(f, s));
   const down = new Set(f.kind === 'site' ? [f.site] : []);
-  const postgres = components.filter((c) => c.component === 'postgres');
+  // Sites a node loss does not concern keep their database as it is.
+  const untouched = sites
+    .filter((s) => !concerned.includes(s) && s.components.some((c) => c.name === COMPONENT.postgres))
+    .map((s) => ({ site: s.site.name, component: COMPONENT.postgres, impact: unaffected('a node of another site') }));
+  const postgres = [...components.filter((c) => c.component === COMPONENT.postgres), ...untouched];
   const database = {
     writes: postgres.filter((c) => c.impact.state === 'up' || c.impact.state === 'degraded').filter((c) => isPrimary(sites, c.site)),
     reads: postgres.filter((c) => c.impact.state !== 'down' && c.impact.state !== 'unknown'),

@@ -5,7 +5,7 @@
  */
 import type { EdgeProxy } from '../../sites';
 import { mermaidBlock, platformDiagram } from './diagram';
-import { failureOutcomes, type ComponentOutcome, type FailureOutcome, type SiteFailureFacts } from './failures';
+import { failureOutcomes, isDefaultOutcome, type ComponentOutcome, type FailureOutcome, type SiteFailureFacts } from './failures';
 
 const ORDER = ['down', 'unknown', 'read-only', 'degraded'] as const;
 
@@ -31,25 +31,57 @@ function compact(o: FailureOutcome, items: readonly string[]): string {
 
 const escape = (text: string) => text.replace(/\|/g, '\\|');
 
-function componentRow(c: ComponentOutcome): string {
-  const loses = c.impact.loses ? ` **Lost:** ${c.impact.loses}.` : '';
-  return `| ${c.site} | ${c.component} | ${c.impact.state} | ${escape(c.impact.reason)}${escape(loses)} |`;
+/** Sites named one by one, or `every site (but ...)` when that is shorter: lists stay short however many sites there are. */
+function sitesPhrase(sites: readonly string[], all: readonly string[]): string {
+  const missing = all.filter((s) => !sites.includes(s));
+  if (all.length > 2 && missing.length === 0) return 'every site';
+  if (all.length > 4 && missing.length <= 2) return `every site but ${missing.join(', ')}`;
+  return sites.join(', ');
 }
 
-function section(o: FailureOutcome): string[] {
+/** One row per component, state and reason: the sites where it is the same are listed together. */
+function componentRows(outcomes: readonly ComponentOutcome[]): string[] {
+  const rows = new Map<string, { sites: string[]; c: ComponentOutcome }>();
+  for (const c of outcomes) {
+    const key = [c.component, c.impact.state, c.impact.reason, c.impact.loses ?? ''].join('\0');
+    const row = rows.get(key) ?? { sites: [], c };
+    row.sites.push(c.site);
+    rows.set(key, row);
+  }
+  return [...rows.values()].map(({ sites, c }) => {
+    const loses = c.impact.loses ? ` **Lost:** ${c.impact.loses}.` : '';
+    return `| ${sites.join(', ')} | ${c.component} | ${c.impact.state} | ${escape(c.impact.reason)}${escape(loses)} |`;
+  });
+}
+
+/**
+ * One failure's section. `like` is the first node lost on the same site: the components whose state
+ * and reason are the same as there are named in one line, so the report grows with the nodes, not
+ * with the nodes times the components.
+ */
+function section(o: FailureOutcome, all: readonly string[], like?: FailureOutcome): string[] {
   const lines = [`### Loss of ${o.title}`, ''];
-  lines.push(`- Public traffic: ${o.publicTraffic.length > 0 ? `to ${o.publicTraffic.join(', ')}` : 'stops (nothing takes it)'}.`);
+  const on = (sites: readonly string[]) => sitesPhrase(sites, all);
+  lines.push(`- Public traffic: ${o.publicTraffic.length > 0 ? `to ${on(o.publicTraffic)}` : 'stops (nothing takes it)'}.`);
   lines.push(
-    `- Database: writes ${o.database.writes.length > 0 ? `on ${o.database.writes.join(', ')}` : 'stop'}; reads ${o.database.reads.length > 0 ? `on ${o.database.reads.join(', ')}` : 'stop'}.`,
+    `- Database: writes ${o.database.writes.length > 0 ? `on ${on(o.database.writes)}` : 'stop'}; reads ${o.database.reads.length > 0 ? `on ${on(o.database.reads)}` : 'stop'}.`,
   );
   if (o.capacityLeft) lines.push(`- Capacity left (the capacity check's placement after the loss): ${o.capacityLeft}.`);
   const lost = o.components.filter((c) => c.impact.loses);
   lines.push(
     `- Lost for good: ${lost.length > 0 ? lost.map((c) => `${c.site}/${c.component}: ${c.impact.loses}`).join('; ') : 'nothing'}.`,
   );
-  lines.push('', '| site | component | state | why |', '| --- | --- | --- | --- |');
-  const shown = o.failure.kind === 'node' ? o.components.filter((c) => c.site === (o.failure as { site: string }).site) : o.components;
-  lines.push(...shown.map(componentRow));
+
+  const key = (c: ComponentOutcome) => [c.site, c.component, c.impact.state, c.impact.reason, c.impact.loses ?? ''].join('\0');
+  const same = new Set(like ? like.components.map(key) : []);
+  const shown = o.components.filter((c) => !isDefaultOutcome(c) && !same.has(key(c)));
+  if (shown.length > 0) lines.push('', '| site | component | state | why |', '| --- | --- | --- | --- |', ...componentRows(shown));
+  if (like && same.size > 0) {
+    const alike = o.components.filter((c) => same.has(key(c))).map((c) => c.component);
+    if (alike.length > 0) lines.push('', `As on the loss of ${like.title}: ${alike.join(', ')}.`);
+  }
+  const others = o.components.filter(isDefaultOutcome).length;
+  if (others > 0) lines.push('', `The ${others} other component(s) of the sites: up, they state nothing that needs what was lost.`);
   if (o.failure.kind === 'node') lines.push('', 'Components of the other sites: up (a node of another site).');
   lines.push('');
   return lines;
@@ -109,7 +141,14 @@ export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy
     );
   }
   lines.push('', '## Worst cases', '', ...worstCases(outcomes), '', '## Each failure', '');
-  for (const o of outcomes) lines.push(...section(o));
+  const all = sites.map((s) => s.site.name);
+  const firstNodeOf = new Map<string, FailureOutcome>();
+  for (const o of outcomes) {
+    const site = o.failure.kind === 'node' ? o.failure.site : undefined;
+    const like = site === undefined ? undefined : firstNodeOf.get(site);
+    if (site !== undefined && !like) firstNodeOf.set(site, o);
+    lines.push(...section(o, all, like));
+  }
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
