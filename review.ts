@@ -3,6 +3,7 @@
  * command line (tools/cli.ts; `--help` on each):
  *   npm run validate [-- --capacity]          schema, policy, capacity and cross-site checks; lists the exceptions in force
  *   npm run capacity [-- --site NAME]...      per-site capacity table (every node up, after losing each node, autoscalers at maximum)
+ *   npm run report [-- --full]               the failure report's summary (--full: all of gitops/REPORT.md); exit 1 if the committed one is stale
  *   npm run diff [-- --base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] ...
  * Exit codes: 0 fine; 1 the diff reaches --fail-on (without --override); 2 findings or bad input.
  */
@@ -25,6 +26,7 @@ import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError, type Finding } from './model/errors';
 import type { FileBodies } from './pipeline/files';
 import { renderTree } from './pipeline/synth';
+import { reportSummary } from './pipeline/report';
 import type { CapacityReport } from './pipeline/validate/capacity';
 import { validateRendered } from './pipeline/validate';
 import { PLATFORM } from './sites';
@@ -145,6 +147,13 @@ const CAPACITY = {
   help: { site: "print only this site's table and findings (repeatable); every site is rendered, for the cross-site checks" },
 } as const;
 
+const REPORT = {
+  name: 'report',
+  usage: 'npm run report -- [--full]',
+  options: { full: { type: 'boolean' } },
+  help: { full: 'print the whole failure report (gitops/REPORT.md as synth renders it), not the one-screen summary' },
+} as const;
+
 const FORMATS = ['markdown', 'text'] as const;
 const RISKS = ['high', 'medium'] as const;
 
@@ -174,11 +183,12 @@ const DIFF = {
   },
 } as const;
 
-const REVIEW_USAGE = 'node dist/review.js <validate|capacity|diff> [options] (npm run validate, npm run capacity, npm run diff)';
+const REVIEW_USAGE = 'node dist/review.js <validate|capacity|report|diff> [options] (npm run validate, capacity, report, diff)';
 const REVIEW_HELP = [
   `usage: ${REVIEW_USAGE}`,
   '  validate    schema, policy, capacity and cross-site checks; the exceptions in force',
   '  capacity    per-site capacity tables',
+  '  report      what the loss of each node, site, the link, the edge or the primary database does (gitops/REPORT.md)',
   '  diff        risk-rated semantic diff of the render against a git ref',
   '  <command> --help prints the options of that command',
   '  --help, -h  print this help and exit',
@@ -205,6 +215,20 @@ async function capacity(argv: readonly string[]): Promise<number> {
   const shown = (site: string | undefined) => only.length === 0 || site === undefined || only.includes(site);
   for (const c of report.capacity.filter((r) => shown(r.site))) console.log(capacityTable(c));
   return printFindings(report.findings.filter((f) => shown(f.site)));
+}
+
+/** Prints the failure report (rendered and validated as synth does); exit 1 when the committed gitops/REPORT.md differs. */
+async function report(argv: readonly string[]): Promise<number> {
+  const args = parseCommandLine(REPORT, argv);
+  const { tree, failures } = renderTree(PLATFORM, { stackOutputs: await stackOutputs() });
+  const rendered = tree.get('REPORT.md')!;
+  process.stdout.write(args.full ? rendered : `${reportSummary(failures, PLATFORM.edge)}\n`);
+  const committed = path.join(root, 'gitops', 'REPORT.md');
+  if (!fs.existsSync(committed) || fs.readFileSync(committed, 'utf8') !== rendered) {
+    console.error('report: gitops/REPORT.md differs from what the model renders: run npm run synth and commit gitops/');
+    return 1;
+  }
+  return 0;
 }
 
 /** Sites whose object store is `aws` render with their stacks' outputs, as in synth (fetched once the command line is known good). */
@@ -260,7 +284,7 @@ async function diff(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { validate, capacity, diff };
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { validate, capacity, report, diff };
 
 async function main(): Promise<number> {
   const [command, ...argv] = process.argv.slice(2);

@@ -31,7 +31,7 @@ import type {
   UpstreamWorkload,
 } from './lib/declarations';
 import type { AlertRule } from './lib/alerts';
-import type { HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
+import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from './lib/resilience';
 import { SyncOrderDeclarations, type CrdDeclaration } from './lib/sync-order';
 import { isPublicHost, publicRouteFact, renderChildProxy, routeKey } from './contour/route-proxy';
 import { rawUrl, type UpstreamManifests, type UpstreamRelease } from './lib/upstream';
@@ -264,6 +264,12 @@ export abstract class PlatformComponent extends Chart {
   /** Declares an alert rule on this component's metrics; the monitoring component renders it. */
   declareAlert(rule: AlertRule): void {
     this.add('alerts', rule, 'declareAlert');
+  }
+
+  /** States how this component fails (lib/resilience.ts): once; a component that states nothing fails validation. */
+  declareFailureBehaviour(behaviour: FailureBehaviour): void {
+    if (this.declared.failure.length > 0) throw new Error(`component ${this.componentName}: declareFailureBehaviour called twice`);
+    this.add('failure', behaviour, 'declareFailureBehaviour');
   }
 
   /** Everything this component declared, for the views. */

@@ -5,6 +5,7 @@ import type { SiteContext } from './context';
 import type { DeclaredComponent, NamespaceDeclaration } from './lib/declared';
 import { commonLabels } from './lib/labels';
 import { COMPONENT } from '../model/components';
+import { unaffected } from './lib/resilience';
 
 /**
  * Renders every namespace the other components declare, with its Pod Security labels. Every
@@ -14,6 +15,7 @@ export class NamespacesComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, components: readonly DeclaredComponent[]) {
     // Deleting a namespace deletes everything in it: no cascading delete.
     super(scope, { name: COMPONENT.namespaces, context, keepObjectsOnRemoval: true });
+    this.declareFailureBehaviour({ serves: 'the namespaces (objects only, no pods)', nodeLoss: unaffected('objects in the API, no pods') });
     const seen = new Map<string, string>();
     for (const component of components) {
       for (const ns of component.namespaces) {

@@ -10,6 +10,8 @@ import type { Finding } from '../model/errors';
 import { siteFiles, type FileBodies } from './files';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
+import { checkCapacity } from './validate/capacity';
+import { siteFailureFacts, type SiteFailureFacts } from './report/failures';
 
 /** What the rest of the pipeline needs of one site. */
 export interface SiteOutput {
@@ -20,6 +22,8 @@ export interface SiteOutput {
   readonly findings: readonly Finding[];
   /** For the cross-site invariants. */
   readonly summary: CrossSiteSummary;
+  /** For the failure report (gitops/REPORT.md). */
+  readonly failure: SiteFailureFacts;
   readonly components: number;
   readonly objects: number;
 }
@@ -56,11 +60,14 @@ export interface SiteOptions {
 export function processSite(site: Site, model: PlatformModel, options: SiteOptions = {}, keep?: (r: RenderedSite) => void): SiteOutput {
   const rendered = renderSite(site, model, { stackOutputs: options.stackOutputs, extend: options.extend });
   keep?.(rendered);
+  const validation = options.validate === false ? undefined : validateSite(rendered, { schemaCache: options.schemaCache });
   return {
     site: site.name,
     files: [...siteFiles(rendered, options.bodies)],
-    findings: options.validate === false ? [] : validateSite(rendered, { schemaCache: options.schemaCache }).findings,
+    findings: validation?.findings ?? [],
     summary: crossSiteSummary(rendered),
+    // The placement after each node loss: the validation's, or computed for the report alone.
+    failure: siteFailureFacts(rendered, validation?.capacity ?? checkCapacity(rendered)),
     components: rendered.components.length,
     objects: rendered.components.reduce((n, c) => n + c.objects.length, 0),
   };

@@ -11,6 +11,7 @@ import type { FileBodies, FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
+import { reportFiles, type SiteFailureFacts } from './report';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, diffTrees, readTree, writeTree, type TreeDiff } from './writer';
@@ -78,6 +79,8 @@ export interface RenderedTree {
   readonly objects: number;
   /** The rendered sites (constructs included), only with `keepRendered`. */
   readonly rendered: readonly RenderedSite[];
+  /** What the failure report read of every site (pipeline/report). */
+  readonly failures: readonly SiteFailureFacts[];
 }
 
 /**
@@ -122,6 +125,9 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     .filter((s) => !selected.includes(s))
     .map((s) => processSite(s, model, { stackOutputs, validate: false, extend: options.extend }));
   const otherFiles: FileTree = new Map(others.flatMap((o) => o.files.map(([p, c]) => [p, c] as const)));
+  // The failure report and the platform's diagram read every site, rendered or not.
+  const facts = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.failure);
+  for (const [p, content] of reportFiles(model, facts, tree.get('README.md') ?? '')) tree.set(p, content);
   if (options.validate !== false) {
     const summaries = sites.map((s) => [...outputs, ...others].find((o) => o.site === s.name)!.summary);
     const findings = [...outputs.flatMap((o) => o.findings), ...checkCrossSite(summaries)];
@@ -134,6 +140,7 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
     components: outputs.reduce((n, o) => n + o.components, 0),
     objects: outputs.reduce((n, o) => n + o.objects, 0),
     rendered,
+    failures: facts,
   };
 }
 

@@ -23,6 +23,7 @@ import type { KubeObject } from '../pipeline/render';
 import { PLATFORM, type Site } from '../sites';
 import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
 import { issue, makeCa, type TestCa } from './tls-helpers';
+import { unaffected } from '../charts/lib/resilience';
 
 /** The stream and consumer the tests' probe client works with. */
 export const STREAM = { name: 'JOBS', subjects: ['jobs.>'], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 64 } as const;
@@ -31,6 +32,7 @@ export const CONSUMER = { stream: 'JOBS', durable: 'workers', ackWait: '30s', ma
 class ProbeClient extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'probe', context, namespace: 'probe' });
+    this.declareFailureBehaviour({ serves: 'a test component', nodeLoss: unaffected('a test component') });
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatRow, summary, type Row } from '../bench/report';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
@@ -29,6 +30,7 @@ describe('strict command lines', () => {
     ['diff', 'review.js', ['diff', '--override'], /^diff: --override only makes sense with --fail-on\n/],
     ['capacity', 'review.js', ['capacity', '--site', 'cluster9'], /^capacity: no site named cluster9; known sites: cluster1, cluster2\n/],
     ['capacity', 'review.js', ['capacity', '--format', 'html'], /^capacity: unknown option --format\nusage: npm run capacity -- /],
+    ['report', 'review.js', ['report', '--ful'], /^report: unknown option --ful \(did you mean --full\?\)\n/],
     ['validate', 'review.js', ['validate', '--capacty'], /^validate: unknown option --capacty \(did you mean --capacity\?\)\n/],
     ['review', 'review.js', ['lint'], /^review: unknown command 'lint'\nusage: /],
     ['review', 'review.js', [], /^review: unknown command ''\nusage: /],
@@ -48,7 +50,8 @@ describe('strict command lines', () => {
 
   it.each<[string, string[], RegExp]>([
     ['main.js', ['--help'], /^usage: npm run synth -- \[--site NAME\]\.\.\. \[--check\] \[--out DIR\]\n {2}--site <value> /],
-    ['review.js', ['--help'], /^usage: node dist\/review\.js <validate\|capacity\|diff>/],
+    ['review.js', ['--help'], /^usage: node dist\/review\.js <validate\|capacity\|report\|diff>/],
+    ['review.js', ['report', '--help'], /^usage: npm run report -- \[--full\]\n {2}--full /],
     ['review.js', ['validate', '--help'], /^usage: npm run validate -- \[--capacity\]\n/],
     ['review.js', ['capacity', '-h'], /^usage: npm run capacity -- \[--site NAME\]\.\.\.\n/],
     ['review.js', ['diff', '--help'], /^usage: npm run diff -- .*\n {2}--base <value> /],
@@ -71,6 +74,19 @@ describe('strict command lines', () => {
     } finally {
       cleanup();
     }
+  });
+
+  it('report prints the one-screen summary of the committed gitops/REPORT.md, --full the whole of it', () => {
+    const r = run('review.js', ['report']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^failure report: /);
+    expect(lines.length).toBeLessThan(50);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(r.stdout).toMatch(/^site cluster2: down: all of cluster2 \(site lost\)\. read-only: cluster1 postgres\./m);
+    const full = run('review.js', ['report', '--full']);
+    expect(full.stdout).toBe(fs.readFileSync(path.join(REPO_ROOT, 'gitops', 'REPORT.md'), 'utf8'));
   });
 
   it('capacity --site prints that site only', () => {

@@ -10,11 +10,13 @@ import { ContourComponent } from '../charts/contour/contour';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { SecretsComponent } from '../charts/secrets/secrets';
 import { EDGE, PLATFORM, SITES, type Site } from '../sites';
+import { unaffected } from '../charts/lib/resilience';
 
 /** A component that only declares what a test gives it. */
 export class TestComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, name: string, namespace: Partial<NamespaceDeclaration> = {}) {
     super(scope, { name, context, namespace: namespace.name ?? name });
+    this.declareFailureBehaviour({ serves: 'a test component', nodeLoss: unaffected('a test component') });
     this.ownNamespace({ name: namespace.name ?? name, podSecurity: 'restricted', ...namespace });
   }
 

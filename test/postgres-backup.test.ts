@@ -11,6 +11,7 @@ import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
 import { MetalLbComponent } from '../charts/metallb/metallb';
 import { MayastorComponent } from '../charts/storage/mayastor';
 import { SITES, PLATFORM } from '../sites';
+import { unaffected } from '../charts/lib/resilience';
 
 /** An object store double that records grants. */
 class FakeStore extends PlatformComponent implements ObjectStore {
@@ -20,6 +21,7 @@ class FakeStore extends PlatformComponent implements ObjectStore {
   }
   constructor(scope: Construct, context: SiteContext) {
     super(scope, { name: 'fake-store', context, namespace: 'store' });
+    this.declareFailureBehaviour({ serves: 'a test component', nodeLoss: unaffected('a test component') });
   }
   grant(client: PlatformComponent, pods: Endpoint, purpose: string): BucketAccess {
     this.grants.push({ client: client.componentName, pods, purpose });

@@ -17,18 +17,8 @@ import { renderSite, type KubeObject } from '../pipeline/render';
 import { PLATFORM, SITES } from '../sites';
 import { tempDir } from './helpers';
 import { PG_BIN, PgCluster, freePort } from './pg-server';
-import { stolonPitrInit, type PitrConfig } from './stolon-keeper';
+import { stolonPitrInit, type PitrConfig, type RenderedSpec } from './stolon-keeper';
 import { issue, makeCa, type TestCa } from './tls-helpers';
-
-interface RenderedSpec {
-  pgParameters: Record<string, string>;
-  maxStandbys: number;
-  usePgrewind: boolean;
-  defaultSUReplAccessMode: string;
-  pgHBA: string[];
-  pitrConfig?: PitrConfig;
-  standbyConfig?: { standbySettings: { primaryConnInfo: string; primarySlotName: string } };
-}
 
 const REPL_PASSWORD = 'repl:tls\\test';
 const primarySite = SITES.find((s) => s.database.role === 'primary')!;

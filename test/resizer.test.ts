@@ -14,10 +14,12 @@ import { SecretsComponent } from '../charts/secrets/secrets';
 import type { KubeObject } from '../pipeline/render';
 import { PLATFORM, SITES, type Site } from '../sites';
 import { withChange } from './helpers';
+import { unaffected } from '../charts/lib/resilience';
 
 class FakeBusComponent extends PlatformComponent {
   constructor(scope: App, context: SiteContext) {
     super(scope, { name: 'bus', context, namespace: 'bus' });
+    this.declareFailureBehaviour({ serves: 'a test component', nodeLoss: unaffected('a test component') });
   }
 }
 

@@ -13,6 +13,17 @@ export interface PitrConfig {
   readonly archiveRecoverySettings?: { readonly restoreCommand: string };
 }
 
+/** The fields of a rendered stolon cluster spec (cluster-spec.json) the PostgreSQL tests read. */
+export interface RenderedSpec {
+  pgParameters: Record<string, string>;
+  maxStandbys: number;
+  usePgrewind: boolean;
+  defaultSUReplAccessMode: string;
+  pgHBA: string[];
+  pitrConfig?: PitrConfig;
+  standbyConfig?: { standbySettings: { primaryConnInfo: string; primarySlotName: string } };
+}
+
 /** internal/postgresql/utils.go `expand`: `%d` is the data directory, `%%` a percent sign. */
 export function expandRestoreCommand(command: string, dataDir: string): string {
   return command.replace(/%[d%]/g, (m) => (m === '%d' ? dataDir : '%'));

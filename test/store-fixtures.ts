@@ -12,12 +12,14 @@ import { SecretsComponent } from '../charts/secrets/secrets';
 import type { KubeObject } from '../pipeline/render';
 import type { ObjectStoreChoice, Site } from '../sites';
 import { SITES, EDGE } from '../sites';
+import { unaffected } from '../charts/lib/resilience';
 
 /** A client that stores objects: one Deployment reading the bucket access as env. */
 export class StoreClient extends PlatformComponent {
   readonly access: BucketAccess[] = [];
   constructor(scope: Construct, context: SiteContext, store: ObjectStoreComponent, grants: readonly [string, number?][]) {
     super(scope, { name: 'client', context, namespace: 'client' });
+    this.declareFailureBehaviour({ serves: 'a test component', nodeLoss: unaffected('a test component') });
     const podLabels = { app: 'client' };
     const pods = this.endpoint({ podLabels, ports: [] });
     for (const [purpose, days] of grants)

@@ -10,6 +10,7 @@ import { APPS_DIRECTORY, ARGOCD_NAMESPACE, IN_CLUSTER, PROJECT, sitePath } from 
 import { projectKinds, ROOT_ONLY_KINDS, type GroupKind } from './project-kinds';
 import { renderTeamProjects } from './team-projects';
 import { renderRoot, SYNC_RETRY, waveAnnotation } from './root';
+import { unaffected } from '../lib/resilience';
 
 /**
  * The app-of-apps: the site's AppProject, one child Application per component directory, ordered
@@ -30,6 +31,10 @@ export class AppsComponent extends PlatformComponent {
     rendered: ReadonlyMap<string, readonly GroupKind[]>,
   ) {
     super(scope, { name: APPS_DIRECTORY, context, namespace: ARGOCD_NAMESPACE });
+    this.declareFailureBehaviour({
+      serves: 'the Applications (objects only, no pods)',
+      nodeLoss: unaffected('objects in the API, no pods'),
+    });
     const waves = syncWaves(components, this.site.name);
     this.lastWave = Math.max(0, ...waves.values());
     const { repoUrl, revision } = this.site.gitops;

@@ -13,6 +13,7 @@ import { COMPONENT } from '../../model/components';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { AccessConfig } from '../../sites/access';
 import { accessFindings, ARGOCD_PART_OF, GITHUB_OAUTH_SECRET, rbacSettings, ssoSettings } from './access';
+import { singleReplicaNodeLoss } from '../lib/resilience';
 
 /** The patches write millicores and MiB (the charts' formatter would write 1024Mi as 1Gi). */
 const MANIFEST_QUANTITIES = { cpu: (m: number) => `${m}m`, memory: (mib: number) => `${mib}Mi` };
@@ -57,6 +58,10 @@ export class ArgoCdComponent extends PlatformComponent {
       // No cascading delete: removing this Application (or pruning it from apps/) would delete Argo
       // CD itself and its CRDs, and with them every Application.
       keepObjectsOnRemoval: true,
+    });
+    this.declareFailureBehaviour({
+      serves: 'Argo CD: syncs the site from git',
+      nodeLoss: singleReplicaNodeLoss('each Argo CD server', 'nothing is synced; what runs keeps running'),
     });
     this.ownNamespace({
       name: ARGOCD_NAMESPACE,

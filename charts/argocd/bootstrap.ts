@@ -6,6 +6,7 @@ import type { DeclaredComponent } from '../lib/declared';
 import { installArgoCd } from './argocd';
 import { ARGOCD_NAMESPACE, BOOTSTRAP_DIRECTORY } from './constants';
 import { renderRoot } from './root';
+import { unaffected } from '../lib/resilience';
 
 /**
  * The one-time bootstrap of a site: `kubectl apply --server-side -k gitops/<site>/bootstrap`
@@ -21,6 +22,10 @@ export class BootstrapComponent extends PlatformComponent {
    */
   constructor(scope: Construct, context: SiteContext, argocd: DeclaredComponent, lastWave: number) {
     super(scope, { name: BOOTSTRAP_DIRECTORY, context, namespace: ARGOCD_NAMESPACE, installsCrds: argocd.syncOrder.crds });
+    this.declareFailureBehaviour({
+      serves: 'the first install (applied once by hand, no pods)',
+      nodeLoss: unaffected('applied once, no pods'),
+    });
     for (const ns of argocd.namespaces) namespaceObject(this, ns, argocd.name);
     installArgoCd(this, context.access);
     // The same root and project the apps directory holds, so the root's first sync changes nothing.

@@ -31,9 +31,9 @@ import {
 import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
-import { busResilience } from './resilience';
 import { BUS_METRICS, busAlerts } from './alerts';
 import { scrapeJob } from '../lib/alerts';
+import { busFailure, busResilience } from './resilience';
 import { renderServers } from './servers';
 import { declarationProblems, streamProblems } from './streams';
 import { StreamsJob } from './streams-job';
@@ -136,6 +136,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
     this.declareResilience(this.resilience);
     for (const alert of busAlerts(scrapeJob(this.pods), this.resilience.quorum)) this.declareAlert(alert);
+    this.declareFailureBehaviour(busFailure({ isHub: this.isHub, linked: this.link.links.length > 0 }));
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });

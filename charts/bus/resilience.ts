@@ -5,7 +5,7 @@
  * and a PubAck is sent once a majority stored the message, so an acknowledged message survives.
  */
 import type { StorageClassChoice } from '../storage/mayastor';
-import type { StatefulWorkloadResilience } from '../lib/resilience';
+import { unaffected, type FailureBehaviour, type StatefulWorkloadResilience } from '../lib/resilience';
 import { NAMESPACE, REPLICAS, STATEFULSET, VOLUME_GIB } from './constants';
 import type { BusLink } from './link';
 import { COMPONENT } from '../../model/components';
@@ -51,5 +51,17 @@ export function busResilience(props: { storage: StorageClassChoice; links: reado
         whenLost: 'running servers are unaffected; a replaced server waits for its volume',
       },
     ],
+  };
+}
+
+/** How the bus of a site fails as a whole; what a node loss does to its servers comes from busResilience. */
+export function busFailure(props: { isHub: boolean; linked: boolean }): FailureBehaviour {
+  const separate =
+    "each site is its own JetStream domain: this site's streams, consumers and work go on unchanged; messages on cross-site subjects published meanwhile do not reach the other site";
+  return {
+    serves: `NATS JetStream bus of the site${props.linked ? (props.isHub ? ' (hub of the leafnode link)' : ' (leaf of the leafnode link)') : ''}`,
+    nodeLoss: unaffected('clients reconnect to another server'),
+    otherSiteLoss: unaffected(separate),
+    linkLoss: unaffected(separate),
   };
 }

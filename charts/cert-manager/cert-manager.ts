@@ -11,6 +11,7 @@ import { CERT_MANAGER } from './release';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
 import { COMPONENT } from '../../model/components';
+import { singleReplicaNodeLoss } from '../lib/resilience';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
@@ -44,6 +45,10 @@ export class CertManagerComponent extends PlatformComponent {
           reference: chartFile(CERT_MANAGER, 'templates/crd-cert-manager.io_certificates.yaml'),
         })),
       ],
+    });
+    this.declareFailureBehaviour({
+      serves: 'cert-manager: issues and renews certificates',
+      nodeLoss: singleReplicaNodeLoss('the controller', 'issued certificates keep being served, none is renewed'),
     });
     for (const group of ['cert-manager.io', 'acme.cert-manager.io']) {
       this.syncOrder.servesWebhook({

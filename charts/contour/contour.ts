@@ -65,6 +65,17 @@ export class ContourComponent extends PlatformComponent {
       // component's routes: no cascading delete for this Application.
       keepObjectsOnRemoval: true,
     });
+    this.declareFailureBehaviour({
+      serves: "Contour/Envoy: the site's ingress on its floating address",
+      nodeLoss: {
+        state: 'up',
+        reason: 'Envoy runs on every node and the floating address moves to a live one; 2 Contour replicas spread over nodes',
+      },
+      edgeLoss: {
+        state: 'degraded',
+        reason: 'public traffic arrives only through the edge: it stops; traffic to the floating address from inside the networks goes on',
+      },
+    });
     this.certManager = props.certManager;
     this.dependOn(props.certManager);
     this.ownNamespace({

@@ -10,6 +10,7 @@ import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { restrictedContainerSecurity, restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
 import { KEDA, KEDA_WORKLOADS } from './release';
 import { COMPONENT } from '../../model/components';
+import { singleReplicaNodeLoss } from '../lib/resilience';
 
 const NAMESPACE = 'keda';
 
@@ -45,6 +46,13 @@ export class KedaComponent extends PlatformComponent {
           reference: chartFile(KEDA, 'templates/crds/crd-scaledobjects.yaml'),
         })),
       ],
+    });
+    this.declareFailureBehaviour({
+      serves: 'KEDA: scales the workers on bus lag',
+      nodeLoss: singleReplicaNodeLoss(
+        'the metrics API server',
+        'workers keep their current count (2 operator replicas keep the ScaledObjects)',
+      ),
     });
     this.syncOrder.servesWebhook({
       name: 'keda-admission',

@@ -16,7 +16,7 @@ import type {
   PolicyException,
   UpstreamWorkload,
 } from './declarations';
-import type { HealthSignal, StatefulWorkloadResilience } from './resilience';
+import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from './resilience';
 import type { ApiServiceDeclaration, CrdDeclaration, WebhookDeclaration } from './sync-order';
 import type { UpstreamChart, UpstreamRelease } from './upstream';
 
@@ -91,6 +91,8 @@ export interface Declarations {
   readonly resilience: readonly StatefulWorkloadResilience[];
   readonly healthSignals: readonly HealthSignal[];
   readonly alerts: readonly AlertRule[];
+  /** How the component fails (at most one; none: `unknown`, a validation finding). */
+  readonly failure: readonly FailureBehaviour[];
 }
 
 /** Empty lists of every kind of declaration. */
@@ -107,6 +109,7 @@ export function emptyDeclarations(): Declarations {
     resilience: [],
     healthSignals: [],
     alerts: [],
+    failure: [],
   };
 }
 

@@ -87,3 +87,98 @@ export interface HealthSignal {
   /** ...for at least this long (Go duration). */
   readonly for: string;
 }
+
+/**
+ * A component's state during a failure, as the failure report shows it: `up` (serves as before),
+ * `degraded` (serves, with less redundancy or a short interruption), `read-only` (answers reads,
+ * refuses writes), `down` (does not serve).
+ */
+export type ServiceState = 'up' | 'degraded' | 'read-only' | 'down';
+
+/** Worst first: the report keeps the worst of what applies. */
+export const SERVICE_STATES: readonly ServiceState[] = ['down', 'read-only', 'degraded', 'up'];
+
+/** What one failure does to a component: its state and why, in one line. */
+export interface FailureImpact {
+  readonly state: ServiceState;
+  /** Why, in one line (`JetStream quorum 2 of 3 kept`). */
+  readonly reason: string;
+  /**
+   * What is lost for good, if anything (acknowledged data, messages in flight).
+   * @default nothing
+   */
+  readonly loses?: string;
+}
+
+/** Another component of the same site this one needs while it runs, and what it does when that one is down. */
+export interface RuntimeNeed {
+  /** The component needed (model/components.ts name). */
+  readonly component: string;
+  /** This component's impact while the needed one is down. */
+  readonly whenDown: FailureImpact;
+}
+
+/**
+ * How a component fails, stated next to its code (every component states it; one that does not
+ * is `unknown` and fails validation). The report combines these with the site model and the
+ * capacity check's placement: node losses that take a member of a declared stateful workload
+ * (StatefulWorkloadResilience) or leave pods unplaced are derived, not stated.
+ */
+export interface FailureBehaviour {
+  /** What the component does for the platform, in a few words (`JetStream bus of the site`). */
+  readonly serves: string;
+  /** One node of its site lost (its pods spread over the others). */
+  readonly nodeLoss: FailureImpact;
+  /**
+   * Another site lost, as seen from this one.
+   * @default up: needs nothing from another site
+   */
+  readonly otherSiteLoss?: FailureImpact;
+  /**
+   * The link between the sites cut, every site up.
+   * @default otherSiteLoss
+   */
+  readonly linkLoss?: FailureImpact;
+  /**
+   * The edge proxy lost.
+   * @default up: takes no traffic through the edge
+   */
+  readonly edgeLoss?: FailureImpact;
+  /**
+   * The primary site's database stopped (its PostgreSQL down, the rest of that site up).
+   * @default up: does not use the database
+   */
+  readonly databasePrimaryLoss?: FailureImpact;
+  /**
+   * Components of its own site it needs while it runs (not only at sync time).
+   * @default none
+   */
+  readonly needs?: readonly RuntimeNeed[];
+}
+
+/** The worse of two impacts (the first when equal). */
+export function worseImpact(a: FailureImpact, b: FailureImpact): FailureImpact {
+  return SERVICE_STATES.indexOf(b.state) < SERVICE_STATES.indexOf(a.state) ? b : a;
+}
+
+/** An impact that changes nothing, with its reason. */
+export const unaffected = (reason: string): FailureImpact => ({ state: 'up', reason });
+
+/**
+ * How long the pods of a lost node keep their place before they are evicted and rescheduled: the
+ * `node.kubernetes.io/unreachable` toleration Kubernetes adds to every pod (DefaultTolerationSeconds).
+ */
+export const RESCHEDULE_SECONDS = 300;
+
+/** A node loss to a workload of one replica: it stops until rescheduled, if it was on that node. */
+export function singleReplicaNodeLoss(what: string, meanwhile: string): FailureImpact {
+  return {
+    state: 'degraded',
+    reason: `${what} runs 1 replica: if it was on the lost node it is rescheduled after ${RESCHEDULE_SECONDS} s; meanwhile ${meanwhile}`,
+  };
+}
+
+/** A node loss to replicas spread one per node: the others keep serving. */
+export function spreadNodeLoss(what: string, replicas: number): FailureImpact {
+  return { state: 'up', reason: `${what}: ${replicas} replicas spread over nodes, the others keep serving` };
+}

@@ -54,6 +54,13 @@ export class MetalLbComponent extends PlatformComponent {
         },
       ],
     });
+    this.declareFailureBehaviour({
+      serves: "MetalLB: announces the site's floating addresses",
+      nodeLoss: {
+        state: 'up',
+        reason: "a speaker runs on every node: an address the lost node announced moves to another node's speaker",
+      },
+    });
     this.syncOrder.servesWebhook({
       name: 'metallb-webhook-configuration',
       failurePolicy: WEBHOOK_FAILURE_POLICY,

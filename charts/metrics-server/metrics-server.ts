@@ -10,6 +10,7 @@ import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { restrictedPodSecurityAsImageUser, spreadOverNodes } from '../lib/workload';
 import { METRICS_SERVER_RELEASE, METRICS_SERVER_WORKLOAD } from './release';
 import { COMPONENT } from '../../model/components';
+import { spreadNodeLoss } from '../lib/resilience';
 
 export const METRICS_SERVER = COMPONENT.metricsServer;
 const NAMESPACE = METRICS_SERVER;
@@ -50,6 +51,7 @@ export interface MetricsServerValues {
 export class MetricsServerComponent extends PlatformComponent {
   constructor(scope: Construct, context: SiteContext, props: MetricsServerProps = {}) {
     super(scope, { name: METRICS_SERVER, context, namespace: NAMESPACE });
+    this.declareFailureBehaviour({ serves: 'metrics-server: CPU metrics for the HPAs', nodeLoss: spreadNodeLoss('metrics-server', 2) });
     this.ownNamespace({ name: NAMESPACE, podSecurity: 'restricted' });
     const values: MetricsServerValues = {
       args: props.kubeletInsecureTls === false ? [] : ['--kubelet-insecure-tls'],

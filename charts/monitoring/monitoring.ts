@@ -4,6 +4,7 @@ import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
+import { singleReplicaNodeLoss, unaffected } from '../lib/resilience';
 import { chartFile } from '../lib/upstream';
 import { restrictedPodSecurityAsImageUser } from '../lib/workload';
 import { MONITORING_NAMESPACE } from '../network-policies/policies';
@@ -212,6 +213,18 @@ export class MonitoringComponent extends PlatformComponent {
         },
         { on: 'kubernetes-api', needs: 'target discovery', whenLost: 'keeps scraping the targets it knew' },
       ],
+    });
+    this.declareFailureBehaviour({
+      serves: "the site's metrics, alerts and dashboards",
+      // Prometheus and Alertmanager run 2 replicas one per node: alerts still evaluate and mail.
+      nodeLoss: singleReplicaNodeLoss(
+        'Grafana',
+        'Prometheus and Alertmanager (2 replicas, one per node) keep evaluating and mailing alerts',
+      ),
+      otherSiteLoss: unaffected(
+        "the blackbox probes of the other site's addresses fail and SiteUnreachable mails from this site's own Alertmanager",
+      ),
+      linkLoss: unaffected("the probes of the other site's addresses fail and SiteUnreachable mails from this site, as on its loss"),
     });
   }
 }

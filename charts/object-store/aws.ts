@@ -20,6 +20,7 @@ import { stackKey, type BucketAccess, type BucketOptions } from '../lib/object-s
 import type { SecretsComponent } from '../secrets/secrets';
 import { OBJECT_STORE, ObjectStoreComponent } from './common';
 import { commonLabels } from '../lib/labels';
+import { unaffected } from '../lib/resilience';
 
 interface AwsCdk {
   readonly cdk: typeof cdkLib;
@@ -60,6 +61,7 @@ export class AwsS3Store extends ObjectStoreComponent {
   constructor(scope: Construct, context: SiteContext, secrets: SecretsComponent) {
     super(scope, context, secrets);
     if (context.site.objectStore.kind !== 'aws') throw new Error('AwsS3Store needs objectStore.kind aws');
+    this.declareFailureBehaviour({ serves: 'S3 buckets on AWS', nodeLoss: unaffected('runs outside the cluster') });
     this.config = context.site.objectStore;
     this.aws = loadAwsCdk();
     const { cdk } = this.aws;

@@ -13,6 +13,7 @@ import type { S3ObjectStore } from '../../sites';
 import type { SecretsComponent } from '../secrets/secrets';
 import { bucketSetup, SETUP_NAME } from './bucket-setup';
 import { OBJECT_STORE, ObjectStoreComponent } from './common';
+import { unaffected } from '../lib/resilience';
 
 export class ExternalS3Store extends ObjectStoreComponent {
   private readonly config: S3ObjectStore;
@@ -20,6 +21,10 @@ export class ExternalS3Store extends ObjectStoreComponent {
   constructor(scope: Construct, context: SiteContext, secrets: SecretsComponent) {
     super(scope, context, secrets);
     if (context.site.objectStore.kind !== 's3') throw new Error('ExternalS3Store needs objectStore.kind s3');
+    this.declareFailureBehaviour({
+      serves: `an S3 service outside the cluster (${context.site.objectStore.endpoint})`,
+      nodeLoss: unaffected('runs outside the cluster'),
+    });
     this.config = context.site.objectStore;
     const setupPods = this.endpoint({ podLabels: commonLabels(OBJECT_STORE, 'buckets'), ports: [] });
     this.declareFlow(this, setupPods);

@@ -38,6 +38,14 @@ export class MinioStore extends ObjectStoreComponent {
     super(scope, context, secrets);
     this.dependOn(storage);
     if (context.site.objectStore.kind !== 'minio') throw new Error('MinioStore needs objectStore.kind minio');
+    this.declareFailureBehaviour({
+      serves: 'MinIO: the site object store (one server on a 2-replica Mayastor volume)',
+      nodeLoss: {
+        state: 'degraded',
+        reason: "one server: if it was on the lost node it restarts elsewhere after its 30 s toleration, on the volume's other copy",
+      },
+      needs: [{ component: storage.componentName, whenDown: { state: 'down', reason: 'its volume is served by Mayastor' } }],
+    });
     this.config = context.site.objectStore;
     const podLabels = commonLabels(OBJECT_STORE, 'minio');
     this.server = this.endpoint({ podLabels, ports: [{ port: S3_PORT, name: 's3' }], serviceName: MINIO_NAME });

@@ -11,7 +11,7 @@
  */
 import type { Endpoint } from '../lib/declarations';
 import { goDurationSeconds } from '../lib/duration';
-import type { HealthSignal, StatefulWorkloadResilience } from '../lib/resilience';
+import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from '../lib/resilience';
 import type { StorageClassChoice } from '../storage/mayastor';
 import type { StolonClusterSpec } from './spec';
 import { COMPONENT } from '../../model/components';
@@ -56,7 +56,8 @@ export function keeperResilience(props: {
     memberLoss: {
       service: 'fails-over',
       recoverySeconds: failover,
-      writesAtRisk: spec.synchronousReplication ? 'none' : 'not-yet-replicated',
+      // A standby site takes no writes: only the primary site's master can lose unreplicated commits.
+      writesAtRisk: isPrimary && !spec.synchronousReplication ? 'not-yet-replicated' : 'none',
       lostMember: props.storage.placement === 'member-node-local' ? 'waits-for-its-node' : 'rescheduled',
       description:
         "Losing the standby keeper's node changes nothing for clients. Losing the master's: after failInterval the sentinel " +
@@ -89,6 +90,52 @@ export function keeperResilience(props: {
         whenLost: 'the backup job fails (the data is unaffected); older backups stay where they are',
       },
     ],
+  };
+}
+
+/**
+ * How the site's PostgreSQL fails as a whole (seed 000's degraded mode): the primary site writes
+ * whatever happens to the standby sites; a standby site serves reads, and writes stop everywhere
+ * while the primary site's database is gone, until a standby is promoted by the runbook. What a
+ * node loss does to the keepers comes from keeperResilience.
+ */
+export function postgresFailure(props: { spec: StolonClusterSpec; primarySite: string; hasBackupStore: boolean }): FailureBehaviour {
+  const promotion = 'docs/runbooks/postgres-promotion.md';
+  const needs = props.hasBackupStore
+    ? [
+        {
+          component: COMPONENT.objectStore,
+          whenDown: { state: 'degraded' as const, reason: 'nightly backups fail; the data is unaffected' },
+        },
+      ]
+    : [];
+  if (props.spec.role === 'master') {
+    return {
+      serves: 'PostgreSQL primary (stolon master): reads and writes',
+      nodeLoss: { state: 'up', reason: 'stolon-proxy and sentinels run spread over nodes' },
+      otherSiteLoss: {
+        state: 'up',
+        reason: `writes go on (replication is asynchronous); the standby's slot keeps WAL up to max_slot_wal_keep_size (${props.spec.pgParameters.max_slot_wal_keep_size})`,
+      },
+      databasePrimaryLoss: {
+        state: 'down',
+        reason: `this is the primary: reads and writes stop here until it returns or a standby is promoted (${promotion})`,
+        loses: 'commits not yet streamed to the standby site (asynchronous replication)',
+      },
+      needs,
+    };
+  }
+  const readOnly = (why: string) => ({
+    state: 'read-only' as const,
+    reason: `${why}: the standby serves reads through stolon-readonly at the last replayed point; writes stop until ${props.primarySite} returns or this site is promoted (${promotion})`,
+  });
+  return {
+    serves: `PostgreSQL standby of ${props.primarySite}: reads here, writes on the primary`,
+    nodeLoss: { state: 'up', reason: 'stolon-proxy and sentinels run spread over nodes' },
+    otherSiteLoss: readOnly(`${props.primarySite} is gone`),
+    linkLoss: readOnly(`no WAL from ${props.primarySite}, and writes from here cannot reach it`),
+    databasePrimaryLoss: readOnly(`the primary database on ${props.primarySite} is stopped`),
+    needs,
   };
 }
 

@@ -17,7 +17,7 @@ import { KEEPER_SIZING, renderKeepers } from './keeper';
 import { METRICS_PORT, SPEC_FILE, podLabels, renderStolonRbac, stolonPodBase } from './pods';
 import { POSTGRES_NAMESPACE as NAMESPACE, STOLON_OBJECTS, stolonName } from './names';
 import { renderReplication } from './replication';
-import { keeperResilience, replicationSignals } from './resilience';
+import { keeperResilience, postgresFailure, replicationSignals } from './resilience';
 import { STOLON_METRICS, stolonAlerts } from './alerts';
 import { SQL_EXPORTER_PORT, healthSignalMetric } from '../monitoring/sql-exporter';
 import { scrapeJob } from '../lib/alerts';
@@ -154,6 +154,9 @@ export class StolonComponent extends PlatformComponent {
       }),
     );
     for (const signal of signals) this.declareHealthSignal(signal);
+    this.declareFailureBehaviour(
+      postgresFailure({ spec: this.spec, primarySite: primarySite(this.sites).name, hasBackupStore: props.backupStore !== undefined }),
+    );
 
     if (props.backupStore) {
       new StolonBackup(this, 'backup', {

@@ -33,6 +33,7 @@ import { resizerAlerts } from './alerts';
 
 /** Pending jobs per worker KEDA scales on (a job is 4 resizes of one image). */
 const LAG_PER_WORKER = 20;
+import { singleReplicaNodeLoss, spreadNodeLoss } from '../lib/resilience';
 
 export const RESIZER = COMPONENT.resizer;
 
@@ -65,6 +66,15 @@ export class ResizerComponent extends PlatformComponent {
     this.workers = this.endpoint({ podLabels: commonLabels(RESIZER, 'worker'), ports: [http] });
     if (props.autoscaler) this.dependOn(props.autoscaler);
     this.dependOn(bus.component);
+    this.declareFailureBehaviour({
+      serves: 'the image resizer: public uploads (API) and resizing (workers)',
+      nodeLoss: config.api.min >= 2 ? spreadNodeLoss('the API', config.api.min) : singleReplicaNodeLoss('the API', 'uploads fail'),
+      edgeLoss: { state: 'down', reason: 'uploads arrive from the public through the edge; queued jobs are still resized' },
+      needs: [
+        { component: bus.component.componentName, whenDown: { state: 'down', reason: 'uploads cannot be queued and workers get no job' } },
+        { component: store.component.componentName, whenDown: { state: 'down', reason: 'originals cannot be stored nor read' } },
+      ],
+    });
 
     // A work queue: each job is consumed once; 3 copies inside the site's bus cluster.
     const consumer: ConsumerSpec = { stream: C.stream, durable: C.consumer, ackWait: '2m', maxDeliver: 5 };

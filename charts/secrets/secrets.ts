@@ -16,6 +16,7 @@ import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { EXTERNAL_SECRETS } from './release';
 import { CONTROLLER_METRICS, EXTERNAL_SECRETS_ALERTS } from './alerts';
 import { COMPONENT } from '../../model/components';
+import { singleReplicaNodeLoss } from '../lib/resilience';
 
 const NAMESPACE = 'external-secrets';
 const CHART_SOURCE = `${EXTERNAL_SECRETS.chart.source.repo}@${EXTERNAL_SECRETS.chart.source.ref}`;
@@ -50,6 +51,10 @@ export class SecretsComponent extends PlatformComponent {
           reference: `${CHART_SOURCE}:hack/helm.generate.sh`,
         })),
       ],
+    });
+    this.declareFailureBehaviour({
+      serves: 'External Secrets: copies secrets from Vault',
+      nodeLoss: singleReplicaNodeLoss('the controller', 'existing Secrets stay, none is refreshed'),
     });
     const webhook: Omit<WebhookDeclaration, 'name' | 'kinds'> = {
       failurePolicy: WEBHOOK_FAILURE_POLICY,

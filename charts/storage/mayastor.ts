@@ -89,6 +89,13 @@ export class MayastorComponent extends PlatformComponent {
         },
       ],
     });
+    this.declareFailureBehaviour({
+      serves: 'Mayastor and node-local volumes',
+      nodeLoss: {
+        state: 'degraded',
+        reason: `replicated volumes keep a copy on another node (${DEFAULT_CLASS_REPLICAS} replicas); node-local volumes of the lost node wait for it`,
+      },
+    });
     this.ownNamespace({
       name: NAMESPACE,
       podSecurity: 'privileged',

@@ -6,6 +6,7 @@
  * then one row naming how many objects of which kinds, not one row per object.
  */
 import { RISK_ORDER, type RatedChange, type Risk } from './risk-types';
+import { FAILURE_REPORT } from './risk-report';
 
 export interface LeadRow {
   readonly risk: Risk;
@@ -52,7 +53,7 @@ export function leadRows(changes: readonly RatedChange[]): LeadRow[] {
         g.ids.add(c.type === 'changed' ? c.id : `${c.id} (${c.type})`);
       } else {
         g.sites.add('all');
-        g.components.add('edge');
+        g.components.add(c.path === FAILURE_REPORT ? 'failure report' : 'edge');
         g.ids.add(`${c.path} (${c.type})`);
       }
     }

@@ -17,6 +17,7 @@ import { importedKubernetesReleases } from './schema';
 import { checkSchemaCached, type SchemaCache } from './schema-cache';
 import { checkSecretConsumers } from './secret-consumers';
 import { checkSyncOrder } from './sync-order';
+import { componentFailureFacts, unknownFailureFindings } from '../report/failures';
 
 /** What validation found, and the exceptions and acceptances it honoured (for the report). */
 export interface ValidationReport {
@@ -90,6 +91,7 @@ export function validateSite(site: RenderedSite, options: SiteValidationOptions 
   findings.push(...checkProjects(site));
   findings.push(...checkPlaintext(site));
   findings.push(...checkSecretConsumers(site));
+  findings.push(...unknownFailureFindings({ site: site.site, components: componentFailureFacts(site) }));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);
   return { findings, capacity, exceptions: exceptionsOf(site, capacity, compatibility.accepted) };

@@ -1,0 +1,297 @@
+/**
+ * The failure view: for the loss of each node, each site, the link between the sites, the edge
+ * proxy and the primary database, the state of every component on every site with its reason,
+ * derived from what the components state (charts/lib/resilience.ts), the site model and the
+ * capacity check's placement after each node loss. Plain data in, plain data out: the report
+ * (REPORT.md), the rehearsal and the tests read it.
+ */
+import { servesPublicDomain } from '../../charts/edge/haproxy';
+import type { RenderedSite } from '../render';
+import { COMPONENT } from '../../model/components';
+import {
+  unaffected,
+  worseImpact,
+  type FailureBehaviour,
+  type FailureImpact,
+  type StatefulWorkloadResilience,
+} from '../../charts/lib/resilience';
+import type { Finding } from '../../model/errors';
+import type { EdgeProxy, Site } from '../../sites';
+import type { CapacityReport } from '../validate/capacity';
+
+/** What the failure view needs of one component. */
+export interface ComponentFailureFacts {
+  readonly name: string;
+  /** What it stated; undefined: it stated nothing (`unknown`). */
+  readonly behaviour?: FailureBehaviour;
+  readonly stateful: readonly StatefulWorkloadResilience[];
+}
+
+/** What the failure view needs of one site: plain data, kept after the site's render is dropped. */
+export interface SiteFailureFacts {
+  readonly site: Site;
+  readonly components: readonly ComponentFailureFacts[];
+  /** The capacity check's placement: every node up, after each node's loss, autoscalers at maximum. */
+  readonly capacity: Pick<CapacityReport, 'scenarios'>;
+}
+
+/** A failure the report considers. */
+export type Failure =
+  | { readonly kind: 'node'; readonly site: string; readonly node: string }
+  | { readonly kind: 'site'; readonly site: string }
+  | { readonly kind: 'link' }
+  | { readonly kind: 'edge' }
+  | { readonly kind: 'database-primary'; readonly site: string };
+
+/** A component's state in one failure; `unknown` when it stated nothing. */
+export interface ComponentOutcome {
+  readonly site: string;
+  readonly component: string;
+  readonly impact: FailureImpact | { readonly state: 'unknown'; readonly reason: string; readonly loses?: undefined };
+}
+
+/** What one failure does to the platform. */
+export interface FailureOutcome {
+  readonly failure: Failure;
+  /** One line, for people: `node chataalk-balzac of cluster1`. */
+  readonly title: string;
+  /** Every component of every site concerned (a node loss: its own site's; the others are up). */
+  readonly components: readonly ComponentOutcome[];
+  /** Which sites take public traffic from the edge meanwhile (none: public traffic stops). */
+  readonly publicTraffic: readonly string[];
+  /** Where writes to the database are accepted meanwhile, and where reads are served. */
+  readonly database: { readonly writes: readonly string[]; readonly reads: readonly string[] };
+  /** The capacity left: the fullest node's requests against allocatable, after a node loss. */
+  readonly capacityLeft?: string;
+}
+
+/** The facts of one rendered site, given its capacity report (the validation's, or computed). */
+export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>): SiteFailureFacts {
+  return { site: rendered.site, components: componentFailureFacts(rendered), capacity: { scenarios: capacity.scenarios } };
+}
+
+/** What each rendered component states about how it fails. */
+export function componentFailureFacts(rendered: RenderedSite): ComponentFailureFacts[] {
+  return rendered.components.map((c) => ({ name: c.name, behaviour: c.declarations.failure[0], stateful: c.declarations.resilience }));
+}
+
+/**
+ * A component's behaviour: what it stated, or, for one that stated only its stateful workloads
+ * (the vocabulary before FailureBehaviour), what those imply; undefined when it stated nothing.
+ */
+export function behaviourOf(c: ComponentFailureFacts): FailureBehaviour | undefined {
+  if (c.behaviour) return c.behaviour;
+  if (c.stateful.length === 0) return undefined;
+  const otherSites = c.stateful.flatMap((w) => w.dependencies.filter((d) => d.on.startsWith('site:')));
+  const otherSiteLoss =
+    otherSites.length > 0 ? { state: 'degraded' as const, reason: otherSites.map((d) => d.whenLost).join('; ') } : undefined;
+  return {
+    serves: c.stateful.map((w) => w.workload).join(', '),
+    nodeLoss: unaffected('stated per stateful workload'),
+    ...(otherSiteLoss ? { otherSiteLoss } : {}),
+  };
+}
+
+/** Every component that states nothing about how it fails: a validation finding each. */
+export function unknownFailureFindings(facts: Pick<SiteFailureFacts, 'site' | 'components'>): Finding[] {
+  return facts.components
+    .filter((c) => behaviourOf(c) === undefined)
+    .map((c) => ({
+      site: facts.site.name,
+      component: c.name,
+      field: 'declareFailureBehaviour',
+      message:
+        'states nothing about how it fails, so the failure report can only say "unknown": call this.declareFailureBehaviour({ serves, nodeLoss, ... }) in its chart (charts/lib/resilience.ts)',
+    }));
+}
+
+/** Every failure of the model, in report order: nodes, sites, the link, the edge, the primary database. */
+export function failuresOf(sites: readonly SiteFailureFacts[]): Failure[] {
+  const primary = sites.find((s) => s.site.database.role === 'primary');
+  return [
+    ...sites.flatMap((s) => s.site.nodes.map((n) => ({ kind: 'node' as const, site: s.site.name, node: n.name }))),
+    ...sites.map((s) => ({ kind: 'site' as const, site: s.site.name })),
+    ...(sites.length > 1 ? [{ kind: 'link' as const }] : []),
+    { kind: 'edge' as const },
+    ...(primary ? [{ kind: 'database-primary' as const, site: primary.site.name }] : []),
+  ];
+}
+
+export function failureTitle(f: Failure): string {
+  switch (f.kind) {
+    case 'node':
+      return `node ${f.node} of ${f.site}`;
+    case 'site':
+      return `site ${f.site}`;
+    case 'link':
+      return 'the link between the sites';
+    case 'edge':
+      return 'the edge proxy';
+    case 'database-primary':
+      return `the primary database (${f.site})`;
+  }
+}
+
+/** What a component that states nothing about a failure gets: up, unaffected (the report lists these in one line). */
+const UNAFFECTED = {
+  otherSite: unaffected('needs nothing from another site'),
+  edge: unaffected('takes no traffic through the edge'),
+  database: unaffected('does not use the database'),
+} as const;
+
+/** Whether an outcome is one of the defaults above (or no component's statement at all). */
+export function isDefaultOutcome(c: ComponentOutcome): boolean {
+  return Object.values(UNAFFECTED).includes(c.impact as FailureImpact);
+}
+
+/** What a node loss does to a stateful workload whose member waits on the lost node. */
+function memberLost(w: StatefulWorkloadResilience): FailureImpact {
+  const left = w.members - 1;
+  const kept = left >= w.quorum;
+  const risk =
+    w.memberLoss.writesAtRisk === 'none' ? undefined : 'if it held the leader: writes acknowledged but not yet copied to another member';
+  return {
+    state: kept ? 'degraded' : 'down',
+    reason:
+      `${w.workload}: ${left} of ${w.members} members up, quorum ${w.quorum} ${kept ? 'kept' : 'lost'}; ` +
+      `the lost member's copy is on its node and waits for it` +
+      (w.memberLoss.service === 'fails-over' ? ` (a leader on it is replaced within ${w.memberLoss.recoverySeconds} s)` : ''),
+    ...(risk ? { loses: risk } : {}),
+  };
+}
+
+function nodeImpact(site: SiteFailureFacts, c: ComponentFailureFacts, behaviour: FailureBehaviour, node: string): FailureImpact {
+  let impact = behaviour.nodeLoss;
+  const scenario = site.capacity.scenarios.find((s) => s.lostNode === node);
+  for (const w of c.stateful) {
+    if (scenario?.waiting.includes(`${c.name}: ${w.workload}`)) impact = worseImpact(impact, memberLost(w));
+  }
+  const unplaced = (scenario?.unplaced ?? []).filter((g) => g.startsWith(`${c.name}: `));
+  if (unplaced.length > 0) {
+    impact = worseImpact(impact, {
+      state: 'degraded',
+      reason: `${unplaced.length} pod(s) fit on no node left (${[...new Set(unplaced.map((g) => g.slice(c.name.length + 2)))].join(', ')})`,
+    });
+  }
+  return impact;
+}
+
+/** A component of the lost site: down; its data waits on the site, except what another site never received. */
+function siteLost(c: ComponentFailureFacts, behaviour: FailureBehaviour): FailureImpact {
+  const data = c.stateful.map((w) => `${w.workload}'s ${w.copies.count} copies wait on the site's nodes`);
+  const loses = behaviour.databasePrimaryLoss?.loses;
+  return { state: 'down', reason: ['the site is lost', ...data].join('; '), ...(loses ? { loses } : {}) };
+}
+
+function ownImpact(f: Failure, site: SiteFailureFacts, c: ComponentFailureFacts, behaviour: FailureBehaviour): FailureImpact {
+  const here = site.site.name;
+  switch (f.kind) {
+    case 'node':
+      return nodeImpact(site, c, behaviour, f.node);
+    case 'site':
+      return f.site === here ? siteLost(c, behaviour) : (behaviour.otherSiteLoss ?? UNAFFECTED.otherSite);
+    case 'link':
+      return behaviour.linkLoss ?? behaviour.otherSiteLoss ?? UNAFFECTED.otherSite;
+    case 'edge':
+      return behaviour.edgeLoss ?? UNAFFECTED.edge;
+    case 'database-primary':
+      return behaviour.databasePrimaryLoss ?? UNAFFECTED.database;
+  }
+}
+
+/** The states of one site's components in a failure, with what they need from each other applied. */
+function siteOutcomes(f: Failure, site: SiteFailureFacts): ComponentOutcome[] {
+  const impacts = new Map<string, FailureImpact | undefined>();
+  for (const c of site.components) {
+    const behaviour = behaviourOf(c);
+    impacts.set(c.name, behaviour && ownImpact(f, site, c, behaviour));
+  }
+  // A component needing one that is down is at most what it states for that case; repeated until
+  // nothing changes, so that needs chain.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const c of site.components) {
+      const current = impacts.get(c.name);
+      if (!current) continue;
+      let next = current;
+      for (const need of behaviourOf(c)?.needs ?? []) {
+        if (impacts.get(need.component)?.state === 'down') {
+          next = worseImpact(next, { ...need.whenDown, reason: `${need.component} is down: ${need.whenDown.reason}` });
+        }
+      }
+      if (next !== current) {
+        impacts.set(c.name, next);
+        changed = true;
+      }
+    }
+  }
+  return site.components.map((c) => ({
+    site: site.site.name,
+    component: c.name,
+    impact: impacts.get(c.name) ?? { state: 'unknown', reason: 'states nothing about how it fails' },
+  }));
+}
+
+/** The sites that take public traffic when `down` are down (the edge's split; none without the edge). */
+export function publicTrafficSites(edge: EdgeProxy, sites: readonly Site[], down: ReadonlySet<string>, edgeDown = false): string[] {
+  if (edgeDown) return [];
+  const candidates = sites.filter((s) => servesPublicDomain(s) && !down.has(s.name));
+  if (edge.split.mode === 'active-backup') {
+    const { active } = edge.split;
+    const activeUp = candidates.find((s) => s.name === active);
+    return activeUp ? [activeUp.name] : candidates.map((s) => s.name);
+  }
+  const { weights } = edge.split;
+  return candidates.filter((s) => (weights[s.name] ?? 0) > 0).map((s) => s.name);
+}
+
+function fullestNode(scenario: CapacityReport['scenarios'][number]): string {
+  const pct = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 100) : 0);
+  const cpu = Math.max(...scenario.nodes.map((n) => pct(n.cpuMillis, n.cpuAllocatable)));
+  const memory = Math.max(...scenario.nodes.map((n) => pct(n.memoryMiB, n.memoryAllocatable)));
+  return `fullest node at ${cpu}% CPU, ${memory}% memory of allocatable`;
+}
+
+/** What the failure `f` does to every component of every site. */
+export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome {
+  // A node loss concerns its own site only: no component states a need on another site's node.
+  const concerned = f.kind === 'node' ? sites.filter((s) => s.site.name === f.site) : sites;
+  const components = concerned.flatMap((s) => siteOutcomes(f, s));
+  const down = new Set(f.kind === 'site' ? [f.site] : []);
+  // Sites a node loss does not concern keep their database as it is.
+  const untouched = sites
+    .filter((s) => !concerned.includes(s) && s.components.some((c) => c.name === COMPONENT.postgres))
+    .map((s) => ({ site: s.site.name, component: COMPONENT.postgres, impact: unaffected('a node of another site') }));
+  const postgres = [...components.filter((c) => c.component === COMPONENT.postgres), ...untouched];
+  const database = {
+    writes: postgres.filter((c) => c.impact.state === 'up' || c.impact.state === 'degraded').filter((c) => isPrimary(sites, c.site)),
+    reads: postgres.filter((c) => c.impact.state !== 'down' && c.impact.state !== 'unknown'),
+  };
+  let capacityLeft: string | undefined;
+  if (f.kind === 'node') {
+    const scenario = sites.find((s) => s.site.name === f.site)?.capacity.scenarios.find((s) => s.lostNode === f.node);
+    if (scenario) capacityLeft = `${f.site} without ${f.node}: ${fullestNode(scenario)}`;
+  }
+  return {
+    failure: f,
+    title: failureTitle(f),
+    components,
+    publicTraffic: publicTrafficSites(
+      edge,
+      sites.map((s) => s.site),
+      down,
+      f.kind === 'edge',
+    ),
+    database: { writes: database.writes.map((c) => c.site), reads: database.reads.map((c) => c.site) },
+    ...(capacityLeft ? { capacityLeft } : {}),
+  };
+}
+
+function isPrimary(sites: readonly SiteFailureFacts[], site: string): boolean {
+  return sites.find((s) => s.site.name === site)?.site.database.role === 'primary';
+}
+
+/** Every failure's outcome, in report order. */
+export function failureOutcomes(sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome[] {
+  return failuresOf(sites).map((f) => outcomeOf(f, sites, edge));
+}

@@ -1,0 +1,170 @@
+/**
+ * Rehearsal of the bus: the six nats-servers of both sites from the rendered configurations and
+ * container scripts (test/bus-sites.ts), the leafnode link through a relay standing in for the
+ * network between the sites, and the stream the streams job creates from its rendered JSON. Each
+ * failure the report covers on this path is injected (a node's server stopped, the hub site
+ * stopped; two servers of a site, from the same declarations) and each site is asked to store a
+ * job. A stream rendered with one replica instead of three is caught.
+ *
+ * The link between the sites is not cut here: on loopback a leaf reconnects straight to the hub
+ * server's own leafnode address, which the hub sends in its INFO (nats-server leafnode.go,
+ * updateLeafNodeURLs), so no relay can cut it; on the sites that address is a pod address the
+ * other site cannot reach. The database rehearsal cuts its link.
+ */
+import { streamFiles } from '../charts/bus/streams-job';
+import type { ServiceState } from '../charts/lib/resilience';
+import { PLATFORM, SITES } from '../sites';
+import {
+  asProbe,
+  jsRequest,
+  probeModel,
+  pullAndAck,
+  restart,
+  startSites,
+  stopServer,
+  testCa,
+  type LiveSite,
+  type Server,
+} from './bus-sites';
+import { tempDir } from './helpers';
+import { eventually, monitor } from './nats-helpers';
+import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
+
+const SHARED = 'probe.shared.>';
+const outcomes = predictions(PLATFORM);
+const { dir, cleanup } = tempDir('rehearse-bus-');
+const rehearsal = new Rehearsal('bus');
+let sites: LiveSite[] = [];
+
+const live = (role: 'hub' | 'leaf'): LiveSite => sites.find((s) => s.site.bus.role === role)!;
+const up = (s: LiveSite): Server[] => s.servers.filter((_, i) => s.processes[i]!.exitCode === null && s.processes[i]!.signalCode === null);
+
+/** Whether the site stores a job (a PubAck from its own domain) within `seconds`, asked on a server still up. */
+async function observe(s: LiveSite, subject = 'jobs.resize', seconds = 20): Promise<Observed> {
+  const servers = up(s);
+  if (servers.length === 0) return 'nothing';
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    try {
+      const answer = JSON.parse(await asProbe(servers[0]!, (c) => c.request(subject, '{}'))) as Record<string, unknown>;
+      if (!answer.error && answer.domain === s.site.name) return 'serves';
+    } catch {
+      // no PubAck yet: a leader election, or no quorum
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return 'nothing';
+}
+
+/** The server leading a stream of the site (its name is bus-nats-<i>). */
+async function leaderOf(s: LiveSite, stream: string): Promise<number> {
+  const info = await eventually(`the leader of ${stream} at ${s.site.name}`, async () => {
+    const answer = await jsRequest(up(s)[0]!, `$JS.API.STREAM.INFO.${stream}`, {});
+    return (answer.cluster as { leader?: string } | undefined)?.leader ? answer : undefined;
+  });
+  return Number((info.cluster as { leader: string }).leader.replace('bus-nats-', ''));
+}
+
+/** The rendered stream JSON of the site, created as the streams job does (optionally changed). */
+async function createStream(s: LiveSite, change: (json: Record<string, unknown>) => Record<string, unknown> = (j) => j): Promise<string> {
+  const files = streamFiles(s.bus.declaredStreams());
+  const json = change(JSON.parse(files['stream-JOBS.json']!) as Record<string, unknown>);
+  const name = json.name as string;
+  await eventually(`stream ${name} at ${s.site.name}`, async () => {
+    const answer = await jsRequest(up(s)[0]!, `$JS.API.STREAM.CREATE.${name}`, json);
+    return answer.error ? undefined : answer;
+  });
+  const consumer = JSON.parse(files['consumer-JOBS-workers.json']!) as Record<string, unknown>;
+  await eventually(`consumer workers of ${name} at ${s.site.name}`, async () => {
+    const answer = await jsRequest(up(s)[0]!, `$JS.API.CONSUMER.DURABLE.CREATE.${name}.workers`, { stream_name: name, config: consumer });
+    return answer.error ? undefined : answer;
+  });
+  return name;
+}
+
+async function healthy(s: LiveSite): Promise<void> {
+  for (const server of up(s))
+    await eventually('a healthy JetStream server', () => monitor(server.monitor, '/healthz?js-enabled-only=true'));
+}
+
+/** What losing `lost` of the site's servers does, from the bus's own statement (charts/bus/resilience.ts). */
+function predictedForServersLost(s: LiveSite, lost: number): ServiceState {
+  const w = s.bus.describe().declarations.resilience[0]!;
+  return w.members - lost >= w.quorum ? 'degraded' : 'down';
+}
+
+beforeAll(async () => {
+  sites = await startSites(
+    dir,
+    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
+    testCa(dir),
+  );
+  for (const s of sites) await createStream(s);
+}, 90_000);
+
+afterAll(async () => {
+  rehearsal.save();
+  await Promise.all(sites.flatMap((s) => s.processes).map(stopServer));
+  cleanup();
+});
+
+it('stores and consumes a job on each site, every server up', async () => {
+  for (const s of sites) {
+    rehearsal.component('none', `${s.site.name}/bus`, 'up', await observe(s));
+    await pullAndAck(s.servers[1]!);
+  }
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 60_000);
+
+it('keeps a site storing when the node of its stream leader is lost, and stops it (only it) when two are', async () => {
+  for (const s of sites) {
+    const o = outcomeTitled(outcomes, `node ${s.site.nodes[0]!.name} of ${s.site.name}`);
+    // The worst server to lose: the one leading the stream (its node-local copy waits on the node).
+    const leader = await leaderOf(s, 'JOBS');
+    await stopServer(s.processes[leader]!);
+    rehearsal.component(o.title, `${s.site.name}/bus`, predictedState(o, s.site.name, 'bus'), await observe(s));
+    s.processes[leader] = restart(s, leader);
+    await healthy(s);
+  }
+  const hub = live('hub');
+  const [a, b] = [0, 1];
+  await Promise.all([stopServer(hub.processes[a]!), stopServer(hub.processes[b]!)]);
+  rehearsal.component(
+    `two nodes of ${hub.site.name}`,
+    `${hub.site.name}/bus`,
+    predictedForServersLost(hub, 2),
+    await observe(hub, 'jobs.resize', 8),
+  );
+  rehearsal.component(`two nodes of ${hub.site.name}`, `${live('leaf').site.name}/bus`, 'up', await observe(live('leaf')));
+  hub.processes[a] = restart(hub, a);
+  hub.processes[b] = restart(hub, b);
+  await healthy(hub);
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 240_000);
+
+it('catches a broken rendered setting: a stream of one replica stops when its server’s node is lost', async () => {
+  const broken = new Rehearsal('bus-broken');
+  const leaf = live('leaf');
+  const o = outcomeTitled(outcomes, `node ${leaf.site.nodes[0]!.name} of ${leaf.site.name}`);
+  const name = await createStream(leaf, (json) => ({ ...json, name: 'BROKEN', subjects: ['probe.broken.>'], num_replicas: 1 }));
+  const holder = await leaderOf(leaf, name);
+  await stopServer(leaf.processes[holder]!);
+  broken.component(o.title, `${leaf.site.name}/bus`, predictedState(o, leaf.site.name, 'bus'), await observe(leaf, 'probe.broken.job', 12));
+  leaf.processes[holder] = restart(leaf, holder);
+  await healthy(leaf);
+  expect(broken.disagreements().map((r) => [r.subject, r.observed])).toEqual([[`${leaf.site.name}/bus`, 'nothing']]);
+}, 120_000);
+
+it('keeps the leaf site working when the hub site is lost', async () => {
+  const hub = live('hub');
+  const o = outcomeTitled(outcomes, `site ${hub.site.name}`);
+  await Promise.all(hub.processes.map(stopServer));
+  rehearsal.component(
+    o.title,
+    `${live('leaf').site.name}/bus`,
+    predictedState(o, live('leaf').site.name, 'bus'),
+    await observe(live('leaf')),
+  );
+  rehearsal.component(o.title, `${hub.site.name}/bus`, predictedState(o, hub.site.name, 'bus'), await observe(hub, 'jobs.resize', 2));
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 60_000);

@@ -1,0 +1,182 @@
+/**
+ * Rehearsal of the database: a PostgreSQL 15 primary and a standby from the rendered stolon specs
+ * (parameters, pg_hba, TLS, the standby's base backup, its rendered primary_conninfo with
+ * verify-full and its slot), the standby reaching the primary through a relay standing in for the
+ * link between the sites. Each failure the report covers on this path is injected (the link cut,
+ * the standby site lost, the primary stopped) and each site's database is asked for a read and a
+ * write; then the standby is promoted as the runbook does, and the report of the promoted model
+ * is checked the same way. A broken rendered setting (the standby's slot) is caught.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPL_USERNAME, clusterSpec, keeperHba, keeperManagedParameters, specJson } from '../charts/postgres/spec';
+import { PLATFORM, SITES, type PlatformModel } from '../sites';
+import { tempDir, withChange } from './helpers';
+import { PgCluster, freePort, withTestCertificate } from './pg-server';
+import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
+import { baseBackup, startAsStandbyKeeper, type RenderedSpec } from './stolon-keeper';
+import { TcpRelay } from './tcp-relay';
+
+const primarySite = SITES.find((s) => s.database.role === 'primary')!;
+const standbySite = SITES.find((s) => s.database.role === 'standby')!;
+const specOf = (site: (typeof SITES)[number]) => JSON.parse(specJson(clusterSpec(site, SITES))) as RenderedSpec;
+const primarySpec = specOf(primarySite);
+const standbySpec = specOf(standbySite);
+const settings = standbySpec.standbyConfig!.standbySettings;
+const REPL_PASSWORD = 'repl-rehearsal-password';
+const outcomes = predictions(PLATFORM);
+
+const work = tempDir('rehearse-db-');
+const rehearsal = new Rehearsal('database');
+let primary: PgCluster;
+let standby: PgCluster;
+let relay: TcpRelay;
+const others: PgCluster[] = [];
+let written = 0;
+
+/** The server's parameters as a keeper writes them, with a test CA's certificate for 127.0.0.1. */
+const parametersOf = (spec: RenderedSpec) => withTestCertificate({ ...spec.pgParameters, ...keeperManagedParameters(spec) }, work.dir);
+
+/** The rendered primary_conninfo with the address, passfile and CA remapped to the test's. */
+function conninfo(port: number): string {
+  const passfile = path.join(work.dir, 'pgpass');
+  if (!fs.existsSync(passfile)) {
+    fs.writeFileSync(passfile, `*:*:*:${REPL_USERNAME}:${REPL_PASSWORD}\n`, { mode: 0o600 });
+    if (process.getuid?.() === 0) fs.chownSync(passfile, ...(ownerOf(path.join(work.dir, 'tls')) as [number, number]));
+  }
+  return settings.primaryConnInfo
+    .replace(/host=\S+ port=\d+/, `host=127.0.0.1 port=${port}`)
+    .replace(/passfile=\S+/, `passfile=${passfile}`)
+    .replace(/sslrootcert=\S+/, `sslrootcert=${path.join(work.dir, 'ca', 'test-ca.crt')}`);
+}
+
+const ownerOf = (file: string) => {
+  const st = fs.statSync(file);
+  return [st.uid, st.gid];
+};
+
+/** A standby initialised from the primary with the rendered settings (`slot` to break it on purpose). */
+async function startStandby(slot = settings.primarySlotName): Promise<PgCluster> {
+  const pg = new PgCluster('unused', { init: false });
+  baseBackup(pg, primary, REPL_USERNAME, REPL_PASSWORD);
+  startAsStandbyKeeper(
+    pg,
+    { parameters: parametersOf(standbySpec), hba: keeperHba(standbySpec), port: await freePort() },
+    { primaryConninfo: conninfo(relay.port), primarySlotName: slot },
+  );
+  return pg;
+}
+
+/** What a client of this database gets: writes, only reads, or nothing. */
+function observe(pg: PgCluster): Observed {
+  try {
+    pg.sql('SELECT count(*) FROM rehearsal');
+  } catch {
+    return 'nothing';
+  }
+  try {
+    pg.sql(`INSERT INTO rehearsal VALUES (${-1 - written++})`);
+    return 'serves';
+  } catch (err) {
+    if (/read-only transaction/.test((err as Error).message)) return 'reads only';
+    throw err;
+  }
+}
+
+/** Writes a new row on the primary; whether the standby reads it within `seconds`. */
+async function replicated(to: PgCluster, seconds: number): Promise<'yes' | 'no'> {
+  const n = ++written;
+  primary.sql(`INSERT INTO rehearsal VALUES (${n})`);
+  return (await to.waitFor(`SELECT count(*) FROM rehearsal WHERE n = ${n}`, '1', seconds)) === '1' ? 'yes' : 'no';
+}
+
+beforeAll(async () => {
+  fs.chmodSync(work.dir, 0o755);
+  primary = new PgCluster('su-test-password');
+  const r = primary.start(parametersOf(primarySpec), keeperHba(primarySpec), await freePort());
+  if (r.status !== 0) throw new Error(primary.log());
+  primary.sql(`CREATE ROLE ${REPL_USERNAME} WITH LOGIN REPLICATION PASSWORD '${REPL_PASSWORD}'`);
+  primary.sql('CREATE TABLE rehearsal (n int)');
+  // The slot the primary declares for the standby site (additionalMasterReplicationSlots).
+  primary.sql(`SELECT pg_create_physical_replication_slot('${settings.primarySlotName}')`);
+  relay = await TcpRelay.start(primary.port);
+  standby = await startStandby();
+}, 90_000);
+
+afterAll(async () => {
+  rehearsal.save();
+  await relay?.cut();
+  for (const pg of [standby, primary, ...others]) pg?.destroy();
+  work.cleanup();
+});
+
+it('streams over TLS with the rendered primary_conninfo: a write on the primary is read on the standby', async () => {
+  rehearsal.fact('none', `write on ${primarySite.name} read on ${standbySite.name}`, 'yes', await replicated(standby, 30));
+  expect(
+    primary.sql(`SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE r.application_name = '${standbySite.name}'`),
+  ).toBe('t');
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 60_000);
+
+it('keeps writes on the primary and reads on the standby while the link is cut, and catches up after', async () => {
+  const o = outcomeTitled(outcomes, 'the link between the sites');
+  await relay.cut();
+  rehearsal.component(o.title, `${primarySite.name}/postgres`, predictedState(o, primarySite.name, 'postgres'), observe(primary));
+  rehearsal.component(o.title, `${standbySite.name}/postgres`, predictedState(o, standbySite.name, 'postgres'), observe(standby));
+  rehearsal.fact(o.title, `write on ${primarySite.name} read on ${standbySite.name}`, 'no', await replicated(standby, 3));
+  await relay.restore();
+  // The slot kept the WAL (charts/postgres/resilience.ts: resumes if the slot still holds it).
+  rehearsal.fact('link restored', `write on ${primarySite.name} read on ${standbySite.name}`, 'yes', await replicated(standby, 60));
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 120_000);
+
+it('keeps the primary writing when the standby site is lost', async () => {
+  const o = outcomeTitled(outcomes, `site ${standbySite.name}`);
+  standby.stop();
+  rehearsal.component(o.title, `${primarySite.name}/postgres`, predictedState(o, primarySite.name, 'postgres'), observe(primary));
+  const r = standby.startServer();
+  if (r.status !== 0) throw new Error(standby.log());
+  rehearsal.fact(
+    `${standbySite.name} back`,
+    `write on ${primarySite.name} read on ${standbySite.name}`,
+    'yes',
+    await replicated(standby, 60),
+  );
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 120_000);
+
+it('catches a broken rendered setting: a standby on a slot the primary does not have never receives the write', async () => {
+  const broken = new Rehearsal('database-broken');
+  const wrong = await startStandby(`${settings.primarySlotName}_broken`);
+  others.push(wrong);
+  broken.fact('none', `write on ${primarySite.name} read on ${standbySite.name}`, 'yes', await replicated(wrong, 5));
+  expect(broken.disagreements().map((r) => [r.predicted, r.observed])).toEqual([['yes', 'no']]);
+  wrong.stop();
+}, 90_000);
+
+it('serves reads and refuses writes on the standby site when the primary stops (seed 000), until promotion', async () => {
+  primary.stop();
+  for (const title of [`the primary database (${primarySite.name})`, `site ${primarySite.name}`]) {
+    const o = outcomeTitled(outcomes, title);
+    rehearsal.component(o.title, `${standbySite.name}/postgres`, predictedState(o, standbySite.name, 'postgres'), observe(standby));
+    if (o.failure.kind === 'database-primary')
+      rehearsal.component(o.title, `${primarySite.name}/postgres`, predictedState(o, primarySite.name, 'postgres'), observe(primary));
+  }
+  // docs/runbooks/postgres-promotion.md: the one-line promotion in sites/; the keeper then promotes
+  // its PostgreSQL (stolon's keeper runs pg_ctl promote when its role becomes master).
+  const promoted: PlatformModel = {
+    ...PLATFORM,
+    sites: SITES.map((s) => withChange(s, (d) => ((d.database as { role: string }).role = s === standbySite ? 'primary' : 'standby'))),
+  };
+  const after = outcomeTitled(predictions(promoted), `site ${primarySite.name}`);
+  standby.sql('SELECT pg_promote()');
+  await standby.waitFor('SELECT pg_is_in_recovery()', 'f');
+  rehearsal.component(
+    `promoted, ${after.title}`,
+    `${standbySite.name}/postgres`,
+    predictedState(after, standbySite.name, 'postgres'),
+    observe(standby),
+  );
+  expect(after.database.writes).toEqual([standbySite.name]);
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 90_000);
