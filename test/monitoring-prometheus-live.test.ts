@@ -5,7 +5,7 @@
  * server loads every rendered group and evaluates every rule without error; healthy, neither
  * `TargetDown` nor `SiteUnreachable` is active (the only active alerts are those that fire on an
  * absent series, for the components not running here); with the exporter stopped, both go
- * pending then firing in /api/v1/alerts. The test copy's `for:` durations are shortened to
+ * pending then firing in /api/v1/alerts, and clear when it is back. The test copy's `for:` durations are shortened to
  * `FOR` (the rendered ones are minutes; the promtool proofs cover them). Every process is
  * stopped, even on failure.
  */
@@ -169,5 +169,13 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s in a real
       expect(firing.labels.severity).toBe(alert === 'TargetDown' ? 'warning' : 'critical');
     }
     expect((await stateOf('SiteUnreachable'))?.labels.target_site).toBe('other');
+  });
+
+  test('the exporter back on its address: both alerts clear', async () => {
+    processes.start('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nodePort}`]);
+    await eventually('TargetDown and SiteUnreachable cleared', async () => {
+      const names = (await alertsOf(promPort))?.map((a) => a.labels.alertname);
+      return names && !names.includes('TargetDown') && !names.includes('SiteUnreachable') ? names : undefined;
+    });
   });
 });
