@@ -53,7 +53,7 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, 
   test('renders the alerts of the components that declare them, health signals included', () => {
     const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(alerts).toEqual(
-      expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown']),
+      expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown', 'EnvoyNoneUp']),
     );
     const signals = site.components.flatMap((c) => c.declarations.healthSignals.map((s) => s.name));
     expect(signals.length).toBeGreaterThan(0);

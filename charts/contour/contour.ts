@@ -8,6 +8,8 @@ import type { MetalLbComponent } from '../metallb/metallb';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CONTOUR } from './release';
+import { scrapeJob } from '../lib/alerts';
+import { CONTOUR_METRICS, ENVOY_METRICS, ingressAlerts } from './alerts';
 import { COMPONENT } from '../../model/components';
 
 export const CONTOUR_NAMESPACE = 'projectcontour';
@@ -148,7 +150,8 @@ export class ContourComponent extends PlatformComponent {
     this.talksTo(envoy, contour, [{ port: CONTOUR_PORTS.xds }]);
     this.usesApiServer(contour);
     this.usesApiServer(certgen);
-    this.exposeMetrics({ pods: envoy, port: ENVOY_PORTS.metrics, path: '/stats/prometheus' });
-    this.exposeMetrics({ pods: contour, port: CONTOUR_PORTS.metrics });
+    this.exposeMetrics({ pods: envoy, port: ENVOY_PORTS.metrics, path: '/stats/prometheus', metrics: ENVOY_METRICS });
+    this.exposeMetrics({ pods: contour, port: CONTOUR_PORTS.metrics, metrics: CONTOUR_METRICS });
+    for (const alert of ingressAlerts(scrapeJob(envoy), ENVOY_PORTS.metrics)) this.declareAlert(alert);
   }
 }
