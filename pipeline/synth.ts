@@ -209,32 +209,38 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   const stale: TreeDiff = { added: [], changed: [], removed: [] };
   // What gitops/ holds and this run did not render (removed, or stale for another site).
   const left = new Set(current);
-  const compare = (into: TreeDiff, p: string, content: string): void => {
+  const compare = (into: TreeDiff, p: string, content: string): boolean => {
     left.delete(p);
     const old = read(p);
     if (old === undefined) into.added.push(p);
     else if (old !== content) into.changed.push(p);
+    return old === content;
   };
-  // Opened with the first rendered file, so that a model refused up front creates nothing.
+  // Staging starts at the first difference (an unchanged gitops/ costs no write): the files found
+  // equal until then are copied from gitops/, and a model refused up front creates nothing.
   let staged: StagedTree | undefined;
-  const stage = (p: string, content: string): void => {
+  const equal: string[] = [];
+  const open = (): StagedTree => {
+    if (staged) return staged;
+    staged = stageTree(options.root, options.writer);
+    for (const p of equal.splice(0)) staged.add(p, read(p)!);
+    return staged;
+  };
+  const stage = (p: string, content: string, same: boolean): void => {
     if (options.check) return;
-    staged ??= stageTree(options.root, options.writer);
-    staged.add(p, content);
+    if (!staged && same) equal.push(p);
+    else open().add(p, content);
   };
   try {
     const counts = renderInto(options.model, options, {
-      file(p, content) {
-        compare(diff, p, content);
-        stage(p, content);
-      },
+      file: (p, content) => stage(p, content, compare(diff, p, content)),
       otherFile: (p, content) => compare(stale, p, content),
     });
     // Another site's files are kept as they are.
-    for (const p of current) if (!owned(p)) stage(p, read(p)!);
+    for (const p of current) if (!owned(p)) stage(p, read(p)!, true);
     for (const p of left) (owned(p) ? diff : stale).removed.push(p);
     for (const list of [diff.added, diff.changed, diff.removed]) list.sort();
-    if (diffSize(diff) > 0) staged?.commit();
+    if (!options.check && diffSize(diff) > 0) open().commit();
     else staged?.discard();
     const othersStale = [...stale.added, ...stale.changed, ...stale.removed].sort();
     return { sites: counts.sites, components: counts.components, objects: counts.objects, diff, othersStale };

@@ -104,7 +104,7 @@ describe('writer', () => {
     }
   });
 
-  it('--check compares without writing anything', () => {
+  it('--check, or a synth with nothing changed, compares without writing anything', () => {
     const { root, cleanup } = rootWithGitops();
     try {
       const stale = path.join(root, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
@@ -115,6 +115,11 @@ describe('writer', () => {
       expect(steps).toEqual([]);
       expect(result.diff).toEqual({ added: [], removed: [], changed: ['cluster1/apps/kustomization.yaml'] });
       expect(treeDigest(root)).toBe(before);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+      // Up to date: a synth that writes compares the same way and stages nothing either.
+      fs.cpSync(path.join(renderedGitops(), 'cluster1', 'apps', 'kustomization.yaml'), stale);
+      expect(synth({ root, model: PLATFORM, writer: { step: (step) => steps.push(step) } }).diff.changed).toEqual([]);
+      expect(steps).toEqual([]);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
     } finally {
       cleanup();
