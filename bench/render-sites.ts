@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { renderTree } from '../pipeline/synth';
+import { synth } from '../pipeline/synth';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { diffChild, diffRun } from './diff-sites';
 import { generateModel } from './generate-sites';
@@ -36,13 +36,18 @@ interface RenderFigures {
   peakRssMB: number;
 }
 
-/** Child mode (BENCH_RENDER_SITES=N): render N generated sites in this process and print the figures as JSON. */
+/**
+ * Child mode (BENCH_RENDER_SITES=N): synthesize N generated sites into an empty temporary root, as
+ * `npm run synth` does (validated, staged and swapped in), and print the figures as JSON.
+ */
 function renderChild(count: number): void {
   const model = generateModel(count);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
   const start = process.hrtime.bigint();
-  const { objects, tree } = renderTree(model);
+  const { objects, diff } = synth({ root: dir, model });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (tree.size === 0) throw new Error('nothing rendered');
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (diff.added.length === 0) throw new Error('nothing rendered');
   const figures: RenderFigures = { sites: count, objects, ms, peakRssMB: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(figures));
 }
@@ -178,7 +183,7 @@ function main(): number {
       print({
         what: 'growth 50 -> 200 -> 1000 sites',
         figure: '',
-        note: `ms/object ${perObject(r50).toFixed(3)} -> ${perObject(r200).toFixed(3)} -> ${perObject(r1000).toFixed(3)}, memory ${perSiteMB.toFixed(2)} MB per added site`,
+        note: `ms/object ${perObject(r50).toFixed(3)} -> ${perObject(r200).toFixed(3)} -> ${perObject(r1000).toFixed(3)}, peak RSS ${r200.peakRssMB.toFixed(0)} MB at 200 -> ${r1000.peakRssMB.toFixed(0)} MB at 1000 sites (${perSiteMB.toFixed(2)} MB per added site)`,
         targets: [{ label: 'time ratio for x5 sites (linear = 5)', value: r1000.ms / r200.ms, op: '<=', limit: 5, digits: 2 }],
       });
     }

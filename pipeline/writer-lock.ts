@@ -126,7 +126,7 @@ function clearLeftovers(staging: string): void {
  * owner's pid; it is created complete in one step (a hard link to a claim file already holding the
  * pid), so a reader never sees a half-written owner. A live owner makes this throw SynthBusyError
  * without touching anything; a dead one's lock is taken over and its swap finished or rolled back.
- * Without `root` there is nothing to protect yet: the lock is then taken by `writeTree`.
+ * Without `root` there is nothing to protect yet: the lock is then taken by `stageTree`.
  */
 export function acquireLock(root: string, hooks: WriterHooks = {}): WriterLock {
   const staging = path.resolve(root, STAGING_DIR);

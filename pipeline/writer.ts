@@ -13,9 +13,9 @@ import type { FileTree } from './files';
 import { acquireLock, held, type WriterHooks } from './writer-lock';
 import { NEXT, PREVIOUS, READY, STAGING_DIR, finishSwap, type RecoverOutcome } from './writer-staging';
 
-/** Reads every file below `dir` (relative paths with '/' separators); an absent dir is empty. */
-export function readTree(dir: string): FileTree {
-  const tree: FileTree = new Map();
+/** The paths of every file below `dir` (relative, with '/' separators); an absent dir has none. */
+export function listTree(dir: string): Set<string> {
+  const paths = new Set<string>();
   const walk = (rel: string): void => {
     let entries: fs.Dirent[];
     try {
@@ -27,11 +27,16 @@ export function readTree(dir: string): FileTree {
     for (const entry of entries) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(child);
-      else tree.set(child, fs.readFileSync(path.join(dir, child), 'utf8'));
+      else paths.add(child);
     }
   };
   walk('');
-  return tree;
+  return paths;
+}
+
+/** Reads every file below `dir` (relative paths with '/' separators); an absent dir is empty. */
+export function readTree(dir: string): FileTree {
+  return new Map([...listTree(dir)].map((p) => [p, fs.readFileSync(path.join(dir, p), 'utf8')]));
 }
 
 /** Paths that differ between two trees, sorted, each with what happened to it. */
@@ -71,38 +76,70 @@ export function recover(root: string): RecoverOutcome {
   return outcome;
 }
 
+/** A new gitops/ staged file by file beside the current one: `commit` swaps it in, `discard` throws it away. */
+export interface StagedTree {
+  /** Writes one file of the new tree (path relative to gitops/). */
+  add(p: string, content: string): void;
+  /** Swaps the staged tree in with the two renames; a crash in between is finished by the next run. */
+  commit(): void;
+  /** Removes what was staged: gitops/ stays as it was. */
+  discard(): void;
+}
+
 /**
- * Replaces gitops/ with `tree`, atomically. `tree` must be the complete new content of gitops/
- * (callers merge in what they did not re-render). Takes the lock unless this process holds it
- * already (the CLI takes it before reading gitops/, so that no other run writes in between).
+ * Opens the staging tree, taking the lock unless this process holds it already (the CLI takes it
+ * before reading gitops/, so that no other run writes in between). The caller adds the complete
+ * new content of gitops/ (merging in what it did not re-render), then commits or discards.
  */
-export function writeTree(root: string, tree: FileTree, hooks: WriterHooks = {}): void {
+export function stageTree(root: string, hooks: WriterHooks = {}): StagedTree {
   const staging = path.resolve(root, STAGING_DIR);
   const gitops = path.resolve(root, 'gitops');
   if (!held.has(staging)) fs.mkdirSync(root, { recursive: true });
   const lock = held.has(staging) ? undefined : acquireLock(root, hooks);
   const next = path.join(staging, NEXT);
+  let open = true;
+  const close = (finish: () => void): void => {
+    if (!open) return;
+    open = false;
+    try {
+      finish();
+    } catch (err) {
+      // Failed in this process (disk full...): finish or roll back now rather than on the next run.
+      try {
+        finishSwap(staging, gitops);
+      } catch {
+        // The next run recovers from what is left.
+      }
+      throw err;
+    } finally {
+      lock?.release();
+    }
+  };
   try {
     fs.mkdirSync(next);
-    const dirs = new Set<string>();
-    for (const p of tree.keys()) dirs.add(path.dirname(path.join(next, p)));
-    for (const d of [...dirs].sort()) fs.mkdirSync(d, { recursive: true });
-    for (const [p, content] of tree) fs.writeFileSync(path.join(next, p), content);
-    hooks.step?.('staged');
-    fs.writeFileSync(path.join(staging, READY), '');
-    if (fs.existsSync(gitops)) fs.renameSync(gitops, path.join(staging, PREVIOUS));
-    hooks.step?.('between-renames');
-    fs.renameSync(next, gitops);
-    finishSwap(staging, gitops);
   } catch (err) {
-    // Failed in this process (disk full...): finish or roll back now rather than on the next run.
-    try {
-      finishSwap(staging, gitops);
-    } catch {
-      // The next run recovers from what is left.
-    }
-    throw err;
-  } finally {
-    lock?.release();
+    close(() => {
+      throw err;
+    });
   }
+  const dirs = new Set<string>();
+  return {
+    add(p, content) {
+      const file = path.join(next, p);
+      const dir = path.dirname(file);
+      if (!dirs.has(dir)) fs.mkdirSync(dir, { recursive: true });
+      dirs.add(dir);
+      fs.writeFileSync(file, content);
+    },
+    commit: () =>
+      close(() => {
+        hooks.step?.('staged');
+        fs.writeFileSync(path.join(staging, READY), '');
+        if (fs.existsSync(gitops)) fs.renameSync(gitops, path.join(staging, PREVIOUS));
+        hooks.step?.('between-renames');
+        fs.renameSync(next, gitops);
+        finishSwap(staging, gitops);
+      }),
+    discard: () => close(() => finishSwap(staging, gitops)),
+  };
 }

@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
-import { readTree, recover } from '../pipeline/writer';
+import { listTree, readTree, recover } from '../pipeline/writer';
 import { SynthBusyError } from '../pipeline/writer-lock';
-import { STAGING_DIR } from '../pipeline/writer-staging';
+import { NEXT, STAGING_DIR } from '../pipeline/writer-staging';
 import { SITES, PLATFORM } from '../sites';
 import { renderedGitops, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
 
@@ -69,6 +69,57 @@ describe('writer', () => {
         /site cluster2 \(sites\/cluster2.ts\), component namespaces: rendering failed: chart exploded/,
       );
       expect(treeDigest(path.join(root, 'gitops'))).toBe(before);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('stages each site as it is rendered, and leaves gitops/ untouched when a later site fails', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const before = treeDigest(root);
+      const changed = SITES.map((s) => withChange(s, (d) => ((d.gitops as Record<string, unknown>).revision = 'release-2')));
+      const last = SITES[SITES.length - 1]!.name;
+      let stagedWhenFailing: string[] = [];
+      const original = Chart.prototype.toJson;
+      jest.spyOn(Chart.prototype, 'toJson').mockImplementation(function (this: Chart) {
+        const site = (this as unknown as { site?: { name: string } }).site?.name;
+        if (site === last && stagedWhenFailing.length === 0) {
+          stagedWhenFailing = [...listTree(path.join(root, STAGING_DIR, NEXT))];
+          throw new Error('late failure');
+        }
+        return original.call(this);
+      });
+      expect(() => synth({ root, model: { ...PLATFORM, sites: changed } })).toThrow(/late failure/);
+      // The earlier sites were already on disk in the staging tree, and nothing of the failing one.
+      expect(stagedWhenFailing.length).toBeGreaterThan(100);
+      expect(stagedWhenFailing.every((p) => !p.startsWith(`${last}/`))).toBe(true);
+      expect(stagedWhenFailing.some((p) => p.startsWith(`${SITES[0]!.name}/`))).toBe(true);
+      // gitops/ byte for byte as it was, and no staging directory left behind.
+      expect(treeDigest(root)).toBe(before);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('--check, or a synth with nothing changed, compares without writing anything', () => {
+    const { root, cleanup } = rootWithGitops();
+    try {
+      const stale = path.join(root, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+      fs.writeFileSync(stale, 'stale\n');
+      const before = treeDigest(root);
+      const steps: string[] = [];
+      const result = synth({ root, model: PLATFORM, check: true, writer: { step: (step) => steps.push(step) } });
+      expect(steps).toEqual([]);
+      expect(result.diff).toEqual({ added: [], removed: [], changed: ['cluster1/apps/kustomization.yaml'] });
+      expect(treeDigest(root)).toBe(before);
+      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
+      // Up to date: a synth that writes compares the same way and stages nothing either.
+      fs.cpSync(path.join(renderedGitops(), 'cluster1', 'apps', 'kustomization.yaml'), stale);
+      expect(synth({ root, model: PLATFORM, writer: { step: (step) => steps.push(step) } }).diff.changed).toEqual([]);
+      expect(steps).toEqual([]);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
     } finally {
       cleanup();
