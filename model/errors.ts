@@ -36,8 +36,3 @@ export class PlatformError extends Error {
     this.findings = findings;
   }
 }
-
-/** Throws a PlatformError for a single finding. */
-export function fail(finding: Finding): never {
-  throw new PlatformError([finding]);
-}

@@ -19,7 +19,7 @@ import { EDGE_CONFIG, lostRoutes } from './routes';
 import { fileChange } from './text';
 
 export { defaultBase, describeHead, readTreeAtRef, resolveCommit } from './git-tree';
-export { toMarkdown, toText, REPORT_MARKER, type DiffHeader } from './format';
+export { toMarkdown, toText, REPORT_MARKER } from './format';
 export type { RatedChange, RatedFileChange, RatedObjectChange, Risk };
 
 function objectChange(

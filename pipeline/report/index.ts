@@ -7,15 +7,7 @@ import { mermaidBlock, platformDiagram } from './diagram';
 import type { SiteFailureFacts } from './failures';
 import { renderReport } from './markdown';
 
-export {
-  failureOutcomes,
-  outcomeOf,
-  failuresOf,
-  publicTrafficSites,
-  type Failure,
-  type FailureOutcome,
-  type SiteFailureFacts,
-} from './failures';
+export { failureOutcomes, publicTrafficSites, type FailureOutcome, type SiteFailureFacts } from './failures';
 export { renderReport, reportSummary } from './markdown';
 export { platformDiagram } from './diagram';
 

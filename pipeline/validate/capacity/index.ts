@@ -13,7 +13,7 @@ import { podGroups, type PodGroup } from './demand';
 import { place, type Scenario } from './placement';
 import { storageUsage, type StorageUsage } from './storage';
 
-export type { NodeUsage, Scenario } from './placement';
+export type { Scenario } from './placement';
 export type { PodGroup } from './demand';
 export type { StorageUsage } from './storage';
 export { place, podGroups, storageUsage };
