@@ -6,8 +6,8 @@
  *   touched    every source of the bundle touched (mtimes moved, same bytes): no rebundle
  *   edited     as after an edit of one source file: the build stamp no longer matches that file
  *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache is gone
- *              (an edited bundle has other bytes, which the cache refuses). The working tree is
- *              not edited: a bench stopped halfway leaves no source changed.
+ *              (an edited bundle has other bytes, which the cache refuses). The working tree is not edited: a bench
+ *              stopped halfway leaves no source changed.
  *   npm        `npm run synth`: the same plus npm's own start
  */
 import { spawnSync } from 'node:child_process';
@@ -68,17 +68,20 @@ export interface StartupFigures {
   readonly cpuRatio: Readonly<Record<Exclude<Case, 'f'>, number>>;
 }
 
-const readStamp = () => JSON.parse(fs.readFileSync(STAMP, 'utf8')) as Record<string, { sha1: string }>;
+const readStamp = () => JSON.parse(fs.readFileSync(STAMP, 'utf8')) as Record<string, { sha1: string; mtimeMs: number }>;
 
 /** The sources bundled into dist/main.js, as its build stamp lists them. */
 function bundleSources(): string[] {
   return Object.keys(readStamp()).filter((f) => fs.existsSync(path.join(root, f)));
 }
 
-/** What an edit of EDITED leaves for the next run: a stamp that does not match it, no code cache. */
+/**
+ * What an edit of EDITED leaves for the next run: a stamp that does not match it (another mtime,
+ * so that the check hashes it, and another hash), and no code cache for the bundle.
+ */
 function asIfEdited(): void {
   const stamp = readStamp();
-  stamp[EDITED] = { ...stamp[EDITED]!, sha1: 'edited' };
+  stamp[EDITED] = { ...stamp[EDITED]!, mtimeMs: 0, sha1: 'edited' };
   fs.writeFileSync(STAMP, JSON.stringify(stamp));
   fs.rmSync(path.join(root, 'dist', 'main.js.v8cache'), { force: true });
 }
