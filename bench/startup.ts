@@ -5,8 +5,9 @@
  *   unchanged  `node tools/run.mjs main`, nothing changed since the last run
  *   touched    every source of the bundle touched (mtimes moved, same bytes): no rebundle
  *   edited     as after an edit of one source file: the build stamp no longer matches that file
- *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache is gone
- *              (an edited bundle has other bytes, which the cache refuses). The working tree is not edited: a bench
+ *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache and the
+ *              synth record are gone (an edited bundle has other bytes, which both refuse): a
+ *              rebundle, a cold compile and a render. The working tree is not edited: a bench
  *              stopped halfway leaves no source changed.
  *   npm        `npm run synth`: the same plus npm's own start
  */
@@ -77,13 +78,15 @@ function bundleSources(): string[] {
 
 /**
  * What an edit of EDITED leaves for the next run: a stamp that does not match it (another mtime,
- * so that the check hashes it, and another hash), and no code cache for the bundle.
+ * so that the check hashes it, and another hash), no code cache for the bundle, and no recorded
+ * synth (an edited bundle has other bytes, which no record matches).
  */
 function asIfEdited(): void {
   const stamp = readStamp();
   stamp[EDITED] = { ...stamp[EDITED]!, mtimeMs: 0, sha1: 'edited' };
   fs.writeFileSync(STAMP, JSON.stringify(stamp));
   fs.rmSync(path.join(root, 'dist', 'main.js.v8cache'), { force: true });
+  fs.rmSync(path.join(root, 'dist', 'synth-record.json'), { force: true });
 }
 
 /** `runs` rounds of F, S unchanged, S touched, S edited and npm run synth, writing into `out`. */

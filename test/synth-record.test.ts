@@ -1,0 +1,133 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { recordedRun, startRecord } from '../tools/synth-record.cjs';
+import { renderedGitops, runSynth, tempDir, treeDigest } from './helpers';
+
+const LINES = { synth: 'synth: 2 sites, 0 files changed', check: 'synth --check: 2 sites, 0 files out of date' };
+
+/** A repository as the record sees it (a bundle, the lockfiles, validators) and a gitops/ tree, in a temp dir. */
+function fakeRepository(dir: string): { bundle: string; write: (rel: string, content: string) => void } {
+  const write = (rel: string, content: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), content);
+  };
+  write('dist/main.js', 'console.log(1);\n');
+  write('package-lock.json', '{}\n');
+  write('node_modules/.package-lock.json', '{}\n');
+  write('imports/validators/1.36/kinds.json', '{}\n');
+  write('imports/validators/1.36/v1_Pod.js', 'module.exports = () => true;\n');
+  write('gitops/cluster1/apps/kustomization.yaml', 'resources: []\n');
+  write('gitops/README.md', '# gitops\n');
+  return { bundle: path.join(dir, 'dist', 'main.js'), write };
+}
+
+/** Whether a run recorded in a fresh fake repository is still taken after `change`. */
+function recordedAfter(change: (dir: string, write: (rel: string, content: string) => void) => void): boolean {
+  const { dir, cleanup } = tempDir('synth-record-');
+  try {
+    const { bundle, write } = fakeRepository(dir);
+    expect(startRecord(dir, [bundle], dir).save(LINES)).toBe(true);
+    expect(recordedRun(dir, [bundle], dir, false)).toEqual({ stdout: LINES.synth });
+    change(dir, write);
+    return recordedRun(dir, [bundle], dir, false) !== undefined;
+  } finally {
+    cleanup();
+  }
+}
+
+describe('the record of a synth that found gitops/ up to date (tools/synth-record.cjs)', () => {
+  it('is taken with the same inputs and tree, after a touch of every file (same bytes), and gives the --check line too', () => {
+    const { dir, cleanup } = tempDir('synth-record-');
+    try {
+      const { bundle } = fakeRepository(dir);
+      startRecord(dir, [bundle], dir).save(LINES);
+      const later = new Date(Date.now() + 60_000);
+      for (const f of ['dist/main.js', 'package-lock.json', 'imports/validators/1.36/v1_Pod.js', 'gitops/README.md'])
+        fs.utimesSync(path.join(dir, f), later, later);
+      expect(recordedRun(dir, [bundle], dir, true)).toEqual({ stdout: LINES.check });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.each([
+    ['the bundle (the sources, the model, the bindings)', 'dist/main.js', 'console.log(2);\n'],
+    ['a validator', 'imports/validators/1.36/v1_Pod.js', 'module.exports = () => false;\n'],
+    ['a new validator', 'imports/validators/1.36/v1_Service.js', 'module.exports = () => true;\n'],
+    ['the lockfile', 'package-lock.json', '{ }\n'],
+    ['the installed packages', 'node_modules/.package-lock.json', '{ }\n'],
+    ['a gitops/ file, same size', 'gitops/README.md', '# GITOPS\n'],
+    ['a file added to gitops/', 'gitops/cluster1/leftover.yaml', 'x: 1\n'],
+  ])('is not taken after a change of %s', (_what, file, content) => {
+    expect(recordedAfter((_dir, write) => write(file, content))).toBe(false);
+  });
+
+  it.each([
+    ['a gitops/ file removed', (dir: string) => fs.rmSync(path.join(dir, 'gitops', 'README.md'))],
+    ['an empty directory added to gitops/', (dir: string) => fs.mkdirSync(path.join(dir, 'gitops', 'cluster2'))],
+    ['a validator removed', (dir: string) => fs.rmSync(path.join(dir, 'imports', 'validators', '1.36', 'v1_Pod.js'))],
+    ['a writer staging directory left (a run writing, or one that died)', (dir: string) => fs.mkdirSync(path.join(dir, '.synth-staging'))],
+  ])('is not taken after %s', (_what, change) => {
+    expect(recordedAfter(change)).toBe(false);
+  });
+
+  it('is not written when gitops/ changed during the run', () => {
+    const { dir, cleanup } = tempDir('synth-record-');
+    try {
+      const { bundle, write } = fakeRepository(dir);
+      const recording = startRecord(dir, [bundle], dir);
+      write('gitops/README.md', '# edited meanwhile\n');
+      expect(recording.save(LINES)).toBe(false);
+      expect(recordedRun(dir, [bundle], dir, false)).toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('synth with a recorded run (tools/run.mjs)', () => {
+  /** NODE_OPTIONS preload telling, at exit, whether any package was loaded: the render loads some, the record none. */
+  function packagesLoadedProbe(dir: string): string {
+    const probe = path.join(dir, 'probe.cjs');
+    fs.writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write(`packages loaded: ${Object.keys(require.cache).some((k) => k.includes('/node_modules/'))}\\n`));\n",
+    );
+    return probe;
+  }
+
+  it('takes the record once a run changed nothing, and renders again (--check finding the drift) after a hand edit of gitops/', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
+      const env = { NODE_OPTIONS: `--require ${packagesLoadedProbe(dir)}` };
+      // A hand edit of the same size: --check renders, finds it and exits 1; the synth puts it back.
+      const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace(/[a-z]/, (c) => c.toUpperCase()),
+      );
+      const drift = runSynth(['--out', dir, '--check'], { env });
+      expect(drift.status).toBe(1);
+      expect(drift.stderr).toContain('packages loaded: true');
+      expect(drift.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
+      expect(runSynth(['--out', dir]).stdout).toMatch(/1 files changed \(0 added, 1 modified, 0 removed\)/);
+      // This run finds nothing to change (rendered, unless a run on the same inputs recorded this tree already)...
+      const unchanged = runSynth(['--out', dir]);
+      expect(unchanged.status).toBe(0);
+      expect(unchanged.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
+      // ...so the next ones load no package: they hash the inputs and the tree, and print its line.
+      const recorded = runSynth(['--out', dir], { env });
+      expect(recorded.status).toBe(0);
+      expect(recorded.stderr).toContain('packages loaded: false');
+      expect(recorded.stdout).toBe(unchanged.stdout);
+      const check = runSynth([`--out=${dir}`, '--check'], { env });
+      expect(check.status).toBe(0);
+      expect(check.stderr).toContain('packages loaded: false');
+      expect(check.stdout).toMatch(/^synth --check: 2 sites, \d+ components, \d+ objects, 0 files out of date\n$/);
+      expect(treeDigest(path.join(dir, 'gitops'))).toBe(treeDigest(renderedGitops()));
+    } finally {
+      cleanup();
+    }
+  });
+});
