@@ -67,7 +67,9 @@ async function main(): Promise<number> {
     // (tools/synth-record.cjs, tools/run.mjs). A --site run or one under `cdk8s synth` is not.
     const repo = path.resolve(__dirname, '..');
     const recording: SynthRecording | undefined =
-      args.site === undefined && !process.env.CDK8S_OUTDIR ? startRecord(repo, [__filename], root) : undefined;
+      args.site === undefined && !process.env.CDK8S_OUTDIR
+        ? startRecord(repo, [__filename, path.join(__dirname, 'vendor.js')], root)
+        : undefined;
     validateSites(PLATFORM.sites, PLATFORM.edge);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
     // every site is rendered (the others for the cross-site check), so every such site's outputs.

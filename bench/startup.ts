@@ -78,15 +78,16 @@ function bundleSources(): string[] {
 
 /**
  * What an edit of EDITED leaves for the next run: a stamp that does not match it (another mtime,
- * so that the check hashes it, and another hash), no code cache for the bundle, and no recorded
- * synth (an edited bundle has other bytes, which no record matches).
+ * so that the check hashes it, and another hash), no code cache for the bundle (the vendor bundle
+ * keeps its own), and no recorded synth that matches (an edited bundle has other bytes).
  */
 function asIfEdited(): void {
   const stamp = readStamp();
   stamp[EDITED] = { ...stamp[EDITED]!, mtimeMs: 0, sha1: 'edited' };
   fs.writeFileSync(STAMP, JSON.stringify(stamp));
   fs.rmSync(path.join(root, 'dist', 'main.js.v8cache'), { force: true });
-  fs.rmSync(path.join(root, 'dist', 'synth-record.json'), { force: true });
+  const record = path.join(root, 'dist', 'synth-record.json');
+  if (fs.existsSync(record)) fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, 'utf8')), entries: [] }));
 }
 
 /** `runs` rounds of F, S unchanged, S touched, S edited and npm run synth, writing into `out`. */

@@ -86,12 +86,12 @@ describe('the record of a synth that found gitops/ up to date (tools/synth-recor
 });
 
 describe('synth with a recorded run (tools/run.mjs)', () => {
-  /** NODE_OPTIONS preload telling, at exit, whether any package was loaded: the render loads some, the record none. */
-  function packagesLoadedProbe(dir: string): string {
+  /** NODE_OPTIONS preload telling, at exit, whether the vendor bundle (cdk8s...) was loaded: a render loads it, the record does not. */
+  function vendorLoadedProbe(dir: string): string {
     const probe = path.join(dir, 'probe.cjs');
     fs.writeFileSync(
       probe,
-      "process.on('exit', () => process.stderr.write(`packages loaded: ${Object.keys(require.cache).some((k) => k.includes('/node_modules/'))}\\n`));\n",
+      "process.on('exit', () => process.stderr.write(`vendor loaded: ${Object.keys(require.cache).some((k) => k.endsWith('/dist/vendor.js'))}\\n`));\n",
     );
     return probe;
   }
@@ -100,7 +100,7 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
     const { dir, cleanup } = tempDir();
     try {
       fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
-      const env = { NODE_OPTIONS: `--require ${packagesLoadedProbe(dir)}` };
+      const env = { NODE_OPTIONS: `--require ${vendorLoadedProbe(dir)}` };
       // A hand edit of the same size: --check renders, finds it and exits 1; the synth puts it back.
       const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
       fs.writeFileSync(
@@ -109,21 +109,21 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
       );
       const drift = runSynth(['--out', dir, '--check'], { env });
       expect(drift.status).toBe(1);
-      expect(drift.stderr).toContain('packages loaded: true');
+      expect(drift.stderr).toContain('vendor loaded: true');
       expect(drift.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
       expect(runSynth(['--out', dir]).stdout).toMatch(/1 files changed \(0 added, 1 modified, 0 removed\)/);
       // This run finds nothing to change (rendered, unless a run on the same inputs recorded this tree already)...
       const unchanged = runSynth(['--out', dir]);
       expect(unchanged.status).toBe(0);
       expect(unchanged.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
-      // ...so the next ones load no package: they hash the inputs and the tree, and print its line.
+      // ...so the next ones load neither bundle: they hash the inputs and the tree, and print its line.
       const recorded = runSynth(['--out', dir], { env });
       expect(recorded.status).toBe(0);
-      expect(recorded.stderr).toContain('packages loaded: false');
+      expect(recorded.stderr).toContain('vendor loaded: false');
       expect(recorded.stdout).toBe(unchanged.stdout);
       const check = runSynth([`--out=${dir}`, '--check'], { env });
       expect(check.status).toBe(0);
-      expect(check.stderr).toContain('packages loaded: false');
+      expect(check.stderr).toContain('vendor loaded: false');
       expect(check.stdout).toMatch(/^synth --check: 2 sites, \d+ components, \d+ objects, 0 files out of date\n$/);
       expect(treeDigest(path.join(dir, 'gitops'))).toBe(treeDigest(renderedGitops()));
     } finally {

@@ -8,8 +8,8 @@
 // added to, changed in or removed from gitops/, renders as before.
 //
 // Written by main.ts only after a run that changed nothing, rendered every site, fetched no AWS
-// stack outputs and found gitops/ with the same digest at its start and at its end (so no other
-// writer changed it meanwhile). Input files are known by size and mtime and hashed when one of
+// stack outputs and found every file of gitops/ as it was at its start (same size, mtime, ctime
+// and inode: no other writer changed it meanwhile). Input files are known by size and mtime and hashed when one of
 // them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and hashed in full each time.
 // CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
 const { createHash } = require('node:crypto');
@@ -118,16 +118,31 @@ function recordedRun(repo, programFiles, root, check) {
 }
 
 /**
- * Starts recording a synth of `root`: the inputs and gitops/ digests are taken now, before the
- * render. `save(lines)` records them once the run found nothing to change, if gitops/ still has
- * the digest it had at the start.
+ * What each path of gitops/ is on disk (size, mtime, ctime, inode): equal snapshots mean no byte
+ * was written in between (a write, a rename or a `touch` moves the ctime, which no one can set).
+ */
+function gitopsSnapshot(root) {
+  const gitops = path.join(root, 'gitops');
+  return walk(gitops, gitops)
+    .map((p) => {
+      const st = fs.lstatSync(path.join(gitops, p), { bigint: true });
+      return `${p} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.ino}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Starts recording a synth of `root`: the inputs digest and a snapshot of gitops/ are taken now,
+ * before the render. `save(lines)` records them once the run found nothing to change, if gitops/
+ * is still as it was at the start (so its digest, taken then, is of the tree the render compared).
  */
 function startRecord(repo, programFiles, root) {
   const { digest: inputs, used } = inputsDigest(repo, programFiles, readRecord(repo).files);
-  const gitops = gitopsDigest(root);
+  const before = gitopsSnapshot(root);
   return {
     save({ synth, check }) {
-      if (gitopsDigest(root) !== gitops) return false;
+      const gitops = gitopsDigest(root);
+      if (gitopsSnapshot(root) !== before) return false;
       const record = readRecord(repo);
       const entries = [{ inputs, gitops, synth, check }, ...record.entries.filter((e) => e.inputs !== inputs || e.gitops !== gitops)];
       const content = { version: VERSION, files: used, entries: entries.slice(0, MAX_ENTRIES) };
