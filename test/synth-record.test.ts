@@ -5,49 +5,56 @@ import { renderedGitops, runSynth, tempDir, treeDigest } from './helpers';
 
 const LINES = { synth: 'synth: 2 sites, 0 files changed', check: 'synth --check: 2 sites, 0 files out of date' };
 
+/** Writes `content` to `rel` under `dir`. */
+function writeUnder(dir: string, rel: string, content: string): void {
+  fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+  fs.writeFileSync(path.join(dir, rel), content);
+}
+
 /** A repository as the record sees it (a bundle, the lockfiles, validators) and a gitops/ tree, in a temp dir. */
-function fakeRepository(dir: string): { bundle: string; write: (rel: string, content: string) => void } {
-  const write = (rel: string, content: string) => {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), content);
-  };
-  write('dist/main.js', 'console.log(1);\n');
-  write('package-lock.json', '{}\n');
-  write('node_modules/.package-lock.json', '{}\n');
-  write('imports/validators/1.36/kinds.json', '{}\n');
-  write('imports/validators/1.36/v1_Pod.js', 'module.exports = () => true;\n');
-  write('gitops/cluster1/apps/kustomization.yaml', 'resources: []\n');
-  write('gitops/README.md', '# gitops\n');
-  return { bundle: path.join(dir, 'dist', 'main.js'), write };
+function fakeRepository(dir: string): void {
+  writeUnder(dir, 'dist/main.js', 'console.log(1);\n');
+  writeUnder(dir, 'package-lock.json', '{}\n');
+  writeUnder(dir, 'node_modules/.package-lock.json', '{}\n');
+  writeUnder(dir, 'imports/validators/1.36/kinds.json', '{}\n');
+  writeUnder(dir, 'imports/validators/1.36/v1_Pod.js', 'module.exports = () => true;\n');
+  writeUnder(dir, 'gitops/cluster1/apps/kustomization.yaml', 'resources: []\n');
+  writeUnder(dir, 'gitops/README.md', '# gitops\n');
+}
+
+// A record is written only when nothing in gitops/ changed since the run started (by ctime, with
+// a margin): the fake repositories are made before the tests, and the tests start a little later.
+const root = tempDir('synth-record-');
+let made = 0;
+beforeAll(() => {
+  for (let i = 0; i < 20; i++) fakeRepository(path.join(root.dir, String(i)));
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+});
+afterAll(() => root.cleanup());
+
+/** A fake repository of its own for one test: its directory, its bundle, and a writer of files in it. */
+function repository(): { dir: string; bundle: string; write: (rel: string, content: string) => void } {
+  const dir = path.join(root.dir, String(made++));
+  return { dir, bundle: path.join(dir, 'dist', 'main.js'), write: (rel, content) => writeUnder(dir, rel, content) };
 }
 
 /** Whether a run recorded in a fresh fake repository is still taken after `change`. */
 function recordedAfter(change: (dir: string, write: (rel: string, content: string) => void) => void): boolean {
-  const { dir, cleanup } = tempDir('synth-record-');
-  try {
-    const { bundle, write } = fakeRepository(dir);
-    expect(startRecord(dir, [bundle], dir).save(LINES)).toBe(true);
-    expect(recordedRun(dir, [bundle], dir, false)).toEqual({ stdout: LINES.synth });
-    change(dir, write);
-    return recordedRun(dir, [bundle], dir, false) !== undefined;
-  } finally {
-    cleanup();
-  }
+  const { dir, bundle, write } = repository();
+  expect(startRecord(dir, [bundle], dir).save(LINES)).toBe(true);
+  expect(recordedRun(dir, [bundle], dir, false)).toEqual({ stdout: LINES.synth });
+  change(dir, write);
+  return recordedRun(dir, [bundle], dir, false) !== undefined;
 }
 
 describe('the record of a synth that found gitops/ up to date (tools/synth-record.cjs)', () => {
   it('is taken with the same inputs and tree, after a touch of every file (same bytes), and gives the --check line too', () => {
-    const { dir, cleanup } = tempDir('synth-record-');
-    try {
-      const { bundle } = fakeRepository(dir);
-      startRecord(dir, [bundle], dir).save(LINES);
-      const later = new Date(Date.now() + 60_000);
-      for (const f of ['dist/main.js', 'package-lock.json', 'imports/validators/1.36/v1_Pod.js', 'gitops/README.md'])
-        fs.utimesSync(path.join(dir, f), later, later);
-      expect(recordedRun(dir, [bundle], dir, true)).toEqual({ stdout: LINES.check });
-    } finally {
-      cleanup();
-    }
+    const { dir, bundle } = repository();
+    expect(startRecord(dir, [bundle], dir).save(LINES)).toBe(true);
+    const later = new Date(Date.now() + 60_000);
+    for (const f of ['dist/main.js', 'package-lock.json', 'imports/validators/1.36/v1_Pod.js', 'gitops/README.md'])
+      fs.utimesSync(path.join(dir, f), later, later);
+    expect(recordedRun(dir, [bundle], dir, true)).toEqual({ stdout: LINES.check });
   });
 
   it.each([
@@ -71,17 +78,15 @@ describe('the record of a synth that found gitops/ up to date (tools/synth-recor
     expect(recordedAfter(change)).toBe(false);
   });
 
-  it('is not written when gitops/ changed during the run', () => {
-    const { dir, cleanup } = tempDir('synth-record-');
-    try {
-      const { bundle, write } = fakeRepository(dir);
-      const recording = startRecord(dir, [bundle], dir);
-      write('gitops/README.md', '# edited meanwhile\n');
-      expect(recording.save(LINES)).toBe(false);
-      expect(recordedRun(dir, [bundle], dir, false)).toBeUndefined();
-    } finally {
-      cleanup();
-    }
+  it.each([
+    ['a file written', (write: (rel: string, content: string) => void) => write('gitops/README.md', '# edited meanwhile\n')],
+    ['a file added', (write: (rel: string, content: string) => void) => write('gitops/cluster1/new.yaml', 'x: 1\n')],
+  ])('is not written when gitops/ changed during the run (%s)', (_what, change) => {
+    const { dir, bundle, write } = repository();
+    const recording = startRecord(dir, [bundle], dir);
+    change(write);
+    expect(recording.save(LINES)).toBe(false);
+    expect(recordedRun(dir, [bundle], dir, false)).toBeUndefined();
   });
 });
 

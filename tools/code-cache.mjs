@@ -15,8 +15,10 @@ const HEADER_BYTES = 128;
 
 /** Compiles `file` as a CommonJS module with its code cache `cacheFile`, into a new module of id `id`. */
 function compileWithCodeCache(file, cacheFile, id) {
-  const source = fs.readFileSync(file, 'utf8');
-  const tag = `${createHash('sha1').update(source).digest('hex')} ${process.versions.v8}`.padEnd(HEADER_BYTES);
+  const bytes = fs.readFileSync(file);
+  // Hashing the bytes, not the decoded string, is several times faster.
+  const tag = `${createHash('sha1').update(bytes).digest('hex')} ${process.versions.v8}`.padEnd(HEADER_BYTES);
+  const source = bytes.toString('utf8');
   let cachedData;
   try {
     const cache = fs.readFileSync(cacheFile);

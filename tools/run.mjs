@@ -16,14 +16,28 @@ if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
-const bundle = await buildEntry(entry, { onlyIfStale: true });
+let vendor;
+const bundle = await buildEntry(entry, { onlyIfStale: true, whileBundling: loadVendor });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {
   process.argv = [process.argv[0], bundle, ...args];
   // The vendor bundle the entry's bundle requires, with the code cache of this entry's use of it.
-  preloadWithCodeCache(VENDOR_BUNDLE, entry);
+  vendor ??= preloadWithCodeCache(VENDOR_BUNDLE, entry);
   runWithCodeCache(bundle);
+}
+
+/**
+ * While the entry is rebundled: loads the vendor bundle and, for the synth, which uses every
+ * module of it, each module, one at a time between esbuild's calls.
+ */
+async function loadVendor() {
+  vendor = preloadWithCodeCache(VENDOR_BUNDLE, entry);
+  if (entry !== 'main') return;
+  for (const load of Object.values(vendor)) {
+    await new Promise(setImmediate);
+    load();
+  }
 }
 
 /**

@@ -8,8 +8,8 @@
 // added to, changed in or removed from gitops/, renders as before.
 //
 // Written by main.ts only after a run that changed nothing, rendered every site, fetched no AWS
-// stack outputs and found every file of gitops/ as it was at its start (same size, mtime, ctime
-// and inode: no other writer changed it meanwhile). Input files are known by size and mtime and hashed when one of
+// stack outputs and found no file or directory of gitops/ changed since its start (by their
+// ctimes: no other writer changed it meanwhile). Input files are known by size and mtime and hashed when one of
 // them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and hashed in full each time.
 // CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
 const { createHash } = require('node:crypto');
@@ -21,6 +21,8 @@ const VERSION = 1;
 const MAX_ENTRIES = 8;
 /** The staging directory of the writer (pipeline/writer-staging.ts): present only while a run writes, or after one died. */
 const STAGING_DIR = '.synth-staging';
+/** File times come from a clock that lags the system's by up to a tick (a few ms): this covers it. */
+const CLOCK_MARGIN_MS = 100;
 
 const sha1 = (data) => createHash('sha1').update(data).digest('hex');
 const recordFileOf = (repo) => path.join(repo, 'dist', 'synth-record.json');
@@ -90,12 +92,30 @@ function inputsDigest(repo, programFiles, known) {
   return { digest: sha1(parts.join('\n')), used };
 }
 
-/** The digest of every path and byte of `root`/gitops/. */
-function gitopsDigest(root) {
+/**
+ * The digest of every path and byte of `root`/gitops/. With `unchangedSince` (a time in ms), undefined
+ * if a file or directory of it changed since then (its ctime, which a write, a rename or a `touch`
+ * moves and no one can set; less a margin for the file system's coarser clock).
+ */
+function gitopsDigest(root, unchangedSince = undefined) {
   const gitops = path.join(root, 'gitops');
   const hash = createHash('sha1');
+  const since = unchangedSince === undefined ? Infinity : unchangedSince - CLOCK_MARGIN_MS;
+  if (unchangedSince !== undefined && (fs.statSync(gitops, { throwIfNoEntry: false })?.ctimeMs ?? 0) >= since) return undefined;
   for (const p of walk(gitops, gitops)) {
-    hash.update(p.endsWith('/') ? `${p}\n` : `${p} ${sha1(fs.readFileSync(path.join(gitops, p)))}\n`);
+    const file = path.join(gitops, p);
+    if (p.endsWith('/')) {
+      if (unchangedSince !== undefined && fs.statSync(file).ctimeMs >= since) return undefined;
+      hash.update(`${p}\n`);
+      continue;
+    }
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (unchangedSince !== undefined && fs.fstatSync(fd).ctimeMs >= since) return undefined;
+      hash.update(`${p} ${sha1(fs.readFileSync(fd))}\n`);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   return hash.digest('hex');
 }
@@ -118,31 +138,17 @@ function recordedRun(repo, programFiles, root, check) {
 }
 
 /**
- * What each path of gitops/ is on disk (size, mtime, ctime, inode): equal snapshots mean no byte
- * was written in between (a write, a rename or a `touch` moves the ctime, which no one can set).
- */
-function gitopsSnapshot(root) {
-  const gitops = path.join(root, 'gitops');
-  return walk(gitops, gitops)
-    .map((p) => {
-      const st = fs.lstatSync(path.join(gitops, p), { bigint: true });
-      return `${p} ${st.size} ${st.mtimeNs} ${st.ctimeNs} ${st.ino}`;
-    })
-    .join('\n');
-}
-
-/**
- * Starts recording a synth of `root`: the inputs digest and a snapshot of gitops/ are taken now,
- * before the render. `save(lines)` records them once the run found nothing to change, if gitops/
- * is still as it was at the start (so its digest, taken then, is of the tree the render compared).
+ * Starts recording a synth of `root`: the inputs digest is taken now, before the render.
+ * `save(lines)` records it once the run found nothing to change, with the digest of gitops/, if
+ * nothing in gitops/ changed since the start (so it is the tree the render compared).
  */
 function startRecord(repo, programFiles, root) {
   const { digest: inputs, used } = inputsDigest(repo, programFiles, readRecord(repo).files);
-  const before = gitopsSnapshot(root);
+  const start = Date.now();
   return {
     save({ synth, check }) {
-      const gitops = gitopsDigest(root);
-      if (gitopsSnapshot(root) !== before) return false;
+      const gitops = gitopsDigest(root, start);
+      if (gitops === undefined) return false;
       const record = readRecord(repo);
       const entries = [{ inputs, gitops, synth, check }, ...record.entries.filter((e) => e.inputs !== inputs || e.gitops !== gitops)];
       const content = { version: VERSION, files: used, entries: entries.slice(0, MAX_ENTRIES) };
