@@ -1,6 +1,7 @@
 // Bundles the command-line entries into dist/ with esbuild (transpile only: `npm run typecheck`,
 // tsc --noEmit, checks types separately, as CI does), after generating the site-file validators
-// from sites/types.ts when it changed (tools/site-shape.mjs).
+// from sites/types.ts when it changed (tools/site-shape.mjs). Each entry's bundle holds our code;
+// the packages and the generated code it uses are in dist/vendor.js, shared by all entries.
 //   node tools/build.mjs                 builds every entry
 //   node tools/run.mjs <entry> [args]    builds <entry> only if one of its inputs changed, then runs it
 import * as fs from 'node:fs';
@@ -172,19 +173,14 @@ async function buildVendor(onlyIfStale) {
 /** The vendor bundle the entries load (dist/vendor.js). */
 export const VENDOR_BUNDLE = path.join(root, 'dist', `${VENDOR}.js`);
 
-/**
- * Builds `entry` into dist/<entry>.js; with `onlyIfStale`, skips what no input's content changed
- * of. `whileBundling` (async) is called once esbuild (a process of its own) is bundling the entry,
- * with the vendor bundle current: what it does meanwhile runs on another core, as long as it lets
- * the event loop answer esbuild's plugin calls now and then.
- */
-export async function buildEntry(entry, { onlyIfStale = false, whileBundling = undefined } = {}) {
+/** Builds `entry` into dist/<entry>.js (and the vendor bundle); with `onlyIfStale`, only what an input's content changed of. */
+export async function buildEntry(entry, { onlyIfStale = false } = {}) {
   // Bundled into the vendor bundle (pipeline/site-shape.ts), so generated first.
   buildSiteShape();
   await buildVendor(onlyIfStale);
   const out = path.join(root, 'dist', `${entry}.js`);
   if (onlyIfStale && fs.existsSync(out) && isCurrent(root, stampFileOf(entry))) return out;
-  await Promise.all([bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [entryPlugin] }), whileBundling?.()]);
+  await bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [entryPlugin] });
   return out;
 }
 

@@ -2,9 +2,9 @@
 // first if the content of one of its inputs changed since the last build (one node start instead
 // of two, and no bundling when nothing changed; a `touch` or a checkout costs a hash, no build).
 // The bundle, and the vendor bundle it loads (tools/build.mjs), run with V8's code cache
-// (tools/code-cache.mjs), so an unchanged bundle is not compiled again. A synth whose inputs and gitops/ tree are those of a recorded run that found
-// nothing to change prints that run's line and exits without loading the bundle
-// (tools/synth-record.cjs).
+// (tools/code-cache.mjs), so an unchanged bundle is not compiled again. A synth whose inputs and
+// gitops/ tree are those of a recorded run that found nothing to change prints that run's line
+// and exits without loading either bundle (tools/synth-record.cjs).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { buildEntry, ENTRIES, VENDOR_BUNDLE } from './build.mjs';
@@ -16,28 +16,14 @@ if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
-let vendor;
-const bundle = await buildEntry(entry, { onlyIfStale: true, whileBundling: loadVendor });
+const bundle = await buildEntry(entry, { onlyIfStale: true });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {
   process.argv = [process.argv[0], bundle, ...args];
   // The vendor bundle the entry's bundle requires, with the code cache of this entry's use of it.
-  vendor ??= preloadWithCodeCache(VENDOR_BUNDLE, entry);
+  preloadWithCodeCache(VENDOR_BUNDLE, entry);
   runWithCodeCache(bundle);
-}
-
-/**
- * While the entry is rebundled: loads the vendor bundle and, for the synth, which uses every
- * module of it, each module, one at a time between esbuild's calls.
- */
-async function loadVendor() {
-  vendor = preloadWithCodeCache(VENDOR_BUNDLE, entry);
-  if (entry !== 'main') return;
-  for (const load of Object.values(vendor)) {
-    await new Promise(setImmediate);
-    load();
-  }
 }
 
 /**
