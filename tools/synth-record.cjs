@@ -9,9 +9,10 @@
 //
 // Written by main.ts only after a run that changed nothing, rendered every site, fetched no AWS
 // stack outputs and found no file or directory of gitops/ changed since its start (by their
-// ctimes: no other writer changed it meanwhile). Input files are known by size and mtime and hashed when one of
-// them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and hashed in full each time.
-// CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
+// ctimes: no other writer changed it meanwhile). Input files are known by size and mtime and
+// hashed when one of them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and
+// hashed in full each time. Whatever goes wrong here (an unreadable file) only means no record:
+// the synth renders. CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -81,10 +82,7 @@ function inputsDigest(repo, programFiles, known) {
     let digest = 'missing';
     if (st) {
       const was = known[f];
-      if (was && was.size === st.size && was.mtimeMs === st.mtimeMs) digest = was.sha1;
-      else {
-        digest = sha1(fs.readFileSync(file));
-      }
+      digest = was && was.size === st.size && was.mtimeMs === st.mtimeMs ? was.sha1 : sha1(fs.readFileSync(file));
       used[f] = { size: st.size, mtimeMs: st.mtimeMs, sha1: digest };
     }
     parts.push(`${f} ${digest}`);
@@ -126,15 +124,19 @@ function gitopsDigest(root, unchangedSince = undefined) {
  * chooses the line of `--check`.
  */
 function recordedRun(repo, programFiles, root, check) {
-  if (fs.existsSync(path.join(root, STAGING_DIR))) return undefined;
-  const record = readRecord(repo);
-  if (record.entries.length === 0) return undefined;
-  const inputs = inputsDigest(repo, programFiles, record.files).digest;
-  const candidates = record.entries.filter((e) => e.inputs === inputs);
-  if (candidates.length === 0) return undefined;
-  const gitops = gitopsDigest(root);
-  const entry = candidates.find((e) => e.gitops === gitops);
-  return entry === undefined ? undefined : { stdout: check ? entry.check : entry.synth };
+  try {
+    if (fs.existsSync(path.join(root, STAGING_DIR))) return undefined;
+    const record = readRecord(repo);
+    if (record.entries.length === 0) return undefined;
+    const inputs = inputsDigest(repo, programFiles, record.files).digest;
+    const candidates = record.entries.filter((e) => e.inputs === inputs);
+    if (candidates.length === 0) return undefined;
+    const gitops = gitopsDigest(root);
+    const entry = candidates.find((e) => e.gitops === gitops);
+    return entry === undefined ? undefined : { stdout: check ? entry.check : entry.synth };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -143,23 +145,36 @@ function recordedRun(repo, programFiles, root, check) {
  * nothing in gitops/ changed since the start (so it is the tree the render compared).
  */
 function startRecord(repo, programFiles, root) {
-  const { digest: inputs, used } = inputsDigest(repo, programFiles, readRecord(repo).files);
   const start = Date.now();
+  let inputs;
+  try {
+    inputs = inputsDigest(repo, programFiles, readRecord(repo).files);
+  } catch {
+    inputs = undefined;
+  }
   return {
     save({ synth, check }) {
-      const gitops = gitopsDigest(root, start);
-      if (gitops === undefined) return false;
-      const record = readRecord(repo);
-      const entries = [{ inputs, gitops, synth, check }, ...record.entries.filter((e) => e.inputs !== inputs || e.gitops !== gitops)];
-      const content = { version: VERSION, files: used, entries: entries.slice(0, MAX_ENTRIES) };
-      const file = recordFileOf(repo);
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(tmp, `${JSON.stringify(content)}\n`);
-      fs.renameSync(tmp, file);
-      return true;
+      if (inputs === undefined) return false;
+      try {
+        const gitops = gitopsDigest(root, start);
+        if (gitops === undefined) return false;
+        const record = readRecord(repo);
+        const entries = [
+          { inputs: inputs.digest, gitops, synth, check },
+          ...record.entries.filter((e) => e.inputs !== inputs.digest || e.gitops !== gitops),
+        ];
+        const content = { version: VERSION, files: inputs.used, entries: entries.slice(0, MAX_ENTRIES) };
+        const file = recordFileOf(repo);
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(tmp, `${JSON.stringify(content)}\n`);
+        fs.renameSync(tmp, file);
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }
 
-module.exports = { recordedRun, startRecord, gitopsDigest };
+module.exports = { recordedRun, startRecord };

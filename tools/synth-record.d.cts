@@ -19,4 +19,3 @@ export declare function recordedRun(
   check: boolean,
 ): { stdout: string } | undefined;
 export declare function startRecord(repo: string, programFiles: readonly string[], root: string): SynthRecording;
-export declare function gitopsDigest(root: string): string;
