@@ -116,7 +116,7 @@ function main(): number {
     const ratio = (label: string, value: number, limit: number) => ({ label, value, op: '<=', limit, digits: 2 }) as const;
     let sEdited: number | undefined;
     if (groups.includes('startup')) {
-      measuring('F and S side by side: nothing changed, touched, one file edited, through npm', runs);
+      measuring('F and S side by side: nothing changed, touched, rendered, one file edited, through npm', runs);
       const s = measureStartup(out, runs);
       sEdited = s.wall.edited;
       print({ what: 'F  load cdk8s + cdk8s-plus-28', figure: `${s.wall.f.toFixed(0)} ms` });
