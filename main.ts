@@ -7,13 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { PlatformError } from './model/errors';
-import { synth } from './pipeline/synth';
+import { synth, type SynthResult } from './pipeline/synth';
 import { openSchemaCache } from './pipeline/validate';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
 import type { RecoverOutcome } from './pipeline/writer-staging';
 import { PLATFORM } from './sites';
 import { parseCommandLine, runCommand } from './tools/cli';
+import { startRecord, type SynthRecording } from './tools/synth-record.cjs';
 
 const COMMAND = {
   name: 'synth',
@@ -34,6 +35,16 @@ const RECOVERED: Record<RecoverOutcome, string | undefined> = {
   discarded: 'an interrupted run had staged a tree but not swapped it in: it was discarded, gitops/ is as before (discarded)',
 };
 
+/** The last line a run prints: what it rendered, and how many files it changed (or found out of date). */
+function summaryLine(check: boolean, result: SynthResult): string {
+  const { added, removed, changed } = result.diff;
+  const changes = added.length + removed.length + changed.length;
+  const rendered = `${result.sites} sites, ${result.components} components, ${result.objects} objects`;
+  return check
+    ? `synth --check: ${rendered}, ${changes} files out of date`
+    : `synth: ${rendered}, ${changes} files changed (${added.length} added, ${changed.length} modified, ${removed.length} removed)`;
+}
+
 async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
   const tty = process.stderr.isTTY === true;
@@ -51,6 +62,14 @@ async function main(): Promise<number> {
       const recovered = RECOVERED[lock.recovered];
       if (recovered !== undefined) console.error(`synth: ${recovered}`);
     }
+    // Every site rendered into gitops/ as it is now (after any recovery): a run that finds nothing to
+    // change is recorded, and the next one with the same inputs and tree only checks that
+    // (tools/synth-record.cjs, tools/run.mjs). A --site run or one under `cdk8s synth` is not.
+    const repo = path.resolve(__dirname, '..');
+    const recording: SynthRecording | undefined =
+      args.site === undefined && !process.env.CDK8S_OUTDIR
+        ? startRecord(repo, [__filename, path.join(__dirname, 'vendor.js')], root)
+        : undefined;
     validateSites(PLATFORM.sites, PLATFORM.edge);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
     // every site is rendered (the others for the cross-site check), so every such site's outputs.
@@ -73,21 +92,20 @@ async function main(): Promise<number> {
         `synth: ${result.othersStale.length} files of ${sites} also change with this model (left as they are): run npm run synth without --site`,
       );
     }
+    // What a run with these inputs prints while they render this very tree; AWS outputs are fetched
+    // each time, so a model that needs them is never recorded.
+    if (changes === 0 && stackOutputs.size === 0) recording?.save({ synth: summaryLine(false, result), check: summaryLine(true, result) });
     if (args.check) {
       for (const p of added) console.log(`missing   gitops/${p}`);
       for (const p of changed) console.log(`differs   gitops/${p}`);
       for (const p of removed) console.log(`stale     gitops/${p}`);
-      console.log(
-        `synth --check: ${result.sites} sites, ${result.components} components, ${result.objects} objects, ${changes} files out of date`,
-      );
+      console.log(summaryLine(true, result));
       if (changes > 0) console.log('gitops/ is stale: run npm run synth and commit the result');
       return changes > 0 ? 1 : 0;
     }
     // Under `cdk8s synth` the CLI expects its outdir to exist; the manifests themselves go to gitops/.
     if (process.env.CDK8S_OUTDIR) fs.mkdirSync(process.env.CDK8S_OUTDIR, { recursive: true });
-    console.log(
-      `synth: ${result.sites} sites, ${result.components} components, ${result.objects} objects, ${changes} files changed (${added.length} added, ${changed.length} modified, ${removed.length} removed)`,
-    );
+    console.log(summaryLine(false, result));
     return 0;
   } catch (err) {
     if (tty) process.stderr.write('\r\x1b[K');

@@ -4,13 +4,14 @@
  * being measured goes to stderr), every target met or flagged MISSED, and a closing line.
  *   F  node loading cdk8s and cdk8s-plus-28, then exiting
  *   S  what `npm run synth` runs on the real sites minus npm's own start (tools/run.mjs), measured
- *      round by round against F (bench/startup.ts): nothing changed, sources touched, one edited
+ *      round by round against F (bench/startup.ts): nothing changed, sources touched, rendered
+ *      with nothing to rebundle, one edited
  *   C  `cdk8s synth` with the default type-checking `npx ts-node main.ts` app, same code
  *   render of 50, 200 and 1,000 generated sites: wall time, ms per object, peak RSS (one child each)
  *   diff of the 2 committed sites against S, and of 200 generated sites with every object changed
  * Each figure is the median of several runs. Targets: S <= 1.5 x F unchanged or touched, <= 2 x F
  * after an edit; C / S >= 8; 1,000 sites at <= 0.15 ms per object and <= 250 MB peak RSS; the
- * 200-site diff in <= 2 s and <= 300 MB, the 2-site one in <= 1.5 x S.
+ * 200-site diff in <= 2 s and <= 300 MB, the 2-site one in <= 1.5 x S (the synth that renders).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -115,21 +116,23 @@ function main(): number {
     const ratio = (label: string, value: number, limit: number) => ({ label, value, op: '<=', limit, digits: 2 }) as const;
     let sEdited: number | undefined;
     if (groups.includes('startup')) {
-      measuring('F and S side by side: nothing changed, touched, one file edited, through npm', runs);
+      measuring('F and S side by side: nothing changed, touched, rendered, one file edited, through npm', runs);
       const s = measureStartup(out, runs);
       sEdited = s.wall.edited;
       print({ what: 'F  load cdk8s + cdk8s-plus-28', figure: `${s.wall.f.toFixed(0)} ms` });
       const cases = [
         ['unchanged', 'S  synth, nothing changed', 1.5],
         ['touched', 'S  synth, every source touched (same bytes)', 1.5],
+        ['rendered', 'S  synth, rendered (no record matches)', undefined],
         ['edited', 'S  synth, one source file edited (rebundle)', 2],
       ] as const;
       for (const [k, what, limit] of cases)
         print({
           what,
           figure: `${s.wall[k].toFixed(0)} ms`,
-          note: `CPU-time ratio ${s.cpuRatio[k].toFixed(2)}`,
-          targets: [ratio('S/F', s.ratio[k], limit)],
+          ...(limit === undefined
+            ? { note: `CPU-time ratio ${s.cpuRatio[k].toFixed(2)}, S/F = ${s.ratio[k].toFixed(2)}` }
+            : { note: `CPU-time ratio ${s.cpuRatio[k].toFixed(2)}`, targets: [ratio('S/F', s.ratio[k], limit)] }),
         });
       print({
         what: "npm's own share of npm run synth",

@@ -2,12 +2,17 @@
  * The synth's start-up as users meet it, side by side with F (node loading cdk8s and
  * cdk8s-plus-28): each round times F and each case of S one after the other, and each ratio is
  * the median of the rounds' ratios, so that load on the machine during one round weighs on both.
- *   unchanged  `node tools/run.mjs main`, nothing changed since the last run
- *   touched    every source of the bundle touched (mtimes moved, same bytes): no rebundle
+ *   unchanged  `node tools/run.mjs main`, nothing changed since the last run: the synth record
+ *              (tools/synth-record.cjs) matches, so the inputs and gitops/ are hashed, nothing rendered
+ *   touched    every source of the bundles touched (mtimes moved, same bytes): no rebundle, and the
+ *              record still matches
+ *   rendered   the record emptied: the render with nothing to rebundle and every cache warm (what
+ *              any change to gitops/ costs, or a model that needs AWS outputs)
  *   edited     as after an edit of one source file: the build stamp no longer matches that file
- *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache is gone
- *              (an edited bundle has other bytes, which the cache refuses). The working tree is
- *              not edited: a bench stopped halfway leaves no source changed.
+ *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache and the
+ *              synth record are gone (an edited bundle has other bytes, which both refuse): a
+ *              rebundle, a cold compile and a render. The working tree is not edited: a bench
+ *              stopped halfway leaves no source changed.
  *   npm        `npm run synth`: the same plus npm's own start
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +23,8 @@ const root = path.resolve(__dirname, '..');
 /** The file the `edited` case takes as edited. */
 const EDITED = 'pipeline/render.ts';
 const STAMP = path.join(root, 'dist', 'main.inputs.json');
+/** The build stamp of the vendor bundle dist/main.js loads (tools/build.mjs). */
+const VENDOR_STAMP = path.join(root, 'dist', 'vendor.inputs.json');
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -57,7 +64,7 @@ export function timeOnce(command: string, env: NodeJS.ProcessEnv = {}): number {
   return timeRun(command, env).wall;
 }
 
-type Case = 'f' | 'unchanged' | 'touched' | 'edited' | 'npm';
+type Case = 'f' | 'unchanged' | 'touched' | 'rendered' | 'edited' | 'npm';
 
 export interface StartupFigures {
   /** Median wall time of each case, ms. */
@@ -68,22 +75,34 @@ export interface StartupFigures {
   readonly cpuRatio: Readonly<Record<Exclude<Case, 'f'>, number>>;
 }
 
-const readStamp = () => JSON.parse(fs.readFileSync(STAMP, 'utf8')) as Record<string, { sha1: string }>;
+const readStamp = (file = STAMP) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { sha1: string; mtimeMs: number }>;
 
-/** The sources bundled into dist/main.js, as its build stamp lists them. */
+/** The sources bundled into dist/main.js and dist/vendor.js, as their build stamps list them. */
 function bundleSources(): string[] {
-  return Object.keys(readStamp()).filter((f) => fs.existsSync(path.join(root, f)));
+  const sources = new Set([...Object.keys(readStamp()), ...Object.keys(readStamp(VENDOR_STAMP))]);
+  return [...sources].filter((f) => fs.existsSync(path.join(root, f)));
 }
 
-/** What an edit of EDITED leaves for the next run: a stamp that does not match it, no code cache. */
+/**
+ * What an edit of EDITED leaves for the next run: a stamp that does not match it (another mtime,
+ * so that the check hashes it, and another hash), no code cache for the bundle (the vendor bundle
+ * keeps its own), and no recorded synth that matches (an edited bundle has other bytes).
+ */
 function asIfEdited(): void {
   const stamp = readStamp();
-  stamp[EDITED] = { ...stamp[EDITED]!, sha1: 'edited' };
+  stamp[EDITED] = { ...stamp[EDITED]!, mtimeMs: 0, sha1: 'edited' };
   fs.writeFileSync(STAMP, JSON.stringify(stamp));
   fs.rmSync(path.join(root, 'dist', 'main.js.v8cache'), { force: true });
+  forgetRecordedRuns();
 }
 
-/** `runs` rounds of F, S unchanged, S touched, S edited and npm run synth, writing into `out`. */
+/** Empties the synth record (tools/synth-record.cjs), keeping its file stamps: the next synth renders. */
+function forgetRecordedRuns(): void {
+  const record = path.join(root, 'dist', 'synth-record.json');
+  if (fs.existsSync(record)) fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, 'utf8')), entries: [] }));
+}
+
+/** `runs` rounds of F, S unchanged, S touched, S rendered, S edited and npm run synth, writing into `out`. */
 export function measureStartup(out: string, runs: number): StartupFigures {
   const synth = `node tools/run.mjs main --out ${out}`;
   const F = `node -e "require('cdk8s'); require('cdk8s-plus-28')"`;
@@ -95,12 +114,14 @@ export function measureStartup(out: string, runs: number): StartupFigures {
     const now = new Date();
     for (const file of bundleSources()) fs.utimesSync(path.join(root, file), now, now);
     const touched = timeRun(synth);
+    forgetRecordedRuns();
+    const rendered = timeRun(synth);
     asIfEdited();
     const edited = timeRun(synth);
     const npm = timeRun(`npm run --silent synth -- --out ${out}`);
-    rounds.push({ f, unchanged, touched, edited, npm });
+    rounds.push({ f, unchanged, touched, rendered, edited, npm });
   }
-  const cases = ['unchanged', 'touched', 'edited', 'npm'] as const;
+  const cases = ['unchanged', 'touched', 'rendered', 'edited', 'npm'] as const;
   const per = <T>(make: (k: (typeof cases)[number]) => T) =>
     Object.fromEntries(cases.map((k) => [k, make(k)])) as Record<(typeof cases)[number], T>;
   return {
@@ -111,13 +132,17 @@ export function measureStartup(out: string, runs: number): StartupFigures {
 }
 
 /**
- * `npm run diff` on the committed sites (against HEAD, minus npm's start) and S with nothing
- * changed, round by round: the median of the rounds' ratios D/S.
+ * `npm run diff` on the committed sites (against HEAD, minus npm's start) and S rendering with
+ * nothing to rebundle (the record emptied before each: the diff renders too), round by round: the
+ * median of the rounds' ratios D/S.
  */
 export function measureDiffOfCommittedSites(out: string, runs: number): { diff: number; ratio: number } {
   const synth = `node tools/run.mjs main --out ${out}`;
   const diff = 'node tools/run.mjs review diff --base HEAD --format text';
   timeOnce(diff); // builds the review bundle if stale
-  const rounds = Array.from({ length: runs }, () => ({ s: timeOnce(synth), d: timeOnce(diff) }));
+  const rounds = Array.from({ length: runs }, () => {
+    forgetRecordedRuns();
+    return { s: timeOnce(synth), d: timeOnce(diff) };
+  });
   return { diff: median(rounds.map((r) => r.d)), ratio: median(rounds.map((r) => r.d / r.s)) };
 }

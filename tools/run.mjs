@@ -1,16 +1,47 @@
 // `node tools/run.mjs <entry> [args...]`: runs a dist/ bundle in this same process, rebuilding it
 // first if the content of one of its inputs changed since the last build (one node start instead
 // of two, and no bundling when nothing changed; a `touch` or a checkout costs a hash, no build).
-// The bundle runs with V8's code cache (tools/code-cache.mjs), so an unchanged bundle is not
-// compiled again.
-import { buildEntry, ENTRIES } from './build.mjs';
-import { runWithCodeCache } from './code-cache.mjs';
+// The bundle, and the vendor bundle it loads (tools/build.mjs), run with V8's code cache
+// (tools/code-cache.mjs), so an unchanged bundle is not compiled again. A synth whose inputs and
+// gitops/ tree are those of a recorded run that found nothing to change prints that run's line
+// and exits without loading either bundle (tools/synth-record.cjs).
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { buildEntry, ENTRIES, VENDOR_BUNDLE } from './build.mjs';
+import { preloadWithCodeCache, runWithCodeCache } from './code-cache.mjs';
 
+const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
 if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
 const bundle = await buildEntry(entry, { onlyIfStale: true });
-process.argv = [process.argv[0], bundle, ...args];
-runWithCodeCache(bundle);
+const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
+if (recorded !== undefined) console.log(recorded.stdout);
+else {
+  process.argv = [process.argv[0], bundle, ...args];
+  // The vendor bundle the entry's bundle requires, with the code cache of this entry's use of it.
+  preloadWithCodeCache(VENDOR_BUNDLE, entry);
+  runWithCodeCache(bundle);
+}
+
+/**
+ * The recorded run of a synth with these arguments, if any. Only a whole synth or --check, with
+ * --out or not, is ever recorded; any other argument (--site, --help, a bad flag) runs the bundle.
+ */
+function recordedSynth(bundle, args) {
+  let check = false;
+  let out;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--check' && !check) check = true;
+    else if (arg === '--out' && out === undefined && i + 1 < args.length && !args[i + 1].startsWith('-')) out = args[++i];
+    else if (arg.startsWith('--out=') && out === undefined) out = arg.slice('--out='.length);
+    else return undefined;
+  }
+  if (process.env.CDK8S_OUTDIR || out === '') return undefined;
+  const repo = path.resolve(path.dirname(bundle), '..');
+  const { recordedRun } = require('./synth-record.cjs');
+  return recordedRun(repo, [bundle, VENDOR_BUNDLE], out === undefined ? repo : path.resolve(out), check);
+}

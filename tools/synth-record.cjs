@@ -1,0 +1,180 @@
+// The record of the last synth runs that found gitops/ up to date: for each, a digest of every
+// input the render reads (the bundles, which hold the sources, the site model and the generated
+// bindings; the validators under imports/validators/, read at run time; the lockfiles, which stand
+// for the packages loaded from node_modules; the node version) and a digest of the bytes of the
+// gitops/ tree it found. When a synth starts with the same inputs and finds a gitops/ tree with
+// the same digest, the render would find nothing to change: tools/run.mjs prints what that run
+// printed and exits without loading the bundle. Any other input, and any byte, file or directory
+// added to, changed in or removed from gitops/, renders as before.
+//
+// Written by main.ts only after a run that changed nothing, rendered every site, fetched no AWS
+// stack outputs and found no file or directory of gitops/ changed since its start (by their
+// ctimes: no other writer changed it meanwhile). Input files are known by size and mtime and
+// hashed when one of them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and
+// hashed in full each time. Whatever goes wrong here (an unreadable file) only means no record:
+// the synth renders. CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const VERSION = 1;
+/** Trees of different output directories with the same inputs share an entry; this many are kept. */
+const MAX_ENTRIES = 8;
+/** The staging directory of the writer (pipeline/writer-staging.ts): present only while a run writes, or after one died. */
+const STAGING_DIR = '.synth-staging';
+/** File times come from a clock that lags the system's by up to a tick (a few ms): this covers it. */
+const CLOCK_MARGIN_MS = 100;
+
+const sha1 = (data) => createHash('sha1').update(data).digest('hex');
+const recordFileOf = (repo) => path.join(repo, 'dist', 'synth-record.json');
+
+function readRecord(repo) {
+  try {
+    const record = JSON.parse(fs.readFileSync(recordFileOf(repo), 'utf8'));
+    if (record.version === VERSION && Array.isArray(record.entries) && typeof record.files === 'object') return record;
+  } catch {
+    // No record yet, or an unreadable one: as empty.
+  }
+  return { version: VERSION, files: {}, entries: [] };
+}
+
+/** Every file below `dir`, relative to `base`, sorted; directories with a trailing '/'. */
+function walk(dir, base, into = []) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (err.code === 'ENOENT') return into;
+    throw err;
+  }
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const file = path.join(dir, entry.name);
+    const rel = path.relative(base, file).split(path.sep).join('/');
+    if (entry.isDirectory()) {
+      into.push(`${rel}/`);
+      walk(file, base, into);
+    } else into.push(rel);
+  }
+  return into;
+}
+
+/**
+ * The digest of the inputs of a synth run by the bundles `programFiles` of the repository `repo`,
+ * and what each input file was seen as (`used`: path -> { size, mtimeMs, sha1 }). `known`, the
+ * same from the record, spares hashing a file whose size and mtime are as recorded.
+ */
+function inputsDigest(repo, programFiles, known) {
+  const files = [
+    ...programFiles.map((f) => path.relative(repo, f).split(path.sep).join('/')),
+    'package-lock.json',
+    'node_modules/.package-lock.json',
+    ...walk(path.join(repo, 'imports', 'validators'), repo),
+  ];
+  const parts = [`node ${process.version}`];
+  const used = {};
+  for (const f of files) {
+    if (f.endsWith('/')) {
+      parts.push(f);
+      continue;
+    }
+    const file = path.join(repo, f);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    let digest = 'missing';
+    if (st) {
+      const was = known[f];
+      digest = was && was.size === st.size && was.mtimeMs === st.mtimeMs ? was.sha1 : sha1(fs.readFileSync(file));
+      used[f] = { size: st.size, mtimeMs: st.mtimeMs, sha1: digest };
+    }
+    parts.push(`${f} ${digest}`);
+  }
+  return { digest: sha1(parts.join('\n')), used };
+}
+
+/**
+ * The digest of every path and byte of `root`/gitops/. With `unchangedSince` (a time in ms), undefined
+ * if a file or directory of it changed since then (its ctime, which a write, a rename or a `touch`
+ * moves and no one can set; less a margin for the file system's coarser clock).
+ */
+function gitopsDigest(root, unchangedSince = undefined) {
+  const gitops = path.join(root, 'gitops');
+  const hash = createHash('sha1');
+  const since = unchangedSince === undefined ? Infinity : unchangedSince - CLOCK_MARGIN_MS;
+  if (unchangedSince !== undefined && (fs.statSync(gitops, { throwIfNoEntry: false })?.ctimeMs ?? 0) >= since) return undefined;
+  for (const p of walk(gitops, gitops)) {
+    const file = path.join(gitops, p);
+    if (p.endsWith('/')) {
+      if (unchangedSince !== undefined && fs.statSync(file).ctimeMs >= since) return undefined;
+      hash.update(`${p}\n`);
+      continue;
+    }
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (unchangedSince !== undefined && fs.fstatSync(fd).ctimeMs >= since) return undefined;
+      hash.update(`${p} ${sha1(fs.readFileSync(fd))}\n`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * What a synth of `root` would print, when the record says that these inputs render exactly the
+ * gitops/ tree `root` holds: `{ stdout }`; otherwise undefined (the synth must run). `check`
+ * chooses the line of `--check`.
+ */
+function recordedRun(repo, programFiles, root, check) {
+  try {
+    if (fs.existsSync(path.join(root, STAGING_DIR))) return undefined;
+    const record = readRecord(repo);
+    if (record.entries.length === 0) return undefined;
+    const inputs = inputsDigest(repo, programFiles, record.files).digest;
+    const candidates = record.entries.filter((e) => e.inputs === inputs);
+    if (candidates.length === 0) return undefined;
+    const gitops = gitopsDigest(root);
+    const entry = candidates.find((e) => e.gitops === gitops);
+    return entry === undefined ? undefined : { stdout: check ? entry.check : entry.synth };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts recording a synth of `root`: the inputs digest is taken now, before the render.
+ * `save(lines)` records it once the run found nothing to change, with the digest of gitops/, if
+ * nothing in gitops/ changed since the start (so it is the tree the render compared).
+ */
+function startRecord(repo, programFiles, root) {
+  const start = Date.now();
+  let inputs;
+  try {
+    inputs = inputsDigest(repo, programFiles, readRecord(repo).files);
+  } catch {
+    inputs = undefined;
+  }
+  return {
+    save({ synth, check }) {
+      if (inputs === undefined) return false;
+      try {
+        const gitops = gitopsDigest(root, start);
+        if (gitops === undefined) return false;
+        const record = readRecord(repo);
+        const entries = [
+          { inputs: inputs.digest, gitops, synth, check },
+          ...record.entries.filter((e) => e.inputs !== inputs.digest || e.gitops !== gitops),
+        ];
+        const content = { version: VERSION, files: inputs.used, entries: entries.slice(0, MAX_ENTRIES) };
+        const file = recordFileOf(repo);
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(tmp, `${JSON.stringify(content)}\n`);
+        fs.renameSync(tmp, file);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+module.exports = { recordedRun, startRecord };
