@@ -1,22 +1,19 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { PlatformError } from '../../model/errors';
 import type { FileTree } from '../files';
 
-function git(root: string, args: string[], input?: string): string {
+function gitBytes(root: string, args: string[], input?: string): Buffer {
   try {
-    return execFileSync('git', args, {
-      cwd: root,
-      encoding: 'utf8',
-      input,
-      maxBuffer: 1024 * 1024 * 1024,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    return execFileSync('git', args, { cwd: root, input, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
     throw new PlatformError([{ message: `git ${args.join(' ')} failed: ${stderr || (err as Error).message}` }]);
   }
 }
+
+const git = (root: string, args: string[]): string => gitBytes(root, args).toString('utf8');
 
 /** The commit a ref names (full hash). */
 export function resolveCommit(root: string, ref: string): string {
@@ -61,33 +58,106 @@ export function defaultBase(root: string, mainBranch = 'main'): string {
   throw new PlatformError([{ message: `no branch ${candidates.join(' or ')} to find the merge base with: pass --base <ref>` }]);
 }
 
+/** The rendered tree a diff starts from: its paths, and each file's bytes when asked for. */
+export interface BaseFiles {
+  /** Every path, relative to gitops/. */
+  readonly paths: readonly string[];
+  has(path: string): boolean;
+  /** Whether the file at `path` holds exactly `content` (without reading it, where the blob ids tell). */
+  holds(path: string, content: string): boolean;
+  content(path: string): string | undefined;
+  /** A key of the file's bytes (a blob id): files with the same key hold the same bytes. */
+  keyOf(path: string): string | undefined;
+}
+
+/** A tree in memory as the base (tests, and the head of a diff of two trees in memory). */
+export function baseOfTree(tree: FileTree): BaseFiles {
+  return {
+    paths: [...tree.keys()],
+    has: (p) => tree.has(p),
+    holds: (p, content) => tree.get(p) === content,
+    content: (p) => tree.get(p),
+    keyOf: (p) => tree.get(p),
+  };
+}
+
+/** Git's id of a blob with these bytes (`git hash-object`). */
+export function blobId(content: string): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/**
+ * gitops/ at a commit, as git stores it: the listing gives each file's blob id and size, so a
+ * rendered file of another size differs, and one of the same size is hashed as git does (a file
+ * whose bytes did not change is never read). The blobs are read on first need, every distinct
+ * blob of the tree in one `git cat-file --batch`, and kept as bytes; a file's text is decoded
+ * when asked for.
+ */
+export class GitTree implements BaseFiles {
+  readonly paths: readonly string[];
+  private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
+  private blobs: { readonly bytes: Buffer; readonly at: Map<string, number> } | undefined;
+  /** Milliseconds spent in git (listing and reading blobs), for the bench. */
+  gitMs = 0;
+
+  constructor(
+    private readonly root: string,
+    readonly commit: string,
+  ) {
+    const start = performance.now();
+    for (const line of git(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']).split('\0')) {
+      const tab = line.indexOf('\t');
+      const [, type, sha, size] = line.slice(0, tab).split(/ +/);
+      if (type === 'blob') this.entries.set(line.slice(tab + 1 + 'gitops/'.length), { sha: sha!, size: Number(size) });
+    }
+    this.paths = [...this.entries.keys()];
+    this.gitMs += performance.now() - start;
+  }
+
+  has(path: string): boolean {
+    return this.entries.has(path);
+  }
+
+  holds(path: string, content: string): boolean {
+    const entry = this.entries.get(path);
+    // Most changed files change size: the length is cheaper than the hash.
+    return entry !== undefined && Buffer.byteLength(content, 'utf8') === entry.size && blobId(content) === entry.sha;
+  }
+
+  keyOf(path: string): string | undefined {
+    return this.entries.get(path)?.sha;
+  }
+
+  content(path: string): string | undefined {
+    const entry = this.entries.get(path);
+    if (entry === undefined) return undefined;
+    const blobs = (this.blobs ??= this.readBlobs());
+    const start = blobs.at.get(entry.sha)!;
+    return blobs.bytes.toString('utf8', start, start + entry.size);
+  }
+
+  /** Every distinct blob, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
+  private readBlobs(): { bytes: Buffer; at: Map<string, number> } {
+    const start = performance.now();
+    const shas = [...new Set([...this.entries.values()].map((e) => e.sha))];
+    const at = new Map<string, number>();
+    if (shas.length === 0) return { bytes: Buffer.alloc(0), at };
+    const bytes = gitBytes(this.root, ['cat-file', '--batch', '--buffer'], `${shas.join('\n')}\n`);
+    let offset = 0;
+    for (const sha of shas) {
+      const headerEnd = bytes.indexOf(0x0a, offset);
+      const size = Number(bytes.toString('latin1', offset, headerEnd).split(' ')[2]);
+      at.set(sha, headerEnd + 1);
+      offset = headerEnd + 1 + size + 1;
+    }
+    this.gitMs += performance.now() - start;
+    return { bytes, at };
+  }
+}
+
 /** Every file under gitops/ at `ref`, keyed by path relative to gitops/. */
 export function readTreeAtRef(root: string, ref: string): FileTree {
-  const commit = resolveCommit(root, ref);
-  const listing = git(root, ['ls-tree', '-r', '-z', commit, '--', 'gitops/'])
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const [meta, path] = line.split('\t');
-      const [, type, sha] = (meta ?? '').split(' ');
-      return { type, sha: sha ?? '', path: path ?? '' };
-    })
-    .filter((e) => e.type === 'blob');
-  const tree: FileTree = new Map();
-  if (listing.length === 0) return tree;
-  // One `git cat-file --batch` for every blob: `<sha> blob <size>\n<content>\n` each.
-  const out = execFileSync('git', ['cat-file', '--batch'], {
-    cwd: root,
-    input: listing.map((e) => e.sha).join('\n') + '\n',
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  let offset = 0;
-  for (const entry of listing) {
-    const headerEnd = out.indexOf(0x0a, offset);
-    const size = Number(out.subarray(offset, headerEnd).toString('utf8').split(' ')[2]);
-    const start = headerEnd + 1;
-    tree.set(entry.path.slice('gitops/'.length), out.subarray(start, start + size).toString('utf8'));
-    offset = start + size + 1;
-  }
-  return tree;
+  const base = new GitTree(root, resolveCommit(root, ref));
+  return new Map(base.paths.map((p) => [p, base.content(p)!]));
 }
