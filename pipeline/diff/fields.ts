@@ -117,10 +117,19 @@ function sameItem(x: unknown, y: unknown): boolean {
  */
 function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): boolean {
   if (before.length !== after.length) return false;
+  let firstOf: Map<string, number> | undefined;
   for (let i = 0; i < after.length; i++) {
     if (!sameItem(before[i], after[i])) return false;
     const label = itemLabel(after[i]);
-    if (label !== undefined && before.findIndex((x) => itemLabel(x) === label) !== i) return false;
+    if (label === undefined) continue;
+    if (!firstOf) {
+      firstOf = new Map();
+      for (let j = before.length - 1; j >= 0; j--) {
+        const l = itemLabel(before[j]);
+        if (l !== undefined) firstOf.set(l, j);
+      }
+    }
+    if (firstOf.get(label) !== i) return false;
   }
   return true;
 }

@@ -10,8 +10,8 @@ import { highest, RISK_ORDER, type RatedChange, type RatedFileChange, type Rated
 import { RenderedDiff } from './stream';
 
 export { baseOfTree, defaultBase, describeHead, GitTree, readTreeAtRef, resolveCommit, type BaseFiles } from './git-tree';
-export { toMarkdown, toText, REPORT_MARKER } from './format';
-export { RenderedDiff, type HeadFile } from './stream';
+export { LISTED_LOWS, toMarkdown, toText, REPORT_MARKER } from './format';
+export { filesByDirectory, RenderedDiff, type HeadFile } from './stream';
 export type { RatedChange, RatedFileChange, RatedObjectChange, Risk };
 
 export interface DiffOptions {

@@ -9,6 +9,7 @@
  * same component on every site): their parse and their field changes are kept by content, a
  * bounded number of them, and reused.
  */
+import type { FileBodies, FileTree } from '../files';
 import { byText } from '../validate/context';
 import { diffValues, type FieldChange } from './fields';
 import type { BaseFiles } from './git-tree';
@@ -32,26 +33,28 @@ const directoryOf = (path: string) => {
   return slash < 0 ? '' : path.slice(0, slash);
 };
 
-/** A map of at most `size` entries, the least recently used dropped first. */
+/**
+ * A cache of the recently used entries: two generations of at most `size` entries each, the
+ * older dropped whole when the newer is full (no per-entry bookkeeping).
+ */
 class Recent<V> {
-  private readonly entries = new Map<string, V>();
+  private newer = new Map<string, V>();
+  private older = new Map<string, V>();
   constructor(private readonly size: number) {}
   get(key: string, make: () => V): V {
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key)!;
-      this.entries.delete(key);
-      this.entries.set(key, value);
-      return value;
+    if (this.newer.has(key)) return this.newer.get(key)!;
+    const value = this.older.has(key) ? this.older.get(key)! : make();
+    if (this.newer.size >= this.size) {
+      this.older = this.newer;
+      this.newer = new Map();
     }
-    const value = make();
-    if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, value);
+    this.newer.set(key, value);
     return value;
   }
 }
 
 /** Distinct file contents kept parsed (and their field changes): a few sites' worth of distinct files. */
-const KEPT_CONTENTS = 2048;
+const KEPT_CONTENTS = 1024;
 
 export class RenderedDiff {
   private readonly basePaths = new Map<string, string[]>();
@@ -230,4 +233,27 @@ function withLostRoutes(changes: RatedChange[], lostRoutes: readonly LostRoute[]
     out[index] = { ...c, notes, risk: highest(notes) };
   }
   return out;
+}
+
+/**
+ * The files of a render, one top-level directory at a time (as RenderedDiff takes them), each
+ * file taken out of `tree` and `bodies` as it is handed on, so that what the diff holds grows as
+ * what the render holds shrinks.
+ */
+export function* filesByDirectory(tree: FileTree, bodies?: FileBodies): Generator<HeadFile[]> {
+  const directories = new Map<string, string[]>();
+  for (const path of tree.keys()) {
+    const directory = directoryOf(path);
+    const list = directories.get(directory);
+    if (list) list.push(path);
+    else directories.set(directory, [path]);
+  }
+  for (const paths of directories.values()) {
+    const files = paths.map((path) => ({ path, content: tree.get(path)!, documents: bodies?.get(path) }));
+    for (const path of paths) {
+      tree.delete(path);
+      bodies?.delete(path);
+    }
+    yield files;
+  }
 }
