@@ -265,12 +265,14 @@ async function diff(argv: readonly string[]): Promise<number> {
     throw usageError(DIFF, `--max-chars takes a whole number above 0, not '${args['max-chars']}'`);
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const baseCommit = resolveCommit(root, base);
-  const diff = new RenderedDiff(new GitTree(root, baseCommit));
+  const baseTree = new GitTree(root, baseCommit);
+  const diff = new RenderedDiff(baseTree);
   // The rendered side is read from the render's own objects: its YAML is never parsed.
   const bodies: FileBodies = new Map();
   const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
   for (const files of filesByDirectory(tree, bodies)) diff.add(files);
   const changes = diff.finish();
+  baseTree.close();
   const head = describeHead(root, args.branch);
   const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
   const markdown = {

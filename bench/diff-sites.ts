@@ -109,6 +109,7 @@ export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' 
   start = process.hrtime.bigint();
   cpu = process.cpuUsage();
   const changes: RatedChange[] = diff.finish();
+  base.close();
   // Reading the blobs happens inside the diff, on first need: counted as git's.
   const blobMs = base.gitMs - listGitMs;
   timed += ms(start);

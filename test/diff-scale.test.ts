@@ -1,14 +1,12 @@
 /**
- * The diff's shortcuts give what the reference gives: the reader of synth's own YAML reads as
- * js-yaml does, the field walk gives jsondiffpatch's changes, the streaming diff one site at a
- * time gives the whole-tree diff, and the Markdown of a diff too long to list stays bounded.
+ * The diff's shortcuts give what the reference gives: the field walk gives jsondiffpatch's
+ * changes, the streaming diff one site at a time gives the whole-tree diff, and the Markdown of a
+ * diff too long to list stays bounded.
  */
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { semanticDiff, RenderedDiff, baseOfTree, toMarkdown, type RatedChange } from '../pipeline/diff';
 import { diffValues, diffValuesByDelta } from '../pipeline/diff/fields';
-import { readRendered } from '../pipeline/diff/rendered-yaml';
 import type { FileTree } from '../pipeline/files';
-import { toYamlDocument } from '../pipeline/yaml';
 import { PLATFORM_FILES } from './diff-helpers';
 
 const jsYaml = (text: string) => loadAll(text, null, { schema: CORE_SCHEMA });
@@ -41,54 +39,6 @@ function value(next: () => number, depth: number): unknown {
   return o;
 }
 
-describe("the reader of synth's YAML", () => {
-  it('reads every committed object file as js-yaml does, without falling back', () => {
-    let files = 0;
-    for (const [p, content] of PLATFORM_FILES) {
-      if (!p.endsWith('.yaml')) continue;
-      files++;
-      expect([p, readRendered(content)]).toStrictEqual([p, jsYaml(content)]);
-    }
-    expect(files).toBeGreaterThan(250);
-  });
-
-  it('reads what the emitter writes of random awkward values as js-yaml does, or leaves it to js-yaml', () => {
-    const next = random(17);
-    let read = 0;
-    for (let i = 0; i < 3000; i++) {
-      const doc = { [`k${i}`]: value(next, 0), list: [value(next, 1), { name: value(next, 2), v: value(next, 1) }] };
-      const text = toYamlDocument(doc);
-      const ours = readRendered(text);
-      if (ours === undefined) continue;
-      read++;
-      expect(ours).toStrictEqual(jsYaml(text));
-    }
-    expect(read).toBeGreaterThan(2500);
-  });
-
-  it('leaves what synth does not write to js-yaml', () => {
-    for (const text of [
-      'a: { b: 1 }\n',
-      'a: [1, 2]\n',
-      'a: &x 1\nb: *x\n',
-      'a: !!str 1\n',
-      'a: 1 # note\n',
-      'a: 1\n---\nb: 2\n',
-      'a: one\n  two\n',
-      'a: "one\n  two"\n',
-      'a: >\n  folded\n',
-      'a: |2\n   x\n',
-      '1.0: x\n',
-      'a: 1\na: 2\n',
-      'a: 1',
-      '? a\n: 1\n',
-    ])
-      expect([text, readRendered(text)]).toEqual([text, undefined]);
-    // A whole-line comment and a list at its key's indentation are read.
-    expect(readRendered('# made by synth\na:\n- 1\n- x\nb: |-\n  l1\n\n  l2\n')).toStrictEqual([{ a: [1, 'x'], b: 'l1\n\nl2' }]);
-  });
-});
-
 describe('the field walk', () => {
   it('gives jsondiffpatch’s changes on every committed object against its edited versions', () => {
     const edits: ((o: Record<string, unknown>) => unknown)[] = [
@@ -104,7 +54,7 @@ describe('the field walk', () => {
     ];
     let pairs = 0;
     for (const [p, content] of PLATFORM_FILES) {
-      const docs = p.endsWith('.yaml') ? (readRendered(content) as Record<string, unknown>[] | undefined) : undefined;
+      const docs = p.endsWith('.yaml') ? (jsYaml(content) as Record<string, unknown>[]) : undefined;
       for (const doc of docs ?? [])
         for (const edit of edits) {
           const after = edit(doc);

@@ -37,9 +37,13 @@ function headerText(h: DiffHeader): { head: string; base: string } {
 }
 
 function counts(changes: readonly RatedChange[]): string {
-  const n = (r: Risk) => changes.filter((c) => c.risk === r).length;
-  const files = changes.filter((c) => c.scope === 'file').length;
-  return `${n('high')} high, ${n('medium')} medium, ${n('low')} low: ${changes.length - files} object(s) and ${files} other file(s) changed`;
+  const n: Record<Risk, number> = { high: 0, medium: 0, low: 0 };
+  let files = 0;
+  for (const c of changes) {
+    n[c.risk]++;
+    if (c.scope === 'file') files++;
+  }
+  return `${n.high} high, ${n.medium} medium, ${n.low} low: ${changes.length - files} object(s) and ${files} other file(s) changed`;
 }
 
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));

@@ -1,6 +1,9 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PlatformError } from '../../model/errors';
 import type { FileTree } from '../files';
 
@@ -90,14 +93,14 @@ export function blobId(content: string): string {
 /**
  * gitops/ at a commit, as git stores it: the listing gives each file's blob id and size, so a
  * rendered file of another size differs, and one of the same size is hashed as git does (a file
- * whose bytes did not change is never read). The blobs are read on first need, every distinct
- * blob of the tree in one `git cat-file --batch`, and kept as bytes; a file's text is decoded
- * when asked for.
+ * whose bytes did not change is never read). On first need, every distinct blob of the tree is
+ * written by one `git cat-file --batch` into a temporary file (removed at once, kept open), and
+ * a file's bytes are read from it when asked for: the blobs stay out of the process's memory.
  */
 export class GitTree implements BaseFiles {
   readonly paths: readonly string[];
   private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
-  private blobs: { readonly bytes: Buffer; readonly at: Map<string, number> } | undefined;
+  private blobs: { readonly fd: number; readonly at: Map<string, number> } | undefined;
   /** Milliseconds spent in git (listing and reading blobs), for the bench. */
   gitMs = 0;
 
@@ -106,10 +109,15 @@ export class GitTree implements BaseFiles {
     readonly commit: string,
   ) {
     const start = performance.now();
-    for (const line of git(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']).split('\0')) {
-      const tab = line.indexOf('\t');
-      const [, type, sha, size] = line.slice(0, tab).split(/ +/);
-      if (type === 'blob') this.entries.set(line.slice(tab + 1 + 'gitops/'.length), { sha: sha!, size: Number(size) });
+    // Each entry is `<mode> <type> <sha> <size padded>\t<path>\0`; strings are cut from the bytes
+    // so that no path keeps the whole listing alive.
+    const listing = gitBytes(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']);
+    for (let at = 0; at < listing.length; ) {
+      const end = listing.indexOf(0, at);
+      const tab = listing.indexOf(0x09, at);
+      const [, type, sha, size] = listing.toString('latin1', at, tab).split(/ +/);
+      if (type === 'blob') this.entries.set(listing.toString('utf8', tab + 1 + 'gitops/'.length, end), { sha: sha!, size: Number(size) });
+      at = end + 1;
     }
     this.paths = [...this.entries.keys()];
     this.gitMs += performance.now() - start;
@@ -132,32 +140,51 @@ export class GitTree implements BaseFiles {
   content(path: string): string | undefined {
     const entry = this.entries.get(path);
     if (entry === undefined) return undefined;
-    const blobs = (this.blobs ??= this.readBlobs());
-    const start = blobs.at.get(entry.sha)!;
-    return blobs.bytes.toString('utf8', start, start + entry.size);
+    const blobs = (this.blobs ??= this.writeBlobs());
+    const bytes = Buffer.allocUnsafe(entry.size);
+    fs.readSync(blobs.fd, bytes, 0, entry.size, blobs.at.get(entry.sha)!);
+    return bytes.toString('utf8');
   }
 
-  /** Every distinct blob, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
-  private readBlobs(): { bytes: Buffer; at: Map<string, number> } {
+  /** Closes the file of blobs (the tree reads no more). */
+  close(): void {
+    if (this.blobs) fs.closeSync(this.blobs.fd);
+    this.blobs = undefined;
+  }
+
+  /** Every distinct blob into a temporary file, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
+  private writeBlobs(): { fd: number; at: Map<string, number> } {
     const start = performance.now();
-    const shas = [...new Set([...this.entries.values()].map((e) => e.sha))];
+    const sizes = new Map([...this.entries.values()].map((e) => [e.sha, e.size]));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-')), 'blobs');
+    const fd = fs.openSync(file, 'w+');
+    fs.rmSync(path.dirname(file), { recursive: true });
+    const r = spawnSync('git', ['cat-file', '--batch', '--buffer'], {
+      cwd: this.root,
+      input: [...sizes.keys()].map((sha) => `${sha}\n`).join(''),
+      stdio: ['pipe', fd, 'pipe'],
+    });
+    if (r.status !== 0) throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
+    // The offsets follow from the sizes the listing gave.
     const at = new Map<string, number>();
-    if (shas.length === 0) return { bytes: Buffer.alloc(0), at };
-    const bytes = gitBytes(this.root, ['cat-file', '--batch', '--buffer'], `${shas.join('\n')}\n`);
     let offset = 0;
-    for (const sha of shas) {
-      const headerEnd = bytes.indexOf(0x0a, offset);
-      const size = Number(bytes.toString('latin1', offset, headerEnd).split(' ')[2]);
-      at.set(sha, headerEnd + 1);
-      offset = headerEnd + 1 + size + 1;
+    for (const [sha, size] of sizes) {
+      offset += `${sha} blob ${size}\n`.length;
+      at.set(sha, offset);
+      offset += size + 1;
     }
+    if (fs.fstatSync(fd).size !== offset) throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
     this.gitMs += performance.now() - start;
-    return { bytes, at };
+    return { fd, at };
   }
 }
 
 /** Every file under gitops/ at `ref`, keyed by path relative to gitops/. */
 export function readTreeAtRef(root: string, ref: string): FileTree {
   const base = new GitTree(root, resolveCommit(root, ref));
-  return new Map(base.paths.map((p) => [p, base.content(p)!]));
+  try {
+    return new Map(base.paths.map((p) => [p, base.content(p)!]));
+  } finally {
+    base.close();
+  }
 }

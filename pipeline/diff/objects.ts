@@ -4,7 +4,6 @@
  * objects of its kind (objectsOfKind, found by file name: synth names each file `<kind>-<name>.yaml`).
  */
 import { loadAll, CORE_SCHEMA } from 'js-yaml';
-import { readRendered } from './rendered-yaml';
 import { record } from '../validate/context';
 
 /** A rendered object located in the tree. */
@@ -38,10 +37,8 @@ export function parseObjects(path: string, content: string): TreeObject[] | unde
   return docs && objectsOf(path, docs);
 }
 
-/** The documents of a YAML file (undefined: it does not parse); what synth writes is read by readRendered, the rest by js-yaml. */
+/** The documents of a YAML file (undefined: it does not parse). */
 export function parseDocuments(content: string): unknown[] | undefined {
-  const rendered = readRendered(content);
-  if (rendered) return rendered;
   try {
     return loadAll(content, null, { schema: CORE_SCHEMA });
   } catch {

@@ -176,8 +176,8 @@ export class RenderedDiff {
     }
     this.served.before.push(...servedBy(before.objectsOfKind('HTTPProxy')));
     this.served.after.push(...servedBy(after.objectsOfKind('HTTPProxy')));
-    const order = (c: RatedObjectChange) => `${c.component}\0${c.id}`;
-    objects.sort((x, y) => byText(order(x), order(y)));
+    const order = new Map(objects.map((c) => [c, `${c.component}\0${c.id}`]));
+    objects.sort((x, y) => byText(order.get(x)!, order.get(y)!));
     this.bySite.push({ directory, objects });
   }
 
