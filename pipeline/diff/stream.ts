@@ -72,6 +72,11 @@ export class RenderedDiff {
   /** Field changes by the new file's content, then the old file's key and the object. */
   private readonly fieldChanges = new Recent<Map<string, FieldChange[]>>(KEPT_CONTENTS);
   private finished = false;
+  /**
+   * One string for each distinct id, site, component and field path: the rated changes of many
+   * sites share them (a path built by concatenation is otherwise a chain of pieces per change).
+   */
+  private readonly strings = new Map<string, string>();
 
   constructor(private readonly base: BaseFiles) {
     for (const path of base.paths) {
@@ -200,12 +205,19 @@ export class RenderedDiff {
     return {
       scope: 'object',
       type: !before ? 'added' : !after ? 'removed' : 'changed',
-      site: o.site,
-      component: o.component,
-      kind: o.kind,
-      id: idOf(o),
+      site: this.intern(o.site),
+      component: this.intern(o.component),
+      kind: this.intern(o.kind),
+      id: this.intern(idOf(o)),
       fields,
     };
+  }
+
+  private intern(text: string): string {
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    this.strings.set(text, text);
+    return text;
   }
 
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
@@ -213,7 +225,10 @@ export class RenderedDiff {
     const byBase = this.fieldChanges.get(headContent, () => new Map());
     const key = `${this.base.keyOf(before.path)}\0${idOf(before)}`;
     let fields = byBase.get(key);
-    if (fields === undefined) byBase.set(key, (fields = diffValues(before.body, after.body)));
+    if (fields === undefined) {
+      fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
+      byBase.set(key, fields);
+    }
     return fields;
   }
 }
