@@ -22,7 +22,46 @@ function random(seed: number): () => number {
   };
 }
 
-const PIECES = ['a', 'b c', '0', '1.5', '-', '-x', ':', ': ', ' #', '#', '"', "'", '\n', '\n\n', ' ', '\t', 'yes', 'null', '~', 'true', '0x1F', '1e3', '.inf', '[', '{', '*', '&', '!', '|', '>', '%', '@', '`', 'é', '\u2028', '\u0085', '---', '...'];
+const PIECES = [
+  'a',
+  'b c',
+  '0',
+  '1.5',
+  '-',
+  '-x',
+  ':',
+  ': ',
+  ' #',
+  '#',
+  '"',
+  "'",
+  '\n',
+  '\n\n',
+  ' ',
+  '\t',
+  'yes',
+  'null',
+  '~',
+  'true',
+  '0x1F',
+  '1e3',
+  '.inf',
+  '[',
+  '{',
+  '*',
+  '&',
+  '!',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  'é',
+  '\u2028',
+  '\u0085',
+  '---',
+  '...',
+];
 
 function value(next: () => number, depth: number): unknown {
   const r = next();
@@ -45,9 +84,7 @@ describe('the field walk', () => {
       (o) => JSON.parse(JSON.stringify(o).replace(/"platform"/g, '"platform-v1"')),
       (o) => JSON.parse(JSON.stringify(o).replace(/"name":"([a-z])/g, '"name":"x$1')),
       (o) =>
-        JSON.parse(
-          JSON.stringify(o, (_k, v: unknown) => (Array.isArray(v) && typeof v[0] === 'object' ? [{ name: 'first' }, ...v] : v)),
-        ),
+        JSON.parse(JSON.stringify(o, (_k, v: unknown) => (Array.isArray(v) && typeof v[0] === 'object' ? [{ name: 'first' }, ...v] : v))),
       (o) => JSON.parse(JSON.stringify(o, (_k, v: unknown) => (Array.isArray(v) ? [...v].reverse() : v))),
       (o) => JSON.parse(JSON.stringify(o, (_k, v: unknown) => (Array.isArray(v) && v.length > 1 ? v.slice(1) : v))),
       (o) => JSON.parse(JSON.stringify(o).replace(/:(\d+)/g, ':1$1')),
@@ -110,7 +147,9 @@ describe('the diff one site at a time', () => {
     expect(bounded).toContain(`of the ${lows.length} other low changes the first 10 are, and the ${lows.length - 10} others are counted`);
     expect(bounded).toContain('Every change: `npm run diff -- --base aaaaaaaaaaaa --full`.');
     expect(bounded).toMatch(/^\| component \| sites \| high \| medium \| low \|$/m);
-    const counted = [...bounded.matchAll(/(\d+) more low change\(s\), not listed|(?:^|; )[a-z-]+ (\d+) \(/gm)].map((m) => Number(m[1] ?? m[2]));
+    const counted = [...bounded.matchAll(/(\d+) more low change\(s\), not listed|(?:^|; )[a-z-]+ (\d+) \(/gm)].map((m) =>
+      Number(m[1] ?? m[2]),
+    );
     expect(counted.reduce((a, b) => a + b, 0)).toBe(lows.length - 10);
     for (const c of changes.filter((x) => x.risk !== 'low' && x.scope === 'object'))
       expect(bounded).toContain(`\`${c.scope === 'object' ? c.id : ''}\`: ${c.risk === 'high' ? '🔴 high' : '🟠 medium'}`);

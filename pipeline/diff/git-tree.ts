@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { PlatformError } from '../../model/errors';
 import type { FileTree } from '../files';
 
-function gitBytes(root: string, args: string[], input?: string): Buffer {
+function gitBytes(root: string, args: string[]): Buffer {
   try {
-    return execFileSync('git', args, { cwd: root, input, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync('git', args, { cwd: root, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
     throw new PlatformError([{ message: `git ${args.join(' ')} failed: ${stderr || (err as Error).message}` }]);
@@ -73,7 +73,7 @@ export interface BaseFiles {
   keyOf(path: string): string | undefined;
 }
 
-/** A tree in memory as the base (tests, and the head of a diff of two trees in memory). */
+/** A tree in memory as the base (semanticDiff of two trees in memory). */
 export function baseOfTree(tree: FileTree): BaseFiles {
   return {
     paths: [...tree.keys()],
@@ -84,10 +84,10 @@ export function baseOfTree(tree: FileTree): BaseFiles {
   };
 }
 
-/** Git's id of a blob with these bytes (`git hash-object`). */
-export function blobId(content: string): string {
+/** Git's id of a blob with these bytes (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
+function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
   const bytes = Buffer.from(content, 'utf8');
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+  return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 /**
@@ -112,7 +112,7 @@ export class GitTree implements BaseFiles {
     // Each entry is `<mode> <type> <sha> <size padded>\t<path>\0`; strings are cut from the bytes
     // so that no path keeps the whole listing alive.
     const listing = gitBytes(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']);
-    for (let at = 0; at < listing.length; ) {
+    for (let at = 0; at < listing.length;) {
       const end = listing.indexOf(0, at);
       const tab = listing.indexOf(0x09, at);
       const [, type, sha, size] = listing.toString('latin1', at, tab).split(/ +/);
@@ -130,7 +130,11 @@ export class GitTree implements BaseFiles {
   holds(path: string, content: string): boolean {
     const entry = this.entries.get(path);
     // Most changed files change size: the length is cheaper than the hash.
-    return entry !== undefined && Buffer.byteLength(content, 'utf8') === entry.size && blobId(content) === entry.sha;
+    return (
+      entry !== undefined &&
+      Buffer.byteLength(content, 'utf8') === entry.size &&
+      blobId(content, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
+    );
   }
 
   keyOf(path: string): string | undefined {
@@ -164,7 +168,8 @@ export class GitTree implements BaseFiles {
       input: [...sizes.keys()].map((sha) => `${sha}\n`).join(''),
       stdio: ['pipe', fd, 'pipe'],
     });
-    if (r.status !== 0) throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
+    if (r.status !== 0)
+      throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
     // The offsets follow from the sizes the listing gave.
     const at = new Map<string, number>();
     let offset = 0;
@@ -173,7 +178,8 @@ export class GitTree implements BaseFiles {
       at.set(sha, offset);
       offset += size + 1;
     }
-    if (fs.fstatSync(fd).size !== offset) throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
+    if (fs.fstatSync(fd).size !== offset)
+      throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
     this.gitMs += performance.now() - start;
     return { fd, at };
   }

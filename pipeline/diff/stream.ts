@@ -64,8 +64,12 @@ export class RenderedDiff {
   private readonly files: RatedFileChange[] = [];
   private readonly served = { before: [] as ServedHost[], after: [] as ServedHost[] };
   /** Removed Applications: rated at the end, when every path of the new tree is known. */
-  private readonly removedApplications: { list: RatedObjectChange[]; unrated: RatedObjectChange; change: ObjectChange; before: TreeObject }[] =
-    [];
+  private readonly removedApplications: {
+    list: RatedObjectChange[];
+    unrated: RatedObjectChange;
+    change: ObjectChange;
+    before: TreeObject;
+  }[] = [];
   private headEdge: string | undefined;
   private readonly baseDocuments = new Recent<unknown[] | undefined>(KEPT_CONTENTS);
   private readonly headDocuments = new Recent<unknown[] | undefined>(KEPT_CONTENTS);
@@ -119,7 +123,9 @@ export class RenderedDiff {
     this.bySite.sort((x, y) => byText(x.directory, y.directory));
     this.files.sort((x, y) => byText(x.path, y.path));
     const changes: RatedChange[] = [...this.bySite.flatMap((s) => s.objects), ...this.files];
-    const edgeBefore = this.base.has(EDGE_CONFIG) ? this.base.content(EDGE_CONFIG) : undefined;
+    // An unchanged edge is not read from the base (reading the first blob writes them all out).
+    const sameEdge = this.headEdge !== undefined && this.base.holds(EDGE_CONFIG, this.headEdge);
+    const edgeBefore = sameEdge ? this.headEdge : this.base.has(EDGE_CONFIG) ? this.base.content(EDGE_CONFIG) : undefined;
     const lost = lostRoutes({ edge: edgeBefore, served: this.served.before }, { edge: this.headEdge, served: this.served.after });
     return withLostRoutes(changes, lost, [...this.served.before, ...this.served.after]);
   }
@@ -198,7 +204,11 @@ export class RenderedDiff {
     return docs && objectsOf(path, docs);
   }
 
-  private objectChange(before: TreeObject | undefined, after: TreeObject | undefined, head: Map<string, HeadFile>): ObjectChange | undefined {
+  private objectChange(
+    before: TreeObject | undefined,
+    after: TreeObject | undefined,
+    head: Map<string, HeadFile>,
+  ): ObjectChange | undefined {
     const o = (after ?? before)!;
     const fields = before && after ? this.fieldsOf(before, after, head.get(after.path)!.content) : [];
     if (before && after && fields.length === 0) return undefined;
