@@ -12,11 +12,13 @@ import * as fs from 'node:fs';
 import {
   defaultBase,
   describeHead,
+  filesByDirectory,
+  GitTree,
   highestRisk,
   reaches,
-  readTreeAtRef,
+  RenderedDiff,
   resolveCommit,
-  semanticDiff,
+  LISTED_LOWS,
   toMarkdown,
   toText,
   type Risk,
@@ -160,7 +162,7 @@ const RISKS = ['high', 'medium'] as const;
 const DIFF = {
   name: 'diff',
   usage:
-    'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N]',
+    'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N] [--full]',
   options: {
     base: { type: 'string' },
     format: { type: 'string' },
@@ -170,6 +172,7 @@ const DIFF = {
     'main-branch': { type: 'string' },
     branch: { type: 'string' },
     'max-chars': { type: 'string' },
+    full: { type: 'boolean' },
   },
   help: {
     base: 'git ref to compare with (default: the merge base with the main branch)',
@@ -180,6 +183,7 @@ const DIFF = {
     'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
     branch: "the branch named in the header (default: the checked-out branch; CI passes the merge request's)",
     'max-chars': 'markdown: at most N characters (a merge-request note has a limit); the lead table is always whole',
+    full: `markdown: list every change (by default, past ${LISTED_LOWS} low changes no rule explains, the others are counted per component)`,
   },
 } as const;
 
@@ -261,14 +265,22 @@ async function diff(argv: readonly string[]): Promise<number> {
     throw usageError(DIFF, `--max-chars takes a whole number above 0, not '${args['max-chars']}'`);
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const baseCommit = resolveCommit(root, base);
-  const before = readTreeAtRef(root, baseCommit);
+  const baseTree = new GitTree(root, baseCommit);
+  const diff = new RenderedDiff(baseTree);
   // The rendered side is read from the render's own objects: its YAML is never parsed.
   const bodies: FileBodies = new Map();
   const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
-  const changes = semanticDiff(before, tree, { afterBodies: (p) => bodies.get(p) });
+  for (const files of filesByDirectory(tree, bodies)) diff.add(files);
+  const changes = diff.finish();
+  baseTree.close();
   const head = describeHead(root, args.branch);
   const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
-  const report = format === 'markdown' ? toMarkdown(changes, header, { maxChars }) : toText(changes, header);
+  const markdown = {
+    maxChars,
+    listedLows: args.full ? Infinity : undefined,
+    fullCommand: `\`npm run diff -- --base ${baseCommit.slice(0, 12)} --full\``,
+  };
+  const report = format === 'markdown' ? toMarkdown(changes, header, markdown) : toText(changes, header);
   if (args.output !== undefined) fs.writeFileSync(args.output, report);
   else process.stdout.write(report);
   if (failOn && reaches(changes, failOn)) {

@@ -5,13 +5,15 @@
  * scratch git repository; the head is the render itself. Each phase is timed in a child process:
  * reading the base from git, the diff with its ratings, the Markdown; peak RSS with and without
  * the render that `npm run diff` also does; the diff with the head's YAML parsed, and with the
- * render's own objects handed over (as `npm run diff` does: no parse of that side).
+ * render's own objects handed over. Without the render, the head is handed to the diff one site
+ * at a time, as the render makes it (read from the prepared files; reading them is not timed),
+ * so the peak is the diff's own; `npm run diff` itself gets the whole tree from renderTree.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readTreeAtRef, semanticDiff, toMarkdown } from '../pipeline/diff';
+import { filesByDirectory, GitTree, RenderedDiff, resolveCommit, toMarkdown, type HeadFile, type RatedChange } from '../pipeline/diff';
 import type { FileBodies, FileTree } from '../pipeline/files';
 import { renderTree } from '../pipeline/synth';
 import { generateModel } from './generate-sites';
@@ -25,10 +27,16 @@ export interface DiffFigures {
   readonly readGitMs: number;
   readonly diffMs: number;
   readonly markdownMs: number;
+  /** CPU time (user + system) of this process in the timed steps (git's own processes not included). */
+  readonly cpuMs: number;
   readonly peakRssMB: number;
 }
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const cpuMs = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
 /** The base: every object's part-of label changed, so every object file differs. */
@@ -41,7 +49,7 @@ function relabelled(tree: FileTree): FileTree {
   );
 }
 
-/** Child mode, phase 1: render, write the relabelled base into a git repository at `dir`, and the head tree as JSON. */
+/** Child mode, phase 1: render, write the relabelled base into a git repository at `dir`, and the head, a file per top-level directory. */
 export function prepareDiffRepo(count: number, dir: string): void {
   const bodies: FileBodies = new Map();
   const { tree } = renderTree(generateModel(count), { validate: false, bodies });
@@ -49,8 +57,9 @@ export function prepareDiffRepo(count: number, dir: string): void {
     fs.mkdirSync(path.dirname(path.join(dir, 'gitops', p)), { recursive: true });
     fs.writeFileSync(path.join(dir, 'gitops', p), content);
   }
-  fs.writeFileSync(path.join(dir, 'head.json'), JSON.stringify([...tree]));
-  fs.writeFileSync(path.join(dir, 'bodies.json'), JSON.stringify([...bodies]));
+  fs.mkdirSync(path.join(dir, 'head'));
+  let n = 0;
+  for (const files of filesByDirectory(tree, bodies)) fs.writeFileSync(path.join(dir, 'head', `${n++}.json`), JSON.stringify(files));
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   git('add', 'gitops');
@@ -59,33 +68,67 @@ export function prepareDiffRepo(count: number, dir: string): void {
   git('repack', '-adq');
 }
 
+/** The prepared head, one top-level directory at a time; with `documents` false, without the render's documents. */
+function* preparedHead(dir: string, documents: boolean): Generator<HeadFile[]> {
+  const files = fs.readdirSync(path.join(dir, 'head')).sort((a, b) => parseInt(a) - parseInt(b));
+  for (const name of files) {
+    const head = JSON.parse(fs.readFileSync(path.join(dir, 'head', name), 'utf8')) as HeadFile[];
+    yield documents ? head : head.map(({ path: p, content }) => ({ path: p, content }));
+  }
+}
+
 /**
- * Child mode, phase 2: the diff as `npm run diff` runs it, each step timed; with `render` false
- * the head tree is read from the prepared file, so the peak RSS is the diff's own.
+ * Child mode, phase 2: the diff as `npm run diff` runs it, each step timed: `render` renders
+ * first and hands the diff its tree; `diff` and `objects` hand the prepared head over one site at
+ * a time, without and with the render's documents.
  */
 export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' | 'objects'): DiffFigures {
-  const render = mode === 'render';
   let start = process.hrtime.bigint();
-  const bodies: FileBodies | undefined = mode === 'diff' ? undefined : new Map();
-  const tree: FileTree = render
-    ? renderTree(generateModel(count), { validate: false, bodies }).tree
-    : new Map(JSON.parse(fs.readFileSync(path.join(dir, 'head.json'), 'utf8')) as [string, string][]);
-  const renderMs = render ? ms(start) : 0;
-  // `objects`: the render's documents handed over, as npm run diff has them (without its render).
-  if (mode === 'objects')
-    for (const [p, docs] of JSON.parse(fs.readFileSync(path.join(dir, 'bodies.json'), 'utf8')) as [string, unknown[]][])
-      bodies!.set(p, docs);
+  const bodies: FileBodies = new Map();
+  const rendered = mode === 'render' ? renderTree(generateModel(count), { validate: false, bodies }).tree : undefined;
+  const renderMs = rendered ? ms(start) : 0;
+  let cpu = process.cpuUsage();
+  let cpuTimed = 0;
   start = process.hrtime.bigint();
-  const before = readTreeAtRef(dir, 'HEAD');
-  const readGitMs = ms(start);
+  const base = new GitTree(dir, resolveCommit(dir, 'HEAD'));
+  const listMs = ms(start);
+  const listGitMs = base.gitMs;
+  const diff = new RenderedDiff(base);
+  cpuTimed += cpuMs(cpu);
+  let files = 0;
+  let timed = 0;
+  const head = rendered ? filesByDirectory(rendered, bodies) : preparedHead(dir, mode === 'objects');
+  for (const site of head) {
+    files += site.length;
+    start = process.hrtime.bigint();
+    cpu = process.cpuUsage();
+    diff.add(site);
+    cpuTimed += cpuMs(cpu);
+    timed += ms(start);
+  }
   start = process.hrtime.bigint();
-  const changes = semanticDiff(before, tree, bodies ? { afterBodies: (p) => bodies.get(p) } : {});
-  const diffMs = ms(start);
+  cpu = process.cpuUsage();
+  const changes: RatedChange[] = diff.finish();
+  base.close();
+  // Reading the blobs happens inside the diff, on first need: counted as git's.
+  const blobMs = base.gitMs - listGitMs;
+  timed += ms(start);
   start = process.hrtime.bigint();
   const markdown = toMarkdown(changes, { baseRef: 'main', baseCommit: '0'.repeat(40), headCommit: '1'.repeat(40) });
   const markdownMs = ms(start);
+  cpuTimed += cpuMs(cpu);
   if (markdown.length === 0 || changes.length === 0) throw new Error('bench: the diff found nothing');
-  return { sites: count, files: tree.size, changes: changes.length, renderMs, readGitMs, diffMs, markdownMs, peakRssMB: rssMB() };
+  return {
+    sites: count,
+    files,
+    changes: changes.length,
+    renderMs,
+    readGitMs: listMs + blobMs,
+    diffMs: timed - blobMs,
+    markdownMs,
+    cpuMs: cpuTimed,
+    peakRssMB: rssMB(),
+  };
 }
 
 /** Runs the phases in child processes (`script` is the bench bundle): the diff alone, then with the render. */

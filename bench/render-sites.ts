@@ -200,7 +200,8 @@ function main(): number {
       });
       measuring('npm run diff on 200 generated sites, every object changed', 1);
       const { diffOnly: d, givenObjects: g, withRender: r } = diffRun(__filename, 200);
-      const steps = (x: typeof d) => `git ${x.readGitMs.toFixed(0)} + diff ${x.diffMs.toFixed(0)} + markdown ${x.markdownMs.toFixed(0)} ms`;
+      const steps = (x: typeof d) =>
+        `git ${x.readGitMs.toFixed(0)} + diff ${x.diffMs.toFixed(0)} + markdown ${x.markdownMs.toFixed(0)} ms (CPU ${x.cpuMs.toFixed(0)} ms besides git's)`;
       const total = (x: typeof d) => x.readGitMs + x.diffMs + x.markdownMs;
       print({
         what: `diff 200 sites, head parsed (${d.changes} changes)`,

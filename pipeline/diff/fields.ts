@@ -3,6 +3,11 @@
  * by item through an object hash (an item's name, or for unnamed items its content), so a removed
  * container, env variable, port, volume, NetworkPolicy rule, kustomization resource or AppProject
  * destination is one change naming that item, never the whole list.
+ *
+ * jsondiffpatch is called only on the lists whose items do not all match one to one: the rest of
+ * the object (maps, scalars, lists whose items pair up in place) is walked directly, giving the
+ * same changes in the same order. On a label changed on every object of 200 sites, jsondiffpatch
+ * on whole objects was a quarter of the diff's time (npm run bench -- --only diff).
  */
 import { create, type Delta } from 'jsondiffpatch';
 import { byText, record } from '../validate/context';
@@ -95,8 +100,86 @@ function walk(delta: Delta, before: unknown, after: unknown, path: string, out: 
   for (const key of Object.keys(d).sort(byText)) walk(d[key], b[key], a[key], join(path, key), out);
 }
 
+/** What jsondiffpatch tells apart: arrays, null and objects are all `object` to typeof. */
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Two items at the same index are the same item for jsondiffpatch (its matchItems with our objectHash). */
+function sameItem(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object') return false;
+  const hash = (item: object | null) => itemLabel(item) ?? JSON.stringify(item);
+  return hash(x) === hash(y);
+}
+
+/**
+ * True when every item of `after` pairs with the item of `before` at its index, so jsondiffpatch
+ * would only diff each pair in place; a label that an earlier item also has is left to it.
+ */
+function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): boolean {
+  if (before.length !== after.length) return false;
+  let firstOf: Map<string, number> | undefined;
+  for (let i = 0; i < after.length; i++) {
+    if (!sameItem(before[i], after[i])) return false;
+    const label = itemLabel(after[i]);
+    if (label === undefined) continue;
+    if (!firstOf) {
+      firstOf = new Map();
+      for (let j = before.length - 1; j >= 0; j--) {
+        const l = itemLabel(before[j]);
+        if (l !== undefined) firstOf.set(l, j);
+      }
+    }
+    if (firstOf.get(label) !== i) return false;
+  }
+  return true;
+}
+
+/** The changes jsondiffpatch's delta of `before` -> `after` gives through walk(), without it where it is not needed. */
+function diffInto(before: unknown, after: unknown, path: string, out: FieldChange[]): void {
+  if (before === after) return;
+  if (before === undefined) {
+    out.push({ path, after });
+    return;
+  }
+  if (after === undefined) {
+    out.push({ path, before });
+    return;
+  }
+  const type = typeOf(before);
+  if (type !== typeOf(after) || (type !== 'object' && type !== 'array')) {
+    out.push({ path, before, after });
+    return;
+  }
+  if (type === 'array') {
+    const b = before as unknown[];
+    const a = after as unknown[];
+    if (!pairsInPlace(b, a)) {
+      walk(patcher.diff(b, a), b, a, path, out);
+      return;
+    }
+    // walk() visits the indexes of a delta in text order (10 before 2).
+    const indexes = a.map((_, i) => String(i));
+    if (a.length > 10) indexes.sort(byText);
+    for (const i of indexes) diffInto(b[Number(i)], a[Number(i)], itemPath(path, a, Number(i)), out);
+    return;
+  }
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  const keys = Object.keys(b);
+  for (const k of Object.keys(a)) if (b[k] === undefined) keys.push(k);
+  keys.sort(byText);
+  for (const k of keys) diffInto(b[k], a[k], join(path, k), out);
+}
+
 /** Field-level differences between two JSON values, sorted by path within each object. */
 export function diffValues(before: unknown, after: unknown): FieldChange[] {
+  const out: FieldChange[] = [];
+  diffInto(before, after, '', out);
+  return out;
+}
+
+/** The same by jsondiffpatch alone on the whole values (the reference diffValues is tested against). */
+export function diffValuesByDelta(before: unknown, after: unknown): FieldChange[] {
   const out: FieldChange[] = [];
   walk(patcher.diff(before, after), before, after, '', out);
   return out;

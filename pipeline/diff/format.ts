@@ -37,9 +37,13 @@ function headerText(h: DiffHeader): { head: string; base: string } {
 }
 
 function counts(changes: readonly RatedChange[]): string {
-  const n = (r: Risk) => changes.filter((c) => c.risk === r).length;
-  const files = changes.filter((c) => c.scope === 'file').length;
-  return `${n('high')} high, ${n('medium')} medium, ${n('low')} low: ${changes.length - files} object(s) and ${files} other file(s) changed`;
+  const n: Record<Risk, number> = { high: 0, medium: 0, low: 0 };
+  let files = 0;
+  for (const c of changes) {
+    n[c.risk]++;
+    if (c.scope === 'file') files++;
+  }
+  return `${n.high} high, ${n.medium} medium, ${n.low} low: ${changes.length - files} object(s) and ${files} other file(s) changed`;
 }
 
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -103,7 +107,9 @@ function bySite(changes: readonly RatedChange[]): Map<string, Map<string, RatedO
     if (c.scope !== 'object') continue;
     const components = sites.get(c.site) ?? new Map<string, RatedObjectChange[]>();
     sites.set(c.site, components);
-    components.set(c.component, [...(components.get(c.component) ?? []), c]);
+    const list = components.get(c.component);
+    if (list) list.push(c);
+    else components.set(c.component, [c]);
   }
   return sites;
 }
@@ -136,6 +142,51 @@ function markdownTable(rows: readonly LeadRow[]): string[] {
 export interface MarkdownOptions {
   /** Most characters: the changes by site stop at a component boundary, saying how many are left out (the table is always whole). */
   readonly maxChars?: number;
+  /**
+   * Most low-risk changes that no rule explains listed with their fields; past it they are
+   * counted per component (every high, medium and explained low is always listed).
+   * @default LISTED_LOWS
+   */
+  readonly listedLows?: number;
+  /** How a reader gets every change, named where some are left out. */
+  readonly fullCommand?: string;
+}
+
+/**
+ * Low-risk changes listed with their fields by default: a reviewer reads every high and medium
+ * change, and a sample of the rest (a label changed on 74,400 objects of 200 sites is the same
+ * few field changes again and again); the others are counted where they are.
+ */
+export const LISTED_LOWS = 300;
+
+/** A low change no rule says anything about, added/removed ones excepted (they are one line per component). */
+const isPlainLow = (c: RatedObjectChange) => c.risk === 'low' && c.notes.length === 0 && !isBare(c);
+
+/** How many changes of each kind, most first: `310 ConfigMap, 62 Service`. */
+function byKind(changes: readonly RatedObjectChange[]): string {
+  const kinds = new Map<string, number>();
+  for (const c of changes) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+  return [...kinds]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+}
+
+/** Per component: on how many sites it changed, and its changes by risk (a report too long to list every change). */
+function componentTable(bySiteChanges: Map<string, Map<string, RatedObjectChange[]>>): string[] {
+  const rows = new Map<string, { sites: string[]; n: Record<Risk, number> }>();
+  for (const [site, components] of bySiteChanges)
+    for (const [component, list] of components) {
+      const row = rows.get(component) ?? { sites: [], n: { high: 0, medium: 0, low: 0 } };
+      rows.set(component, row);
+      row.sites.push(site);
+      for (const c of list) row.n[c.risk]++;
+    }
+  const sites = (names: string[]) => (names.length <= 3 ? names.join(', ') : `${names.length} sites`);
+  const out = ['| component | sites | high | medium | low |', '| --- | --- | --- | --- | --- |'];
+  for (const [component, r] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1)))
+    out.push(`| ${cell(component)} | ${cell(sites(r.sites))} | ${r.n.high} | ${r.n.medium} | ${r.n.low} |`);
+  return [...out, ''];
 }
 
 export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, options: MarkdownOptions = {}): string {
@@ -143,22 +194,43 @@ export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, 
   const lead = [REPORT_MARKER, `### Rendered diff of \`${h.head}\` against \`${h.base}\``, '', `**${counts(changes)}**`, ''];
   if (changes.length === 0) return [...lead, 'No change to the rendered tree.', ''].join('\n');
   lead.push(...markdownTable(leadRows(changes)));
+  const sites = bySite(changes);
+  let lows = options.listedLows ?? LISTED_LOWS;
+  let unlisted = 0;
   const sections: string[][] = [];
-  for (const [site, components] of bySite(changes)) {
+  for (const [site, components] of sites) {
+    // Components of which nothing is listed: one line for the site.
+    const quiet: string[] = [];
+    let quietChanges = 0;
     for (const [component, list] of components) {
       const out = [`#### \`${site}\` / ${component}`, ''];
-      for (const c of list.filter((x) => !isBare(x))) {
+      const left: RatedObjectChange[] = [];
+      for (const c of list) {
+        if (isBare(c)) continue;
+        if (isPlainLow(c) && lows-- <= 0) {
+          left.push(c);
+          continue;
+        }
         out.push(`- **${c.type}** ${code(c.id)}: ${ICON[c.risk]}`);
         for (const n of c.notes) out.push(`  - ${ICON[n.risk]}: ${n.path ? `${code(n.path)} ` : ''}${n.reason}`);
         for (const f of c.fields) out.push(...fieldMarkdown(f));
       }
-      for (const type of ['removed', 'added'] as const) {
-        const bare = list.filter((x) => isBare(x) && x.type === type);
-        if (bare.length > 0) out.push(`- **${type}** (${bare.length}): ${bare.map((x) => code(x.id)).join(', ')}`);
+      unlisted += left.length;
+      const bare = (['removed', 'added'] as const).map((type) => list.filter((x) => isBare(x) && x.type === type));
+      if (out.length === 2 && bare.every((b) => b.length === 0)) {
+        quiet.push(`${component} ${left.length} (${byKind(left)})`);
+        quietChanges += left.length;
+        continue;
       }
+      if (left.length > 0) out.push(`- … ${left.length} more low change(s), not listed: ${byKind(left)}`);
+      bare.forEach((b, i) => {
+        if (b.length > 0) out.push(`- **${i === 0 ? 'removed' : 'added'}** (${b.length}): ${b.map((x) => code(x.id)).join(', ')}`);
+      });
       sections.push([...out, '']);
     }
+    if (quiet.length > 0) sections.push([`#### \`${site}\`: ${quietChanges} low change(s), not listed`, '', quiet.join('; '), '']);
   }
+  if (unlisted > 0) lead.push(...componentTable(sites));
   for (const c of filesOf(changes)) {
     const lines = fileLines(c);
     const fence = fenceFor(lines);
@@ -168,6 +240,13 @@ export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, 
     sections.push([...out, `${fence}diff`, ...lines, fence, '']);
   }
   const body = ['### Every change', ''];
+  if (unlisted > 0) {
+    const listed = options.listedLows ?? LISTED_LOWS;
+    body.push(
+      `Every high and medium change is listed, and every change a rule explains; of the ${listed + unlisted} other low changes the first ${listed} are, and the ${unlisted} others are counted where they are. Every change: ${options.fullCommand ?? '`npm run diff -- --full`'}.`,
+      '',
+    );
+  }
   let size = [...lead, ...body].join('\n').length;
   let shown = 0;
   for (const s of sections) {

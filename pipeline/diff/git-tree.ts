@@ -1,22 +1,22 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PlatformError } from '../../model/errors';
 import type { FileTree } from '../files';
 
-function git(root: string, args: string[], input?: string): string {
+function gitBytes(root: string, args: string[]): Buffer {
   try {
-    return execFileSync('git', args, {
-      cwd: root,
-      encoding: 'utf8',
-      input,
-      maxBuffer: 1024 * 1024 * 1024,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    return execFileSync('git', args, { cwd: root, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
     throw new PlatformError([{ message: `git ${args.join(' ')} failed: ${stderr || (err as Error).message}` }]);
   }
 }
+
+const git = (root: string, args: string[]): string => gitBytes(root, args).toString('utf8');
 
 /** The commit a ref names (full hash). */
 export function resolveCommit(root: string, ref: string): string {
@@ -61,33 +61,136 @@ export function defaultBase(root: string, mainBranch = 'main'): string {
   throw new PlatformError([{ message: `no branch ${candidates.join(' or ')} to find the merge base with: pass --base <ref>` }]);
 }
 
+/** The rendered tree a diff starts from: its paths, and each file's bytes when asked for. */
+export interface BaseFiles {
+  /** Every path, relative to gitops/. */
+  readonly paths: readonly string[];
+  has(path: string): boolean;
+  /** Whether the file at `path` holds exactly `content` (without reading it, where the blob ids tell). */
+  holds(path: string, content: string): boolean;
+  content(path: string): string | undefined;
+  /** A key of the file's bytes (a blob id): files with the same key hold the same bytes. */
+  keyOf(path: string): string | undefined;
+}
+
+/** A tree in memory as the base (semanticDiff of two trees in memory). */
+export function baseOfTree(tree: FileTree): BaseFiles {
+  return {
+    paths: [...tree.keys()],
+    has: (p) => tree.has(p),
+    holds: (p, content) => tree.get(p) === content,
+    content: (p) => tree.get(p),
+    keyOf: (p) => tree.get(p),
+  };
+}
+
+/** Git's id of a blob with these bytes (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
+function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/**
+ * gitops/ at a commit, as git stores it: the listing gives each file's blob id and size, so a
+ * rendered file of another size differs, and one of the same size is hashed as git does (a file
+ * whose bytes did not change is never read). On first need, every distinct blob of the tree is
+ * written by one `git cat-file --batch` into a temporary file (removed at once, kept open), and
+ * a file's bytes are read from it when asked for: the blobs stay out of the process's memory.
+ */
+export class GitTree implements BaseFiles {
+  readonly paths: readonly string[];
+  private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
+  private blobs: { readonly fd: number; readonly at: Map<string, number> } | undefined;
+  /** Milliseconds spent in git (listing and reading blobs), for the bench. */
+  gitMs = 0;
+
+  constructor(
+    private readonly root: string,
+    readonly commit: string,
+  ) {
+    const start = performance.now();
+    // Each entry is `<mode> <type> <sha> <size padded>\t<path>\0`; strings are cut from the bytes
+    // so that no path keeps the whole listing alive.
+    const listing = gitBytes(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']);
+    for (let at = 0; at < listing.length;) {
+      const end = listing.indexOf(0, at);
+      const tab = listing.indexOf(0x09, at);
+      const [, type, sha, size] = listing.toString('latin1', at, tab).split(/ +/);
+      if (type === 'blob') this.entries.set(listing.toString('utf8', tab + 1 + 'gitops/'.length, end), { sha: sha!, size: Number(size) });
+      at = end + 1;
+    }
+    this.paths = [...this.entries.keys()];
+    this.gitMs += performance.now() - start;
+  }
+
+  has(path: string): boolean {
+    return this.entries.has(path);
+  }
+
+  holds(path: string, content: string): boolean {
+    const entry = this.entries.get(path);
+    // Most changed files change size: the length is cheaper than the hash.
+    return (
+      entry !== undefined &&
+      Buffer.byteLength(content, 'utf8') === entry.size &&
+      blobId(content, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
+    );
+  }
+
+  keyOf(path: string): string | undefined {
+    return this.entries.get(path)?.sha;
+  }
+
+  content(path: string): string | undefined {
+    const entry = this.entries.get(path);
+    if (entry === undefined) return undefined;
+    const blobs = (this.blobs ??= this.writeBlobs());
+    const bytes = Buffer.allocUnsafe(entry.size);
+    fs.readSync(blobs.fd, bytes, 0, entry.size, blobs.at.get(entry.sha)!);
+    return bytes.toString('utf8');
+  }
+
+  /** Closes the file of blobs (the tree reads no more). */
+  close(): void {
+    if (this.blobs) fs.closeSync(this.blobs.fd);
+    this.blobs = undefined;
+  }
+
+  /** Every distinct blob into a temporary file, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
+  private writeBlobs(): { fd: number; at: Map<string, number> } {
+    const start = performance.now();
+    const sizes = new Map([...this.entries.values()].map((e) => [e.sha, e.size]));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-')), 'blobs');
+    const fd = fs.openSync(file, 'w+');
+    fs.rmSync(path.dirname(file), { recursive: true });
+    const r = spawnSync('git', ['cat-file', '--batch', '--buffer'], {
+      cwd: this.root,
+      input: [...sizes.keys()].map((sha) => `${sha}\n`).join(''),
+      stdio: ['pipe', fd, 'pipe'],
+    });
+    if (r.status !== 0)
+      throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
+    // The offsets follow from the sizes the listing gave.
+    const at = new Map<string, number>();
+    let offset = 0;
+    for (const [sha, size] of sizes) {
+      offset += `${sha} blob ${size}\n`.length;
+      at.set(sha, offset);
+      offset += size + 1;
+    }
+    if (fs.fstatSync(fd).size !== offset)
+      throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
+    this.gitMs += performance.now() - start;
+    return { fd, at };
+  }
+}
+
 /** Every file under gitops/ at `ref`, keyed by path relative to gitops/. */
 export function readTreeAtRef(root: string, ref: string): FileTree {
-  const commit = resolveCommit(root, ref);
-  const listing = git(root, ['ls-tree', '-r', '-z', commit, '--', 'gitops/'])
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const [meta, path] = line.split('\t');
-      const [, type, sha] = (meta ?? '').split(' ');
-      return { type, sha: sha ?? '', path: path ?? '' };
-    })
-    .filter((e) => e.type === 'blob');
-  const tree: FileTree = new Map();
-  if (listing.length === 0) return tree;
-  // One `git cat-file --batch` for every blob: `<sha> blob <size>\n<content>\n` each.
-  const out = execFileSync('git', ['cat-file', '--batch'], {
-    cwd: root,
-    input: listing.map((e) => e.sha).join('\n') + '\n',
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  let offset = 0;
-  for (const entry of listing) {
-    const headerEnd = out.indexOf(0x0a, offset);
-    const size = Number(out.subarray(offset, headerEnd).toString('utf8').split(' ')[2]);
-    const start = headerEnd + 1;
-    tree.set(entry.path.slice('gitops/'.length), out.subarray(start, start + size).toString('utf8'));
-    offset = start + size + 1;
+  const base = new GitTree(root, resolveCommit(root, ref));
+  try {
+    return new Map(base.paths.map((p) => [p, base.content(p)!]));
+  } finally {
+    base.close();
   }
-  return tree;
 }

@@ -4,7 +4,6 @@
  * objects of its kind (objectsOfKind, found by file name: synth names each file `<kind>-<name>.yaml`).
  */
 import { loadAll, CORE_SCHEMA } from 'js-yaml';
-import type { FileTree } from '../files';
 import { record } from '../validate/context';
 
 /** A rendered object located in the tree. */
@@ -34,17 +33,21 @@ export function isObjectPath(path: string): boolean {
  */
 export function parseObjects(path: string, content: string): TreeObject[] | undefined {
   if (!isObjectPath(path)) return undefined;
-  let docs: unknown[];
+  const docs = parseDocuments(content);
+  return docs && objectsOf(path, docs);
+}
+
+/** The documents of a YAML file (undefined: it does not parse). */
+export function parseDocuments(content: string): unknown[] | undefined {
   try {
-    docs = loadAll(content, null, { schema: CORE_SCHEMA });
+    return loadAll(content, null, { schema: CORE_SCHEMA });
   } catch {
     return undefined;
   }
-  return objectsOf(path, docs);
 }
 
 /** The objects among the documents of the object file at `path`. */
-function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] | undefined {
+export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] | undefined {
   const [site, component, file] = path.split('/') as [string, string, string];
   const objects: TreeObject[] = [];
   for (const doc of docs) {
@@ -73,46 +76,59 @@ export function keyOf(o: TreeObject): string {
   return `${o.site}\0${o.component}\0${idOf(o)}`;
 }
 
+/** What the rules read of one side of the diff. */
+export interface TreeSide {
+  /** Objects of `kind` on `site` (in `namespace` when given). */
+  find(kind: string, site: string, namespace?: string): readonly TreeObject[];
+  /** Whether the side has a file at `path` (anywhere in the tree). */
+  has(path: string): boolean;
+  /** Every path of the side. */
+  paths(): Iterable<string>;
+}
+
 /**
- * One side of the diff: its files, parsed on demand, each at most once. Objects of a kind are
- * found through the file names synth gives (`poddisruptionbudget-web.yaml`), so a rating that
- * needs the PodDisruptionBudgets of a site reads those files, not the whole tree.
+ * One side of the diff within one site (one top-level directory of gitops/): its files, parsed
+ * on demand, each at most once. Objects of a kind are found through the file names synth gives
+ * (`poddisruptionbudget-web.yaml`), so a rating that needs the PodDisruptionBudgets of the site
+ * reads those files, not every file. Whole-tree questions (has, paths) go to `tree`.
  */
-export class TreeSide {
+export class SiteSide implements TreeSide {
   private readonly parsed = new Map<string, TreeObject[] | undefined>();
   private readonly byKind = new Map<string, TreeObject[]>();
   /** Per kind: objects by `site\0namespace`, and by `site\0*` for all namespaces. */
   private readonly byPlace = new Map<string, Map<string, TreeObject[]>>();
   private pathsByPrefix: Map<string, string[]> | undefined;
-  /** File-name prefixes of the kinds looked up so far (their files are kept parsed). */
-  private readonly indexedPrefixes = new Set<string>();
 
-  /**
-   * `bodies`, when given, has the documents of each object file already as JSON (the render's
-   * own objects, which the files were serialized from): they are used instead of parsing.
-   */
+  /** `sitePaths`: the side's paths in this directory, sorted; `load` gives the objects of one (undefined: not an object file). */
   constructor(
-    readonly files: FileTree,
-    private readonly bodies?: (path: string) => readonly unknown[] | undefined,
+    private readonly sitePaths: readonly string[],
+    private readonly load: (path: string) => TreeObject[] | undefined,
+    private readonly tree: Pick<TreeSide, 'has' | 'paths'>,
   ) {}
+
+  has(path: string): boolean {
+    return this.tree.has(path);
+  }
+
+  paths(): Iterable<string> {
+    return this.tree.paths();
+  }
 
   /** The objects of a file (undefined: not an object file, or it does not parse). */
   objectsAt(path: string): TreeObject[] | undefined {
     if (this.parsed.has(path)) return this.parsed.get(path);
-    const content = this.files.get(path);
-    const given = content === undefined ? undefined : this.bodies?.(path);
-    const objects = content === undefined ? undefined : given ? objectsOf(path, given) : parseObjects(path, content);
+    const objects = this.load(path);
     this.parsed.set(path, objects);
     return objects;
   }
 
-  /** Every object of `kind` in the tree (files named `<kind>-*.yaml`), in path order. */
+  /** Every object of `kind` in the directory (files named `<kind>-*.yaml`), in path order. */
   objectsOfKind(kind: string): readonly TreeObject[] {
     const cached = this.byKind.get(kind);
     if (cached) return cached;
     if (!this.pathsByPrefix) {
       this.pathsByPrefix = new Map();
-      for (const path of [...this.files.keys()].sort()) {
+      for (const path of this.sitePaths) {
         if (!isObjectPath(path)) continue;
         const prefix = kindPrefixOf(path);
         const paths = this.pathsByPrefix.get(prefix);
@@ -120,7 +136,6 @@ export class TreeSide {
         else this.pathsByPrefix.set(prefix, [path]);
       }
     }
-    this.indexedPrefixes.add(kind.toLowerCase());
     const objects = (this.pathsByPrefix.get(kind.toLowerCase()) ?? [])
       .flatMap((p) => this.objectsAt(p) ?? [])
       .filter((o) => o.kind === kind);
@@ -128,7 +143,6 @@ export class TreeSide {
     return objects;
   }
 
-  /** Objects of `kind` on `site` (in `namespace` when given). */
   find(kind: string, site: string, namespace?: string): readonly TreeObject[] {
     let places = this.byPlace.get(kind);
     if (!places) {
@@ -143,13 +157,5 @@ export class TreeSide {
       this.byPlace.set(kind, places);
     }
     return places.get(`${site}\0${namespace ?? '*'}`) ?? [];
-  }
-
-  /**
-   * Drops the parsed objects of a file once its change is rated (memory stays flat in the sites),
-   * unless a rating has looked its kind up: those stay, so that no file is parsed twice.
-   */
-  forget(path: string): void {
-    if (this.pathsByPrefix === undefined || !this.indexedPrefixes.has(kindPrefixOf(path))) this.parsed.delete(path);
   }
 }

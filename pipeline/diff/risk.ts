@@ -92,7 +92,7 @@ function applicationRemoval(o: TreeObject, before: TreeSide, after: TreeSide): R
         reason: 'deleting an Application prunes everything it manages (an upstream chart: CRDs and their resources, claims)',
       },
     ];
-  const files = [...before.files.keys()].filter((p) => p.startsWith(`${dir}/`) && !after.files.has(p));
+  const files = [...before.paths()].filter((p) => p.startsWith(`${dir}/`) && !after.has(p));
   const stateful = files.filter((p) => STATEFUL_FILES.some((prefix) => p.slice(dir.length + 1).startsWith(prefix)));
   if (stateful.length > 0)
     return [

@@ -5,7 +5,7 @@
  * change that leaves a host sent to a site that no longer serves it takes that route down.
  */
 import { record } from '../validate/context';
-import type { TreeSide } from './objects';
+import { idOf, type TreeObject } from './objects';
 import type { RiskNote } from './risk-types';
 
 export const EDGE_CONFIG = 'edge/haproxy.cfg';
@@ -55,14 +55,34 @@ export function sitesFor(routing: EdgeRouting, host: string): string[] {
   return (active.length > 0 ? active : servers).map((s) => s.site);
 }
 
-/** Host names each site serves (HTTPProxy virtual hosts), by site. */
-function servedHosts(side: TreeSide): Map<string, Set<string>> {
-  const bySite = new Map<string, Set<string>>();
-  for (const proxy of side.objectsOfKind('HTTPProxy')) {
+/** An HTTPProxy with a virtual host: the site that serves that host name, and the object that says so. */
+export interface ServedHost {
+  readonly site: string;
+  /** The HTTPProxy's `Kind/namespace/name`. */
+  readonly id: string;
+  readonly fqdn: string;
+}
+
+/** What lostRoutes reads of one side: the edge's configuration and every served host name. */
+export interface RouteSide {
+  readonly edge?: string;
+  readonly served: readonly ServedHost[];
+}
+
+/** The served host names of some HTTPProxy objects. */
+export function servedBy(proxies: readonly TreeObject[]): ServedHost[] {
+  const served: ServedHost[] = [];
+  for (const proxy of proxies) {
     const fqdn = record(record(proxy.body.spec).virtualhost).fqdn;
-    if (typeof fqdn !== 'string') continue;
-    bySite.set(proxy.site, (bySite.get(proxy.site) ?? new Set()).add(fqdn));
+    if (typeof fqdn === 'string') served.push({ site: proxy.site, id: idOf(proxy), fqdn });
   }
+  return served;
+}
+
+/** Host names each site serves, by site. */
+function servedHosts(side: RouteSide): Map<string, Set<string>> {
+  const bySite = new Map<string, Set<string>>();
+  for (const { site, fqdn } of side.served) bySite.set(site, (bySite.get(site) ?? new Set()).add(fqdn));
   return bySite;
 }
 
@@ -77,10 +97,10 @@ export interface LostRoute {
  * Host names that the new edge sends to a site which does not serve them, where before that site
  * served them or did not receive them (a route broken before this change is not reported again).
  */
-export function lostRoutes(before: TreeSide, after: TreeSide): LostRoute[] {
-  const routingAfter = edgeRouting(after.files.get(EDGE_CONFIG));
+export function lostRoutes(before: RouteSide, after: RouteSide): LostRoute[] {
+  const routingAfter = edgeRouting(after.edge);
   if (!routingAfter) return [];
-  const routingBefore = edgeRouting(before.files.get(EDGE_CONFIG));
+  const routingBefore = edgeRouting(before.edge);
   const servedBefore = servedHosts(before);
   const servedAfter = servedHosts(after);
   const hosts = [...new Set([...servedBefore.values(), ...servedAfter.values()].flatMap((s) => [...s]))].sort();
