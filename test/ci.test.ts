@@ -77,7 +77,7 @@ describe('CI templates', () => {
     );
     expect(text('.ci/run')).toMatch(/JEST_JUNIT_OUTPUT_FILE=junit\.xml npm test -- --reporters=default --reporters=jest-junit/);
     expect((gitlab.diff as Job).artifacts).toEqual(
-      expect.objectContaining({ expose_as: 'rendered diff', paths: ['diff.md'], expire_in: expect.any(String) }),
+      expect.objectContaining({ expose_as: 'rendered diff', paths: ['diff.md', 'diff-full.md'], expire_in: expect.any(String) }),
     );
   });
 

@@ -113,7 +113,7 @@ describe("the reviewer's four-change branch", () => {
     expect(limited.length).toBeLessThanOrEqual(4000 + 200);
     expect(limited.split('### Every change')[0]).toBe(markdown.split('### Every change')[0]);
     expect(limited).toMatch(
-      /… \d+ more component\(s\) and file\(s\) not shown here \(size limit\): the job's diff.md artifact has every change\.\n$/,
+      /… \d+ more component\(s\) and file\(s\) not shown here \(size limit\): every change is in `npm run diff -- (--base \w+ )?--full` \(in CI, the job's diff-full\.md artifact\)\.\n$/,
     );
   });
 });

@@ -258,7 +258,7 @@ export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, 
   }
   if (shown < sections.length)
     body.push(
-      `… ${sections.length - shown} more component(s) and file(s) not shown here (size limit): the job's diff.md artifact has every change.`,
+      `… ${sections.length - shown} more component(s) and file(s) not shown here (size limit): every change is in ${options.fullCommand ?? '`npm run diff -- --full`'} (in CI, the job's diff-full.md artifact).`,
       '',
     );
   return [...lead, ...body].join('\n');
