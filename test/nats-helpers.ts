@@ -182,12 +182,16 @@ export class NatsConnection {
     if (answer !== 'PONG') throw new Error(`publish ${subject}: ${answer}`);
   }
 
-  /** Request/reply: publishes with a fresh inbox and waits for the first answer. */
-  async request(subject: string, payload: string): Promise<string> {
+  /**
+   * Request/reply: publishes with a fresh inbox and waits for the first answer, up to `answerWithinMs`
+   * (a caller that retries passes less: a JetStream publish made while a stream has no leader is
+   * never answered, and waiting the full 10 s for it was most of a leader-loss test).
+   */
+  async request(subject: string, payload: string, answerWithinMs = 10_000): Promise<string> {
     const inbox = `_INBOX.test${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
-    return eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+    return eventually(`an answer on ${subject}`, async () => answers[0], Math.ceil(answerWithinMs / 50), 50);
   }
 
   /** Request/reply collecting every answer that arrives within `windowMs` (two answers show a duplicate). */
@@ -195,7 +199,7 @@ export class NatsConnection {
     const inbox = `_INBOX.test${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
-    await eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+    await eventually(`an answer on ${subject}`, async () => answers[0], 200, 50);
     await new Promise((r) => setTimeout(r, windowMs));
     return [...answers];
   }
