@@ -51,7 +51,12 @@ interface TestCase {
 export function junitCases(xml: string): TestCase[] {
   const attribute = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
   const unescape = (s: string) =>
-    s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   return [...xml.matchAll(/<testcase [^>]*>/g)].map(([tag]) => ({
     file: attribute(tag, 'file') ?? '?',
     name: unescape(attribute(tag, 'name') ?? '?'),
