@@ -105,6 +105,7 @@ export class NatsConnection {
   /** Subject subscribed to, by subscription id. */
   private readonly subscriptions = new Map<string, string>();
   private sid = 0;
+  private greeted = false;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf8');
@@ -150,7 +151,13 @@ export class NatsConnection {
       }
       this.buffer = this.buffer.slice(end + 2);
       if (line === 'PING') this.socket.write('PONG\r\n');
-      else this.waiters.shift()?.(line);
+      // After the first, INFO is the server telling of a change in its cluster (a server restarted):
+      // not an answer to anything asked.
+      else if (line.startsWith('INFO ') && this.greeted) continue;
+      else {
+        if (line.startsWith('INFO ')) this.greeted = true;
+        this.waiters.shift()?.(line);
+      }
     }
   }
 
