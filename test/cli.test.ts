@@ -36,7 +36,7 @@ describe('strict command lines', () => {
     ['review', 'review.js', [], /^review: unknown command ''\nusage: /],
     ['bench', 'bench-render.js', ['--runs'], /^bench: option --runs needs a value\n/],
     ['bench', 'bench-render.js', ['--runs', 'many'], /^bench: --runs takes a whole number >= 1, not 'many'\n/],
-    ['bench', 'bench-render.js', ['--only', 'everything'], /^bench: --only takes startup, cdk8s, render, diff, not 'everything'\n/],
+    ['bench', 'bench-render.js', ['--only', 'everything'], /^bench: --only takes startup, cdk8s, render, diff, ci, not 'everything'\n/],
     ['aws-stack', 'aws-stack.js', [], /^aws-stack: --site is required; sites with an aws object store: none\n/],
     ['aws-stack', 'aws-stack.js', ['--site', 'cluster1'], /^aws-stack: site cluster1 stores objects in s3, not aws; /],
     ['aws-stack', 'aws-stack.js', ['--sites', 'cluster1'], /^aws-stack: unknown option --sites \(did you mean --site\?\)\n/],
@@ -55,7 +55,7 @@ describe('strict command lines', () => {
     ['review.js', ['validate', '--help'], /^usage: npm run validate -- \[--capacity\]\n/],
     ['review.js', ['capacity', '-h'], /^usage: npm run capacity -- \[--site NAME\]\.\.\.\n/],
     ['review.js', ['diff', '--help'], /^usage: npm run diff -- .*\n {2}--base <value> /],
-    ['bench-render.js', ['--help'], /^usage: npm run bench -- \[--runs N\] \[--only startup,cdk8s,render,diff\]\n/],
+    ['bench-render.js', ['--help'], /^usage: npm run bench -- \[--runs N\] \[--only startup,cdk8s,render,diff,ci\]\n/],
     ['aws-stack.js', ['--help'], /^usage: npm run aws-stack -- --site NAME\n/],
   ])('%s %j prints the usage and exits 0 without doing anything else', (bundle, args, usage) => {
     const r = run(bundle, args);

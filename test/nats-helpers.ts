@@ -105,6 +105,7 @@ export class NatsConnection {
   /** Subject subscribed to, by subscription id. */
   private readonly subscriptions = new Map<string, string>();
   private sid = 0;
+  private greeted = false;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf8');
@@ -150,7 +151,13 @@ export class NatsConnection {
       }
       this.buffer = this.buffer.slice(end + 2);
       if (line === 'PING') this.socket.write('PONG\r\n');
-      else this.waiters.shift()?.(line);
+      // After the first, INFO is the server telling of a change in its cluster (a server restarted):
+      // not an answer to anything asked.
+      else if (line.startsWith('INFO ') && this.greeted) continue;
+      else {
+        if (line.startsWith('INFO ')) this.greeted = true;
+        this.waiters.shift()?.(line);
+      }
     }
   }
 
@@ -182,12 +189,16 @@ export class NatsConnection {
     if (answer !== 'PONG') throw new Error(`publish ${subject}: ${answer}`);
   }
 
-  /** Request/reply: publishes with a fresh inbox and waits for the first answer. */
-  async request(subject: string, payload: string): Promise<string> {
+  /**
+   * Request/reply: publishes with a fresh inbox and waits for the first answer, up to `answerWithinMs`
+   * (a caller that retries passes less: a JetStream publish made while a stream has no leader is
+   * never answered, and waiting the full 10 s for it was most of a leader-loss test).
+   */
+  async request(subject: string, payload: string, answerWithinMs = 10_000): Promise<string> {
     const inbox = `_INBOX.test${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
-    return eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+    return eventually(`an answer on ${subject}`, async () => answers[0], Math.ceil(answerWithinMs / 50), 50);
   }
 
   /** Request/reply collecting every answer that arrives within `windowMs` (two answers show a duplicate). */
@@ -195,7 +206,7 @@ export class NatsConnection {
     const inbox = `_INBOX.test${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
-    await eventually(`an answer on ${subject}`, async () => answers[0], 40, 250);
+    await eventually(`an answer on ${subject}`, async () => answers[0], 200, 50);
     await new Promise((r) => setTimeout(r, windowMs));
     return [...answers];
   }

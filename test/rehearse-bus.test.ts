@@ -46,12 +46,13 @@ async function observe(s: LiveSite, subject = 'jobs.resize', seconds = 20): Prom
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     try {
-      const answer = JSON.parse(await asProbe(servers[0]!, (c) => c.request(subject, '{}'))) as Record<string, unknown>;
+      // A PubAck comes in milliseconds once the stream has a leader: ask again rather than wait long.
+      const answer = JSON.parse(await asProbe(servers[0]!, (c) => c.request(subject, '{}', 2000))) as Record<string, unknown>;
       if (!answer.error && answer.domain === s.site.name) return 'serves';
     } catch {
       // no PubAck yet: a leader election, or no quorum
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
   return 'nothing';
 }

@@ -1,0 +1,55 @@
+// What the bench's `ci` group and jest's file order read: .ci/run's step lines, jest-junit's
+// report, and the two committed lists (the real-server test files, each file's duration), which
+// must name files that exist.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { junitCases, REAL_SERVER_TESTS, runsRealServer, stepTimes } from '../bench/ci';
+import { REPO_ROOT } from './helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { durationsFromJunit } = require('./sequencer.js') as { durationsFromJunit: (xml: string) => Record<string, number> };
+
+const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="jest tests" tests="3" failures="0" errors="0" time="12.5">
+  <testsuite name="writer" errors="0" failures="0" skipped="0" timestamp="2026-12-02T05:00:00" time="9.25" tests="2">
+    <testcase classname="writer stages &amp; &quot;swaps&quot;" name="writer stages &amp; &quot;swaps&quot;" time="2.5" file="test/writer.test.ts">
+    </testcase>
+    <testcase classname="writer prunes" name="writer prunes" time="0.4" file="test/writer.test.ts">
+    </testcase>
+  </testsuite>
+  <testsuite name="undefined" errors="0" failures="0" skipped="0" timestamp="2026-12-02T05:00:00" time="31.04" tests="1">
+    <testcase classname=" keeps a site storing" name=" keeps a site storing" time="12.6" file="test/rehearse-bus.test.ts">
+    </testcase>
+  </testsuite>
+</testsuites>`;
+
+describe('the CI timing records', () => {
+  it('reads each test case with its file and time, and each file with its suite time', () => {
+    expect(junitCases(JUNIT)).toEqual([
+      { file: 'test/writer.test.ts', name: 'writer stages & "swaps"', seconds: 2.5 },
+      { file: 'test/writer.test.ts', name: 'writer prunes', seconds: 0.4 },
+      { file: 'test/rehearse-bus.test.ts', name: ' keeps a site storing', seconds: 12.6 },
+    ]);
+    expect(durationsFromJunit(JUNIT)).toEqual({ 'test/rehearse-bus.test.ts': 31, 'test/writer.test.ts': 9.3 });
+  });
+
+  it("reads .ci/run's step lines, and .ci/run prints them in that form", () => {
+    const output = 'npm output\nci step npm-ci         33.1 s\nci step jest          101.0 s\nci step total         140.2 s\n';
+    expect(stepTimes(output)).toEqual([
+      { name: 'npm-ci', seconds: 33.1 },
+      { name: 'jest', seconds: 101 },
+      { name: 'total', seconds: 140.2 },
+    ]);
+    expect(fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8')).toContain(`printf 'ci step %-12s %6s s\\n'`);
+  });
+
+  it('names only test files that exist, as real-server tests and in test/durations.json', () => {
+    const exists = (file: string) => fs.existsSync(path.join(REPO_ROOT, file));
+    expect(REAL_SERVER_TESTS.filter((f) => !exists(f))).toEqual([]);
+    const durations = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'test', 'durations.json'), 'utf8')) as Record<string, number>;
+    expect(Object.keys(durations).filter((f) => !exists(f))).toEqual([]);
+    expect(runsRealServer('test/bus-live.test.ts')).toBe(true);
+    expect(runsRealServer('test/new-thing-live.test.ts')).toBe(true);
+    expect(runsRealServer('test/writer.test.ts')).toBe(false);
+  });
+});
