@@ -8,7 +8,7 @@
  * aws-cdk-lib is loaded only when a site uses this kind, keeping the common synth fast.
  */
 import { ApiObject, App, Chart, Lazy, type IResolver, type ResolutionContext } from 'cdk8s';
-import type * as cdkLib from 'aws-cdk-lib';
+import type * as cdkLib from 'aws-cdk-lib/core';
 import type * as iamLib from 'aws-cdk-lib/aws-iam';
 import type * as s3Lib from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -32,7 +32,7 @@ interface AwsCdk {
 function loadAwsCdk(): AwsCdk {
   /* eslint-disable @typescript-eslint/no-require-imports */
   return {
-    cdk: require('aws-cdk-lib') as typeof cdkLib,
+    cdk: require('aws-cdk-lib/core') as typeof cdkLib,
     s3: require('aws-cdk-lib/aws-s3') as typeof s3Lib,
     iam: require('aws-cdk-lib/aws-iam') as typeof iamLib,
   };
