@@ -15,6 +15,7 @@ import { BlackboxExporter } from './blackbox';
 import { MONITORING_ALERTS } from './platform-alerts';
 import { MONITORING, MONITORING_RELEASE_NAME, MONITORING_WORKLOADS } from './release';
 import type { MonitoringValues } from './values';
+import { watchedSites } from './watchers';
 
 export const MONITORING_COMPONENT = COMPONENT.monitoring;
 /** The namespace of node-exporter alone: it needs the host (see the namespace's reason). */
@@ -224,6 +225,7 @@ export class MonitoringComponent extends PlatformComponent {
       otherSiteLoss: unaffected(
         "the blackbox probes of the other site's addresses fail and SiteUnreachable mails from this site's own Alertmanager",
       ),
+      otherSites: watchedSites(site, this.sites),
       linkLoss: unaffected("the probes of the other site's addresses fail and SiteUnreachable mails from this site, as on its loss"),
     });
   }
