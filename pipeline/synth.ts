@@ -14,6 +14,7 @@ import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './
 import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
 import { reportFiles, type SiteFailureFacts } from './report';
+import { FactTable } from './report/failures';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, listTree, stageTree, type StagedTree, type TreeDiff } from './writer';
@@ -119,6 +120,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
     extend: options.extend,
     schemaCache: options.schemaCache,
     bodies: options.bodies,
+    facts: new FactTable(),
   };
   const rendered: RenderedSite[] = [];
   const summaries = new Map<string, CrossSiteSummary>();
@@ -141,7 +143,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
   for (const site of sites.filter((s) => !selected.includes(s))) {
-    const out = processSite(site, model, { stackOutputs, validate: false, extend: options.extend });
+    const out = processSite(site, model, { stackOutputs, validate: false, extend: options.extend, facts: siteOptions.facts });
     for (const [p, content] of out.files) sink.otherFile(p, content);
     summaries.set(site.name, out.summary);
     facts.set(site.name, out.failure);

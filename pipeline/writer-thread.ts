@@ -13,9 +13,9 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 
 /** Files written in the calling thread before the thread is started: a synth of the committed sites (about 400) starts none. */
 export const SYNC_FILES = 1000;
-/** Files per message to the thread, and at most this many messages in flight (about 12,000 files held). */
+/** Files per message to the thread, and at most this many messages in flight (about 1,600 files, a few MB, held). */
 const BATCH_FILES = 200;
-const MAX_IN_FLIGHT = 60;
+const MAX_IN_FLIGHT = 8;
 /** Longest wait for the thread to finish one batch before it is taken for dead. */
 const BATCH_TIMEOUT_MS = 120_000;
 

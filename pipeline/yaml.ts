@@ -29,7 +29,7 @@ const INDICATOR_START = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
  * short strings only.
  */
 const plainVerdicts = new Map<string, boolean>();
-const MAX_VERDICTS = 100_000;
+const MAX_VERDICTS = 20_000;
 
 function isPlainSafe(s: string): boolean {
   // Long texts (configuration files) are not worth keeping.

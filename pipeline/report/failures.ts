@@ -65,9 +65,33 @@ export interface FailureOutcome {
   readonly capacityLeft?: string;
 }
 
-/** The facts of one rendered site, given its capacity report (the validation's, or computed). */
-export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>): SiteFailureFacts {
-  return { site: rendered.site, components: componentFailureFacts(rendered), capacity: { scenarios: capacity.scenarios } };
+/**
+ * Equal component facts of different sites, kept once: most components state the same about every
+ * site, and the facts of every site are kept until the report is rendered.
+ */
+export class FactTable {
+  private readonly known = new Map<string, ComponentFailureFacts>();
+
+  intern(facts: ComponentFailureFacts): ComponentFailureFacts {
+    const key = JSON.stringify(facts);
+    const known = this.known.get(key);
+    if (known) return known;
+    this.known.set(key, facts);
+    return facts;
+  }
+}
+
+/**
+ * The facts of one rendered site, given its capacity report (the validation's, or computed): of
+ * the placements, only those after a node loss, which the report reads.
+ */
+export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>, table?: FactTable): SiteFailureFacts {
+  const components = componentFailureFacts(rendered);
+  return {
+    site: rendered.site,
+    components: table ? components.map((c) => table.intern(c)) : components,
+    capacity: { scenarios: capacity.scenarios.filter((s) => s.lostNode !== undefined) },
+  };
 }
 
 /** What each rendered component states about how it fails. */
@@ -271,9 +295,11 @@ export interface FailureIndex {
   readonly concernedByAny: ReadonlySet<string>;
   /** Model order of each site. */
   readonly position: ReadonlyMap<string, number>;
+  /** The sites taking public traffic with every site up (shared by every failure that downs none). */
+  readonly traffic: readonly string[];
 }
 
-export function failureIndex(sites: readonly SiteFailureFacts[]): FailureIndex {
+export function failureIndex(sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureIndex {
   const concernedBy = new Map<string, Set<string>>();
   const concernedByAny = new Set<string>();
   for (const s of sites) {
@@ -296,6 +322,11 @@ export function failureIndex(sites: readonly SiteFailureFacts[]): FailureIndex {
     concernedBy,
     concernedByAny,
     position: new Map(sites.map((s, i) => [s.site.name, i])),
+    traffic: publicTrafficSites(
+      edge,
+      sites.map((s) => s.site),
+      new Set(),
+    ),
   };
 }
 
@@ -317,7 +348,12 @@ function concernedSites(f: Failure, index: FailureIndex): readonly SiteFailureFa
 }
 
 /** What the failure `f` does to every component of the sites it concerns (the others stay up, stating nothing about it). */
-export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: EdgeProxy, index = failureIndex(sites)): FailureOutcome {
+export function outcomeOf(
+  f: Failure,
+  sites: readonly SiteFailureFacts[],
+  edge: EdgeProxy,
+  index = failureIndex(sites, edge),
+): FailureOutcome {
   const concerned = concernedSites(f, index);
   const components = concerned.flatMap((s) => siteOutcomes(f, s));
   const down = new Set(f.kind === 'site' ? [f.site] : []);
@@ -337,7 +373,7 @@ export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: 
     failure: f,
     title: failureTitle(f),
     components,
-    publicTraffic: publicTrafficSites(edge, index.models, down, f.kind === 'edge'),
+    publicTraffic: f.kind === 'edge' ? [] : down.size === 0 ? index.traffic : publicTrafficSites(edge, index.models, down),
     database: { writes, reads: [...serving, ...untouched] },
     ...(capacityLeft ? { capacityLeft } : {}),
   };
@@ -345,6 +381,6 @@ export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: 
 
 /** Every failure's outcome, in report order. */
 export function failureOutcomes(sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome[] {
-  const index = failureIndex(sites);
+  const index = failureIndex(sites, edge);
   return failuresOf(sites).map((f) => outcomeOf(f, sites, edge, index));
 }

@@ -42,6 +42,9 @@ const escape = (text: string) => text.replace(/\|/g, '\\|');
 
 /** Sites named one by one, or `every site (but ...)` when that is shorter: lists stay short however many sites there are. */
 function sitesPhrase(sites: readonly string[], all: readonly string[]): string {
+  // The lists are of distinct sites: as long as every site, they are every site.
+  if (all.length > 2 && sites.length === all.length) return 'every site';
+  if (all.length > 4 && sites.length < all.length - 2) return sites.join(', ');
   const named = new Set(sites);
   const missing = all.filter((s) => !named.has(s));
   if (all.length > 2 && missing.length === 0) return 'every site';
@@ -137,7 +140,7 @@ export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy
   ];
   // One failure at a time, each computed once: what is kept is the report's lines, not the outcomes.
   const all = sites.map((s) => s.site.name);
-  const index = failureIndex(sites);
+  const index = failureIndex(sites, edge);
   const worst: { score: number; line: string }[] = [];
   const sections: string[] = [];
   let firstNode: { site: string; outcome: FailureOutcome } | undefined;
