@@ -173,6 +173,33 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
 }
 
 /**
+ * Paths kept packed, a few hundred to a string, until they are read: a synth into an empty
+ * directory adds every file, and a string per path, kept to the end, was a tenth of what a
+ * 1,000-site synth holds.
+ */
+class PathList {
+  private readonly packed: string[] = [];
+  private pending: string[] = [];
+  length = 0;
+
+  push(p: string): void {
+    this.pending.push(p);
+    this.length++;
+    if (this.pending.length === 512) {
+      this.packed.push(this.pending.join('\n'));
+      this.pending = [];
+    }
+  }
+
+  sorted(): string[] {
+    return this.packed
+      .flatMap((run) => run.split('\n'))
+      .concat(this.pending)
+      .sort();
+  }
+}
+
+/**
  * The paths in gitops/. Another synth may be between its two renames (gitops/ moved aside, the new
  * tree ready): a --check, which takes no lock, then waits for the swap rather than seeing nothing.
  */
@@ -207,15 +234,16 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   );
   const current = currentPaths(options.root, gitops);
   const read = (p: string): string | undefined => (current.has(p) ? fs.readFileSync(path.join(gitops, p), 'utf8') : undefined);
-  const diff: TreeDiff = { added: [], changed: [], removed: [] };
+  const added = new PathList();
+  const diff = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
   const stale: TreeDiff = { added: [], changed: [], removed: [] };
   // What gitops/ holds and this run did not render (removed, or stale for another site).
   const left = new Set(current);
-  const compare = (into: TreeDiff, p: string, content: string): boolean => {
+  const compare = (into: TreeDiff | 'diff', p: string, content: string): boolean => {
     left.delete(p);
     const old = read(p);
-    if (old === undefined) into.added.push(p);
-    else if (old !== content) into.changed.push(p);
+    if (old === undefined) (into === 'diff' ? added : into.added).push(p);
+    else if (old !== content) (into === 'diff' ? diff : into).changed.push(p);
     return old === content;
   };
   // Staging starts at the first difference (an unchanged gitops/ costs no write): the files found
@@ -235,17 +263,26 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   };
   try {
     const counts = renderInto(options.model, options, {
-      file: (p, content) => stage(p, content, compare(diff, p, content)),
+      file: (p, content) => stage(p, content, compare('diff', p, content)),
       otherFile: (p, content) => compare(stale, p, content),
     });
     // Another site's files are kept as they are.
     for (const p of current) if (!owned(p)) stage(p, read(p)!, true);
     for (const p of left) (owned(p) ? diff : stale).removed.push(p);
-    for (const list of [diff.added, diff.changed, diff.removed]) list.sort();
-    if (!options.check && diffSize(diff) > 0) open().commit();
+    for (const list of [diff.changed, diff.removed]) list.sort();
+    if (!options.check && added.length + diffSize(diff) > 0) open().commit();
     else staged?.discard();
     const othersStale = [...stale.added, ...stale.changed, ...stale.removed].sort();
-    return { sites: counts.sites, components: counts.components, objects: counts.objects, diff, othersStale };
+    let addedPaths: string[] | undefined;
+    const result: TreeDiff = {
+      // Read after the render's garbage is gone: the paths stay packed until then.
+      get added() {
+        return (addedPaths ??= added.sorted());
+      },
+      changed: diff.changed,
+      removed: diff.removed,
+    };
+    return { sites: counts.sites, components: counts.components, objects: counts.objects, diff: result, othersStale };
   } catch (err) {
     staged?.discard();
     throw err;

@@ -16,6 +16,8 @@ export const SYNC_FILES = 1000;
 /** Files per message to the thread, and at most this many messages in flight (about 1,600 files, a few MB, held). */
 const BATCH_FILES = 200;
 const MAX_IN_FLIGHT = 8;
+/** The thread's young generation, MB (V8's default is several times this; its batches are a few hundred KB). */
+const WRITER_YOUNG_MB = 4;
 /** Longest wait for the thread to finish one batch before it is taken for dead. */
 const BATCH_TIMEOUT_MS = 120_000;
 
@@ -102,7 +104,13 @@ export class StagingWriter {
   private start(): Thread {
     const state = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(THREAD, { eval: true, workerData: { state: state.buffer, errors: port2 }, transferList: [port2] });
+    const worker = new Worker(THREAD, {
+      eval: true,
+      workerData: { state: state.buffer, errors: port2 },
+      transferList: [port2],
+      // It holds a batch at a time: a small young generation keeps its garbage (and the RSS) small.
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB },
+    });
     worker.unref();
     return { worker, state, errors: port1, sent: 0 };
   }

@@ -38,7 +38,7 @@ export interface MonitoringProps {
 
 /**
  * Prometheus, Alertmanager, Grafana, node-exporter and kube-state-metrics from
- * kube-prometheus-stack, a blackbox exporter probing the other sites and the public routes, and
+ * kube-prometheus-stack, a blackbox exporter probing the sites it watches and the public routes, and
  * (rendered by the monitoring view once every component is built, charts/monitoring/scrapes.ts)
  * the PodMonitors, Probes, PrometheusRules and dashboards derived from what components declare.
  */
