@@ -1,12 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { generateModel } from '../bench/generate-sites';
 import { DEFAULT_WATCHERS, watchedSites } from '../charts/monitoring/watchers';
-import { PlatformError } from '../model/errors';
 import { failureOutcomes, renderReport } from '../pipeline/report';
-import { renderTree, synth } from '../pipeline/synth';
+import { renderTree } from '../pipeline/synth';
 import { PLATFORM, type PlatformModel, type Site } from '../sites';
-import { REPO_ROOT, tempDir, treeDigest } from './helpers';
+import { refusedSynthMessage } from './synth-refusal';
 
 /** The sites each site's rendered Probes target, from the objects themselves. */
 function probedBy(model: PlatformModel): Map<string, string[]> {
@@ -71,48 +68,27 @@ describe('which sites watch which', () => {
 });
 
 describe('a wrong watch list', () => {
-  const refused = (change: (sites: Site[]) => Site[]): PlatformError => {
+  /** The message of the refused synth of 3 generated sites changed by `change` (gitops/ checked untouched). */
+  const refused = (change: (sites: Site[]) => Site[]): string => {
     const model = generateModel(3);
-    const { dir, cleanup } = tempDir();
-    try {
-      fs.cpSync(path.join(REPO_ROOT, 'gitops'), path.join(dir, 'gitops'), { recursive: true });
-      const before = treeDigest(dir);
-      let error: unknown;
-      try {
-        synth({ root: dir, model: { ...model, sites: change([...model.sites]) } });
-      } catch (err) {
-        error = err;
-      }
-      expect(error).toBeInstanceOf(PlatformError);
-      expect(treeDigest(dir)).toBe(before);
-      return error as PlatformError;
-    } finally {
-      cleanup();
-    }
+    return refusedSynthMessage(undefined, { ...model, sites: change([...model.sites]) });
   };
   const watching = (watches: string[]) => (sites: Site[]) => sites.map((s) => (s.name === 'site0' ? { ...s, monitoring: { watches } } : s));
+  const at = (site: string, field: string) => `site ${site} (sites/${site}.ts), component monitoring, field ${field}: `;
 
   it('naming no site is refused with the site, component and field, gitops/ untouched', () => {
-    const error = refused(watching(['site1', 'nowhere']));
-    expect(error.findings).toContainEqual(
-      expect.objectContaining({
-        site: 'site0',
-        component: 'monitoring',
-        field: 'monitoring.watches[1]',
-        message: expect.stringContaining('no site named nowhere'),
-      }),
-    );
+    expect(refused(watching(['site1', 'nowhere']))).toContain(`${at('site0', 'monitoring.watches[1]')}no site named nowhere to watch`);
   });
 
   it('watching itself or a site twice is refused', () => {
-    const error = refused(watching(['site0', 'site1', 'site1']));
-    expect(error.findings).toContainEqual(expect.objectContaining({ site: 'site0', field: 'monitoring.watches[0]' }));
-    expect(error.findings).toContainEqual(expect.objectContaining({ site: 'site0', field: 'monitoring.watches[2]' }));
+    const message = refused(watching(['site0', 'site1', 'site1']));
+    expect(message).toContain(`${at('site0', 'monitoring.watches[0]')}a site cannot watch itself`);
+    expect(message).toContain(`${at('site0', 'monitoring.watches[2]')}site1 is listed twice`);
   });
 
   it('a site nobody watches is refused on that site', () => {
-    // Default ring of 3: site1 is watched by site0 and site2; site0 and site2 now watch elsewhere.
-    const error = refused((sites) =>
+    // Default ring of 3: site1 is watched by site0 and site2; both now watch elsewhere.
+    const message = refused((sites) =>
       sites.map((s) =>
         s.name === 'site0'
           ? { ...s, monitoring: { watches: ['site2'] } }
@@ -121,13 +97,8 @@ describe('a wrong watch list', () => {
             : s,
       ),
     );
-    expect(error.findings).toContainEqual(
-      expect.objectContaining({
-        site: 'site1',
-        component: 'monitoring',
-        field: 'monitoring.watches',
-        message: expect.stringContaining('its loss would go unnoticed'),
-      }),
+    expect(message).toContain(
+      `${at('site1', 'monitoring.watches')}no other site running monitoring watches site1: its loss would go unnoticed`,
     );
   });
 });
