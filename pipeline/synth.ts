@@ -20,6 +20,7 @@ import { validateSites } from './validate-sites';
 import { diffSize, listTree, stageTree, type StagedTree, type TreeDiff } from './writer';
 import type { WriterHooks } from './writer-lock';
 import { STAGING_DIR } from './writer-staging';
+import { PathList, keepHeapNearLive } from './synth-memory';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
@@ -173,33 +174,6 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
 }
 
 /**
- * Paths kept packed, a few hundred to a string, until they are read: a synth into an empty
- * directory adds every file, and a string per path, kept to the end, was a tenth of what a
- * 1,000-site synth holds.
- */
-class PathList {
-  private readonly packed: string[] = [];
-  private pending: string[] = [];
-  length = 0;
-
-  push(p: string): void {
-    this.pending.push(p);
-    this.length++;
-    if (this.pending.length === 512) {
-      this.packed.push(this.pending.join('\n'));
-      this.pending = [];
-    }
-  }
-
-  sorted(): string[] {
-    return this.packed
-      .flatMap((run) => run.split('\n'))
-      .concat(this.pending)
-      .sort();
-  }
-}
-
-/**
  * The paths in gitops/. Another synth may be between its two renames (gitops/ moved aside, the new
  * tree ready): a --check, which takes no lock, then waits for the swap rather than seeing nothing.
  */
@@ -227,6 +201,7 @@ function ownedBy(only: readonly string[] | undefined, sites: readonly string[]):
  * leaving gitops/ as it was.
  */
 export function synth(options: SynthOptions & RenderOptions): SynthResult {
+  keepHeapNearLive(options.model.sites.length);
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(
     options.only,
