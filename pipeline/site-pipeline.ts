@@ -11,7 +11,7 @@ import { siteFiles, type FileBodies } from './files';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { checkCapacity } from './validate/capacity';
-import { siteFailureFacts, type SiteFailureFacts } from './report/failures';
+import { siteFailureFacts, type FactTable, type SiteFailureFacts } from './report/failures';
 
 /** What the rest of the pipeline needs of one site. */
 export interface SiteOutput {
@@ -50,6 +50,11 @@ export interface SiteOptions {
    */
   readonly bodies?: FileBodies;
   /**
+   * Where equal failure facts of different sites are kept once.
+   * @default none (each site keeps its own)
+   */
+  readonly facts?: FactTable;
+  /**
    * Components added to the site's platform (tests).
    * @default none
    */
@@ -67,7 +72,7 @@ export function processSite(site: Site, model: PlatformModel, options: SiteOptio
     findings: validation?.findings ?? [],
     summary: crossSiteSummary(rendered),
     // The placement after each node loss: the validation's, or computed for the report alone.
-    failure: siteFailureFacts(rendered, validation?.capacity ?? checkCapacity(rendered)),
+    failure: siteFailureFacts(rendered, validation?.capacity ?? checkCapacity(rendered), options.facts),
     components: rendered.components.length,
     objects: rendered.components.reduce((n, c) => n + c.objects.length, 0),
   };

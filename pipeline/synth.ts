@@ -14,11 +14,13 @@ import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './
 import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
 import { reportFiles, type SiteFailureFacts } from './report';
+import { FactTable } from './report/failures';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, listTree, stageTree, type StagedTree, type TreeDiff } from './writer';
 import type { WriterHooks } from './writer-lock';
 import { STAGING_DIR } from './writer-staging';
+import { PathList, keepHeapNearLive } from './synth-memory';
 
 export interface SynthOptions {
   /** Repository root (gitops/ and the staging directory live here). */
@@ -119,6 +121,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
     extend: options.extend,
     schemaCache: options.schemaCache,
     bodies: options.bodies,
+    facts: new FactTable(),
   };
   const rendered: RenderedSite[] = [];
   const summaries = new Map<string, CrossSiteSummary>();
@@ -141,7 +144,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
   for (const site of sites.filter((s) => !selected.includes(s))) {
-    const out = processSite(site, model, { stackOutputs, validate: false, extend: options.extend });
+    const out = processSite(site, model, { stackOutputs, validate: false, extend: options.extend, facts: siteOptions.facts });
     for (const [p, content] of out.files) sink.otherFile(p, content);
     summaries.set(site.name, out.summary);
     facts.set(site.name, out.failure);
@@ -198,6 +201,7 @@ function ownedBy(only: readonly string[] | undefined, sites: readonly string[]):
  * leaving gitops/ as it was.
  */
 export function synth(options: SynthOptions & RenderOptions): SynthResult {
+  keepHeapNearLive(options.model.sites.length);
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(
     options.only,
@@ -205,15 +209,16 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   );
   const current = currentPaths(options.root, gitops);
   const read = (p: string): string | undefined => (current.has(p) ? fs.readFileSync(path.join(gitops, p), 'utf8') : undefined);
-  const diff: TreeDiff = { added: [], changed: [], removed: [] };
+  const added = new PathList();
+  const diff = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
   const stale: TreeDiff = { added: [], changed: [], removed: [] };
   // What gitops/ holds and this run did not render (removed, or stale for another site).
   const left = new Set(current);
-  const compare = (into: TreeDiff, p: string, content: string): boolean => {
+  const compare = (into: TreeDiff | 'diff', p: string, content: string): boolean => {
     left.delete(p);
     const old = read(p);
-    if (old === undefined) into.added.push(p);
-    else if (old !== content) into.changed.push(p);
+    if (old === undefined) (into === 'diff' ? added : into.added).push(p);
+    else if (old !== content) (into === 'diff' ? diff : into).changed.push(p);
     return old === content;
   };
   // Staging starts at the first difference (an unchanged gitops/ costs no write): the files found
@@ -233,17 +238,26 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
   };
   try {
     const counts = renderInto(options.model, options, {
-      file: (p, content) => stage(p, content, compare(diff, p, content)),
+      file: (p, content) => stage(p, content, compare('diff', p, content)),
       otherFile: (p, content) => compare(stale, p, content),
     });
     // Another site's files are kept as they are.
     for (const p of current) if (!owned(p)) stage(p, read(p)!, true);
     for (const p of left) (owned(p) ? diff : stale).removed.push(p);
-    for (const list of [diff.added, diff.changed, diff.removed]) list.sort();
-    if (!options.check && diffSize(diff) > 0) open().commit();
+    for (const list of [diff.changed, diff.removed]) list.sort();
+    if (!options.check && added.length + diffSize(diff) > 0) open().commit();
     else staged?.discard();
     const othersStale = [...stale.added, ...stale.changed, ...stale.removed].sort();
-    return { sites: counts.sites, components: counts.components, objects: counts.objects, diff, othersStale };
+    let addedPaths: string[] | undefined;
+    const result: TreeDiff = {
+      // Read after the render's garbage is gone: the paths stay packed until then.
+      get added() {
+        return (addedPaths ??= added.sorted());
+      },
+      changed: diff.changed,
+      removed: diff.removed,
+    };
+    return { sites: counts.sites, components: counts.components, objects: counts.objects, diff: result, othersStale };
   } catch (err) {
     staged?.discard();
     throw err;

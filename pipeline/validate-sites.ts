@@ -6,6 +6,7 @@
  * Each finding names the site, the field and what is expected.
  */
 import { busSiteFindings } from '../charts/bus/site-checks';
+import { watcherSiteFindings } from '../charts/monitoring/watchers';
 import { databaseSiteFindings } from '../charts/postgres/site-checks';
 import type { EdgeProxy, Site } from '../sites';
 import { rangesOverlap, type AddressRange } from '../model/addresses';
@@ -13,6 +14,30 @@ import { PlatformError, type Finding } from '../model/errors';
 import { edgeShapeFindings, siteShapeFindings } from './site-shape';
 import { checkSiteValues } from './validate-site-values';
 import { certificateFindings } from './validate-ingress';
+
+/**
+ * The pairs of sites whose pools overlap, [earlier, later] in the order given, each pair once:
+ * a sweep over the ranges sorted by first address, so that sites that overlap nothing cost a sort,
+ * not a comparison with every other site.
+ */
+function overlappingPools(entries: readonly (readonly [string, readonly AddressRange[]])[]): [string, string][] {
+  const ranges = entries
+    .flatMap(([, list], site) => list.map((range) => ({ site, range })))
+    .sort((x, y) => x.range.family - y.range.family || (x.range.first < y.range.first ? -1 : x.range.first > y.range.first ? 1 : 0));
+  const pairs = new Set<number>();
+  const open: { site: number; range: AddressRange }[] = [];
+  for (const current of ranges) {
+    // Ranges ending before this one starts overlap nothing from here on.
+    for (let i = open.length - 1; i >= 0; i--) if (!rangesOverlap(open[i]!.range, current.range)) open.splice(i, 1);
+    for (const other of open) {
+      if (other.site === current.site || entries[other.site]![0] === entries[current.site]![0]) continue;
+      const [i, j] = other.site < current.site ? [other.site, current.site] : [current.site, other.site];
+      pairs.add(i * entries.length + j);
+    }
+    open.push(current);
+  }
+  return [...pairs].sort((x, y) => x - y).map((p) => [entries[Math.floor(p / entries.length)]![0], entries[p % entries.length]![0]]);
+}
 
 /**
  * Validates every site (and the edge, when given) and the facts that span sites; throws one
@@ -42,19 +67,12 @@ export function validateSites(sites: readonly Site[], edge?: EdgeProxy): void {
   for (const [name, count] of siteNames) {
     if (count > 1) findings.push({ site: name, field: 'name', message: `${count} sites are named '${name}'; site names must be unique` });
   }
-  const entries = [...pools.entries()];
-  for (let i = 0; i < entries.length; i++) {
-    for (let j = i + 1; j < entries.length; j++) {
-      const [a, aRanges] = entries[i]!;
-      const [b, bRanges] = entries[j]!;
-      if (a !== b && aRanges.some((x) => bRanges.some((y) => rangesOverlap(x, y)))) {
-        findings.push({
-          site: b,
-          field: 'loadBalancer',
-          message: `its address pool overlaps site ${a}'s; each site needs its own floating addresses`,
-        });
-      }
-    }
+  for (const [a, b] of overlappingPools([...pools.entries()])) {
+    findings.push({
+      site: b,
+      field: 'loadBalancer',
+      message: `its address pool overlaps site ${a}'s; each site needs its own floating addresses`,
+    });
   }
   const hostnames = new Map<string, string>();
   for (const site of sites) {
@@ -76,6 +94,6 @@ export function validateSites(sites: readonly Site[], edge?: EdgeProxy): void {
     }
     hostnames.set(name, site.name);
   }
-  findings.push(...databaseSiteFindings(sites), ...busSiteFindings(sites));
+  findings.push(...databaseSiteFindings(sites), ...busSiteFindings(sites), ...watcherSiteFindings(sites));
   if (findings.length > 0) throw new PlatformError(findings);
 }

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileTree } from './files';
 import { acquireLock, held, type WriterHooks } from './writer-lock';
+import { StagingWriter, SYNC_FILES } from './writer-thread';
 import { NEXT, PREVIOUS, READY, STAGING_DIR, finishSwap, type RecoverOutcome } from './writer-staging';
 
 /** The paths of every file below `dir` (relative, with '/' separators); an absent dir has none. */
@@ -91,19 +92,26 @@ export interface StagedTree {
  * before reading gitops/, so that no other run writes in between). The caller adds the complete
  * new content of gitops/ (merging in what it did not re-render), then commits or discards.
  */
-export function stageTree(root: string, hooks: WriterHooks = {}): StagedTree {
+export function stageTree(root: string, hooks: WriterHooks = {}, options: { syncFiles?: number } = {}): StagedTree {
   const staging = path.resolve(root, STAGING_DIR);
   const gitops = path.resolve(root, 'gitops');
   if (!held.has(staging)) fs.mkdirSync(root, { recursive: true });
   const lock = held.has(staging) ? undefined : acquireLock(root, hooks);
   const next = path.join(staging, NEXT);
   let open = true;
+  const writer = new StagingWriter(options.syncFiles ?? SYNC_FILES);
   const close = (finish: () => void): void => {
     if (!open) return;
     open = false;
     try {
       finish();
     } catch (err) {
+      // Nothing may be written once the staged tree is thrown away.
+      try {
+        writer.stop();
+      } catch {
+        // Its error is not the one to report.
+      }
       // Failed in this process (disk full...): finish or roll back now rather than on the next run.
       try {
         finishSwap(staging, gitops);
@@ -122,17 +130,12 @@ export function stageTree(root: string, hooks: WriterHooks = {}): StagedTree {
       throw err;
     });
   }
-  const dirs = new Set<string>();
   return {
-    add(p, content) {
-      const file = path.join(next, p);
-      const dir = path.dirname(file);
-      if (!dirs.has(dir)) fs.mkdirSync(dir, { recursive: true });
-      dirs.add(dir);
-      fs.writeFileSync(file, content);
-    },
+    add: (p, content) => writer.write(path.join(next, p), content),
     commit: () =>
       close(() => {
+        writer.finish();
+        writer.stop();
         hooks.step?.('staged');
         fs.writeFileSync(path.join(staging, READY), '');
         if (fs.existsSync(gitops)) fs.renameSync(gitops, path.join(staging, PREVIOUS));
@@ -140,6 +143,10 @@ export function stageTree(root: string, hooks: WriterHooks = {}): StagedTree {
         fs.renameSync(next, gitops);
         finishSwap(staging, gitops);
       }),
-    discard: () => close(() => finishSwap(staging, gitops)),
+    discard: () =>
+      close(() => {
+        writer.stop();
+        finishSwap(staging, gitops);
+      }),
   };
 }

@@ -23,7 +23,26 @@ const NUMBER_LIKE = [
 /** Characters a plain scalar may not start with. */
 const INDICATOR_START = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
 
+/**
+ * Verdicts of isPlainSafe already reached: the same keys and values (names, labels, images) come
+ * back in object after object, and the regular expressions cost more than a lookup. Bounded,
+ * short strings only.
+ */
+const plainVerdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 20_000;
+
 function isPlainSafe(s: string): boolean {
+  // Long texts (configuration files) are not worth keeping.
+  if (s.length > 200) return plainVerdict(s);
+  const known = plainVerdicts.get(s);
+  if (known !== undefined) return known;
+  const verdict = plainVerdict(s);
+  if (plainVerdicts.size >= MAX_VERDICTS) plainVerdicts.clear();
+  plainVerdicts.set(s, verdict);
+  return verdict;
+}
+
+function plainVerdict(s: string): boolean {
   if (s === '' || s !== s.trim()) return false;
   // `-x` is plain; `---` and `...` would read as document markers.
   if ((INDICATOR_START.test(s) && !/^-\S/.test(s)) || s.startsWith('---') || s.startsWith('...')) return false;

@@ -368,4 +368,10 @@ export interface MonitoringSite {
    * @default 5
    */
   readonly volumeGiB?: number;
+  /**
+   * The other sites whose floating addresses this site probes (SiteUnreachable fires from here
+   * when none of a site's addresses answers); every site must be watched by at least one other.
+   * @default the next min(2, n - 1) sites after this one in the ring of site names (charts/monitoring/watchers.ts), so every site is watched by that many others
+   */
+  readonly watches?: readonly string[];
 }

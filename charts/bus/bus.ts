@@ -136,7 +136,7 @@ export class BusComponent extends PlatformComponent implements Bus {
     this.resilience = { ...busResilience({ storage: props.storage.nodeLocal, links: this.link.links, site: this.site.name }) };
     this.declareResilience(this.resilience);
     for (const alert of busAlerts(scrapeJob(this.pods), this.resilience.quorum)) this.declareAlert(alert);
-    this.declareFailureBehaviour(busFailure({ isHub: this.isHub, linked: this.link.links.length > 0 }));
+    this.declareFailureBehaviour(busFailure({ isHub: this.isHub, links: this.link.links, site: this.site.name }));
 
     // Streams and consumers are created after every sync by a hook job, as the streams-admin user.
     const admin = this.addUser(ADMIN_USER, { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] });

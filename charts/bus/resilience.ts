@@ -55,13 +55,15 @@ export function busResilience(props: { storage: StorageClassChoice; links: reado
 }
 
 /** How the bus of a site fails as a whole; what a node loss does to its servers comes from busResilience. */
-export function busFailure(props: { isHub: boolean; linked: boolean }): FailureBehaviour {
+export function busFailure(props: { isHub: boolean; links: readonly BusLink[]; site: string }): FailureBehaviour {
   const separate =
     "each site is its own JetStream domain: this site's streams, consumers and work go on unchanged; messages on cross-site subjects published meanwhile do not reach the other site";
   return {
-    serves: `NATS JetStream bus of the site${props.linked ? (props.isHub ? ' (hub of the leafnode link)' : ' (leaf of the leafnode link)') : ''}`,
+    serves: `NATS JetStream bus of the site${props.links.length > 0 ? (props.isHub ? ' (hub of the leafnode link)' : ' (leaf of the leafnode link)') : ''}`,
     nodeLoss: unaffected('clients reconnect to another server'),
     otherSiteLoss: unaffected(separate),
+    // A leaf talks to the hub only; the hub to every leaf.
+    otherSites: props.links.map((l) => (l.hubSite === props.site ? l.leafSite : l.hubSite)),
     linkLoss: unaffected(separate),
   };
 }

@@ -135,6 +135,13 @@ export interface FailureBehaviour {
    */
   readonly otherSiteLoss?: FailureImpact;
   /**
+   * The other sites whose loss `otherSiteLoss` describes (those this component talks to or
+   * watches); the loss of any other site leaves it up, needing nothing from that site. Bounding
+   * it keeps the failure report linear in the number of sites.
+   * @default every other site
+   */
+  readonly otherSites?: readonly string[];
+  /**
    * The link between the sites cut, every site up.
    * @default otherSiteLoss
    */

@@ -1,7 +1,8 @@
 /**
  * The blackbox exporter: Prometheus asks it to probe a target (`/probe?module=..&target=..`) and
- * scrapes the answer. Each site probes the other sites' floating addresses and every public route
- * through it, so the loss of a site is seen, and alerted, from the site that remains.
+ * scrapes the answer. Each site probes the floating addresses of the sites it watches (watchers.ts)
+ * and every public route through it, so the loss of a site is seen, and alerted, from the sites
+ * that remain.
  */
 import { createHash } from 'node:crypto';
 import { k8s } from 'cdk8s-plus-28';

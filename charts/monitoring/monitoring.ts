@@ -15,6 +15,7 @@ import { BlackboxExporter } from './blackbox';
 import { MONITORING_ALERTS } from './platform-alerts';
 import { MONITORING, MONITORING_RELEASE_NAME, MONITORING_WORKLOADS } from './release';
 import type { MonitoringValues } from './values';
+import { watchedSites } from './watchers';
 
 export const MONITORING_COMPONENT = COMPONENT.monitoring;
 /** The namespace of node-exporter alone: it needs the host (see the namespace's reason). */
@@ -37,7 +38,7 @@ export interface MonitoringProps {
 
 /**
  * Prometheus, Alertmanager, Grafana, node-exporter and kube-state-metrics from
- * kube-prometheus-stack, a blackbox exporter probing the other sites and the public routes, and
+ * kube-prometheus-stack, a blackbox exporter probing the sites it watches and the public routes, and
  * (rendered by the monitoring view once every component is built, charts/monitoring/scrapes.ts)
  * the PodMonitors, Probes, PrometheusRules and dashboards derived from what components declare.
  */
@@ -224,6 +225,7 @@ export class MonitoringComponent extends PlatformComponent {
       otherSiteLoss: unaffected(
         "the blackbox probes of the other site's addresses fail and SiteUnreachable mails from this site's own Alertmanager",
       ),
+      otherSites: watchedSites(site, this.sites),
       linkLoss: unaffected("the probes of the other site's addresses fail and SiteUnreachable mails from this site, as on its loss"),
     });
   }

@@ -2,8 +2,8 @@
  * The monitoring view: once every component is built, what they declared becomes the site's
  * scrapes and alerts, in the monitoring component's directory (its Application installs the CRDs
  * they need): a PodMonitor per declared metrics endpoint, a PrometheusRule per component with
- * alerts, one for the health signals, and the blackbox Probes of the other sites and the public
- * routes. Nothing here lists a component by hand.
+ * alerts, one for the health signals, and the blackbox Probes of the sites it watches
+ * (charts/monitoring/watchers.ts) and of the public routes. Nothing here lists a component by hand.
  */
 import {
   PodMonitor,
@@ -23,6 +23,7 @@ import { BLACKBOX_MODULES, BLACKBOX_PORT } from './blackbox';
 import { renderDashboards } from './dashboards';
 import type { MonitoringComponent } from './monitoring';
 import { PROBE_KIND } from './platform-alerts';
+import { watchedSiteModels } from './watchers';
 import { healthSignalMetric } from './sql-exporter';
 
 /** A health signal as an alert rule, with the proof its threshold implies. */
@@ -130,7 +131,7 @@ export function renderMonitoring(monitoring: MonitoringComponent, components: re
     });
   }
   const prober = { url: `${monitoring.blackbox.pods.serviceName}.${namespace}.svc:${BLACKBOX_PORT}` };
-  for (const other of sites.filter((s) => s.name !== site.name)) {
+  for (const other of watchedSiteModels(site, sites)) {
     const { fixed } = other.loadBalancer;
     new Probe(monitoring, `probe-site-${other.name}`, {
       metadata: { name: `site-${other.name}`, namespace, labels },

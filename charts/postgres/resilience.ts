@@ -99,7 +99,12 @@ export function keeperResilience(props: {
  * while the primary site's database is gone, until a standby is promoted by the runbook. What a
  * node loss does to the keepers comes from keeperResilience.
  */
-export function postgresFailure(props: { spec: StolonClusterSpec; primarySite: string; hasBackupStore: boolean }): FailureBehaviour {
+export function postgresFailure(props: {
+  spec: StolonClusterSpec;
+  primarySite: string;
+  standbySites: readonly string[];
+  hasBackupStore: boolean;
+}): FailureBehaviour {
   const promotion = 'docs/runbooks/postgres-promotion.md';
   const needs = props.hasBackupStore
     ? [
@@ -117,6 +122,7 @@ export function postgresFailure(props: { spec: StolonClusterSpec; primarySite: s
         state: 'up',
         reason: `writes go on (replication is asynchronous); the standby's slot keeps WAL up to max_slot_wal_keep_size (${props.spec.pgParameters.max_slot_wal_keep_size})`,
       },
+      otherSites: props.standbySites,
       databasePrimaryLoss: {
         state: 'down',
         reason: `this is the primary: reads and writes stop here until it returns or a standby is promoted (${promotion})`,
@@ -133,6 +139,8 @@ export function postgresFailure(props: { spec: StolonClusterSpec; primarySite: s
     serves: `PostgreSQL standby of ${props.primarySite}: reads here, writes on the primary`,
     nodeLoss: { state: 'up', reason: 'stolon-proxy and sentinels run spread over nodes' },
     otherSiteLoss: readOnly(`${props.primarySite} is gone`),
+    // Another standby's loss is nothing to this one: it streams from the primary only.
+    otherSites: [props.primarySite],
     linkLoss: readOnly(`no WAL from ${props.primarySite}, and writes from here cannot reach it`),
     databasePrimaryLoss: readOnly(`the primary database on ${props.primarySite} is stopped`),
     needs,

@@ -143,6 +143,7 @@ export class StolonComponent extends PlatformComponent {
       podBase: stolonPodBase('update'),
     });
     renderReplication(this, { spec: this.spec, keepers: this.keepers, proxies: this.readWrite, metallb: props.metallb });
+    const standbySites = this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name);
     this.declareResilience(
       keeperResilience({
         spec: this.spec,
@@ -150,12 +151,17 @@ export class StolonComponent extends PlatformComponent {
         volumeGiB: KEEPER_SIZING.volumeGiB,
         storage: props.storage.nodeLocal,
         primarySite: primarySite(this.sites).name,
-        standbySites: this.sites.filter((s) => s.database.role === 'standby' && runsPostgres(s)).map((s) => s.name),
+        standbySites,
       }),
     );
     for (const signal of signals) this.declareHealthSignal(signal);
     this.declareFailureBehaviour(
-      postgresFailure({ spec: this.spec, primarySite: primarySite(this.sites).name, hasBackupStore: props.backupStore !== undefined }),
+      postgresFailure({
+        spec: this.spec,
+        primarySite: primarySite(this.sites).name,
+        standbySites,
+        hasBackupStore: props.backupStore !== undefined,
+      }),
     );
 
     if (props.backupStore) {

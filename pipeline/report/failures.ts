@@ -65,9 +65,33 @@ export interface FailureOutcome {
   readonly capacityLeft?: string;
 }
 
-/** The facts of one rendered site, given its capacity report (the validation's, or computed). */
-export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>): SiteFailureFacts {
-  return { site: rendered.site, components: componentFailureFacts(rendered), capacity: { scenarios: capacity.scenarios } };
+/**
+ * Equal component facts of different sites, kept once: most components state the same about every
+ * site, and the facts of every site are kept until the report is rendered.
+ */
+export class FactTable {
+  private readonly known = new Map<string, ComponentFailureFacts>();
+
+  intern(facts: ComponentFailureFacts): ComponentFailureFacts {
+    const key = JSON.stringify(facts);
+    const known = this.known.get(key);
+    if (known) return known;
+    this.known.set(key, facts);
+    return facts;
+  }
+}
+
+/**
+ * The facts of one rendered site, given its capacity report (the validation's, or computed): of
+ * the placements, only those after a node loss, which the report reads.
+ */
+export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>, table?: FactTable): SiteFailureFacts {
+  const components = componentFailureFacts(rendered);
+  return {
+    site: rendered.site,
+    components: table ? components.map((c) => table.intern(c)) : components,
+    capacity: { scenarios: capacity.scenarios.filter((s) => s.lostNode !== undefined) },
+  };
 }
 
 /** What each rendered component states about how it fails. */
@@ -88,7 +112,7 @@ export function behaviourOf(c: ComponentFailureFacts): FailureBehaviour | undefi
   return {
     serves: c.stateful.map((w) => w.workload).join(', '),
     nodeLoss: unaffected('stated per stateful workload'),
-    ...(otherSiteLoss ? { otherSiteLoss } : {}),
+    ...(otherSiteLoss ? { otherSiteLoss, otherSites: otherSites.map((d) => d.on.slice('site:'.length)) } : {}),
   };
 }
 
@@ -189,7 +213,8 @@ function ownImpact(f: Failure, site: SiteFailureFacts, c: ComponentFailureFacts,
     case 'node':
       return nodeImpact(site, c, behaviour, f.node);
     case 'site':
-      return f.site === here ? siteLost(c, behaviour) : (behaviour.otherSiteLoss ?? UNAFFECTED.otherSite);
+      if (f.site === here) return siteLost(c, behaviour);
+      return behaviour.otherSiteLoss && (behaviour.otherSites?.includes(f.site) ?? true) ? behaviour.otherSiteLoss : UNAFFECTED.otherSite;
     case 'link':
       return behaviour.linkLoss ?? behaviour.otherSiteLoss ?? UNAFFECTED.otherSite;
     case 'edge':
@@ -252,46 +277,110 @@ function fullestNode(scenario: CapacityReport['scenarios'][number]): string {
   return `fullest node at ${cpu}% CPU, ${memory}% memory of allocatable`;
 }
 
-/** What the failure `f` does to every component of every site. */
-export function outcomeOf(f: Failure, sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome {
-  // A node loss concerns its own site only: no component states a need on another site's node.
-  const concerned = f.kind === 'node' ? sites.filter((s) => s.site.name === f.site) : sites;
+/**
+ * What the failure view reads across sites, computed once for all failures: so that each failure
+ * costs what it concerns, not the number of sites.
+ */
+export interface FailureIndex {
+  readonly sites: readonly SiteFailureFacts[];
+  /** Their models, in the same order. */
+  readonly models: readonly Site[];
+  /** The database primary's name, if a site is it. */
+  readonly primary?: string;
+  /** Sites with a PostgreSQL component, in model order. */
+  readonly postgresSites: readonly string[];
+  /** Lost site -> the other sites with a component stating something about that loss (otherSites). */
+  readonly concernedBy: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Sites with a component stating something about the loss of any other site (no otherSites). */
+  readonly concernedByAny: ReadonlySet<string>;
+  /** Model order of each site. */
+  readonly position: ReadonlyMap<string, number>;
+  /** The sites taking public traffic with every site up (shared by every failure that downs none). */
+  readonly traffic: readonly string[];
+}
+
+export function failureIndex(sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureIndex {
+  const concernedBy = new Map<string, Set<string>>();
+  const concernedByAny = new Set<string>();
+  for (const s of sites) {
+    for (const c of s.components) {
+      const behaviour = behaviourOf(c);
+      if (!behaviour?.otherSiteLoss) continue;
+      if (!behaviour.otherSites) concernedByAny.add(s.site.name);
+      for (const lost of behaviour.otherSites ?? []) {
+        const set = concernedBy.get(lost) ?? new Set<string>();
+        set.add(s.site.name);
+        concernedBy.set(lost, set);
+      }
+    }
+  }
+  return {
+    sites,
+    models: sites.map((s) => s.site),
+    primary: sites.find((s) => s.site.database.role === 'primary')?.site.name,
+    postgresSites: sites.filter((s) => s.components.some((c) => c.name === COMPONENT.postgres)).map((s) => s.site.name),
+    concernedBy,
+    concernedByAny,
+    position: new Map(sites.map((s, i) => [s.site.name, i])),
+    traffic: publicTrafficSites(
+      edge,
+      sites.map((s) => s.site),
+      new Set(),
+    ),
+  };
+}
+
+/**
+ * The sites a failure concerns, in model order: a node loss its own site (no component states a
+ * need on another site's node); a site loss that site and the sites whose components state
+ * something about its loss; any other failure every site.
+ */
+function concernedSites(f: Failure, index: FailureIndex): readonly SiteFailureFacts[] {
+  const { sites, position } = index;
+  if (f.kind === 'node') return sites.filter((s) => s.site.name === f.site);
+  if (f.kind !== 'site') return sites;
+  const names = new Set([f.site, ...(index.concernedBy.get(f.site) ?? []), ...index.concernedByAny]);
+  return [...names]
+    .map((name) => position.get(name))
+    .filter((i): i is number => i !== undefined)
+    .sort((a, b) => a - b)
+    .map((i) => sites[i]!);
+}
+
+/** What the failure `f` does to every component of the sites it concerns (the others stay up, stating nothing about it). */
+export function outcomeOf(
+  f: Failure,
+  sites: readonly SiteFailureFacts[],
+  edge: EdgeProxy,
+  index = failureIndex(sites, edge),
+): FailureOutcome {
+  const concerned = concernedSites(f, index);
   const components = concerned.flatMap((s) => siteOutcomes(f, s));
   const down = new Set(f.kind === 'site' ? [f.site] : []);
-  // Sites a node loss does not concern keep their database as it is.
-  const untouched = sites
-    .filter((s) => !concerned.includes(s) && s.components.some((c) => c.name === COMPONENT.postgres))
-    .map((s) => ({ site: s.site.name, component: COMPONENT.postgres, impact: unaffected('a node of another site') }));
-  const postgres = [...components.filter((c) => c.component === COMPONENT.postgres), ...untouched];
-  const database = {
-    writes: postgres.filter((c) => c.impact.state === 'up' || c.impact.state === 'degraded').filter((c) => isPrimary(sites, c.site)),
-    reads: postgres.filter((c) => c.impact.state !== 'down' && c.impact.state !== 'unknown'),
-  };
+  // The sites it does not concern keep their database as it is.
+  const concernedNames = new Set(concerned.map((s) => s.site.name));
+  const untouched = index.postgresSites.filter((s) => !concernedNames.has(s));
+  const postgres = components.filter((c) => c.component === COMPONENT.postgres);
+  const serving = postgres.filter((c) => c.impact.state !== 'down' && c.impact.state !== 'unknown').map((c) => c.site);
+  const writing = postgres.filter((c) => c.impact.state === 'up' || c.impact.state === 'degraded').map((c) => c.site);
+  const writes = [...writing, ...untouched].filter((s) => s === index.primary);
   let capacityLeft: string | undefined;
   if (f.kind === 'node') {
-    const scenario = sites.find((s) => s.site.name === f.site)?.capacity.scenarios.find((s) => s.lostNode === f.node);
+    const scenario = concerned[0]?.capacity.scenarios.find((s) => s.lostNode === f.node);
     if (scenario) capacityLeft = `${f.site} without ${f.node}: ${fullestNode(scenario)}`;
   }
   return {
     failure: f,
     title: failureTitle(f),
     components,
-    publicTraffic: publicTrafficSites(
-      edge,
-      sites.map((s) => s.site),
-      down,
-      f.kind === 'edge',
-    ),
-    database: { writes: database.writes.map((c) => c.site), reads: database.reads.map((c) => c.site) },
+    publicTraffic: f.kind === 'edge' ? [] : down.size === 0 ? index.traffic : publicTrafficSites(edge, index.models, down),
+    database: { writes, reads: [...serving, ...untouched] },
     ...(capacityLeft ? { capacityLeft } : {}),
   };
 }
 
-function isPrimary(sites: readonly SiteFailureFacts[], site: string): boolean {
-  return sites.find((s) => s.site.name === site)?.site.database.role === 'primary';
-}
-
 /** Every failure's outcome, in report order. */
 export function failureOutcomes(sites: readonly SiteFailureFacts[], edge: EdgeProxy): FailureOutcome[] {
-  return failuresOf(sites).map((f) => outcomeOf(f, sites, edge));
+  const index = failureIndex(sites, edge);
+  return failuresOf(sites).map((f) => outcomeOf(f, sites, edge, index));
 }

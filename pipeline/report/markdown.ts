@@ -5,7 +5,16 @@
  */
 import type { EdgeProxy } from '../../sites';
 import { mermaidBlock, platformDiagram } from './diagram';
-import { failureOutcomes, isDefaultOutcome, type ComponentOutcome, type FailureOutcome, type SiteFailureFacts } from './failures';
+import {
+  failureIndex,
+  failureOutcomes,
+  failuresOf,
+  isDefaultOutcome,
+  outcomeOf,
+  type ComponentOutcome,
+  type FailureOutcome,
+  type SiteFailureFacts,
+} from './failures';
 
 const ORDER = ['down', 'unknown', 'read-only', 'degraded'] as const;
 
@@ -33,7 +42,11 @@ const escape = (text: string) => text.replace(/\|/g, '\\|');
 
 /** Sites named one by one, or `every site (but ...)` when that is shorter: lists stay short however many sites there are. */
 function sitesPhrase(sites: readonly string[], all: readonly string[]): string {
-  const missing = all.filter((s) => !sites.includes(s));
+  // The lists are of distinct sites: as long as every site, they are every site.
+  if (all.length > 2 && sites.length === all.length) return 'every site';
+  if (all.length > 4 && sites.length < all.length - 2) return sites.join(', ');
+  const named = new Set(sites);
+  const missing = all.filter((s) => !named.has(s));
   if (all.length > 2 && missing.length === 0) return 'every site';
   if (all.length > 4 && missing.length <= 2) return `every site but ${missing.join(', ')}`;
   return sites.join(', ');
@@ -59,7 +72,7 @@ function componentRows(outcomes: readonly ComponentOutcome[]): string[] {
  * and reason are the same as there are named in one line, so the report grows with the nodes, not
  * with the nodes times the components.
  */
-function section(o: FailureOutcome, all: readonly string[], like?: FailureOutcome): string[] {
+function section(o: FailureOutcome, all: readonly string[], others: number, like?: FailureOutcome): string[] {
   const lines = [`### Loss of ${o.title}`, ''];
   const on = (sites: readonly string[]) => sitesPhrase(sites, all);
   lines.push(`- Public traffic: ${o.publicTraffic.length > 0 ? `to ${on(o.publicTraffic)}` : 'stops (nothing takes it)'}.`);
@@ -80,40 +93,32 @@ function section(o: FailureOutcome, all: readonly string[], like?: FailureOutcom
     const alike = o.components.filter((c) => same.has(key(c))).map((c) => c.component);
     if (alike.length > 0) lines.push('', `As on the loss of ${like.title}: ${alike.join(', ')}.`);
   }
-  const others = o.components.filter(isDefaultOutcome).length;
-  if (others > 0) lines.push('', `The ${others} other component(s) of the sites: up, they state nothing that needs what was lost.`);
+  const defaults = o.components.filter(isDefaultOutcome).length;
+  if (defaults > 0) lines.push('', `The ${defaults} other component(s) of the sites: up, they state nothing that needs what was lost.`);
   if (o.failure.kind === 'node') lines.push('', 'Components of the other sites: up (a node of another site).');
+  else if (others > 0) lines.push('', `Components of the ${others} other site(s): up, none of them states a need on what was lost.`);
   lines.push('');
   return lines;
 }
 
-/** The failures that stop writes, public traffic or a component of a site still up, worst first. */
-function worstCases(outcomes: readonly FailureOutcome[]): string[] {
-  const weight = (o: FailureOutcome) => {
-    const lost = o.failure.kind === 'site' ? o.failure.site : undefined;
-    const hit = o.components.filter(
-      (c) => c.site !== lost && (c.impact.state === 'down' || c.impact.state === 'read-only' || c.impact.state === 'unknown'),
-    );
-    return { o, hit, score: hit.length + (o.database.writes.length === 0 ? 10 : 0) + (o.publicTraffic.length === 0 ? 10 : 0) };
-  };
-  const worst = outcomes
-    .map(weight)
-    .filter((w) => w.score > 0)
-    .sort((a, b) => b.score - a.score);
-  if (worst.length === 0) return ['No failure stops writes, public traffic or a component of a site that is still up.'];
-  return worst.map(({ o, hit }) => {
-    const what = [
-      ...(o.database.writes.length === 0 ? ['database writes stop'] : []),
-      ...(o.publicTraffic.length === 0 ? ['public traffic stops'] : []),
-      ...hit.map((c) => `${c.site}/${c.component} ${c.impact.state}`),
-    ];
-    return `- **Loss of ${o.title}**: ${what.join(', ')}.`;
-  });
+/** A failure that stops writes, public traffic or a component of a site still up: its weight and line; undefined for none. */
+function worstCase(o: FailureOutcome): { score: number; line: string } | undefined {
+  const lost = o.failure.kind === 'site' ? o.failure.site : undefined;
+  const hit = o.components.filter(
+    (c) => c.site !== lost && (c.impact.state === 'down' || c.impact.state === 'read-only' || c.impact.state === 'unknown'),
+  );
+  const score = hit.length + (o.database.writes.length === 0 ? 10 : 0) + (o.publicTraffic.length === 0 ? 10 : 0);
+  if (score === 0) return undefined;
+  const what = [
+    ...(o.database.writes.length === 0 ? ['database writes stop'] : []),
+    ...(o.publicTraffic.length === 0 ? ['public traffic stops'] : []),
+    ...hit.map((c) => `${c.site}/${c.component} ${c.impact.state}`),
+  ];
+  return { score, line: `- **Loss of ${o.title}**: ${what.join(', ')}.` };
 }
 
 /** The text of gitops/REPORT.md. */
 export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy): string {
-  const outcomes = failureOutcomes(sites, edge);
   const lines = [
     '# Failure report',
     '',
@@ -133,23 +138,37 @@ export function renderReport(sites: readonly SiteFailureFacts[], edge: EdgeProxy
     '| loss of | down | read-only | degraded | public traffic | database writes |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
-  for (const o of outcomes) {
+  // One failure at a time, each computed once: what is kept is the report's lines, not the outcomes.
+  const all = sites.map((s) => s.site.name);
+  const index = failureIndex(sites, edge);
+  const worst: { score: number; line: string }[] = [];
+  const sections: string[] = [];
+  let firstNode: { site: string; outcome: FailureOutcome } | undefined;
+  for (const f of failuresOf(sites)) {
+    const o = outcomeOf(f, sites, edge, index);
     const s = byState(o);
     const down = [...(s.get('down') ?? []), ...(s.get('unknown') ?? []).map((x) => `${x} (unknown)`)];
+    const traffic = o.publicTraffic.length > 0 ? sitesPhrase(o.publicTraffic, all) : 'none';
     lines.push(
-      `| ${o.title} | ${compact(o, down)} | ${list(s.get('read-only') ?? [])} | ${list(s.get('degraded') ?? [])} | ${list(o.publicTraffic)} | ${list(o.database.writes)} |`,
+      `| ${o.title} | ${compact(o, down)} | ${list(s.get('read-only') ?? [])} | ${list(s.get('degraded') ?? [])} | ${traffic} | ${list(o.database.writes)} |`,
     );
+    const w = worstCase(o);
+    if (w) worst.push(w);
+    // The node losses of a site come one after the other: the first is what the next are compared with.
+    let like: FailureOutcome | undefined;
+    if (f.kind === 'node') {
+      if (firstNode?.site === f.site) like = firstNode.outcome;
+      else firstNode = { site: f.site, outcome: o };
+    }
+    const others = all.length - new Set(o.components.map((c) => c.site)).size;
+    sections.push(...section(o, all, f.kind === 'site' ? others : 0, like));
   }
-  lines.push('', '## Worst cases', '', ...worstCases(outcomes), '', '## Each failure', '');
-  const all = sites.map((s) => s.site.name);
-  const firstNodeOf = new Map<string, FailureOutcome>();
-  for (const o of outcomes) {
-    const site = o.failure.kind === 'node' ? o.failure.site : undefined;
-    const like = site === undefined ? undefined : firstNodeOf.get(site);
-    if (site !== undefined && !like) firstNodeOf.set(site, o);
-    lines.push(...section(o, all, like));
-  }
-  return `${lines.join('\n').trimEnd()}\n`;
+  const worstLines =
+    worst.length === 0
+      ? ['No failure stops writes, public traffic or a component of a site that is still up.']
+      : worst.sort((a, b) => b.score - a.score).map((w) => w.line);
+  lines.push('', '## Worst cases', '', ...worstLines, '', '## Each failure', '');
+  return `${lines.concat(sections).join('\n').trimEnd()}\n`;
 }
 
 /** `text` broken at spaces into lines of at most `width`, later lines indented by `indent`. */

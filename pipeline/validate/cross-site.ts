@@ -77,9 +77,15 @@ function factAgreement(sites: readonly CrossSiteSummary[]): Finding[] {
     s.components.flatMap((c) => c.facts.map((fact) => ({ site: s.site.name, component: c.name, fact }))),
   );
   const findings: Finding[] = [];
-  const keys = [...new Set(stated.map((x) => x.fact.key))].sort(byText);
-  for (const key of keys) {
-    const facts = stated.filter((x) => x.fact.key === key);
+  // Grouped once: a key per link end or slot makes the keys grow with the sites.
+  const byKey = new Map<string, Stated[]>();
+  for (const x of stated) {
+    const group = byKey.get(x.fact.key);
+    if (group) group.push(x);
+    else byKey.set(x.fact.key, [x]);
+  }
+  for (const key of [...byKey.keys()].sort(byText)) {
+    const facts = byKey.get(key)!;
     const first = facts[0]!;
     const where = (x: Stated, field?: string): Finding => ({
       site: x.site,

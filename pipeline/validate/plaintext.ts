@@ -12,6 +12,8 @@ import { objectId, record } from './context';
 
 /** What a string carries that a secret would, if anything. */
 export function credentialIn(text: string): string | undefined {
+  // Most strings (names, labels, paths) hold none of what the checks below look for: one scan rules them out.
+  if (!MIGHT_CARRY.test(text)) return undefined;
   if (/-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) return 'a PEM private key';
   for (const [pattern, what] of KNOWN_TOKENS) if (pattern.test(text)) return what;
   const literal = PASSWORD_LINE.exec(text);
@@ -19,6 +21,12 @@ export function credentialIn(text: string): string | undefined {
   for (const token of text.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) if (isHighEntropy(token)) return 'a high-entropy token';
   return undefined;
 }
+
+/**
+ * What every check of credentialIn needs somewhere in the string (case aside): a PEM header, a
+ * known token's prefix, a password-like key, or a run of 32 token characters.
+ */
+const MIGHT_CARRY = /PRIVATE KEY|AKIA|ASIA|gh[pousr]_|glpat-|xox[abposr]-|passw(or)?d|secret|api_?key|token|[A-Za-z0-9+/=_-]{32}/i;
 
 /** Known credential formats (AWS access key IDs, GitHub, GitLab and Slack tokens). */
 const KNOWN_TOKENS: readonly [RegExp, string][] = [
@@ -56,12 +64,12 @@ function isHighEntropy(token: string): boolean {
   return bits > 4.5;
 }
 
-/** Every string under `value` with its dotted path and the key it sits under. */
-function* strings(value: unknown, path: string, key = ''): Generator<{ path: string; key: string; text: string }> {
-  if (typeof value === 'string') yield { path, key, text: value };
-  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}[${i}]`, key);
+/** Calls `visit` on every string under `value` with its dotted path and the key it sits under (a walk, not a generator: nested generators re-yield each string once per level). */
+function eachString(value: unknown, path: string, key: string, visit: (path: string, key: string, text: string) => void): void {
+  if (typeof value === 'string') visit(path, key, value);
+  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) eachString(value[i], `${path}[${i}]`, key, visit);
   else if (typeof value === 'object' && value !== null)
-    for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k, k);
+    for (const k of Object.keys(value)) eachString((value as Record<string, unknown>)[k], path ? `${path}.${k}` : k, k, visit);
 }
 
 /**
@@ -70,7 +78,7 @@ function* strings(value: unknown, path: string, key = ''): Generator<{ path: str
  * (`secretKey` of an ExternalSecret is the name of a key, not its value).
  */
 function credentialKey(object: KubeObject, path: string, key: string): string | undefined {
-  const env = /^(.*\.env\[\d+\])\.value$/.exec(path);
+  const env = key === 'value' ? /^(.*\.env\[\d+\])\.value$/.exec(path) : null;
   if (env) {
     const entry = env[1]!
       .split(/\.|\[|\]/)
@@ -111,13 +119,13 @@ export function checkPlaintext(site: RenderedSite): Finding[] {
       if (!scanned(object)) continue;
       const { metadata, ...body } = object;
       void metadata;
-      for (const { path, key, text } of strings(body, '')) {
+      eachString(body, '', '', (path, key, text) => {
         const what = credentialIn(text);
+        if (what) return void at(path, `looks like ${what} in clear: put it in Vault and read it through a VaultSecret`);
         const named = credentialKey(object, path, key);
-        if (what) at(path, `looks like ${what} in clear: put it in Vault and read it through a VaultSecret`);
-        else if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
+        if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
           at(path, `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
-      }
+      });
     }
   }
   return findings;
