@@ -76,7 +76,8 @@ describe('strict command lines', () => {
     }
   });
 
-  it('report prints the one-screen summary of the committed gitops/REPORT.md, --full the whole of it', () => {
+  // Each of these renders and validates every site, as synth does (about a second): one run per test.
+  it('report prints the one-screen summary of the committed gitops/REPORT.md', () => {
     const r = run('review.js', ['report']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -85,6 +86,9 @@ describe('strict command lines', () => {
     expect(lines.length).toBeLessThan(50);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(r.stdout).toMatch(/^site cluster2: down: all of cluster2 \(site lost\)\. read-only: cluster1 postgres\./m);
+  });
+
+  it('report --full prints the whole of the committed gitops/REPORT.md', () => {
     const full = run('review.js', ['report', '--full']);
     expect(full.stdout).toBe(fs.readFileSync(path.join(REPO_ROOT, 'gitops', 'REPORT.md'), 'utf8'));
   });
