@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { formatRow, summary, type Row } from '../bench/report';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
 
-// Every entry point, run as the npm scripts run it (the bundles tools/run.mjs builds), with a
-// strict command line: a bad one prints what is wrong and the usage line, exit 2.
+// Every entry point, run as the npm scripts run it (`node tools/run.mjs <entry>`: the bundle
+// dist/<entry>.js with its code cache), with a strict command line: a bad one prints what is
+// wrong and the usage line, exit 2.
 function run(bundle: string, args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const entry = bundle.replace(/\.js$/, '');
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'run.mjs'), entry, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
