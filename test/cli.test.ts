@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { formatRow, summary, type Row } from '../bench/report';
 import { REPO_ROOT, tempDir, treeDigest } from './helpers';
 
-// Every entry point, run as the npm scripts run it (the bundles tools/run.mjs builds), with a
-// strict command line: a bad one prints what is wrong and the usage line, exit 2.
+// Every entry point, run as the npm scripts run it (`node tools/run.mjs <entry>`: the bundle
+// dist/<entry>.js with its code cache), with a strict command line: a bad one prints what is
+// wrong and the usage line, exit 2.
 function run(bundle: string, args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const entry = bundle.replace(/\.js$/, '');
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'run.mjs'), entry, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -76,7 +78,8 @@ describe('strict command lines', () => {
     }
   });
 
-  it('report prints the one-screen summary of the committed gitops/REPORT.md, --full the whole of it', () => {
+  // Each of these renders and validates every site, as synth does (about a second): one run per test.
+  it('report prints the one-screen summary of the committed gitops/REPORT.md', () => {
     const r = run('review.js', ['report']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -85,6 +88,9 @@ describe('strict command lines', () => {
     expect(lines.length).toBeLessThan(50);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(r.stdout).toMatch(/^site cluster2: down: all of cluster2 \(site lost\)\. read-only: cluster1 postgres\./m);
+  });
+
+  it('report --full prints the whole of the committed gitops/REPORT.md', () => {
     const full = run('review.js', ['report', '--full']);
     expect(full.stdout).toBe(fs.readFileSync(path.join(REPO_ROOT, 'gitops', 'REPORT.md'), 'utf8'));
   });

@@ -93,16 +93,50 @@ async function importInto(root: string, mirror: string, inputs = smallTable(), c
 }
 
 /**
- * A first import from a good mirror into a temp root, then `body` with that root; checks that
- * whatever `body` ran left imports/ as the first import made it, and no staging behind.
+ * One import from a good mirror, made once for the tests below (an import runs `cdk8s import`,
+ * about a second): a root holding its imports/, the mirror, and what the run printed. Each test
+ * works on its own copy (`copyOfGoodImport`), so the tests stay independent.
+ */
+interface GoodImport {
+  root: string;
+  mirror: string;
+  run: Awaited<ReturnType<typeof importInto>>;
+  warnings: unknown[][];
+  cleanup: () => void;
+}
+let good: GoodImport;
+/** Makes the shared import (in the beforeAll of the tests that use it). */
+async function makeGoodImport(): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  const root = path.join(dir, 'root');
+  const mirror = path.join(dir, 'mirror');
+  writeMirror(mirror);
+  // ajv warns on the console about a format it is asked to check but does not know.
+  const warnings: unknown[][] = [];
+  const warn = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args));
+  const run = await importInto(root, mirror).finally(() => warn.mockRestore());
+  good = { root, mirror, run, warnings, cleanup };
+}
+
+/** A fresh temp directory holding a copy of the good import's root and of its mirror. */
+function copyOfGoodImport(): { root: string; mirror: string; cleanup: () => void } {
+  const { dir, cleanup } = tempDir();
+  const root = path.join(dir, 'root');
+  const mirror = path.join(dir, 'mirror');
+  fs.cpSync(good.root, root, { recursive: true });
+  fs.cpSync(good.mirror, mirror, { recursive: true });
+  return { root, mirror, cleanup };
+}
+
+/**
+ * A first import from a good mirror into a temp root (a copy of the shared one), then `body`
+ * with that root; checks that whatever `body` ran left imports/ as the first import made it, and
+ * no staging behind.
  */
 async function afterGoodImport(body: (root: string, mirror: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = tempDir();
+  const { root, mirror, cleanup } = copyOfGoodImport();
   try {
-    const root = path.join(dir, 'root');
-    const mirror = path.join(dir, 'mirror');
-    writeMirror(mirror);
-    expect((await importInto(root, mirror)).code).toBe(0);
+    expect(good.run.code).toBe(0);
     const before = treeDigest(path.join(root, 'imports'));
     await body(root, mirror);
     expect(treeDigest(path.join(root, 'imports'))).toBe(before);
@@ -145,50 +179,60 @@ describe('the table of upstream inputs', () => {
 });
 
 describe('npm run import, from a mirror the test builds', () => {
-  it('generates the bindings of the listed kinds only, their schemas and the validators per release', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      writeMirror(path.join(dir, 'mirror'));
-      // ajv warns on the console about a format it is asked to check but does not know.
-      const warnings: unknown[][] = [];
-      const warn = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args));
-      const run = await importInto(path.join(dir, 'root'), path.join(dir, 'mirror')).finally(() => warn.mockRestore());
-      expect(run).toEqual({ code: 0, out: ['imports/: 1 modules, 1 schemas, validators for 2 kinds and 1 CI schemas'], err: [] });
-      expect(warnings).toEqual([]);
-      const imports = path.join(dir, 'root', 'imports');
-      const binding = fs.readFileSync(path.join(imports, 'demo-example.com.ts'), 'utf8');
-      expect(binding).toMatch(/export class Widget extends ApiObject/);
-      expect(binding).not.toMatch(/Gadget/);
-      expect(fs.readdirSync(path.join(imports, 'schemas'))).toEqual(['example.com_widget_v1.json']);
-      const kinds = JSON.parse(fs.readFileSync(path.join(imports, 'validators', '1.28', 'kinds.json'), 'utf8')) as Record<
-        'kubernetes' | 'custom',
-        Record<string, string>
-      >;
-      expect(kinds).toEqual({
-        kubernetes: { 'v1/ConfigMap': 'v1_ConfigMap.js' },
-        custom: { 'example.com/v1/Widget': 'example.com_v1_Widget.js' },
-      });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const validate = require(path.join(imports, 'validators', '1.28', kinds.custom['example.com/v1/Widget']!)) as (o: unknown) => boolean;
-      const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } };
-      expect(validate(widget)).toBe(true);
-      expect(validate({ ...widget, spec: { sise: 1 } })).toBe(false);
-      // The editors' schema as it is: its own keyword and its format compile, the format unchecked.
-      expect(fs.readdirSync(path.join(imports, 'ci-validators'))).toEqual(['pipeline.js']);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const pipeline = require(path.join(imports, 'ci-validators', 'pipeline.js')) as ValidateFunction;
-      expect(pipeline({ stages: ['test'], docs: 'not checked' })).toBe(true);
-      expect(pipeline({ stages: ['test'], stage: 'test' })).toBe(false);
-      expect(pipeline.errors).toEqual([
-        expect.objectContaining({ keyword: 'additionalProperties', message: 'must NOT have additional properties' }),
-      ]);
-      expect(fs.existsSync(path.join(dir, 'root', IMPORT_STAGING))).toBe(false);
+  beforeAll(makeGoodImport);
+  afterAll(() => good?.cleanup());
 
-      // --check: the same inputs give the same tree; a changed file is listed, and nothing is written.
-      expect((await importInto(path.join(dir, 'root'), path.join(dir, 'mirror'), smallTable(), true)).code).toBe(0);
+  it('generates the bindings of the listed kinds only, their schemas and the validators per release', () => {
+    const { run, warnings } = good;
+    expect(run).toEqual({ code: 0, out: ['imports/: 1 modules, 1 schemas, validators for 2 kinds and 1 CI schemas'], err: [] });
+    expect(warnings).toEqual([]);
+    const imports = path.join(good.root, 'imports');
+    const binding = fs.readFileSync(path.join(imports, 'demo-example.com.ts'), 'utf8');
+    expect(binding).toMatch(/export class Widget extends ApiObject/);
+    expect(binding).not.toMatch(/Gadget/);
+    expect(fs.readdirSync(path.join(imports, 'schemas'))).toEqual(['example.com_widget_v1.json']);
+    const kinds = JSON.parse(fs.readFileSync(path.join(imports, 'validators', '1.28', 'kinds.json'), 'utf8')) as Record<
+      'kubernetes' | 'custom',
+      Record<string, string>
+    >;
+    expect(kinds).toEqual({
+      kubernetes: { 'v1/ConfigMap': 'v1_ConfigMap.js' },
+      custom: { 'example.com/v1/Widget': 'example.com_v1_Widget.js' },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const validate = require(path.join(imports, 'validators', '1.28', kinds.custom['example.com/v1/Widget']!)) as (o: unknown) => boolean;
+    const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } };
+    expect(validate(widget)).toBe(true);
+    expect(validate({ ...widget, spec: { sise: 1 } })).toBe(false);
+    // The editors' schema as it is: its own keyword and its format compile, the format unchecked.
+    expect(fs.readdirSync(path.join(imports, 'ci-validators'))).toEqual(['pipeline.js']);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pipeline = require(path.join(imports, 'ci-validators', 'pipeline.js')) as ValidateFunction;
+    expect(pipeline({ stages: ['test'], docs: 'not checked' })).toBe(true);
+    expect(pipeline({ stages: ['test'], stage: 'test' })).toBe(false);
+    expect(pipeline.errors).toEqual([
+      expect.objectContaining({ keyword: 'additionalProperties', message: 'must NOT have additional properties' }),
+    ]);
+    expect(fs.existsSync(path.join(good.root, IMPORT_STAGING))).toBe(false);
+  });
+
+  // --check: the same inputs give the same tree; a changed file is listed, and nothing is written.
+  it('--check finds the tree the same inputs give up to date', async () => {
+    const { root, mirror, cleanup } = copyOfGoodImport();
+    try {
+      expect((await importInto(root, mirror, smallTable(), true)).code).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('--check lists a changed file and writes nothing', async () => {
+    const { root, mirror, cleanup } = copyOfGoodImport();
+    try {
+      const imports = path.join(root, 'imports');
       fs.appendFileSync(path.join(imports, 'demo-example.com.ts'), '// edited\n');
       const before = treeDigest(imports);
-      const check = await importInto(path.join(dir, 'root'), path.join(dir, 'mirror'), smallTable(), true);
+      const check = await importInto(root, mirror, smallTable(), true);
       expect(check.code).toBe(1);
       expect(check.out[0]).toBe('differs   imports/demo-example.com.ts');
       expect(treeDigest(imports)).toBe(before);

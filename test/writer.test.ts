@@ -39,6 +39,42 @@ function crashAt(root: string, step: string) {
   return spawnSync(process.execPath, [INTERRUPTED, root, 'crash', step], { cwd: REPO_ROOT, encoding: 'utf8' });
 }
 
+/** The swap steps a crash is made at, and what a crash there left: the root, its digests, the crashed run. */
+const CRASH_POINTS = ['staged', 'between-renames'] as const;
+interface Crashed {
+  dir: string;
+  renderedDigest: string;
+  staleDigest: string;
+  crashed: { status: number | null; pid: number };
+  cleanup: () => void;
+}
+const crashes = new Map<string, Crashed>();
+// A crashed run renders every site (about a second): one per step for the file, each test
+// working on its own copy of what it left (crashedCopy).
+beforeAll(() => {
+  for (const point of CRASH_POINTS) {
+    const { root, cleanup } = rootWithGitops();
+    const gitops = path.join(root, 'gitops');
+    const renderedDigest = treeDigest(gitops);
+    // Make the tree stale so the run has something to swap in, then crash it at `point`.
+    fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+    const staleDigest = treeDigest(gitops);
+    const crashed = crashAt(root, point);
+    crashes.set(point, { dir: root, renderedDigest, staleDigest, crashed: { status: crashed.status, pid: crashed.pid }, cleanup });
+  }
+});
+afterAll(() => {
+  for (const crash of crashes.values()) crash.cleanup();
+});
+
+/** A temp root holding a copy of what a synth run crashed at `point` left (gitops/ and the staging directory). */
+function crashedCopy(point: string): Omit<Crashed, 'dir'> & { root: string } {
+  const { dir, ...crash } = crashes.get(point)!;
+  const copy = tempDir();
+  fs.cpSync(dir, copy.dir, { recursive: true });
+  return { ...crash, root: copy.dir, cleanup: copy.cleanup };
+}
+
 describe('writer', () => {
   afterEach(() => jest.restoreAllMocks());
 
@@ -170,14 +206,10 @@ describe('writer', () => {
     ['staged', 'discarded', 'old'],
     ['between-renames', 'rolled forward', 'new'],
   ])('recovers from a crash at %s (%s)', (point, _outcome, expected) => {
-    const { root, cleanup } = rootWithGitops();
+    // A stale tree, and a run crashed at `point` while swapping the rendered one in.
+    const { root, renderedDigest, staleDigest, crashed, cleanup } = crashedCopy(point);
     try {
       const gitops = path.join(root, 'gitops');
-      const renderedDigest = treeDigest(gitops);
-      // Make the tree stale so the run has something to swap in, then crash it at `point`.
-      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-      const staleDigest = treeDigest(gitops);
-      const crashed = crashAt(root, point);
       expect(crashed.status).toBe(70);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(true);
       expect(recover(root)).toBe(point === 'staged' ? 'discarded' : 'rolled-forward');
@@ -286,12 +318,10 @@ describe('writer lock', () => {
     ['staged', 'discarded'],
     ['between-renames', 'rolled-forward'],
   ])("the next synth run takes over a crashed run's lock and recovers its swap (crash at %s: %s)", (point, outcome) => {
-    const { root, cleanup } = rootWithGitops();
+    // A stale tree, and a run crashed at `point` while swapping the rendered one in.
+    const { root, renderedDigest, crashed, cleanup } = crashedCopy(point);
     try {
       const gitops = path.join(root, 'gitops');
-      const renderedDigest = treeDigest(gitops);
-      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-      const crashed = crashAt(root, point);
       expect(crashed.status).toBe(70);
       const owner = fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8');
       expect(owner).toBe(`${crashed.pid}\n`);
