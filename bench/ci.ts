@@ -41,6 +41,21 @@ export const REAL_SERVER_TESTS: readonly string[] = [
 
 export const runsRealServer = (file: string): boolean => REAL_SERVER_TESTS.includes(file) || file.endsWith('-live.test.ts');
 
+/**
+ * The environment of a shell, not of `npm run bench`: without npm's own variables (a
+ * `npm run -s bench` would silence every npm script of the CI run through npm_config_loglevel) and
+ * without the node_modules/.bin directories npm put first in PATH (the clone must use its own).
+ */
+export function shellEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept = Object.entries(env).filter(([name]) => !/^npm_/i.test(name) && name !== 'INIT_CWD');
+  const out: NodeJS.ProcessEnv = Object.fromEntries(kept);
+  if (env.PATH !== undefined)
+    out.PATH = env.PATH.split(path.delimiter)
+      .filter((dir) => !dir.split(path.sep).includes('node_modules'))
+      .join(path.delimiter);
+  return out;
+}
+
 interface TestCase {
   readonly file: string;
   readonly name: string;
@@ -94,7 +109,7 @@ export function measureCi(repo: string, log: string): Row[] {
     const start = process.hrtime.bigint();
     const ci = spawnSync('bash', ['.ci/run'], {
       cwd: clone,
-      env: { ...process.env, CI: 'true' },
+      env: { ...shellEnvironment(process.env), CI: 'true' },
       stdio: ['ignore', out, out],
       timeout: 30 * 60_000,
       killSignal: 'SIGKILL',

@@ -3,7 +3,7 @@
 // must name files that exist.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { junitCases, REAL_SERVER_TESTS, runsRealServer, stepTimes } from '../bench/ci';
+import { junitCases, REAL_SERVER_TESTS, runsRealServer, shellEnvironment, stepTimes } from '../bench/ci';
 import { REPO_ROOT } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,5 +51,21 @@ describe('the CI timing records', () => {
     expect(runsRealServer('test/bus-live.test.ts')).toBe(true);
     expect(runsRealServer('test/new-thing-live.test.ts')).toBe(true);
     expect(runsRealServer('test/writer.test.ts')).toBe(false);
+  });
+
+  it('runs the CI of the clone in the environment of a shell, not of npm', () => {
+    const env = shellEnvironment({
+      HOME: '/root',
+      npm_config_loglevel: 'silent',
+      npm_lifecycle_event: 'bench',
+      INIT_CWD: '/work/main',
+      PATH: [
+        '/work/main/node_modules/.bin',
+        '/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin',
+        '/usr/local/bin',
+        '/usr/bin',
+      ].join(path.delimiter),
+    });
+    expect(env).toEqual({ HOME: '/root', PATH: ['/usr/local/bin', '/usr/bin'].join(path.delimiter) });
   });
 });

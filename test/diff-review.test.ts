@@ -143,7 +143,9 @@ describe('reading the base from git', () => {
 });
 
 describe('npm run diff', () => {
-  const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  // npm's log level as a user's shell has it, whatever npm started jest (`npm test -s` sets it silent).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.toLowerCase() !== 'npm_config_loglevel'));
+  const run = (command: string, args: string[]) => spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env });
 
   // The report `npm run diff -s` prints (a render of every site, about a second), run once for both tests.
   let silent: ReturnType<typeof run>;
