@@ -30,7 +30,8 @@ function overlappingPools(entries: readonly (readonly [string, readonly AddressR
     // Ranges ending before this one starts overlap nothing from here on.
     for (let i = open.length - 1; i >= 0; i--) if (!rangesOverlap(open[i]!.range, current.range)) open.splice(i, 1);
     for (const other of open) {
-      if (other.site === current.site || entries[other.site]![0] === entries[current.site]![0]) continue;
+      // Entries come from a map by site name: one index is one site.
+      if (other.site === current.site) continue;
       const [i, j] = other.site < current.site ? [other.site, current.site] : [current.site, other.site];
       pairs.add(i * entries.length + j);
     }
