@@ -122,7 +122,9 @@ describe.each([
       const result = await stolonPitrInit(keeper, pitr, { parameters, hba, port: await freePort() }, {});
       if (!result.started) throw new Error(`PostgreSQL did not start:\n${keeper.log()}`);
       expect(result).toEqual({ started: true, recoveryDone: true });
-      expect(keeper.sql('SELECT pg_is_in_recovery()')).toBe('f');
+      // PostgreSQL removes recovery.signal before its end-of-recovery checkpoint, and only then leaves
+      // recovery: stolon's keeper, too, reads the state again before it reports the instance a master.
+      expect(await keeper.waitFor('SELECT pg_is_in_recovery()', 'f', 30)).toBe('f');
       // The timeline is the first 8 hex digits of the WAL file name being written.
       expect(parseInt(keeper.sql('SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)'), 16)).toBeGreaterThan(1);
       keeper.sql('INSERT INTO canary VALUES (44)');
