@@ -371,7 +371,7 @@ export interface MonitoringSite {
   /**
    * The other sites whose floating addresses this site probes (SiteUnreachable fires from here
    * when none of a site's addresses answers); every site must be watched by at least one other.
-   * @default the next min(2, n - 1) sites after this one in the ring of site names (charts/monitoring/watchers.ts), so every site is watched by that many others
+   * @default the sites this one watches in the ring of site names (charts/monitoring/watchers.ts): every site is watched by the nearest min(2, w) sites before it that run monitoring, w those other than itself; with all running it, the next 2 after this one
    */
   readonly watches?: readonly string[];
 }

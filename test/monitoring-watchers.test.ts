@@ -47,6 +47,29 @@ describe('which sites watch which', () => {
     expect(probedBy(generateModel(12)).get('site3')).toEqual(['site4', 'site5']);
   });
 
+  it('a site that leaves monitoring out hands its watch on: every site is still watched by 2', () => {
+    const model = generateModel(6);
+    const leftOut = new Set(['site1', 'site2', 'site3']);
+    const sites = model.sites.map((s) =>
+      leftOut.has(s.name) ? { ...s, components: { ...s.components, optOut: { ...s.components?.optOut, monitoring: 'a test' } } } : s,
+    );
+    const probes = probedBy({ ...model, sites });
+    expect([...probes.keys()].sort()).toEqual(['site0', 'site4', 'site5']);
+    const watchers = new Map<string, string[]>();
+    for (const [site, targets] of probes) for (const t of targets) watchers.set(t, [...(watchers.get(t) ?? []), site].sort());
+    // site4's two nearest watchers before it are site0 and, round the ring, site5.
+    expect(Object.fromEntries(watchers)).toEqual({
+      site0: ['site4', 'site5'],
+      site1: ['site0', 'site5'],
+      site2: ['site0', 'site5'],
+      site3: ['site0', 'site5'],
+      site4: ['site0', 'site5'],
+      site5: ['site0', 'site4'],
+    });
+    // Nearest first: site0 watches site1, site2, ... in ring order.
+    expect(probes.get('site0')).toEqual(['site1', 'site2', 'site3', 'site4', 'site5']);
+  });
+
   it('monitoring.watches overrides the ring', () => {
     const model = generateModel(3);
     const sites = model.sites.map((s) => (s.name === 'site0' ? { ...s, monitoring: { watches: ['site1', 'site2'] } } : s));

@@ -5,31 +5,50 @@
  * them linear and still sees every loss from more than one place. Run with the other checks of the
  * sites before anything is rendered (pipeline/validate-sites.ts).
  */
-import { COMPONENT } from '../../model/components';
+import { COMPONENT, optOutReason } from '../../model/components';
 import type { Finding } from '../../model/errors';
 import type { Site } from '../../sites';
 
 /** How many other sites watch each site by default: a watcher lost still leaves one. */
 export const DEFAULT_WATCHERS = 2;
 
-/** The default ring (the sites by name, each followed by the next ones) and the sites by name, once per list of sites. */
+/** Whether the site runs monitoring, and so can watch others. */
+const runsMonitoring = (site: Site): boolean => optOutReason(site.components?.optOut, COMPONENT.monitoring) === undefined;
+
+/** The default ring (each watcher's list) and the sites by name, once per list of sites. */
 const rings = new WeakMap<readonly Site[], { ring: Map<string, readonly string[]>; byName: Map<string, Site> }>();
 
+/**
+ * Every site, in the ring of names, is watched by the nearest min(2, w) sites before it that run
+ * monitoring (w: those other than itself), so a site that leaves monitoring out hands its watch to
+ * the next watcher instead of leaving the sites after it with fewer. Each watcher lists what it
+ * watches nearest first; with every site running monitoring, a site watches the next two.
+ */
 function ringOf(sites: readonly Site[]): { ring: Map<string, readonly string[]>; byName: Map<string, Site> } {
   const known = rings.get(sites);
   if (known) return known;
+  const byName = new Map(sites.map((s) => [s.name, s]));
   // Compared by code unit: the same ring whatever the locale.
-  const names = [...new Set(sites.map((s) => s.name))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const k = Math.min(DEFAULT_WATCHERS, names.length - 1);
-  const ring = new Map(names.map((name, i) => [name, Array.from({ length: k }, (_, j) => names[(i + 1 + j) % names.length]!)]));
-  const made = { ring, byName: new Map(sites.map((s) => [s.name, s])) };
+  const names = [...byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const watches = new Map<string, { name: string; distance: number }[]>();
+  names.forEach((name, i) => {
+    const found: string[] = [];
+    for (let back = 1; back < names.length && found.length < DEFAULT_WATCHERS; back++) {
+      const watcher = names[(i - back + names.length) % names.length]!;
+      if (!runsMonitoring(byName.get(watcher)!)) continue;
+      found.push(watcher);
+      watches.set(watcher, [...(watches.get(watcher) ?? []), { name, distance: back }]);
+    }
+  });
+  const ring = new Map(names.map((name) => [name, (watches.get(name) ?? []).sort((a, b) => a.distance - b.distance).map((w) => w.name)]));
+  const made = { ring, byName };
   rings.set(sites, made);
   return made;
 }
 
 /**
- * The sites `site` probes: its `monitoring.watches`, or by default the next min(2, n - 1) sites
- * after it in the ring of site names (so every site is watched by as many others).
+ * The sites `site` probes: its `monitoring.watches`, or by default those it watches in the ring of
+ * site names (each site watched by the nearest min(2, w) sites before it that run monitoring).
  */
 export function watchedSites(site: Site, sites: readonly Site[]): readonly string[] {
   return site.monitoring?.watches ?? ringOf(sites).ring.get(site.name) ?? [];
@@ -55,7 +74,7 @@ export function watcherSiteFindings(sites: readonly Site[]): Finding[] {
       else if (name === site.name) findings.push({ ...at, message: 'a site cannot watch itself: its loss would blind its own probes' });
       else if (seen.has(name)) findings.push({ ...at, message: `${name} is listed twice` });
       seen.add(name);
-      if (site.components?.optOut?.[COMPONENT.monitoring] === undefined && name !== site.name) watched.add(name);
+      if (runsMonitoring(site) && name !== site.name) watched.add(name);
     });
   }
   if (sites.length < 2) return findings;
