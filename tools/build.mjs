@@ -1,7 +1,8 @@
 // Bundles the command-line entries into dist/ with esbuild (transpile only: `npm run typecheck`,
 // tsc --noEmit, checks types separately, as CI does), after generating the site-file validators
-// from sites/types.ts when it changed (tools/site-shape.mjs). Each entry's bundle holds our code;
-// the packages and the generated code it uses are in dist/vendor.js, shared by all entries.
+// from sites/types.ts when it changed (tools/site-shape.mjs). Each entry's bundle holds its command;
+// our code is in a bundle per layer and directory (tools/bundles.cjs), the packages and the
+// generated code in dist/vendor.js, all shared by the entries.
 //   node tools/build.mjs                 builds every entry
 //   node tools/run.mjs <entry> [args]    builds <entry> only if one of its inputs changed, then runs it
 import * as fs from 'node:fs';
@@ -255,9 +256,6 @@ async function buildLayer(layer, onlyIfStale) {
   );
   if (!sameModules) writeEntry(entryFile, source);
 }
-
-/** The vendor bundle the entries load (dist/vendor.js). */
-export const VENDOR_BUNDLE = path.join(root, 'dist', `${VENDOR}.js`);
 
 const buildEntryBundle = (entry) =>
   bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [sharedPlugin(undefined)], packages: 'external' });
