@@ -9,12 +9,12 @@
  *   rendered   the record emptied: the render with nothing to rebundle and every cache warm (what
  *              any change to gitops/ costs, or a model that needs AWS outputs)
  *   edited     as after an edit of one source file: the build stamp no longer matches that file
- *              (pipeline/render.ts), so its layer's bundle (tools/bundles.cjs) is rebuilt, and
- *              that bundle's code cache and the synth record are gone (an edited bundle has other
- *              bytes, which both refuse): a rebundle, a cold compile and a render. The working
- *              tree is not edited: a bench stopped halfway leaves no source changed.
- *   chart      the same for a file of the charts' layer (charts/bus/link.ts), whose bundle is the
- *              largest
+ *              (pipeline/render.ts), so the bundle of its directory (tools/bundles.cjs) is
+ *              rebuilt, and that bundle's code cache and the synth record are gone (an edited
+ *              bundle has other bytes, which both refuse): a rebundle, a cold compile and a
+ *              render. The working tree is not edited: a bench stopped halfway leaves no source
+ *              changed.
+ *   chart      the same for a chart file (charts/bus/link.ts, in dist/charts-bus.js)
  *   npm        `npm run synth`: the same plus npm's own start
  */
 import { spawnSync } from 'node:child_process';
@@ -86,7 +86,7 @@ function bundleSources(): string[] {
 }
 
 /**
- * What an edit of `file` leaves for the next run: a stamp of its layer's bundle that does not
+ * What an edit of `file` leaves for the next run: a stamp of its bundle that does not
  * match it (another mtime, so that the check hashes it, and another hash), no code cache for that
  * bundle (the other bundles keep theirs), and no recorded synth that matches (an edited bundle
  * has other bytes).
