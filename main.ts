@@ -14,6 +14,7 @@ import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-
 import type { RecoverOutcome } from './pipeline/writer-staging';
 import { PLATFORM } from './sites';
 import { parseCommandLine, runCommand } from './tools/cli';
+import { programFilesOf } from './tools/bundles.cjs';
 import { startRecord, type SynthRecording } from './tools/synth-record.cjs';
 
 const COMMAND = {
@@ -67,9 +68,7 @@ async function main(): Promise<number> {
     // (tools/synth-record.cjs, tools/run.mjs). A --site run or one under `cdk8s synth` is not.
     const repo = path.resolve(__dirname, '..');
     const recording: SynthRecording | undefined =
-      args.site === undefined && !process.env.CDK8S_OUTDIR
-        ? startRecord(repo, [__filename, path.join(__dirname, 'vendor.js')], root)
-        : undefined;
+      args.site === undefined && !process.env.CDK8S_OUTDIR ? startRecord(repo, programFilesOf(__filename), root) : undefined;
     validateSites(PLATFORM.sites, PLATFORM.edge);
     // Sites whose object store is `aws` need their stacks' outputs before the (synchronous) render;
     // every site is rendered (the others for the cross-site check), so every such site's outputs.

@@ -9,22 +9,24 @@
  *   rendered   the record emptied: the render with nothing to rebundle and every cache warm (what
  *              any change to gitops/ costs, or a model that needs AWS outputs)
  *   edited     as after an edit of one source file: the build stamp no longer matches that file
- *              (pipeline/render.ts), so the bundle is rebuilt, and the bundle's code cache and the
- *              synth record are gone (an edited bundle has other bytes, which both refuse): a
- *              rebundle, a cold compile and a render. The working tree is not edited: a bench
- *              stopped halfway leaves no source changed.
+ *              (pipeline/render.ts), so the bundle of its directory (tools/bundles.cjs) is
+ *              rebuilt, and that bundle's code cache and the synth record are gone (an edited
+ *              bundle has other bytes, which both refuse): a rebundle, a cold compile and a
+ *              render. The working tree is not edited: a bench stopped halfway leaves no source
+ *              changed.
+ *   chart      the same for a chart file (charts/bus/link.ts, in dist/charts-bus.js)
  *   npm        `npm run synth`: the same plus npm's own start
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { layerBundleOf, SHARED_BUNDLES } from '../tools/bundles.cjs';
 
 const root = path.resolve(__dirname, '..');
-/** The file the `edited` case takes as edited. */
-const EDITED = 'pipeline/render.ts';
-const STAMP = path.join(root, 'dist', 'main.inputs.json');
-/** The build stamp of the vendor bundle dist/main.js loads (tools/build.mjs). */
-const VENDOR_STAMP = path.join(root, 'dist', 'vendor.inputs.json');
+/** The files the `edited` and `chart` cases take as edited. */
+const EDITED = { edited: 'pipeline/render.ts', chart: 'charts/bus/link.ts' } as const;
+/** The build stamp of a bundle (tools/build.mjs). */
+const stampOf = (bundle: string) => path.join(root, 'dist', `${bundle}.inputs.json`);
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -64,7 +66,7 @@ export function timeOnce(command: string, env: NodeJS.ProcessEnv = {}): number {
   return timeRun(command, env).wall;
 }
 
-type Case = 'f' | 'unchanged' | 'touched' | 'rendered' | 'edited' | 'npm';
+type Case = 'f' | 'unchanged' | 'touched' | 'rendered' | 'edited' | 'chart' | 'npm';
 
 export interface StartupFigures {
   /** Median wall time of each case, ms. */
@@ -75,24 +77,26 @@ export interface StartupFigures {
   readonly cpuRatio: Readonly<Record<Exclude<Case, 'f'>, number>>;
 }
 
-const readStamp = (file = STAMP) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { sha1: string; mtimeMs: number }>;
+const readStamp = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { sha1: string; mtimeMs: number }>;
 
-/** The sources bundled into dist/main.js and dist/vendor.js, as their build stamps list them. */
+/** The sources bundled into dist/main.js and the shared bundles it loads, as their build stamps list them. */
 function bundleSources(): string[] {
-  const sources = new Set([...Object.keys(readStamp()), ...Object.keys(readStamp(VENDOR_STAMP))]);
+  const sources = new Set(['main', ...SHARED_BUNDLES].flatMap((b) => Object.keys(readStamp(stampOf(b)))));
   return [...sources].filter((f) => fs.existsSync(path.join(root, f)));
 }
 
 /**
- * What an edit of EDITED leaves for the next run: a stamp that does not match it (another mtime,
- * so that the check hashes it, and another hash), no code cache for the bundle (the vendor bundle
- * keeps its own), and no recorded synth that matches (an edited bundle has other bytes).
+ * What an edit of `file` leaves for the next run: a stamp of its bundle that does not
+ * match it (another mtime, so that the check hashes it, and another hash), no code cache for that
+ * bundle (the other bundles keep theirs), and no recorded synth that matches (an edited bundle
+ * has other bytes).
  */
-function asIfEdited(): void {
-  const stamp = readStamp();
-  stamp[EDITED] = { ...stamp[EDITED]!, mtimeMs: 0, sha1: 'edited' };
-  fs.writeFileSync(STAMP, JSON.stringify(stamp));
-  fs.rmSync(path.join(root, 'dist', 'main.js.v8cache'), { force: true });
+function asIfEdited(file: string): void {
+  const bundle = layerBundleOf(file)!.name;
+  const stamp = readStamp(stampOf(bundle));
+  stamp[file] = { ...stamp[file]!, mtimeMs: 0, sha1: 'edited' };
+  fs.writeFileSync(stampOf(bundle), JSON.stringify(stamp));
+  fs.rmSync(path.join(root, 'dist', `${bundle}.js.main.v8cache`), { force: true });
   forgetRecordedRuns();
 }
 
@@ -102,7 +106,7 @@ function forgetRecordedRuns(): void {
   if (fs.existsSync(record)) fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, 'utf8')), entries: [] }));
 }
 
-/** `runs` rounds of F, S unchanged, S touched, S rendered, S edited and npm run synth, writing into `out`. */
+/** `runs` rounds of F, S unchanged, S touched, S rendered, S edited (pipeline, then a chart) and npm run synth, writing into `out`. */
 export function measureStartup(out: string, runs: number): StartupFigures {
   const synth = `node tools/run.mjs main --out ${out}`;
   const F = `node -e "require('cdk8s'); require('cdk8s-plus-28')"`;
@@ -116,12 +120,14 @@ export function measureStartup(out: string, runs: number): StartupFigures {
     const touched = timeRun(synth);
     forgetRecordedRuns();
     const rendered = timeRun(synth);
-    asIfEdited();
+    asIfEdited(EDITED.edited);
     const edited = timeRun(synth);
+    asIfEdited(EDITED.chart);
+    const chart = timeRun(synth);
     const npm = timeRun(`npm run --silent synth -- --out ${out}`);
-    rounds.push({ f, unchanged, touched, rendered, edited, npm });
+    rounds.push({ f, unchanged, touched, rendered, edited, chart, npm });
   }
-  const cases = ['unchanged', 'touched', 'rendered', 'edited', 'npm'] as const;
+  const cases = ['unchanged', 'touched', 'rendered', 'edited', 'chart', 'npm'] as const;
   const per = <T>(make: (k: (typeof cases)[number]) => T) =>
     Object.fromEntries(cases.map((k) => [k, make(k)])) as Record<(typeof cases)[number], T>;
   return {

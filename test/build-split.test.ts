@@ -4,11 +4,12 @@ import * as path from 'node:path';
 import { copyRepository } from './guide-workspace';
 import { REPO_ROOT, tempDir } from './helpers';
 
-// tools/build.mjs splits each entry into its own bundle (our code) and dist/vendor.js (cdk8s,
-// constructs, the k8s and CRD bindings, the Grafana SDK...): an edit of our code rebuilds the
-// small bundle only, and the vendor bundle keeps its bytes and its code cache.
+// tools/build.mjs splits our code into a bundle per layer (dist/model.js, charts.js, pipeline.js,
+// tools/bundles.cjs), each entry's own bundle (the command) and dist/vendor.js (cdk8s, constructs,
+// the k8s and CRD bindings, the Grafana SDK...): an edit rebuilds the bundles of the edited files'
+// layers only, and the others keep their bytes and their code caches.
 describe('the split bundles (tools/build.mjs)', () => {
-  it('rebuild only the entry bundle after an edit of our code, which still runs with the unchanged vendor bundle and its code cache', () => {
+  it('rebuild only the bundles of the edited layers, a module added below included, and the others keep their bytes and code caches', () => {
     const { dir, cleanup } = tempDir('build-split-');
     try {
       copyRepository(dir);
@@ -16,24 +17,38 @@ describe('the split bundles (tools/build.mjs)', () => {
       const synth = () =>
         spawnSync(process.execPath, [path.join(dir, 'tools', 'run.mjs'), 'main', '--out', dir], { cwd: dir, encoding: 'utf8' });
       const stat = (f: string) => fs.statSync(path.join(dir, 'dist', f), { throwIfNoEntry: false });
-      const first = synth();
-      expect(first.status).toBe(0);
-      const vendor = stat('vendor.js')!;
-      const vendorCache = stat('vendor.js.main.v8cache')!;
-      const bundle = fs.readFileSync(path.join(dir, 'dist', 'main.js'), 'utf8');
-      expect(vendorCache).toBeDefined();
+      const read = (f: string) => fs.readFileSync(path.join(dir, 'dist', f), 'utf8');
+      expect(synth().status).toBe(0);
+      const kept = [
+        'vendor.js',
+        'vendor.js.main.v8cache',
+        'model.js',
+        'model.js.main.v8cache',
+        'charts-lib.js',
+        'charts-lib.js.main.v8cache',
+        'main.js',
+        'main.js.v8cache',
+      ];
+      const before = new Map(kept.map((f) => [f, stat(f)!.mtimeMs]));
+      const [pipeline, charts] = [read('pipeline.js'), read('charts.js')];
 
-      const render = path.join(dir, 'pipeline', 'render.ts');
-      fs.appendFileSync(render, "\nif (process.env.PLATFORM_BUILD_SPLIT_TEST) console.error('edited render.ts');\n");
+      // An edit of the pipeline that imports a new module of the charts' layer.
+      fs.writeFileSync(path.join(dir, 'charts', 'build-split-added.ts'), "export const ADDED = 'added to charts';\n");
+      fs.appendFileSync(
+        path.join(dir, 'pipeline', 'render.ts'),
+        "\nimport { ADDED } from '../charts/build-split-added';\nconsole.error(`edited render.ts, ${ADDED}`);\n",
+      );
       const edited = synth();
       expect(edited.status).toBe(0);
       expect(edited.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
-      expect(fs.readFileSync(path.join(dir, 'dist', 'main.js'), 'utf8')).not.toBe(bundle);
-      expect(fs.readFileSync(path.join(dir, 'dist', 'main.js'), 'utf8')).toContain('edited render.ts');
-      expect(stat('vendor.js')!.mtimeMs).toBe(vendor.mtimeMs);
-      expect(stat('vendor.js.main.v8cache')!.mtimeMs).toBe(vendorCache.mtimeMs);
-      // The entry bundle's own cache was refused (other bytes) and is made again at exit.
-      expect(stat('main.js.v8cache')).toBeDefined();
+      expect(edited.stderr).toContain('edited render.ts, added to charts');
+      expect(read('pipeline.js')).not.toBe(pipeline);
+      expect(read('charts.js')).not.toBe(charts);
+      expect(read('charts.js')).toContain('added to charts');
+      for (const f of kept) expect([f, stat(f)!.mtimeMs]).toEqual([f, before.get(f)]);
+      // The rebuilt bundles' caches were refused (other bytes) and are made again at exit.
+      expect(stat('pipeline.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('pipeline.js')!.mtimeMs);
+      expect(stat('charts.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('charts.js')!.mtimeMs);
     } finally {
       cleanup();
     }

@@ -108,7 +108,7 @@ describe('npm run bench', () => {
     const r = run('bench-render.js', ['--runs', '1', '--only', 'startup']);
     expect(r.status).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'bench: measuring F and S side by side: nothing changed, touched, rendered, one file edited, through npm (1 run)',
+      'bench: measuring F and S side by side: nothing changed, touched, rendered, one file edited, one chart edited, through npm (1 run)',
     ]);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^bench \(node v\d+/);
@@ -118,10 +118,11 @@ describe('npm run bench', () => {
     expect(lines[3]).toMatch(new RegExp(`^S {2}synth, every source touched \\(same bytes\\) +\\d+ ms {2}${ratio('1.5')}`));
     expect(lines[4]).toMatch(/^S {2}synth, rendered \(no record matches\) +\d+ ms {2}CPU-time ratio \d+\.\d\d, S\/F = \d+\.\d\d$/);
     expect(lines[5]).toMatch(new RegExp(`^S {2}synth, one source file edited \\(rebundle\\) +\\d+ ms {2}${ratio('2')}`));
-    expect(lines[6]).toMatch(
+    expect(lines[6]).toMatch(new RegExp(`^S {2}synth, one chart file edited \\(rebundle\\) +\\d+ ms {2}${ratio('2')}`));
+    expect(lines[7]).toMatch(
       /^npm's own share of npm run synth +-?\d+ ms {2}npm run synth \d+ ms \(\d+\.\d\d x F\); node tools\/run\.mjs main skips it$/,
     );
-    expect(lines[7]).toMatch(/^bench: (all 3 targets met|\d of 3 targets MISSED: .*)$/);
+    expect(lines[8]).toMatch(/^bench: (all 4 targets met|\d of 4 targets MISSED: .*)$/);
   });
 
   it('flags a figure that misses its target, in its row and in the closing line', () => {

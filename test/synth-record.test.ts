@@ -11,6 +11,9 @@ function writeUnder(dir: string, rel: string, content: string): void {
   fs.writeFileSync(path.join(dir, rel), content);
 }
 
+/** The mtime of the fake gitops/README.md: a whole second, which utimes sets back exactly. */
+const README_MTIME = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+
 /** A repository as the record sees it (a bundle, the lockfiles, validators) and a gitops/ tree, in a temp dir. */
 function fakeRepository(dir: string): void {
   writeUnder(dir, 'dist/main.js', 'console.log(1);\n');
@@ -20,6 +23,7 @@ function fakeRepository(dir: string): void {
   writeUnder(dir, 'imports/validators/1.36/v1_Pod.js', 'module.exports = () => true;\n');
   writeUnder(dir, 'gitops/cluster1/apps/kustomization.yaml', 'resources: []\n');
   writeUnder(dir, 'gitops/README.md', '# gitops\n');
+  fs.utimesSync(path.join(dir, 'gitops/README.md'), README_MTIME, README_MTIME);
 }
 
 // A record is written only when nothing in gitops/ changed since the run started (by ctime, with
@@ -72,6 +76,14 @@ describe('the record of a synth that found gitops/ up to date (tools/synth-recor
   it.each([
     ['a gitops/ file removed', (dir: string) => fs.rmSync(path.join(dir, 'gitops', 'README.md'))],
     ['an empty directory added to gitops/', (dir: string) => fs.mkdirSync(path.join(dir, 'gitops', 'cluster2'))],
+    [
+      'a gitops/ file rewritten, same size, its mtime set back (the record knows files by stat: the ctime moved)',
+      (dir: string) => {
+        const file = path.join(dir, 'gitops', 'README.md');
+        fs.writeFileSync(file, '# GITOPS\n');
+        fs.utimesSync(file, README_MTIME, README_MTIME);
+      },
+    ],
     ['a validator removed', (dir: string) => fs.rmSync(path.join(dir, 'imports', 'validators', '1.36', 'v1_Pod.js'))],
     ['a writer staging directory left (a run writing, or one that died)', (dir: string) => fs.mkdirSync(path.join(dir, '.synth-staging'))],
   ])('is not taken after %s', (_what, change) => {

@@ -1,7 +1,8 @@
 // Bundles the command-line entries into dist/ with esbuild (transpile only: `npm run typecheck`,
 // tsc --noEmit, checks types separately, as CI does), after generating the site-file validators
-// from sites/types.ts when it changed (tools/site-shape.mjs). Each entry's bundle holds our code;
-// the packages and the generated code it uses are in dist/vendor.js, shared by all entries.
+// from sites/types.ts when it changed (tools/site-shape.mjs). Each entry's bundle holds its command;
+// our code is in a bundle per layer and directory (tools/bundles.cjs), the packages and the
+// generated code in dist/vendor.js, all shared by the entries.
 //   node tools/build.mjs                 builds every entry
 //   node tools/run.mjs <entry> [args]    builds <entry> only if one of its inputs changed, then runs it
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import { isCurrent, stampOf, writeStamp } from './stamps.mjs';
 
 // esbuild is loaded only to build: a run with nothing to rebuild never pays for it.
 const require = createRequire(import.meta.url);
+const { LAYER_BUNDLES, layerBundleOf, modulesOf } = require('./bundles.cjs');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const ENTRIES = {
@@ -46,6 +48,8 @@ const VENDOR_PACKAGES = [
 ];
 const VENDOR = 'vendor';
 const VENDOR_ENTRY = path.join(root, 'dist', 'vendor-entry.js');
+/** The namespace of the modules an entry's or a layer's bundle takes from another bundle. */
+const SHARED = 'shared';
 const INSIDE_CDK8S = /[\\/]node_modules[\\/]cdk8s[\\/]/;
 
 /** The modules of the vendor bundle, by the key the entries' bundles ask it for: a package, or a generated file. */
@@ -67,9 +71,10 @@ const vendorEntrySource = () =>
     .map(([key, spec]) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(spec)}),\n`)
     .join('')}};\n`;
 
-/** The key of the vendor module an import names, if it is one. */
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The key of the vendor module a relative import names (a generated file), if it is one. */
 function vendorKeyOf(args) {
-  if (VENDOR_PACKAGES.includes(args.path)) return args.path;
   if (!args.path.startsWith('.')) return undefined;
   const rel = path.relative(root, path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
   if (rel === 'dist/site-shape.js') return rel;
@@ -105,30 +110,75 @@ const vendorPlugin = {
   },
 };
 
-/** An entry's bundle: our code; the vendor modules from dist/vendor.js; every other package a `require` at run time. */
-const entryPlugin = {
-  name: 'entry',
+/** The modules of each of our code's bundles, by name: read once, when a bundle is built or checked. */
+const layerModules = new Map();
+const modulesOfLayer = (layer) => layerModules.get(layer.name) ?? layerModules.set(layer.name, modulesOf(layer)).get(layer.name);
+let allLayerModules;
+
+/**
+ * Imports that may name a module of another bundle: a path through one of the bundles'
+ * directories (`../../sites/types`, `./bus/bus`), or up to a file of a directory that holds
+ * another bundle's (`../component` from charts/bus/). The callback tells them from the others.
+ */
+function crossBundleImport() {
+  const dirs = LAYER_BUNDLES.flatMap((b) => b.dirs);
+  const outer = dirs.filter((d) => dirs.some((other) => other.startsWith(`${d}/`)));
+  const beside = LAYER_BUNDLES.flatMap(modulesOfLayer)
+    .filter((f) => outer.includes(path.posix.dirname(f)))
+    .map((f) => path.posix.basename(f, '.ts'));
+  const names = (list) => [...new Set(list)].sort().map(escape).join('|');
+  return new RegExp(`(^|/)(${names(dirs.map((d) => path.posix.basename(d)))})(/|$)|^(\\.\\./)+(${names(beside)})$`);
+}
+
+/** The layer module (its file, relative to the repository) a relative import names, if it is one. */
+function layerModuleOf(args) {
+  const rel = path.relative(root, path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
+  allLayerModules ??= new Set(LAYER_BUNDLES.flatMap(modulesOfLayer));
+  return [rel, `${rel}.ts`, `${rel}/index.ts`].find((f) => allLayerModules.has(f));
+}
+
+/** An import of a vendor package (esbuild leaves the other packages as they are: `packages: 'external'`). */
+const VENDOR_IMPORT = new RegExp(`^(${VENDOR_PACKAGES.map(escape).join('|')})$`);
+
+/**
+ * What a bundle of our code imports from the other bundles: the vendor modules from dist/vendor.js,
+ * the modules of the other layers from their bundles (`own` is this bundle's layer; none for an
+ * entry's bundle, which holds the commands); every other package is a `require` at run time.
+ * The filters are narrow: each import they match is a call from esbuild to this process.
+ */
+const sharedPlugin = (own) => ({
+  name: 'shared',
   setup(build) {
-    build.onResolve({ filter: /^\.\/vendor\.js$/, namespace: VENDOR }, () => ({ path: './vendor.js', external: true }));
-    // Relative paths are resolved by esbuild, except those of the generated code.
-    build.onResolve({ filter: /(^|\/)(imports\/[^/]+|dist\/site-shape\.js)$/ }, (args) => {
+    build.onResolve({ filter: /^\.\/[\w-]+\.js$/, namespace: SHARED }, (args) => ({ path: args.path, external: true }));
+    // Relative paths are resolved by esbuild, except those of the generated code and of other layers.
+    build.onResolve({ filter: /(^|\/)(imports\/[^/]+|dist\/site-shape\.js)$/, namespace: 'file' }, (args) => {
       const key = vendorKeyOf(args);
-      return key === undefined ? undefined : { path: key, namespace: VENDOR };
+      return key === undefined ? undefined : { path: `${VENDOR}|${key}`, namespace: SHARED };
     });
-    build.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.kind === 'entry-point') return undefined;
-      const key = vendorKeyOf(args);
-      return key === undefined ? { path: args.path, external: true } : { path: key, namespace: VENDOR };
+    build.onResolve({ filter: crossBundleImport(), namespace: 'file' }, (args) => {
+      // A package whose name is also one of our directories' ('diff') is not ours.
+      const file = args.kind === 'entry-point' || !args.path.startsWith('.') ? undefined : layerModuleOf(args);
+      const layer = file === undefined ? undefined : layerBundleOf(file).name;
+      return layer === undefined || layer === own ? undefined : { path: `${layer}|${file.replace(/\.ts$/, '')}`, namespace: SHARED };
     });
-    build.onLoad({ filter: /.*/, namespace: VENDOR }, (args) => ({
-      contents: `module.exports = require('./vendor.js')[${JSON.stringify(args.path)}]();`,
-      loader: 'js',
-    }));
+    build.onResolve({ filter: VENDOR_IMPORT, namespace: 'file' }, (args) => ({ path: `${VENDOR}|${args.path}`, namespace: SHARED }));
+    build.onLoad({ filter: /.*/, namespace: SHARED }, (args) => {
+      const [bundleName, key] = args.path.split('|');
+      return { contents: `module.exports = require('./${bundleName}.js')[${JSON.stringify(key)}]();`, loader: 'js' };
+    });
   },
-};
+});
+
+/** A layer bundle's entry: each of its modules behind a function, loaded when first asked for. */
+const layerEntrySource = (layer) =>
+  `// Generated by tools/build.mjs: the modules of dist/${layer.name}.js, each loaded on first use.\nmodule.exports = {\n${modulesOfLayer(
+    layer,
+  )
+    .map((f) => `  ${JSON.stringify(f.replace(/\.ts$/, ''))}: () => require(${JSON.stringify(`../${f}`)}),\n`)
+    .join('')}};\n`;
 
 /** Bundles into dist/ (written to temporary files renamed into place, so that a run starting meanwhile never loads half a bundle) and stamps the inputs. */
-async function bundle(name, options) {
+async function bundle(name, options, own = undefined) {
   const { build } = require('esbuild');
   const result = await build({
     absWorkingDir: root,
@@ -142,50 +192,90 @@ async function bundle(name, options) {
     write: false,
     ...options,
   });
+  // Every source file the bundle was made of, plus what decides how it is made (package-lock.json
+  // stands for the packages bundled in).
+  const sources = Object.keys(result.metafile.inputs).filter((f) => !f.includes(':') && !f.split('/').includes('node_modules'));
+  // A module of another layer bundled in here would run twice, with two states.
+  const stray = sources.find((f) => (layerBundleOf(f)?.name ?? own) !== own);
+  if (stray !== undefined)
+    throw new Error(`tools/build.mjs: dist/${name}.js would hold ${stray}, a module of dist/${layerBundleOf(stray).name}.js`);
   for (const file of result.outputFiles) {
     const tmp = `${file.path}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(file.path), { recursive: true });
     fs.writeFileSync(tmp, file.contents);
     fs.renameSync(tmp, file.path);
   }
-  // Every source file the bundle was made of, plus what decides how it is made (package-lock.json
-  // stands for the packages bundled in).
-  const sources = Object.keys(result.metafile.inputs).filter((f) => !f.includes(':') && !f.split('/').includes('node_modules'));
-  const inputs = [...new Set([...sources, 'tools/build.mjs', 'package-lock.json'])].sort();
+  const inputs = [...new Set([...sources, 'tools/build.mjs', 'tools/bundles.cjs', 'package-lock.json'])].sort();
   writeStamp(stampFileOf(name), stampOf(root, inputs));
 }
+
+/** Whether the generated entry `file` of a shared bundle holds `source` (it is written once that bundle is built). */
+const sameEntry = (file, source) => fs.existsSync(file) && fs.readFileSync(file, 'utf8') === source;
+const writeEntry = (file, source) => {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, source);
+};
 
 /** Builds dist/vendor.js when its modules or one of its inputs changed. */
 async function buildVendor(onlyIfStale) {
   const source = vendorEntrySource();
-  const sameModules = fs.existsSync(VENDOR_ENTRY) && fs.readFileSync(VENDOR_ENTRY, 'utf8') === source;
+  const sameModules = sameEntry(VENDOR_ENTRY, source);
   const out = path.join(root, 'dist', `${VENDOR}.js`);
   if (onlyIfStale && sameModules && fs.existsSync(out) && isCurrent(root, stampFileOf(VENDOR))) return;
-  if (!sameModules) {
-    fs.mkdirSync(path.dirname(VENDOR_ENTRY), { recursive: true });
-    fs.writeFileSync(VENDOR_ENTRY, source);
-  }
+  if (!sameModules) writeEntry(VENDOR_ENTRY, source);
   // Without comments and indentation: a third less to read, hash and parse, and ASCII only (the
   // packages' comments hold typographic quotes), so that V8 keeps it as a one-byte string.
   await bundle(VENDOR, { entryPoints: { [VENDOR]: path.relative(root, VENDOR_ENTRY) }, plugins: [vendorPlugin], minifyWhitespace: true });
 }
 
-/** The vendor bundle the entries load (dist/vendor.js). */
-export const VENDOR_BUNDLE = path.join(root, 'dist', `${VENDOR}.js`);
+/** Builds the bundle of a layer of our code, dist/<layer>.js, when its modules or one of its inputs changed. */
+async function buildLayer(layer, onlyIfStale) {
+  // The entry is built from memory (its `require`s are resolved by esbuild, without a call to the
+  // plugin each); dist/<layer>-entry.js keeps it, written after the build, to tell when a module
+  // was added or removed.
+  const source = layerEntrySource(layer);
+  const entryFile = path.join(root, 'dist', `${layer.name}-entry.js`);
+  const sameModules = sameEntry(entryFile, source);
+  if (onlyIfStale && sameModules && fs.existsSync(path.join(root, 'dist', `${layer.name}.js`)) && isCurrent(root, stampFileOf(layer.name)))
+    return;
+  const entryPlugin = {
+    name: 'layer-entry',
+    setup(build) {
+      build.onResolve({ filter: /^layer-entry$/ }, () => ({ path: layer.name, namespace: 'layer-entry' }));
+      build.onLoad({ filter: /.*/, namespace: 'layer-entry' }, () => ({
+        contents: source,
+        resolveDir: path.join(root, 'dist'),
+        loader: 'js',
+      }));
+    },
+  };
+  await bundle(
+    layer.name,
+    { entryPoints: { [layer.name]: 'layer-entry' }, plugins: [entryPlugin, sharedPlugin(layer.name)], packages: 'external' },
+    layer.name,
+  );
+  if (!sameModules) writeEntry(entryFile, source);
+}
 
-/** Builds `entry` into dist/<entry>.js (and the vendor bundle); with `onlyIfStale`, only what an input's content changed of. */
+const buildEntryBundle = (entry) =>
+  bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [sharedPlugin(undefined)], packages: 'external' });
+
+/** Builds `entry` into dist/<entry>.js (and the shared bundles); with `onlyIfStale`, only what an input's content changed of. */
 export async function buildEntry(entry, { onlyIfStale = false } = {}) {
   // Bundled into the vendor bundle (pipeline/site-shape.ts), so generated first.
   buildSiteShape();
-  await buildVendor(onlyIfStale);
+  await Promise.all([buildVendor(onlyIfStale), ...LAYER_BUNDLES.map((layer) => buildLayer(layer, onlyIfStale))]);
   const out = path.join(root, 'dist', `${entry}.js`);
   if (onlyIfStale && fs.existsSync(out) && isCurrent(root, stampFileOf(entry))) return out;
-  await bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [entryPlugin] });
+  await buildEntryBundle(entry);
   return out;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   buildSiteShape();
-  await buildVendor(false);
-  for (const entry of Object.keys(ENTRIES)) await bundle(entry, { entryPoints: { [entry]: ENTRIES[entry] }, plugins: [entryPlugin] });
+  await Promise.all([
+    buildVendor(false),
+    ...LAYER_BUNDLES.map((layer) => buildLayer(layer, false)),
+    ...Object.keys(ENTRIES).map(buildEntryBundle),
+  ]);
 }

@@ -4,7 +4,8 @@
 // exits, with every function compiled so far. It is kept beside the bundle (`<bundle>.v8cache`, or
 // `<bundle>.<user>.v8cache` for a bundle several entries load, so that each keeps the functions it
 // runs), headed by the SHA-1 of the bundle's bytes and the V8 version: any other bundle or node
-// ignores it.
+// ignores it. The shared bundles an entry's bundle requires beside it (tools/bundles.cjs) are
+// loaded the same way, each with its cache for that entry, when first required.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -13,8 +14,26 @@ import * as vm from 'node:vm';
 
 const HEADER_BYTES = 128;
 
-/** Compiles `file` as a CommonJS module with its code cache `cacheFile`, into a new module of id `id`. */
-function compileWithCodeCache(file, cacheFile, id) {
+/** The code caches to make when the process exits: of each bundle compiled without one. */
+const toWrite = [];
+
+function writeCaches() {
+  for (const { cacheFile, tag, script } of toWrite) {
+    try {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(tag, 'latin1'), script.createCachedData()]));
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // A cache that cannot be written only costs the next run its compile.
+    }
+  }
+}
+
+/** The shared bundles, by file name (`vendor.js`...): a `require('./<name>.js')` of a bundle is loaded with its code cache. */
+const SHARED = new Set(createRequire(import.meta.url)('./bundles.cjs').SHARED_BUNDLES.map((name) => `./${name}.js`));
+
+/** Compiles `file` as a CommonJS module with its code cache `cacheFile`, into a new module of id `id`; `user` names the entry, for the caches of the shared bundles it requires. */
+function compileWithCodeCache(file, cacheFile, id, user) {
   const bytes = fs.readFileSync(file);
   // Hashing the bytes, not the decoded string, is several times faster.
   const tag = `${createHash('sha1').update(bytes).digest('hex')} ${process.versions.v8}`.padEnd(HEADER_BYTES);
@@ -28,41 +47,40 @@ function compileWithCodeCache(file, cacheFile, id) {
   }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, importModuleDynamically: undefined });
   if (cachedData === undefined || script.cachedDataRejected) {
-    process.once('exit', () => {
-      try {
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, Buffer.concat([Buffer.from(tag, 'latin1'), script.createCachedData()]));
-        fs.renameSync(tmp, cacheFile);
-      } catch {
-        // A cache that cannot be written only costs the next run its compile.
-      }
-    });
+    if (toWrite.length === 0) process.once('exit', writeCaches);
+    toWrite.push({ cacheFile, tag, script });
   }
   const module = new Module(id, undefined);
   module.filename = file;
   module.paths = Module._nodeModulePaths(path.dirname(file));
   const run = () => {
-    script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+    const dir = path.dirname(file);
+    const plain = createRequire(file);
+    const require = Object.assign((spec) => (SHARED.has(spec) ? requireShared(path.join(dir, spec), user) : plain(spec)), plain);
+    script.runInThisContext().call(module.exports, module.exports, require, module, file, dir);
     module.loaded = true;
     return module.exports;
   };
   return { module, run };
 }
 
-/** Loads `file` as the main CommonJS module, as `require(file)` would, compiled with its code cache. */
-export function runWithCodeCache(file) {
-  // As node loads a main module: id '.', and require.main is this module.
-  const { module, run } = compileWithCodeCache(file, `${file}.v8cache`, '.');
-  process.mainModule = module;
+/** A shared bundle, loaded once into the module cache (as `require(file)` would) with its code cache for `user`. */
+function requireShared(file, user) {
+  const real = fs.realpathSync(file);
+  const cached = Module._cache[real];
+  if (cached !== undefined) return cached.exports;
+  const { module, run } = compileWithCodeCache(file, `${file}.${user}.v8cache`, file, user);
+  Module._cache[real] = module;
   return run();
 }
 
 /**
- * Loads `file`, compiled with its code cache for `user`, into the module cache: a later
- * `require(file)` (from the bundle that runs next) gets it.
+ * Loads `file` as the main CommonJS module, as `require(file)` would, compiled with its code
+ * cache; the shared bundles it requires with theirs for `user` (by default the file's name).
  */
-export function preloadWithCodeCache(file, user) {
-  const { module, run } = compileWithCodeCache(file, `${file}.${user}.v8cache`, file);
-  Module._cache[fs.realpathSync(file)] = module;
+export function runWithCodeCache(file, user = path.basename(file, '.js')) {
+  // As node loads a main module: id '.', and require.main is this module.
+  const { module, run } = compileWithCodeCache(file, `${file}.v8cache`, '.', user);
+  process.mainModule = module;
   return run();
 }

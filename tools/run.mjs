@@ -1,14 +1,14 @@
 // `node tools/run.mjs <entry> [args...]`: runs a dist/ bundle in this same process, rebuilding it
 // first if the content of one of its inputs changed since the last build (one node start instead
 // of two, and no bundling when nothing changed; a `touch` or a checkout costs a hash, no build).
-// The bundle, and the vendor bundle it loads (tools/build.mjs), run with V8's code cache
+// The bundle, and the shared bundles it loads (tools/bundles.cjs), run with V8's code cache
 // (tools/code-cache.mjs), so an unchanged bundle is not compiled again. A synth whose inputs and
 // gitops/ tree are those of a recorded run that found nothing to change prints that run's line
-// and exits without loading either bundle (tools/synth-record.cjs).
+// and exits without loading any bundle (tools/synth-record.cjs).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { buildEntry, ENTRIES, VENDOR_BUNDLE } from './build.mjs';
-import { preloadWithCodeCache, runWithCodeCache } from './code-cache.mjs';
+import { buildEntry, ENTRIES } from './build.mjs';
+import { runWithCodeCache } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
@@ -21,9 +21,8 @@ const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {
   process.argv = [process.argv[0], bundle, ...args];
-  // The vendor bundle the entry's bundle requires, with the code cache of this entry's use of it.
-  preloadWithCodeCache(VENDOR_BUNDLE, entry);
-  runWithCodeCache(bundle);
+  // The shared bundles it requires, each with the code cache of this entry's use of it.
+  runWithCodeCache(bundle, entry);
 }
 
 /**
@@ -43,5 +42,6 @@ function recordedSynth(bundle, args) {
   if (process.env.CDK8S_OUTDIR || out === '') return undefined;
   const repo = path.resolve(path.dirname(bundle), '..');
   const { recordedRun } = require('./synth-record.cjs');
-  return recordedRun(repo, [bundle, VENDOR_BUNDLE], out === undefined ? repo : path.resolve(out), check);
+  const { programFilesOf } = require('./bundles.cjs');
+  return recordedRun(repo, programFilesOf(bundle), out === undefined ? repo : path.resolve(out), check);
 }

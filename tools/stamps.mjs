@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const hashOf = (file) => createHash('sha1').update(fs.readFileSync(file)).digest('hex');
+/** SHA-1s taken in this process, by path, size and mtime: an input of several bundles (package-lock.json, tools/build.mjs) is read once. */
+const hashes = new Map();
+const hashOf = (file, st) => {
+  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  let sha1 = hashes.get(key);
+  if (sha1 === undefined) hashes.set(key, (sha1 = createHash('sha1').update(fs.readFileSync(file)).digest('hex')));
+  return sha1;
+};
 
 /** The stamp of `files` (paths relative to `root`): path -> { size, mtimeMs, sha1 }, or 'missing'. */
 export function stampOf(root, files) {
@@ -14,7 +21,7 @@ export function stampOf(root, files) {
     files.map((f) => {
       const file = path.join(root, f);
       const st = fs.statSync(file, { throwIfNoEntry: false });
-      return [f, st ? { size: st.size, mtimeMs: st.mtimeMs, sha1: hashOf(file) } : 'missing'];
+      return [f, st ? { size: st.size, mtimeMs: st.mtimeMs, sha1: hashOf(file, st) } : 'missing'];
     }),
   );
 }
@@ -40,7 +47,7 @@ export function isCurrent(root, stampFile) {
     }
     if (st.size !== was.size) return false;
     if (st.mtimeMs === was.mtimeMs) continue;
-    if (hashOf(file) !== was.sha1) return false;
+    if (hashOf(file, st) !== was.sha1) return false;
     recorded[f] = { ...was, mtimeMs: st.mtimeMs };
     refreshed = true;
   }

@@ -10,14 +10,15 @@
 // Written by main.ts only after a run that changed nothing, rendered every site, fetched no AWS
 // stack outputs and found no file or directory of gitops/ changed since its start (by their
 // ctimes: no other writer changed it meanwhile). Input files are known by size and mtime and
-// hashed when one of them moved (as the build stamps, tools/stamps.mjs); gitops/ is read and
-// hashed in full each time. Whatever goes wrong here (an unreadable file) only means no record:
+// hashed when one of them moved (as the build stamps, tools/stamps.mjs); a file of gitops/ is
+// known by size, mtime, ctime and inode (a write, a rename or a `touch` moves its ctime, which no
+// one can set back) and read and hashed only when one of them moved. Whatever goes wrong here (an unreadable file) only means no record:
 // the synth renders. CommonJS so that the bundle of main.ts and the ES modules of tools/ share it.
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const VERSION = 1;
+const VERSION = 2;
 /** Trees of different output directories with the same inputs share an entry; this many are kept. */
 const MAX_ENTRIES = 8;
 /** The staging directory of the writer (pipeline/writer-staging.ts): present only while a run writes, or after one died. */
@@ -31,11 +32,12 @@ const recordFileOf = (repo) => path.join(repo, 'dist', 'synth-record.json');
 function readRecord(repo) {
   try {
     const record = JSON.parse(fs.readFileSync(recordFileOf(repo), 'utf8'));
-    if (record.version === VERSION && Array.isArray(record.entries) && typeof record.files === 'object') return record;
+    if (record.version === VERSION && Array.isArray(record.entries) && typeof record.files === 'object' && typeof record.trees === 'object')
+      return record;
   } catch {
     // No record yet, or an unreadable one: as empty.
   }
-  return { version: VERSION, files: {}, entries: [] };
+  return { version: VERSION, files: {}, trees: {}, entries: [] };
 }
 
 /** Every file below `dir`, relative to `base`, sorted; directories with a trailing '/'. */
@@ -90,32 +92,47 @@ function inputsDigest(repo, programFiles, known) {
   return { digest: sha1(parts.join('\n')), used };
 }
 
+/** Whether a file's stat is the one recorded with its hash (`was`). */
+const sameStat = (was, st) =>
+  was !== undefined && was.size === st.size && was.mtimeMs === st.mtimeMs && was.ctimeMs === st.ctimeMs && was.ino === st.ino;
+
 /**
- * The digest of every path and byte of `root`/gitops/. With `unchangedSince` (a time in ms), undefined
- * if a file or directory of it changed since then (its ctime, which a write, a rename or a `touch`
+ * The digest of every path and byte of `root`/gitops/, and what each file was seen as (`seen`:
+ * path -> { size, mtimeMs, ctimeMs, ino, sha1 }). `known`, the same from the record, spares
+ * reading a file whose stat is as recorded. With `unchangedSince` (a time in ms), undefined if a
+ * file or directory of it changed since then (its ctime, which a write, a rename or a `touch`
  * moves and no one can set; less a margin for the file system's coarser clock).
  */
-function gitopsDigest(root, unchangedSince = undefined) {
+function gitopsDigest(root, known, unchangedSince = undefined) {
   const gitops = path.join(root, 'gitops');
   const hash = createHash('sha1');
   const since = unchangedSince === undefined ? Infinity : unchangedSince - CLOCK_MARGIN_MS;
-  if (unchangedSince !== undefined && (fs.statSync(gitops, { throwIfNoEntry: false })?.ctimeMs ?? 0) >= since) return undefined;
+  if ((fs.statSync(gitops, { throwIfNoEntry: false })?.ctimeMs ?? 0) >= since) return undefined;
+  const seen = {};
   for (const p of walk(gitops, gitops)) {
     const file = path.join(gitops, p);
+    let st = fs.statSync(file);
+    if (st.ctimeMs >= since) return undefined;
     if (p.endsWith('/')) {
-      if (unchangedSince !== undefined && fs.statSync(file).ctimeMs >= since) return undefined;
       hash.update(`${p}\n`);
       continue;
     }
-    const fd = fs.openSync(file, 'r');
-    try {
-      if (unchangedSince !== undefined && fs.fstatSync(fd).ctimeMs >= since) return undefined;
-      hash.update(`${p} ${sha1(fs.readFileSync(fd))}\n`);
-    } finally {
-      fs.closeSync(fd);
+    let digest = known[p]?.sha1;
+    if (!sameStat(known[p], st)) {
+      // Read through the descriptor it was checked by: a file renamed over it meanwhile is not read.
+      const fd = fs.openSync(file, 'r');
+      try {
+        st = fs.fstatSync(fd);
+        if (st.ctimeMs >= since) return undefined;
+        digest = sha1(fs.readFileSync(fd));
+      } finally {
+        fs.closeSync(fd);
+      }
     }
+    seen[p] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha1: digest };
+    hash.update(`${p} ${digest}\n`);
   }
-  return hash.digest('hex');
+  return { digest: hash.digest('hex'), seen };
 }
 
 /**
@@ -131,7 +148,7 @@ function recordedRun(repo, programFiles, root, check) {
     const inputs = inputsDigest(repo, programFiles, record.files).digest;
     const candidates = record.entries.filter((e) => e.inputs === inputs);
     if (candidates.length === 0) return undefined;
-    const gitops = gitopsDigest(root);
+    const gitops = gitopsDigest(root, record.trees[root] ?? {})?.digest;
     const entry = candidates.find((e) => e.gitops === gitops);
     return entry === undefined ? undefined : { stdout: check ? entry.check : entry.synth };
   } catch {
@@ -156,14 +173,19 @@ function startRecord(repo, programFiles, root) {
     save({ synth, check }) {
       if (inputs === undefined) return false;
       try {
-        const gitops = gitopsDigest(root, start);
-        if (gitops === undefined) return false;
         const record = readRecord(repo);
+        const tree = gitopsDigest(root, record.trees[root] ?? {}, start);
+        if (tree === undefined) return false;
+        const gitops = tree.digest;
         const entries = [
           { inputs: inputs.digest, gitops, synth, check },
           ...record.entries.filter((e) => e.inputs !== inputs.digest || e.gitops !== gitops),
         ];
-        const content = { version: VERSION, files: inputs.used, entries: entries.slice(0, MAX_ENTRIES) };
+        // The files of the last few trees recorded, this one first.
+        const trees = Object.fromEntries(
+          [[root, tree.seen], ...Object.entries(record.trees).filter(([r]) => r !== root)].slice(0, MAX_ENTRIES),
+        );
+        const content = { version: VERSION, files: inputs.used, trees, entries: entries.slice(0, MAX_ENTRIES) };
         const file = recordFileOf(repo);
         const tmp = `${file}.${process.pid}.tmp`;
         fs.mkdirSync(path.dirname(file), { recursive: true });
