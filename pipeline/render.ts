@@ -67,7 +67,7 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
  * `Chart.toJson` (App._synthChart) first resolves and validates the dependencies of the whole App,
  * then takes the chart's objects in the order of its dependency graph; a site's App holds all its
  * charts, so doing the first step for each chart walked the whole site once per chart (about a
- * fifth of the render). The first chart whose `toJson` succeeds resolves them for all; the others
+ * sixth of the render). The first chart whose `toJson` succeeds resolves them for all; the others
  * are taken here as `toJson` takes them (test/render.test.ts: the same objects, in the same order).
  */
 function objectsOf(chart: Chart, appResolved: boolean): unknown[] {
