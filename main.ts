@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { PlatformError } from './model/errors';
 import { synth, type SynthResult } from './pipeline/synth';
+import { relaunchForModel } from './pipeline/synth-memory';
 import { openSchemaCache } from './pipeline/validate';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
@@ -48,6 +49,9 @@ function summaryLine(check: boolean, result: SynthResult): string {
 
 async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
+  // A large model is synthesized by a node started with a smaller young generation (pipeline/synth-memory.ts).
+  const relaunched = relaunchForModel(PLATFORM.sites.length, process.argv[1]!, process.argv.slice(2));
+  if (relaunched !== undefined) return relaunched;
   const tty = process.stderr.isTTY === true;
   let lock: WriterLock | undefined;
   // Objects that passed the schema check unchanged are not checked again (dist/schema-cache.json).

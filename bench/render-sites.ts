@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { synth } from '../pipeline/synth';
+import { nodeFlagsFor } from '../pipeline/synth-memory';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { measureCi } from './ci';
 import { diffChild, diffRun } from './diff-sites';
@@ -41,7 +42,7 @@ interface RenderFigures {
 
 /**
  * Child mode (BENCH_RENDER_SITES=N): synthesize N generated sites into an empty temporary root, as
- * `npm run synth` does (validated, staged and swapped in), and print the figures as JSON.
+ * `npm run synth` does (validated, staged and swapped in, under the node flags it gives a model of N sites), and print the figures as JSON.
  */
 function renderChild(count: number): void {
   const model = generateModel(count);
@@ -58,7 +59,8 @@ function renderChild(count: number): void {
 function renderRun(count: number, runs: number): RenderFigures {
   const results: RenderFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, [__filename], {
+    // With the node flags `npm run synth` would start a model of this size with.
+    const r = spawnSync(process.execPath, [...nodeFlagsFor(count, []), __filename], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, BENCH_RENDER_SITES: String(count) },

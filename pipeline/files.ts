@@ -5,6 +5,7 @@
  */
 import { PlatformError } from '../model/errors';
 import { toYamlDocument } from './yaml';
+import { jsonOf, type ObjectMemo } from './object-text';
 import type { KubeObject, RenderedComponent, RenderedSite } from './render';
 import { vaultFiles } from './vault-policy';
 
@@ -38,11 +39,27 @@ function withoutNamespace(object: KubeObject): KubeObject {
  */
 export type FileBodies = Map<string, readonly unknown[]>;
 
-/** Files of one component directory, keyed by file name; with `bodies`, each file's document is recorded there by file name. */
+/** An object's YAML document, written once for the same bytes with `memo`. */
+function yamlOf(document: KubeObject, memo: ObjectMemo | undefined): string {
+  if (!memo) return toYamlDocument(document);
+  const json = jsonOf(document);
+  let text = memo.yaml.get(json);
+  if (text === undefined) {
+    text = toYamlDocument(document);
+    memo.yaml.set(json, text);
+  }
+  return text;
+}
+
+/**
+ * Files of one component directory, keyed by file name; with `bodies`, each file's document is
+ * recorded there by file name; with `memo`, the YAML of objects already written is reused.
+ */
 export function componentFiles(
   siteName: string,
   component: RenderedComponent,
   bodies?: Map<string, readonly unknown[]>,
+  memo?: ObjectMemo,
 ): Map<string, string> {
   const files = new Map<string, string>();
   const owners = new Map<string, string>();
@@ -65,7 +82,7 @@ export function componentFiles(
     owners.set(name, id);
     const isPatch = component.patchIndexes.has(i);
     const document = isPatch && component.kustomize.namespace ? withoutNamespace(object) : object;
-    files.set(name, toYamlDocument(document));
+    files.set(name, yamlOf(document, memo));
     bodies?.set(name, [document]);
     (isPatch ? patches : resources).push(name);
   });
@@ -81,13 +98,13 @@ export function componentFiles(
   return files;
 }
 
-/** Every file of one site, keyed by path relative to gitops/; with `bodies`, their documents too (FileBodies). */
-export function siteFiles(rendered: RenderedSite, bodies?: FileBodies): FileTree {
+/** Every file of one site, keyed by path relative to gitops/; with `bodies`, their documents too (FileBodies); `memo` as for componentFiles. */
+export function siteFiles(rendered: RenderedSite, bodies?: FileBodies, memo?: ObjectMemo): FileTree {
   const tree: FileTree = new Map();
   for (const component of rendered.components) {
     const documents = bodies ? new Map<string, readonly unknown[]>() : undefined;
     const prefix = `${rendered.site.name}/${component.name}/`;
-    for (const [name, content] of componentFiles(rendered.site.name, component, documents)) tree.set(`${prefix}${name}`, content);
+    for (const [name, content] of componentFiles(rendered.site.name, component, documents, memo)) tree.set(`${prefix}${name}`, content);
     for (const [name, docs] of documents ?? []) bodies!.set(`${prefix}${name}`, docs);
   }
   // Not a component: the Vault operator applies it (pipeline/vault-policy.ts).

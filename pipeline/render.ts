@@ -3,7 +3,7 @@
  * site (one App holding every site makes cdk8s quadratic in the number of charts). The only step
  * that builds constructs: what it returns is plain data, which the later steps read.
  */
-import { App } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { buildPlatform, globalFiles, type PieceName, type PlatformExtension } from '../charts/platform';
 import { siteContext } from '../charts/context';
 import type { DeclaredComponent } from '../charts/lib/declared';
@@ -63,6 +63,22 @@ function withoutClusterNamespace(object: KubeObject): KubeObject {
 }
 
 /**
+ * A chart's objects as its `toJson` gives them, once the App's dependencies are resolved. cdk8s's
+ * `Chart.toJson` (App._synthChart) first resolves and validates the dependencies of the whole App,
+ * then takes the chart's objects in the order of its dependency graph; a site's App holds all its
+ * charts, so doing the first step for each chart walked the whole site once per chart (about a
+ * sixth of the render). The first chart whose `toJson` succeeds resolves them for all; the others
+ * are taken here as `toJson` takes them (test/render.test.ts: the same objects, in the same order).
+ */
+function objectsOf(chart: Chart, appResolved: boolean): unknown[] {
+  if (!appResolved) return chart.toJson() as unknown[];
+  return new DependencyGraph(chart.node)
+    .topology()
+    .filter((x): x is ApiObject => x instanceof ApiObject && Chart.of(x) === chart)
+    .map((o) => o.toJson() as unknown);
+}
+
+/**
  * Renders one site of the model (the other sites are read for cross-site facts). Whatever the
  * components report or throw while they are built or serialized fails the render with every
  * finding (charts/lib/findings.ts).
@@ -71,10 +87,15 @@ export function renderSite(site: Site, model: PlatformModel, options: SiteRender
   const app = new App({ outdir: 'dist/cdk8s' });
   const context = siteContext(site, model, options.stackOutputs);
   const { components: built } = buildPlatform(app, context, { extend: options.extend, order: options.order });
+  let appResolved = false;
   const components = built.map(({ chart, declared }) => {
     const objects = context.findings.attribute(
       chart.componentName,
-      () => (chart.toJson() as KubeObject[]).map(withoutClusterNamespace),
+      () => {
+        const json = objectsOf(chart, appResolved) as KubeObject[];
+        appResolved = true;
+        return json.map(withoutClusterNamespace);
+      },
       'rendering failed: ',
     );
     const patchIndexes = new Set<number>();

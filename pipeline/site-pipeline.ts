@@ -8,6 +8,7 @@ import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
 import type { Finding } from '../model/errors';
 import { siteFiles, type FileBodies } from './files';
+import type { ObjectMemo } from './object-text';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { checkCapacity } from './validate/capacity';
@@ -55,6 +56,11 @@ export interface SiteOptions {
    */
   readonly facts?: FactTable;
   /**
+   * This run's verdicts and YAML of the objects rendered so far, reused for objects with the same bytes.
+   * @default none (each object checked and written on its own)
+   */
+  readonly memo?: ObjectMemo;
+  /**
    * Components added to the site's platform (tests).
    * @default none
    */
@@ -65,10 +71,11 @@ export interface SiteOptions {
 export function processSite(site: Site, model: PlatformModel, options: SiteOptions = {}, keep?: (r: RenderedSite) => void): SiteOutput {
   const rendered = renderSite(site, model, { stackOutputs: options.stackOutputs, extend: options.extend });
   keep?.(rendered);
-  const validation = options.validate === false ? undefined : validateSite(rendered, { schemaCache: options.schemaCache });
+  const validation =
+    options.validate === false ? undefined : validateSite(rendered, { schemaCache: options.schemaCache, memo: options.memo });
   return {
     site: site.name,
-    files: [...siteFiles(rendered, options.bodies)],
+    files: [...siteFiles(rendered, options.bodies, options.memo)],
     findings: validation?.findings ?? [],
     summary: crossSiteSummary(rendered),
     // The placement after each node loss: the validation's, or computed for the report alone.

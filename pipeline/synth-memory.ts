@@ -1,11 +1,44 @@
 /**
- * What keeps a synth of many sites small: the paths it adds kept packed, and V8's heap kept near
- * what is live.
+ * What keeps a synth of many sites small: the paths it adds kept packed, V8's heap kept near what
+ * is live, and a young generation of 8 MB.
  */
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 
-/** Above this many sites a synth keeps V8's heap near what is live (keepHeapNearLive). */
+/** Above this many sites a synth keeps V8's heap near what is live (keepHeapNearLive) and its young generation small (nodeFlagsFor). */
 const LARGE_MODEL_SITES = 20;
+
+/**
+ * Semi-spaces of 8 MB instead of V8's 16: each site's render leaves tens of MB of short-lived
+ * garbage, and the young generation it passes through is part of the peak. V8 sizes it when the
+ * heap is made, so the flag works only on node's command line (set at run time it changes
+ * nothing). The synth of 1,000 generated sites, with and without it side by side: 238 MB
+ * instead of 254 MB peak, for 10 to 17% more CPU time under load (README, Performance).
+ */
+const LARGE_MODEL_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
+/** The node flags a synth of `sites` sites wants and `given` (node's own flags) lacks: none for a small model, or when a young generation size is given. */
+export function nodeFlagsFor(sites: number, given: readonly string[]): string[] {
+  if (sites <= LARGE_MODEL_SITES || given.some((flag) => flag.startsWith('--max-semi-space-size'))) return [];
+  return [...LARGE_MODEL_NODE_FLAGS];
+}
+
+/** This process's node flags: its command line's and NODE_OPTIONS'. */
+const ownNodeFlags = (): string[] => [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+
+/**
+ * Runs `script` with `args` again in a node given the flags a synth of `sites` sites wants, when
+ * this process lacks them, and returns its exit status; undefined when this process has them (a
+ * small model: no second start).
+ */
+export function relaunchForModel(sites: number, script: string, args: readonly string[]): number | undefined {
+  const flags = nodeFlagsFor(sites, ownNodeFlags());
+  if (flags.length === 0) return undefined;
+  const child = spawnSync(process.execPath, [...process.execArgv, ...flags, script, ...args], { stdio: 'inherit' });
+  if (child.error) throw child.error;
+  return child.status ?? 128 + (child.signal ? constants.signals[child.signal] : 0);
+}
 
 /**
  * For a large model, V8 is told to grow its heap by 20% of what is live after each full GC

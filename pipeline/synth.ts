@@ -15,6 +15,7 @@ import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './valid
 import { processSite } from './site-pipeline';
 import { reportFiles, type SiteFailureFacts } from './report';
 import { FactTable } from './report/failures';
+import { ObjectMemo } from './object-text';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
 import { diffSize, listTree, stageTree, type StagedTree, type TreeDiff } from './writer';
@@ -122,6 +123,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
     schemaCache: options.schemaCache,
     bodies: options.bodies,
     facts: new FactTable(),
+    memo: new ObjectMemo(),
   };
   const rendered: RenderedSite[] = [];
   const summaries = new Map<string, CrossSiteSummary>();
@@ -144,7 +146,13 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
   // The sites not selected are rendered too, for the cross-site check and to tell the user when
   // this run's change also changes them; their files are not written.
   for (const site of sites.filter((s) => !selected.includes(s))) {
-    const out = processSite(site, model, { stackOutputs, validate: false, extend: options.extend, facts: siteOptions.facts });
+    const out = processSite(site, model, {
+      stackOutputs,
+      validate: false,
+      extend: options.extend,
+      facts: siteOptions.facts,
+      memo: siteOptions.memo,
+    });
     for (const [p, content] of out.files) sink.otherFile(p, content);
     summaries.set(site.name, out.summary);
     facts.set(site.name, out.failure);

@@ -63,9 +63,12 @@ function quoted(s: string): string {
 /** A multi-line string as a block literal, when the literal reads back exactly. */
 function blockLiteral(s: string, indent: string): string | undefined {
   if (!s.includes('\n') || /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\r]/.test(s)) return undefined;
-  const trailing = /\n*$/.exec(s)![0].length;
+  // Counted, not matched: /\n*$/ tries every position of a long text.
+  let trailing = 0;
+  while (trailing < s.length && s.charCodeAt(s.length - 1 - trailing) === 10) trailing++;
   const body = s.slice(0, s.length - trailing);
-  if (body === '' || /(^|\n)[ \t]+$/.test(body.split('\n')[0] ?? '')) return undefined;
+  const firstBreak = body.indexOf('\n');
+  if (body === '' || /^[ \t]+$/.test(firstBreak < 0 ? body : body.slice(0, firstBreak))) return undefined;
   // A first line starting with a space would need an indentation indicator; keep to the simple case.
   if (body.startsWith(' ') || body.startsWith('\t')) return undefined;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
@@ -93,21 +96,24 @@ function isCollection(v: unknown): v is Record<string, unknown> | unknown[] {
 }
 
 function isEmpty(v: Record<string, unknown> | unknown[]): boolean {
-  return Array.isArray(v) ? v.length === 0 : Object.keys(v).every((k) => v[k] === undefined);
+  if (Array.isArray(v)) return v.length === 0;
+  for (const k in v) if (v[k] !== undefined) return false;
+  return true;
 }
 
-/** Lines of a collection at `indent`. */
-function collection(value: Record<string, unknown> | unknown[], indent: string, out: string[]): void {
+/**
+ * Lines of a non-empty collection at `indent`; its first line starts with `lead` instead (a list
+ * item's dash, as wide as `indent`), so an item is written in place, not copied from lines of its own.
+ */
+function collection(value: Record<string, unknown> | unknown[], indent: string, lead: string, out: string[]): void {
+  let prefix = lead;
   if (Array.isArray(value)) {
+    const inner = indent + INDENT;
     for (const item of value) {
-      if (isCollection(item) && !isEmpty(item)) {
-        const inner: string[] = [];
-        collection(item, indent + INDENT, inner);
-        // The first line of the item goes on the dash line.
-        out.push(`${indent}- ${inner[0]!.slice(indent.length + INDENT.length)}`, ...inner.slice(1));
-      } else {
-        out.push(`${indent}- ${isCollection(item) ? (Array.isArray(item) ? '[]' : '{}') : scalar(item, indent + INDENT)}`);
-      }
+      // The first line of the item goes on the dash line.
+      if (isCollection(item) && !isEmpty(item)) collection(item, inner, `${prefix}- `, out);
+      else out.push(`${prefix}- ${isCollection(item) ? (Array.isArray(item) ? '[]' : '{}') : scalar(item, inner)}`);
+      prefix = indent;
     }
     return;
   }
@@ -115,12 +121,14 @@ function collection(value: Record<string, unknown> | unknown[], indent: string, 
     const v = value[k];
     if (v === undefined) continue;
     if (isCollection(v) && !isEmpty(v)) {
-      out.push(`${indent}${key(k)}:`);
+      out.push(`${prefix}${key(k)}:`);
       // Lists sit under their key, indented like the `yaml` library's default.
-      collection(v, indent + INDENT, out);
+      const inner = indent + INDENT;
+      collection(v, inner, inner, out);
     } else {
-      out.push(`${indent}${key(k)}: ${isCollection(v) ? (Array.isArray(v) ? '[]' : '{}') : scalar(v, indent + INDENT)}`);
+      out.push(`${prefix}${key(k)}: ${isCollection(v) ? (Array.isArray(v) ? '[]' : '{}') : scalar(v, indent + INDENT)}`);
     }
+    prefix = indent;
   }
 }
 
@@ -129,6 +137,6 @@ export function toYamlDocument(value: unknown): string {
   if (!isCollection(value)) return `${scalar(value, INDENT)}\n`;
   if (isEmpty(value)) return Array.isArray(value) ? '[]\n' : '{}\n';
   const out: string[] = [];
-  collection(value, '', out);
+  collection(value, '', '', out);
   return `${out.join('\n')}\n`;
 }

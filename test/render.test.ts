@@ -1,7 +1,10 @@
+import { App } from 'cdk8s';
 import { parse } from 'yaml';
-import { PIECES, type PieceName } from '../charts/platform';
+import { siteContext } from '../charts/context';
+import { buildPlatform, PIECES, type PieceName } from '../charts/platform';
+import { isClusterScoped } from '../model/cluster-scoped';
 import { siteFiles } from '../pipeline/files';
-import { renderSite } from '../pipeline/render';
+import { renderSite, type KubeObject } from '../pipeline/render';
 import { renderTree } from '../pipeline/synth';
 import { SITES, PLATFORM } from '../sites';
 
@@ -19,6 +22,15 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
       const listed = [...kustomization.resources.filter((r) => !r.includes('://')), ...(kustomization.patches ?? []).map((p) => p.path)];
       expect(listed.sort()).toEqual(own.filter((f) => f !== 'kustomization.yaml').sort());
     }
+  });
+
+  it("gives each component the objects its chart's own toJson gives, in the same order", () => {
+    // The render resolves the App's dependencies once, through the first chart's toJson.
+    const { components } = buildPlatform(new App({ outdir: 'dist/cdk8s' }), siteContext(site, PLATFORM));
+    const own = (o: KubeObject): KubeObject =>
+      isClusterScoped(o.kind) ? { ...o, metadata: { ...o.metadata, namespace: undefined } as KubeObject['metadata'] } : o;
+    const byToJson = components.map(({ chart }) => [chart.componentName, (chart.toJson() as KubeObject[]).map(own)]);
+    expect(rendered.components.map((c) => [c.name, c.objects])).toEqual(byToJson);
   });
 
   it('has one child Application per component directory, with a sync wave after its dependencies', () => {

@@ -1,4 +1,4 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -84,13 +84,16 @@ describe('writer', () => {
       const before = treeDigest(path.join(root, 'gitops'));
       // Change something so a successful run would write, then make the last site's chart throw.
       const changed = SITES.map((s) => withChange(s, (d) => ((d.gitops as Record<string, unknown>).revision = 'release-2')));
-      const original = Chart.prototype.toJson;
-      jest.spyOn(Chart.prototype, 'toJson').mockImplementation(function (this: Chart) {
-        if (this.node.id === 'namespaces' && this.node.scope?.node.children.some((c) => c.node.id === 'apps')) {
-          const site = (this as unknown as { site: { name: string } }).site.name;
+      // An object of the last site's namespaces chart throws as it is serialized (the render
+      // serializes each object; only a site's first chart goes through Chart.toJson).
+      const original = ApiObject.prototype.toJson;
+      jest.spyOn(ApiObject.prototype, 'toJson').mockImplementation(function (this: ApiObject) {
+        const chart = Chart.of(this);
+        if (chart.node.id === 'namespaces' && chart.node.scope?.node.children.some((c) => c.node.id === 'apps')) {
+          const site = (chart as unknown as { site: { name: string } }).site.name;
           if (site === SITES[SITES.length - 1]!.name) throw new Error('chart exploded');
         }
-        return original.call(this);
+        return original.call(this) as unknown;
       });
       const failure = (() => {
         try {

@@ -5,6 +5,7 @@
  * PlatformError; gitops/ is not touched.
  */
 import type { Finding } from '../../model/errors';
+import type { ObjectMemo } from '../object-text';
 import type { RenderedSite } from '../render';
 import { checkCapacity, type CapacityReport } from './capacity';
 import { checkCompatibility } from './compatibility';
@@ -50,7 +51,7 @@ export interface SiteValidation {
 }
 
 /** The objects of a site against the schema of its Kubernetes release, which must have been imported. */
-function checkSchemas(site: RenderedSite, cache: SchemaCache | undefined): Finding[] {
+function checkSchemas(site: RenderedSite, cache: SchemaCache | undefined, memo: ObjectMemo | undefined): Finding[] {
   const release = site.site.kubernetesVersion;
   const imported = importedKubernetesReleases();
   if (!imported.includes(release)) {
@@ -69,6 +70,7 @@ function checkSchemas(site: RenderedSite, cache: SchemaCache | undefined): Findi
         { site: site.site.name, component: component.name, kubernetesRelease: release },
         component.patchIndexes.has(i),
         cache,
+        memo,
       ),
     ),
   );
@@ -80,16 +82,21 @@ export interface SiteValidationOptions {
    * @default none (every object checked)
    */
   readonly schemaCache?: SchemaCache;
+  /**
+   * This run's verdicts on objects already checked, by their JSON: an object with the same bytes is not checked again.
+   * @default none (every object checked)
+   */
+  readonly memo?: ObjectMemo;
 }
 
 /** Compatibility, schema, policy, sync order and capacity of one rendered site (everything but the cross-site invariants). */
 export function validateSite(site: RenderedSite, options: SiteValidationOptions = {}): SiteValidation {
   const compatibility = checkCompatibility(site);
-  const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site, options.schemaCache)];
+  const findings: Finding[] = [...compatibility.findings, ...checkSchemas(site, options.schemaCache, options.memo)];
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
   findings.push(...checkProjects(site));
-  findings.push(...checkPlaintext(site));
+  findings.push(...checkPlaintext(site, options.memo));
   findings.push(...checkSecretConsumers(site));
   findings.push(...unknownFailureFindings({ site: site.site, components: componentFailureFacts(site) }));
   const capacity = checkCapacity(site);

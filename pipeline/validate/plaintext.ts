@@ -7,6 +7,7 @@
  * password-like key. Secret values come from Vault through ExternalSecrets (charts/secrets).
  */
 import type { Finding } from '../../model/errors';
+import { jsonOf, type ObjectMemo } from '../object-text';
 import type { KubeObject, RenderedSite } from '../render';
 import { objectId, record } from './context';
 
@@ -97,8 +98,11 @@ function scanned(object: KubeObject): boolean {
   return object.kind !== 'CustomResourceDefinition';
 }
 
-/** Plaintext findings of one site, after the `plaintext-secret` exceptions components declared. */
-export function checkPlaintext(site: RenderedSite): Finding[] {
+/**
+ * Plaintext findings of one site, after the `plaintext-secret` exceptions components declared;
+ * with `memo`, an object whose same bytes were found clean before is not searched again.
+ */
+export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[] {
   const findings: Finding[] = [];
   for (const component of site.components) {
     const exempt = new Set(component.declarations.policyExceptions.filter((e) => e.rule === 'plaintext-secret').map((e) => e.object));
@@ -117,6 +121,9 @@ export function checkPlaintext(site: RenderedSite): Finding[] {
         continue;
       }
       if (!scanned(object)) continue;
+      const json = memo ? jsonOf(object) : undefined;
+      if (json !== undefined && memo?.plaintextClean.get(json)) continue;
+      const before = findings.length;
       const { metadata, ...body } = object;
       void metadata;
       eachString(body, '', '', (path, key, text) => {
@@ -126,6 +133,7 @@ export function checkPlaintext(site: RenderedSite): Finding[] {
         if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
           at(path, `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
       });
+      if (json !== undefined && findings.length === before) memo?.plaintextClean.set(json, true);
     }
   }
   return findings;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../../model/errors';
+import { jsonOf, type ObjectMemo } from '../object-text';
 import type { KubeObject } from '../render';
 import { checkSchema, schemaFilesOf, type SchemaContext } from './schema';
 
@@ -85,7 +86,7 @@ export class SchemaCache {
   /** The key of checking `object` with the validator module `validator` of the release whose index is `kinds`. */
   keyOf(object: KubeObject, patch: boolean, release: string, validator: string, kinds: string): string {
     const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
-    return sha1(`${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0${JSON.stringify(object)}`);
+    return sha1(`${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0${jsonOf(object)}`);
   }
 
   /** Whether this exact check passed before (recorded again as used by this run). */
@@ -125,8 +126,27 @@ export function openSchemaCache(repositoryRoot: string): SchemaCache {
   ]);
 }
 
-/** checkSchema, skipped for an object whose same bytes passed the same check before (with a cache). */
-export function checkSchemaCached(object: KubeObject, context: SchemaContext, patch: boolean, cache: SchemaCache | undefined): Finding[] {
+/**
+ * checkSchema, skipped for an object whose same bytes passed the same check before: earlier in
+ * this run (`memo`), or in an earlier run (`cache`).
+ */
+export function checkSchemaCached(
+  object: KubeObject,
+  context: SchemaContext,
+  patch: boolean,
+  cache: SchemaCache | undefined,
+  memo?: ObjectMemo,
+): Finding[] {
+  if (!memo) return checkSchemaRecorded(object, context, patch, cache);
+  const passed = memo.schemaPassed(context.kubernetesRelease, patch);
+  const json = jsonOf(object);
+  if (passed.get(json)) return [];
+  const findings = checkSchemaRecorded(object, context, patch, cache);
+  if (findings.length === 0) passed.set(json, true);
+  return findings;
+}
+
+function checkSchemaRecorded(object: KubeObject, context: SchemaContext, patch: boolean, cache: SchemaCache | undefined): Finding[] {
   const files =
     cache && typeof object.apiVersion === 'string' && typeof object.kind === 'string'
       ? schemaFilesOf(object.apiVersion, object.kind, context.kubernetesRelease)
