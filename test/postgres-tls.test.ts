@@ -199,7 +199,8 @@ it('initialises the standby site over TLS and streams on its slot, encrypted', a
       't',
     ),
   ).toBe('t');
-  expect(primary.sql(`SELECT active FROM pg_replication_slots WHERE slot_name = '${settings.primarySlotName}'`)).toBe('t');
+  // The walsender is listed from its connection on, before the standby's START_REPLICATION acquires the slot.
+  expect(await primary.waitFor(`SELECT active FROM pg_replication_slots WHERE slot_name = '${settings.primarySlotName}'`, 't')).toBe('t');
 }, 90_000);
 
 /** The standby site's replication connection, as rendered, with a given CA file; returns psql's result. */
