@@ -170,7 +170,7 @@ it('serves reads and refuses writes on the standby site when the primary stops (
   };
   const after = outcomeTitled(predictions(promoted), `site ${primarySite.name}`);
   standby.sql('SELECT pg_promote()');
-  await standby.waitFor('SELECT pg_is_in_recovery()', 'f');
+  expect(await standby.waitFor('SELECT pg_is_in_recovery()', 'f')).toBe('f');
   rehearsal.component(
     `promoted, ${after.title}`,
     `${standbySite.name}/postgres`,
