@@ -21,7 +21,8 @@ import { TLS_RELOAD_INTERVAL_ENV } from '../charts/lib/tls-reload';
 import { buildPieces } from '../charts/platform';
 import type { KubeObject } from '../pipeline/render';
 import { PLATFORM, type Site } from '../sites';
-import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
+import { freePorts } from './free-port';
+import { dummyPassword, eventually, monitor, NatsConnection, podEnv } from './nats-helpers';
 import { issue, makeCa, type TestCa } from './tls-helpers';
 import { unaffected } from '../charts/lib/resilience';
 
