@@ -76,6 +76,8 @@ function runKeeperScript(keeper: ReturnType<typeof keeperPaths>, podName: string
   const [cmd, args] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', 'bash', '-c', script]] : ['bash', ['-c', script]];
   const log = fs.openSync(path.join(keeper.root, 'keeper.log'), 'a');
   const child = spawn(cmd, args as string[], { env, detached: true, stdio: ['ignore', log, log] });
+  // The keeper has its own copy of the descriptor.
+  fs.closeSync(log);
   keepers.push(child);
   return child;
 }
