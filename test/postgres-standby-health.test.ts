@@ -165,7 +165,7 @@ it('fires when the slot is recreated empty, as a failover inside the primary sit
   await recreateSlotEmpty();
   expect(read(slotSignal!, primary)).toEqual({ value: 100, unhealthy: true });
   writeWal(40);
-  standby!.startServer();
+  if (standby!.startServer().status !== 0) throw new Error(`the standby did not start again:\n${standby!.log()}`);
   // The standby asks for WAL the primary no longer has: it stops streaming, and only the signal says so,
   // then and after its next attempt.
   const removed = /requested WAL segment \S+ has already been removed/;
@@ -185,7 +185,7 @@ it('fires when max_slot_wal_keep_size invalidates the slot during an outage, and
   writeWal(80);
   expect(primary.sql(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = '${slot}'`)).toBe('lost');
   expect(read(slotSignal!, primary)).toEqual({ value: 100, unhealthy: true });
-  standby.startServer();
+  if (standby.startServer().status !== 0) throw new Error(`the standby did not start again:\n${standby.log()}`);
   const refused = /requested WAL segment \S+ has already been removed|can no longer get changes from replication slot/;
   await untilRefused(standby, refused, 1);
   expect(read(standbySignal!, standby).unhealthy).toBe(true);
