@@ -127,13 +127,20 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const k of keepers) {
-    try {
-      process.kill(-k.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  // SIGKILL, and wait: runuser catching a SIGTERM before it sees its child die waits 2 s more before
+  // it exits, and the jest worker could not exit meanwhile. Nothing of the stand-in keeper needs a clean stop.
+  await Promise.all(
+    keepers.map(async (k) => {
+      if (k.exitCode !== null || k.signalCode !== null) return;
+      const exited = new Promise((resolve) => k.once('exit', resolve));
+      try {
+        process.kill(-k.pid!, 'SIGKILL');
+      } catch {
+        return; // already gone
+      }
+      await exited;
+    }),
+  );
   standby?.destroy();
   primary?.destroy();
   work.cleanup();
