@@ -21,7 +21,8 @@ import { TLS_RELOAD_INTERVAL_ENV } from '../charts/lib/tls-reload';
 import { buildPieces } from '../charts/platform';
 import type { KubeObject } from '../pipeline/render';
 import { PLATFORM, type Site } from '../sites';
-import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv } from './nats-helpers';
+import { freePorts } from './free-port';
+import { dummyPassword, eventually, monitor, NatsConnection, podEnv } from './nats-helpers';
 import { issue, makeCa, type TestCa } from './tls-helpers';
 import { unaffected } from '../charts/lib/resilience';
 
@@ -94,11 +95,17 @@ export function issueLinkCertificate(ca: TestCa, live: Pick<LiveSite, 'bus' | 't
 
 /** Starts the rendered container script of one server; resolves when it is up. */
 export function startServer(home: string, script: string, env: Record<string, string>): ChildProcess {
-  return spawn('sh', ['-c', script], {
-    env: { PATH: process.env.PATH ?? '', [TLS_RELOAD_INTERVAL_ENV]: '1', ...env },
-    stdio: ['ignore', 'ignore', fs.openSync(path.join(home, 'stderr.log'), 'a')],
-    detached: true,
-  });
+  const log = fs.openSync(path.join(home, 'stderr.log'), 'a');
+  try {
+    return spawn('sh', ['-c', script], {
+      env: { PATH: process.env.PATH ?? '', [TLS_RELOAD_INTERVAL_ENV]: '1', ...env },
+      stdio: ['ignore', 'ignore', log],
+      detached: true,
+    });
+  } finally {
+    // The server has its own copy of the descriptor.
+    fs.closeSync(log);
+  }
 }
 
 /** Stops a server and its reload loop (its whole process group). */
@@ -136,42 +143,53 @@ export async function startSites(
     }),
   }));
   const hub = sites.find((s) => s.bus.isHub)!;
-  for (const live of sites) {
-    issueLinkCertificate(ca, live);
-    const statefulSet = (live.bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
-    const rendered = change(live.site, live.bus.serverConfig());
-    live.servers.forEach((server, i) => {
-      const home = path.join(dir, live.site.name, String(i));
-      fs.mkdirSync(home, { recursive: true });
-      const text = renderServerConfig({
-        ...rendered,
-        ports: { host: '127.0.0.1', ...server },
-        routes: live.servers.map((s) => `nats://127.0.0.1:${s.cluster}`),
-        storeDir: path.join(home, 'jetstream'),
-        pidFile: path.join(home, 'nats.pid'),
-        leafListen: rendered.leafListen && { tls: tlsIn(rendered.leafListen.tls, live.tlsDir) },
-        leafRemote: rendered.leafRemote && { ...rendered.leafRemote, tls: tlsIn(rendered.leafRemote.tls, live.tlsDir) },
+  try {
+    for (const live of sites) {
+      issueLinkCertificate(ca, live);
+      const statefulSet = (live.bus.toJson() as KubeObject[]).find((o) => o.kind === 'StatefulSet')!;
+      const rendered = change(live.site, live.bus.serverConfig());
+      live.servers.forEach((server, i) => {
+        const home = path.join(dir, live.site.name, String(i));
+        fs.mkdirSync(home, { recursive: true });
+        const text = renderServerConfig({
+          ...rendered,
+          ports: { host: '127.0.0.1', ...server },
+          routes: live.servers.map((s) => `nats://127.0.0.1:${s.cluster}`),
+          storeDir: path.join(home, 'jetstream'),
+          pidFile: path.join(home, 'nats.pid'),
+          leafListen: rendered.leafListen && { tls: tlsIn(rendered.leafListen.tls, live.tlsDir) },
+          leafRemote: rendered.leafRemote && { ...rendered.leafRemote, tls: tlsIn(rendered.leafRemote.tls, live.tlsDir) },
+        });
+        fs.writeFileSync(path.join(home, 'nats.conf'), text);
+        const env = podEnv(statefulSet, `bus-nats-${i}`);
+        if (env.NATS_LEAF_URL) {
+          // The hub's load-balancer address, as the leaf dials it, becomes the hub's first server here.
+          const dialed = `${hub.site.loadBalancer.fixed.bus}:7422`;
+          env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(dialed, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
+        }
+        const script = live.bus
+          .serverScript()
+          .replaceAll(TLS_DIR, live.tlsDir)
+          .replaceAll(`${CONFIG_DIR}/nats.conf`, path.join(home, 'nats.conf'))
+          .replaceAll(RUN_DIR, home);
+        live.scripts[i] = { home, script, env };
+        live.processes.push(startServer(home, script, env));
       });
-      fs.writeFileSync(path.join(home, 'nats.conf'), text);
-      const env = podEnv(statefulSet, `bus-nats-${i}`);
-      if (env.NATS_LEAF_URL) {
-        // The hub's load-balancer address, as the leaf dials it, becomes the hub's first server here.
-        const dialed = `${hub.site.loadBalancer.fixed.bus}:7422`;
-        env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(dialed, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
-      }
-      const script = live.bus
-        .serverScript()
-        .replaceAll(TLS_DIR, live.tlsDir)
-        .replaceAll(`${CONFIG_DIR}/nats.conf`, path.join(home, 'nats.conf'))
-        .replaceAll(RUN_DIR, home);
-      live.scripts[i] = { home, script, env };
-      live.processes.push(startServer(home, script, env));
-    });
-  }
-  for (const { servers } of sites) {
-    for (const server of servers) {
-      await eventually('a healthy JetStream server', () => monitor(server.monitor, '/healthz?js-enabled-only=true'));
     }
+    for (const live of sites) {
+      for (const [i, server] of live.servers.entries()) {
+        await eventually('a healthy JetStream server', () => monitor(server.monitor, '/healthz?js-enabled-only=true')).catch(
+          (err: Error) => {
+            const log = path.join(live.scripts[i]!.home, 'stderr.log');
+            throw new Error(`${live.site.name} server ${i}: ${err.message}\n${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`);
+          },
+        );
+      }
+    }
+  } catch (err) {
+    // The caller never gets the sites to stop: stop them here, or they outlive the test run.
+    await Promise.all(sites.flatMap((s) => s.processes).map(stopServer));
+    throw err;
   }
   return sites;
 }

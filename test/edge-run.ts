@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { EDGE_ADMIN_SOCKET, EDGE_STATS, edgeSourceAddress, renderHaproxyConfig, servesPublicDomain } from '../charts/edge/haproxy';
 import { SITES, type EdgeProxy, type Site } from '../sites';
 import { tempDir, withChange } from './helpers';
-import { FakeSite, freePort } from './proxy-v2';
+import { freePort } from './free-port';
+import type { FakeSite } from './proxy-v2';
 
 /** HAProxy's operational state of a server: up. */
 export const UP = 2;

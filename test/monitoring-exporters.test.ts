@@ -13,7 +13,8 @@ import { parse, stringify } from 'yaml';
 import { BLACKBOX_MODULES, blackboxConfig } from '../charts/monitoring/blackbox';
 import { MONITORING_METRICS } from '../charts/monitoring/platform-alerts';
 import { tempDir } from './helpers';
-import { eventually, freePorts } from './nats-helpers';
+import { freePorts } from './free-port';
+import { eventually } from './nats-helpers';
 import { issue, makeCa } from './tls-helpers';
 
 jest.setTimeout(60_000);

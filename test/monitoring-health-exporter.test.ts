@@ -13,7 +13,8 @@ import { parse } from 'yaml';
 import { QUERIES_FILE, SQL_EXPORTER_PORT, healthSignalMetric, sqlExporterEnv } from '../charts/monitoring/sql-exporter';
 import { renderSite } from '../pipeline/render';
 import { PLATFORM, SITES } from '../sites';
-import { eventually, freePorts } from './nats-helpers';
+import { freePorts } from './free-port';
+import { eventually } from './nats-helpers';
 import { PgCluster } from './pg-server';
 
 jest.setTimeout(90_000);

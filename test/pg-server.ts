@@ -5,7 +5,6 @@
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { POSTGRES_MAJOR } from '../charts/postgres/spec';
 import { TLS_RUN_DIR } from '../charts/postgres/tls';
@@ -21,17 +20,7 @@ export function asPostgres(cmd: string, args: string[], env: NodeJS.ProcessEnv =
   return spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', ...env }, timeout: 60_000 });
 }
 
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './free-port';
 
 /** An initialised data directory; `start` runs a server on it with the given configuration. */
 export class PgCluster {

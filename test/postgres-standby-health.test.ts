@@ -85,6 +85,34 @@ async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, secon
   return last;
 }
 
+/**
+ * Drops and recreates the standby site's slot empty, once the stopped standby's walsender has
+ * released it: PostgreSQL refuses to drop an active slot, and the walsender notices the standby's
+ * end only after pg_ctl's stop has returned.
+ */
+async function recreateSlotEmpty(): Promise<void> {
+  const active = `SELECT active FROM pg_replication_slots WHERE slot_name = '${slot}'`;
+  expect(await primary.waitFor(active, 'f')).toBe('f');
+  primary.sql(`SELECT pg_drop_replication_slot('${slot}')`);
+  primary.sql(`SELECT pg_create_physical_replication_slot('${slot}')`);
+}
+
+/** The number of times the standby's log says the primary refused it the WAL it asked for. */
+const refusals = (pg: PgCluster, refusal: RegExp): number => pg.log().match(new RegExp(refusal.source, 'g'))?.length ?? 0;
+
+/**
+ * Waits until the primary has refused the standby's WAL request `times` times (the standby's
+ * walreceiver retries every wal_retrieve_retry_interval): the standby really asked and was refused,
+ * rather than not having asked yet.
+ */
+async function untilRefused(pg: PgCluster, refusal: RegExp, times: number): Promise<void> {
+  await until(
+    `the primary to refuse the standby ${times} time(s)`,
+    () => refusals(pg, refusal),
+    (n) => n >= times,
+  );
+}
+
 /** Waits until the standby streams and the primary's slot reserves WAL for it: both signals healthy. */
 async function untilHealthy(): Promise<void> {
   await until(
@@ -134,41 +162,33 @@ it('is healthy while the standby streams on its slot (and a standby keeper of th
 
 it('fires when the slot is recreated empty, as a failover inside the primary site does, and WAL moves on', async () => {
   standby!.stop();
-  primary.sql(`SELECT pg_drop_replication_slot('${slot}')`);
-  primary.sql(`SELECT pg_create_physical_replication_slot('${slot}')`);
+  await recreateSlotEmpty();
   expect(read(slotSignal!, primary)).toEqual({ value: 100, unhealthy: true });
   writeWal(40);
-  standby!.startServer();
-  // The standby asks for WAL the primary no longer has: it stops streaming, and only the signal says so.
-  const stuck = await until(
-    'the standby to stop streaming',
-    () => read(standbySignal!, standby!),
-    (s) => s.unhealthy,
-  );
-  expect(stuck.value).toBe(0);
-  await new Promise((r) => setTimeout(r, 3000));
-  expect(read(standbySignal!, standby!).unhealthy).toBe(true);
-  expect(standby!.log()).toMatch(/requested WAL segment \S+ has already been removed/);
+  if (standby!.startServer().status !== 0) throw new Error(`the standby did not start again:\n${standby!.log()}`);
+  // The standby asks for WAL the primary no longer has: it stops streaming, and only the signal says so,
+  // then and after its next attempt.
+  const removed = /requested WAL segment \S+ has already been removed/;
+  await untilRefused(standby!, removed, 1);
+  expect(read(standbySignal!, standby!)).toEqual({ value: 0, unhealthy: true });
+  await untilRefused(standby!, removed, 2);
+  expect(read(standbySignal!, standby!)).toEqual({ value: 0, unhealthy: true });
 }, 90_000);
 
 it('fires when max_slot_wal_keep_size invalidates the slot during an outage, and the rebuilt standby is healthy', async () => {
   // Rebuild (the runbook's way: a new base backup), then the long outage.
   standby!.destroy();
-  primary.sql(`SELECT pg_drop_replication_slot('${slot}')`);
-  primary.sql(`SELECT pg_create_physical_replication_slot('${slot}')`);
+  await recreateSlotEmpty();
   standby = await startStandby();
   await untilHealthy();
   standby.stop();
   writeWal(80);
   expect(primary.sql(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = '${slot}'`)).toBe('lost');
   expect(read(slotSignal!, primary)).toEqual({ value: 100, unhealthy: true });
-  standby.startServer();
-  await until(
-    'the standby to stop streaming',
-    () => read(standbySignal!, standby!),
-    (s) => s.unhealthy,
-  );
-  await new Promise((r) => setTimeout(r, 3000));
+  if (standby.startServer().status !== 0) throw new Error(`the standby did not start again:\n${standby.log()}`);
+  const refused = /requested WAL segment \S+ has already been removed|can no longer get changes from replication slot/;
+  await untilRefused(standby, refused, 1);
   expect(read(standbySignal!, standby).unhealthy).toBe(true);
-  expect(standby.log()).toMatch(/requested WAL segment \S+ has already been removed|can no longer get changes from replication slot/);
+  await untilRefused(standby, refused, 2);
+  expect(read(standbySignal!, standby).unhealthy).toBe(true);
 }, 120_000);

@@ -76,6 +76,8 @@ function runKeeperScript(keeper: ReturnType<typeof keeperPaths>, podName: string
   const [cmd, args] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', 'bash', '-c', script]] : ['bash', ['-c', script]];
   const log = fs.openSync(path.join(keeper.root, 'keeper.log'), 'a');
   const child = spawn(cmd, args as string[], { env, detached: true, stdio: ['ignore', log, log] });
+  // The keeper has its own copy of the descriptor.
+  fs.closeSync(log);
   keepers.push(child);
   return child;
 }
@@ -125,13 +127,20 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const k of keepers) {
-    try {
-      process.kill(-k.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  // SIGKILL, and wait: runuser catching a SIGTERM before it sees its child die waits 2 s more before
+  // it exits, and the jest worker could not exit meanwhile. Nothing of the stand-in keeper needs a clean stop.
+  await Promise.all(
+    keepers.map(async (k) => {
+      if (k.exitCode !== null || k.signalCode !== null) return;
+      const exited = new Promise((resolve) => k.once('exit', resolve));
+      try {
+        process.kill(-k.pid!, 'SIGKILL');
+      } catch {
+        return; // already gone
+      }
+      await exited;
+    }),
+  );
   standby?.destroy();
   primary?.destroy();
   work.cleanup();
@@ -199,7 +208,8 @@ it('initialises the standby site over TLS and streams on its slot, encrypted', a
       't',
     ),
   ).toBe('t');
-  expect(primary.sql(`SELECT active FROM pg_replication_slots WHERE slot_name = '${settings.primarySlotName}'`)).toBe('t');
+  // The walsender is listed from its connection on, before the standby's START_REPLICATION acquires the slot.
+  expect(await primary.waitFor(`SELECT active FROM pg_replication_slots WHERE slot_name = '${settings.primarySlotName}'`, 't')).toBe('t');
 }, 90_000);
 
 /** The standby site's replication connection, as rendered, with a given CA file; returns psql's result. */

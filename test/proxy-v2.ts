@@ -123,15 +123,3 @@ export function ask(host: string, port: number, localAddress: string, request = 
     socket.on('error', reject);
   });
 }
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
