@@ -18,9 +18,8 @@ import { FactTable } from './report/failures';
 import { ObjectMemo } from './object-text';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
-import { diffSize, listTree, stageTree, type StagedTree, type TreeDiff } from './writer';
+import { diffSize, gitopsPaths, stageTree, type StagedTree, type TreeDiff } from './writer';
 import type { WriterHooks } from './writer-lock';
-import { STAGING_DIR } from './writer-staging';
 import { PathList, keepHeapNearLive } from './synth-memory';
 
 export interface SynthOptions {
@@ -181,17 +180,6 @@ export function renderTree(model: PlatformModel, options: RenderOptions & { keep
   return { tree, otherFiles, ...counts };
 }
 
-/**
- * The paths in gitops/. Another synth may be between its two renames (gitops/ moved aside, the new
- * tree ready): a --check, which takes no lock, then waits for the swap rather than seeing nothing.
- */
-function currentPaths(root: string, gitops: string): Set<string> {
-  for (let attempt = 0; attempt < 50 && !fs.existsSync(gitops) && fs.existsSync(path.join(root, STAGING_DIR, 'READY')); attempt++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  return listTree(gitops);
-}
-
 /** True when a path belongs to what this run renders (the selected sites, or everything). */
 function ownedBy(only: readonly string[] | undefined, sites: readonly string[]): (p: string) => boolean {
   if (!only || only.length === 0) return () => true;
@@ -215,7 +203,7 @@ export function synth(options: SynthOptions & RenderOptions): SynthResult {
     options.only,
     options.model.sites.map((s) => s.name),
   );
-  const current = currentPaths(options.root, gitops);
+  const current = gitopsPaths(options.root);
   const read = (p: string): string | undefined => (current.has(p) ? fs.readFileSync(path.join(gitops, p), 'utf8') : undefined);
   const added = new PathList();
   const diff = { added: [] as string[], changed: [] as string[], removed: [] as string[] };

@@ -81,6 +81,13 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** The pid of the live run that holds the writer's lock on `root`, or undefined (no lock, or its owner is gone). */
+export function liveOwner(root: string): number | undefined {
+  const seen = readLockFile(path.resolve(root, STAGING_DIR, OWNER));
+  const pid = seen === undefined ? NaN : Number.parseInt(seen, 10);
+  return isRunning(pid) ? pid : undefined;
+}
+
 /**
  * Removes the owner file of a dead run (`seen` is what it held), unless another run broke it and
  * took the lock since it was read: the file is first moved aside (only one run can move a given

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileTree } from './files';
-import { acquireLock, held, type WriterHooks } from './writer-lock';
+import { acquireLock, held, liveOwner, type WriterHooks } from './writer-lock';
 import { StagingWriter, SYNC_FILES } from './writer-thread';
 import { NEXT, PREVIOUS, READY, STAGING_DIR, finishSwap, type RecoverOutcome } from './writer-staging';
 
@@ -33,6 +33,24 @@ export function listTree(dir: string): Set<string> {
   };
   walk('');
   return paths;
+}
+
+/** How long a --check waits for a live writer between its two renames (a paused or starved process). */
+const SWAP_WAIT_MS = 10_000;
+
+/**
+ * The paths in gitops/. Another synth may be between its two renames (gitops/ moved aside, the new
+ * tree ready): a --check, which takes no lock, then waits for the swap rather than seeing nothing,
+ * as long as that writer runs. A dead writer's swap is left to the next writing run: no wait.
+ */
+export function gitopsPaths(root: string): Set<string> {
+  const gitops = path.join(root, 'gitops');
+  const swapping = (): boolean =>
+    !fs.existsSync(gitops) && fs.existsSync(path.join(root, STAGING_DIR, READY)) && liveOwner(root) !== undefined;
+  for (let waited = 0; waited < SWAP_WAIT_MS && swapping(); waited += 20) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return listTree(gitops);
 }
 
 /** Reads every file below `dir` (relative paths with '/' separators); an absent dir is empty. */
