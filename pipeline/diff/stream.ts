@@ -18,9 +18,14 @@ import { rate } from './risk';
 import { highest, type ObjectChange, type RatedChange, type RatedFileChange, type RatedObjectChange } from './risk-types';
 import { rateFile } from './risk-files';
 import { EDGE_CONFIG, lostRoutes, servedBy, type LostRoute, type ServedHost } from './routes';
+import { isRecord, spliceBase } from './splice';
 import { fileChange } from './text';
 
-/** A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no parse needed). */
+/**
+ * A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no
+ * parse needed), and `content` is then what pipeline/yaml.ts writes for them (after any comment
+ * lines): the base side of a changed file is parsed only where it differs from that text.
+ */
 export interface HeadFile {
   readonly path: string;
   readonly content: string;
@@ -144,7 +149,7 @@ export class RenderedDiff {
       paths: () => this.headPaths,
     });
     // Same bytes, same objects: an unchanged file is parsed once, for both sides.
-    const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p)), {
+    const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p, head.get(p))), {
       has: (p) => this.base.has(p),
       paths: () => this.base.paths,
     });
@@ -198,9 +203,15 @@ export class RenderedDiff {
     return docs && objectsOf(file.path, docs);
   }
 
-  private baseObjects(path: string): TreeObject[] | undefined {
+  /** The base's objects at `path`; `rendered`, the rendered file at the same path, if any. */
+  private baseObjects(path: string, rendered: HeadFile | undefined): TreeObject[] | undefined {
     if (!isObjectPath(path)) return undefined;
-    const docs = this.baseDocuments.get(this.base.keyOf(path)!, () => parseDocuments(this.base.content(path)!));
+    const docs = this.baseDocuments.get(this.base.keyOf(path)!, () => {
+      const text = this.base.content(path)!;
+      const [document, ...more] = rendered?.documents ?? [];
+      const spliced = more.length === 0 && isRecord(document) ? spliceBase(text, rendered!.content, document) : undefined;
+      return spliced ? [spliced] : parseDocuments(text);
+    });
     return docs && objectsOf(path, docs);
   }
 
