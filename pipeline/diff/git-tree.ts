@@ -115,8 +115,14 @@ export class GitTree implements BaseFiles {
     for (let at = 0; at < listing.length;) {
       const end = listing.indexOf(0, at);
       const tab = listing.indexOf(0x09, at);
-      const [, type, sha, size] = listing.toString('latin1', at, tab).split(/ +/);
-      if (type === 'blob') this.entries.set(listing.toString('utf8', tab + 1 + 'gitops/'.length, end), { sha: sha!, size: Number(size) });
+      const type = listing.indexOf(0x20, at) + 1;
+      const sha = listing.indexOf(0x20, type) + 1;
+      const shaEnd = listing.indexOf(0x20, sha);
+      if (sha - type === 5 && listing.toString('latin1', type, sha - 1) === 'blob') {
+        let size = 0;
+        for (let i = shaEnd; i < tab; i++) if (listing[i] !== 0x20) size = size * 10 + listing[i]! - 0x30;
+        this.entries.set(listing.toString('utf8', tab + 1 + 'gitops/'.length, end), { sha: listing.toString('latin1', sha, shaEnd), size });
+      }
       at = end + 1;
     }
     this.paths = [...this.entries.keys()];

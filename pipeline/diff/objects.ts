@@ -48,7 +48,9 @@ export function parseDocuments(content: string): unknown[] | undefined {
 
 /** The objects among the documents of the object file at `path`. */
 export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] | undefined {
-  const [site, component, file] = path.split('/') as [string, string, string];
+  const first = path.indexOf('/');
+  const second = path.indexOf('/', first + 1);
+  const [site, component, file] = [path.slice(0, first), path.slice(first + 1, second), path.slice(second + 1)];
   const objects: TreeObject[] = [];
   for (const doc of docs) {
     const body = record(doc);
@@ -63,7 +65,9 @@ export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] 
 
 /** The kind part of a file name synth gives (`poddisruptionbudget` for `.../poddisruptionbudget-web.yaml`). */
 function kindPrefixOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1).split('-')[0]!;
+  const name = path.lastIndexOf('/') + 1;
+  const dash = path.indexOf('-', name);
+  return path.slice(name, dash < 0 ? path.length : dash);
 }
 
 /** `Kind/name` or `Kind/namespace/name`. */

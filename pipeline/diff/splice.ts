@@ -14,14 +14,48 @@
 import { CORE_SCHEMA, load } from 'js-yaml';
 
 /**
- * A text, the offset where each of its lines starts (the last entry is the text's length), and
- * each line's indentation and the code of its first other character (-1: a blank line).
+ * A text, the offset where each of its lines starts (`starts[count]` is the text's length), and
+ * each line's indentation and the code of its first other character (-1: a blank line). Two
+ * tables are kept and reused, one per side: a diff cuts one file at a time.
  */
-interface Lines {
-  readonly text: string;
-  readonly starts: readonly number[];
-  readonly indents: Int32Array;
-  readonly codes: Int32Array;
+class Lines {
+  text = '';
+  count = 0;
+  starts = new Int32Array(256);
+  indents = new Int32Array(256);
+  codes = new Int32Array(256);
+
+  read(text: string): this {
+    this.text = text;
+    let count = 0;
+    let start = 0;
+    while (start < text.length) {
+      if (count + 1 >= this.starts.length) this.grow();
+      const newline = text.indexOf('\n', start);
+      const end = newline < 0 ? text.length : newline + 1;
+      let at = start;
+      while (at < end && text.charCodeAt(at) === SPACE) at++;
+      const code = at < end ? text.charCodeAt(at) : -1;
+      this.starts[count] = start;
+      this.indents[count] = at - start;
+      this.codes[count] = code === NEWLINE ? -1 : code;
+      count++;
+      start = end;
+    }
+    this.starts[count] = text.length;
+    this.count = count;
+    return this;
+  }
+
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const grown = (from: Int32Array) => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    [this.starts, this.indents, this.codes] = [grown(this.starts), grown(this.indents), grown(this.codes)];
+  }
 }
 
 /** The cut does not fit here: the caller parses the enclosing entry alone, or the whole file. */
@@ -35,24 +69,8 @@ const NEWLINE = 0x0a;
 const TAB = 0x09;
 const COLON = 0x3a;
 
-function linesOf(text: string): Lines {
-  const starts = [0];
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
-  if (starts[starts.length - 1] !== text.length) starts.push(text.length);
-  const count = starts.length - 1;
-  const indents = new Int32Array(count);
-  const codes = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const start = starts[i]!;
-    const end = starts[i + 1]!;
-    let at = start;
-    while (at < end && text.charCodeAt(at) === SPACE) at++;
-    const code = at < end ? text.charCodeAt(at) : -1;
-    indents[i] = at - start;
-    codes[i] = code === NEWLINE ? -1 : code;
-  }
-  return { text, starts, indents, codes };
-}
+const BASE_LINES = new Lines();
+const RENDERED_LINES = new Lines();
 
 /**
  * Whether an entry may start with this character: not a tab or byte-order mark where the
@@ -286,18 +304,20 @@ class Splicer {
  * wrote as `renderedText`) where the two texts agree; undefined where that does not work out.
  */
 export function spliceBase(baseText: string, renderedText: string, rendered: Record<string, unknown>): Record<string, unknown> | undefined {
-  const base = linesOf(baseText);
-  const head = linesOf(renderedText);
+  const base = BASE_LINES.read(baseText);
+  const head = RENDERED_LINES.read(renderedText);
   try {
-    const b = firstContent(base, 0, base.starts.length - 1);
-    const h = firstContent(head, 0, head.starts.length - 1);
+    const b = firstContent(base, 0, base.count);
+    const h = firstContent(head, 0, head.count);
     const code = base.codes[b.line]!;
     if (b.indent !== 0 || h.indent !== 0 || isDocumentMarker(base, b.line) || isDash(base, b.line, 0) || !startsEntry(code))
       return undefined;
-    const block = { bFrom: b.line, bTo: base.starts.length - 1, hFrom: h.line, hTo: head.starts.length - 1, column: 0 };
+    const block = { bFrom: b.line, bTo: base.count, hFrom: h.line, hTo: head.count, column: 0 };
     return new Splicer(base, head).mapping(block, rendered);
   } catch (err) {
     if (err instanceof NoFit) return undefined;
     throw err;
+  } finally {
+    base.text = head.text = '';
   }
 }
