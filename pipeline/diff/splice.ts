@@ -220,15 +220,16 @@ class Splicer {
     };
     let j = 0;
     for (let i = 0; i + 1 < b.length; i++) {
-      const [bs, be] = [b[i]!, b[i + 1]!];
+      const bs = b[i]!;
+      const be = b[i + 1]!;
       // The rendered entry of the same key: the next one, or the one after (an entry removed).
       let form: string | undefined;
-      for (const k of [j, j + 1]) {
-        if (k >= keys.length) break;
+      for (let k = j; k <= j + 1 && k < keys.length; k++) {
         const hForm = keyAt(head, h[k]!, at.column, keys[k]!);
         if (hForm === undefined) throw NO_FIT;
         if (startsWithKey(base, bs, at.column, hForm)) {
-          [j, form] = [k, hForm];
+          j = k;
+          form = hForm;
           break;
         }
       }
@@ -237,7 +238,8 @@ class Splicer {
         continue;
       }
       const key = keys[j]!;
-      const [hs, he] = [h[j]!, h[j + 1]!];
+      const hs = h[j]!;
+      const he = h[j + 1]!;
       j++;
       if (sameText(base, bs, be, head, hs, he, at.column)) put(key, value[key]);
       else if (isNonEmpty(value[key]) && opensBlock(base, bs, at.column, form) && opensBlock(head, hs, at.column, form)) {
