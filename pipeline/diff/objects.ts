@@ -16,6 +16,8 @@ export interface TreeObject {
   readonly namespace?: string;
   readonly name: string;
   readonly body: Record<string, unknown>;
+  /** idOf() of the object, computed once. */
+  readonly id: string;
 }
 
 /** `<site>/<component>/<file>.yaml`: the only files that hold objects (kustomization.yaml included). */
@@ -58,7 +60,8 @@ export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] 
     const meta = record(body.metadata);
     const name = typeof meta.name === 'string' ? meta.name : file;
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
-    objects.push({ site, component, path, kind: body.kind, namespace, name, body });
+    const kind = body.kind;
+    objects.push({ site, component, path, kind, namespace, name, body, id: idOf({ kind, namespace, name }) });
   }
   return objects.length > 0 ? objects : undefined;
 }
@@ -77,7 +80,7 @@ export function idOf(o: { readonly kind: string; readonly namespace?: string; re
 
 /** The identity of an object across the two trees. */
 export function keyOf(o: TreeObject): string {
-  return `${o.site}\0${o.component}\0${idOf(o)}`;
+  return `${o.site}\0${o.component}\0${o.id}`;
 }
 
 /** What the rules read of one side of the diff. */

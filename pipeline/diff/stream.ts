@@ -13,7 +13,7 @@ import type { FileBodies, FileTree } from '../files';
 import { byText } from '../validate/context';
 import { diffValues, type FieldChange } from './fields';
 import type { BaseFiles } from './git-tree';
-import { idOf, isObjectPath, keyOf, objectsOf, parseDocuments, SiteSide, type TreeObject, type TreeSide } from './objects';
+import { isObjectPath, keyOf, objectsOf, parseDocuments, SiteSide, type TreeObject, type TreeSide } from './objects';
 import { rate } from './risk';
 import { highest, type ObjectChange, type RatedChange, type RatedFileChange, type RatedObjectChange } from './risk-types';
 import { rateFile } from './risk-files';
@@ -229,7 +229,7 @@ export class RenderedDiff {
       site: this.intern(o.site),
       component: this.intern(o.component),
       kind: this.intern(o.kind),
-      id: this.intern(idOf(o)),
+      id: this.intern(o.id),
       fields,
     };
   }
@@ -244,7 +244,7 @@ export class RenderedDiff {
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
     const byBase = this.fieldChanges.get(headContent, () => new Map());
-    const key = `${this.base.keyOf(before.path)}\0${idOf(before)}`;
+    const key = `${this.base.keyOf(before.path)}\0${before.id}`;
     let fields = byBase.get(key);
     if (fields === undefined) {
       fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
