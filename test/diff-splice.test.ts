@@ -10,7 +10,7 @@ import { semanticDiff } from '../pipeline/diff';
 import { spliceBase } from '../pipeline/diff/splice';
 import type { FileTree } from '../pipeline/files';
 import { toYamlDocument } from '../pipeline/yaml';
-import { PLATFORM_FILES } from './diff-helpers';
+import { PLATFORM_FILES, random } from './diff-helpers';
 
 const jsYaml = (text: string) => loadAll(text, null, { schema: CORE_SCHEMA });
 
@@ -21,17 +21,6 @@ function slowParse(text: string): unknown[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The committed object files with one document, as the render hands them over: text and object. */
