@@ -12,62 +12,11 @@
  * returns what js-yaml gives for the whole base text (test/diff-splice.test.ts).
  */
 import { CORE_SCHEMA, load } from 'js-yaml';
-
-/**
- * A text, the offset where each of its lines starts (`starts[count]` is the text's length), and
- * each line's indentation and the code of its first other character (-1: a blank line). Two
- * tables are kept and reused, one per side: a diff cuts one file at a time.
- */
-class Lines {
-  text = '';
-  count = 0;
-  starts = new Int32Array(256);
-  indents = new Int32Array(256);
-  codes = new Int32Array(256);
-
-  read(text: string): this {
-    this.text = text;
-    let count = 0;
-    let start = 0;
-    while (start < text.length) {
-      if (count + 1 >= this.starts.length) this.grow();
-      const newline = text.indexOf('\n', start);
-      const end = newline < 0 ? text.length : newline + 1;
-      let at = start;
-      while (at < end && text.charCodeAt(at) === SPACE) at++;
-      const code = at < end ? text.charCodeAt(at) : -1;
-      this.starts[count] = start;
-      this.indents[count] = at - start;
-      this.codes[count] = code === NEWLINE ? -1 : code;
-      count++;
-      start = end;
-    }
-    this.starts[count] = text.length;
-    this.count = count;
-    return this;
-  }
-
-  private grow(): void {
-    const size = this.starts.length * 2;
-    const grown = (from: Int32Array) => {
-      const to = new Int32Array(size);
-      to.set(from);
-      return to;
-    };
-    [this.starts, this.indents, this.codes] = [grown(this.starts), grown(this.indents), grown(this.codes)];
-  }
-}
+import { COLON, DASH, HASH, Lines, NEWLINE, SPACE, TAB } from './yaml-lines';
 
 /** The cut does not fit here: the caller parses the enclosing entry alone, or the whole file. */
 class NoFit extends Error {}
 const NO_FIT = new NoFit();
-
-const SPACE = 0x20;
-const HASH = 0x23;
-const DASH = 0x2d;
-const NEWLINE = 0x0a;
-const TAB = 0x09;
-const COLON = 0x3a;
 
 const BASE_LINES = new Lines();
 const RENDERED_LINES = new Lines();
