@@ -131,12 +131,21 @@ export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' 
   };
 }
 
+/** The flags `npm run diff` gives node (package.json), so that the child runs with the heap the diff has. */
+function diffNodeFlags(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...words] = manifest.scripts.diff!.split(' ');
+  if (node !== 'node') throw new Error(`bench: npm run diff does not start node: ${manifest.scripts.diff}`);
+  return words.slice(0, words.indexOf('tools/run.mjs')).filter((w) => w.startsWith('--'));
+}
+
 /** Runs the phases in child processes (`script` is the bench bundle): the diff alone, then with the render. */
 export function diffRun(script: string, count: number): { diffOnly: DiffFigures; givenObjects: DiffFigures; withRender: DiffFigures } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-diff-'));
+  const flags = diffNodeFlags();
   try {
     const run = (phase: string) => {
-      const r = spawnSync(process.execPath, [script], {
+      const r = spawnSync(process.execPath, [...flags, script], {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, BENCH_DIFF_SITES: String(count), BENCH_DIFF_PHASE: phase, BENCH_DIFF_DIR: dir },

@@ -3,7 +3,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KEEPER_SIZING } from '../charts/postgres/keeper';
 import { PG_PARAMETERS } from '../charts/postgres/spec';
-import { readTreeAtRef, semanticDiff, toMarkdown, toText, REPORT_MARKER, type RatedObjectChange } from '../pipeline/diff';
+import {
+  GitTree,
+  readTreeAtRef,
+  resolveCommit,
+  semanticDiff,
+  toMarkdown,
+  toText,
+  REPORT_MARKER,
+  type RatedObjectChange,
+} from '../pipeline/diff';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM, type PlatformModel } from '../sites';
 import { PLATFORM_FILES } from './diff-helpers';
@@ -121,21 +130,43 @@ describe("the reviewer's four-change branch", () => {
 });
 
 describe('reading the base from git', () => {
-  it('reads the rendered tree at a ref without checking it out', () => {
+  /** A scratch repository with `files` committed under gitops/. */
+  function committed(files: ReadonlyMap<string, string>): { dir: string; cleanup: () => void } {
     const repo = tempDir('diff-git-');
+    for (const [p, content] of files) {
+      fs.mkdirSync(path.dirname(path.join(repo.dir, 'gitops', p)), { recursive: true });
+      fs.writeFileSync(path.join(repo.dir, 'gitops', p), content);
+    }
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.dir, stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'before');
+    return repo;
+  }
+
+  it('reads the rendered tree at a ref without checking it out', () => {
+    const repo = committed(PLATFORM_FILES);
     try {
-      for (const [p, content] of PLATFORM_FILES) {
-        fs.mkdirSync(path.dirname(path.join(repo.dir, 'gitops', p)), { recursive: true });
-        fs.writeFileSync(path.join(repo.dir, 'gitops', p), content);
-      }
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.dir, stdio: 'ignore' });
-      git('init', '-q', '-b', 'main');
-      git('add', '-A');
-      git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'before');
       fs.writeFileSync(path.join(repo.dir, 'gitops', 'README.md'), 'changed in the worktree\n');
       const tree = readTreeAtRef(repo.dir, 'HEAD');
       expect([...tree.keys()].sort()).toEqual([...PLATFORM_FILES.keys()].sort());
       expect(semanticDiff(tree, PLATFORM_FILES)).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it('reads each file’s bytes in any order, files larger than its read window and across window edges included', () => {
+    // Sizes around the 256 KB window, multi-byte characters, an empty file.
+    const sizes = [0, 1, 100, 70_000, 255 * 1024, 256 * 1024, 300_000, 1_000_000, 40_000, 100];
+    const files = new Map(sizes.map((size, i) => [`s/c/f${i}.txt`, `${'é'.repeat(i)}${String(i % 7).repeat(size)}\n`]));
+    const repo = committed(files);
+    try {
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      const order = [...files.keys()];
+      for (const p of [...order.slice().reverse(), ...order, order[3]!, order[7]!, order[0]!])
+        expect(tree.content(p) === files.get(p)).toBe(true);
+      tree.close();
     } finally {
       repo.cleanup();
     }

@@ -7,20 +7,9 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { semanticDiff, RenderedDiff, baseOfTree, toMarkdown, type RatedChange } from '../pipeline/diff';
 import { diffValues, diffValuesByDelta } from '../pipeline/diff/fields';
 import type { FileTree } from '../pipeline/files';
-import { PLATFORM_FILES } from './diff-helpers';
+import { PLATFORM_FILES, random } from './diff-helpers';
 
 const jsYaml = (text: string) => loadAll(text, null, { schema: CORE_SCHEMA });
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   'a',

@@ -165,9 +165,11 @@ function diffInto(before: unknown, after: unknown, path: string, out: FieldChang
   }
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;
-  const keys = Object.keys(b);
-  for (const k of Object.keys(a)) if (b[k] === undefined) keys.push(k);
-  keys.sort(byText);
+  // Only the keys whose values differ (the same value gives no change): fewer to sort.
+  const keys: string[] = [];
+  for (const k of Object.keys(b)) if (b[k] !== a[k]) keys.push(k);
+  for (const k of Object.keys(a)) if (b[k] === undefined && a[k] !== undefined) keys.push(k);
+  if (keys.length > 1) keys.sort(byText);
   for (const k of keys) diffInto(b[k], a[k], join(path, k), out);
 }
 

@@ -51,6 +51,7 @@ const isMultiLine = (v: unknown) => typeof v === 'string' && v.includes('\n');
 
 /** Inline code that holds any text (a longer backtick fence than the text's own runs). */
 function code(text: string): string {
+  if (!text.includes('`') && !text.startsWith(' ') && !text.endsWith(' ')) return `\`${text}\``;
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   return longest > 0 || text.startsWith(' ') || text.endsWith(' ') ? `${fence} ${text} ${fence}` : `${fence}${text}${fence}`;
@@ -61,7 +62,7 @@ function fenceFor(lines: readonly string[]): string {
   return '`'.repeat(Math.max(3, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1)))));
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|');
+const cell = (text: string) => (text.includes('|') ? text.replace(/\|/g, '\\|') : text);
 
 function textLines(f: FieldChange): string[] {
   const side = (v: unknown) => (v === undefined ? undefined : asText(v));
@@ -247,13 +248,15 @@ export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, 
       '',
     );
   }
-  let size = [...lead, ...body].join('\n').length;
+  // Sizes are counted, not joined: lines and the newlines between them.
+  const sizeOf = (lines: readonly string[]) => lines.reduce((n, l) => n + l.length + 1, 0);
+  let size = sizeOf(lead) + sizeOf(body) - 1;
   let shown = 0;
   for (const s of sections) {
-    const text = s.join('\n');
-    if (options.maxChars !== undefined && size + text.length > options.maxChars) break;
-    body.push(...s);
-    size += text.length + 1;
+    const length = options.maxChars === undefined ? 0 : sizeOf(s) - 1;
+    if (options.maxChars !== undefined && size + length > options.maxChars) break;
+    for (const line of s) body.push(line);
+    size += length + 1;
     shown++;
   }
   if (shown < sections.length)
@@ -261,7 +264,7 @@ export function toMarkdown(changes: readonly RatedChange[], header: DiffHeader, 
       `… ${sections.length - shown} more component(s) and file(s) not shown here (size limit): every change is in ${options.fullCommand ?? '`npm run diff -- --full`'} (in CI, the job's diff-full.md artifact).`,
       '',
     );
-  return [...lead, ...body].join('\n');
+  return lead.concat(body).join('\n');
 }
 
 export function toText(changes: readonly RatedChange[], header: DiffHeader): string {

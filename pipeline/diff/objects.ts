@@ -16,6 +16,8 @@ export interface TreeObject {
   readonly namespace?: string;
   readonly name: string;
   readonly body: Record<string, unknown>;
+  /** idOf() of the object, computed once. */
+  readonly id: string;
 }
 
 /** `<site>/<component>/<file>.yaml`: the only files that hold objects (kustomization.yaml included). */
@@ -48,7 +50,9 @@ export function parseDocuments(content: string): unknown[] | undefined {
 
 /** The objects among the documents of the object file at `path`. */
 export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] | undefined {
-  const [site, component, file] = path.split('/') as [string, string, string];
+  const first = path.indexOf('/');
+  const second = path.indexOf('/', first + 1);
+  const [site, component, file] = [path.slice(0, first), path.slice(first + 1, second), path.slice(second + 1)];
   const objects: TreeObject[] = [];
   for (const doc of docs) {
     const body = record(doc);
@@ -56,14 +60,17 @@ export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] 
     const meta = record(body.metadata);
     const name = typeof meta.name === 'string' ? meta.name : file;
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
-    objects.push({ site, component, path, kind: body.kind, namespace, name, body });
+    const kind = body.kind;
+    objects.push({ site, component, path, kind, namespace, name, body, id: idOf({ kind, namespace, name }) });
   }
   return objects.length > 0 ? objects : undefined;
 }
 
 /** The kind part of a file name synth gives (`poddisruptionbudget` for `.../poddisruptionbudget-web.yaml`). */
 function kindPrefixOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1).split('-')[0]!;
+  const name = path.lastIndexOf('/') + 1;
+  const dash = path.indexOf('-', name);
+  return path.slice(name, dash < 0 ? path.length : dash);
 }
 
 /** `Kind/name` or `Kind/namespace/name`. */
@@ -73,7 +80,7 @@ export function idOf(o: { readonly kind: string; readonly namespace?: string; re
 
 /** The identity of an object across the two trees. */
 export function keyOf(o: TreeObject): string {
-  return `${o.site}\0${o.component}\0${idOf(o)}`;
+  return `${o.site}\0${o.component}\0${o.id}`;
 }
 
 /** What the rules read of one side of the diff. */

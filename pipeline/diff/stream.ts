@@ -13,14 +13,19 @@ import type { FileBodies, FileTree } from '../files';
 import { byText } from '../validate/context';
 import { diffValues, type FieldChange } from './fields';
 import type { BaseFiles } from './git-tree';
-import { idOf, isObjectPath, keyOf, objectsOf, parseDocuments, SiteSide, type TreeObject, type TreeSide } from './objects';
+import { isObjectPath, keyOf, objectsOf, parseDocuments, SiteSide, type TreeObject, type TreeSide } from './objects';
 import { rate } from './risk';
 import { highest, type ObjectChange, type RatedChange, type RatedFileChange, type RatedObjectChange } from './risk-types';
 import { rateFile } from './risk-files';
 import { EDGE_CONFIG, lostRoutes, servedBy, type LostRoute, type ServedHost } from './routes';
+import { isRecord, spliceBase } from './splice';
 import { fileChange } from './text';
 
-/** A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no parse needed). */
+/**
+ * A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no
+ * parse needed), and `content` is then what pipeline/yaml.ts writes for them (after any comment
+ * lines): the base side of a changed file is parsed only where it differs from that text.
+ */
 export interface HeadFile {
   readonly path: string;
   readonly content: string;
@@ -144,7 +149,7 @@ export class RenderedDiff {
       paths: () => this.headPaths,
     });
     // Same bytes, same objects: an unchanged file is parsed once, for both sides.
-    const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p)), {
+    const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p, head.get(p))), {
       has: (p) => this.base.has(p),
       paths: () => this.base.paths,
     });
@@ -198,9 +203,15 @@ export class RenderedDiff {
     return docs && objectsOf(file.path, docs);
   }
 
-  private baseObjects(path: string): TreeObject[] | undefined {
+  /** The base's objects at `path`; `rendered`, the rendered file at the same path, if any. */
+  private baseObjects(path: string, rendered: HeadFile | undefined): TreeObject[] | undefined {
     if (!isObjectPath(path)) return undefined;
-    const docs = this.baseDocuments.get(this.base.keyOf(path)!, () => parseDocuments(this.base.content(path)!));
+    const docs = this.baseDocuments.get(this.base.keyOf(path)!, () => {
+      const text = this.base.content(path)!;
+      const [document, ...more] = rendered?.documents ?? [];
+      const spliced = more.length === 0 && isRecord(document) ? spliceBase(text, rendered!.content, document) : undefined;
+      return spliced ? [spliced] : parseDocuments(text);
+    });
     return docs && objectsOf(path, docs);
   }
 
@@ -218,7 +229,7 @@ export class RenderedDiff {
       site: this.intern(o.site),
       component: this.intern(o.component),
       kind: this.intern(o.kind),
-      id: this.intern(idOf(o)),
+      id: this.intern(o.id),
       fields,
     };
   }
@@ -233,7 +244,7 @@ export class RenderedDiff {
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
     const byBase = this.fieldChanges.get(headContent, () => new Map());
-    const key = `${this.base.keyOf(before.path)}\0${idOf(before)}`;
+    const key = `${this.base.keyOf(before.path)}\0${before.id}`;
     let fields = byBase.get(key);
     if (fields === undefined) {
       fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
