@@ -67,10 +67,13 @@ function blockLiteral(s: string, indent: string): string | undefined {
   let trailing = 0;
   while (trailing < s.length && s.charCodeAt(s.length - 1 - trailing) === 10) trailing++;
   const body = s.slice(0, s.length - trailing);
-  const firstBreak = body.indexOf('\n');
-  if (body === '' || /^[ \t]+$/.test(firstBreak < 0 ? body : body.slice(0, firstBreak))) return undefined;
-  // A first line starting with a space would need an indentation indicator; keep to the simple case.
-  if (body.startsWith(' ') || body.startsWith('\t')) return undefined;
+  // A block's indentation is read from its first non-empty line: one starting with a space or a
+  // tab, or a line of blanks before it, would need an indentation indicator; keep to the simple case.
+  let start = 0;
+  while (body.charCodeAt(start) === 10) start++;
+  const end = body.indexOf('\n', start);
+  const first = body.slice(start, end < 0 ? body.length : end);
+  if (first === '' || first.startsWith(' ') || first.startsWith('\t')) return undefined;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
   const lines = s.slice(0, trailing > 1 ? s.length - 1 : body.length).split('\n');
   return `|${chomp}\n${lines.map((l) => (l === '' ? '' : indent + l)).join('\n')}`;
