@@ -132,7 +132,7 @@ export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' 
 }
 
 /** The flags `npm run diff` gives node (package.json), so that the child runs with the heap the diff has. */
-function diffNodeFlags(): string[] {
+export function diffNodeFlags(): string[] {
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [node, ...words] = manifest.scripts.diff!.split(' ');
   if (node !== 'node') throw new Error(`bench: npm run diff does not start node: ${manifest.scripts.diff}`);

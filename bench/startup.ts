@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { layerBundleOf, SHARED_BUNDLES } from '../tools/bundles.cjs';
+import { diffNodeFlags } from './diff-sites';
 
 const root = path.resolve(__dirname, '..');
 /** The files the `edited` and `chart` cases take as edited. */
@@ -138,13 +139,13 @@ export function measureStartup(out: string, runs: number): StartupFigures {
 }
 
 /**
- * `npm run diff` on the committed sites (against HEAD, minus npm's start) and S rendering with
+ * `npm run diff` on the committed sites (against HEAD, with its node flags, minus npm's start) and S rendering with
  * nothing to rebundle (the record emptied before each: the diff renders too), round by round: the
  * median of the rounds' ratios D/S.
  */
 export function measureDiffOfCommittedSites(out: string, runs: number): { diff: number; ratio: number } {
   const synth = `node tools/run.mjs main --out ${out}`;
-  const diff = 'node tools/run.mjs review diff --base HEAD --format text';
+  const diff = ['node', ...diffNodeFlags(), 'tools/run.mjs review diff --base HEAD --format text'].join(' ');
   timeOnce(diff); // builds the review bundle if stale
   const rounds = Array.from({ length: runs }, () => {
     forgetRecordedRuns();
