@@ -360,7 +360,8 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   // Two servers lost (what one node loss did when a server's data could sit on another server's node).
   const hub = live('hub');
   await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
-  const answer = await asProbe(hub.servers[0]!, (conn) => conn.requestAll('jobs.resize', '{}', 6000).catch(() => []));
+  // No PubAck within 6 s (requestAll first waits up to 10 s for an answer, which cannot come here).
+  const answer = await asProbe(hub.servers[0]!, (conn) => conn.answersWithin('jobs.resize', '{}', 6000));
   expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
   // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
 }, 150_000);

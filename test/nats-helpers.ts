@@ -222,6 +222,15 @@ export class NatsConnection {
     return [...answers];
   }
 
+  /** Request/reply collecting whatever answers within `windowMs`, none at all included (a site that must not store a job). */
+  async answersWithin(subject: string, payload: string, windowMs: number): Promise<string[]> {
+    const inbox = `${this.inboxPrefix}.${++this.sid}`;
+    const answers = await this.subscribe(inbox);
+    await this.publish(subject, payload, inbox);
+    await new Promise((r) => setTimeout(r, windowMs));
+    return [...answers];
+  }
+
   /** Reply subjects of the messages received on `subject`, in arrival order. */
   repliesOf(subject: string): string[] {
     return this.replies.get(subject) ?? [];
