@@ -10,7 +10,12 @@ module.exports = {
   testTimeout: 60000,
   // Both cores under CI (jest's default keeps one for itself, leaving one worker on 2 cores);
   // locally the default, so that a developer's machine stays usable while the tests run.
-  ...(process.env.CI ? { maxWorkers: 2 } : {}),
+  // PLATFORM_TEST_WORKERS overrides the count (to compare worker counts with bench's `ci` group).
+  ...(process.env.PLATFORM_TEST_WORKERS
+    ? { maxWorkers: Number(process.env.PLATFORM_TEST_WORKERS) }
+    : process.env.CI
+      ? { maxWorkers: 2 }
+      : {}),
   // Longest files first, from test/durations.json on a fresh clone (no jest cache there).
   testSequencer: '<rootDir>/test/sequencer.js',
   globalSetup: '<rootDir>/test/global-setup.js',

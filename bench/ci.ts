@@ -137,6 +137,8 @@ export function measureCi(repo: string, log: string): Row[] {
     }
     const junit = path.join(clone, 'junit.xml');
     const cases = fs.existsSync(junit) ? junitCases(fs.readFileSync(junit, 'utf8')) : [];
+    // Kept beside the log: per-file times for comparing runs (`node test/sequencer.js` reads it too).
+    if (fs.existsSync(junit)) fs.copyFileSync(junit, log.replace(/\.log$/, '') + '-junit.xml');
     const slow = cases.filter((c) => c.seconds > SLOW_TEST_S).sort((a, b) => b.seconds - a.seconds);
     const unexcused = slow.filter((c) => !runsRealServer(c.file));
     rows.push({

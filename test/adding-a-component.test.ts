@@ -47,11 +47,40 @@ it.each(transcripts.map((t) => [t.command, t] as const))('prints what the guide 
   expect(normalized(printed.get(transcript)!)).toBe(normalized(transcript.output));
 });
 
+/**
+ * imports/ (the CRD bindings `npm run import` generates) imports nothing of ours, so no edit of the
+ * guide can change what tsc reports inside it, and the project's own type-check covers it. For
+ * the guide's type-check it is a copy whose files open with `// @ts-nocheck`: tsc still reads
+ * their types where our code uses them, but skips checking their 65,000 lines, a third of its
+ * time. Returns what puts the link back.
+ */
+function importsUnchecked(dir: string): () => void {
+  const imports = path.join(dir, 'imports');
+  const linked = fs.readlinkSync(imports);
+  fs.unlinkSync(imports);
+  fs.mkdirSync(imports);
+  for (const entry of fs.readdirSync(linked, { withFileTypes: true })) {
+    const from = path.join(linked, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.ts'))
+      fs.writeFileSync(path.join(imports, entry.name), `// @ts-nocheck\n${fs.readFileSync(from, 'utf8')}`);
+    else fs.symlinkSync(from, path.join(imports, entry.name));
+  }
+  return () => {
+    fs.rmSync(imports, { recursive: true });
+    fs.symlinkSync(linked, imports);
+  };
+}
+
 it('type-checks, the edits and new files together with the project', () => {
   // The entries reach every chart, the pipeline and the sites; the new files are listed for themselves.
   const config = { extends: './tsconfig.json', include: [], files: ['main.ts', 'review.ts', ...newFiles] };
   fs.writeFileSync(path.join(workspace.dir, 'tsconfig.guide.json'), JSON.stringify(config));
-  run(workspace.dir, node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.guide.json'], 240_000);
+  const relink = importsUnchecked(workspace.dir);
+  try {
+    run(workspace.dir, node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.guide.json'], 240_000);
+  } finally {
+    relink();
+  }
 }, 300_000);
 
 it("passes the project's lint", () => {

@@ -149,18 +149,18 @@ it(
 it(
   'carries what is declared cross-site to the other site, both ways, and nothing else',
   async () => {
-    for (const [from, to] of [
-      [live('leaf'), live('hub')],
-      [live('hub'), live('leaf')],
-    ] as const) {
+    // Both ways at once, each on subjects of its own (a site's own subscribers also get what is
+    // published on the site), so that their waits for an undeclared subject overlap.
+    const oneWay = async (from: LiveSite, to: LiveSite) => {
       const receiver = await NatsConnection.connect(to.servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
       const sender = await NatsConnection.connect(from.servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
       try {
-        const shared = await receiver.subscribe('probe.shared.hello');
-        const local = await receiver.subscribe('probe.local.hello');
+        const [sharedSubject, localSubject] = [`probe.shared.from-${from.site.name}`, `probe.local.from-${from.site.name}`];
+        const shared = await receiver.subscribe(sharedSubject);
+        const local = await receiver.subscribe(localSubject);
         const got = await eventually(`a declared subject at ${to.site.name}`, async () => {
-          await sender.publish('probe.local.hello', `local from ${from.site.name}`);
-          await sender.publish('probe.shared.hello', `shared from ${from.site.name}`);
+          await sender.publish(localSubject, `local from ${from.site.name}`);
+          await sender.publish(sharedSubject, `shared from ${from.site.name}`);
           return shared[0];
         });
         expect(got).toBe(`shared from ${from.site.name}`);
@@ -171,7 +171,8 @@ it(
         receiver.close();
         sender.close();
       }
-    }
+    };
+    await Promise.all([oneWay(live('leaf'), live('hub')), oneWay(live('hub'), live('leaf'))]);
   },
   liveTimeout(2),
 );
@@ -290,14 +291,17 @@ it(
   async () => {
     const other = makeCa(path.join(dir, 'ca', 'other'), 'other-ca');
     const leafName = `leaf-${live('leaf').site.name}`;
-    const stranger = await startRogueLeaf('stranger', (tlsDir) => {
-      issue(other, tlsDir, { commonName: leafName, usage: 'client' });
-      fs.copyFileSync(ca.cert, path.join(tlsDir, 'ca.crt'));
-    });
-    const withoutCa = await startRogueLeaf('without-ca', (tlsDir) => {
-      issue(ca, tlsDir, { commonName: leafName, usage: 'client' });
-      fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
-    });
+    // Started side by side: each waits for its own server.
+    const [stranger, withoutCa] = await Promise.all([
+      startRogueLeaf('stranger', (tlsDir) => {
+        issue(other, tlsDir, { commonName: leafName, usage: 'client' });
+        fs.copyFileSync(ca.cert, path.join(tlsDir, 'ca.crt'));
+      }),
+      startRogueLeaf('without-ca', (tlsDir) => {
+        issue(ca, tlsDir, { commonName: leafName, usage: 'client' });
+        fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
+      }),
+    ]);
     // Both retry every second; give them several attempts.
     await new Promise((r) => setTimeout(r, 4000));
     for (const mon of [stranger, withoutCa]) expect((await monitor(mon, '/leafz'))?.leafnodes).toBe(0);
@@ -356,7 +360,8 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   // Two servers lost (what one node loss did when a server's data could sit on another server's node).
   const hub = live('hub');
   await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
-  const answer = await asProbe(hub.servers[0]!, (conn) => conn.requestAll('jobs.resize', '{}', 6000).catch(() => []));
+  // No PubAck within 6 s (requestAll first waits up to 10 s for an answer, which cannot come here).
+  const answer = await asProbe(hub.servers[0]!, (conn) => conn.answersWithin('jobs.resize', '{}', 6000));
   expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
   // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
 }, 150_000);

@@ -4,6 +4,7 @@
  * speaks the NATS text protocol (enough for request/reply and publish/subscribe).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -73,17 +74,25 @@ export function liveTimeout(waits: number, extraMs = 15_000): number {
   return waits * EVENTUALLY_BOUND_MS + extraMs;
 }
 
-/** Polls `check` until it returns a value (not undefined) or the attempts run out. */
+/**
+ * Polls `check` until it returns a value (not undefined) or the attempts run out. The first polls
+ * come sooner (50, 100, 200 ms, then every `delayMs`): most conditions hold within a moment, and
+ * waiting a full `delayMs` for each of them added up in the live tests. The bound is the same: it
+ * gives up once it has slept `attempts * delayMs` in all.
+ */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, attempts = 120, delayMs = 250): Promise<T> {
   let last: unknown;
-  for (let i = 0; i < attempts; i++) {
+  const budgetMs = attempts * delayMs;
+  for (let i = 0, slept = 0; slept < budgetMs; i++) {
     try {
       const value = await check();
       if (value !== undefined) return value;
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, delayMs));
+    const pause = Math.min(delayMs, 50 * 2 ** i, budgetMs - slept);
+    await new Promise((r) => setTimeout(r, pause));
+    slept += pause;
   }
   throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
@@ -106,6 +115,8 @@ export class NatsConnection {
   private readonly subscriptions = new Map<string, string>();
   private sid = 0;
   private greeted = false;
+  /** This connection's own inbox prefix, unique as a real client's: two requests made at once on two sites must not share an inbox. */
+  private readonly inboxPrefix = `_INBOX.test${randomBytes(6).toString('hex')}`;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf8');
@@ -195,7 +206,7 @@ export class NatsConnection {
    * never answered, and waiting the full 10 s for it was most of a leader-loss test).
    */
   async request(subject: string, payload: string, answerWithinMs = 10_000): Promise<string> {
-    const inbox = `_INBOX.test${++this.sid}`;
+    const inbox = `${this.inboxPrefix}.${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
     return eventually(`an answer on ${subject}`, async () => answers[0], Math.ceil(answerWithinMs / 50), 50);
@@ -203,10 +214,19 @@ export class NatsConnection {
 
   /** Request/reply collecting every answer that arrives within `windowMs` (two answers show a duplicate). */
   async requestAll(subject: string, payload: string, windowMs = 1500): Promise<string[]> {
-    const inbox = `_INBOX.test${++this.sid}`;
+    const inbox = `${this.inboxPrefix}.${++this.sid}`;
     const answers = await this.subscribe(inbox);
     await this.publish(subject, payload, inbox);
     await eventually(`an answer on ${subject}`, async () => answers[0], 200, 50);
+    await new Promise((r) => setTimeout(r, windowMs));
+    return [...answers];
+  }
+
+  /** Request/reply collecting whatever answers within `windowMs`, none at all included (a site that must not store a job). */
+  async answersWithin(subject: string, payload: string, windowMs: number): Promise<string[]> {
+    const inbox = `${this.inboxPrefix}.${++this.sid}`;
+    const answers = await this.subscribe(inbox);
+    await this.publish(subject, payload, inbox);
     await new Promise((r) => setTimeout(r, windowMs));
     return [...answers];
   }
