@@ -48,13 +48,15 @@ beforeAll(async () => {
       const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
       return answer.error ? undefined : answer;
     });
-    const consumer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
-      stream_name: 'JOBS',
-      config: consumerConfigJson(CONSUMER),
+    await eventually(`consumer workers at ${site.name}`, async () => {
+      const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
+        stream_name: 'JOBS',
+        config: consumerConfigJson(CONSUMER),
+      });
+      return answer.error ? undefined : answer;
     });
-    expect(consumer.error).toBeUndefined();
   }
-}, liveTimeout(7));
+}, liveTimeout(9));
 
 afterAll(async () => {
   await Promise.all(sites.flatMap((s) => s.processes).map(stopServer));

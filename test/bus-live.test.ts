@@ -121,16 +121,22 @@ it(
           return answer.error ? undefined : answer;
         });
         expect(stream.config).toMatchObject({ name: 'JOBS', retention: 'workqueue', num_replicas: 3, discard: 'new' });
-        const consumer = await jsRequest(servers[1]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
-          stream_name: 'JOBS',
-          config: consumerJson,
-        });
+        // The stream just created may not be known yet to the server asked; the second round, that is, once it is, must succeed at once.
+        const createConsumer = () =>
+          jsRequest(servers[1]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', { stream_name: 'JOBS', config: consumerJson });
+        const consumer =
+          attempt === 0
+            ? await eventually(`consumer workers at ${site.name}`, async () => {
+                const answer = await createConsumer();
+                return answer.error ? undefined : answer;
+              })
+            : await createConsumer();
         expect(consumer.error).toBeUndefined();
         expect(consumer.config).toMatchObject({ durable_name: 'workers', ack_policy: 'explicit', max_deliver: 5 });
       }
     }
   },
-  liveTimeout(4),
+  liveTimeout(6),
 );
 
 it(
@@ -302,8 +308,15 @@ it(
         fs.copyFileSync(other.cert, path.join(tlsDir, 'ca.crt'));
       }),
     ]);
-    // Both retry every second; give them several attempts.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Both retry every second: wait, from their own logs, until each has been refused three times
+    // (the stranger's connection closed by the hub, the other's handshake failed on the hub's certificate).
+    const refusals = (name: string, pattern: RegExp) =>
+      (fs.readFileSync(path.join(dir, 'rogue', name, 'stderr.log'), 'utf8').match(pattern) ?? []).length;
+    await eventually('three refused attempts of each rogue leaf', async () =>
+      refusals('stranger', /Leafnode connection closed/g) >= 3 && refusals('without-ca', /certificate signed by unknown authority/g) >= 3
+        ? true
+        : undefined,
+    );
     for (const mon of [stranger, withoutCa]) expect((await monitor(mon, '/leafz'))?.leafnodes).toBe(0);
     const hubLeafz = await monitor(live('hub').servers[0]!.monitor, '/leafz');
     expect((hubLeafz?.leafs as { name: string }[]).map((l) => l.name)).not.toEqual(
@@ -312,7 +325,7 @@ it(
     const log = fs.readFileSync(path.join(dir, 'rogue', 'without-ca', 'stderr.log'), 'utf8');
     expect(log).toMatch(/certificate signed by unknown authority/);
   },
-  liveTimeout(1),
+  liveTimeout(3),
 );
 
 it('keeps a site storing and consuming when one server is lost with its data, refills a replacement, and stops when two are lost', async () => {

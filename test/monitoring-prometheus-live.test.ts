@@ -102,7 +102,9 @@ class SiteStack {
     const config = file(
       'prometheus.yml',
       stringify({
-        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        // A 2 s scrape timeout: one scrape slower than 1 s on a loaded machine would make TargetDown
+        // pending in the silence test; FOR (4 s) is still longer than an interval.
+        global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '1s' },
         rule_files: [rules],
         scrape_configs: [
           { job_name: NODE_JOB, static_configs: [{ targets: [`127.0.0.1:${this.nodePort}`] }] },

@@ -47,19 +47,8 @@ export function checkConfig(dir: string, name: string, text: string, env: Record
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
-/** Distinct free TCP ports on 127.0.0.1. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ports.push((server.address() as net.AddressInfo).port);
-    servers.push(server);
-  }
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
+/** Ports below the kernel's ephemeral range, this jest worker's share (test/free-port.ts). */
+export { freePorts } from './free-port';
 
 /** The longest `eventually` waits with its defaults: 120 attempts 250 ms apart (each attempt's own request comes on top). */
 export const EVENTUALLY_BOUND_MS = 120 * 250;
