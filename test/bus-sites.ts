@@ -209,10 +209,15 @@ export async function jsRequest(server: Server, subject: string, payload: unknow
   }
 }
 
-/** Messages stored in the stream JOBS of the server's site. */
+/**
+ * Messages stored in the stream JOBS of the server's site. Asked again, within a bound, while the
+ * stream cannot answer: after a server is lost, the stream has no leader until the others elect one.
+ */
 export async function storedJobs(server: Server): Promise<number> {
-  const info = await jsRequest(server, '$JS.API.STREAM.INFO.JOBS', {});
-  return (info.state as { messages: number }).messages;
+  return eventually('the state of stream JOBS', async () => {
+    const info = await jsRequest(server, '$JS.API.STREAM.INFO.JOBS', {});
+    return info.error ? undefined : (info.state as { messages: number }).messages;
+  });
 }
 
 /** Runs `use` connected as the test's `probe` client user. */
