@@ -4,6 +4,7 @@
  * the schema check, the plaintext guard and the YAML of an object depend on its JSON alone. The
  * key is the object's JSON text, made once per object.
  */
+import { RecentValues } from './recent-values';
 import type { KubeObject } from './render';
 
 const texts = new WeakMap<object, string>();
@@ -16,34 +17,6 @@ export function jsonOf(object: KubeObject): string {
     texts.set(object, text);
   }
   return text;
-}
-
-/**
- * Values by key in two generations of at most `size` entries each: a hit moves to the newer one,
- * and the older is dropped whole when the newer is full. What recurs in every site stays; what
- * one site alone renders goes within a few sites.
- */
-export class RecentValues<V> {
-  private newer = new Map<string, V>();
-  private older = new Map<string, V>();
-
-  constructor(private readonly size: number) {}
-
-  get(key: string): V | undefined {
-    const value = this.newer.get(key);
-    if (value !== undefined) return value;
-    const old = this.older.get(key);
-    if (old !== undefined) this.set(key, old);
-    return old;
-  }
-
-  set(key: string, value: V): void {
-    if (this.newer.size >= this.size) {
-      this.older = this.newer;
-      this.newer = new Map();
-    }
-    this.newer.set(key, value);
-  }
 }
 
 /** Enough for what a site renders alone (about 80 objects of a generated site) several times over: what every site renders is used again at each site, so it stays in the newer generation. */

@@ -20,6 +20,7 @@ import { rateFile } from './risk-files';
 import { EDGE_CONFIG, lostRoutes, servedBy, type LostRoute, type ServedHost } from './routes';
 import { isRecord, spliceBase } from './splice';
 import { fileChange } from './text';
+import { RecentValues } from '../recent-values';
 
 /**
  * A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no
@@ -37,26 +38,6 @@ const directoryOf = (path: string) => {
   const slash = path.indexOf('/');
   return slash < 0 ? '' : path.slice(0, slash);
 };
-
-/**
- * A cache of the recently used entries: two generations of at most `size` entries each, the
- * older dropped whole when the newer is full (no per-entry bookkeeping).
- */
-class Recent<V> {
-  private newer = new Map<string, V>();
-  private older = new Map<string, V>();
-  constructor(private readonly size: number) {}
-  get(key: string, make: () => V): V {
-    if (this.newer.has(key)) return this.newer.get(key)!;
-    const value = this.older.has(key) ? this.older.get(key)! : make();
-    if (this.newer.size >= this.size) {
-      this.older = this.newer;
-      this.newer = new Map();
-    }
-    this.newer.set(key, value);
-    return value;
-  }
-}
 
 /** Distinct file contents kept parsed (and their field changes): a few sites' worth of distinct files. */
 const KEPT_CONTENTS = 1024;
@@ -76,10 +57,10 @@ export class RenderedDiff {
     before: TreeObject;
   }[] = [];
   private headEdge: string | undefined;
-  private readonly baseDocuments = new Recent<unknown[] | undefined>(KEPT_CONTENTS);
-  private readonly headDocuments = new Recent<unknown[] | undefined>(KEPT_CONTENTS);
+  private readonly baseDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
+  private readonly headDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
   /** Field changes by the new file's content, then the old file's key and the object. */
-  private readonly fieldChanges = new Recent<Map<string, FieldChange[]>>(KEPT_CONTENTS);
+  private readonly fieldChanges = new RecentValues<Map<string, FieldChange[]>>(KEPT_CONTENTS);
   private finished = false;
   /**
    * One string for each distinct id, site, component and field path: the rated changes of many
@@ -199,14 +180,14 @@ export class RenderedDiff {
 
   private headObjects(file: HeadFile): TreeObject[] | undefined {
     if (!isObjectPath(file.path)) return undefined;
-    const docs = file.documents ?? this.headDocuments.get(file.content, () => parseDocuments(file.content));
+    const docs = file.documents ?? this.headDocuments.getOrMake(file.content, () => parseDocuments(file.content));
     return docs && objectsOf(file.path, docs);
   }
 
   /** The base's objects at `path`; `rendered`, the rendered file at the same path, if any. */
   private baseObjects(path: string, rendered: HeadFile | undefined): TreeObject[] | undefined {
     if (!isObjectPath(path)) return undefined;
-    const docs = this.baseDocuments.get(this.base.keyOf(path)!, () => {
+    const docs = this.baseDocuments.getOrMake(this.base.keyOf(path)!, () => {
       const text = this.base.content(path)!;
       const [document, ...more] = rendered?.documents ?? [];
       const spliced = more.length === 0 && isRecord(document) ? spliceBase(text, rendered!.content, document) : undefined;
@@ -243,7 +224,7 @@ export class RenderedDiff {
 
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
-    const byBase = this.fieldChanges.get(headContent, () => new Map());
+    const byBase = this.fieldChanges.getOrMake(headContent, () => new Map());
     const key = `${this.base.keyOf(before.path)}\0${before.id}`;
     let fields = byBase.get(key);
     if (fields === undefined) {
