@@ -41,14 +41,7 @@ export type FileBodies = Map<string, readonly unknown[]>;
 
 /** An object's YAML document, written once for the same bytes with `memo`. */
 function yamlOf(document: KubeObject, memo: ObjectMemo | undefined): string {
-  if (!memo) return toYamlDocument(document);
-  const json = jsonOf(document);
-  let text = memo.yaml.get(json);
-  if (text === undefined) {
-    text = toYamlDocument(document);
-    memo.yaml.set(json, text);
-  }
-  return text;
+  return memo ? memo.yaml.getOrMake(jsonOf(document), () => toYamlDocument(document)) : toYamlDocument(document);
 }
 
 /**
