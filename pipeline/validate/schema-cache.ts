@@ -39,6 +39,8 @@ export class SchemaCache {
   private readonly files: Record<string, FileStamp>;
   private readonly seen = new Set<string>();
   private readonly digests = new Map<string, string>();
+  /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
+  private readonly checks = new Map<string, string>();
   private changed = false;
 
   private constructor(
@@ -85,8 +87,15 @@ export class SchemaCache {
 
   /** The key of checking `object` with the validator module `validator` of the release whose index is `kinds`. */
   keyOf(object: KubeObject, patch: boolean, release: string, validator: string, kinds: string): string {
-    const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
-    return sha1(`${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0${jsonOf(object)}`);
+    const prefix = `${release}\0${patch}\0${kinds}\0${validator}`;
+    let check = this.checks.get(prefix);
+    if (check === undefined) {
+      const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
+      check = `${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0`;
+      this.checks.set(prefix, check);
+    }
+    // The same bytes hashed as one string would be, without copying the object's JSON into it.
+    return createHash('sha1').update(check).update(jsonOf(object)).digest('hex');
   }
 
   /** Whether this exact check passed before (recorded again as used by this run). */
