@@ -10,6 +10,7 @@ import type { Finding } from '../../model/errors';
 import { jsonOf, type ObjectMemo } from '../object-text';
 import type { KubeObject, RenderedSite } from '../render';
 import { objectId, record } from './context';
+import type { SchemaCache } from './schema-cache';
 
 /** What a string carries that a secret would, if anything. */
 export function credentialIn(text: string): string | undefined {
@@ -123,9 +124,10 @@ function scanned(object: KubeObject): boolean {
 
 /**
  * Plaintext findings of one site, after the `plaintext-secret` exceptions components declared;
- * with `memo`, an object whose same bytes were found clean before is not searched again.
+ * an object whose same bytes were found clean before, in this run (`memo`) or an earlier one
+ * (`cache`, pipeline/validate/schema-cache.ts), is not searched again.
  */
-export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[] {
+export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo, cache?: SchemaCache): Finding[] {
   const findings: Finding[] = [];
   for (const component of site.components) {
     const exempt = new Set(component.declarations.policyExceptions.filter((e) => e.rule === 'plaintext-secret').map((e) => e.object));
@@ -146,6 +148,11 @@ export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[]
       if (!scanned(object)) continue;
       const json = memo ? jsonOf(object) : undefined;
       if (json !== undefined && memo?.plaintextClean.get(json)) continue;
+      const key = cache?.plaintextKeyOf(object);
+      if (key !== undefined && cache?.wasClean(key)) {
+        if (json !== undefined) memo?.plaintextClean.set(json, true);
+        continue;
+      }
       const before = findings.length;
       const { metadata, ...body } = object;
       void metadata;
@@ -156,7 +163,10 @@ export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[]
         if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
           at(pathOf(), `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
       });
-      if (json !== undefined && findings.length === before) memo?.plaintextClean.set(json, true);
+      if (findings.length === before) {
+        if (json !== undefined) memo?.plaintextClean.set(json, true);
+        if (key !== undefined) cache?.recordClean(key);
+      }
     }
   }
   return findings;

@@ -1,10 +1,12 @@
 /**
- * A record of the objects the schema check passed, so that a synth whose objects did not change
- * neither loads nor runs the validators (loading and compiling them is most of the check's cost:
- * `npm run bench`). An object is skipped only when the same bytes passed the same check: the key
- * is a hash of the object's JSON, whether it is a patch, its site's release, the content of the
+ * A record of the objects the schema check passed, and of those the plaintext guard found clean,
+ * so that a synth whose objects did not change neither loads nor runs the validators (loading and
+ * compiling them is most of the check's cost: `npm run bench`) nor searches every string again.
+ * An object is skipped only when the same bytes passed the same check: the key of a schema pass is
+ * a hash of the object's JSON, whether it is a patch, its site's release, the content of the
  * validator module that checks its kind, the release's kinds.json, and the source of the check
- * itself. Only passes are recorded; an object with findings is checked again on every run.
+ * itself; the key of a clean verdict, a hash of the object's JSON and of the guard's source. Only
+ * passes are recorded; an object with findings is checked again on every run.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -22,22 +24,26 @@ interface FileStamp {
 }
 
 interface CacheFile {
-  readonly version: 1;
-  /** Files the keys depend on (validators, kinds.json, the check's source), by absolute path. */
+  readonly version: 2;
+  /** Files the keys depend on (validators, kinds.json, the checks' sources), by absolute path. */
   readonly files: Record<string, FileStamp>;
-  /** Keys of the checks that passed. */
+  /** Keys of the schema checks that passed. */
   readonly passed: readonly string[];
+  /** Keys of the objects the plaintext guard found clean. */
+  readonly clean: readonly string[];
 }
 
-/** At most this many passes are kept (the committed sites have about 300 objects). */
+/** At most this many passes of each check are kept (the committed sites have about 400 objects). */
 const MAX_ENTRIES = 50_000;
 
 const sha1 = (data: string | Buffer): string => createHash('sha1').update(data).digest('hex');
 
 export class SchemaCache {
   private readonly passed: Set<string>;
+  private readonly clean: Set<string>;
   private readonly files: Record<string, FileStamp>;
   private readonly seen = new Set<string>();
+  private readonly seenClean = new Set<string>();
   private readonly digests = new Map<string, string>();
   /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
   private readonly checks = new Map<string, string>();
@@ -46,23 +52,26 @@ export class SchemaCache {
   private constructor(
     private readonly file: string,
     content: CacheFile | undefined,
-    /** The source of the check (pipeline/validate/schema.ts), part of every key. */
+    /** The source of the schema check (pipeline/validate/schema.ts), part of every schema key. */
     private readonly checkSources: readonly string[],
+    /** The source of the plaintext guard, part of every clean verdict's key. */
+    private readonly plaintextSources: readonly string[],
   ) {
     this.passed = new Set(content?.passed ?? []);
+    this.clean = new Set(content?.clean ?? []);
     this.files = { ...(content?.files ?? {}) };
   }
 
-  /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` are the files of the check's code. */
-  static open(file: string, checkSources: readonly string[]): SchemaCache {
+  /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` and `plaintextSources` are the files of the checks' code. */
+  static open(file: string, checkSources: readonly string[], plaintextSources: readonly string[] = []): SchemaCache {
     let content: CacheFile | undefined;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
-      if (parsed.version === 1 && Array.isArray(parsed.passed)) content = parsed;
+      if (parsed.version === 2 && Array.isArray(parsed.passed) && Array.isArray(parsed.clean)) content = parsed;
     } catch {
       content = undefined;
     }
-    return new SchemaCache(file, content, checkSources);
+    return new SchemaCache(file, content, checkSources, plaintextSources);
   }
 
   /** The content hash of a file, read only when its size or mtime moved since it was last hashed. */
@@ -111,15 +120,42 @@ export class SchemaCache {
     if (!this.passed.has(key)) this.changed = true;
   }
 
+  /** The key of the plaintext guard's verdict on `object`. */
+  plaintextKeyOf(object: KubeObject): string {
+    let code = this.checks.get('plaintext');
+    if (code === undefined) {
+      code = `plaintext\0${this.plaintextSources.map((f) => this.digestOf(f)).join(',')}\0`;
+      this.checks.set('plaintext', code);
+    }
+    return createHash('sha1').update(code).update(jsonOf(object)).digest('hex');
+  }
+
+  /** Whether the plaintext guard found these same bytes clean before (recorded again as used by this run). */
+  wasClean(key: string): boolean {
+    if (!this.clean.has(key)) return false;
+    this.seenClean.add(key);
+    return true;
+  }
+
+  /** Records a clean verdict. */
+  recordClean(key: string): void {
+    this.seenClean.add(key);
+    if (!this.clean.has(key)) this.changed = true;
+  }
+
   /**
    * Writes the cache (atomically: a concurrent run reads the old or the new one) when this run
    * added to it: this run's passes first, then older ones up to MAX_ENTRIES.
    */
   save(): void {
     if (!this.changed) return;
-    const older = [...this.passed].filter((k) => !this.seen.has(k));
-    const passed = [...this.seen, ...older].slice(0, MAX_ENTRIES);
-    const content: CacheFile = { version: 1, files: this.files, passed };
+    const kept = (now: Set<string>, before: Set<string>) => [...now, ...[...before].filter((k) => !now.has(k))].slice(0, MAX_ENTRIES);
+    const content: CacheFile = {
+      version: 2,
+      files: this.files,
+      passed: kept(this.seen, this.passed),
+      clean: kept(this.seenClean, this.clean),
+    };
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     fs.writeFileSync(tmp, JSON.stringify(content));
@@ -128,11 +164,14 @@ export class SchemaCache {
   }
 }
 
-/** Where the record lives (beside the bundles, never committed), and the source of the check its keys include. */
+/** Where the record lives (beside the bundles, never committed), and the sources of the checks its keys include. */
 export function openSchemaCache(repositoryRoot: string): SchemaCache {
-  return SchemaCache.open(path.join(repositoryRoot, 'dist', 'schema-cache.json'), [
-    path.join(repositoryRoot, 'pipeline', 'validate', 'schema.ts'),
-  ]);
+  const source = (file: string) => path.join(repositoryRoot, 'pipeline', 'validate', file);
+  return SchemaCache.open(
+    path.join(repositoryRoot, 'dist', 'schema-cache.json'),
+    [source('schema.ts')],
+    [source('plaintext.ts'), source('context.ts')],
+  );
 }
 
 /**
