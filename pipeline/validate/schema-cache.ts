@@ -24,7 +24,7 @@ interface FileStamp {
 }
 
 interface CacheFile {
-  readonly version: 2;
+  readonly version: 3;
   /** Files the keys depend on (validators, kinds.json, the checks' sources), by absolute path. */
   readonly files: Record<string, FileStamp>;
   /** Keys of the schema checks that passed. */
@@ -47,6 +47,7 @@ export class SchemaCache {
   private readonly digests = new Map<string, string>();
   /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
   private readonly checks = new Map<string, string>();
+  private readonly jsonDigests = new WeakMap<KubeObject, string>();
   private changed = false;
 
   private constructor(
@@ -67,7 +68,7 @@ export class SchemaCache {
     let content: CacheFile | undefined;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
-      if (parsed.version === 2 && Array.isArray(parsed.passed) && Array.isArray(parsed.clean)) content = parsed;
+      if (parsed.version === 3 && Array.isArray(parsed.passed) && Array.isArray(parsed.clean)) content = parsed;
     } catch {
       content = undefined;
     }
@@ -103,8 +104,7 @@ export class SchemaCache {
       check = `${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0`;
       this.checks.set(prefix, check);
     }
-    // The same bytes hashed as one string would be, without copying the object's JSON into it.
-    return createHash('sha1').update(check).update(jsonOf(object)).digest('hex');
+    return sha1(`${check}${this.jsonDigestOf(object)}`);
   }
 
   /** Whether this exact check passed before (recorded again as used by this run). */
@@ -120,6 +120,13 @@ export class SchemaCache {
     if (!this.passed.has(key)) this.changed = true;
   }
 
+  /** The hash of an object's JSON, taken once for the keys of both checks. */
+  private jsonDigestOf(object: KubeObject): string {
+    let digest = this.jsonDigests.get(object);
+    if (digest === undefined) this.jsonDigests.set(object, (digest = sha1(jsonOf(object))));
+    return digest;
+  }
+
   /** The key of the plaintext guard's verdict on `object`. */
   plaintextKeyOf(object: KubeObject): string {
     let code = this.checks.get('plaintext');
@@ -127,7 +134,7 @@ export class SchemaCache {
       code = `plaintext\0${this.plaintextSources.map((f) => this.digestOf(f)).join(',')}\0`;
       this.checks.set('plaintext', code);
     }
-    return createHash('sha1').update(code).update(jsonOf(object)).digest('hex');
+    return sha1(`${code}${this.jsonDigestOf(object)}`);
   }
 
   /** Whether the plaintext guard found these same bytes clean before (recorded again as used by this run). */
@@ -151,7 +158,7 @@ export class SchemaCache {
     if (!this.changed) return;
     const kept = (now: Set<string>, before: Set<string>) => [...now, ...[...before].filter((k) => !now.has(k))].slice(0, MAX_ENTRIES);
     const content: CacheFile = {
-      version: 2,
+      version: 3,
       files: this.files,
       passed: kept(this.seen, this.passed),
       clean: kept(this.seenClean, this.clean),
