@@ -38,12 +38,34 @@ const MAX_ENTRIES = 50_000;
 
 const sha1 = (data: string | Buffer): string => createHash('sha1').update(data).digest('hex');
 
+/** The keys one check passed: those read from the file, and those this run used or added (kept first when saved). */
+class Passes {
+  private readonly used = new Set<string>();
+  constructor(
+    private readonly before: ReadonlySet<string>,
+    private readonly onAdded: () => void,
+  ) {}
+
+  has(key: string): boolean {
+    if (!this.before.has(key)) return false;
+    this.used.add(key);
+    return true;
+  }
+
+  record(key: string): void {
+    this.used.add(key);
+    if (!this.before.has(key)) this.onAdded();
+  }
+
+  kept(): string[] {
+    return [...this.used, ...[...this.before].filter((k) => !this.used.has(k))].slice(0, MAX_ENTRIES);
+  }
+}
+
 export class SchemaCache {
-  private readonly passed: Set<string>;
-  private readonly clean: Set<string>;
+  private readonly passed: Passes;
+  private readonly clean: Passes;
   private readonly files: Record<string, FileStamp>;
-  private readonly seen = new Set<string>();
-  private readonly seenClean = new Set<string>();
   private readonly digests = new Map<string, string>();
   /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
   private readonly checks = new Map<string, string>();
@@ -58,8 +80,11 @@ export class SchemaCache {
     /** The source of the plaintext guard, part of every clean verdict's key. */
     private readonly plaintextSources: readonly string[],
   ) {
-    this.passed = new Set(content?.passed ?? []);
-    this.clean = new Set(content?.clean ?? []);
+    const added = () => {
+      this.changed = true;
+    };
+    this.passed = new Passes(new Set(content?.passed ?? []), added);
+    this.clean = new Passes(new Set(content?.clean ?? []), added);
     this.files = { ...(content?.files ?? {}) };
   }
 
@@ -109,15 +134,12 @@ export class SchemaCache {
 
   /** Whether this exact check passed before (recorded again as used by this run). */
   hasPassed(key: string): boolean {
-    if (!this.passed.has(key)) return false;
-    this.seen.add(key);
-    return true;
+    return this.passed.has(key);
   }
 
   /** Records a pass. */
   recordPass(key: string): void {
-    this.seen.add(key);
-    if (!this.passed.has(key)) this.changed = true;
+    this.passed.record(key);
   }
 
   /** The hash of an object's JSON, taken once for the keys of both checks. */
@@ -139,15 +161,12 @@ export class SchemaCache {
 
   /** Whether the plaintext guard found these same bytes clean before (recorded again as used by this run). */
   wasClean(key: string): boolean {
-    if (!this.clean.has(key)) return false;
-    this.seenClean.add(key);
-    return true;
+    return this.clean.has(key);
   }
 
   /** Records a clean verdict. */
   recordClean(key: string): void {
-    this.seenClean.add(key);
-    if (!this.clean.has(key)) this.changed = true;
+    this.clean.record(key);
   }
 
   /**
@@ -156,13 +175,7 @@ export class SchemaCache {
    */
   save(): void {
     if (!this.changed) return;
-    const kept = (now: Set<string>, before: Set<string>) => [...now, ...[...before].filter((k) => !now.has(k))].slice(0, MAX_ENTRIES);
-    const content: CacheFile = {
-      version: 3,
-      files: this.files,
-      passed: kept(this.seen, this.passed),
-      clean: kept(this.seenClean, this.clean),
-    };
+    const content: CacheFile = { version: 3, files: this.files, passed: this.passed.kept(), clean: this.clean.kept() };
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     fs.writeFileSync(tmp, JSON.stringify(content));
