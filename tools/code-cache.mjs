@@ -75,6 +75,19 @@ function requireShared(file, user) {
 }
 
 /**
+ * Requires the CommonJS module `file` (a package's module, resolved by the caller) as `require`
+ * would, compiled with the code cache `cacheFile`: for a package that is loaded only now and then
+ * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each time.
+ */
+export function requireWithCodeCache(file, cacheFile) {
+  const cached = Module._cache[file];
+  if (cached !== undefined) return cached.exports;
+  const { module, run } = compileWithCodeCache(file, cacheFile, file, path.basename(file, '.js'));
+  Module._cache[file] = module;
+  return run();
+}
+
+/**
  * Loads `file` as the main CommonJS module, as `require(file)` would, compiled with its code
  * cache; the shared bundles it requires with theirs for `user` (by default the file's name).
  */

@@ -40,8 +40,12 @@ function readRecord(repo) {
   return { version: VERSION, files: {}, trees: {}, entries: [] };
 }
 
-/** Every file below `dir`, relative to `base`, sorted; directories with a trailing '/'. */
-function walk(dir, base, into = []) {
+/**
+ * Every file below `dir`, relative to `base` (`prefix` is `dir` relative to it), sorted;
+ * directories with a trailing '/'. Paths are joined as strings: the walk runs on every synth, and
+ * path.join and path.relative cost more than the directory reads.
+ */
+function walk(dir, base, into = [], prefix = relativeTo(base, dir)) {
   let entries;
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -50,14 +54,19 @@ function walk(dir, base, into = []) {
     throw err;
   }
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const file = path.join(dir, entry.name);
-    const rel = path.relative(base, file).split(path.sep).join('/');
+    const rel = `${prefix}${entry.name}`;
     if (entry.isDirectory()) {
       into.push(`${rel}/`);
-      walk(file, base, into);
+      walk(`${dir}/${entry.name}`, base, into, `${rel}/`);
     } else into.push(rel);
   }
   return into;
+}
+
+/** `dir` relative to `base`, '/'-separated, with a trailing '/' unless it is `base` itself. */
+function relativeTo(base, dir) {
+  const rel = path.relative(base, dir).split(path.sep).join('/');
+  return rel === '' ? '' : `${rel}/`;
 }
 
 /**
@@ -79,7 +88,7 @@ function inputsDigest(repo, programFiles, known) {
       parts.push(f);
       continue;
     }
-    const file = path.join(repo, f);
+    const file = `${repo}/${f}`;
     const st = fs.statSync(file, { throwIfNoEntry: false });
     let digest = 'missing';
     if (st) {
@@ -110,7 +119,7 @@ function gitopsDigest(root, known, unchangedSince = undefined) {
   if ((fs.statSync(gitops, { throwIfNoEntry: false })?.ctimeMs ?? 0) >= since) return undefined;
   const seen = {};
   for (const p of walk(gitops, gitops)) {
-    const file = path.join(gitops, p);
+    const file = `${gitops}/${p}`;
     let st = fs.statSync(file);
     if (st.ctimeMs >= since) return undefined;
     if (p.endsWith('/')) {

@@ -78,7 +78,7 @@ function checkSchemas(site: RenderedSite, cache: SchemaCache | undefined, memo: 
 
 export interface SiteValidationOptions {
   /**
-   * The record of schema checks passed before: an object whose bytes passed is not checked again.
+   * The record of schema checks passed and clean plaintext verdicts before: an object whose bytes passed is not checked again.
    * @default none (every object checked)
    */
   readonly schemaCache?: SchemaCache;
@@ -96,7 +96,7 @@ export function validateSite(site: RenderedSite, options: SiteValidationOptions 
   findings.push(...checkPolicy(site));
   findings.push(...checkSyncOrder(site));
   findings.push(...checkProjects(site));
-  findings.push(...checkPlaintext(site, options.memo));
+  findings.push(...checkPlaintext(site, options.memo, options.schemaCache));
   findings.push(...checkSecretConsumers(site));
   findings.push(...unknownFailureFindings({ site: site.site, components: componentFailureFacts(site) }));
   const capacity = checkCapacity(site);

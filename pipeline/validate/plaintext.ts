@@ -10,6 +10,7 @@ import type { Finding } from '../../model/errors';
 import { jsonOf, type ObjectMemo } from '../object-text';
 import type { KubeObject, RenderedSite } from '../render';
 import { objectId, record } from './context';
+import type { SchemaCache } from './schema-cache';
 
 /** What a string carries that a secret would, if anything. */
 export function credentialIn(text: string): string | undefined {
@@ -65,12 +66,34 @@ function isHighEntropy(token: string): boolean {
   return bits > 4.5;
 }
 
-/** Calls `visit` on every string under `value` with its dotted path and the key it sits under (a walk, not a generator: nested generators re-yield each string once per level). */
-function eachString(value: unknown, path: string, key: string, visit: (path: string, key: string, text: string) => void): void {
-  if (typeof value === 'string') visit(path, key, value);
-  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) eachString(value[i], `${path}[${i}]`, key, visit);
-  else if (typeof value === 'object' && value !== null)
-    for (const k of Object.keys(value)) eachString((value as Record<string, unknown>)[k], path ? `${path}.${k}` : k, k, visit);
+/**
+ * Calls `visit` on every string under `value` with the key it sits under and its dotted path,
+ * made only when asked for: most strings need none (a walk, not a generator: nested generators
+ * re-yield each string once per level; and building every string's path was most of the walk).
+ */
+function eachString(value: unknown, visit: (key: string, text: string, pathOf: () => string) => void): void {
+  const steps: (string | number)[] = [];
+  const pathOf = () => {
+    let path = '';
+    for (const step of steps) path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step;
+    return path;
+  };
+  const walk = (node: unknown, key: string): void => {
+    if (typeof node === 'string') visit(key, node, pathOf);
+    else if (Array.isArray(node))
+      for (let i = 0; i < node.length; i++) {
+        steps.push(i);
+        walk(node[i], key);
+        steps.pop();
+      }
+    else if (typeof node === 'object' && node !== null)
+      for (const k of Object.keys(node)) {
+        steps.push(k);
+        walk((node as Record<string, unknown>)[k], k);
+        steps.pop();
+      }
+  };
+  walk(value, '');
 }
 
 /**
@@ -78,7 +101,8 @@ function eachString(value: unknown, path: string, key: string, visit: (path: str
  * variable's name, a ConfigMap key, a Helm value's key. Elsewhere keys name fields of an API
  * (`secretKey` of an ExternalSecret is the name of a key, not its value).
  */
-function credentialKey(object: KubeObject, path: string, key: string): string | undefined {
+function credentialKey(object: KubeObject, pathOf: () => string, key: string): string | undefined {
+  const path = key === 'value' || object.kind === 'ConfigMap' || object.kind === 'Application' ? pathOf() : '';
   const env = key === 'value' ? /^(.*\.env\[\d+\])\.value$/.exec(path) : null;
   if (env) {
     const entry = env[1]!
@@ -100,9 +124,10 @@ function scanned(object: KubeObject): boolean {
 
 /**
  * Plaintext findings of one site, after the `plaintext-secret` exceptions components declared;
- * with `memo`, an object whose same bytes were found clean before is not searched again.
+ * an object whose same bytes were found clean before, in this run (`memo`) or an earlier one
+ * (`cache`, pipeline/validate/schema-cache.ts), is not searched again.
  */
-export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[] {
+export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo, cache?: SchemaCache): Finding[] {
   const findings: Finding[] = [];
   for (const component of site.components) {
     const exempt = new Set(component.declarations.policyExceptions.filter((e) => e.rule === 'plaintext-secret').map((e) => e.object));
@@ -123,17 +148,25 @@ export function checkPlaintext(site: RenderedSite, memo?: ObjectMemo): Finding[]
       if (!scanned(object)) continue;
       const json = memo ? jsonOf(object) : undefined;
       if (json !== undefined && memo?.plaintextClean.get(json)) continue;
+      const key = cache?.plaintextKeyOf(object);
+      if (key !== undefined && cache?.wasClean(key)) {
+        if (json !== undefined) memo?.plaintextClean.set(json, true);
+        continue;
+      }
       const before = findings.length;
       const { metadata, ...body } = object;
       void metadata;
-      eachString(body, '', '', (path, key, text) => {
+      eachString(body, (key, text, pathOf) => {
         const what = credentialIn(text);
-        if (what) return void at(path, `looks like ${what} in clear: put it in Vault and read it through a VaultSecret`);
-        const named = credentialKey(object, path, key);
+        if (what) return void at(pathOf(), `looks like ${what} in clear: put it in Vault and read it through a VaultSecret`);
+        const named = credentialKey(object, pathOf, key);
         if (named !== undefined && CREDENTIAL_KEY.test(named) && !isReference(text))
-          at(path, `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
+          at(pathOf(), `${named} is given a literal value: put it in Vault and read it through a VaultSecret`);
       });
-      if (json !== undefined && findings.length === before) memo?.plaintextClean.set(json, true);
+      if (findings.length === before) {
+        if (json !== undefined) memo?.plaintextClean.set(json, true);
+        if (key !== undefined) cache?.recordClean(key);
+      }
     }
   }
   return findings;

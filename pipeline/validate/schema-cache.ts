@@ -1,10 +1,12 @@
 /**
- * A record of the objects the schema check passed, so that a synth whose objects did not change
- * neither loads nor runs the validators (loading and compiling them is most of the check's cost:
- * `npm run bench`). An object is skipped only when the same bytes passed the same check: the key
- * is a hash of the object's JSON, whether it is a patch, its site's release, the content of the
+ * A record of the objects the schema check passed, and of those the plaintext guard found clean,
+ * so that a synth whose objects did not change neither loads nor runs the validators (loading and
+ * compiling them is most of the check's cost: `npm run bench`) nor searches every string again.
+ * An object is skipped only when the same bytes passed the same check: the key of a schema pass is
+ * a hash of the object's JSON, whether it is a patch, its site's release, the content of the
  * validator module that checks its kind, the release's kinds.json, and the source of the check
- * itself. Only passes are recorded; an object with findings is checked again on every run.
+ * itself; the key of a clean verdict, a hash of the object's JSON and of the guard's source. Only
+ * passes are recorded; an object with findings is checked again on every run.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -22,45 +24,80 @@ interface FileStamp {
 }
 
 interface CacheFile {
-  readonly version: 1;
-  /** Files the keys depend on (validators, kinds.json, the check's source), by absolute path. */
+  readonly version: 3;
+  /** Files the keys depend on (validators, kinds.json, the checks' sources), by absolute path. */
   readonly files: Record<string, FileStamp>;
-  /** Keys of the checks that passed. */
+  /** Keys of the schema checks that passed. */
   readonly passed: readonly string[];
+  /** Keys of the objects the plaintext guard found clean. */
+  readonly clean: readonly string[];
 }
 
-/** At most this many passes are kept (the committed sites have about 300 objects). */
+/** At most this many passes of each check are kept (the committed sites have about 400 objects). */
 const MAX_ENTRIES = 50_000;
 
 const sha1 = (data: string | Buffer): string => createHash('sha1').update(data).digest('hex');
 
+/** The keys one check passed: those read from the file, and those this run used or added (kept first when saved). */
+class Passes {
+  private readonly used = new Set<string>();
+  constructor(
+    private readonly before: ReadonlySet<string>,
+    private readonly onAdded: () => void,
+  ) {}
+
+  has(key: string): boolean {
+    if (!this.before.has(key)) return false;
+    this.used.add(key);
+    return true;
+  }
+
+  record(key: string): void {
+    this.used.add(key);
+    if (!this.before.has(key)) this.onAdded();
+  }
+
+  kept(): string[] {
+    return [...this.used, ...[...this.before].filter((k) => !this.used.has(k))].slice(0, MAX_ENTRIES);
+  }
+}
+
 export class SchemaCache {
-  private readonly passed: Set<string>;
+  private readonly passed: Passes;
+  private readonly clean: Passes;
   private readonly files: Record<string, FileStamp>;
-  private readonly seen = new Set<string>();
   private readonly digests = new Map<string, string>();
+  /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
+  private readonly checks = new Map<string, string>();
+  private readonly jsonDigests = new WeakMap<KubeObject, string>();
   private changed = false;
 
   private constructor(
     private readonly file: string,
     content: CacheFile | undefined,
-    /** The source of the check (pipeline/validate/schema.ts), part of every key. */
+    /** The source of the schema check (pipeline/validate/schema.ts), part of every schema key. */
     private readonly checkSources: readonly string[],
+    /** The source of the plaintext guard, part of every clean verdict's key. */
+    private readonly plaintextSources: readonly string[],
   ) {
-    this.passed = new Set(content?.passed ?? []);
+    const added = () => {
+      this.changed = true;
+    };
+    this.passed = new Passes(new Set(content?.passed ?? []), added);
+    this.clean = new Passes(new Set(content?.clean ?? []), added);
     this.files = { ...(content?.files ?? {}) };
   }
 
-  /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` are the files of the check's code. */
-  static open(file: string, checkSources: readonly string[]): SchemaCache {
+  /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` and `plaintextSources` are the files of the checks' code. */
+  static open(file: string, checkSources: readonly string[], plaintextSources: readonly string[] = []): SchemaCache {
     let content: CacheFile | undefined;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
-      if (parsed.version === 1 && Array.isArray(parsed.passed)) content = parsed;
+      if (parsed.version === 3 && Array.isArray(parsed.passed) && Array.isArray(parsed.clean)) content = parsed;
     } catch {
       content = undefined;
     }
-    return new SchemaCache(file, content, checkSources);
+    return new SchemaCache(file, content, checkSources, plaintextSources);
   }
 
   /** The content hash of a file, read only when its size or mtime moved since it was last hashed. */
@@ -85,21 +122,51 @@ export class SchemaCache {
 
   /** The key of checking `object` with the validator module `validator` of the release whose index is `kinds`. */
   keyOf(object: KubeObject, patch: boolean, release: string, validator: string, kinds: string): string {
-    const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
-    return sha1(`${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0${jsonOf(object)}`);
+    const prefix = `${release}\0${patch}\0${kinds}\0${validator}`;
+    let check = this.checks.get(prefix);
+    if (check === undefined) {
+      const code = this.checkSources.map((f) => this.digestOf(f)).join(',');
+      check = `${release}\0${patch}\0${this.digestOf(kinds)}\0${this.digestOf(validator)}\0${code}\0`;
+      this.checks.set(prefix, check);
+    }
+    return sha1(`${check}${this.jsonDigestOf(object)}`);
   }
 
   /** Whether this exact check passed before (recorded again as used by this run). */
   hasPassed(key: string): boolean {
-    if (!this.passed.has(key)) return false;
-    this.seen.add(key);
-    return true;
+    return this.passed.has(key);
   }
 
   /** Records a pass. */
   recordPass(key: string): void {
-    this.seen.add(key);
-    if (!this.passed.has(key)) this.changed = true;
+    this.passed.record(key);
+  }
+
+  /** The hash of an object's JSON, taken once for the keys of both checks. */
+  private jsonDigestOf(object: KubeObject): string {
+    let digest = this.jsonDigests.get(object);
+    if (digest === undefined) this.jsonDigests.set(object, (digest = sha1(jsonOf(object))));
+    return digest;
+  }
+
+  /** The key of the plaintext guard's verdict on `object`. */
+  plaintextKeyOf(object: KubeObject): string {
+    let code = this.checks.get('plaintext');
+    if (code === undefined) {
+      code = `plaintext\0${this.plaintextSources.map((f) => this.digestOf(f)).join(',')}\0`;
+      this.checks.set('plaintext', code);
+    }
+    return sha1(`${code}${this.jsonDigestOf(object)}`);
+  }
+
+  /** Whether the plaintext guard found these same bytes clean before (recorded again as used by this run). */
+  wasClean(key: string): boolean {
+    return this.clean.has(key);
+  }
+
+  /** Records a clean verdict. */
+  recordClean(key: string): void {
+    this.clean.record(key);
   }
 
   /**
@@ -108,9 +175,7 @@ export class SchemaCache {
    */
   save(): void {
     if (!this.changed) return;
-    const older = [...this.passed].filter((k) => !this.seen.has(k));
-    const passed = [...this.seen, ...older].slice(0, MAX_ENTRIES);
-    const content: CacheFile = { version: 1, files: this.files, passed };
+    const content: CacheFile = { version: 3, files: this.files, passed: this.passed.kept(), clean: this.clean.kept() };
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     fs.writeFileSync(tmp, JSON.stringify(content));
@@ -119,11 +184,14 @@ export class SchemaCache {
   }
 }
 
-/** Where the record lives (beside the bundles, never committed), and the source of the check its keys include. */
+/** Where the record lives (beside the bundles, never committed), and the sources of the checks its keys include. */
 export function openSchemaCache(repositoryRoot: string): SchemaCache {
-  return SchemaCache.open(path.join(repositoryRoot, 'dist', 'schema-cache.json'), [
-    path.join(repositoryRoot, 'pipeline', 'validate', 'schema.ts'),
-  ]);
+  const source = (file: string) => path.join(repositoryRoot, 'pipeline', 'validate', file);
+  return SchemaCache.open(
+    path.join(repositoryRoot, 'dist', 'schema-cache.json'),
+    [source('schema.ts')],
+    [source('plaintext.ts'), source('context.ts')],
+  );
 }
 
 /**

@@ -64,15 +64,24 @@ function releaseIndex(release: string): ReleaseIndex {
   return index;
 }
 
+/** schemaFilesOf's answers, by release and kind (asked for every object of every run). */
+const schemaFiles = new Map<string, { validator: string; kinds: string } | undefined>();
+
 /**
  * The files that decide the check of `apiVersion/kind` in `release`: its validator module and the
  * release's index (undefined when no schema is imported for it). For the record of passes.
  */
 export function schemaFilesOf(apiVersion: string, kind: string, release: string): { validator: string; kinds: string } | undefined {
-  if (!importedKubernetesReleases().includes(release)) return undefined;
-  const index = releaseIndex(release);
-  const file = index.kubernetes[`${apiVersion}/${kind}`] ?? index.custom[`${apiVersion}/${kind}`];
-  return file === undefined ? undefined : { validator: path.join(index.dir, file), kinds: path.join(index.dir, 'kinds.json') };
+  const key = `${release} ${apiVersion}/${kind}`;
+  if (schemaFiles.has(key)) return schemaFiles.get(key);
+  let files: { validator: string; kinds: string } | undefined;
+  if (importedKubernetesReleases().includes(release)) {
+    const index = releaseIndex(release);
+    const file = index.kubernetes[`${apiVersion}/${kind}`] ?? index.custom[`${apiVersion}/${kind}`];
+    if (file !== undefined) files = { validator: path.join(index.dir, file), kinds: path.join(index.dir, 'kinds.json') };
+  }
+  schemaFiles.set(key, files);
+  return files;
 }
 
 /** The validator of `apiVersion/kind` in `release`, or undefined when no schema is imported for it. */
