@@ -29,14 +29,16 @@ import {
 
 /** What the walk returns when cdk8s's own resolution is needed. */
 const GIVE_UP: unique symbol = Symbol('give up');
+/** What the quick walk returns on meeting a producer, before calling it: the object is walked again in cdk8s's order. */
+const IN_ORDER: unique symbol = Symbol('in order');
 
-/** `sanitizeValue`'s options as cdk8s passes them. */
-interface Sanitize {
+/** `sanitizeValue`'s options as cdk8s passes them, and the walk's order. */
+interface Walk {
   readonly sortKeys: boolean;
   readonly filterEmpty: boolean;
+  /** Visit a plain object's values in its own key order (as `resolve` does), not sorted. */
+  readonly inOrder: boolean;
 }
-
-const METADATA: Sanitize = { sortKeys: true, filterEmpty: true };
 
 interface Token {
   resolve(): unknown;
@@ -46,39 +48,63 @@ interface Token {
 const byKey = (keys: readonly string[]) => (a: number, b: number) => (keys[a]! < keys[b]! ? -1 : 1);
 
 /**
- * `sanitizeValue(resolve(value))` with the built-in resolvers, or GIVE_UP. Values are visited in
- * the order `resolve` visits them (a plain object's keys in their own order, then sorted), so
- * `Lazy` producers and tokens are called once each, in the same order, as cdk8s calls them.
+ * `sanitizeValue(resolve(value))` with the built-in resolvers, or GIVE_UP. Without producers
+ * (`Lazy` values, tokens) the order values are visited in changes nothing, and the quick walk
+ * visits them sorted, as they are written; a producer makes it return IN_ORDER before calling it,
+ * and the walk in order visits values as `resolve` does (a plain object's keys in their own
+ * order), so producers are called once each, in the same order, as cdk8s calls them.
  */
-function plain(value: unknown, options: Sanitize): unknown {
+function plain(value: unknown, walk: Walk): unknown {
   if (value === null || value === undefined) return undefined;
   const type = typeof value;
   if (type !== 'object' && type !== 'function') return value;
   // The resolvers, in the App's order: LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver.
-  if (value instanceof Lazy) return plain(value.produce(), options);
-  if (typeof (value as Partial<Token>).resolve === 'function') return plain((value as Token).resolve(), options);
+  if (value instanceof Lazy) return walk.inOrder ? plain(value.produce(), walk) : IN_ORDER;
+  if (typeof (value as Partial<Token>).resolve === 'function') return walk.inOrder ? plain((value as Token).resolve(), walk) : IN_ORDER;
   const unionValue = (value as { value?: unknown }).value;
   const union = (value as object).constructor !== Object && (typeof unionValue === 'number' || typeof unionValue === 'string');
   if (union) return { value: unionValue };
   // resolve returns a function as it is, and sanitizeValue too.
   if (type === 'function') return value;
   if (Array.isArray(value)) {
-    const items = value.map((item: unknown) => plain(item, options));
+    const items: unknown[] = value.map((item: unknown) => plain(item, walk));
     if (items.includes(GIVE_UP)) return GIVE_UP;
-    return options.filterEmpty && items.length === 0 ? undefined : items;
+    if (items.includes(IN_ORDER)) return IN_ORDER;
+    return walk.filterEmpty && items.length === 0 ? undefined : items;
   }
   // Any other class: sanitizeValue throws (cdk8s's own run gives the error).
   if ((value as object).constructor !== Object) return GIVE_UP;
+  return walk.inOrder ? plainObjectInOrder(value as Record<string, unknown>, walk) : plainObject(value as Record<string, unknown>, walk);
+}
+
+function plainObject(value: Record<string, unknown>, walk: Walk): unknown {
+  const keys = Object.keys(value);
+  if (walk.sortKeys) keys.sort();
+  const result: Record<string, unknown> = {};
+  let empty = true;
+  for (const key of keys) {
+    if (key === '__proto__') return GIVE_UP;
+    const resolved = plain(value[key], walk);
+    if (resolved === GIVE_UP || resolved === IN_ORDER) return resolved;
+    if (resolved !== null && resolved !== undefined) {
+      result[key] = resolved;
+      empty = false;
+    }
+  }
+  return walk.filterEmpty && empty ? undefined : result;
+}
+
+function plainObjectInOrder(value: Record<string, unknown>, walk: Walk): unknown {
   const keys = Object.keys(value);
   const values: unknown[] = [];
   for (const key of keys) {
     if (key === '__proto__') return GIVE_UP;
-    const resolved = plain((value as Record<string, unknown>)[key], options);
+    const resolved = plain(value[key], walk);
     if (resolved === GIVE_UP) return GIVE_UP;
     values.push(resolved);
   }
   const order = keys.map((_, i) => i);
-  if (options.sortKeys && keys.length > 1) order.sort(byKey(keys));
+  if (walk.sortKeys && keys.length > 1) order.sort(byKey(keys));
   const result: Record<string, unknown> = {};
   let empty = true;
   for (const i of order) {
@@ -88,7 +114,7 @@ function plain(value: unknown, options: Sanitize): unknown {
       empty = false;
     }
   }
-  return options.filterEmpty && empty ? undefined : result;
+  return walk.filterEmpty && empty ? undefined : result;
 }
 
 /** The fields of cdk8s 2.70.106's ApiObject and ApiObjectMetadataDefinition that `toJson` reads (private in its types). */
@@ -121,7 +147,7 @@ const originalToJson = ApiObject.prototype.toJson;
 const originalMetadataToJson = ApiObjectMetadataDefinition.prototype.toJson;
 
 /** `metadata.toJson()` as cdk8s computes it, or GIVE_UP. */
-function metadataJson(m: ApiObjectMetadataDefinition): unknown {
+function metadataJson(m: ApiObjectMetadataDefinition, inOrder: boolean): unknown {
   if (!(m instanceof ApiObjectMetadataDefinition) || m.toJson !== originalMetadataToJson) return GIVE_UP;
   const fields = m as unknown as MetadataFields;
   // The same object, keys in the same order, as ApiObjectMetadataDefinition.toJson resolves.
@@ -134,20 +160,28 @@ function metadataJson(m: ApiObjectMetadataDefinition): unknown {
     ownerReferences: fields.ownerReferences,
     labels: fields.labels,
   };
-  return plain(data, METADATA);
+  return plain(data, { sortKeys: true, filterEmpty: true, inOrder });
 }
 
 /** What cdk8s 2.70.106's `ApiObject.prototype.toJson` gives for `o`, by the walk above; undefined where that walk does not apply. */
 export function plainJson(o: ApiObject): Record<string, unknown> | undefined {
   if (!resolvesBuiltIn(App.of(o))) return undefined;
   const { props, patches } = o as unknown as ApiObjectFields;
-  const metadata = metadataJson(o.metadata);
-  if (metadata === GIVE_UP) return undefined;
-  const json = plain({ ...props, metadata: undefined }, { sortKeys: !process.env.CDK8S_DISABLE_SORT, filterEmpty: false });
+  const sortKeys = !process.env.CDK8S_DISABLE_SORT;
+  const walkAll = (inOrder: boolean): unknown => {
+    // cdk8s resolves the metadata first, then the rest.
+    const metadata = metadataJson(o.metadata, inOrder);
+    if (metadata === GIVE_UP || metadata === IN_ORDER) return metadata;
+    const json = plain({ ...props, metadata: undefined }, { sortKeys, filterEmpty: false, inOrder });
+    if (json === GIVE_UP || json === IN_ORDER || json === undefined) return json;
+    // cdk8s walks metadata's JSON a second time in the whole object's: it is plain and sorted, so
+    // that copies it as it is; where its key lands does not matter, it is put third below.
+    if (metadata !== undefined) (json as Record<string, unknown>).metadata = metadata;
+    return json;
+  };
+  let json = walkAll(false);
+  if (json === IN_ORDER) json = walkAll(true);
   if (json === GIVE_UP || json === undefined) return undefined;
-  // cdk8s walks metadata's JSON a second time in the whole object's: it is plain and sorted, so
-  // that copies it as it is; where its key lands does not matter, it is put third below.
-  if (metadata !== undefined) (json as Record<string, unknown>).metadata = metadata;
   let patched: Record<string, unknown>;
   try {
     patched = JsonPatch.apply(json, ...patches) as Record<string, unknown>;
