@@ -5,10 +5,11 @@
  * patches and puts apiVersion, kind and metadata first. `resolve` looks the App up from the
  * object (a walk to the root) and builds a resolution context, with a new key path array, for
  * every value, and `sanitizeValue` copies the result again: in `--cpu-prof` of generated sites,
- * about a quarter of a site's render and validation. With the App's resolvers the three built-in
- * ones (checked for each object), this walk applies them as they apply (a `Lazy` is produced, a
- * token resolved, a union class such as IntOrString or Quantity becomes `{ value }`), then sorts
- * and drops what `sanitizeValue` would, in one copy. What it does not cover gives way to cdk8s's
+ * about a sixth of a site's render, validation and files. With the App's resolvers the three
+ * built-in ones (checked for each object), this walk applies them as they apply (a `Lazy` is
+ * produced, a token resolved, a union class such as IntOrString or Quantity becomes `{ value }`;
+ * a primitive is kept, no built-in prototype having a `resolve` or a `value`), then sorts and
+ * drops what `sanitizeValue` would, in one copy. What it does not cover gives way to cdk8s's
  * own `toJson`: a custom resolver, a metadata class of its own, a value of another class (which
  * cdk8s refuses with its error), a `__proto__` key, a JSON patch that fails. Producers are
  * assumed not to change the values being serialized (cdk8s reads them in the same order).
