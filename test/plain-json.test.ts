@@ -174,6 +174,17 @@ describe('where the walk gives way to cdk8s', () => {
     }
   });
 
+  it("leaves a toJson someone else put in cdk8s's place in force", () => {
+    const o = new ApiObject(chart(), 'spied', { apiVersion: 'v1', kind: 'X' });
+    const spy = jest.spyOn(ApiObject.prototype, 'toJson').mockImplementation(() => ({ spied: true }));
+    try {
+      expect(withPlainJson(() => o.toJson() as unknown)).toEqual({ spied: true });
+      expect(ApiObject.prototype.toJson).toBe(spy);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('puts ApiObject.prototype.toJson back after the render, even when it throws', () => {
     const before = ApiObject.prototype.toJson;
     expect(() =>
