@@ -10,6 +10,7 @@ import type { DeclaredComponent } from '../charts/lib/declared';
 import type { StackOutputs } from '../charts/lib/object-store';
 import type { PlatformModel, Site } from '../sites';
 import { isClusterScoped } from '../model/cluster-scoped';
+import { withPlainJson } from './plain-json';
 
 /** A rendered Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -84,6 +85,10 @@ function objectsOf(chart: Chart, appResolved: boolean): unknown[] {
  * finding (charts/lib/findings.ts).
  */
 export function renderSite(site: Site, model: PlatformModel, options: SiteRenderOptions = {}): RenderedSite {
+  return withPlainJson(() => renderSiteApp(site, model, options));
+}
+
+function renderSiteApp(site: Site, model: PlatformModel, options: SiteRenderOptions): RenderedSite {
   const app = new App({ outdir: 'dist/cdk8s' });
   const context = siteContext(site, model, options.stackOutputs);
   const { components: built } = buildPlatform(app, context, { extend: options.extend, order: options.order });

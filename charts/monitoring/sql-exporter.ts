@@ -27,13 +27,24 @@ export function healthSignalMetric(signal: Pick<HealthSignal, 'name'>): string {
   return `${queryName(signal)}_value`;
 }
 
+/** Queries files made so far, by what they are made of (the same signals come back in every site). */
+const queriesFiles = new Map<string, string>();
+const KEPT_QUERIES_FILES = 64;
+
 /** The queries file of the signals (each query returns one row with a `value` column). */
 export function healthSignalQueries(signals: readonly HealthSignal[]): string {
-  return stringify(
-    Object.fromEntries(
-      signals.map((s) => [queryName(s), { query: s.source.query, metrics: [{ value: { usage: 'GAUGE', description: s.summary } }] }]),
-    ),
+  const entries = signals.map(
+    (s) => [queryName(s), { query: s.source.query, metrics: [{ value: { usage: 'GAUGE', description: s.summary } }] }] as const,
   );
+  // The key is the whole document stringify is given: it reads nothing else.
+  const key = JSON.stringify(entries);
+  let text = queriesFiles.get(key);
+  if (text === undefined) {
+    text = stringify(Object.fromEntries(entries));
+    if (queriesFiles.size >= KEPT_QUERIES_FILES) queriesFiles.clear();
+    queriesFiles.set(key, text);
+  }
+  return text;
 }
 
 /** Where the exporter finds the database: its Unix socket directory and a superuser's password file. */
