@@ -5,6 +5,10 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'], '^.+/node_modules/jsondiffpatch/.+\\.js$': ['@swc/jest'] },
   // jsondiffpatch ships ES modules only: compiled to CommonJS like our sources.
   transformIgnorePatterns: ['/node_modules/(?!jsondiffpatch/)'],
+  // Each test file loads its modules again: compiled once per worker (test/jest-runtime.js), and of
+  // cdk8s-plus-28 only the `k8s` bindings the charts use, as the bundles take it (tools/build.mjs).
+  runtime: '<rootDir>/test/jest-runtime.js',
+  moduleNameMapper: { '^cdk8s-plus-28$': '<rootDir>/test/cdk8s-plus-k8s.js' },
   // Snapshots live in __snapshots__/ at the repository root (the layout of the design card).
   snapshotResolver: '<rootDir>/test/snapshot-resolver.js',
   testTimeout: 60000,

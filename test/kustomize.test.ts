@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { synth } from '../pipeline/synth';
 import { PLATFORM } from '../sites';
-import { tempDir } from './helpers';
+import { renderedGitops, tempDir } from './helpers';
 
 // Argo CD and `kubectl apply -k` read each component directory with kustomize: build every one
 // with the real kustomize in kubectl (remote upstream manifests replaced by a local stand-in).
@@ -45,7 +44,8 @@ const componentDirs = (): string[] =>
 /** Each directory's kustomization as rendered, before remote resources are replaced. */
 const rendered = new Map<string, Kustomization>();
 beforeAll(() => {
-  synth({ root: dir, model: PLATFORM });
+  // A copy of the jest run's render (test/global-setup.js: the synth CLI's gitops/ of PLATFORM).
+  fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
   for (const d of componentDirs()) {
     const file = path.join(d, 'kustomization.yaml');
     const k = parse(fs.readFileSync(file, 'utf8')) as Kustomization;
