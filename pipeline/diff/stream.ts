@@ -42,6 +42,15 @@ const directoryOf = (path: string) => {
 /** Distinct file contents kept parsed (and their field changes): a few sites' worth of distinct files. */
 const KEPT_CONTENTS = 1024;
 
+/** New files whose field changes are kept for one old file (the same old file met with other new ones). */
+const HEADS_PER_BASE = 4;
+
+/** The field changes of the objects of one pair of files: the new file's text, and the changes by object id. */
+interface FieldChangesOf {
+  readonly head: string;
+  readonly byObject: Map<string, FieldChange[]>;
+}
+
 export class RenderedDiff {
   private readonly basePaths = new Map<string, string[]>();
   private readonly headPaths = new Set<string>();
@@ -59,8 +68,11 @@ export class RenderedDiff {
   private headEdge: string | undefined;
   private readonly baseDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
   private readonly headDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
-  /** Field changes by the new file's content, then the old file's key and the object. */
-  private readonly fieldChanges = new RecentValues<Map<string, FieldChange[]>>(KEPT_CONTENTS);
+  /**
+   * Field changes by the old file's key (its blob id), for the last few new files met with it
+   * (compared by content, never hashed: a new file's text is a fresh 1 to 2 KB string), by object.
+   */
+  private readonly fieldChanges = new RecentValues<FieldChangesOf[]>(KEPT_CONTENTS);
   private finished = false;
   /**
    * One string for each distinct id, site, component and field path: the rated changes of many
@@ -224,12 +236,16 @@ export class RenderedDiff {
 
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
-    const byBase = this.fieldChanges.getOrMake(headContent, () => new Map());
-    const key = `${this.base.keyOf(before.path)}\0${before.id}`;
-    let fields = byBase.get(key);
+    const pairs = this.fieldChanges.getOrMake(this.base.keyOf(before.path)!, () => []);
+    let pair = pairs.find((p) => p.head === headContent);
+    if (pair === undefined) {
+      pair = { head: headContent, byObject: new Map() };
+      if (pairs.unshift(pair) > HEADS_PER_BASE) pairs.pop();
+    }
+    let fields = pair.byObject.get(before.id);
     if (fields === undefined) {
       fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
-      byBase.set(key, fields);
+      pair.byObject.set(before.id, fields);
     }
     return fields;
   }
