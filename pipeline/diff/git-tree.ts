@@ -1,5 +1,5 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -93,24 +93,38 @@ function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
 /** Bytes read at once from the file of blobs. */
 const WINDOW_BYTES = 256 * 1024;
 
+/** How long a read waits between looks at a file of blobs that git is still writing. */
+const POLL_MS = 1;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** A temporary file, removed at once and kept open (`w+`): gone with the process, whatever happens. */
+function anonymousFile(): number {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-'));
+  const fd = fs.openSync(path.join(dir, 'f'), 'w+');
+  fs.rmSync(dir, { recursive: true });
+  return fd;
+}
+
 /**
  * gitops/ at a commit, as git stores it: the listing gives each file's blob id and size, so a
  * rendered file of another size differs, and one of the same size is hashed as git does (a file
- * whose bytes did not change is never read). On first need, every distinct blob of the tree is
- * written by one `git cat-file --batch` into a temporary file (removed at once, kept open), and
- * a file's bytes are read from it when asked for: the blobs stay out of the process's memory.
+ * whose bytes did not change is never read). As soon as the tree is listed, one `git cat-file
+ * --batch` starts writing every distinct blob of it into a temporary file (removed at once, kept
+ * open), in the order of the listing, while the diff goes on beside it; a file's bytes are read
+ * from it when asked for, waiting only if git has not written them yet: the blobs stay out of the
+ * process's memory, and git's time overlaps the diff's (and the render's, for `npm run diff`).
  */
 export class GitTree implements BaseFiles {
   readonly paths: readonly string[];
   private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
-  private blobs: { readonly fd: number; readonly at: Map<string, number> } | undefined;
+  private readonly blobs: BlobFile;
   /** The part of the file of blobs read last. */
   private window: { readonly bytes: Buffer; start: number; length: number } | undefined;
-  /** Milliseconds spent in git (listing and reading blobs), for the bench. */
+  /** Milliseconds spent in git (listing, and waiting for blobs), for the bench. */
   gitMs = 0;
 
   constructor(
-    private readonly root: string,
+    root: string,
     readonly commit: string,
   ) {
     const start = performance.now();
@@ -131,6 +145,7 @@ export class GitTree implements BaseFiles {
       at = end + 1;
     }
     this.paths = [...this.entries.keys()];
+    this.blobs = new BlobFile(root, new Map([...this.entries.values()].map((e) => [e.sha, e.size])));
     this.gitMs += performance.now() - start;
   }
 
@@ -155,55 +170,113 @@ export class GitTree implements BaseFiles {
   content(path: string): string | undefined {
     const entry = this.entries.get(path);
     if (entry === undefined) return undefined;
-    const blobs = (this.blobs ??= this.writeBlobs());
-    const at = blobs.at.get(entry.sha)!;
+    const start = performance.now();
+    const at = this.blobs.waitFor(entry.sha);
+    this.gitMs += performance.now() - start;
     if (entry.size > WINDOW_BYTES) {
       const bytes = Buffer.allocUnsafe(entry.size);
-      fs.readSync(blobs.fd, bytes, 0, entry.size, at);
+      fs.readSync(this.blobs.fd, bytes, 0, entry.size, at);
       return bytes.toString('utf8');
     }
     // The files of a site are asked for in path order, as git wrote them: one read serves many.
     const window = (this.window ??= { bytes: Buffer.allocUnsafe(WINDOW_BYTES), start: 0, length: 0 });
     if (at < window.start || at + entry.size > window.start + window.length) {
       window.start = at;
-      window.length = fs.readSync(blobs.fd, window.bytes, 0, WINDOW_BYTES, at);
+      window.length = fs.readSync(this.blobs.fd, window.bytes, 0, WINDOW_BYTES, at);
     }
     return window.bytes.toString('utf8', at - window.start, at - window.start + entry.size);
   }
 
-  /** Closes the file of blobs (the tree reads no more). */
+  /** Stops git if it is still writing, and closes the file of blobs (the tree reads no more). */
   close(): void {
-    if (this.blobs) fs.closeSync(this.blobs.fd);
-    this.blobs = undefined;
+    this.blobs.close();
     this.window = undefined;
   }
+}
 
-  /** Every distinct blob into a temporary file, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
-  private writeBlobs(): { fd: number; at: Map<string, number> } {
-    const start = performance.now();
-    const sizes = new Map([...this.entries.values()].map((e) => [e.sha, e.size]));
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-')), 'blobs');
-    const fd = fs.openSync(file, 'w+');
-    fs.rmSync(path.dirname(file), { recursive: true });
-    const r = spawnSync('git', ['cat-file', '--batch', '--buffer'], {
-      cwd: this.root,
-      input: [...sizes.keys()].map((sha) => `${sha}\n`).join(''),
-      stdio: ['pipe', fd, 'pipe'],
-    });
-    if (r.status !== 0)
-      throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
-    // The offsets follow from the sizes the listing gave.
-    const at = new Map<string, number>();
+/**
+ * Every blob of `sizes` (by id) written by one `git cat-file --batch --buffer` into a temporary
+ * file, `<sha> blob <size>\n<content>\n` each, in the background: the offsets follow from the
+ * sizes the listing gave, so a blob can be read as soon as the file has grown past it. The
+ * command's stdin, stderr and exit status are files too, so that nothing waits on node's event
+ * loop (the diff is synchronous); a shell writes git's exit status when it is done.
+ */
+class BlobFile {
+  readonly fd: number;
+  private readonly at = new Map<string, number>();
+  private readonly size: number;
+  private readonly status: number;
+  private readonly stderr: number;
+  private readonly git: ChildProcess;
+  /** How far the file is known to be written. */
+  private written = 0;
+  private open = true;
+
+  constructor(
+    private readonly root: string,
+    sizes: ReadonlyMap<string, number>,
+  ) {
     let offset = 0;
     for (const [sha, size] of sizes) {
       offset += `${sha} blob ${size}\n`.length;
-      at.set(sha, offset);
+      this.at.set(sha, offset);
       offset += size + 1;
     }
-    if (fs.fstatSync(fd).size !== offset)
-      throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
-    this.gitMs += performance.now() - start;
-    return { fd, at };
+    this.size = offset;
+    const input = anonymousFile();
+    // Written at an offset (pwrite): the file's own offset stays at 0, where git reads from.
+    fs.writeSync(input, [...sizes.keys()].map((sha) => `${sha}\n`).join(''), 0);
+    this.fd = anonymousFile();
+    this.stderr = anonymousFile();
+    this.status = anonymousFile();
+    // git in the background so that the shell can stop it (close()); its stdin is fd 4, as a
+    // background command's own stdin is /dev/null.
+    this.git = spawn('sh', ['-c', 'git cat-file --batch --buffer <&4 4<&- 3>&- & trap "kill $!" TERM; wait $!; echo $? >&3'], {
+      cwd: root,
+      stdio: ['ignore', this.fd, this.stderr, this.status, input],
+    });
+    fs.closeSync(input);
+    if (this.git.pid === undefined) throw new PlatformError([{ message: 'git cat-file --batch could not be started (no sh)' }]);
+    this.git.on('error', () => undefined);
+    this.git.unref();
+  }
+
+  /** The offset of blob `sha`'s bytes, once git has written them (or a clear error if it will not). */
+  waitFor(sha: string): number {
+    const at = this.at.get(sha)!;
+    const end = at + 1; // the bytes and the newline after them, written together
+    while (this.written < this.size && this.written < end) {
+      const done = fs.fstatSync(this.status).size > 0;
+      this.written = fs.fstatSync(this.fd).size;
+      if (this.written >= end) break;
+      if (done) this.fail();
+      Atomics.wait(pause, 0, 0, POLL_MS);
+    }
+    return at;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (fs.fstatSync(this.status).size === 0) this.git.kill();
+    for (const fd of [this.fd, this.stderr, this.status]) fs.closeSync(fd);
+  }
+
+  private fail(): never {
+    const read = (fd: number) => {
+      const bytes = Buffer.alloc(fs.fstatSync(fd).size);
+      fs.readSync(fd, bytes, 0, bytes.length, 0);
+      return bytes.toString('utf8').trim();
+    };
+    const [status, stderr] = [read(this.status), read(this.stderr)];
+    throw new PlatformError([
+      {
+        message:
+          status === '0'
+            ? `git cat-file --batch wrote an unexpected size in ${this.root} (${fs.fstatSync(this.fd).size} bytes, ${this.size} expected)`
+            : `git cat-file --batch failed (exit ${status}): ${stderr}`,
+      },
+    ]);
   }
 }
 
