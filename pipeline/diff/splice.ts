@@ -47,11 +47,11 @@ function isDash(lines: Lines, i: number, column: number): boolean {
  */
 function entryStarts(lines: Lines, from: number, to: number, column: number): number[] {
   const starts = [from];
-  const { indents, codes } = lines;
   for (let i = from + 1; i < to; i++) {
-    const indent = indents[i]!;
-    const code = codes[i]!;
-    if (code === -1 || code === HASH || indent > column) continue;
+    if (lines.deeper(i, column)) continue;
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code === -1 || code === HASH) continue;
     if (indent < column || !startsEntry(code)) throw NO_FIT;
     if (isDash(lines, i, column)) continue;
     if (column === 0 && isDocumentMarker(lines, i)) throw NO_FIT;
@@ -64,11 +64,11 @@ function entryStarts(lines: Lines, from: number, to: number, column: number): nu
 /** The first line of each item of the list at `column` over lines [from, to), then `to`. */
 function itemStarts(lines: Lines, from: number, to: number, column: number): number[] {
   const starts: number[] = [];
-  const { indents, codes } = lines;
   for (let i = from; i < to; i++) {
-    const indent = indents[i]!;
-    const code = codes[i]!;
-    if (code === -1 || code === HASH || indent > column) continue;
+    if (lines.deeper(i, column)) continue;
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code === -1 || code === HASH) continue;
     if (indent < column || !isDash(lines, i, column)) throw NO_FIT;
     starts.push(i);
   }
@@ -105,11 +105,12 @@ function sameText(base: Lines, bFrom: number, bTo: number, head: Lines, hFrom: n
 const opensBlock = (lines: Lines, i: number, column: number, form: string) =>
   lines.starts[i]! + column + form.length + 2 === lines.starts[i + 1]! && lines.text.charCodeAt(lines.starts[i + 1]! - 1) === NEWLINE;
 
-/** The first line in [from, to) that is neither blank nor a comment, and its indentation. */
-function firstContent(lines: Lines, from: number, to: number): { line: number; indent: number } {
+/** The first line in [from, to) that is neither blank nor a comment, its indentation and its first character's code. */
+function firstContent(lines: Lines, from: number, to: number): { line: number; indent: number; code: number } {
   for (let i = from; i < to; i++) {
-    const code = lines.codes[i]!;
-    if (code !== -1 && code !== HASH) return { line: i, indent: lines.indents[i]! };
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code !== -1 && code !== HASH) return { line: i, indent, code };
   }
   throw NO_FIT;
 }
@@ -260,8 +261,7 @@ export function spliceBase(baseText: string, renderedText: string, rendered: Rec
   try {
     const b = firstContent(base, 0, base.count);
     const h = firstContent(head, 0, head.count);
-    const code = base.codes[b.line]!;
-    if (b.indent !== 0 || h.indent !== 0 || isDocumentMarker(base, b.line) || isDash(base, b.line, 0) || !startsEntry(code))
+    if (b.indent !== 0 || h.indent !== 0 || isDocumentMarker(base, b.line) || isDash(base, b.line, 0) || !startsEntry(b.code))
       return undefined;
     const block = { bFrom: b.line, bTo: base.count, hFrom: h.line, hTo: head.count, column: 0 };
     return new Splicer(base, head).mapping(block, rendered);

@@ -53,7 +53,7 @@ interface FieldChangesOf {
 
 export class RenderedDiff {
   private readonly basePaths = new Map<string, string[]>();
-  private readonly headPaths = new Set<string>();
+  private readonly headPaths = new PathSet();
   private readonly done = new Set<string>();
   private readonly bySite: { readonly directory: string; readonly objects: RatedObjectChange[] }[] = [];
   private readonly files: RatedFileChange[] = [];
@@ -115,7 +115,7 @@ export class RenderedDiff {
     );
     const after = tree(
       (p) => this.headPaths.has(p),
-      () => this.headPaths,
+      () => this.headPaths.all(),
     );
     for (const r of this.removedApplications) r.list[r.list.indexOf(r.unrated)] = rate(r.change, { before: r.before }, before, after);
     this.bySite.sort((x, y) => byText(x.directory, y.directory));
@@ -131,7 +131,7 @@ export class RenderedDiff {
   private addDirectory(directory: string, head: Map<string, HeadFile>): void {
     if (this.done.has(directory)) throw new Error(`diff: the files of ${directory || 'the top directory'} were given twice`);
     this.done.add(directory);
-    for (const p of head.keys()) this.headPaths.add(p);
+    this.headPaths.add([...head.keys()]);
     if (head.has(EDGE_CONFIG)) this.headEdge = head.get(EDGE_CONFIG)!.content;
     const basePaths = this.basePaths.get(directory) ?? [];
     const unchanged = new Set<string>();
@@ -139,7 +139,7 @@ export class RenderedDiff {
     const headPaths = [...head.keys()].sort(byText);
     const after = new SiteSide(headPaths, (p) => this.headObjects(head.get(p)!), {
       has: (p) => this.headPaths.has(p),
-      paths: () => this.headPaths,
+      paths: () => this.headPaths.all(),
     });
     // Same bytes, same objects: an unchanged file is parsed once, for both sides.
     const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p, head.get(p))), {
@@ -169,15 +169,20 @@ export class RenderedDiff {
         this.files.push(rateFile(fileChange(path, inBase ? this.base.content(path) : undefined, file?.content)));
         continue;
       }
-      const byKey = new Map(ao.map((o) => [keyOf(o), o]));
+      // Most files hold one object, the same on both sides.
+      if (bo.length === 1 && ao.length === 1 && bo[0]!.id === ao[0]!.id) {
+        keep(this.objectChange(bo[0], ao[0], head), { before: bo[0], after: ao[0] });
+        continue;
+      }
+      // In one file, site and component are the same: the id tells the objects apart.
+      const byId = new Map(ao.map((o) => [o.id, o]));
       for (const o of bo) {
-        const key = keyOf(o);
-        const next = byKey.get(key);
-        byKey.delete(key);
-        if (!next) removed.set(key, o);
+        const next = byId.get(o.id);
+        byId.delete(o.id);
+        if (!next) removed.set(keyOf(o), o);
         else keep(this.objectChange(o, next, head), { before: o, after: next });
       }
-      for (const [key, o] of byKey) added.set(key, o);
+      for (const o of byId.values()) added.set(keyOf(o), o);
     }
     for (const key of new Set([...removed.keys(), ...added.keys()])) {
       const o = { before: removed.get(key), after: added.get(key) };
@@ -185,8 +190,7 @@ export class RenderedDiff {
     }
     this.served.before.push(...servedBy(before.objectsOfKind('HTTPProxy')));
     this.served.after.push(...servedBy(after.objectsOfKind('HTTPProxy')));
-    const order = new Map(objects.map((c) => [c, `${c.component}\0${c.id}`]));
-    objects.sort((x, y) => byText(order.get(x)!, order.get(y)!));
+    objects.sort((x, y) => byText(x.component, y.component) || byText(x.id, y.id));
     this.bySite.push({ directory, objects });
   }
 
@@ -248,6 +252,25 @@ export class RenderedDiff {
       pair.byObject.set(before.id, fields);
     }
     return fields;
+  }
+}
+
+/** Paths given a directory at a time; the set of them is made only when a rule asks (most diffs never do). */
+class PathSet {
+  private readonly lists: (readonly string[])[] = [];
+  private set: Set<string> | undefined;
+
+  add(paths: readonly string[]): void {
+    this.lists.push(paths);
+    if (this.set) for (const p of paths) this.set.add(p);
+  }
+
+  has(path: string): boolean {
+    return this.all().has(path);
+  }
+
+  all(): ReadonlySet<string> {
+    return (this.set ??= new Set(this.lists.flat()));
   }
 }
 
