@@ -134,6 +134,31 @@ function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): bo
   return true;
 }
 
+/**
+ * When no item of `after` matches any item of `before` (jsondiffpatch's matchItems: the same
+ * value, or objects of the same objectHash), jsondiffpatch's delta removes every old item and
+ * adds every new one, and walk() lists them as it sorts the delta's keys: the new indexes as
+ * text (`0`, `1`, `10`, `2`), then the old ones (`_0`, `_1`...). Those changes, written here
+ * without it (a list whose every item changed: a selector label in each rule); false when some
+ * item matches (jsondiffpatch is then needed for the common run, moves and nested changes).
+ */
+function replacesAll(before: readonly unknown[], after: readonly unknown[], path: string, out: FieldChange[]): boolean {
+  const values = new Set<unknown>();
+  const hashes = new Set<string>();
+  const isObject = (v: unknown): v is object | null => typeof v === 'object';
+  for (const item of before) if (isObject(item)) hashes.add(itemLabel(item) ?? JSON.stringify(item));
+  else values.add(item);
+  // A Set finds NaN where === does not: then jsondiffpatch decides, as it would anyway.
+  for (const item of after) if (isObject(item) ? hashes.has(itemLabel(item) ?? JSON.stringify(item)) : values.has(item)) return false;
+  const indexes = (list: readonly unknown[]) => {
+    const keys = list.map((_, i) => String(i));
+    return list.length > 10 ? keys.sort(byText) : keys;
+  };
+  for (const i of indexes(after)) out.push({ path: itemPath(path, after, Number(i)), after: after[Number(i)] });
+  for (const i of indexes(before)) out.push({ path: itemPath(path, before, Number(i)), before: before[Number(i)] });
+  return true;
+}
+
 /** The changes jsondiffpatch's delta of `before` -> `after` gives through walk(), without it where it is not needed. */
 function diffInto(before: unknown, after: unknown, path: string, out: FieldChange[]): void {
   if (before === after) return;
@@ -154,7 +179,7 @@ function diffInto(before: unknown, after: unknown, path: string, out: FieldChang
     const b = before as unknown[];
     const a = after as unknown[];
     if (!pairsInPlace(b, a)) {
-      walk(patcher.diff(b, a), b, a, path, out);
+      if (!replacesAll(b, a, path, out)) walk(patcher.diff(b, a), b, a, path, out);
       return;
     }
     // walk() visits the indexes of a delta in text order (10 before 2).

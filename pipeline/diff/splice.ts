@@ -129,6 +129,24 @@ function parsedAlone(base: Lines, from: number, to: number, column: number): unk
   }
 }
 
+/**
+ * `key: value` alone on its line, both words of letters, digits and `._/-` starting with a
+ * letter: the core schema reads such a word as a string unless it is one of these (a number
+ * starts with a digit, a sign or a dot). Most entries that differ are such a label or name,
+ * and js-yaml's start costs more than the line.
+ */
+const WORD_ENTRY = /^([A-Za-z][\w./-]*): ([A-Za-z][\w./-]*)\n?$/;
+const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
+
+/** js-yaml's key and value of a one-line entry of two words (WORD_ENTRY), else undefined. */
+function wordEntry(line: string): [string, string] | undefined {
+  const match = WORD_ENTRY.exec(line);
+  if (!match || NOT_STRINGS.has(match[1]!) || NOT_STRINGS.has(match[2]!)) return undefined;
+  // A copy: a longer piece of the line would be a view that keeps the whole file's text alive.
+  const value = match[2]!;
+  return [match[1]!, value.length < 13 ? value : Buffer.from(value, 'latin1').toString('latin1')];
+}
+
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonEmpty = (v: unknown): v is Record<string, unknown> | unknown[] =>
   Array.isArray(v) ? v.length > 0 : isRecord(v) && Object.keys(v).length > 0;
@@ -236,6 +254,8 @@ class Splicer {
 
   /** One mapping entry of the base parsed alone: its key and value. */
   private entryAlone(from: number, to: number, column: number): [string, unknown] {
+    const word = to === from + 1 ? wordEntry(slice(this.base, from, to, column)) : undefined;
+    if (word) return word;
     const parsed = parsedAlone(this.base, from, to, column);
     if (!isRecord(parsed)) throw NO_FIT;
     const keys = Object.keys(parsed);
