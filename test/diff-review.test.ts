@@ -173,6 +173,60 @@ describe('reading the base from git', () => {
   });
 });
 
+describe('reading the base while git writes it', () => {
+  /** A `git` first on PATH whose cat-file writes its output 64 KB at a time, 10 ms apart. */
+  function slowGit(dir: string): string {
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const slow = path.join(dir, 'slow-cat-file.js');
+    fs.writeFileSync(
+      slow,
+      `const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const r = spawnSync(${JSON.stringify(real)}, process.argv.slice(2), { stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+const pause = new Int32Array(new SharedArrayBuffer(4));
+for (let at = 0; at < r.stdout.length; at += 65536) {
+  fs.writeSync(1, r.stdout.subarray(at, at + 65536));
+  Atomics.wait(pause, 0, 0, 10);
+}
+process.exit(r.status ?? 1);
+`,
+    );
+    const git = path.join(dir, 'git');
+    const node = JSON.stringify(process.execPath);
+    fs.writeFileSync(git, `#!/bin/sh\nif [ "$1" = cat-file ]; then exec ${node} ${JSON.stringify(slow)} "$@"; fi\nexec ${JSON.stringify(real)} "$@"\n`);
+    fs.chmodSync(git, 0o755);
+    return dir;
+  }
+
+  it('waits for all the bytes of each file, larger than the read window or not, in any order', () => {
+    const sizes = [300_000, 100, 70_000, 5, 200_000, 40, 0];
+    const files = new Map(sizes.map((size, i) => [`s/c/f${i}.txt`, `${'é'.repeat(i)}${String(i).repeat(size)}\n`]));
+    const repo = tempDir('diff-slow-');
+    const shim = tempDir('diff-slow-git-');
+    const saved = process.env.PATH;
+    try {
+      for (const [p, content] of files) {
+        fs.mkdirSync(path.dirname(path.join(repo.dir, 'gitops', p)), { recursive: true });
+        fs.writeFileSync(path.join(repo.dir, 'gitops', p), content);
+      }
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.dir, stdio: 'ignore' });
+      git('init', '-q', '-b', 'main');
+      git('add', '-A');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'slow');
+      process.env.PATH = `${slowGit(shim.dir)}${path.delimiter}${saved}`;
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      process.env.PATH = saved;
+      const order = [...files.keys()];
+      for (const p of [...order, ...order.slice().reverse()]) expect(tree.content(p) === files.get(p)).toBe(true);
+      tree.close();
+    } finally {
+      process.env.PATH = saved;
+      repo.cleanup();
+      shim.cleanup();
+    }
+  });
+});
+
 describe('npm run diff', () => {
   // npm's log level as a user's shell has it, whatever npm started jest (`npm test -s` sets it silent).
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.toLowerCase() !== 'npm_config_loglevel'));

@@ -30,8 +30,12 @@ export function itemLabel(item: unknown): string | undefined {
   const metaName = record(o.metadata).name;
   if (typeof o.name === 'string') return `name=${o.name}`;
   if (typeof metaName === 'string') return `name=${metaName}`;
-  const parts = IDENTITY_FIELDS.filter((k) => typeof o[k] === 'string' || typeof o[k] === 'number').map((k) => `${k}=${String(o[k])}`);
-  return parts.length > 0 ? parts.join(',') : undefined;
+  let label: string | undefined;
+  for (const k of IDENTITY_FIELDS) {
+    const v = o[k];
+    if (typeof v === 'string' || typeof v === 'number') label = `${label === undefined ? '' : `${label},`}${k}=${String(v)}`;
+  }
+  return label;
 }
 
 /**
@@ -103,24 +107,22 @@ function walk(delta: Delta, before: unknown, after: unknown, path: string, out: 
 /** What jsondiffpatch tells apart: arrays, null and objects are all `object` to typeof. */
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** Two items at the same index are the same item for jsondiffpatch (its matchItems with our objectHash). */
-function sameItem(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object') return false;
-  const hash = (item: object | null) => itemLabel(item) ?? JSON.stringify(item);
-  return hash(x) === hash(y);
-}
-
 /**
  * True when every item of `after` pairs with the item of `before` at its index, so jsondiffpatch
- * would only diff each pair in place; a label that an earlier item also has is left to it.
+ * would only diff each pair in place (its matchItems with our objectHash: the same value, or
+ * objects of the same hash); a label that an earlier item also has is left to it.
  */
 function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): boolean {
   if (before.length !== after.length) return false;
   let firstOf: Map<string, number> | undefined;
   for (let i = 0; i < after.length; i++) {
-    if (!sameItem(before[i], after[i])) return false;
-    const label = itemLabel(after[i]);
+    const [x, y] = [before[i], after[i]];
+    let label: string | undefined;
+    if (x !== y) {
+      if (typeof x !== 'object' || typeof y !== 'object') return false;
+      label = itemLabel(y);
+      if ((itemLabel(x) ?? JSON.stringify(x)) !== (label ?? JSON.stringify(y))) return false;
+    } else label = itemLabel(y);
     if (label === undefined) continue;
     if (!firstOf) {
       firstOf = new Map();
