@@ -193,7 +193,10 @@ process.exit(r.status ?? 1);
     );
     const git = path.join(dir, 'git');
     const node = JSON.stringify(process.execPath);
-    fs.writeFileSync(git, `#!/bin/sh\nif [ "$1" = cat-file ]; then exec ${node} ${JSON.stringify(slow)} "$@"; fi\nexec ${JSON.stringify(real)} "$@"\n`);
+    fs.writeFileSync(
+      git,
+      `#!/bin/sh\nif [ "$1" = cat-file ]; then exec ${node} ${JSON.stringify(slow)} "$@"; fi\nexec ${JSON.stringify(real)} "$@"\n`,
+    );
     fs.chmodSync(git, 0o755);
     return dir;
   }

@@ -148,8 +148,9 @@ function replacesAll(before: readonly unknown[], after: readonly unknown[], path
   const values = new Set<unknown>();
   const hashes = new Set<string>();
   const isObject = (v: unknown): v is object | null => typeof v === 'object';
-  for (const item of before) if (isObject(item)) hashes.add(itemLabel(item) ?? JSON.stringify(item));
-  else values.add(item);
+  for (const item of before)
+    if (isObject(item)) hashes.add(itemLabel(item) ?? JSON.stringify(item));
+    else values.add(item);
   // A Set finds NaN where === does not: then jsondiffpatch decides, as it would anyway.
   for (const item of after) if (isObject(item) ? hashes.has(itemLabel(item) ?? JSON.stringify(item)) : values.has(item)) return false;
   const indexes = (list: readonly unknown[]) => {
