@@ -71,6 +71,8 @@ export interface BaseFiles {
   content(path: string): string | undefined;
   /** A key of the file's bytes (a blob id): files with the same key hold the same bytes. */
   keyOf(path: string): string | undefined;
+  /** Whether another path may hold the same bytes (false: what is made of this file's bytes serves no other file). */
+  shared(path: string): boolean;
 }
 
 /** A tree in memory as the base (semanticDiff of two trees in memory). */
@@ -81,6 +83,7 @@ export function baseOfTree(tree: FileTree): BaseFiles {
     holds: (p, content) => tree.get(p) === content,
     content: (p) => tree.get(p),
     keyOf: (p) => tree.get(p),
+    shared: () => true,
   };
 }
 
@@ -120,6 +123,8 @@ function anonymousFile(): number {
 export class GitTree implements BaseFiles {
   readonly paths: readonly string[];
   private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
+  /** The blobs that more than one path holds. */
+  private readonly sharedBlobs = new Set<string>();
   private readonly blobs: BlobFile;
   /** The part of the file of blobs read last. */
   private window: { readonly bytes: Buffer; start: number; length: number } | undefined;
@@ -156,7 +161,11 @@ export class GitTree implements BaseFiles {
       at = i + 1;
     }
     this.paths = [...this.entries.keys()];
-    this.blobs = new BlobFile(root, new Map([...this.entries.values()].map((e) => [e.sha, e.size])));
+    const sizes = new Map<string, number>();
+    for (const { sha, size } of this.entries.values())
+      if (sizes.has(sha)) this.sharedBlobs.add(sha);
+      else sizes.set(sha, size);
+    this.blobs = new BlobFile(root, sizes);
     this.gitMs += performance.now() - start;
   }
 
@@ -176,6 +185,11 @@ export class GitTree implements BaseFiles {
 
   keyOf(path: string): string | undefined {
     return this.entries.get(path)?.sha;
+  }
+
+  shared(path: string): boolean {
+    const entry = this.entries.get(path);
+    return entry !== undefined && this.sharedBlobs.has(entry.sha);
   }
 
   content(path: string): string | undefined {

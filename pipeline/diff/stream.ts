@@ -203,12 +203,14 @@ export class RenderedDiff {
   /** The base's objects at `path`; `rendered`, the rendered file at the same path, if any. */
   private baseObjects(path: string, rendered: HeadFile | undefined): TreeObject[] | undefined {
     if (!isObjectPath(path)) return undefined;
-    const docs = this.baseDocuments.getOrMake(this.base.keyOf(path)!, () => {
+    const parse = () => {
       const text = this.base.content(path)!;
       const [document, ...more] = rendered?.documents ?? [];
       const spliced = more.length === 0 && isRecord(document) ? spliceBase(text, rendered!.content, document) : undefined;
       return spliced ? [spliced] : parseDocuments(text);
-    });
+    };
+    // A blob no other path holds is parsed once whatever is kept: keeping it would only hold it.
+    const docs = this.base.shared(path) ? this.baseDocuments.getOrMake(this.base.keyOf(path)!, parse) : parse();
     return docs && objectsOf(path, docs);
   }
 
@@ -240,6 +242,7 @@ export class RenderedDiff {
 
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
+    if (!this.base.shared(before.path)) return this.diffFields(before, after);
     const pairs = this.fieldChanges.getOrMake(this.base.keyOf(before.path)!, () => []);
     let pair = pairs.find((p) => p.head === headContent);
     if (pair === undefined) {
@@ -248,10 +251,14 @@ export class RenderedDiff {
     }
     let fields = pair.byObject.get(before.id);
     if (fields === undefined) {
-      fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
+      fields = this.diffFields(before, after);
       pair.byObject.set(before.id, fields);
     }
     return fields;
+  }
+
+  private diffFields(before: TreeObject, after: TreeObject): FieldChange[] {
+    return diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
   }
 }
 
