@@ -166,6 +166,13 @@ describe('reading the base from git', () => {
       const order = [...files.keys()];
       for (const p of [...order.slice().reverse(), ...order, order[3]!, order[7]!, order[0]!])
         expect(tree.content(p) === files.get(p)).toBe(true);
+      // Same bytes as git's blob, told by its id; one character changed is not (the same size, or not: é).
+      for (const p of order) {
+        const content = files.get(p)!;
+        expect(tree.holds(p, content)).toBe(true);
+        const other = content.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+        if (other !== content) expect(tree.holds(p, other)).toBe(false);
+      }
       tree.close();
     } finally {
       repo.cleanup();

@@ -1,6 +1,6 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,10 +87,14 @@ export function baseOfTree(tree: FileTree): BaseFiles {
   };
 }
 
-/** Git's id of a blob with these bytes (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
-function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
-  const bytes = Buffer.from(content, 'utf8');
-  return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+/** node's one-call hash (20.12 and later): a third of a Hash object's cost on a 1.5 KB text. */
+const hashOnce = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** Git's id of a blob of `bytes` bytes, `content` (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
+function blobId(content: string, bytes: number, algorithm: 'sha1' | 'sha256'): string {
+  const header = `blob ${bytes}\0`;
+  if (hashOnce) return hashOnce(algorithm, header + content, 'hex');
+  return crypto.createHash(algorithm).update(header).update(content, 'utf8').digest('hex');
 }
 
 /** Bytes read at once from the file of blobs. */
@@ -179,7 +183,7 @@ export class GitTree implements BaseFiles {
     return (
       entry !== undefined &&
       Buffer.byteLength(content, 'utf8') === entry.size &&
-      blobId(content, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
+      blobId(content, entry.size, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
     );
   }
 
