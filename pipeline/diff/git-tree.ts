@@ -97,6 +97,12 @@ function blobId(content: string, bytes: number, algorithm: 'sha1' | 'sha256'): s
   return crypto.createHash(algorithm).update(header).update(content, 'utf8').digest('hex');
 }
 
+/** A file of the listing: its blob id and size. */
+interface Entry {
+  readonly sha: string;
+  readonly size: number;
+}
+
 /** Bytes read at once from the file of blobs. */
 const WINDOW_BYTES = 256 * 1024;
 
@@ -126,7 +132,9 @@ function anonymousFile(): number {
  */
 export class GitTree implements BaseFiles {
   readonly paths: readonly string[];
-  private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
+  private readonly entries = new Map<string, Entry>();
+  private lastPath: string | undefined;
+  private lastEntry: Entry | undefined;
   /** The blobs that more than one path holds. */
   private readonly sharedBlobs = new Set<string>();
   private readonly blobs: BlobFile;
@@ -174,11 +182,11 @@ export class GitTree implements BaseFiles {
   }
 
   has(path: string): boolean {
-    return this.entries.has(path);
+    return this.entry(path) !== undefined;
   }
 
   holds(path: string, content: string): boolean {
-    const entry = this.entries.get(path);
+    const entry = this.entry(path);
     // Most changed files change size: the length is cheaper than the hash.
     return (
       entry !== undefined &&
@@ -188,16 +196,16 @@ export class GitTree implements BaseFiles {
   }
 
   keyOf(path: string): string | undefined {
-    return this.entries.get(path)?.sha;
+    return this.entry(path)?.sha;
   }
 
   shared(path: string): boolean {
-    const entry = this.entries.get(path);
+    const entry = this.entry(path);
     return entry !== undefined && this.sharedBlobs.has(entry.sha);
   }
 
   content(path: string): string | undefined {
-    const entry = this.entries.get(path);
+    const entry = this.entry(path);
     if (entry === undefined) return undefined;
     const start = performance.now();
     const at = this.blobs.waitFor(entry.sha, entry.size);
@@ -216,6 +224,13 @@ export class GitTree implements BaseFiles {
       if (entry.size > window.length) throw shortRead(path, entry.size, at);
     }
     return window.bytes.toString('utf8', at - window.start, at - window.start + entry.size);
+  }
+
+  /** The entry of `path`; the diff asks about one path several times in a row (has, holds, content...). */
+  private entry(path: string): Entry | undefined {
+    if (path === this.lastPath) return this.lastEntry;
+    this.lastPath = path;
+    return (this.lastEntry = this.entries.get(path));
   }
 
   /** Stops git if it is still writing, and closes the file of blobs (the tree reads no more). */
