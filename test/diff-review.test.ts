@@ -178,9 +178,7 @@ describe('reading the base from git', () => {
       repo.cleanup();
     }
   });
-});
 
-describe('reading the base while git writes it', () => {
   /** A `git` first on PATH whose cat-file writes its output 64 KB at a time, 10 ms apart. */
   function slowGit(dir: string): string {
     const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -208,21 +206,13 @@ process.exit(r.status ?? 1);
     return dir;
   }
 
-  it('waits for all the bytes of each file, larger than the read window or not, in any order', () => {
+  it('waits for all the bytes of each file while git writes them, larger than the read window or not, in any order', () => {
     const sizes = [300_000, 100, 70_000, 5, 200_000, 40, 0];
     const files = new Map(sizes.map((size, i) => [`s/c/f${i}.txt`, `${'é'.repeat(i)}${String(i).repeat(size)}\n`]));
-    const repo = tempDir('diff-slow-');
+    const repo = committed(files);
     const shim = tempDir('diff-slow-git-');
     const saved = process.env.PATH;
     try {
-      for (const [p, content] of files) {
-        fs.mkdirSync(path.dirname(path.join(repo.dir, 'gitops', p)), { recursive: true });
-        fs.writeFileSync(path.join(repo.dir, 'gitops', p), content);
-      }
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.dir, stdio: 'ignore' });
-      git('init', '-q', '-b', 'main');
-      git('add', '-A');
-      git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-qm', 'slow');
       process.env.PATH = `${slowGit(shim.dir)}${path.delimiter}${saved}`;
       const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
       process.env.PATH = saved;
