@@ -179,6 +179,30 @@ describe('reading the base from git', () => {
     }
   });
 
+  it('fails on a blob git cannot give, naming it, rather than read other bytes', () => {
+    const files = new Map([
+      ['s/c/a.yaml', 'a: 1\n'],
+      ['s/c/b.yaml', 'b: 2\n'],
+      ['s/c/c.yaml', 'c: 3\n'],
+      // Written after the others: the shifted offsets of c.yaml still fall inside the file.
+      ['s/c/d.yaml', `d: ${'4'.repeat(10_000)}\n`],
+    ]);
+    const repo = committed(files);
+    try {
+      const sha = execFileSync('git', ['rev-parse', 'HEAD:gitops/s/c/b.yaml'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+      fs.rmSync(path.join(repo.dir, '.git', 'objects', sha.slice(0, 2), sha.slice(2)));
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      try {
+        expect(tree.content('s/c/a.yaml')).toBe('a: 1\n');
+        expect(() => tree.content('s/c/c.yaml')).toThrow(/git cat-file --batch|the file of blobs from git ended before s\/c\/c\.yaml/);
+      } finally {
+        tree.close();
+      }
+    } finally {
+      repo.cleanup();
+    }
+  });
+
   /** A `git` first on PATH whose cat-file writes its output 64 KB at a time, 10 ms apart. */
   function slowGit(dir: string): string {
     const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();

@@ -210,20 +210,32 @@ export class GitTree implements BaseFiles {
     const start = performance.now();
     const at = this.blobs.waitFor(entry.sha, entry.size);
     this.gitMs += performance.now() - start;
-    if (entry.size > WINDOW_BYTES) {
-      const bytes = Buffer.allocUnsafe(entry.size);
-      if (fs.readSync(this.blobs.fd, bytes, 0, entry.size, at) !== entry.size) throw shortRead(path, entry.size, at);
-      return bytes.toString('utf8');
+    // Each blob is read with the header git wrote before it, which must be the one expected (a
+    // missing object would shift every offset after it).
+    const header = `${entry.sha} blob ${entry.size}\n`;
+    const from = at - header.length;
+    const length = header.length + entry.size;
+    let bytes: Buffer;
+    let offset: number;
+    if (length > WINDOW_BYTES) {
+      bytes = Buffer.allocUnsafe(length);
+      offset = 0;
+      if (fs.readSync(this.blobs.fd, bytes, 0, length, from) !== length) throw shortRead(path, entry.size, at);
+    } else {
+      // The files of a site are asked for in path order, as git wrote them: one read serves many
+      // (a window holds only bytes git had written when it was read).
+      const window = (this.window ??= { bytes: Buffer.allocUnsafe(WINDOW_BYTES), start: 0, length: 0 });
+      if (from < window.start || from + length > window.start + window.length) {
+        window.start = from;
+        window.length = fs.readSync(this.blobs.fd, window.bytes, 0, WINDOW_BYTES, from);
+        if (length > window.length) throw shortRead(path, entry.size, at);
+      }
+      bytes = window.bytes;
+      offset = from - window.start;
     }
-    // The files of a site are asked for in path order, as git wrote them: one read serves many
-    // (a window holds only bytes git had written when it was read).
-    const window = (this.window ??= { bytes: Buffer.allocUnsafe(WINDOW_BYTES), start: 0, length: 0 });
-    if (at < window.start || at + entry.size > window.start + window.length) {
-      window.start = at;
-      window.length = fs.readSync(this.blobs.fd, window.bytes, 0, WINDOW_BYTES, at);
-      if (entry.size > window.length) throw shortRead(path, entry.size, at);
-    }
-    return window.bytes.toString('utf8', at - window.start, at - window.start + entry.size);
+    if (bytes.toString('latin1', offset, offset + header.length) !== header)
+      throw new PlatformError([{ message: `git cat-file --batch wrote another blob than ${entry.sha} where ${path} was expected` }]);
+    return bytes.toString('utf8', offset + header.length, offset + length);
   }
 
   /** The entry of `path`; the diff asks about one path several times in a row (has, holds, content...). */
