@@ -166,9 +166,87 @@ describe('reading the base from git', () => {
       const order = [...files.keys()];
       for (const p of [...order.slice().reverse(), ...order, order[3]!, order[7]!, order[0]!])
         expect(tree.content(p) === files.get(p)).toBe(true);
+      // Same bytes as git's blob, told by its id; one character changed is not (the same size, or not: é).
+      for (const p of order) {
+        const content = files.get(p)!;
+        expect(tree.holds(p, content)).toBe(true);
+        const other = content.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+        if (other !== content) expect(tree.holds(p, other)).toBe(false);
+      }
       tree.close();
     } finally {
       repo.cleanup();
+    }
+  });
+
+  it('fails on a blob git cannot give, naming it, rather than read other bytes', () => {
+    const files = new Map([
+      ['s/c/a.yaml', 'a: 1\n'],
+      ['s/c/b.yaml', 'b: 2\n'],
+      ['s/c/c.yaml', 'c: 3\n'],
+      // Written after the others: the shifted offsets of c.yaml still fall inside the file.
+      ['s/c/d.yaml', `d: ${'4'.repeat(10_000)}\n`],
+    ]);
+    const repo = committed(files);
+    try {
+      const sha = execFileSync('git', ['rev-parse', 'HEAD:gitops/s/c/b.yaml'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+      fs.rmSync(path.join(repo.dir, '.git', 'objects', sha.slice(0, 2), sha.slice(2)));
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      try {
+        expect(tree.content('s/c/a.yaml')).toBe('a: 1\n');
+        expect(() => tree.content('s/c/c.yaml')).toThrow(/git cat-file --batch|the file of blobs from git ended before s\/c\/c\.yaml/);
+      } finally {
+        tree.close();
+      }
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  /** A `git` first on PATH whose cat-file writes its output 64 KB at a time, 10 ms apart. */
+  function slowGit(dir: string): string {
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const slow = path.join(dir, 'slow-cat-file.js');
+    fs.writeFileSync(
+      slow,
+      `const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const r = spawnSync(${JSON.stringify(real)}, process.argv.slice(2), { stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+const pause = new Int32Array(new SharedArrayBuffer(4));
+for (let at = 0; at < r.stdout.length; at += 65536) {
+  fs.writeSync(1, r.stdout.subarray(at, at + 65536));
+  Atomics.wait(pause, 0, 0, 10);
+}
+process.exit(r.status ?? 1);
+`,
+    );
+    const git = path.join(dir, 'git');
+    const node = JSON.stringify(process.execPath);
+    fs.writeFileSync(
+      git,
+      `#!/bin/sh\nif [ "$1" = cat-file ]; then exec ${node} ${JSON.stringify(slow)} "$@"; fi\nexec ${JSON.stringify(real)} "$@"\n`,
+    );
+    fs.chmodSync(git, 0o755);
+    return dir;
+  }
+
+  it('waits for all the bytes of each file while git writes them, larger than the read window or not, in any order', () => {
+    const sizes = [300_000, 100, 70_000, 5, 200_000, 40, 0];
+    const files = new Map(sizes.map((size, i) => [`s/c/f${i}.txt`, `${'é'.repeat(i)}${String(i).repeat(size)}\n`]));
+    const repo = committed(files);
+    const shim = tempDir('diff-slow-git-');
+    const saved = process.env.PATH;
+    try {
+      process.env.PATH = `${slowGit(shim.dir)}${path.delimiter}${saved}`;
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      process.env.PATH = saved;
+      const order = [...files.keys()];
+      for (const p of [...order, ...order.slice().reverse()]) expect(tree.content(p) === files.get(p)).toBe(true);
+      tree.close();
+    } finally {
+      process.env.PATH = saved;
+      repo.cleanup();
+      shim.cleanup();
     }
   });
 });

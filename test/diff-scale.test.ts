@@ -101,6 +101,25 @@ describe('the field walk', () => {
       expect(diffValues(before, after)).toStrictEqual(diffValuesByDelta(before, after));
     }
   });
+
+  it('gives jsondiffpatch’s changes on lists whose every item changed, or some, long lists and NaN included', () => {
+    const next = random(11);
+    const item = (): unknown => {
+      const r = next();
+      if (r < 0.15) return Math.floor(next() * 3);
+      if (r < 0.2) return String(Math.floor(next() * 3));
+      if (r < 0.25) return next() < 0.5 ? null : NaN;
+      if (r < 0.35) return [Math.floor(next() * 3)];
+      if (r < 0.5) return { name: ['a', 'b'][Math.floor(next() * 2)], v: Math.floor(next() * 2) };
+      return { podSelector: { matchLabels: { part: ['x', 'y', 'z'][Math.floor(next() * 3)] } } };
+    };
+    for (let i = 0; i < 3000; i++) {
+      const list = () => Array.from({ length: Math.floor(next() * (next() < 0.2 ? 14 : 4)) }, item);
+      const before = { spec: { rules: list() } };
+      const after = { spec: { rules: list() } };
+      expect(diffValues(before, after)).toStrictEqual(diffValuesByDelta(before, after));
+    }
+  });
 });
 
 describe('the diff one site at a time', () => {

@@ -90,6 +90,25 @@ describe('the base parsed where it differs', () => {
     expect(spliced).toBe(OBJECT_FILES.length);
   });
 
+  it('reads a one-line entry of two words as js-yaml does, the words the core schema does not read as strings included', () => {
+    const values = ['platform-v1', 'a-value.longer_than/13-characters', 'null', 'Null', 'NULL', 'True', 'FALSE', 'Yes', 'nan', 'x1'];
+    const others = ['1e3', '0x1F', '.inf', '~', '-x', 'x: y', 'x #c', "'q'", 'é'];
+    const keys = ['app.kubernetes.io/part-of', 'null', 'TRUE', 'False', 'x-1'];
+    let checked = 0;
+    for (const { text, object } of OBJECT_FILES.filter((f) => f.text.includes('part-of: platform\n')).slice(0, 40))
+      for (const value of [...values, ...others])
+        for (const key of keys) {
+          const base = text.replace(/( *)app\.kubernetes\.io\/part-of: platform\n/g, `$1${key}: ${value}\n`);
+          const spliced = spliceBase(base, text, object);
+          const slow = slowParse(base);
+          if (spliced === undefined) continue;
+          checked++;
+          expect(JSON.stringify(spliced)).toBe(JSON.stringify(slow![0]));
+          expect(Object.keys(spliced)).toEqual(Object.keys(slow![0] as object));
+        }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
   it('gives what js-yaml gives for the whole text, or nothing, on texts edited line by line', () => {
     const next = random(17);
     const outcomes = { spliced: 0, declined: 0, unparsable: 0 };

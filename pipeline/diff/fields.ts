@@ -30,8 +30,12 @@ export function itemLabel(item: unknown): string | undefined {
   const metaName = record(o.metadata).name;
   if (typeof o.name === 'string') return `name=${o.name}`;
   if (typeof metaName === 'string') return `name=${metaName}`;
-  const parts = IDENTITY_FIELDS.filter((k) => typeof o[k] === 'string' || typeof o[k] === 'number').map((k) => `${k}=${String(o[k])}`);
-  return parts.length > 0 ? parts.join(',') : undefined;
+  let label: string | undefined;
+  for (const k of IDENTITY_FIELDS) {
+    const v = o[k];
+    if (typeof v === 'string' || typeof v === 'number') label = `${label === undefined ? '' : `${label},`}${k}=${String(v)}`;
+  }
+  return label;
 }
 
 /**
@@ -103,24 +107,22 @@ function walk(delta: Delta, before: unknown, after: unknown, path: string, out: 
 /** What jsondiffpatch tells apart: arrays, null and objects are all `object` to typeof. */
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** Two items at the same index are the same item for jsondiffpatch (its matchItems with our objectHash). */
-function sameItem(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object') return false;
-  const hash = (item: object | null) => itemLabel(item) ?? JSON.stringify(item);
-  return hash(x) === hash(y);
-}
-
 /**
  * True when every item of `after` pairs with the item of `before` at its index, so jsondiffpatch
- * would only diff each pair in place; a label that an earlier item also has is left to it.
+ * would only diff each pair in place (its matchItems with our objectHash: the same value, or
+ * objects of the same hash); a label that an earlier item also has is left to it.
  */
 function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): boolean {
   if (before.length !== after.length) return false;
   let firstOf: Map<string, number> | undefined;
   for (let i = 0; i < after.length; i++) {
-    if (!sameItem(before[i], after[i])) return false;
-    const label = itemLabel(after[i]);
+    const [x, y] = [before[i], after[i]];
+    let label: string | undefined;
+    if (x !== y) {
+      if (typeof x !== 'object' || typeof y !== 'object') return false;
+      label = itemLabel(y);
+      if ((itemLabel(x) ?? JSON.stringify(x)) !== (label ?? JSON.stringify(y))) return false;
+    } else label = itemLabel(y);
     if (label === undefined) continue;
     if (!firstOf) {
       firstOf = new Map();
@@ -131,6 +133,32 @@ function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): bo
     }
     if (firstOf.get(label) !== i) return false;
   }
+  return true;
+}
+
+/**
+ * When no item of `after` matches any item of `before` (jsondiffpatch's matchItems: the same
+ * value, or objects of the same objectHash), jsondiffpatch's delta removes every old item and
+ * adds every new one, and walk() lists them as it sorts the delta's keys: the new indexes as
+ * text (`0`, `1`, `10`, `2`), then the old ones (`_0`, `_1`...). Those changes, written here
+ * without it (a list whose every item changed: a selector label in each rule); false when some
+ * item matches (jsondiffpatch is then needed for the common run, moves and nested changes).
+ */
+function replacesAll(before: readonly unknown[], after: readonly unknown[], path: string, out: FieldChange[]): boolean {
+  const values = new Set<unknown>();
+  const hashes = new Set<string>();
+  const isObject = (v: unknown): v is object | null => typeof v === 'object';
+  for (const item of before)
+    if (isObject(item)) hashes.add(itemLabel(item) ?? JSON.stringify(item));
+    else values.add(item);
+  // A Set finds NaN where === does not: then jsondiffpatch decides, as it would anyway.
+  for (const item of after) if (isObject(item) ? hashes.has(itemLabel(item) ?? JSON.stringify(item)) : values.has(item)) return false;
+  const indexes = (list: readonly unknown[]) => {
+    const keys = list.map((_, i) => String(i));
+    return list.length > 10 ? keys.sort(byText) : keys;
+  };
+  for (const i of indexes(after)) out.push({ path: itemPath(path, after, Number(i)), after: after[Number(i)] });
+  for (const i of indexes(before)) out.push({ path: itemPath(path, before, Number(i)), before: before[Number(i)] });
   return true;
 }
 
@@ -154,7 +182,7 @@ function diffInto(before: unknown, after: unknown, path: string, out: FieldChang
     const b = before as unknown[];
     const a = after as unknown[];
     if (!pairsInPlace(b, a)) {
-      walk(patcher.diff(b, a), b, a, path, out);
+      if (!replacesAll(b, a, path, out)) walk(patcher.diff(b, a), b, a, path, out);
       return;
     }
     // walk() visits the indexes of a delta in text order (10 before 2).

@@ -1,6 +1,6 @@
 /** Reads the rendered tree (gitops/) as it is at a git ref, without checking anything out. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -71,6 +71,8 @@ export interface BaseFiles {
   content(path: string): string | undefined;
   /** A key of the file's bytes (a blob id): files with the same key hold the same bytes. */
   keyOf(path: string): string | undefined;
+  /** Whether another path may hold the same bytes (false: what is made of this file's bytes serves no other file). */
+  shared(path: string): boolean;
 }
 
 /** A tree in memory as the base (semanticDiff of two trees in memory). */
@@ -81,129 +83,260 @@ export function baseOfTree(tree: FileTree): BaseFiles {
     holds: (p, content) => tree.get(p) === content,
     content: (p) => tree.get(p),
     keyOf: (p) => tree.get(p),
+    shared: () => true,
   };
 }
 
-/** Git's id of a blob with these bytes (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
-function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
-  const bytes = Buffer.from(content, 'utf8');
-  return createHash(algorithm).update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+/** node's one-call hash (20.12 and later): a third of a Hash object's cost on a 1.5 KB text. */
+const hashOnce = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** Git's id of a blob of `bytes` bytes, `content` (`git hash-object`), SHA-1 or, in a SHA-256 repository, SHA-256. */
+function blobId(content: string, bytes: number, algorithm: 'sha1' | 'sha256'): string {
+  const header = `blob ${bytes}\0`;
+  if (hashOnce) return hashOnce(algorithm, header + content, 'hex');
+  return crypto.createHash(algorithm).update(header).update(content, 'utf8').digest('hex');
+}
+
+/** A file of the listing: its blob id and size. */
+interface Entry {
+  readonly sha: string;
+  readonly size: number;
 }
 
 /** Bytes read at once from the file of blobs. */
 const WINDOW_BYTES = 256 * 1024;
 
+/** How long a read waits between looks at a file of blobs that git is still writing. */
+const POLL_MS = 1;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+const shortRead = (path: string, size: number, at: number) =>
+  new PlatformError([{ message: `the file of blobs from git ended before ${path} (${size} bytes at ${at})` }]);
+
+/** A temporary file, removed at once and kept open (`w+`): gone with the process, whatever happens. */
+function anonymousFile(): number {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-'));
+  const fd = fs.openSync(path.join(dir, 'f'), 'w+');
+  fs.rmSync(dir, { recursive: true });
+  return fd;
+}
+
 /**
  * gitops/ at a commit, as git stores it: the listing gives each file's blob id and size, so a
  * rendered file of another size differs, and one of the same size is hashed as git does (a file
- * whose bytes did not change is never read). On first need, every distinct blob of the tree is
- * written by one `git cat-file --batch` into a temporary file (removed at once, kept open), and
- * a file's bytes are read from it when asked for: the blobs stay out of the process's memory.
+ * whose bytes did not change is never read). As soon as the tree is listed, one `git cat-file
+ * --batch` starts writing every distinct blob of it into a temporary file (removed at once, kept
+ * open), in the order of the listing, while the diff goes on beside it; a file's bytes are read
+ * from it when asked for, waiting only if git has not written them yet: the blobs stay out of the
+ * process's memory, and git's time overlaps the diff's (and the render's, for `npm run diff`).
  */
 export class GitTree implements BaseFiles {
   readonly paths: readonly string[];
-  private readonly entries = new Map<string, { readonly sha: string; readonly size: number }>();
-  private blobs: { readonly fd: number; readonly at: Map<string, number> } | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private lastPath: string | undefined;
+  private lastEntry: Entry | undefined;
+  /** The blobs that more than one path holds. */
+  private readonly sharedBlobs = new Set<string>();
+  private readonly blobs: BlobFile;
   /** The part of the file of blobs read last. */
   private window: { readonly bytes: Buffer; start: number; length: number } | undefined;
-  /** Milliseconds spent in git (listing and reading blobs), for the bench. */
+  /** Milliseconds spent in git (listing, and waiting for blobs), for the bench. */
   gitMs = 0;
 
   constructor(
-    private readonly root: string,
+    root: string,
     readonly commit: string,
   ) {
     const start = performance.now();
     // Each entry is `<mode> <type> <sha> <size padded>\t<path>\0`; strings are cut from the bytes
-    // so that no path keeps the whole listing alive.
+    // so that no path keeps the whole listing alive. The bytes are scanned here, not with one
+    // indexOf() call per field (a call into C++ each, 4 per file).
     const listing = gitBytes(root, ['ls-tree', '-r', '-l', '-z', commit, '--', 'gitops/']);
-    for (let at = 0; at < listing.length;) {
-      const end = listing.indexOf(0, at);
-      const tab = listing.indexOf(0x09, at);
-      const type = listing.indexOf(0x20, at) + 1;
-      const sha = listing.indexOf(0x20, type) + 1;
-      const shaEnd = listing.indexOf(0x20, sha);
-      if (sha - type === 5 && listing.toString('latin1', type, sha - 1) === 'blob') {
-        let size = 0;
-        for (let i = shaEnd; i < tab; i++) if (listing[i] !== 0x20) size = size * 10 + listing[i]! - 0x30;
-        this.entries.set(listing.toString('utf8', tab + 1 + 'gitops/'.length, end), { sha: listing.toString('latin1', sha, shaEnd), size });
-      }
-      at = end + 1;
+    const skip = 'gitops/'.length;
+    const n = listing.length;
+    for (let at = 0; at < n;) {
+      let i = at;
+      while (i < n && listing[i] !== 0x20) i++;
+      const type = i + 1;
+      i = type;
+      while (i < n && listing[i] !== 0x20) i++;
+      const sha = i + 1;
+      i = sha;
+      while (i < n && listing[i] !== 0x20) i++;
+      const shaEnd = i;
+      let size = 0;
+      for (; i < n && listing[i] !== 0x09; i++) if (listing[i] !== 0x20) size = size * 10 + listing[i]! - 0x30;
+      const tab = i;
+      while (i < n && listing[i] !== 0) i++;
+      if (sha - type === 5 && listing[type] === 0x62 /* b */ && listing[type + 1] === 0x6c /* l */)
+        this.entries.set(listing.toString('utf8', tab + 1 + skip, i), { sha: listing.toString('latin1', sha, shaEnd), size });
+      at = i + 1;
     }
     this.paths = [...this.entries.keys()];
+    const sizes = new Map<string, number>();
+    for (const { sha, size } of this.entries.values())
+      if (sizes.has(sha)) this.sharedBlobs.add(sha);
+      else sizes.set(sha, size);
+    this.blobs = new BlobFile(root, sizes);
     this.gitMs += performance.now() - start;
   }
 
   has(path: string): boolean {
-    return this.entries.has(path);
+    return this.entry(path) !== undefined;
   }
 
   holds(path: string, content: string): boolean {
-    const entry = this.entries.get(path);
+    const entry = this.entry(path);
     // Most changed files change size: the length is cheaper than the hash.
     return (
       entry !== undefined &&
       Buffer.byteLength(content, 'utf8') === entry.size &&
-      blobId(content, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
+      blobId(content, entry.size, entry.sha.length === 64 ? 'sha256' : 'sha1') === entry.sha
     );
   }
 
   keyOf(path: string): string | undefined {
-    return this.entries.get(path)?.sha;
+    return this.entry(path)?.sha;
+  }
+
+  shared(path: string): boolean {
+    const entry = this.entry(path);
+    return entry !== undefined && this.sharedBlobs.has(entry.sha);
   }
 
   content(path: string): string | undefined {
-    const entry = this.entries.get(path);
+    const entry = this.entry(path);
     if (entry === undefined) return undefined;
-    const blobs = (this.blobs ??= this.writeBlobs());
-    const at = blobs.at.get(entry.sha)!;
-    if (entry.size > WINDOW_BYTES) {
-      const bytes = Buffer.allocUnsafe(entry.size);
-      fs.readSync(blobs.fd, bytes, 0, entry.size, at);
-      return bytes.toString('utf8');
+    const start = performance.now();
+    const at = this.blobs.waitFor(entry.sha, entry.size);
+    this.gitMs += performance.now() - start;
+    // Each blob is read with the header git wrote before it, which must be the one expected (a
+    // missing object would shift every offset after it).
+    const header = `${entry.sha} blob ${entry.size}\n`;
+    const from = at - header.length;
+    const length = header.length + entry.size;
+    let bytes: Buffer;
+    let offset: number;
+    if (length > WINDOW_BYTES) {
+      bytes = Buffer.allocUnsafe(length);
+      offset = 0;
+      if (fs.readSync(this.blobs.fd, bytes, 0, length, from) !== length) throw shortRead(path, entry.size, at);
+    } else {
+      // The files of a site are asked for in path order, as git wrote them: one read serves many
+      // (a window holds only bytes git had written when it was read).
+      const window = (this.window ??= { bytes: Buffer.allocUnsafe(WINDOW_BYTES), start: 0, length: 0 });
+      if (from < window.start || from + length > window.start + window.length) {
+        window.start = from;
+        window.length = fs.readSync(this.blobs.fd, window.bytes, 0, WINDOW_BYTES, from);
+        if (length > window.length) throw shortRead(path, entry.size, at);
+      }
+      bytes = window.bytes;
+      offset = from - window.start;
     }
-    // The files of a site are asked for in path order, as git wrote them: one read serves many.
-    const window = (this.window ??= { bytes: Buffer.allocUnsafe(WINDOW_BYTES), start: 0, length: 0 });
-    if (at < window.start || at + entry.size > window.start + window.length) {
-      window.start = at;
-      window.length = fs.readSync(blobs.fd, window.bytes, 0, WINDOW_BYTES, at);
-    }
-    return window.bytes.toString('utf8', at - window.start, at - window.start + entry.size);
+    if (bytes.toString('latin1', offset, offset + header.length) !== header)
+      throw new PlatformError([{ message: `git cat-file --batch wrote another blob than ${entry.sha} where ${path} was expected` }]);
+    return bytes.toString('utf8', offset + header.length, offset + length);
   }
 
-  /** Closes the file of blobs (the tree reads no more). */
+  /** The entry of `path`; the diff asks about one path several times in a row (has, holds, content...). */
+  private entry(path: string): Entry | undefined {
+    if (path === this.lastPath) return this.lastEntry;
+    this.lastPath = path;
+    return (this.lastEntry = this.entries.get(path));
+  }
+
+  /** Stops git if it is still writing, and closes the file of blobs (the tree reads no more). */
   close(): void {
-    if (this.blobs) fs.closeSync(this.blobs.fd);
-    this.blobs = undefined;
+    this.blobs.close();
     this.window = undefined;
   }
+}
 
-  /** Every distinct blob into a temporary file, in one `git cat-file --batch`: `<sha> blob <size>\n<content>\n` each. */
-  private writeBlobs(): { fd: number; at: Map<string, number> } {
-    const start = performance.now();
-    const sizes = new Map([...this.entries.values()].map((e) => [e.sha, e.size]));
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diff-base-')), 'blobs');
-    const fd = fs.openSync(file, 'w+');
-    fs.rmSync(path.dirname(file), { recursive: true });
-    const r = spawnSync('git', ['cat-file', '--batch', '--buffer'], {
-      cwd: this.root,
-      input: [...sizes.keys()].map((sha) => `${sha}\n`).join(''),
-      stdio: ['pipe', fd, 'pipe'],
-    });
-    if (r.status !== 0)
-      throw new PlatformError([{ message: `git cat-file --batch failed: ${String(r.stderr).trim() || r.error?.message}` }]);
-    // The offsets follow from the sizes the listing gave.
-    const at = new Map<string, number>();
+/**
+ * Every blob of `sizes` (by id) written by one `git cat-file --batch --buffer` into a temporary
+ * file, `<sha> blob <size>\n<content>\n` each, in the background: the offsets follow from the
+ * sizes the listing gave, so a blob can be read as soon as the file has grown past it. The
+ * command's stdin, stderr and exit status are files too, so that nothing waits on node's event
+ * loop (the diff is synchronous); a shell writes git's exit status when it is done.
+ */
+class BlobFile {
+  readonly fd: number;
+  private readonly at = new Map<string, number>();
+  private readonly size: number;
+  private readonly status: number;
+  private readonly stderr: number;
+  private readonly git: ChildProcess;
+  /** How far the file is known to be written. */
+  private written = 0;
+  private open = true;
+
+  constructor(
+    private readonly root: string,
+    sizes: ReadonlyMap<string, number>,
+  ) {
     let offset = 0;
     for (const [sha, size] of sizes) {
       offset += `${sha} blob ${size}\n`.length;
-      at.set(sha, offset);
+      this.at.set(sha, offset);
       offset += size + 1;
     }
-    if (fs.fstatSync(fd).size !== offset)
-      throw new PlatformError([{ message: `git cat-file --batch wrote an unexpected size in ${this.root}` }]);
-    this.gitMs += performance.now() - start;
-    return { fd, at };
+    this.size = offset;
+    const input = anonymousFile();
+    // Written at an offset (pwrite): the file's own offset stays at 0, where git reads from.
+    fs.writeSync(input, [...sizes.keys()].map((sha) => `${sha}\n`).join(''), 0);
+    this.fd = anonymousFile();
+    this.stderr = anonymousFile();
+    this.status = anonymousFile();
+    // git in the background so that the shell can stop it (close()); its stdin is fd 4, as a
+    // background command's own stdin is /dev/null.
+    this.git = spawn('sh', ['-c', 'git cat-file --batch --buffer <&4 4<&- 3>&- & trap "kill $!" TERM; wait $!; echo $? >&3'], {
+      cwd: root,
+      // The environment as it is now (jest gives each test file a copy of its own).
+      env: process.env,
+      stdio: ['ignore', this.fd, this.stderr, this.status, input],
+    });
+    fs.closeSync(input);
+    if (this.git.pid === undefined) throw new PlatformError([{ message: 'git cat-file --batch could not be started (no sh)' }]);
+    this.git.on('error', () => undefined);
+    this.git.unref();
+  }
+
+  /** The offset of the `size` bytes of blob `sha`, once git has written them all (or a clear error if it will not). */
+  waitFor(sha: string, size: number): number {
+    const at = this.at.get(sha)!;
+    const end = at + size;
+    while (this.written < this.size && this.written < end) {
+      const done = fs.fstatSync(this.status).size > 0;
+      this.written = fs.fstatSync(this.fd).size;
+      if (this.written >= end) break;
+      if (done) this.fail();
+      Atomics.wait(pause, 0, 0, POLL_MS);
+    }
+    return at;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (fs.fstatSync(this.status).size === 0) this.git.kill();
+    for (const fd of [this.fd, this.stderr, this.status]) fs.closeSync(fd);
+  }
+
+  private fail(): never {
+    const read = (fd: number) => {
+      const bytes = Buffer.alloc(fs.fstatSync(fd).size);
+      fs.readSync(fd, bytes, 0, bytes.length, 0);
+      return bytes.toString('utf8').trim();
+    };
+    const [status, stderr] = [read(this.status), read(this.stderr)];
+    throw new PlatformError([
+      {
+        message:
+          status === '0'
+            ? `git cat-file --batch wrote an unexpected size in ${this.root} (${fs.fstatSync(this.fd).size} bytes, ${this.size} expected)`
+            : `git cat-file --batch failed (exit ${status}): ${stderr}`,
+      },
+    ]);
   }
 }
 

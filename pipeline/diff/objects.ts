@@ -4,7 +4,7 @@
  * objects of its kind (objectsOfKind, found by file name: synth names each file `<kind>-<name>.yaml`).
  */
 import { loadAll, CORE_SCHEMA } from 'js-yaml';
-import { record } from '../validate/context';
+import { isRecord } from './splice';
 
 /** A rendered object located in the tree. */
 export interface TreeObject {
@@ -54,13 +54,15 @@ export function objectsOf(path: string, docs: readonly unknown[]): TreeObject[] 
   const second = path.indexOf('/', first + 1);
   const [site, component, file] = [path.slice(0, first), path.slice(first + 1, second), path.slice(second + 1)];
   const objects: TreeObject[] = [];
+  // isRecord of this bundle, not record() of the validation's: a call across bundles goes through a getter.
   for (const doc of docs) {
-    const body = record(doc);
-    if (typeof body.kind !== 'string') continue;
-    const meta = record(body.metadata);
+    if (!isRecord(doc)) continue;
+    const body = doc;
+    const kind = body.kind;
+    if (typeof kind !== 'string') continue;
+    const meta: Record<string, unknown> = isRecord(body.metadata) ? body.metadata : {};
     const name = typeof meta.name === 'string' ? meta.name : file;
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
-    const kind = body.kind;
     objects.push({ site, component, path, kind, namespace, name, body, id: idOf({ kind, namespace, name }) });
   }
   return objects.length > 0 ? objects : undefined;

@@ -47,11 +47,11 @@ function isDash(lines: Lines, i: number, column: number): boolean {
  */
 function entryStarts(lines: Lines, from: number, to: number, column: number): number[] {
   const starts = [from];
-  const { indents, codes } = lines;
   for (let i = from + 1; i < to; i++) {
-    const indent = indents[i]!;
-    const code = codes[i]!;
-    if (code === -1 || code === HASH || indent > column) continue;
+    if (lines.deeper(i, column)) continue;
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code === -1 || code === HASH) continue;
     if (indent < column || !startsEntry(code)) throw NO_FIT;
     if (isDash(lines, i, column)) continue;
     if (column === 0 && isDocumentMarker(lines, i)) throw NO_FIT;
@@ -64,11 +64,11 @@ function entryStarts(lines: Lines, from: number, to: number, column: number): nu
 /** The first line of each item of the list at `column` over lines [from, to), then `to`. */
 function itemStarts(lines: Lines, from: number, to: number, column: number): number[] {
   const starts: number[] = [];
-  const { indents, codes } = lines;
   for (let i = from; i < to; i++) {
-    const indent = indents[i]!;
-    const code = codes[i]!;
-    if (code === -1 || code === HASH || indent > column) continue;
+    if (lines.deeper(i, column)) continue;
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code === -1 || code === HASH) continue;
     if (indent < column || !isDash(lines, i, column)) throw NO_FIT;
     starts.push(i);
   }
@@ -105,11 +105,12 @@ function sameText(base: Lines, bFrom: number, bTo: number, head: Lines, hFrom: n
 const opensBlock = (lines: Lines, i: number, column: number, form: string) =>
   lines.starts[i]! + column + form.length + 2 === lines.starts[i + 1]! && lines.text.charCodeAt(lines.starts[i + 1]! - 1) === NEWLINE;
 
-/** The first line in [from, to) that is neither blank nor a comment, and its indentation. */
-function firstContent(lines: Lines, from: number, to: number): { line: number; indent: number } {
+/** The first line in [from, to) that is neither blank nor a comment, its indentation and its first character's code. */
+function firstContent(lines: Lines, from: number, to: number): { line: number; indent: number; code: number } {
   for (let i = from; i < to; i++) {
-    const code = lines.codes[i]!;
-    if (code !== -1 && code !== HASH) return { line: i, indent: lines.indents[i]! };
+    const indent = lines.indent(i);
+    const code = lines.code(i, indent);
+    if (code !== -1 && code !== HASH) return { line: i, indent, code };
   }
   throw NO_FIT;
 }
@@ -126,6 +127,24 @@ function parsedAlone(base: Lines, from: number, to: number, column: number): unk
   } catch {
     throw NO_FIT;
   }
+}
+
+/**
+ * `key: value` alone on its line, both words of letters, digits and `._/-` starting with a
+ * letter: the core schema reads such a word as a string unless it is one of these (a number
+ * starts with a digit, a sign or a dot). Most entries that differ are such a label or name,
+ * and js-yaml's start costs more than the line.
+ */
+const WORD_ENTRY = /^([A-Za-z][\w./-]*): ([A-Za-z][\w./-]*)\n?$/;
+const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
+
+/** js-yaml's key and value of a one-line entry of two words (WORD_ENTRY), else undefined. */
+function wordEntry(line: string): [string, string] | undefined {
+  const match = WORD_ENTRY.exec(line);
+  if (!match || NOT_STRINGS.has(match[1]!) || NOT_STRINGS.has(match[2]!)) return undefined;
+  // A copy: a longer piece of the line would be a view that keeps the whole file's text alive.
+  const value = match[2]!;
+  return [match[1]!, value.length < 13 ? value : Buffer.from(value, 'latin1').toString('latin1')];
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -235,6 +254,8 @@ class Splicer {
 
   /** One mapping entry of the base parsed alone: its key and value. */
   private entryAlone(from: number, to: number, column: number): [string, unknown] {
+    const word = to === from + 1 ? wordEntry(slice(this.base, from, to, column)) : undefined;
+    if (word) return word;
     const parsed = parsedAlone(this.base, from, to, column);
     if (!isRecord(parsed)) throw NO_FIT;
     const keys = Object.keys(parsed);
@@ -260,8 +281,7 @@ export function spliceBase(baseText: string, renderedText: string, rendered: Rec
   try {
     const b = firstContent(base, 0, base.count);
     const h = firstContent(head, 0, head.count);
-    const code = base.codes[b.line]!;
-    if (b.indent !== 0 || h.indent !== 0 || isDocumentMarker(base, b.line) || isDash(base, b.line, 0) || !startsEntry(code))
+    if (b.indent !== 0 || h.indent !== 0 || isDocumentMarker(base, b.line) || isDash(base, b.line, 0) || !startsEntry(b.code))
       return undefined;
     const block = { bFrom: b.line, bTo: base.count, hFrom: h.line, hTo: head.count, column: 0 };
     return new Splicer(base, head).mapping(block, rendered);

@@ -42,9 +42,18 @@ const directoryOf = (path: string) => {
 /** Distinct file contents kept parsed (and their field changes): a few sites' worth of distinct files. */
 const KEPT_CONTENTS = 1024;
 
+/** New files whose field changes are kept for one old file (the same old file met with other new ones). */
+const HEADS_PER_BASE = 4;
+
+/** The field changes of the objects of one pair of files: the new file's text, and the changes by object id. */
+interface FieldChangesOf {
+  readonly head: string;
+  readonly byObject: Map<string, FieldChange[]>;
+}
+
 export class RenderedDiff {
   private readonly basePaths = new Map<string, string[]>();
-  private readonly headPaths = new Set<string>();
+  private readonly headPaths = new PathSet();
   private readonly done = new Set<string>();
   private readonly bySite: { readonly directory: string; readonly objects: RatedObjectChange[] }[] = [];
   private readonly files: RatedFileChange[] = [];
@@ -59,8 +68,11 @@ export class RenderedDiff {
   private headEdge: string | undefined;
   private readonly baseDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
   private readonly headDocuments = new RecentValues<unknown[] | undefined>(KEPT_CONTENTS);
-  /** Field changes by the new file's content, then the old file's key and the object. */
-  private readonly fieldChanges = new RecentValues<Map<string, FieldChange[]>>(KEPT_CONTENTS);
+  /**
+   * Field changes by the old file's key (its blob id), for the last few new files met with it
+   * (compared by content, never hashed: a new file's text is a fresh 1 to 2 KB string), by object.
+   */
+  private readonly fieldChanges = new RecentValues<FieldChangesOf[]>(KEPT_CONTENTS);
   private finished = false;
   /**
    * One string for each distinct id, site, component and field path: the rated changes of many
@@ -103,7 +115,7 @@ export class RenderedDiff {
     );
     const after = tree(
       (p) => this.headPaths.has(p),
-      () => this.headPaths,
+      () => this.headPaths.all(),
     );
     for (const r of this.removedApplications) r.list[r.list.indexOf(r.unrated)] = rate(r.change, { before: r.before }, before, after);
     this.bySite.sort((x, y) => byText(x.directory, y.directory));
@@ -119,7 +131,7 @@ export class RenderedDiff {
   private addDirectory(directory: string, head: Map<string, HeadFile>): void {
     if (this.done.has(directory)) throw new Error(`diff: the files of ${directory || 'the top directory'} were given twice`);
     this.done.add(directory);
-    for (const p of head.keys()) this.headPaths.add(p);
+    this.headPaths.add([...head.keys()]);
     if (head.has(EDGE_CONFIG)) this.headEdge = head.get(EDGE_CONFIG)!.content;
     const basePaths = this.basePaths.get(directory) ?? [];
     const unchanged = new Set<string>();
@@ -127,7 +139,7 @@ export class RenderedDiff {
     const headPaths = [...head.keys()].sort(byText);
     const after = new SiteSide(headPaths, (p) => this.headObjects(head.get(p)!), {
       has: (p) => this.headPaths.has(p),
-      paths: () => this.headPaths,
+      paths: () => this.headPaths.all(),
     });
     // Same bytes, same objects: an unchanged file is parsed once, for both sides.
     const before = new SiteSide(basePaths, (p) => (unchanged.has(p) ? after.objectsAt(p) : this.baseObjects(p, head.get(p))), {
@@ -157,15 +169,20 @@ export class RenderedDiff {
         this.files.push(rateFile(fileChange(path, inBase ? this.base.content(path) : undefined, file?.content)));
         continue;
       }
-      const byKey = new Map(ao.map((o) => [keyOf(o), o]));
+      // Most files hold one object, the same on both sides.
+      if (bo.length === 1 && ao.length === 1 && bo[0]!.id === ao[0]!.id) {
+        keep(this.objectChange(bo[0], ao[0], head), { before: bo[0], after: ao[0] });
+        continue;
+      }
+      // In one file, site and component are the same: the id tells the objects apart.
+      const byId = new Map(ao.map((o) => [o.id, o]));
       for (const o of bo) {
-        const key = keyOf(o);
-        const next = byKey.get(key);
-        byKey.delete(key);
-        if (!next) removed.set(key, o);
+        const next = byId.get(o.id);
+        byId.delete(o.id);
+        if (!next) removed.set(keyOf(o), o);
         else keep(this.objectChange(o, next, head), { before: o, after: next });
       }
-      for (const [key, o] of byKey) added.set(key, o);
+      for (const o of byId.values()) added.set(keyOf(o), o);
     }
     for (const key of new Set([...removed.keys(), ...added.keys()])) {
       const o = { before: removed.get(key), after: added.get(key) };
@@ -173,8 +190,7 @@ export class RenderedDiff {
     }
     this.served.before.push(...servedBy(before.objectsOfKind('HTTPProxy')));
     this.served.after.push(...servedBy(after.objectsOfKind('HTTPProxy')));
-    const order = new Map(objects.map((c) => [c, `${c.component}\0${c.id}`]));
-    objects.sort((x, y) => byText(order.get(x)!, order.get(y)!));
+    objects.sort((x, y) => byText(x.component, y.component) || byText(x.id, y.id));
     this.bySite.push({ directory, objects });
   }
 
@@ -187,12 +203,14 @@ export class RenderedDiff {
   /** The base's objects at `path`; `rendered`, the rendered file at the same path, if any. */
   private baseObjects(path: string, rendered: HeadFile | undefined): TreeObject[] | undefined {
     if (!isObjectPath(path)) return undefined;
-    const docs = this.baseDocuments.getOrMake(this.base.keyOf(path)!, () => {
+    const parse = () => {
       const text = this.base.content(path)!;
       const [document, ...more] = rendered?.documents ?? [];
       const spliced = more.length === 0 && isRecord(document) ? spliceBase(text, rendered!.content, document) : undefined;
       return spliced ? [spliced] : parseDocuments(text);
-    });
+    };
+    // A blob no other path holds is parsed once whatever is kept: keeping it would only hold it.
+    const docs = this.base.shared(path) ? this.baseDocuments.getOrMake(this.base.keyOf(path)!, parse) : parse();
     return docs && objectsOf(path, docs);
   }
 
@@ -224,14 +242,42 @@ export class RenderedDiff {
 
   /** Field changes of an object, kept by the contents of both files: the same pair of files gives the same changes. */
   private fieldsOf(before: TreeObject, after: TreeObject, headContent: string): FieldChange[] {
-    const byBase = this.fieldChanges.getOrMake(headContent, () => new Map());
-    const key = `${this.base.keyOf(before.path)}\0${before.id}`;
-    let fields = byBase.get(key);
+    if (!this.base.shared(before.path)) return this.diffFields(before, after);
+    const pairs = this.fieldChanges.getOrMake(this.base.keyOf(before.path)!, () => []);
+    let pair = pairs.find((p) => p.head === headContent);
+    if (pair === undefined) {
+      pair = { head: headContent, byObject: new Map() };
+      if (pairs.unshift(pair) > HEADS_PER_BASE) pairs.pop();
+    }
+    let fields = pair.byObject.get(before.id);
     if (fields === undefined) {
-      fields = diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
-      byBase.set(key, fields);
+      fields = this.diffFields(before, after);
+      pair.byObject.set(before.id, fields);
     }
     return fields;
+  }
+
+  private diffFields(before: TreeObject, after: TreeObject): FieldChange[] {
+    return diffValues(before.body, after.body).map((f) => ({ ...f, path: this.intern(f.path) }));
+  }
+}
+
+/** Paths given a directory at a time; the set of them is made only when a rule asks (most diffs never do). */
+class PathSet {
+  private readonly lists: (readonly string[])[] = [];
+  private set: Set<string> | undefined;
+
+  add(paths: readonly string[]): void {
+    this.lists.push(paths);
+    if (this.set) for (const p of paths) this.set.add(p);
+  }
+
+  has(path: string): boolean {
+    return this.all().has(path);
+  }
+
+  all(): ReadonlySet<string> {
+    return (this.set ??= new Set(this.lists.flat()));
   }
 }
 

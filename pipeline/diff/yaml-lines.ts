@@ -8,16 +8,15 @@ export const TAB = 0x09;
 export const COLON = 0x3a;
 
 /**
- * A text, the offset where each of its lines starts (`starts[count]` is the text's length), and
- * each line's indentation and the code of its first other character (-1: a blank line); read()
- * fills it again for the next text (the cut keeps one per side and reuses it, file after file).
+ * A text and the offset where each of its lines starts (`starts[count]` is the text's length);
+ * read() fills it again for the next text (the cut keeps one per side and reuses it, file after
+ * file). A line's indentation is looked at only as far as the cut asks: most lines are only ever
+ * asked whether they are deeper than the top-level entries, which is one character.
  */
 export class Lines {
   text = '';
   count = 0;
   starts = new Int32Array(256);
-  indents = new Int32Array(256);
-  codes = new Int32Array(256);
 
   read(text: string): this {
     this.text = text;
@@ -25,29 +24,41 @@ export class Lines {
     let start = 0;
     while (start < text.length) {
       if (count + 1 >= this.starts.length) this.grow();
+      this.starts[count++] = start;
       const newline = text.indexOf('\n', start);
-      const end = newline < 0 ? text.length : newline + 1;
-      let at = start;
-      while (at < end && text.charCodeAt(at) === SPACE) at++;
-      const code = at < end ? text.charCodeAt(at) : -1;
-      this.starts[count] = start;
-      this.indents[count] = at - start;
-      this.codes[count] = code === NEWLINE ? -1 : code;
-      count++;
-      start = end;
+      start = newline < 0 ? text.length : newline + 1;
     }
     this.starts[count] = text.length;
     this.count = count;
     return this;
   }
 
+  /** Whether line `i` has more than `column` spaces of indentation. */
+  deeper(i: number, column: number): boolean {
+    const at = this.starts[i]!;
+    for (let k = 0; k <= column; k++) if (this.text.charCodeAt(at + k) !== SPACE) return false;
+    return true;
+  }
+
+  /** The spaces that start line `i`. */
+  indent(i: number): number {
+    const start = this.starts[i]!;
+    let at = start;
+    while (this.text.charCodeAt(at) === SPACE) at++;
+    return at - start;
+  }
+
+  /** The code of line `i`'s first character after its `indent` spaces (-1: a blank line). */
+  code(i: number, indent: number): number {
+    const at = this.starts[i]! + indent;
+    if (at >= this.starts[i + 1]!) return -1;
+    const code = this.text.charCodeAt(at);
+    return code === NEWLINE ? -1 : code;
+  }
+
   private grow(): void {
-    const size = this.starts.length * 2;
-    const grown = (from: Int32Array) => {
-      const to = new Int32Array(size);
-      to.set(from);
-      return to;
-    };
-    [this.starts, this.indents, this.codes] = [grown(this.starts), grown(this.indents), grown(this.codes)];
+    const starts = new Int32Array(this.starts.length * 2);
+    starts.set(this.starts);
+    this.starts = starts;
   }
 }
