@@ -42,6 +42,10 @@ it('has code to apply and transcripts to check', () => {
     expect.arrayContaining(['model/components.ts', 'charts/platform.ts', 'sites/cluster1.ts', 'sites/cluster2.ts']),
   );
   expect(transcripts.length).toBeGreaterThanOrEqual(4);
+  // Each test file of the page declares tests (run below as this file's; jest refused a file without any).
+  const testFiles = code.filter((b) => b.kind === 'file' && b.path.startsWith('test/'));
+  expect(testFiles.length).toBeGreaterThan(0);
+  for (const file of testFiles) expect(file.body).toMatch(/^\s*(it|test)(\.each\(.*\))?\(/m);
 });
 
 it.each(transcripts.map((t) => [t.command, t] as const))('prints what the guide shows for `%s`', (_command, transcript) => {
