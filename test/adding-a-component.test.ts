@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, tempDir, treeDigest } from './helpers';
+import { REPO_ROOT, runTempDir, tempDir, treeDigest } from './helpers';
 import { applyBlock, copyRepository, copySources, parseGuide, run, transcriptOf, type CodeBlock, type Transcript } from './guide-workspace';
 import { typeCheck, type TypeCheck } from './guide-typecheck';
 
@@ -108,15 +108,10 @@ it("passes the project's lint", () => {
  * this file's.
  */
 describe("the guide's own test", () => {
-  const copy = tempDir('guide-code-');
+  const copy = runTempDir('guide-code-');
   afterAll(() => copy.cleanup());
-  try {
-    copySources(copy.dir);
-    for (const block of code) applyBlock(copy.dir, block);
-  } catch (err) {
-    copy.cleanup();
-    throw err;
-  }
+  copySources(copy.dir);
+  for (const block of code) applyBlock(copy.dir, block);
   for (const test of newFiles.filter((f) => f.startsWith('test/'))) {
     describe(test, () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

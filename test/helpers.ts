@@ -13,6 +13,18 @@ export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () =
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A temp directory inside this jest run's own (test/global-setup.js), which the run's teardown
+ * removes even when the file's hooks do not run (a directory made as a file is collected, whose
+ * tests a filter skips), and the returned cleanup removes earlier.
+ */
+export function runTempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const run = process.env.PLATFORM_TEST_RENDERED;
+  if (run === undefined) throw new Error('PLATFORM_TEST_RENDERED is unset: run the tests through jest (test/global-setup.js makes it)');
+  const dir = fs.mkdtempSync(path.join(run, prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** gitops/ as the synth CLI writes it, rendered once per jest run by test/global-setup.js (copy it, never change it). */
 export function renderedGitops(): string {
   const rendered = process.env.PLATFORM_TEST_RENDERED;
