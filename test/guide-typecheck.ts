@@ -3,8 +3,13 @@
  * same JSDoc parsing, the same diagnostics), through the compiler API: one program, parsed and
  * bound once, whose files are then checked a directory at a time.
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import * as ts from 'typescript';
+import type * as TypeScript from 'typescript';
+
+// Loaded by node itself, not through jest's module registry: compiled in jest's sandbox, the
+// compiler ran markedly slower.
+const ts = createRequire(__filename)('typescript') as typeof TypeScript;
 
 export interface TypeCheck {
   /** What tsc reports before any file is checked: the configuration, the options, every file's syntax, the global declarations. */
@@ -21,7 +26,7 @@ export interface TypeCheck {
  * `// @ts-nocheck` would have them).
  */
 export function typeCheck(root: string, config: string, unchecked: readonly string[]): TypeCheck {
-  const configErrors: ts.Diagnostic[] = [];
+  const configErrors: TypeScript.Diagnostic[] = [];
   const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, config), undefined, {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d),
@@ -38,11 +43,11 @@ export function typeCheck(root: string, config: string, unchecked: readonly stri
   });
   // Binds every file (the checker's first step), so that each directory's check is only its own.
   program.getTypeChecker();
-  const relative = (file: ts.SourceFile) => path.relative(root, file.fileName);
+  const relative = (file: TypeScript.SourceFile) => path.relative(root, file.fileName);
   const own = program
     .getSourceFiles()
     .filter((f) => !relative(f).split(path.sep).includes('node_modules') && !unchecked.some((dir) => relative(f).startsWith(`${dir}/`)));
-  const dirOf = (f: ts.SourceFile) => path.dirname(relative(f));
+  const dirOf = (f: TypeScript.SourceFile) => path.dirname(relative(f));
   return {
     before: () =>
       format(root, [
@@ -61,7 +66,7 @@ export function typeCheck(root: string, config: string, unchecked: readonly stri
 }
 
 /** As tsc prints them, with paths relative to the copy. */
-function format(root: string, diagnostics: readonly ts.Diagnostic[]): string {
+function format(root: string, diagnostics: readonly TypeScript.Diagnostic[]): string {
   return ts.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
     getCurrentDirectory: () => root,
