@@ -263,25 +263,25 @@ describe('writer lock', () => {
     for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
-  /** A root holding a stale copy of the rendered gitops/ (so a run has something to write), and a synth holding its lock. */
-  async function lockedRoot() {
+  it('refuses a second synth with exit 2 while one holds the lock, touching nothing; --check still reads', async () => {
     const { root, cleanup } = rootWithGitops();
-    const gitops = path.join(root, 'gitops');
-    const renderedDigest = treeDigest(gitops);
-    fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-    const staleDigest = treeDigest(gitops);
-    const { child, exited } = await startHoldingSynth(root);
-    holders.push(child);
-    expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(`${child.pid}\n`);
-    return { root, gitops, renderedDigest, staleDigest, staging: treeDigest(path.join(root, STAGING_DIR)), child, exited, cleanup };
-  }
-
-  it('refuses a second synth with exit 2 while one holds the lock, touching nothing; the holder then writes its tree', async () => {
-    const { root, gitops, renderedDigest, staleDigest, staging, child, exited, cleanup } = await lockedRoot();
     try {
+      const gitops = path.join(root, 'gitops');
+      const renderedDigest = treeDigest(gitops);
+      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      const staleDigest = treeDigest(gitops);
+      const { child, exited } = await startHoldingSynth(root);
+      holders.push(child);
+      const owner = path.join(root, STAGING_DIR, 'owner');
+      expect(fs.readFileSync(owner, 'utf8')).toBe(`${child.pid}\n`);
+      const staging = treeDigest(path.join(root, STAGING_DIR));
+
       const second = runSynth(['--out', root]);
       expect(second.status).toBe(2);
       expect(second.stderr).toContain(`another synth (pid ${child.pid}) is writing ${gitops}/; wait for it`);
+      const check = runSynth(['--out', root, '--check']);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
       expect(treeDigest(gitops)).toBe(staleDigest);
       expect(treeDigest(path.join(root, STAGING_DIR))).toBe(staging);
 
@@ -290,22 +290,6 @@ describe('writer lock', () => {
       expect(await exited).toBe(0);
       expect(treeDigest(gitops)).toBe(renderedDigest);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('--check still reads while a synth holds the lock, and touches nothing', async () => {
-    const { root, gitops, staleDigest, staging, child, exited, cleanup } = await lockedRoot();
-    try {
-      const check = runSynth(['--out', root, '--check']);
-      expect(check.status).toBe(1);
-      expect(check.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
-      expect(treeDigest(gitops)).toBe(staleDigest);
-      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(staging);
-      // What the holder does once let go is the test above's.
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
     } finally {
       cleanup();
     }
@@ -333,34 +317,22 @@ describe('writer lock', () => {
     }
   });
 
-  it.each(CRASH_POINTS)('--check reads what a run crashed at %s left, and leaves its leftovers for a writing run', (point) => {
-    const { root, staleDigest, crashed, cleanup } = crashedCopy(point);
-    try {
-      expect(crashed.status).toBe(70);
-      const staging = treeDigest(path.join(root, STAGING_DIR));
-      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(`${crashed.pid}\n`);
-      const check = runSynth(['--out', root, '--check']);
-      expect(check.status).toBe(1);
-      // A crash between the renames leaves no gitops/ (the rendered tree waits in the staging directory).
-      const gitops = path.join(root, 'gitops');
-      expect(fs.existsSync(gitops) ? treeDigest(gitops) : 'no gitops/').toBe(point === 'staged' ? staleDigest : 'no gitops/');
-      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(staging);
-    } finally {
-      cleanup();
-    }
-  });
-
   it.each([
     ['staged', 'discarded'],
     ['between-renames', 'rolled-forward'],
   ])("the next synth run takes over a crashed run's lock and recovers its swap (crash at %s: %s)", (point, outcome) => {
-    // A stale tree, and a run crashed at `point` while swapping the rendered one in (what --check
-    // leaves of it is the test above's).
+    // A stale tree, and a run crashed at `point` while swapping the rendered one in.
     const { root, renderedDigest, crashed, cleanup } = crashedCopy(point);
     try {
       const gitops = path.join(root, 'gitops');
       expect(crashed.status).toBe(70);
-      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(`${crashed.pid}\n`);
+      const owner = fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8');
+      expect(owner).toBe(`${crashed.pid}\n`);
+      // --check reads what is there and leaves the leftovers for a writing run.
+      const check = runSynth(['--out', root, '--check']);
+      expect(check.status).toBe(1);
+      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(owner);
+
       const next = runSynth(['--out', root]);
       expect(next.status).toBe(0);
       expect(next.stderr).toContain(`took over the lock of synth pid ${crashed.pid}`);
