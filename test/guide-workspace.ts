@@ -81,13 +81,19 @@ const COPIED = [
 const COPIED_TOO = ['package.json', 'package-lock.json', 'gitops'];
 const LINKED = ['node_modules', 'imports'];
 
+/** A copy of the code in `dir` (what the guide changes and what imports it, its configuration), without gitops/ or git. */
+export function copySources(dir: string): void {
+  for (const entry of COPIED) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of LINKED) fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
+}
+
 /**
  * A copy of the repository in `dir` with gitops/ committed in a git repository of its own (the
  * diff's base), before the guide's code is applied.
  */
 export function copyRepository(dir: string): void {
-  for (const entry of [...COPIED, ...COPIED_TOO]) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
-  for (const entry of LINKED) fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
+  copySources(dir);
+  for (const entry of COPIED_TOO) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.name=guide', '-c', 'user.email=guide@example.org', ...args]);
   git('init', '-q', '-b', 'main');
   git('add', 'gitops');

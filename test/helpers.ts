@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +10,18 @@ export const REPO_ROOT = path.resolve(__dirname, '..');
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix = 'platform-test-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp directory inside this jest run's own (test/global-setup.js), which the run's teardown
+ * removes even when the file's hooks do not run (a directory made as a file is collected, whose
+ * tests a filter skips), and the returned cleanup removes earlier.
+ */
+export function runTempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const run = process.env.PLATFORM_TEST_RENDERED;
+  if (run === undefined) throw new Error('PLATFORM_TEST_RENDERED is unset: run the tests through jest (test/global-setup.js makes it)');
+  const dir = fs.mkdtempSync(path.join(run, prefix));
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -36,7 +49,28 @@ export function withChange(site: Site, change: (draft: Record<string, unknown>) 
   return draft as unknown as Site;
 }
 
-/** sha256 of every file below dir, for byte-for-byte comparisons. */
+/**
+ * sha256 of every regular file below dir with its path, sorted by path, for byte-for-byte
+ * comparisons (what `find . -type f | sort | xargs sha256sum` lists, read in this process: a test
+ * takes several, and five processes each cost more than hashing a rendered tree).
+ */
 export function treeDigest(dir: string): string {
-  return execFileSync('sh', ['-c', 'find . -type f -print0 | sort -z | xargs -0 sha256sum'], { cwd: dir, encoding: 'utf8' });
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const file = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(file);
+      else if (entry.isFile()) files.push(file);
+    }
+  };
+  walk('');
+  return files
+    .sort()
+    .map(
+      (file) =>
+        `${createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, file)))
+          .digest('hex')}  ./${file}\n`,
+    )
+    .join('');
 }
