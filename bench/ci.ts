@@ -79,6 +79,20 @@ export function junitCases(xml: string): TestCase[] {
   }));
 }
 
+/**
+ * Each test file's time outside its tests (module loading, transform, `beforeAll`/`afterAll`): the
+ * suite's time less its cases', from the same report. A fixture shared by several tests is not in
+ * any test's time, so the bench prints these beside the slow tests.
+ */
+export function junitFileOverheads(xml: string): { file: string; seconds: number }[] {
+  return [...xml.matchAll(/<testsuite [^>]*\btime="([^"]*)"[^>]*>([\s\S]*?)<\/testsuite>/g)].flatMap(([, time, body]) => {
+    const cases = junitCases(body!);
+    if (cases.length === 0) return [];
+    const inCases = cases.reduce((sum, c) => sum + c.seconds, 0);
+    return [{ file: cases[0]!.file, seconds: Math.round((Number(time) - inCases) * 1000) / 1000 }];
+  });
+}
+
 /** `ci step NAME SECONDS s` lines of .ci/run's output. */
 export function stepTimes(output: string): { name: string; seconds: number }[] {
   return [...output.matchAll(/^ci step (\S+) +([\d.]+) s$/gm)].map(([, name, seconds]) => ({ name: name!, seconds: Number(seconds) }));
@@ -148,6 +162,14 @@ export function measureCi(repo: string, log: string): Row[] {
       targets: [{ label: 'count', value: unexcused.length, op: '<=', limit: 0, digits: 0 }],
     });
     for (const c of unexcused) rows.push({ what: `  ${c.file}`, figure: `${c.seconds.toFixed(1)} s`, note: c.name.slice(0, 110) });
+    const overheads = fs.existsSync(junit) ? junitFileOverheads(fs.readFileSync(junit, 'utf8')) : [];
+    const heavy = overheads.filter((o) => o.seconds > SLOW_TEST_S && !runsRealServer(o.file)).sort((a, b) => b.seconds - a.seconds);
+    rows.push({
+      what: `files over ${SLOW_TEST_S} s outside their tests, no real server`,
+      figure: `${heavy.length}`,
+      note: "module loading and shared fixtures (beforeAll), in no test's time; not a target, shown so that a fixture cannot hide a slow test",
+    });
+    for (const o of heavy) rows.push({ what: `  ${o.file}`, figure: `${o.seconds.toFixed(1)} s` });
     const stale = REAL_SERVER_TESTS.filter((f) => !fs.existsSync(path.join(clone, f)));
     if (stale.length > 0) rows.push({ what: '  REAL_SERVER_TESTS names missing files', figure: '', note: stale.join(', ') });
     return rows;

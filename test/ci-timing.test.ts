@@ -3,7 +3,7 @@
 // must name files that exist.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { junitCases, REAL_SERVER_TESTS, runsRealServer, shellEnvironment, stepTimes } from '../bench/ci';
+import { junitCases, junitFileOverheads, REAL_SERVER_TESTS, runsRealServer, shellEnvironment, stepTimes } from '../bench/ci';
 import { REPO_ROOT } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,11 +24,15 @@ const JUNIT = `<?xml version="1.0" encoding="UTF-8"?>
 </testsuites>`;
 
 describe('the CI timing records', () => {
-  it('reads each test case with its file and time, and each file with its suite time', () => {
+  it('reads each test case with its file and time, each file with its suite time and its time outside its tests', () => {
     expect(junitCases(JUNIT)).toEqual([
       { file: 'test/writer.test.ts', name: 'writer stages & "swaps"', seconds: 2.5 },
       { file: 'test/writer.test.ts', name: 'writer prunes', seconds: 0.4 },
       { file: 'test/rehearse-bus.test.ts', name: ' keeps a site storing', seconds: 12.6 },
+    ]);
+    expect(junitFileOverheads(JUNIT)).toEqual([
+      { file: 'test/writer.test.ts', seconds: 6.35 },
+      { file: 'test/rehearse-bus.test.ts', seconds: 18.44 },
     ]);
     expect(durationsFromJunit(JUNIT)).toEqual({ 'test/rehearse-bus.test.ts': 31, 'test/writer.test.ts': 9.3 });
   });
