@@ -4,7 +4,7 @@
  * the schema check, the plaintext guard and the YAML of an object depend on its JSON alone. The
  * key is the object's JSON text, made once per object.
  */
-import { RecentValues } from './recent-values';
+import { RecentValues } from '../model/recent-values';
 import type { KubeObject } from './render';
 
 const texts = new WeakMap<object, string>();

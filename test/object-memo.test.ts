@@ -6,7 +6,7 @@
 import { generateModel } from '../bench/generate-sites';
 import { siteFiles } from '../pipeline/files';
 import { ObjectMemo } from '../pipeline/object-text';
-import { RecentValues } from '../pipeline/recent-values';
+import { RecentValues } from '../model/recent-values';
 import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
 import { validateSite } from '../pipeline/validate';
 import { checkPlaintext } from '../pipeline/validate/plaintext';

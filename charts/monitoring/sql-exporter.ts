@@ -7,6 +7,7 @@
  */
 import type { k8s } from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
+import { RecentValues } from '../../model/recent-values';
 import { slug } from '../contour/route-proxy';
 import type { HealthSignal } from '../lib/resilience';
 import { httpProbe, resources, restrictedContainerSecurity } from '../lib/workload';
@@ -28,8 +29,7 @@ export function healthSignalMetric(signal: Pick<HealthSignal, 'name'>): string {
 }
 
 /** Queries files made so far, by what they are made of (the same signals come back in every site). */
-const queriesFiles = new Map<string, string>();
-const KEPT_QUERIES_FILES = 64;
+const queriesFiles = new RecentValues<string>(64);
 
 /** The queries file of the signals (each query returns one row with a `value` column). */
 export function healthSignalQueries(signals: readonly HealthSignal[]): string {
@@ -38,13 +38,7 @@ export function healthSignalQueries(signals: readonly HealthSignal[]): string {
   );
   // The key is the whole document stringify is given: it reads nothing else.
   const key = JSON.stringify(entries);
-  let text = queriesFiles.get(key);
-  if (text === undefined) {
-    text = stringify(Object.fromEntries(entries));
-    if (queriesFiles.size >= KEPT_QUERIES_FILES) queriesFiles.clear();
-    queriesFiles.set(key, text);
-  }
-  return text;
+  return queriesFiles.getOrMake(key, () => stringify(Object.fromEntries(entries)));
 }
 
 /** Where the exporter finds the database: its Unix socket directory and a superuser's password file. */

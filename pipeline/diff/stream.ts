@@ -20,7 +20,7 @@ import { rateFile } from './risk-files';
 import { EDGE_CONFIG, lostRoutes, servedBy, type LostRoute, type ServedHost } from './routes';
 import { isRecord, spliceBase } from './splice';
 import { fileChange } from './text';
-import { RecentValues } from '../recent-values';
+import { RecentValues } from '../../model/recent-values';
 
 /**
  * A rendered file; `documents`, when the render has them, are its YAML documents as JSON (no

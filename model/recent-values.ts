@@ -2,7 +2,7 @@
  * Values by key in two generations of at most `size` entries each: a hit moves to the newer one,
  * and the older is dropped whole when the newer is full. What recurs in every site stays; what
  * one site alone uses goes within a few sites. Shared by the synth's object memo and the diff's
- * parse and field-change caches.
+ * parse and field-change caches, and the monitoring chart's queries files.
  */
 export class RecentValues<V> {
   private newer = new Map<string, V>();
