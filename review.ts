@@ -21,6 +21,7 @@ import {
   LISTED_LOWS,
   toMarkdown,
   toText,
+  type RatedChange,
   type Risk,
 } from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
@@ -266,13 +267,18 @@ async function diff(argv: readonly string[]): Promise<number> {
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const baseCommit = resolveCommit(root, base);
   const baseTree = new GitTree(root, baseCommit);
-  const diff = new RenderedDiff(baseTree);
-  // The rendered side is read from the render's own objects: its YAML is never parsed.
-  const bodies: FileBodies = new Map();
-  const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
-  for (const files of filesByDirectory(tree, bodies)) diff.add(files);
-  const changes = diff.finish();
-  baseTree.close();
+  let changes: RatedChange[];
+  try {
+    const diff = new RenderedDiff(baseTree);
+    // The rendered side is read from the render's own objects: its YAML is never parsed.
+    const bodies: FileBodies = new Map();
+    const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
+    for (const files of filesByDirectory(tree, bodies)) diff.add(files);
+    changes = diff.finish();
+  } finally {
+    // git writes the base in the background from the listing on: stopped whatever happens.
+    baseTree.close();
+  }
   const head = describeHead(root, args.branch);
   const header = { baseRef: base, baseCommit, headCommit: head.commit, headBranch: head.branch, uncommitted: head.uncommitted };
   const markdown = {

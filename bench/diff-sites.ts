@@ -110,7 +110,7 @@ export function measureDiff(count: number, dir: string, mode: 'render' | 'diff' 
   cpu = process.cpuUsage();
   const changes: RatedChange[] = diff.finish();
   base.close();
-  // Reading the blobs happens inside the diff, on first need: counted as git's.
+  // Waiting for the blobs git writes in the background happens inside the diff: counted as git's.
   const blobMs = base.gitMs - listGitMs;
   timed += ms(start);
   start = process.hrtime.bigint();

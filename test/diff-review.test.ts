@@ -249,6 +249,32 @@ process.exit(r.status ?? 1);
       shim.cleanup();
     }
   });
+  it('stops the shell and git together when closed before git is done', () => {
+    const repo = committed(new Map([['s/c/big.txt', `${'x'.repeat(20_000_000)}\n`]]));
+    const shim = tempDir('diff-slow-git-');
+    const saved = process.env.PATH;
+    const running = () => spawnSync('pgrep', ['-f', shim.dir], { encoding: 'utf8' }).stdout.trim();
+    try {
+      process.env.PATH = `${slowGit(shim.dir)}${path.delimiter}${saved}`;
+      const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
+      process.env.PATH = saved;
+      // The slow cat-file writes 20 MB in more than 3 s: it is still writing when closed, and
+      // stopped well within the second given to it.
+      const waitUntil = (done: () => boolean, ms: number) => {
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        for (let i = 0; i < ms / 20 && !done(); i++) Atomics.wait(pause, 0, 0, 20);
+      };
+      waitUntil(() => running() !== '', 2000);
+      expect(running()).not.toBe('');
+      tree.close();
+      waitUntil(() => running() === '', 1000);
+      expect(running()).toBe('');
+    } finally {
+      process.env.PATH = saved;
+      repo.cleanup();
+      shim.cleanup();
+    }
+  });
 });
 
 describe('npm run diff', () => {

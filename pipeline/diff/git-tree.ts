@@ -108,6 +108,8 @@ const WINDOW_BYTES = 256 * 1024;
 
 /** How long a read waits between looks at a file of blobs that git is still writing. */
 const POLL_MS = 1;
+/** How long git may write nothing before the read gives up (it writes a 2 MB base in well under a second). */
+const STALL_MS = 60_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 const shortRead = (path: string, size: number, at: number) =>
@@ -287,29 +289,39 @@ class BlobFile {
     this.fd = anonymousFile();
     this.stderr = anonymousFile();
     this.status = anonymousFile();
-    // git in the background so that the shell can stop it (close()); its stdin is fd 4, as a
-    // background command's own stdin is /dev/null.
-    this.git = spawn('sh', ['-c', 'git cat-file --batch --buffer <&4 4<&- 3>&- & trap "kill $!" TERM; wait $!; echo $? >&3'], {
+    // The shell and git in a process group of their own, which close() stops as one (the shell
+    // writes git's exit status; git's stdin is fd 4, as a background command's own is /dev/null).
+    this.git = spawn('sh', ['-c', 'git cat-file --batch --buffer <&4 4<&- 3>&- & wait $!; echo $? >&3'], {
       cwd: root,
       // The environment as it is now (jest gives each test file a copy of its own).
       env: process.env,
+      detached: true,
       stdio: ['ignore', this.fd, this.stderr, this.status, input],
     });
     fs.closeSync(input);
-    if (this.git.pid === undefined) throw new PlatformError([{ message: 'git cat-file --batch could not be started (no sh)' }]);
+    if (this.git.pid === undefined) {
+      for (const fd of [this.fd, this.stderr, this.status]) fs.closeSync(fd);
+      throw new PlatformError([{ message: 'git cat-file --batch could not be started (no sh)' }]);
+    }
     this.git.on('error', () => undefined);
     this.git.unref();
+    // A run that ends without close() (an error on the way out) still stops git.
+    process.once('exit', this.stop);
   }
 
   /** The offset of the `size` bytes of blob `sha`, once git has written them all (or a clear error if it will not). */
   waitFor(sha: string, size: number): number {
     const at = this.at.get(sha)!;
     const end = at + size;
+    let progress = performance.now();
     while (this.written < this.size && this.written < end) {
       const done = fs.fstatSync(this.status).size > 0;
-      this.written = fs.fstatSync(this.fd).size;
+      const written = fs.fstatSync(this.fd).size;
+      if (written > this.written) progress = performance.now();
+      this.written = written;
       if (this.written >= end) break;
       if (done) this.fail();
+      if (performance.now() - progress > STALL_MS) this.fail(`wrote nothing for ${STALL_MS / 1000} s`);
       Atomics.wait(pause, 0, 0, POLL_MS);
     }
     return at;
@@ -318,11 +330,21 @@ class BlobFile {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    if (fs.fstatSync(this.status).size === 0) this.git.kill();
+    process.removeListener('exit', this.stop);
+    if (fs.fstatSync(this.status).size === 0) this.stop();
     for (const fd of [this.fd, this.stderr, this.status]) fs.closeSync(fd);
   }
 
-  private fail(): never {
+  /** Stops the shell and git together (their process group), if they still run. */
+  private readonly stop = (): void => {
+    try {
+      process.kill(-this.git.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+
+  private fail(stalled?: string): never {
     const read = (fd: number) => {
       const bytes = Buffer.alloc(fs.fstatSync(fd).size);
       fs.readSync(fd, bytes, 0, bytes.length, 0);
@@ -332,9 +354,11 @@ class BlobFile {
     throw new PlatformError([
       {
         message:
-          status === '0'
-            ? `git cat-file --batch wrote an unexpected size in ${this.root} (${fs.fstatSync(this.fd).size} bytes, ${this.size} expected)`
-            : `git cat-file --batch failed (exit ${status}): ${stderr}`,
+          stalled !== undefined
+            ? `git cat-file --batch ${stalled} in ${this.root} (${fs.fstatSync(this.fd).size} of ${this.size} bytes)`
+            : status === '0'
+              ? `git cat-file --batch wrote an unexpected size in ${this.root} (${fs.fstatSync(this.fd).size} bytes, ${this.size} expected)`
+              : `git cat-file --batch failed (exit ${status}): ${stderr}`,
       },
     ]);
   }
