@@ -93,9 +93,13 @@ export function junitFileOverheads(xml: string): { file: string; seconds: number
   });
 }
 
-/** `ci step NAME SECONDS s` lines of .ci/run's output. */
-export function stepTimes(output: string): { name: string; seconds: number }[] {
-  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s$/gm)].map(([, name, seconds]) => ({ name: name!, seconds: Number(seconds) }));
+/** `ci step NAME SECONDS s, CPU SECONDS s` lines of .ci/run's output (the CPU time is "?" off Linux: left out). */
+export function stepTimes(output: string): { name: string; seconds: number; cpuSeconds?: number }[] {
+  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s(?:, CPU +([\d.]+|\?) s)?$/gm)].map(([, name, seconds, cpu]) => ({
+    name: name!,
+    seconds: Number(seconds),
+    ...(cpu === undefined || cpu === '?' ? {} : { cpuSeconds: Number(cpu) }),
+  }));
 }
 
 /** CPU seconds (user + system) of this process's waited-for descendants, from /proc; undefined elsewhere. */
@@ -147,7 +151,11 @@ export function measureCi(repo: string, log: string): Row[] {
       },
     ];
     for (const s of stepTimes(output).filter((s) => s.name !== 'total')) {
-      rows.push({ what: `  step ${s.name}`, figure: `${s.seconds.toFixed(1)} s` });
+      rows.push({
+        what: `  step ${s.name}`,
+        figure: `${s.seconds.toFixed(1)} s`,
+        ...(s.cpuSeconds === undefined ? {} : { note: `CPU ${s.cpuSeconds.toFixed(1)} s` }),
+      });
     }
     const junit = path.join(clone, 'junit.xml');
     const cases = fs.existsSync(junit) ? junitCases(fs.readFileSync(junit, 'utf8')) : [];

@@ -38,13 +38,14 @@ describe('the CI timing records', () => {
   });
 
   it("reads .ci/run's step lines, and .ci/run prints them in that form", () => {
-    const output = 'npm output\nci step npm-ci         33.1 s\nci step jest          101.0 s\nci step total         140.2 s\n';
+    const output =
+      'npm output\nci step npm-ci         33.1 s, CPU   20.4 s\nci step jest          101.0 s, CPU      ? s\nci step total         140.2 s, CPU  180.0 s\n';
     expect(stepTimes(output)).toEqual([
-      { name: 'npm-ci', seconds: 33.1 },
+      { name: 'npm-ci', seconds: 33.1, cpuSeconds: 20.4 },
       { name: 'jest', seconds: 101 },
-      { name: 'total', seconds: 140.2 },
+      { name: 'total', seconds: 140.2, cpuSeconds: 180 },
     ]);
-    expect(fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8')).toContain(`printf 'ci step %-12s %6s s\\n'`);
+    expect(fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8')).toContain(`printf 'ci step %-12s %6s s, CPU %6s s\\n'`);
   });
 
   it('names only test files that exist, as real-server tests and in test/durations.json', () => {
