@@ -93,13 +93,18 @@ export function junitFileOverheads(xml: string): { file: string; seconds: number
   });
 }
 
-/** `ci step NAME SECONDS s, CPU SECONDS s` lines of .ci/run's output (the CPU time is "?" off Linux: left out). */
-export function stepTimes(output: string): { name: string; seconds: number; cpuSeconds?: number }[] {
-  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s(?:, CPU +([\d.]+|\?) s)?$/gm)].map(([, name, seconds, cpu]) => ({
-    name: name!,
-    seconds: Number(seconds),
-    ...(cpu === undefined || cpu === '?' ? {} : { cpuSeconds: Number(cpu) }),
-  }));
+/**
+ * `ci step NAME SECONDS s, CPU SECONDS s, system SECONDS s` lines of .ci/run's output (CPU time,
+ * user + system, and the system part; "CPU ? s" off Linux, left out).
+ */
+export function stepTimes(output: string): { name: string; seconds: number; cpuSeconds?: number; systemSeconds?: number }[] {
+  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s(?:, CPU (?:\?|([\d.]+) s, system ([\d.]+)) s)?$/gm)].map(
+    ([, name, seconds, cpu, system]) => ({
+      name: name!,
+      seconds: Number(seconds),
+      ...(cpu === undefined ? {} : { cpuSeconds: Number(cpu), systemSeconds: Number(system) }),
+    }),
+  );
 }
 
 /** CPU seconds (user + system) of this process's waited-for descendants, from /proc; undefined elsewhere. */
@@ -154,7 +159,7 @@ export function measureCi(repo: string, log: string): Row[] {
       rows.push({
         what: `  step ${s.name}`,
         figure: `${s.seconds.toFixed(1)} s`,
-        ...(s.cpuSeconds === undefined ? {} : { note: `CPU ${s.cpuSeconds.toFixed(1)} s` }),
+        ...(s.cpuSeconds === undefined ? {} : { note: `CPU ${s.cpuSeconds.toFixed(1)} s (system ${s.systemSeconds!.toFixed(1)} s)` }),
       });
     }
     const junit = path.join(clone, 'junit.xml');
