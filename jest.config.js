@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // node's; PLATFORM_TEST_CPU_LOG=FILE records each file's CPU time there (bench/ci.ts sets it).
+  testEnvironment: process.env.PLATFORM_TEST_CPU_LOG ? '<rootDir>/test/cpu-environment.js' : 'node',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['@swc/jest'], '^.+/node_modules/jsondiffpatch/.+\\.js$': ['@swc/jest'] },
   // jsondiffpatch ships ES modules only: compiled to CommonJS like our sources.
