@@ -33,7 +33,9 @@ export function healthSignalAlert(signal: HealthSignal): AlertRule {
   const series = `${metric}{instance="keeper-0"}`;
   return {
     name: signal.name,
-    expr: `${metric} ${comparison === 'below' ? '<' : '>'} ${threshold}`,
+    // Absent when no exporter can run the signal's query (the database unreachable from it): as
+    // unhealthy as the threshold crossed, or the alert would stay silent exactly then.
+    expr: `${metric} ${comparison === 'below' ? '<' : '>'} ${threshold} or absent(${metric})`,
     for: signal.for,
     severity: signal.severity,
     summary: signal.summary,
