@@ -67,11 +67,47 @@ describe.each(SITES.map((s) => [s.name, renderSite(s, PLATFORM)] as const))('the
   });
 });
 
+/**
+ * Vault is configured without a reviewer token (the README's `config` step), so it reviews each
+ * login with the login's own token: every service account that logs in must be allowed to create
+ * TokenReviews, through Kubernetes' own ClusterRole for it, and no other service account is.
+ */
+function expectVaultLoginsMayReviewTokens(site: RenderedSite): void {
+  const objects = site.components.flatMap((c) => c.objects);
+  type Binding = { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] };
+  const delegated = objects
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .map((o) => o as unknown as Binding)
+    .filter((b) => b.roleRef.kind === 'ClusterRole' && b.roleRef.name === 'system:auth-delegator')
+    .flatMap((b) => b.subjects.map((s) => `${s.kind}/${s.namespace}/${s.name}`));
+  const grants = vaultGrants(site);
+  expect(grants.length).toBeGreaterThan(0);
+  expect(delegated.sort()).toEqual(grants.map((g) => `ServiceAccount/${g.serviceAccount.namespace}/${g.serviceAccount.name}`).sort());
+  const readme = vaultDir(site).get('README.md')!;
+  const { address, port } = site.site.network.apiServer;
+  for (const mount of new Set(grants.map((g) => g.authMount))) {
+    expect(readme).toContain(`vault auth enable -path=${mount} kubernetes`);
+    expect(readme).toMatch(
+      new RegExp(`vault write auth/${mount}/config kubernetes_host=https://${address}:${port} kubernetes_ca_cert=@\\S+\n`),
+    );
+    expect(readme).not.toContain('token_reviewer_jwt=');
+  }
+}
+
+it.each(SITES.map((s) => [s.name, s] as const))(
+  'every service account of %s that logs in to Vault may have its token reviewed, and the mount is configured to',
+  (_n, site) => {
+    expectVaultLoginsMayReviewTokens(renderSite(site, PLATFORM));
+  },
+);
+
 it('a site issuing from Vault PKI adds cert-manager role: sign only, with the audience cert-manager asks for', () => {
   const site = withChange(SITES[0]!, (d) => {
     d.certificates = { kind: 'vault-pki', path: 'pki_int/sign/platform', role: 'cert-manager' };
   });
-  const grants = vaultGrants(renderSite(site, { ...PLATFORM, sites: SITES.map((s) => (s.name === site.name ? site : s)) }));
+  const rendered = renderSite(site, { ...PLATFORM, sites: SITES.map((s) => (s.name === site.name ? site : s)) });
+  expectVaultLoginsMayReviewTokens(rendered);
+  const grants = vaultGrants(rendered);
   const pki = grants.find((g) => g.serviceAccount.name === 'cert-manager-vault-issuer')!;
   expect(pki).toMatchObject({
     authMount: site.vault.authMount,
