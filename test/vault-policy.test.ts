@@ -45,7 +45,7 @@ describe.each(SITES.map((s) => [s.name, renderSite(s, PLATFORM)] as const))('the
     );
     expect(Object.keys(path).sort()).toEqual([...expected].sort());
     expect(Object.keys(path)).toEqual(
-      expect.arrayContaining([`platform/data/certificates/${name}/tsig`, 'platform/data/argocd/github-oauth']),
+      expect.arrayContaining([`platform/data/certificates/${name}/tsig`, `platform/data/argocd/github-oauth/${name}`]),
     );
     for (const [p, { capabilities }] of Object.entries(path)) {
       expect(p).not.toMatch(/[*+]/);
@@ -118,4 +118,17 @@ it('a site issuing from Vault PKI adds cert-manager role: sign only, with the au
   expect(pki.audience).toMatch(/^vault:\/\/[a-z0-9-]+$/);
   // The TSIG key is no longer read: ACME is not used.
   expect(grants.flatMap((g) => g.paths.map((p) => p.path))).not.toContain(`platform/data/certificates/${site.name}/tsig`);
+});
+
+it("gives each site's Argo CD an OAuth app of its own, as each sends GitHub its own callback URL", () => {
+  const perSite = SITES.map((s) => {
+    const objects = renderSite(s, PLATFORM).components.flatMap((c) => c.objects);
+    const oauth = objects.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'argocd-github-oauth')!;
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm')!;
+    const keys = (oauth.spec as { data: { remoteRef: { key: string } }[] }).data.map((d) => d.remoteRef.key);
+    return { url: (cm as unknown as { data: { url: string } }).data.url, apps: [...new Set(keys)] };
+  });
+  for (const { apps } of perSite) expect(apps).toHaveLength(1);
+  expect(new Set(perSite.map((p) => p.url)).size).toBe(SITES.length);
+  expect(new Set(perSite.map((p) => p.apps[0])).size).toBe(SITES.length);
 });
