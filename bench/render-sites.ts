@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { synth } from '../pipeline/synth';
-import { nodeFlagsFor } from '../pipeline/synth-memory';
+import { nodeEnvFor, nodeFlagsFor } from '../pipeline/synth-memory';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { measureCi } from './ci';
 import { diffChild, diffRun } from './diff-sites';
@@ -68,11 +68,16 @@ function renderChild(count: number, given: string | undefined): void {
 function renderRun(count: number, runs: number, out: string): RenderFigures {
   const results: RenderFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    // With the node flags `npm run synth` would start a model of this size with.
+    // With the node flags and environment `npm run synth` would start a model of this size with.
     const r = spawnSync(process.execPath, [...nodeFlagsFor(count, []), __filename], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, BENCH_RENDER_SITES: String(count), BENCH_RENDER_ROOT: fs.mkdtempSync(path.join(out, `render-${count}-`)) },
+      env: {
+        ...process.env,
+        ...nodeEnvFor(count, process.env),
+        BENCH_RENDER_SITES: String(count),
+        BENCH_RENDER_ROOT: fs.mkdtempSync(path.join(out, `render-${count}-`)),
+      },
     });
     if (r.status !== 0) throw new Error(`bench: render of ${count} sites failed: ${r.stderr}`);
     results.push(JSON.parse(r.stdout) as RenderFigures);
