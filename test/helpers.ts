@@ -64,13 +64,13 @@ export function treeDigest(dir: string): string {
     }
   };
   walk('');
-  return files
-    .sort()
-    .map(
-      (file) =>
-        `${createHash('sha256')
-          .update(fs.readFileSync(path.join(dir, file)))
-          .digest('hex')}  ./${file}\n`,
-    )
+  return filesDigest(files.map((file) => [file, fs.readFileSync(path.join(dir, file))]));
+}
+
+/** What treeDigest gives for a tree holding exactly `files` ([path, content]). */
+export function filesDigest(files: Iterable<readonly [string, string | Buffer]>): string {
+  return [...files]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([file, content]) => `${createHash('sha256').update(content).digest('hex')}  ./${file}\n`)
     .join('');
 }
