@@ -184,12 +184,16 @@ describe('aws object store', () => {
         /site cluster1 .*field objectStore.stackName: stack chatalk-cluster1-objects \(eu-west-3\) has no output '\w+BucketName'/,
       );
       expect(treeDigest(path.join(dir, 'gitops'))).toBe(before);
-      // With every output, the same synth writes the aws site (the check above can pass).
-      // The platform's own grants (resizer images, PostgreSQL backups) need their outputs too.
+      // With every output, the same synth renders the aws site, which differs from the committed
+      // one (the check above can pass). The platform's own grants (resizer images, PostgreSQL
+      // backups) need their outputs too. Compared only: writing is the writer tests' subject.
       const platformOutputs = { ...OUTPUTS, PostgresBackupsBucketName: 'chatalk-cluster1-objects-postgresbackups-5e6f7a8b9c0d' };
       const complete = new Map([[stackKey('eu-west-3', STACK), new Map(Object.entries(platformOutputs))]]);
-      synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: complete, extend: withClient });
-      expect(treeDigest(path.join(dir, 'gitops'))).not.toBe(before);
+      const rendered = synth({ root: dir, model: { ...PLATFORM, sites }, stackOutputs: complete, extend: withClient, check: true });
+      // The aws site's outputs, and the client's bucket reaching them.
+      expect(rendered.diff.added).toEqual(
+        expect.arrayContaining(['cluster1/object-store/configmap-object-store-aws.yaml', 'cluster1/client/configmap-client-env.yaml']),
+      );
     } finally {
       cleanup();
       await cf.close();
