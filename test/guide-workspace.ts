@@ -94,6 +94,20 @@ export function copySources(dir: string): void {
 export function copyRepository(dir: string): void {
   copySources(dir);
   for (const entry of COPIED_TOO) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  // The bundles, build stamps and code caches the jest run built (test/global-setup.js), as a
+  // developer's repository holds them after a synth: the page's commands rebuild what its edits
+  // change (by content, tools/build.mjs) instead of every bundle. Not this repository's synth
+  // record, nor what other tests write in dist/ meanwhile (a file they remove is skipped).
+  const dist = path.join(REPO_ROOT, 'dist');
+  fs.mkdirSync(path.join(dir, 'dist'));
+  for (const entry of fs.existsSync(dist) ? fs.readdirSync(dist, { withFileTypes: true }) : []) {
+    if (!entry.isFile() || !/\.(js|json|v8cache)$/.test(entry.name) || /^test-|^synth-record\.json$/.test(entry.name)) continue;
+    try {
+      fs.copyFileSync(path.join(dist, entry.name), path.join(dir, 'dist', entry.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
   const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.name=guide', '-c', 'user.email=guide@example.org', ...args]);
   git('init', '-q', '-b', 'main');
   git('add', 'gitops');
