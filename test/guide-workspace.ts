@@ -3,7 +3,7 @@
  * `text` blocks opening with `$ COMMAND` are what that command prints there (see
  * docs/adding-a-component.md for the conventions).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './helpers';
@@ -148,4 +148,35 @@ export function run(dir: string, command: string, args: readonly string[], timeo
     throw new Error(`${command} ${args.join(' ')} (in ${dir}) exited ${result.status ?? result.signal}:\n${result.stdout}${result.stderr}`);
   }
   return result.stdout;
+}
+
+/**
+ * `run` started in the background: resolves with the command's output once it exits 0, rejects
+ * with it otherwise (bounded in time); `stop` kills it if it is still running.
+ */
+export function start(
+  dir: string,
+  command: string,
+  args: readonly string[],
+  timeoutMs = 120_000,
+): { done: Promise<string>; stop: () => void } {
+  const child: ChildProcess = spawn(command, args, {
+    cwd: dir,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const done = new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status, signal) =>
+      status === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} (in ${dir}) exited ${status ?? signal}:\n${output}`)),
+    );
+  });
+  // Its failure is the awaiting test's to report.
+  done.catch(() => undefined);
+  return { done, stop: () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL') };
 }
