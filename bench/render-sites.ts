@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { synth } from '../pipeline/synth';
-import { nodeFlagsFor } from '../pipeline/synth-memory';
+import { nodeEnvFor, nodeFlagsFor } from '../pipeline/synth-memory';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { measureCi } from './ci';
 import { diffChild, diffRun } from './diff-sites';
@@ -41,29 +41,43 @@ interface RenderFigures {
 }
 
 /**
- * Child mode (BENCH_RENDER_SITES=N): synthesize N generated sites into an empty temporary root, as
- * `npm run synth` does (validated, staged and swapped in, under the node flags it gives a model of N sites), and print the figures as JSON.
+ * Child mode (BENCH_RENDER_SITES=N): synthesize N generated sites into an empty root, as `npm run
+ * synth` does (validated, staged and swapped in, under the node flags it gives a model of N
+ * sites), and print the figures as JSON. The root is BENCH_RENDER_ROOT, left for the bench to
+ * remove once everything is measured, or else a temporary directory removed after the run.
  */
-function renderChild(count: number): void {
+function renderChild(count: number, given: string | undefined): void {
   const model = generateModel(count);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
+  const dir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
   const start = process.hrtime.bigint();
   const { objects, diff } = synth({ root: dir, model });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (given === undefined) fs.rmSync(dir, { recursive: true, force: true });
   if (diff.added.length === 0) throw new Error('nothing rendered');
   const figures: RenderFigures = { sites: count, objects, ms, peakRssMB: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(figures));
 }
 
-function renderRun(count: number, runs: number): RenderFigures {
+/**
+ * The render of `count` generated sites, `runs` times, each into a new directory below `out`. The
+ * trees are removed with `out`, once every figure is measured: on ext4 without a journal (this
+ * machine's /), the inode allocator skips every inode freed in the last minute or more
+ * (`recently_deleted` in fs/ext4/ialloc.c), so deleting a run's 40,000 to 200,000 files before the
+ * next run made each file that run created cost several times as much (README, Performance).
+ */
+function renderRun(count: number, runs: number, out: string): RenderFigures {
   const results: RenderFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    // With the node flags `npm run synth` would start a model of this size with.
+    // With the node flags and environment `npm run synth` would start a model of this size with.
     const r = spawnSync(process.execPath, [...nodeFlagsFor(count, []), __filename], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, BENCH_RENDER_SITES: String(count) },
+      env: {
+        ...process.env,
+        ...nodeEnvFor(count, process.env),
+        BENCH_RENDER_SITES: String(count),
+        BENCH_RENDER_ROOT: fs.mkdtempSync(path.join(out, `render-${count}-`)),
+      },
     });
     if (r.status !== 0) throw new Error(`bench: render of ${count} sites failed: ${r.stderr}`);
     results.push(JSON.parse(r.stdout) as RenderFigures);
@@ -105,7 +119,7 @@ function main(): number {
   if (diffChild(process.env)) return 0;
   const child = process.env.BENCH_RENDER_SITES;
   if (child !== undefined) {
-    renderChild(Number(child));
+    renderChild(Number(child), process.env.BENCH_RENDER_ROOT);
     return 0;
   }
   const { runs, groups } = parse(process.argv.slice(2));
@@ -166,21 +180,21 @@ function main(): number {
     if (groups.includes('render')) {
       const perObject = (r: RenderFigures) => r.ms / r.objects;
       measuring('the render of 50 generated sites', few);
-      const r50 = renderRun(50, few);
+      const r50 = renderRun(50, few, out);
       print({
         what: `render 50 sites (${r50.objects} objects)`,
         figure: `${r50.ms.toFixed(0)} ms`,
         note: `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`,
       });
       measuring('the render of 200 generated sites', few);
-      const r200 = renderRun(200, few);
+      const r200 = renderRun(200, few, out);
       print({
         what: `render 200 sites (${r200.objects} objects)`,
         figure: `${r200.ms.toFixed(0)} ms`,
         note: `${perObject(r200).toFixed(3)} ms/object, peak RSS ${r200.peakRssMB.toFixed(0)} MB`,
       });
       measuring('the render of 1000 generated sites', 1);
-      const r1000 = renderRun(1000, 1);
+      const r1000 = renderRun(1000, 1, out);
       print({
         what: `render 1000 sites (${r1000.objects} objects)`,
         figure: `${r1000.ms.toFixed(0)} ms`,

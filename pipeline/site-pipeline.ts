@@ -65,6 +65,11 @@ export interface SiteOptions {
    * @default none
    */
   readonly extend?: PlatformExtension;
+  /**
+   * Render threads for processSites (pipeline/site-workers.ts); 0 renders in this thread.
+   * @default 2 on two cores or more for a model of more than 20 sites run from the bundles, else 0
+   */
+  readonly threads?: number;
 }
 
 /** Processes one site; `keep` receives the rendered site for callers that read the constructs. */

@@ -6,7 +6,7 @@
  * Each finding names the site, the field and what is expected.
  */
 import { busSiteFindings } from '../charts/bus/site-checks';
-import { watcherSiteFindings } from '../charts/monitoring/watchers';
+import { watcherSiteFindings } from '../charts/lib/watchers';
 import { databaseSiteFindings } from '../charts/postgres/site-checks';
 import type { EdgeProxy, Site } from '../sites';
 import { rangesOverlap, type AddressRange } from '../model/addresses';

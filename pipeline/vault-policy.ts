@@ -101,10 +101,21 @@ function roleJson(grant: VaultGrant): string {
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
+/** The file the Vault operator saves the site's cluster CA certificate as (the README's commands read it). */
+const CLUSTER_CA_FILE = 'cluster-ca.crt';
+
 /** The files of gitops/<site>/vault/, by file name. */
 export function vaultFiles(site: RenderedSite): Map<string, string> {
   const files = new Map<string, string>();
   const grants = vaultGrants(site);
+  const { apiServer } = site.site.network;
+  // Once per auth mount. No token_reviewer_jwt: Vault reviews each login with its own token, which
+  // the service account's binding to system:auth-delegator allows (charts/lib/vault-login.ts).
+  const mounts = [...new Set(grants.map((g) => g.authMount))].sort();
+  const setup = mounts.flatMap((mount) => [
+    `vault auth enable -path=${mount} kubernetes`,
+    `vault write auth/${mount}/config kubernetes_host=https://${apiServer.address}:${apiServer.port} kubernetes_ca_cert=@${CLUSTER_CA_FILE}`,
+  ]);
   const steps: string[] = [];
   for (const g of grants) {
     files.set(`${g.policy}.policy.hcl`, policyHcl(g));
@@ -123,6 +134,15 @@ export function vaultFiles(site: RenderedSite): Map<string, string> {
     '',
     '```sh',
     ...steps,
+    '```',
+    '',
+    `Once, when the site is built: the Kubernetes auth mount, reaching the site's API server (\`${CLUSTER_CA_FILE}\` is`,
+    "the cluster's CA certificate, `/etc/kubernetes/ssl/ca.crt` on a control-plane node). Vault is given no reviewer",
+    'token: it checks each login by calling the TokenReview API with the token logged in with, which every service',
+    'account above may do (a ClusterRoleBinding to `system:auth-delegator`, rendered with it).',
+    '',
+    '```sh',
+    ...setup,
     '```',
     '',
   ];

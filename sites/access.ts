@@ -96,7 +96,11 @@ export interface AccessConfig {
    * @default none
    */
   readonly teamProjects?: readonly TeamProject[];
-  /** Vault path (under each site's vault.kvMount) of the GitHub OAuth app, properties `clientID` and `clientSecret`. */
+  /**
+   * Vault path (under each site's vault.kvMount) holding one GitHub OAuth app per site, at
+   * `<path>/<site>`, properties `clientID` and `clientSecret`: an OAuth app has one callback URL,
+   * and each site's Argo CD sends its own (`<url>/api/dex/callback`).
+   */
   readonly githubOAuthVaultPath: string;
 }
 

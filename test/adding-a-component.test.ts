@@ -5,7 +5,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT, runTempDir, tempDir, treeDigest } from './helpers';
-import { applyBlock, copyRepository, copySources, parseGuide, run, transcriptOf, type CodeBlock, type Transcript } from './guide-workspace';
+import {
+  applyBlock,
+  copyRepository,
+  copySources,
+  parseGuide,
+  run,
+  start,
+  transcriptOf,
+  type CodeBlock,
+  type Transcript,
+} from './guide-workspace';
 import { typeCheck, type TypeCheck } from './guide-typecheck';
 
 const GUIDE = path.join(REPO_ROOT, 'docs', 'adding-a-component.md');
@@ -26,6 +36,8 @@ const normalized = (text: string) =>
 let workspace: { dir: string; cleanup: () => void };
 /** What each transcript's command printed, run where it stands on the page: after the code above it. */
 const printed = new Map<Transcript, string>();
+/** The project's ESLint on the page's new files, started once every block is applied: it runs beside the type-check. */
+let lint: ReturnType<typeof start> | undefined;
 beforeAll(() => {
   workspace = tempDir('guide-');
   copyRepository(workspace.dir);
@@ -33,8 +45,12 @@ beforeAll(() => {
     if ('code' in step) applyBlock(workspace.dir, step.code);
     else printed.set(step.transcript, transcriptOf(workspace.dir, step.transcript.command));
   }
+  lint = start(workspace.dir, node, [bin('eslint/bin/eslint.js'), '--no-warn-ignored', ...newFiles], 120_000);
 }, 300_000);
-afterAll(() => workspace?.cleanup());
+afterAll(() => {
+  lint?.stop();
+  workspace?.cleanup();
+});
 
 it('has code to apply and transcripts to check', () => {
   expect(newFiles).toEqual(expect.arrayContaining(['charts/httpbin/httpbin.ts', 'test/httpbin.test.ts']));
@@ -98,8 +114,8 @@ describe('type-checks, the edits and new files together with the project', () =>
   });
 });
 
-it("passes the project's lint", () => {
-  run(workspace.dir, node, [bin('eslint/bin/eslint.js'), '--no-warn-ignored', ...newFiles], 120_000);
+it("passes the project's lint", async () => {
+  await lint!.done;
 });
 
 /**

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copyRepository } from './guide-workspace';
-import { REPO_ROOT, tempDir } from './helpers';
+import { REPO_ROOT, renderedGitops, runTempDir } from './helpers';
+
+/** What the synth's bundles are built from (their build stamps list them), copied; the packages and the generated bindings linked. */
+const COPIED = ['model', 'sites', 'charts', 'pipeline', 'tools', 'main.ts', 'tsconfig.json', 'package.json', 'package-lock.json', 'dist'];
+const LINKED = ['node_modules', 'imports'];
 
 // tools/build.mjs splits our code into a bundle per layer (dist/model.js, charts.js, pipeline.js,
 // tools/bundles.cjs), each entry's own bundle (the command) and dist/vendor.js (cdk8s, constructs,
@@ -10,47 +13,47 @@ import { REPO_ROOT, tempDir } from './helpers';
 // layers only, and the others keep their bytes and their code caches.
 describe('the split bundles (tools/build.mjs)', () => {
   it('rebuild only the bundles of the edited layers, a module added below included, and the others keep their bytes and code caches', () => {
-    const { dir, cleanup } = tempDir('build-split-');
-    try {
-      copyRepository(dir);
-      fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
-      const synth = () =>
-        spawnSync(process.execPath, [path.join(dir, 'tools', 'run.mjs'), 'main', '--out', dir], { cwd: dir, encoding: 'utf8' });
-      const stat = (f: string) => fs.statSync(path.join(dir, 'dist', f), { throwIfNoEntry: false });
-      const read = (f: string) => fs.readFileSync(path.join(dir, 'dist', f), 'utf8');
-      expect(synth().status).toBe(0);
-      const kept = [
-        'vendor.js',
-        'vendor.js.main.v8cache',
-        'model.js',
-        'model.js.main.v8cache',
-        'charts-lib.js',
-        'charts-lib.js.main.v8cache',
-        'main.js',
-        'main.js.v8cache',
-      ];
-      const before = new Map(kept.map((f) => [f, stat(f)!.mtimeMs]));
-      const [pipeline, charts] = [read('pipeline.js'), read('charts.js')];
+    // In the jest run's directory, removed once at its end (deleting many files slows the next creations).
+    const { dir } = runTempDir('build-split-');
+    for (const entry of COPIED) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+    for (const entry of LINKED) fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
+    // The rendered tree, read only: --check renders and compares, and writes nothing.
+    fs.symlinkSync(renderedGitops(), path.join(dir, 'gitops'));
+    const stat = (f: string) => fs.statSync(path.join(dir, 'dist', f), { throwIfNoEntry: false });
+    const read = (f: string) => fs.readFileSync(path.join(dir, 'dist', f), 'utf8');
+    const kept = [
+      'vendor.js',
+      'vendor.js.main.v8cache',
+      'model.js',
+      'model.js.main.v8cache',
+      'charts-lib.js',
+      'charts-lib.js.main.v8cache',
+      'main.js',
+      'main.js.v8cache',
+    ];
+    const before = new Map(kept.map((f) => [f, stat(f)!.mtimeMs]));
+    const [pipeline, charts] = [read('pipeline.js'), read('charts.js')];
 
-      // An edit of the pipeline that imports a new module of the charts' layer.
-      fs.writeFileSync(path.join(dir, 'charts', 'build-split-added.ts'), "export const ADDED = 'added to charts';\n");
-      fs.appendFileSync(
-        path.join(dir, 'pipeline', 'render.ts'),
-        "\nimport { ADDED } from '../charts/build-split-added';\nconsole.error(`edited render.ts, ${ADDED}`);\n",
-      );
-      const edited = synth();
-      expect(edited.status).toBe(0);
-      expect(edited.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
-      expect(edited.stderr).toContain('edited render.ts, added to charts');
-      expect(read('pipeline.js')).not.toBe(pipeline);
-      expect(read('charts.js')).not.toBe(charts);
-      expect(read('charts.js')).toContain('added to charts');
-      for (const f of kept) expect([f, stat(f)!.mtimeMs]).toEqual([f, before.get(f)]);
-      // The rebuilt bundles' caches were refused (other bytes) and are made again at exit.
-      expect(stat('pipeline.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('pipeline.js')!.mtimeMs);
-      expect(stat('charts.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('charts.js')!.mtimeMs);
-    } finally {
-      cleanup();
-    }
+    // An edit of the pipeline that imports a new module of the charts' layer (every source copied
+    // has a new mtime: the others are hashed, found the same, and not rebuilt).
+    fs.writeFileSync(path.join(dir, 'charts', 'build-split-added.ts'), "export const ADDED = 'added to charts';\n");
+    fs.appendFileSync(
+      path.join(dir, 'pipeline', 'render.ts'),
+      "\nimport { ADDED } from '../charts/build-split-added';\nconsole.error(`edited render.ts, ${ADDED}`);\n",
+    );
+    const edited = spawnSync(process.execPath, [path.join(dir, 'tools', 'run.mjs'), 'main', '--out', dir, '--check'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(edited.stderr).toContain('edited render.ts, added to charts');
+    expect(edited.stdout).toMatch(/^synth --check: 2 sites, \d+ components, \d+ objects, 0 files out of date\n$/);
+    expect(edited.status).toBe(0);
+    expect(read('pipeline.js')).not.toBe(pipeline);
+    expect(read('charts.js')).not.toBe(charts);
+    expect(read('charts.js')).toContain('added to charts');
+    for (const f of kept) expect([f, stat(f)!.mtimeMs]).toEqual([f, before.get(f)]);
+    // The rebuilt bundles' caches were refused (other bytes) and are made again at exit.
+    expect(stat('pipeline.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('pipeline.js')!.mtimeMs);
+    expect(stat('charts.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('charts.js')!.mtimeMs);
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KEEPER_SIZING } from '../charts/postgres/keeper';
@@ -271,6 +272,46 @@ process.exit(r.status ?? 1);
       expect(running()).toBe('');
     } finally {
       process.env.PATH = saved;
+      repo.cleanup();
+      shim.cleanup();
+    }
+  });
+
+  it('stops the shell and git when the process exits without closing the tree', () => {
+    const repo = committed(new Map([['s/c/big.txt', `${'x'.repeat(6_000_000)}\n`]]));
+    const shim = tempDir('diff-slow-git-');
+    const running = () => spawnSync('pgrep', ['-f', shim.dir], { encoding: 'utf8' }).stdout.trim();
+    try {
+      // A process of its own (the exit hook is process-wide), given GitTree as a plain script.
+      const bundle = path.join(shim.dir, 'git-tree.js');
+      buildSync({
+        entryPoints: [path.join(REPO_ROOT, 'pipeline/diff/git-tree.ts')],
+        bundle: true,
+        platform: 'node',
+        outfile: bundle,
+        logLevel: 'silent',
+      });
+      const script = `const { GitTree, resolveCommit } = require(${JSON.stringify(bundle)});
+const dir = ${JSON.stringify(repo.dir)};
+new GitTree(dir, resolveCommit(dir, 'HEAD'));
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const started = Date.now();
+while (!require('node:child_process').spawnSync('pgrep', ['-f', ${JSON.stringify(shim.dir)}]).stdout.length && Date.now() - started < 5000) Atomics.wait(pause, 0, 0, 20);
+process.stdout.write(require('node:child_process').spawnSync('pgrep', ['-f', ${JSON.stringify(shim.dir)}]).stdout.length ? 'writing' : 'gone');
+process.exit(0);
+`;
+      const child = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { ...process.env, PATH: `${slowGit(shim.dir)}${path.delimiter}${process.env.PATH}` },
+      });
+      expect(child.stderr).toBe('');
+      // git was still writing its 6 MB (about a second) when the process exited.
+      expect(child.stdout).toBe('writing');
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 50 && running() !== ''; i++) Atomics.wait(pause, 0, 0, 20);
+      expect(running()).toBe('');
+    } finally {
       repo.cleanup();
       shim.cleanup();
     }

@@ -1,4 +1,5 @@
-// Removes the rendered fixture of this jest run (test/global-setup.js).
+// Removes this jest run's directory (test/global-setup.js): the rendered fixture, and the temp
+// directories the tests gave up (test/helpers.ts), also when tests failed.
 const fs = require('node:fs');
 
 module.exports = () => {

@@ -3,7 +3,7 @@
  * `text` blocks opening with `$ COMMAND` are what that command prints there (see
  * docs/adding-a-component.md for the conventions).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './helpers';
@@ -94,6 +94,20 @@ export function copySources(dir: string): void {
 export function copyRepository(dir: string): void {
   copySources(dir);
   for (const entry of COPIED_TOO) fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
+  // The bundles, build stamps and code caches the jest run built (test/global-setup.js), as a
+  // developer's repository holds them after a synth: the page's commands rebuild what its edits
+  // change (by content, tools/build.mjs) instead of every bundle. Not this repository's synth
+  // record, nor what other tests write in dist/ meanwhile (a file they remove is skipped).
+  const dist = path.join(REPO_ROOT, 'dist');
+  fs.mkdirSync(path.join(dir, 'dist'));
+  for (const entry of fs.existsSync(dist) ? fs.readdirSync(dist, { withFileTypes: true }) : []) {
+    if (!entry.isFile() || !/\.(js|json|v8cache)$/.test(entry.name) || /^test-|^synth-record\.json$/.test(entry.name)) continue;
+    try {
+      fs.copyFileSync(path.join(dist, entry.name), path.join(dir, 'dist', entry.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
   const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.name=guide', '-c', 'user.email=guide@example.org', ...args]);
   git('init', '-q', '-b', 'main');
   git('add', 'gitops');
@@ -134,4 +148,35 @@ export function run(dir: string, command: string, args: readonly string[], timeo
     throw new Error(`${command} ${args.join(' ')} (in ${dir}) exited ${result.status ?? result.signal}:\n${result.stdout}${result.stderr}`);
   }
   return result.stdout;
+}
+
+/**
+ * `run` started in the background: resolves with the command's output once it exits 0, rejects
+ * with it otherwise (bounded in time); `stop` kills it if it is still running.
+ */
+export function start(
+  dir: string,
+  command: string,
+  args: readonly string[],
+  timeoutMs = 120_000,
+): { done: Promise<string>; stop: () => void } {
+  const child: ChildProcess = spawn(command, args, {
+    cwd: dir,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const done = new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status, signal) =>
+      status === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} (in ${dir}) exited ${status ?? signal}:\n${output}`)),
+    );
+  });
+  // Its failure is the awaiting test's to report.
+  done.catch(() => undefined);
+  return { done, stop: () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL') };
 }

@@ -1,7 +1,8 @@
 /**
  * The exporter the monitoring component puts beside each keeper for the SQL health signals, run
  * for real: Debian's postgres_exporter with the rendered queries file and environment (its socket
- * directory moved to the test server's) against PostgreSQL 15 on loopback. Each signal the
+ * directory, checked to be the keeper's volume at stolon's fixed socket directory, moved to the
+ * test server's) against PostgreSQL 15 on loopback. Each signal the
  * keepers declare becomes the metric their PodMonitor scrapes and their alert reads, with the
  * value the signal's own SQL gives: on a server that is no standby and has no slot, the standby
  * signal reads 0 receivers streaming (it would fire on a standby) and the slot signal reads 100.
@@ -11,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { QUERIES_FILE, SQL_EXPORTER_PORT, healthSignalMetric, sqlExporterEnv } from '../charts/monitoring/sql-exporter';
+import { STOLON_SOCKET_DIR } from '../charts/postgres/keeper';
 import { renderSite } from '../pipeline/render';
 import { PLATFORM, SITES } from '../sites';
 import { freePorts } from './free-port';
@@ -41,9 +43,17 @@ test.each(SITES.map((s) => [s.name, s] as const))(
       (o) => o.kind === 'ConfigMap' && (o.data as Record<string, string> | undefined)?.[QUERIES_FILE],
     )!;
     const statefulSet = postgres.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'stolon-keeper')!;
-    const container = (
-      statefulSet.spec as { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } }
-    ).template.spec.containers.find((c) => c.name === 'health-exporter')!;
+    type Container = { name: string; env: { name: string; value: string }[]; volumeMounts: { name: string; mountPath: string }[] };
+    const containers = (statefulSet.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+    const container = containers.find((c) => c.name === 'health-exporter')!;
+    // The exporter reaches the socket where stolon's keeper has PostgreSQL put it: the volume the
+    // keeper container has at stolon's socket directory, mounted where the exporter connects.
+    const keeperSocketVolume = containers
+      .find((c) => c.name === 'keeper')!
+      .volumeMounts.find((m) => m.mountPath === STOLON_SOCKET_DIR)?.name;
+    const exporterHost = /[?&]host=([^&]+)/.exec(container.env.find((e) => e.name === 'DATA_SOURCE_URI')!.value)?.[1];
+    expect(keeperSocketVolume).toBeDefined();
+    expect(container.volumeMounts.find((m) => m.mountPath === exporterHost)?.name).toBe(keeperSocketVolume);
 
     if (pg.port === 0) {
       const [pgPort] = await freePorts(1);

@@ -18,12 +18,40 @@ afterAll(() => work.cleanup());
 
 type DeclaredGroup = { name: string; rules: AlertRule[] };
 
-/** promtool's unit tests of `groups`: each rule fires on its failing series and not on its healthy ones. */
+/**
+ * The labels `absent(...)` gives its one series: the equality matchers of a plain selector
+ * (`absent(up{job="x"})` -> job="x"), none for any other expression (`absent(up == 1)`).
+ */
+function absentLabels(expr: string): Record<string, string> {
+  const selector = /\babsent\(\s*[A-Za-z_:][\w:]*\s*(?:\{([^}]*)\})?\s*\)/.exec(expr);
+  if (!selector) return {};
+  return Object.fromEntries([...(selector[1] ?? '').matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/**
+ * promtool's unit tests of `groups`: each rule fires on its failing series and not on its healthy
+ * ones; a rule guarded by `absent(...)` also fires with no series at all (nothing scraped).
+ */
 function unitTests(groups: DeclaredGroup[], swap = false) {
   return groups.flatMap((g) =>
     g.rules.flatMap((rule) => {
       const { failing, healthy } = swap ? { failing: rule.proof.healthy, healthy: rule.proof.failing } : rule.proof;
       const labels = { severity: rule.severity, component: g.name, ...(rule.proof.labels ?? {}) };
+      const nothingScraped = /\babsent\(/.test(rule.expr)
+        ? [
+            {
+              interval: '1m',
+              input_series: [],
+              alert_rule_test: [
+                {
+                  eval_time: rule.proof.at,
+                  alertname: rule.name,
+                  exp_alerts: swap ? [] : [{ exp_labels: { severity: rule.severity, component: g.name, ...absentLabels(rule.expr) } }],
+                },
+              ],
+            },
+          ]
+        : [];
       return [
         {
           interval: '1m',
@@ -31,6 +59,7 @@ function unitTests(groups: DeclaredGroup[], swap = false) {
           alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [{ exp_labels: labels }] }],
         },
         { interval: '1m', input_series: healthy, alert_rule_test: [{ eval_time: rule.proof.at, alertname: rule.name, exp_alerts: [] }] },
+        ...nothingScraped,
       ];
     }),
   );
@@ -76,12 +105,17 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('site %s', (name, 
 
   test('renders the alerts of the components that declare them, health signals included', () => {
     const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert));
-    expect(alerts).toEqual(
-      expect.arrayContaining(['PostgresKeeperDown', 'PostgresNoMaster', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown', 'EnvoyNoneUp']),
-    );
+    expect(alerts).toEqual(expect.arrayContaining(['PostgresKeeperDown', 'NodeDown', 'SiteUnreachable', 'PublicRouteDown', 'EnvoyNoneUp']));
+    // A standby cluster never has a master: its keepers all report the standby role.
+    const primary = site.site.database.role === 'primary';
+    expect(alerts).toContain(primary ? 'PostgresNoMaster' : 'PostgresNoStandby');
+    expect(alerts).not.toContain(primary ? 'PostgresNoStandby' : 'PostgresNoMaster');
     const signals = site.components.flatMap((c) => c.declarations.healthSignals.map((s) => s.name));
     expect(signals.length).toBeGreaterThan(0);
     expect(alerts).toEqual(expect.arrayContaining(signals));
+    // A signal whose query no exporter can run (the database unreachable from it) fires too: its
+    // rule is guarded by absent(), which the promtool tests below run with nothing scraped.
+    for (const signal of signals) expect(groups.flatMap((g) => g.rules).find((r) => r.alert === signal)?.expr).toMatch(/\babsent\(/);
   });
 
   test('promtool check rules accepts every rendered group', () => {

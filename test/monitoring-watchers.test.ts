@@ -1,5 +1,5 @@
 import { generateModel } from '../bench/generate-sites';
-import { DEFAULT_WATCHERS, watchedSites } from '../charts/monitoring/watchers';
+import { DEFAULT_WATCHERS, watchedSites } from '../charts/lib/watchers';
 import { failureOutcomes, renderReport } from '../pipeline/report';
 import { renderTree } from '../pipeline/synth';
 import { PLATFORM, type PlatformModel, type Site } from '../sites';

@@ -123,10 +123,16 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s ingress namespace
   const contour = renderSite(site, PLATFORM).components.find((c) => c.name === 'contour')!;
   const policies = contour.objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
 
-  it('only accepts the edge proxy on the Envoy listeners', () => {
+  it('accepts the edge proxy on the Envoy listeners, and the probes of the other site on the HTTPS one only', () => {
     const envoy = policies.find((x) => x.metadata.name === 'allow-contour-envoy')!;
-    expect(envoy.spec.ingress).toContainEqual({ from: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: tcp(8080, 8443) });
-    expect(envoy.spec.ingress!.flatMap((r) => r.from).filter((f) => 'ipBlock' in f)).toHaveLength(1);
+    // With two sites, the other one watches this one (SiteUnreachable): its nodes' addresses, kept
+    // by the Local Service, reach the port behind 443 and nothing else.
+    const otherNodes = SITES.filter((s) => s !== site).flatMap((s) => s.nodes.map((n) => ({ ipBlock: { cidr: `${n.address}/32` } })));
+    const fromOutside = envoy.spec.ingress!.filter((r) => r.from.some((f) => 'ipBlock' in f));
+    expect(fromOutside).toEqual([
+      { from: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: tcp(8080, 8443) },
+      { from: otherNodes, ports: tcp(8443) },
+    ]);
   });
 
   it('has default-deny', () => {

@@ -9,10 +9,10 @@ import { nodeFlagsFor, relaunchForModel } from '../pipeline/synth-memory';
 import { tempDir } from './helpers';
 
 describe('nodeFlagsFor', () => {
-  it('gives a large model a young generation of 8 MB, and a small one nothing', () => {
+  it('gives a large model a young generation of 4 MB, and a small one nothing', () => {
     expect(nodeFlagsFor(2, [])).toEqual([]);
     expect(nodeFlagsFor(20, [])).toEqual([]);
-    expect(nodeFlagsFor(21, [])).toEqual(['--max-semi-space-size=8']);
+    expect(nodeFlagsFor(21, [])).toEqual(['--max-semi-space-size=4']);
   });
 
   it("leaves a young generation size given to node as it is (no relaunch loop, the user's choice kept)", () => {
@@ -26,7 +26,7 @@ describe('relaunchForModel', () => {
     expect(relaunchForModel(2, 'never-run.js', [])).toBeUndefined();
   });
 
-  it("runs the script again in a node whose young generation stays at 8 MB a semi-space, with the same arguments, and returns the child's exit status", () => {
+  it("runs the script again in a node whose young generation stays at 4 MB a semi-space and malloc at 2 arenas, with the same arguments, and returns the child's exit status", () => {
     const dir = tempDir();
     try {
       const script = path.join(dir.dir, 'child.js');
@@ -38,18 +38,19 @@ describe('relaunchForModel', () => {
         `let kept = [];
 for (let i = 0; i < 6e5; i++) { kept.push({ i, s: 'x' + i }); if (kept.length > 50000) kept = []; }
 const young = require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-require('node:fs').writeFileSync(process.argv[2], JSON.stringify({ flags: process.execArgv, args: process.argv.slice(3), young }));
+require('node:fs').writeFileSync(process.argv[2], JSON.stringify({ flags: process.execArgv, args: process.argv.slice(3), young, arenas: process.env.MALLOC_ARENA_MAX }));
 process.exit(3);`,
       );
       expect(relaunchForModel(1000, script, [report, '--check'])).toBe(3);
-      const seen = JSON.parse(fs.readFileSync(report, 'utf8')) as { flags: string[]; args: string[]; young: number };
-      expect(seen.flags).toContain('--max-semi-space-size=8');
+      const seen = JSON.parse(fs.readFileSync(report, 'utf8')) as { flags: string[]; args: string[]; young: number; arenas?: string };
+      expect(seen.flags).toContain('--max-semi-space-size=4');
       expect(seen.args).toEqual(['--check']);
-      expect(seen.young).toBeLessThanOrEqual(2 * 8 * 1024 * 1024);
+      expect(seen.young).toBeLessThanOrEqual(2 * 4 * 1024 * 1024);
+      expect(seen.arenas).toBe(process.env.MALLOC_ARENA_MAX ?? '2');
       // The same garbage in a node of V8's defaults grows it further: the bound above is the flag's.
       const plain = spawnSync(process.execPath, [script, report], { encoding: 'utf8' });
       expect(plain.status).toBe(3);
-      expect((JSON.parse(fs.readFileSync(report, 'utf8')) as { young: number }).young).toBeGreaterThan(2 * 8 * 1024 * 1024);
+      expect((JSON.parse(fs.readFileSync(report, 'utf8')) as { young: number }).young).toBeGreaterThan(2 * 4 * 1024 * 1024);
     } finally {
       dir.cleanup();
     }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { recordedRun, startRecord } from '../tools/synth-record.cjs';
-import { renderedGitops, runSynth, tempDir, treeDigest } from './helpers';
+import { renderedGitops, runSynth, runTempDir, tempDir, treeDigest } from './helpers';
 
 const LINES = { synth: 'synth: 2 sites, 0 files changed', check: 'synth --check: 2 sites, 0 files out of date' };
 
@@ -114,37 +114,36 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
   }
 
   it('takes the record once a run changed nothing, and renders again (--check finding the drift) after a hand edit of gitops/', () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
-      const env = { NODE_OPTIONS: `--require ${vendorLoadedProbe(dir)}` };
-      // A hand edit of the same size: --check renders, finds it and exits 1; the synth puts it back.
-      const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
-      fs.writeFileSync(
-        file,
-        fs.readFileSync(file, 'utf8').replace(/[a-z]/, (c) => c.toUpperCase()),
-      );
-      const drift = runSynth(['--out', dir, '--check'], { env });
-      expect(drift.status).toBe(1);
-      expect(drift.stderr).toContain('vendor loaded: true');
-      expect(drift.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
-      expect(runSynth(['--out', dir]).stdout).toMatch(/1 files changed \(0 added, 1 modified, 0 removed\)/);
-      // This run finds nothing to change (rendered, unless a run on the same inputs recorded this tree already)...
-      const unchanged = runSynth(['--out', dir]);
-      expect(unchanged.status).toBe(0);
-      expect(unchanged.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
-      // ...so the next ones load neither bundle: they hash the inputs and the tree, and print its line.
-      const recorded = runSynth(['--out', dir], { env });
-      expect(recorded.status).toBe(0);
-      expect(recorded.stderr).toContain('vendor loaded: false');
-      expect(recorded.stdout).toBe(unchanged.stdout);
-      const check = runSynth([`--out=${dir}`, '--check'], { env });
-      expect(check.status).toBe(0);
-      expect(check.stderr).toContain('vendor loaded: false');
-      expect(check.stdout).toMatch(/^synth --check: 2 sites, \d+ components, \d+ objects, 0 files out of date\n$/);
-      expect(treeDigest(path.join(dir, 'gitops'))).toBe(treeDigest(renderedGitops()));
-    } finally {
-      cleanup();
-    }
+    // In the jest run's directory, removed once at its end (deleting many files slows the next creations).
+    const { dir } = runTempDir('synth-record-');
+    fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
+    const env = { NODE_OPTIONS: `--require ${vendorLoadedProbe(dir)}` };
+    // This run finds nothing to change (rendered, unless a run on the same inputs recorded this tree already)...
+    const unchanged = runSynth(['--out', dir]);
+    expect(unchanged.status).toBe(0);
+    expect(unchanged.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
+    // ...so the next one loads neither bundle: it hashes the inputs and the tree, and prints its line.
+    const recorded = runSynth(['--out', dir], { env });
+    expect(recorded.status).toBe(0);
+    expect(recorded.stderr).toContain('vendor loaded: false');
+    expect(recorded.stdout).toBe(unchanged.stdout);
+    // A hand edit of the same size: --check renders, finds it and exits 1.
+    const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(
+      file,
+      original.replace(/[a-z]/, (c) => c.toUpperCase()),
+    );
+    const drift = runSynth(['--out', dir, '--check'], { env });
+    expect(drift.status).toBe(1);
+    expect(drift.stderr).toContain('vendor loaded: true');
+    expect(drift.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
+    // The bytes put back (a new ctime, so the file is hashed again): the tree is the recorded one.
+    fs.writeFileSync(file, original);
+    const check = runSynth([`--out=${dir}`, '--check'], { env });
+    expect(check.status).toBe(0);
+    expect(check.stderr).toContain('vendor loaded: false');
+    expect(check.stdout).toMatch(/^synth --check: 2 sites, \d+ components, \d+ objects, 0 files out of date\n$/);
+    expect(treeDigest(path.join(dir, 'gitops'))).toBe(treeDigest(renderedGitops()));
   });
 });

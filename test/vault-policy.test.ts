@@ -45,7 +45,7 @@ describe.each(SITES.map((s) => [s.name, renderSite(s, PLATFORM)] as const))('the
     );
     expect(Object.keys(path).sort()).toEqual([...expected].sort());
     expect(Object.keys(path)).toEqual(
-      expect.arrayContaining([`platform/data/certificates/${name}/tsig`, 'platform/data/argocd/github-oauth']),
+      expect.arrayContaining([`platform/data/certificates/${name}/tsig`, `platform/data/argocd/github-oauth/${name}`]),
     );
     for (const [p, { capabilities }] of Object.entries(path)) {
       expect(p).not.toMatch(/[*+]/);
@@ -67,11 +67,47 @@ describe.each(SITES.map((s) => [s.name, renderSite(s, PLATFORM)] as const))('the
   });
 });
 
+/**
+ * Vault is configured without a reviewer token (the README's `config` step), so it reviews each
+ * login with the login's own token: every service account that logs in must be allowed to create
+ * TokenReviews, through Kubernetes' own ClusterRole for it, and no other service account is.
+ */
+function expectVaultLoginsMayReviewTokens(site: RenderedSite): void {
+  const objects = site.components.flatMap((c) => c.objects);
+  type Binding = { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] };
+  const delegated = objects
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .map((o) => o as unknown as Binding)
+    .filter((b) => b.roleRef.kind === 'ClusterRole' && b.roleRef.name === 'system:auth-delegator')
+    .flatMap((b) => b.subjects.map((s) => `${s.kind}/${s.namespace}/${s.name}`));
+  const grants = vaultGrants(site);
+  expect(grants.length).toBeGreaterThan(0);
+  expect(delegated.sort()).toEqual(grants.map((g) => `ServiceAccount/${g.serviceAccount.namespace}/${g.serviceAccount.name}`).sort());
+  const readme = vaultDir(site).get('README.md')!;
+  const { address, port } = site.site.network.apiServer;
+  for (const mount of new Set(grants.map((g) => g.authMount))) {
+    expect(readme).toContain(`vault auth enable -path=${mount} kubernetes`);
+    expect(readme).toMatch(
+      new RegExp(`vault write auth/${mount}/config kubernetes_host=https://${address}:${port} kubernetes_ca_cert=@\\S+\n`),
+    );
+    expect(readme).not.toContain('token_reviewer_jwt=');
+  }
+}
+
+it.each(SITES.map((s) => [s.name, s] as const))(
+  'every service account of %s that logs in to Vault may have its token reviewed, and the mount is configured to',
+  (_n, site) => {
+    expectVaultLoginsMayReviewTokens(renderSite(site, PLATFORM));
+  },
+);
+
 it('a site issuing from Vault PKI adds cert-manager role: sign only, with the audience cert-manager asks for', () => {
   const site = withChange(SITES[0]!, (d) => {
     d.certificates = { kind: 'vault-pki', path: 'pki_int/sign/platform', role: 'cert-manager' };
   });
-  const grants = vaultGrants(renderSite(site, { ...PLATFORM, sites: SITES.map((s) => (s.name === site.name ? site : s)) }));
+  const rendered = renderSite(site, { ...PLATFORM, sites: SITES.map((s) => (s.name === site.name ? site : s)) });
+  expectVaultLoginsMayReviewTokens(rendered);
+  const grants = vaultGrants(rendered);
   const pki = grants.find((g) => g.serviceAccount.name === 'cert-manager-vault-issuer')!;
   expect(pki).toMatchObject({
     authMount: site.vault.authMount,
@@ -82,4 +118,17 @@ it('a site issuing from Vault PKI adds cert-manager role: sign only, with the au
   expect(pki.audience).toMatch(/^vault:\/\/[a-z0-9-]+$/);
   // The TSIG key is no longer read: ACME is not used.
   expect(grants.flatMap((g) => g.paths.map((p) => p.path))).not.toContain(`platform/data/certificates/${site.name}/tsig`);
+});
+
+it("gives each site's Argo CD an OAuth app of its own, as each sends GitHub its own callback URL", () => {
+  const perSite = SITES.map((s) => {
+    const objects = renderSite(s, PLATFORM).components.flatMap((c) => c.objects);
+    const oauth = objects.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'argocd-github-oauth')!;
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'argocd-cm')!;
+    const keys = (oauth.spec as { data: { remoteRef: { key: string } }[] }).data.map((d) => d.remoteRef.key);
+    return { url: (cm as unknown as { data: { url: string } }).data.url, apps: [...new Set(keys)] };
+  });
+  for (const { apps } of perSite) expect(apps).toHaveLength(1);
+  expect(new Set(perSite.map((p) => p.url)).size).toBe(SITES.length);
+  expect(new Set(perSite.map((p) => p.apps[0])).size).toBe(SITES.length);
 });

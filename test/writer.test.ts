@@ -2,19 +2,24 @@ import { ApiObject, Chart } from 'cdk8s';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { PlatformError } from '../model/errors';
 import { synth } from '../pipeline/synth';
 import { listTree, readTree, recover } from '../pipeline/writer';
 import { SynthBusyError } from '../pipeline/writer-lock';
 import { NEXT, STAGING_DIR } from '../pipeline/writer-staging';
 import { SITES, PLATFORM } from '../sites';
-import { renderedGitops, REPO_ROOT, runSynth, tempDir, treeDigest, withChange } from './helpers';
+import { renderedGitops, REPO_ROOT, runSynth, runSynthAsync, tempDir, treeDigest, withChange } from './helpers';
 
-/** A synth run interrupted through the writer's hooks (test/fixtures/interrupted-synth.ts), bundled next to the CLI's. */
+/**
+ * A synth run interrupted through the writer's hooks (test/fixtures/interrupted-synth.ts), bundled
+ * whole into dist/ (of cdk8s-plus-28 only its `k8s` bindings, as the CLI's bundles take it) and run
+ * with a V8 code cache beside it, as the CLI is (tools/code-cache.mjs): each run compiles none of it again.
+ */
 const INTERRUPTED = path.join(REPO_ROOT, 'dist', 'test-interrupted-synth.js');
-beforeAll(() => {
-  buildSync({
+beforeAll(async () => {
+  await build({
     absWorkingDir: REPO_ROOT,
     entryPoints: ['test/fixtures/interrupted-synth.ts'],
     outfile: INTERRUPTED,
@@ -22,10 +27,25 @@ beforeAll(() => {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    packages: 'external',
+    // What the fixture never runs (the AWS outputs, the build) stays outside.
+    external: ['@aws-sdk/*', '@smithy/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'esbuild', 'typescript'],
+    plugins: [
+      {
+        name: 'cdk8s-plus-28-k8s',
+        setup: (build) =>
+          build.onResolve({ filter: /^cdk8s-plus-28$/ }, () => ({ path: path.join(REPO_ROOT, 'test', 'cdk8s-plus-k8s.js') })),
+      },
+    ],
+    legalComments: 'none',
     logLevel: 'warning',
   });
 });
+/** node's arguments running the fixture with `args` (as `node dist/test-interrupted-synth.js ...args`, with its code cache). */
+function interrupted(...args: string[]): string[] {
+  const codeCache = JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'tools', 'code-cache.mjs')).href);
+  const script = `import { runWithCodeCache } from ${codeCache}; process.argv.splice(1, 0, ${JSON.stringify(INTERRUPTED)}); runWithCodeCache(${JSON.stringify(INTERRUPTED)});`;
+  return ['--input-type=module', '-e', script, ...args];
+}
 
 /** A temp root holding a copy of the rendered gitops/. */
 function rootWithGitops(): { root: string; cleanup: () => void } {
@@ -36,7 +56,7 @@ function rootWithGitops(): { root: string; cleanup: () => void } {
 
 /** A synth run on `root` that exits 70 at `step` of the swap, as a crash would. */
 function crashAt(root: string, step: string) {
-  return spawnSync(process.execPath, [INTERRUPTED, root, 'crash', step], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return spawnSync(process.execPath, interrupted(root, 'crash', step), { cwd: REPO_ROOT, encoding: 'utf8' });
 }
 
 /** The swap steps a crash is made at, and what a crash there left: the root, its digests, the crashed run. */
@@ -242,7 +262,7 @@ describe('writer', () => {
 async function startHoldingSynth(
   root: string,
 ): Promise<{ child: ChildProcessWithoutNullStreams; exited: Promise<number | NodeJS.Signals> }> {
-  const child = spawn(process.execPath, [INTERRUPTED, root, 'hold'], { cwd: REPO_ROOT });
+  const child = spawn(process.execPath, interrupted(root, 'hold'), { cwd: REPO_ROOT });
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal!)));
   child.stdout.resume();
   let stderr = '';
@@ -276,10 +296,10 @@ describe('writer lock', () => {
       expect(fs.readFileSync(owner, 'utf8')).toBe(`${child.pid}\n`);
       const staging = treeDigest(path.join(root, STAGING_DIR));
 
-      const second = runSynth(['--out', root]);
+      // A second writer and a --check, side by side, while the holder waits.
+      const [second, check] = await Promise.all([runSynthAsync(['--out', root]), runSynthAsync(['--out', root, '--check'])]);
       expect(second.status).toBe(2);
       expect(second.stderr).toContain(`another synth (pid ${child.pid}) is writing ${gitops}/; wait for it`);
-      const check = runSynth(['--out', root, '--check']);
       expect(check.status).toBe(1);
       expect(check.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
       expect(treeDigest(gitops)).toBe(staleDigest);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import { toYamlDocument } from '../pipeline/yaml';
 import { renderSite } from '../pipeline/render';
@@ -122,20 +123,27 @@ describe('YAML emitter', () => {
     expect(v11).toEqual(value);
   });
 
-  it('round-trips every object the platform renders, on every site', () => {
-    let count = 0;
-    for (const site of PLATFORM.sites) {
+  // An object an earlier site rendered the same (the same JSON) is written the same: read back once.
+  const readBackAlready = new Set<string>();
+  it.each(PLATFORM.sites.map((site) => [site.name, site] as const))(
+    'round-trips every object the platform renders on %s',
+    (_name, site) => {
+      let count = 0;
       for (const component of renderSite(site, PLATFORM).components) {
         for (const object of component.objects) {
-          const { v12, v11 } = readBack(toYamlDocument(object));
-          expect(v12).toEqual(object);
-          expect(v11).toEqual(object);
           count++;
+          const json = JSON.stringify(object);
+          if (readBackAlready.has(json)) continue;
+          readBackAlready.add(json);
+          const { v12, v11 } = readBack(toYamlDocument(object));
+          // node's comparison first (jest's is several times slower on whole objects); jest's, with its diff, when they differ.
+          if (!isDeepStrictEqual(v12, object)) expect(v12).toEqual(object);
+          if (!isDeepStrictEqual(v11, object)) expect(v11).toEqual(object);
         }
       }
-    }
-    expect(count).toBeGreaterThan(200);
-  });
+      expect(count).toBeGreaterThan(100);
+    },
+  );
 
   it('writes multi-line text as a block literal and simple strings plain', () => {
     expect(toYamlDocument({ script: 'set -e\necho ok\n', cpu: '100m', host: 'a.b' })).toBe(

@@ -64,13 +64,22 @@ function compileWithCodeCache(file, cacheFile, id, user) {
   return { module, run };
 }
 
+/** The shared bundles loaded so far, by the file a bundle required: each `require` of one costs a lookup, not a realpath. */
+const sharedModules = new Map();
+
 /** A shared bundle, loaded once into the module cache (as `require(file)` would) with its code cache for `user`. */
 function requireShared(file, user) {
+  const loaded = sharedModules.get(file);
+  if (loaded !== undefined) return loaded.exports;
   const real = fs.realpathSync(file);
   const cached = Module._cache[real];
-  if (cached !== undefined) return cached.exports;
+  if (cached !== undefined) {
+    sharedModules.set(file, cached);
+    return cached.exports;
+  }
   const { module, run } = compileWithCodeCache(file, `${file}.${user}.v8cache`, file, user);
   Module._cache[real] = module;
+  sharedModules.set(file, module);
   return run();
 }
 

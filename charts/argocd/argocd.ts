@@ -78,15 +78,17 @@ export class ArgoCdComponent extends PlatformComponent {
     ]))
       this.report(finding);
     installArgoCd(this, context.access);
-    // Dex reads the OAuth app of this site's Argo CD (its callback is this site's URL) from Vault.
+    // Dex reads the OAuth app of this site's Argo CD from Vault: one app per site, since GitHub
+    // accepts only the callback URL registered with the app, and each site's is its own URL.
+    const oauthApp = `${context.access.githubOAuthVaultPath}/${this.site.name}`;
     new VaultSecret(this, 'github-oauth', {
       store: props.secrets,
       name: GITHUB_OAUTH_SECRET,
       namespace: ARGOCD_NAMESPACE,
       secretLabels: ARGOCD_PART_OF,
       data: {
-        clientID: { path: context.access.githubOAuthVaultPath, property: 'clientID' },
-        clientSecret: { path: context.access.githubOAuthVaultPath, property: 'clientSecret' },
+        clientID: { path: oauthApp, property: 'clientID' },
+        clientSecret: { path: oauthApp, property: 'clientSecret' },
       },
     });
     // The capacity check counts what installArgoCd patches into the released workloads (one table, ARGOCD.workloads).

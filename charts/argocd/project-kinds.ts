@@ -33,6 +33,16 @@ export const ROOT_ONLY_KINDS: readonly GroupKind[] = [
 
 const key = (k: GroupKind) => `${k.group}/${k.kind}`;
 
+/**
+ * Order of the listed kinds: by text with case ignored (`Cert…` before `CSIDriver`), then by code
+ * unit. The same on every machine, unlike localeCompare, whose order follows the user's locale.
+ */
+function byTextIgnoringCase(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The kinds of the objects under `scope` (a component), patches included (they change objects of that kind). */
 export function renderedKinds(scope: Construct): GroupKind[] {
   return (
@@ -62,6 +72,6 @@ export function projectKinds(components: readonly DeclaredComponent[], rendered:
         for (const [group, kinds] of Object.entries(byGroup)) for (const kind of kinds) add({ group, kind }, scope);
     }
   }
-  const sorted = (m: Map<string, GroupKind>) => [...m.values()].sort((a, b) => key(a).localeCompare(key(b)));
+  const sorted = (m: Map<string, GroupKind>) => [...m.values()].sort((a, b) => byTextIgnoringCase(key(a), key(b)));
   return { cluster: sorted(cluster), namespaced: sorted(namespaced) };
 }

@@ -8,6 +8,7 @@ const RUNBOOK = 'docs/runbooks/bus-alerts.md';
 
 /** What the exporter sidecar serves that alerts and dashboards read. */
 export const BUS_METRICS = [
+  'jetstream_server_jetstream_disabled',
   'jetstream_server_total_streams',
   'jetstream_server_total_messages',
   'jetstream_stream_total_messages',
@@ -19,20 +20,28 @@ export const BUS_METRICS = [
 
 /** The bus's alerts: JetStream without quorum, a stream nearly at its size limit. */
 export function busAlerts(job: string, quorum: number): AlertRule[] {
-  const up = (i: number, v: string) => ({ series: `up{job="${job}",instance="nats-${i}"}`, values: v });
+  // The exporter serves a server's JetStream state only while it can read that server's /jsz: its
+  // own scrape stays up when the server does not answer (collector/collector.go Collect), so `up`
+  // cannot tell a server that is gone.
+  const enabled = (i: number, v: string) => ({
+    series: `jetstream_server_jetstream_disabled{job="${job}",instance="nats-${i}"}`,
+    values: v,
+  });
+  const serving = `jetstream_server_jetstream_disabled{job="${job}"} == 0`;
   const stream = (metric: string, v: string) => ({ series: `${metric}{job="${job}",instance="nats-0",stream_name="images"}`, values: v });
   return [
     {
       name: 'BusJetStreamNoQuorum',
-      expr: `count(up{job="${job}"} == 1) < ${quorum} or absent(up{job="${job}"} == 1)`,
+      expr: `count(${serving}) < ${quorum} or absent(${serving})`,
       for: '2m',
       severity: 'critical',
-      summary: `Fewer than ${quorum} NATS servers of this site are up: JetStream has no quorum, publishes and acknowledgements stop.`,
+      summary: `Fewer than ${quorum} NATS servers of this site serve JetStream: it has no quorum, publishes and acknowledgements stop.`,
       runbook: `${RUNBOOK}#busjetstreamnoquorum`,
       proof: {
-        // One server lost keeps the quorum; two lost lose it.
-        failing: [up(0, '1x10'), up(1, '1 0x10'), up(2, '1 0x10')],
-        healthy: [up(0, '1x10'), up(1, '1x10'), up(2, '1 0x10')],
+        // One server lost keeps the quorum; two lost lose it, whether their state stops coming
+        // (the exporter cannot reach them) or says JetStream is off.
+        failing: [enabled(0, '0x10'), enabled(1, '0 _x10'), enabled(2, '0 1x10')],
+        healthy: [enabled(0, '0x10'), enabled(1, '0x10'), enabled(2, '0 _x10')],
         at: '10m',
       },
     },

@@ -12,6 +12,7 @@ import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
 import { COMPONENT } from '../../model/components';
 import { singleReplicaNodeLoss } from '../lib/resilience';
+import { allowVaultLogin } from '../lib/vault-login';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 /** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
@@ -134,6 +135,7 @@ export class CertManagerComponent extends PlatformComponent {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: VAULT_SERVICE_ACCOUNT },
       subjects: [{ kind: 'ServiceAccount', name: 'cert-manager', namespace: CERT_MANAGER_NAMESPACE }],
     });
+    allowVaultLogin(this, { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE }, labels);
     return {
       vault: {
         server: this.site.vault.address,

@@ -7,6 +7,7 @@ import type { Endpoint } from '../lib/declarations';
 import type { MetalLbComponent } from '../metallb/metallb';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
+import { watchersOf } from '../lib/watchers';
 import { CONTOUR } from './release';
 import { scrapeJob } from '../lib/alerts';
 import { CONTOUR_METRICS, ENVOY_METRICS, ingressAlerts } from './alerts';
@@ -147,6 +148,17 @@ export class ContourComponent extends PlatformComponent {
       ports: [{ port: ENVOY_PORTS.http }, { port: ENVOY_PORTS.https }],
       reason: `client connections relayed by the edge proxy ${props.edge.name} (PROXY protocol v2)`,
     });
+    // The sites that watch this one open TCP connections to its floating address (SiteUnreachable);
+    // they leave their cluster through their nodes' addresses, which the Local Service keeps.
+    const watchers = watchersOf(this.site, this.sites);
+    if (watchers.length > 0)
+      this.talksOutside({
+        pods: envoy,
+        direction: 'ingress',
+        cidrs: watchers.flatMap((w) => w.nodes.map((n) => `${n.address}/32`)).sort(),
+        ports: [{ port: ENVOY_PORTS.https }],
+        reason: `probes of the floating address by the sites that watch this one (${watchers.map((w) => w.name).join(', ')})`,
+      });
     this.talksTo(envoy, contour, [{ port: CONTOUR_PORTS.xds }]);
     this.usesApiServer(contour);
     this.usesApiServer(certgen);

@@ -15,7 +15,7 @@ import { BlackboxExporter } from './blackbox';
 import { MONITORING_ALERTS } from './platform-alerts';
 import { MONITORING, MONITORING_RELEASE_NAME, MONITORING_WORKLOADS } from './release';
 import type { MonitoringValues } from './values';
-import { watchedSites } from './watchers';
+import { watchedSites } from '../lib/watchers';
 
 export const MONITORING_COMPONENT = COMPONENT.monitoring;
 /** The namespace of node-exporter alone: it needs the host (see the namespace's reason). */

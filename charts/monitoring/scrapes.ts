@@ -18,13 +18,16 @@ import { scrapeJob, type AlertRule } from '../lib/alerts';
 import type { DeclaredComponent } from '../lib/declared';
 import type { HealthSignal } from '../lib/resilience';
 import { commonLabels } from '../lib/labels';
-import { PG_PORT } from '../postgres/spec';
+import { PG_PORT, runsPostgres } from '../postgres/spec';
 import { BLACKBOX_MODULES, BLACKBOX_PORT } from './blackbox';
 import { renderDashboards } from './dashboards';
 import type { MonitoringComponent } from './monitoring';
 import { PROBE_KIND } from './platform-alerts';
-import { watchedSiteModels } from './watchers';
+import { watchedSiteModels } from '../lib/watchers';
 import { healthSignalMetric } from './sql-exporter';
+
+/** Whether `site` holds the PostgreSQL primary, whose Service takes its fixed database address. */
+const servesPrimary = (site: Site): boolean => site.database.role === 'primary' && runsPostgres(site);
 
 /** A health signal as an alert rule, with the proof its threshold implies. */
 export function healthSignalAlert(signal: HealthSignal): AlertRule {
@@ -33,7 +36,9 @@ export function healthSignalAlert(signal: HealthSignal): AlertRule {
   const series = `${metric}{instance="keeper-0"}`;
   return {
     name: signal.name,
-    expr: `${metric} ${comparison === 'below' ? '<' : '>'} ${threshold}`,
+    // Absent when no exporter can run the signal's query (the database unreachable from it): as
+    // unhealthy as the threshold crossed, or the alert would stay silent exactly then.
+    expr: `${metric} ${comparison === 'below' ? '<' : '>'} ${threshold} or absent(${metric})`,
     for: signal.for,
     severity: signal.severity,
     summary: signal.summary,
@@ -142,7 +147,8 @@ export function renderMonitoring(monitoring: MonitoringComponent, components: re
         interval: '30s',
         targets: {
           staticConfig: {
-            static: [`${fixed.ingress}:443`, `${fixed.database}:${PG_PORT}`],
+            // The database address answers only where the primary's Service takes it.
+            static: [`${fixed.ingress}:443`, ...(servesPrimary(other) ? [`${fixed.database}:${PG_PORT}`] : [])],
             labels: { probe: PROBE_KIND.site, target_site: other.name },
           },
         },

@@ -1,6 +1,7 @@
 /**
  * Alerts on stolon's own metrics (sorintlab/stolon@v0.17.0:cmd/keeper/cmd/metrics.go,
- * cmd/sentinel/cmd/metrics.go): a keeper down, no keeper in the master role. The standby's
+ * cmd/sentinel/cmd/metrics.go): a keeper down, no keeper in the master role (on the standby site:
+ * in the standby role). The standby's
  * replication state is a health signal (resilience.ts), which the monitoring component turns into
  * its alert.
  */
@@ -15,8 +16,11 @@ export const STOLON_METRICS = {
   proxy: [],
 } as const;
 
-/** The alerts of the site's stolon cluster; `keeperJob` is the scrape job of the keepers. */
-export function stolonAlerts(keeperJob: string): AlertRule[] {
+/**
+ * The alerts of the site's stolon cluster; `keeperJob` is the scrape job of the keepers, `isPrimary`
+ * whether the site's cluster is the primary (a standby cluster has no master, ever).
+ */
+export function stolonAlerts(keeperJob: string, isPrimary: boolean): AlertRule[] {
   const up = (instance: string) => `up{job="${keeperJob}",instance="${instance}"}`;
   const role = (instance: string, r: string) => `stolon_keeper_local_role{job="${keeperJob}",instance="${instance}",role="${r}"}`;
   return [
@@ -34,28 +38,54 @@ export function stolonAlerts(keeperJob: string): AlertRule[] {
         labels: { job: keeperJob, instance: 'k0:8080' },
       },
     },
-    {
-      name: 'PostgresNoMaster',
-      // Every keeper reports its role (0 or 1 per role); none in `master` means nobody takes writes
-      // (on a standby site: nobody follows the primary site).
-      expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="master"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
-      for: '2m',
-      severity: 'critical',
-      summary: 'No stolon keeper of this site is master: the database takes no writes (on a standby site, nothing follows the primary).',
-      runbook: `${RUNBOOK}#postgresnomaster`,
-      proof: {
-        failing: [
-          { series: role('k0:8080', 'master'), values: '1 0x10' },
-          { series: role('k0:8080', 'standby'), values: '0 1x10' },
-          { series: role('k1:8080', 'master'), values: '0x10' },
-        ],
-        healthy: [
-          { series: role('k0:8080', 'master'), values: '1x10' },
-          { series: role('k1:8080', 'master'), values: '0x10' },
-          { series: role('k1:8080', 'standby'), values: '1x10' },
-        ],
-        at: '10m',
-      },
-    },
+    isPrimary
+      ? {
+          name: 'PostgresNoMaster',
+          // Every keeper reports its role (0 or 1 per role); none in `master` means nobody takes writes.
+          expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="master"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
+          for: '2m',
+          severity: 'critical',
+          summary: 'No stolon keeper of this site is master: the database takes no writes.',
+          runbook: `${RUNBOOK}#postgresnomaster`,
+          proof: {
+            failing: [
+              { series: role('k0:8080', 'master'), values: '1 0x10' },
+              { series: role('k0:8080', 'standby'), values: '0 1x10' },
+              { series: role('k1:8080', 'master'), values: '0x10' },
+            ],
+            healthy: [
+              { series: role('k0:8080', 'master'), values: '1x10' },
+              { series: role('k1:8080', 'master'), values: '0x10' },
+              { series: role('k1:8080', 'standby'), values: '1x10' },
+            ],
+            at: '10m',
+          },
+        }
+      : {
+          name: 'PostgresNoStandby',
+          // In a standby cluster every keeper, the standby leader included, reports `standby`
+          // (its data directory holds standby.signal: internal/postgresql/postgresql.go GetRole);
+          // none in it means no keeper holds an initialised copy of the primary site's database.
+          expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="standby"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
+          for: '2m',
+          severity: 'critical',
+          summary:
+            'No stolon keeper of this standby site holds a standby copy: nothing follows the primary site, and the site serves no reads.',
+          runbook: `${RUNBOOK}#postgresnostandby`,
+          proof: {
+            failing: [
+              { series: role('k0:8080', 'standby'), values: '1 0x10' },
+              { series: role('k0:8080', 'undefined'), values: '0 1x10' },
+              { series: role('k1:8080', 'standby'), values: '0x10' },
+            ],
+            // Healthy is every keeper a standby, no master anywhere on the site.
+            healthy: [
+              { series: role('k0:8080', 'standby'), values: '1x10' },
+              { series: role('k0:8080', 'master'), values: '0x10' },
+              { series: role('k1:8080', 'standby'), values: '1x10' },
+            ],
+            at: '10m',
+          },
+        },
   ];
 }

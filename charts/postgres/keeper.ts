@@ -25,8 +25,13 @@ import { TLS_MOUNT } from './tls';
 import type { HealthSignal } from '../lib/resilience';
 import { QUERIES_FILE, healthSignalQueries, sqlExporterContainer } from '../monitoring/sql-exporter';
 
-/** Where PostgreSQL puts its Unix socket (shared with the health exporter). */
-const SOCKET_DIR = '/var/run/postgresql';
+/**
+ * Where the keeper's PostgreSQL puts its Unix socket: stolon always starts it with
+ * `unix_socket_directories=/tmp` and overrides any value the cluster spec gives
+ * (sorintlab/stolon@bcea7a75: internal/common/common.go PgUnixSocketDirectories,
+ * cmd/keeper/cmd/keeper.go). So the health exporter mounts the keeper's /tmp volume there.
+ */
+export const STOLON_SOCKET_DIR = '/tmp';
 
 /**
  * The keepers of a site: two PostgreSQL instances (a primary and a standby ready to take over),
@@ -98,7 +103,6 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
                 { name: 'replication', mountPath: REPL_DIR, readOnly: true },
                 { name: 'tls', mountPath: TLS_MOUNT, readOnly: true },
                 { name: 'run', mountPath: '/stolon-run' },
-                { name: 'socket', mountPath: SOCKET_DIR },
                 { name: 'shm', mountPath: '/dev/shm' },
                 TMP_MOUNT,
               ],
@@ -106,8 +110,8 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
             sqlExporterContainer({
               signals: props.healthSignals,
               port: PG_PORT,
-              socketDir: SOCKET_DIR,
-              socketVolume: 'socket',
+              socketDir: STOLON_SOCKET_DIR,
+              socketVolume: TMP_VOLUME.name,
               user: SU_USERNAME,
               password: { volume: 'superuser', dir: SU_DIR, file: 'password' },
               queriesVolume: 'health-signals',
@@ -119,7 +123,6 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
             { name: 'replication', secret: { secretName: props.replicationSecret, defaultMode: 0o400 } },
             { name: 'tls', secret: { secretName: props.tlsSecret, defaultMode: 0o440 } },
             { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-            { name: 'socket', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
             { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
             TMP_VOLUME,
           ],

@@ -101,7 +101,7 @@ export class StolonComponent extends PlatformComponent {
     this.exposeMetrics({ pods: this.keepers, port: METRICS_PORT, metrics: STOLON_METRICS.keeper });
     this.exposeMetrics({ pods: sentinels, port: METRICS_PORT, metrics: STOLON_METRICS.sentinel });
     this.exposeMetrics({ pods: this.readWrite, port: METRICS_PORT, metrics: STOLON_METRICS.proxy });
-    for (const alert of stolonAlerts(scrapeJob(this.keepers))) this.declareAlert(alert);
+    for (const alert of stolonAlerts(scrapeJob(this.keepers), isPrimary)) this.declareAlert(alert);
 
     renderStolonRbac(this);
     const su = new VaultSecret(this, 'superuser', {

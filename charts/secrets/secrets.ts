@@ -11,6 +11,7 @@ import {
 import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
+import { allowVaultLogin } from '../lib/vault-login';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { EXTERNAL_SECRETS } from './release';
@@ -87,6 +88,8 @@ export class SecretsComponent extends PlatformComponent {
     for (const alert of EXTERNAL_SECRETS_ALERTS) this.declareAlert(alert);
 
     const { vault } = this.site;
+    const serviceAccount = { name: 'external-secrets', namespace: NAMESPACE };
+    allowVaultLogin(this, serviceAccount, commonLabels(this.componentName));
     new ClusterSecretStore(this, 'vault', {
       metadata: {
         name: this.storeName,
@@ -104,7 +107,7 @@ export class SecretsComponent extends PlatformComponent {
               kubernetes: {
                 mountPath: vault.authMount,
                 role: vault.authRole,
-                serviceAccountRef: { name: 'external-secrets', namespace: NAMESPACE },
+                serviceAccountRef: serviceAccount,
               },
             },
           },

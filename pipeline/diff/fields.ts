@@ -42,8 +42,10 @@ export function itemLabel(item: unknown): string | undefined {
  * Items with a label are matched by it (a changed container stays the same item); items without
  * one by their whole content (a changed rule is the old one removed and the new one added).
  */
+const itemHash = (item: unknown): string => itemLabel(item) ?? JSON.stringify(item);
+
 const patcher = create({
-  objectHash: (item: object) => itemLabel(item) ?? JSON.stringify(item),
+  objectHash: itemHash,
   arrays: { detectMove: true, includeValueOnMove: false },
 });
 
@@ -121,7 +123,7 @@ function pairsInPlace(before: readonly unknown[], after: readonly unknown[]): bo
     if (x !== y) {
       if (typeof x !== 'object' || typeof y !== 'object') return false;
       label = itemLabel(y);
-      if ((itemLabel(x) ?? JSON.stringify(x)) !== (label ?? JSON.stringify(y))) return false;
+      if (itemHash(x) !== (label ?? JSON.stringify(y))) return false;
     } else label = itemLabel(y);
     if (label === undefined) continue;
     if (!firstOf) {
@@ -149,10 +151,10 @@ function replacesAll(before: readonly unknown[], after: readonly unknown[], path
   const hashes = new Set<string>();
   const isObject = (v: unknown): v is object | null => typeof v === 'object';
   for (const item of before)
-    if (isObject(item)) hashes.add(itemLabel(item) ?? JSON.stringify(item));
+    if (isObject(item)) hashes.add(itemHash(item));
     else values.add(item);
   // A Set finds NaN where === does not: then jsondiffpatch decides, as it would anyway.
-  for (const item of after) if (isObject(item) ? hashes.has(itemLabel(item) ?? JSON.stringify(item)) : values.has(item)) return false;
+  for (const item of after) if (isObject(item) ? hashes.has(itemHash(item)) : values.has(item)) return false;
   const indexes = (list: readonly unknown[]) => {
     const keys = list.map((_, i) => String(i));
     return list.length > 10 ? keys.sort(byText) : keys;

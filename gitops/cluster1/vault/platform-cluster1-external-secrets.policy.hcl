@@ -1,5 +1,5 @@
 # Policy platform-cluster1-external-secrets: what external-secrets/external-secrets reads. Rendered by npm run synth: do not edit.
-path "platform/data/argocd/github-oauth" {
+path "platform/data/argocd/github-oauth/cluster1" {
   capabilities = ["read"]
 }
 

@@ -54,6 +54,11 @@ export function watchedSites(site: Site, sites: readonly Site[]): readonly strin
   return site.monitoring?.watches ?? ringOf(sites).ring.get(site.name) ?? [];
 }
 
+/** The sites that probe `site`: those running monitoring whose watch list names it. */
+export function watchersOf(site: Site, sites: readonly Site[]): Site[] {
+  return sites.filter((w) => w !== site && runsMonitoring(w) && watchedSites(w, sites).includes(site.name));
+}
+
 /** The models of the sites `site` watches (validated beforehand: every name is a site). */
 export function watchedSiteModels(site: Site, sites: readonly Site[]): Site[] {
   const { byName } = ringOf(sites);
