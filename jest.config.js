@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // node's; PLATFORM_TEST_CPU_LOG=FILE records each file's CPU time there (bench/ci.ts sets it).
+  testEnvironment: process.env.PLATFORM_TEST_CPU_LOG ? '<rootDir>/test/cpu-environment.js' : 'node',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['@swc/jest'], '^.+/node_modules/jsondiffpatch/.+\\.js$': ['@swc/jest'] },
   // jsondiffpatch ships ES modules only: compiled to CommonJS like our sources.
@@ -12,13 +13,15 @@ module.exports = {
   // Snapshots live in __snapshots__/ at the repository root (the layout of the design card).
   snapshotResolver: '<rootDir>/test/snapshot-resolver.js',
   testTimeout: 60000,
-  // Both cores under CI (jest's default keeps one for itself, leaving one worker on 2 cores);
-  // locally the default, so that a developer's machine stays usable while the tests run.
+  // Under CI, one worker more than the 2 cores CI runs on: the real-server files spend most of
+  // their time waiting on their servers (in a CI run, about 190 s of worker time for 45 s of CPU),
+  // and with a worker per core those waits left a core idle (README, Performance). Locally jest's
+  // default, so that a developer's machine stays usable while the tests run.
   // PLATFORM_TEST_WORKERS overrides the count (to compare worker counts with bench's `ci` group).
   ...(process.env.PLATFORM_TEST_WORKERS
     ? { maxWorkers: Number(process.env.PLATFORM_TEST_WORKERS) }
     : process.env.CI
-      ? { maxWorkers: 2 }
+      ? { maxWorkers: 3 }
       : {}),
   // Longest files first, from test/durations.json on a fresh clone (no jest cache there).
   testSequencer: '<rootDir>/test/sequencer.js',

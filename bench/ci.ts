@@ -1,8 +1,9 @@
 /**
  * The `ci` group of `npm run bench`: `CI=true bash .ci/run` on a fresh clone of HEAD (in a temp
  * directory, so with no node_modules/, dist/ or jest cache of its own), its wall time against the
- * 60 s target, the time of each step as .ci/run prints it, and the tests slower than 2 s that do
- * not run a real server, read from the run's junit.xml.
+ * 60 s target, the wall and CPU time of each step as .ci/run prints it, the tests slower than 2 s
+ * that do not run a real server, read from the run's junit.xml, and the test files that cost the
+ * most CPU time (test/cpu-environment.js).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -93,9 +94,38 @@ export function junitFileOverheads(xml: string): { file: string; seconds: number
   });
 }
 
-/** `ci step NAME SECONDS s` lines of .ci/run's output. */
-export function stepTimes(output: string): { name: string; seconds: number }[] {
-  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s$/gm)].map(([, name, seconds]) => ({ name: name!, seconds: Number(seconds) }));
+/**
+ * `ci step NAME SECONDS s, CPU SECONDS s, system SECONDS s` lines of .ci/run's output (CPU time,
+ * user + system, and the system part; "CPU ? s" off Linux, left out).
+ */
+export function stepTimes(output: string): { name: string; seconds: number; cpuSeconds?: number; systemSeconds?: number }[] {
+  return [...output.matchAll(/^ci step (\S+) +([\d.]+) s(?:, CPU (?:\?|([\d.]+) s, system ([\d.]+)) s)?$/gm)].map(
+    ([, name, seconds, cpu, system]) => ({
+      name: name!,
+      seconds: Number(seconds),
+      ...(cpu === undefined ? {} : { cpuSeconds: Number(cpu), systemSeconds: Number(system) }),
+    }),
+  );
+}
+
+/** A test file's CPU time in a jest run, as test/cpu-environment.js records it (seconds). */
+export interface FileCpu {
+  readonly file: string;
+  readonly wallSeconds: number;
+  readonly user: number;
+  readonly system: number;
+  readonly childrenUser: number;
+  readonly childrenSystem: number;
+}
+
+/** test/cpu-environment.js's log, repository-relative file names, most CPU first. */
+export function fileCpuTimes(log: string, root: string): (FileCpu & { cpu: number })[] {
+  return log
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as FileCpu)
+    .map((f) => ({ ...f, file: path.relative(root, f.file), cpu: f.user + f.system + f.childrenUser + f.childrenSystem }))
+    .sort((a, b) => b.cpu - a.cpu);
 }
 
 /** CPU seconds (user + system) of this process's waited-for descendants, from /proc; undefined elsewhere. */
@@ -119,11 +149,12 @@ export function measureCi(repo: string, log: string): Row[] {
     const head = spawnSync('git', ['-C', clone, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
     fs.mkdirSync(path.dirname(log), { recursive: true });
     const out = fs.openSync(log, 'w');
+    const cpuLog = path.join(scratch, 'test-cpu.jsonl');
     const cpuBefore = childrenCpuSeconds();
     const start = process.hrtime.bigint();
     const ci = spawnSync('bash', ['.ci/run'], {
       cwd: clone,
-      env: { ...shellEnvironment(process.env), CI: 'true' },
+      env: { ...shellEnvironment(process.env), CI: 'true', PLATFORM_TEST_CPU_LOG: cpuLog },
       stdio: ['ignore', out, out],
       timeout: 30 * 60_000,
       killSignal: 'SIGKILL',
@@ -147,7 +178,11 @@ export function measureCi(repo: string, log: string): Row[] {
       },
     ];
     for (const s of stepTimes(output).filter((s) => s.name !== 'total')) {
-      rows.push({ what: `  step ${s.name}`, figure: `${s.seconds.toFixed(1)} s` });
+      rows.push({
+        what: `  step ${s.name}`,
+        figure: `${s.seconds.toFixed(1)} s`,
+        ...(s.cpuSeconds === undefined ? {} : { note: `CPU ${s.cpuSeconds.toFixed(1)} s (system ${s.systemSeconds!.toFixed(1)} s)` }),
+      });
     }
     const junit = path.join(clone, 'junit.xml');
     const cases = fs.existsSync(junit) ? junitCases(fs.readFileSync(junit, 'utf8')) : [];
@@ -170,6 +205,24 @@ export function measureCi(repo: string, log: string): Row[] {
       note: "module loading and shared fixtures (beforeAll), in no test's time; not a target, shown so that a fixture cannot hide a slow test",
     });
     for (const o of heavy) rows.push({ what: `  ${o.file}`, figure: `${o.seconds.toFixed(1)} s` });
+    const files = fs.existsSync(cpuLog) ? fileCpuTimes(fs.readFileSync(cpuLog, 'utf8'), clone) : [];
+    if (files.length > 0) {
+      const sum = (pick: (f: FileCpu) => number) => files.reduce((total, f) => total + pick(f), 0);
+      rows.push({
+        what: 'test files, CPU time in jest',
+        figure: `${sum((f) => f.user + f.system + f.childrenUser + f.childrenSystem).toFixed(0)} s`,
+        note: `${files.length} files; system ${sum((f) => f.system + f.childrenSystem).toFixed(0)} s of it; their processes' ${sum((f) => f.childrenUser + f.childrenSystem).toFixed(0)} s (test/cpu-environment.js); the most:`,
+      });
+      for (const f of files.slice(0, 12)) {
+        const system = f.system + f.childrenSystem;
+        rows.push({
+          what: `  ${f.file}`,
+          figure: `${f.cpu.toFixed(1)} s`,
+          note: `system ${system.toFixed(1)} s, its processes ${(f.childrenUser + f.childrenSystem).toFixed(1)} s, wall ${f.wallSeconds.toFixed(1)} s`,
+        });
+      }
+      fs.copyFileSync(cpuLog, log.replace(/\.log$/, '') + '-cpu.jsonl');
+    }
     const stale = REAL_SERVER_TESTS.filter((f) => !fs.existsSync(path.join(clone, f)));
     if (stale.length > 0) rows.push({ what: '  REAL_SERVER_TESTS names missing files', figure: '', note: stale.join(', ') });
     return rows;
