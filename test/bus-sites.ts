@@ -98,6 +98,8 @@ export function startServer(home: string, script: string, env: Record<string, st
   const log = fs.openSync(path.join(home, 'stderr.log'), 'a');
   try {
     return spawn('sh', ['-c', script], {
+      // In its own home: a server writes stray state files (a consumer's meta.inf) to its working directory.
+      cwd: home,
       env: { PATH: process.env.PATH ?? '', [TLS_RELOAD_INTERVAL_ENV]: '1', ...env },
       stdio: ['ignore', 'ignore', log],
       detached: true,
