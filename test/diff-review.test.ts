@@ -204,6 +204,14 @@ describe('reading the base from git', () => {
     }
   });
 
+  /** The ids of the processes whose command line names `dir` (the slow git's shim), empty when none runs. */
+  const runningIn = (dir: string) => spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.trim();
+  /** Waits up to `ms`, looking every 20 ms, until `done()`. */
+  const waitUntil = (done: () => boolean, ms: number) => {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < ms / 20 && !done(); i++) Atomics.wait(pause, 0, 0, 20);
+  };
+
   /** A `git` first on PATH whose cat-file writes its output 64 KB at a time, 10 ms apart. */
   function slowGit(dir: string): string {
     const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
@@ -254,17 +262,13 @@ process.exit(r.status ?? 1);
     const repo = committed(new Map([['s/c/big.txt', `${'x'.repeat(20_000_000)}\n`]]));
     const shim = tempDir('diff-slow-git-');
     const saved = process.env.PATH;
-    const running = () => spawnSync('pgrep', ['-f', shim.dir], { encoding: 'utf8' }).stdout.trim();
+    const running = () => runningIn(shim.dir);
     try {
       process.env.PATH = `${slowGit(shim.dir)}${path.delimiter}${saved}`;
       const tree = new GitTree(repo.dir, resolveCommit(repo.dir, 'HEAD'));
       process.env.PATH = saved;
       // The slow cat-file writes 20 MB in more than 3 s: it is still writing when closed, and
       // stopped well within the second given to it.
-      const waitUntil = (done: () => boolean, ms: number) => {
-        const pause = new Int32Array(new SharedArrayBuffer(4));
-        for (let i = 0; i < ms / 20 && !done(); i++) Atomics.wait(pause, 0, 0, 20);
-      };
       waitUntil(() => running() !== '', 2000);
       expect(running()).not.toBe('');
       tree.close();
@@ -280,7 +284,7 @@ process.exit(r.status ?? 1);
   it('stops the shell and git when the process exits without closing the tree', () => {
     const repo = committed(new Map([['s/c/big.txt', `${'x'.repeat(6_000_000)}\n`]]));
     const shim = tempDir('diff-slow-git-');
-    const running = () => spawnSync('pgrep', ['-f', shim.dir], { encoding: 'utf8' }).stdout.trim();
+    const running = () => runningIn(shim.dir);
     try {
       // A process of its own (the exit hook is process-wide), given GitTree as a plain script.
       const bundle = path.join(shim.dir, 'git-tree.js');
@@ -308,8 +312,7 @@ process.exit(0);
       expect(child.stderr).toBe('');
       // git was still writing its 6 MB (about a second) when the process exited.
       expect(child.stdout).toBe('writing');
-      const pause = new Int32Array(new SharedArrayBuffer(4));
-      for (let i = 0; i < 50 && running() !== ''; i++) Atomics.wait(pause, 0, 0, 20);
+      waitUntil(() => running() === '', 1000);
       expect(running()).toBe('');
     } finally {
       repo.cleanup();

@@ -22,7 +22,6 @@ export const STOLON_METRICS = {
  */
 export function stolonAlerts(keeperJob: string, isPrimary: boolean): AlertRule[] {
   const up = (instance: string) => `up{job="${keeperJob}",instance="${instance}"}`;
-  const role = (instance: string, r: string) => `stolon_keeper_local_role{job="${keeperJob}",instance="${instance}",role="${r}"}`;
   return [
     {
       name: 'PostgresKeeperDown',
@@ -38,54 +37,56 @@ export function stolonAlerts(keeperJob: string, isPrimary: boolean): AlertRule[]
         labels: { job: keeperJob, instance: 'k0:8080' },
       },
     },
-    isPrimary
-      ? {
-          name: 'PostgresNoMaster',
-          // Every keeper reports its role (0 or 1 per role); none in `master` means nobody takes writes.
-          expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="master"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
-          for: '2m',
-          severity: 'critical',
-          summary: 'No stolon keeper of this site is master: the database takes no writes.',
-          runbook: `${RUNBOOK}#postgresnomaster`,
-          proof: {
-            failing: [
-              { series: role('k0:8080', 'master'), values: '1 0x10' },
-              { series: role('k0:8080', 'standby'), values: '0 1x10' },
-              { series: role('k1:8080', 'master'), values: '0x10' },
-            ],
-            healthy: [
-              { series: role('k0:8080', 'master'), values: '1x10' },
-              { series: role('k1:8080', 'master'), values: '0x10' },
-              { series: role('k1:8080', 'standby'), values: '1x10' },
-            ],
-            at: '10m',
-          },
-        }
-      : {
-          name: 'PostgresNoStandby',
-          // In a standby cluster every keeper, the standby leader included, reports `standby`
-          // (its data directory holds standby.signal: internal/postgresql/postgresql.go GetRole);
-          // none in it means no keeper holds an initialised copy of the primary site's database.
-          expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="standby"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
-          for: '2m',
-          severity: 'critical',
-          summary:
-            'No stolon keeper of this standby site holds a standby copy: nothing follows the primary site, and the site serves no reads.',
-          runbook: `${RUNBOOK}#postgresnostandby`,
-          proof: {
-            failing: [
-              { series: role('k0:8080', 'standby'), values: '1 0x10' },
-              { series: role('k0:8080', 'undefined'), values: '0 1x10' },
-              { series: role('k1:8080', 'standby'), values: '0x10' },
-            ],
-            // Healthy is every keeper a standby, no master anywhere on the site.
-            healthy: [
-              { series: role('k0:8080', 'standby'), values: '1x10' },
-              { series: role('k0:8080', 'master'), values: '0x10' },
-              { series: role('k1:8080', 'standby'), values: '1x10' },
-            ],
-            at: '10m',
-          },
-        },
+    noKeeperInRole(keeperJob, isPrimary ? IN_ROLE.primary : IN_ROLE.standby),
   ];
+}
+
+/**
+ * The role a site's keepers must hold for the site to work, by the site's side of the pair. Every
+ * keeper reports its role (0 or 1 per role). A primary cluster needs one `master`: none means
+ * nobody takes writes. In a standby cluster every keeper, the standby leader included, reports
+ * `standby` (its data directory holds standby.signal: internal/postgresql/postgresql.go GetRole):
+ * none means no keeper holds an initialised copy of the primary site's database.
+ */
+const IN_ROLE = {
+  primary: {
+    name: 'PostgresNoMaster',
+    role: 'master',
+    // What a keeper that is not master reports on a healthy primary site.
+    otherwise: 'standby',
+    summary: 'No stolon keeper of this site is master: the database takes no writes.',
+  },
+  standby: {
+    name: 'PostgresNoStandby',
+    role: 'standby',
+    // A keeper not yet initialised from the primary site.
+    otherwise: 'undefined',
+    summary: 'No stolon keeper of this standby site holds a standby copy: nothing follows the primary site, and the site serves no reads.',
+  },
+} as const;
+
+/** The alert that no keeper of the site holds `expected.role`; it fires when one keeper holding it is enough and none does. */
+function noKeeperInRole(keeperJob: string, expected: (typeof IN_ROLE)[keyof typeof IN_ROLE]): AlertRule {
+  const role = (instance: string, r: string) => `stolon_keeper_local_role{job="${keeperJob}",instance="${instance}",role="${r}"}`;
+  return {
+    name: expected.name,
+    expr: `sum(stolon_keeper_local_role{job="${keeperJob}",role="${expected.role}"}) < 1 or absent(stolon_keeper_local_role{job="${keeperJob}"})`,
+    for: '2m',
+    severity: 'critical',
+    summary: expected.summary,
+    runbook: `${RUNBOOK}#${expected.name.toLowerCase()}`,
+    proof: {
+      failing: [
+        { series: role('k0:8080', expected.role), values: '1 0x10' },
+        { series: role('k0:8080', expected.otherwise), values: '0 1x10' },
+        { series: role('k1:8080', expected.role), values: '0x10' },
+      ],
+      healthy: [
+        { series: role('k0:8080', expected.role), values: '1x10' },
+        { series: role('k1:8080', expected.role), values: '0x10' },
+        { series: role('k1:8080', expected.otherwise), values: '1x10' },
+      ],
+      at: '10m',
+    },
+  };
 }
