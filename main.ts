@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { PlatformError } from './model/errors';
 import { synth, type SynthResult } from './pipeline/synth';
-import { isLargeModel, relaunchForModel } from './pipeline/synth-memory';
-import { releaseSiteThread } from './pipeline/synth-thread';
+import { relaunchForModel } from './pipeline/synth-memory';
 import { openSchemaCache } from './pipeline/validate';
 import { validateSites } from './pipeline/validate-sites';
 import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
@@ -51,8 +50,6 @@ function summaryLine(check: boolean, result: SynthResult): string {
 async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
   // A large model is synthesized by a node started with a smaller young generation (pipeline/synth-memory.ts).
-  // The render thread tools/run.mjs may have started serves a synth of this process only.
-  if (isLargeModel(PLATFORM.sites.length)) releaseSiteThread();
   const relaunched = relaunchForModel(PLATFORM.sites.length, process.argv[1]!, process.argv.slice(2));
   if (relaunched !== undefined) return relaunched;
   const tty = process.stderr.isTTY === true;
@@ -125,7 +122,6 @@ async function main(): Promise<number> {
     }
     throw err;
   } finally {
-    releaseSiteThread();
     schemaCache.save();
     lock?.release();
   }

@@ -69,8 +69,7 @@ interface Job {
   readonly validate: boolean | undefined;
 }
 
-export type ThreadError =
-  { readonly findings: readonly Finding[] } | { readonly name: string; readonly message: string; readonly stack?: string };
+type ThreadError = { readonly findings: readonly Finding[] } | { readonly name: string; readonly message: string; readonly stack?: string };
 
 /** What a thread posts: a site's output or its error; or, with no index, why the thread could not start. */
 interface ThreadResult {
@@ -79,13 +78,13 @@ interface ThreadResult {
   readonly error?: ThreadError;
 }
 
-export function describe(err: unknown): ThreadError {
+function describe(err: unknown): ThreadError {
   if (err instanceof PlatformError) return { findings: err.findings };
   const e = err instanceof Error ? err : new Error(String(err));
   return { name: e.name, message: e.message, stack: e.stack };
 }
 
-export function rethrow(error: ThreadError): never {
+function rethrow(error: ThreadError): never {
   if ('findings' in error) throw new PlatformError(error.findings);
   const e = new Error(error.message);
   e.name = error.name;

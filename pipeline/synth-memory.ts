@@ -9,9 +9,6 @@ import { setFlagsFromString } from 'node:v8';
 /** Above this many sites a synth keeps V8's heap near what is live (keepHeapNearLive) and its young generation small (nodeFlagsFor). */
 const LARGE_MODEL_SITES = 20;
 
-/** Whether a synth of `sites` sites is a large model's (run again in a node of its own, its heap kept near live). */
-export const isLargeModel = (sites: number): boolean => sites > LARGE_MODEL_SITES;
-
 /**
  * Semi-spaces of 4 MB instead of V8's 16: each site's render leaves tens of MB of short-lived
  * garbage, and the young generation it passes through is part of the peak. V8 sizes it when the

@@ -14,7 +14,6 @@ import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './
 import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
 import { processSites, renderThreadsFor } from './site-workers';
-import { processSitesBeside, siteThreadFor, stopSiteThread, type StartedThread } from './synth-thread';
 import { reportFiles, type SiteFailureFacts } from './report';
 import { FactTable } from './report/failures';
 import { ObjectMemo } from './object-text';
@@ -110,12 +109,7 @@ type RenderCounts = Omit<RenderedTree, 'tree' | 'otherFiles'>;
  * `sink` as soon as the site is rendered, keeping of a site only what the cross-site checks and
  * the failure report read; then the files for all sites (edge, report), then the validation's verdict.
  */
-function renderInto(
-  model: PlatformModel,
-  options: RenderOptions & { keepRendered?: boolean },
-  sink: FileSink,
-  thread?: StartedThread,
-): RenderCounts {
+function renderInto(model: PlatformModel, options: RenderOptions & { keepRendered?: boolean }, sink: FileSink): RenderCounts {
   const { sites } = model;
   const { only, onSite, stackOutputs } = options;
   validateSites(sites, model.edge);
@@ -146,11 +140,7 @@ function renderInto(
   // One site at a time, its files handed on at once: memory stays flat as sites are added (a
   // large model's sites are rendered on threads, taken in order: pipeline/site-workers.ts).
   let i = 0;
-  const outputs =
-    thread !== undefined && !options.keepRendered
-      ? processSitesBeside(thread, selected, model, siteOptions)
-      : processSites(selected, model, siteOptions, options.keepRendered ? (r) => rendered.push(r) : undefined);
-  for (const out of outputs) {
+  for (const out of processSites(selected, model, siteOptions, options.keepRendered ? (r) => rendered.push(r) : undefined)) {
     for (const [p, content] of out.files) sink.file(p, content);
     summaries.set(out.site, out.summary);
     facts.set(out.site, out.failure);
@@ -216,8 +206,7 @@ function ownedBy(only: readonly string[] | undefined, sites: readonly string[]):
 export function synth(given: SynthOptions & RenderOptions): SynthResult {
   keepHeapNearLive(given.model.sites.length);
   // Decided once: with render threads, this thread has the time to write the files itself.
-  const selected = given.only && given.only.length > 0 ? given.only.length : given.model.sites.length;
-  const threads = renderThreadsFor(selected, given);
+  const threads = renderThreadsFor(given.only && given.only.length > 0 ? given.only.length : given.model.sites.length, given);
   const options = { ...given, threads };
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(
@@ -253,18 +242,11 @@ export function synth(given: SynthOptions & RenderOptions): SynthResult {
     if (!staged && same) equal.push(p);
     else open().add(p, content);
   };
-  // A small model's second half of the sites on the thread tools/run.mjs started, if any (pipeline/synth-thread.ts).
-  const thread = siteThreadFor(selected, options);
   try {
-    const counts = renderInto(
-      options.model,
-      options,
-      {
-        file: (p, content) => stage(p, content, compare('diff', p, content)),
-        otherFile: (p, content) => compare(stale, p, content),
-      },
-      thread,
-    );
+    const counts = renderInto(options.model, options, {
+      file: (p, content) => stage(p, content, compare('diff', p, content)),
+      otherFile: (p, content) => compare(stale, p, content),
+    });
     // Another site's files are kept as they are.
     for (const p of current) if (!owned(p)) stage(p, read(p)!, true);
     for (const p of left) (owned(p) ? diff : stale).removed.push(p);
@@ -285,8 +267,5 @@ export function synth(given: SynthOptions & RenderOptions): SynthResult {
   } catch (err) {
     staged?.discard();
     throw err;
-  } finally {
-    // Also when the model was refused before any site rendered.
-    if (thread) stopSiteThread(thread);
   }
 }

@@ -1,8 +1,108 @@
-// The code-cache loader (tools/code-cache.cjs) for ES modules: tools/run.mjs, tools/build.mjs and
-// the tests that run a bundle with its code cache.
-import { createRequire } from 'node:module';
+// Runs CommonJS bundles with V8's code cache. A code cache made right after compiling holds only
+// the top-level code (what v8-compile-cache and Node 22's module.enableCompileCache keep); most of
+// a bundle's functions are compiled lazily while it runs, so the cache is made when the process
+// exits, with every function compiled so far. It is kept beside the bundle (`<bundle>.v8cache`, or
+// `<bundle>.<user>.v8cache` for a bundle several entries load, so that each keeps the functions it
+// runs), headed by the SHA-1 of the bundle's bytes and the V8 version: any other bundle or node
+// ignores it. The shared bundles an entry's bundle requires beside it (tools/bundles.cjs) are
+// loaded the same way, each with its cache for that entry, when first required.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire, Module } from 'node:module';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
 
-const cjs = createRequire(import.meta.url)('./code-cache.cjs');
+const HEADER_BYTES = 128;
 
-/** See tools/code-cache.cjs. */
-export const { requireWithCodeCache, runWithCodeCache, readCachesOnly, requireBundle } = cjs;
+/** The code caches to make when the process exits: of each bundle compiled without one. */
+const toWrite = [];
+
+function writeCaches() {
+  for (const { cacheFile, tag, script } of toWrite) {
+    try {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(tag, 'latin1'), script.createCachedData()]));
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // A cache that cannot be written only costs the next run its compile.
+    }
+  }
+}
+
+/** The shared bundles, by file name (`vendor.js`...): a `require('./<name>.js')` of a bundle is loaded with its code cache. */
+const SHARED = new Set(createRequire(import.meta.url)('./bundles.cjs').SHARED_BUNDLES.map((name) => `./${name}.js`));
+
+/** Compiles `file` as a CommonJS module with its code cache `cacheFile`, into a new module of id `id`; `user` names the entry, for the caches of the shared bundles it requires. */
+function compileWithCodeCache(file, cacheFile, id, user) {
+  const bytes = fs.readFileSync(file);
+  // Hashing the bytes, not the decoded string, is several times faster.
+  const tag = `${createHash('sha1').update(bytes).digest('hex')} ${process.versions.v8}`.padEnd(HEADER_BYTES);
+  const source = bytes.toString('utf8');
+  let cachedData;
+  try {
+    const cache = fs.readFileSync(cacheFile);
+    if (cache.subarray(0, HEADER_BYTES).toString('latin1') === tag) cachedData = cache.subarray(HEADER_BYTES);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, importModuleDynamically: undefined });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    if (toWrite.length === 0) process.once('exit', writeCaches);
+    toWrite.push({ cacheFile, tag, script });
+  }
+  const module = new Module(id, undefined);
+  module.filename = file;
+  module.paths = Module._nodeModulePaths(path.dirname(file));
+  const run = () => {
+    const dir = path.dirname(file);
+    const plain = createRequire(file);
+    const require = Object.assign((spec) => (SHARED.has(spec) ? requireShared(path.join(dir, spec), user) : plain(spec)), plain);
+    script.runInThisContext().call(module.exports, module.exports, require, module, file, dir);
+    module.loaded = true;
+    return module.exports;
+  };
+  return { module, run };
+}
+
+/** The shared bundles loaded so far, by the file a bundle required: each `require` of one costs a lookup, not a realpath. */
+const sharedModules = new Map();
+
+/** A shared bundle, loaded once into the module cache (as `require(file)` would) with its code cache for `user`. */
+function requireShared(file, user) {
+  const loaded = sharedModules.get(file);
+  if (loaded !== undefined) return loaded.exports;
+  const real = fs.realpathSync(file);
+  const cached = Module._cache[real];
+  if (cached !== undefined) {
+    sharedModules.set(file, cached);
+    return cached.exports;
+  }
+  const { module, run } = compileWithCodeCache(file, `${file}.${user}.v8cache`, file, user);
+  Module._cache[real] = module;
+  sharedModules.set(file, module);
+  return run();
+}
+
+/**
+ * Requires the CommonJS module `file` (a package's module, resolved by the caller) as `require`
+ * would, compiled with the code cache `cacheFile`: for a package that is loaded only now and then
+ * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each time.
+ */
+export function requireWithCodeCache(file, cacheFile) {
+  const cached = Module._cache[file];
+  if (cached !== undefined) return cached.exports;
+  const { module, run } = compileWithCodeCache(file, cacheFile, file, path.basename(file, '.js'));
+  Module._cache[file] = module;
+  return run();
+}
+
+/**
+ * Loads `file` as the main CommonJS module, as `require(file)` would, compiled with its code
+ * cache; the shared bundles it requires with theirs for `user` (by default the file's name).
+ */
+export function runWithCodeCache(file, user = path.basename(file, '.js')) {
+  // As node loads a main module: id '.', and require.main is this module.
+  const { module, run } = compileWithCodeCache(file, `${file}.v8cache`, '.', user);
+  process.mainModule = module;
+  return run();
+}

@@ -4,15 +4,13 @@
 // The bundle, and the shared bundles it loads (tools/bundles.cjs), run with V8's code cache
 // (tools/code-cache.mjs), so an unchanged bundle is not compiled again. A synth whose inputs and
 // gitops/ tree are those of a recorded run that found nothing to change prints that run's line
-// and exits without loading any bundle (tools/synth-record.cjs). A synth that renders starts a
-// thread beside it for half of a small model's sites (tools/site-thread.cjs).
+// and exits without loading any bundle (tools/synth-record.cjs).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { buildEntry, ENTRIES } from './build.mjs';
 import { runWithCodeCache } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
-const { startSiteThread } = require('./site-thread.cjs');
 const [entry, ...args] = process.argv.slice(2);
 if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
@@ -22,15 +20,16 @@ const bundle = await buildEntry(entry, { onlyIfStale: true });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {
-  // A whole synth: the thread that renders half of a small model's sites starts loading now (pipeline/synth-thread.ts).
-  if (entry === 'main' && wholeSynth(args) !== undefined) startSiteThread(path.dirname(bundle));
   process.argv = [process.argv[0], bundle, ...args];
   // The shared bundles it requires, each with the code cache of this entry's use of it.
   runWithCodeCache(bundle, entry);
 }
 
-/** The options of a whole synth or --check, with --out or not; undefined for any other argument (--site, --help, a bad flag). */
-function wholeSynth(args) {
+/**
+ * The recorded run of a synth with these arguments, if any. Only a whole synth or --check, with
+ * --out or not, is ever recorded; any other argument (--site, --help, a bad flag) runs the bundle.
+ */
+function recordedSynth(bundle, args) {
   let check = false;
   let out;
   for (let i = 0; i < args.length; i++) {
@@ -40,15 +39,9 @@ function wholeSynth(args) {
     else if (arg.startsWith('--out=') && out === undefined) out = arg.slice('--out='.length);
     else return undefined;
   }
-  return { check, out };
-}
-
-/** The recorded run of a synth with these arguments, if any: only a whole synth or --check is ever recorded. */
-function recordedSynth(bundle, args) {
-  const synth = wholeSynth(args);
-  if (synth === undefined || process.env.CDK8S_OUTDIR || synth.out === '') return undefined;
+  if (process.env.CDK8S_OUTDIR || out === '') return undefined;
   const repo = path.resolve(path.dirname(bundle), '..');
   const { recordedRun } = require('./synth-record.cjs');
   const { programFilesOf } = require('./bundles.cjs');
-  return recordedRun(repo, programFilesOf(bundle), synth.out === undefined ? repo : path.resolve(synth.out), synth.check);
+  return recordedRun(repo, programFilesOf(bundle), out === undefined ? repo : path.resolve(out), check);
 }

@@ -62,29 +62,9 @@ class Passes {
     if (!this.before.has(key)) this.onAdded();
   }
 
-  /** The keys this run used or added, in that order. */
-  usedKeys(): string[] {
-    return [...this.used];
-  }
-
   kept(): string[] {
     return [...this.used, ...[...this.before].filter((k) => !this.used.has(k))].slice(0, MAX_ENTRIES);
   }
-}
-
-/** Where a cache lives and what its keys hash: enough to open the same cache in a render thread. */
-export interface SchemaCacheSource {
-  readonly file: string;
-  readonly checkSources: readonly string[];
-  readonly plaintextSources: readonly string[];
-}
-
-/** What a run used of a cache and added to it (a render thread's, for the cache the main thread saves). */
-export interface SchemaCacheUsage {
-  readonly passed: readonly string[];
-  readonly clean: readonly string[];
-  /** The files hashed anew. */
-  readonly files: Readonly<Record<string, FileStamp>>;
 }
 
 export class SchemaCache {
@@ -95,8 +75,6 @@ export class SchemaCache {
   /** The part of a key before the object's JSON, by release, patch, kinds.json and validator module. */
   private readonly checks = new Map<string, string>();
   private readonly jsonDigests = new WeakMap<KubeObject, string>();
-  /** The files this run hashed anew. */
-  private readonly restamped = new Set<string>();
   private changed = false;
 
   private constructor(
@@ -117,11 +95,6 @@ export class SchemaCache {
 
   /** The cache kept in `file` (none yet, or unreadable: empty); `checkSources` and `plaintextSources` are the files of the checks' code. */
   static open(file: string, checkSources: readonly string[], plaintextSources: readonly string[] = []): SchemaCache {
-    return SchemaCache.openSource({ file, checkSources, plaintextSources });
-  }
-
-  /** The cache of `source` (as `open`). */
-  static openSource({ file, checkSources, plaintextSources }: SchemaCacheSource): SchemaCache {
     let content: CacheFile | undefined;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
@@ -145,7 +118,6 @@ export class SchemaCache {
       else {
         digest = sha1(fs.readFileSync(file));
         this.files[file] = { size: st.size, mtimeMs: st.mtimeMs, sha1: digest };
-        this.restamped.add(file);
         this.changed = true;
       }
     }
@@ -200,29 +172,6 @@ export class SchemaCache {
   /** Records a clean verdict. */
   recordClean(key: string): void {
     this.clean.record(key);
-  }
-
-  /** How to open this same cache in a render thread (pipeline/synth-thread.ts). */
-  get source(): SchemaCacheSource {
-    return { file: this.file, checkSources: this.checkSources, plaintextSources: this.plaintextSources };
-  }
-
-  /** What this run used and added (in a render thread: for the main thread's cache to adopt). */
-  usage(): SchemaCacheUsage {
-    const files = Object.fromEntries([...this.restamped].map((f) => [f, this.files[f]!]));
-    return { passed: this.passed.usedKeys(), clean: this.clean.usedKeys(), files };
-  }
-
-  /** Takes what another cache of the same source used and added (a render thread's), as if this run had. */
-  adopt(usage: SchemaCacheUsage): void {
-    for (const key of usage.passed) this.passed.record(key);
-    for (const key of usage.clean) this.clean.record(key);
-    for (const [file, stamp] of Object.entries(usage.files)) {
-      const was = this.files[file];
-      if (was?.sha1 === stamp.sha1 && was.size === stamp.size && was.mtimeMs === stamp.mtimeMs) continue;
-      this.files[file] = stamp;
-      this.changed = true;
-    }
   }
 
   /**
