@@ -2,16 +2,16 @@
  * Dead letters: a record of every message a consumer gives up after its `max_deliver` deliveries.
  *
  * What nats-server does then (nats-io/nats-server, server/consumer.go, server/jetstream_events.go,
- * server/jetstream_api.go, read at v2.9.10 and v2.14.5, the same in both): it stops delivering the
- * message and publishes, once, a `JSConsumerDeliveryExceededAdvisory` (type
+ * server/jetstream_api.go, read at v2.9.10 and v2.14.5; the advisory is the same in both): it
+ * stops delivering the message and publishes, once, a `JSConsumerDeliveryExceededAdvisory` (type
  * `io.nats.jetstream.advisory.v1.max_deliver`; JSON `stream`, `consumer`, `stream_seq`,
- * `deliveries`, `domain`) on `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>`, from
- * the consumer's leader, in the consumer's own account (the stream's, `APP`), not the system
+ * `deliveries`, `domain`) on `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>`,
+ * from the consumer's leader, in the consumer's own account (the stream's, `APP`), not the system
  * account. Nothing keeps it unless something subscribes (2.14 does not even publish it then), so
- * without a dead-letter stream the message sits in its work queue, delivered to nobody and counted as
- * no backlog, until the stream's max age drops it. The message itself stays in the stream (2.14.5
- * keeps a message that reached its max deliveries on purpose, `needAck`; 2.9.10 removes only what
- * was acknowledged), so the advisory's `stream_seq` reads it back.
+ * without a dead-letter stream the message sits in its work queue, delivered to nobody and
+ * counted as no backlog, until the stream's max age drops it. The message itself stays in the
+ * stream (2.14.5 keeps a message that reached its max deliveries on purpose, `needAck`; 2.9.10
+ * removes only what was acknowledged), so the advisory's `stream_seq` reads it back.
  */
 import type { StreamSpec } from '../lib/bus';
 import { goDurationNanos } from '../lib/duration';

@@ -88,7 +88,8 @@ export class ResizerComponent extends PlatformComponent {
         maxBytesMiB: 1024,
         // A job given up after 5 deliveries is reported and kept 14 days, past the original's 72 h:
         // the alert does not clear by itself when the original expires unseen (a long weekend), and
-        // the record still says which job was lost and when. 64 MiB: well over 100,000 advisories (a few hundred bytes each).
+        // the record still says which job was lost and when. 64 MiB: well over 100,000 advisories
+        // of a few hundred bytes each.
         deadLetters: { maxAge: '336h', maxBytesMiB: 64 },
       },
       [consumer],
