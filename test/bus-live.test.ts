@@ -29,6 +29,18 @@ import {
   type LiveSite,
 } from './bus-sites';
 import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv, liveTimeout } from './nats-helpers';
+import { DEAD_LETTER_USER, maxDeliveriesSubject } from '../charts/bus/dead-letters';
+import { RESIZER_WORKLOADS } from '../charts/resizer/config';
+import {
+  apiAs,
+  applyRenderedStreams,
+  asUser,
+  messagesIn,
+  RESIZER_MAX_DELIVERIES,
+  storedMessage,
+  workerPulls,
+  workerReceivesWithin,
+} from './bus-dead-letters';
 import { issue, makeCa, type TestCa } from './tls-helpers';
 
 /** What the probe declares cross-site; `probe.local.>` is not. */
@@ -51,7 +63,10 @@ beforeAll(async () => {
     SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
     ca,
   );
-}, liveTimeout(6));
+  // The resizer's stream, consumer and dead letters, as the streams job creates them.
+  for (const site of sites)
+    expect(await applyRenderedStreams(site, ['RESIZE', 'RESIZE_DEAD'])).toEqual(['RESIZE', 'RESIZE/resizer-workers', 'RESIZE_DEAD']);
+}, liveTimeout(9));
 
 afterAll(async () => {
   await Promise.all([...sites.flatMap((s) => s.processes), ...extra].map(stopServer));
@@ -228,6 +243,89 @@ it(
     expect(await storedJobs(hub.servers[0]!)).toBe(hubBefore);
   },
   liveTimeout(2),
+);
+
+/**
+ * The resizer's rendered stream, consumer and dead letters on each site at once: a job that fails
+ * all its deliveries is recorded once, on its own site only, by its stream sequence; the job is
+ * still there, and the runbook's replay delivers it again. Both sites run it side by side, so a
+ * dead letter that crossed the link would show up as a second one on the other site.
+ */
+it(
+  'keeps, on its own site only, a dead letter for a job that used up its deliveries, and replays it as the runbook says',
+  async () => {
+    const maxDeliver = (
+      JSON.parse(streamFiles(live('leaf').bus.declaredStreams())['consumer-RESIZE-resizer-workers.json']!) as {
+        max_deliver: number;
+      }
+    ).max_deliver;
+    const oneSite = async ({ site, servers }: LiveSite) => {
+      const job = JSON.stringify({ id: `poison-${site.name}`, key: `originals/poison-${site.name}.png`, contentType: 'image/png' });
+      const pubAck = await asUser(
+        servers[1]!,
+        RESIZER_WORKLOADS.api,
+        async (conn) => JSON.parse(await conn.request('resize.requests', job)) as Record<string, unknown>,
+      );
+      expect(pubAck).toMatchObject({ stream: 'RESIZE', domain: site.name });
+      const seq = pubAck.seq as number;
+      // Every delivery fails.
+      const deliveries = await workerPulls(servers[2]!, maxDeliver, '-NAK');
+      expect(deliveries.map((d) => [d.streamSeq, d.deliveries, d.payload])).toEqual(
+        Array.from({ length: maxDeliver }, (_, i) => [seq, i + 1, job]),
+      );
+      // The server gives the job up when a worker next asks (its last nak may still be in flight
+      // when the first request arrives): the worker keeps asking, as workers do, until the dead
+      // letter is there; it gets nothing, then or after.
+      const after: string[] = [];
+      await eventually(`a dead letter at ${site.name}`, async () => {
+        after.push(...(await workerReceivesWithin(servers[2]!, 500)));
+        return (await messagesIn(servers[0]!, 'RESIZE_DEAD')) > 0 ? true : undefined;
+      });
+      after.push(...(await workerReceivesWithin(servers[2]!, 1500)));
+      expect(after).toEqual([]);
+      return { site, servers, job, seq };
+    };
+    const failed = await Promise.all([live('hub'), live('leaf')].map(oneSite));
+    await settle();
+    for (const { site, servers, job, seq } of failed) {
+      // One dead letter per site: its own job, by its stream sequence, from its own domain.
+      expect(await messagesIn(servers[0]!, 'RESIZE_DEAD')).toBe(1);
+      const dead = await storedMessage(servers[1]!, 'RESIZE_DEAD', 1, maxDeliveriesSubject('RESIZE'));
+      if ('error' in dead) throw new Error(`no dead letter at ${site.name}: ${JSON.stringify(dead.error)}`);
+      expect(dead.subject).toBe(RESIZER_MAX_DELIVERIES);
+      expect(JSON.parse(dead.data)).toMatchObject({
+        type: 'io.nats.jetstream.advisory.v1.max_deliver',
+        stream: 'RESIZE',
+        consumer: 'resizer-workers',
+        stream_seq: seq,
+        deliveries: maxDeliver,
+        domain: site.name,
+      });
+      // What the finding was: the consumer counts no backlog, yet the job is still in the stream.
+      const consumer = await apiAs(servers[0]!, DEAD_LETTER_USER, '$JS.API.CONSUMER.INFO.RESIZE.resizer-workers');
+      expect(consumer).toMatchObject({ num_pending: 0, num_ack_pending: 0 });
+      expect(await storedMessage(servers[2]!, 'RESIZE', seq)).toEqual({ subject: 'resize.requests', seq, data: job });
+      // The runbook's replay: publish the job again, delete the given-up copy, then the dead letter.
+      const replayed = await apiAs(servers[0]!, DEAD_LETTER_USER, 'resize.requests', job);
+      expect(replayed).toMatchObject({ stream: 'RESIZE', domain: site.name });
+      expect(replayed.seq).toBeGreaterThan(seq);
+      expect(await apiAs(servers[0]!, DEAD_LETTER_USER, '$JS.API.STREAM.MSG.DELETE.RESIZE', { seq })).toMatchObject({ success: true });
+      expect(await apiAs(servers[0]!, DEAD_LETTER_USER, '$JS.API.STREAM.MSG.DELETE.RESIZE_DEAD', { seq: dead.seq })).toMatchObject({
+        success: true,
+      });
+      const [again] = await workerPulls(servers[1]!, 1, '+ACK');
+      expect(again).toMatchObject({ payload: job, streamSeq: replayed.seq, deliveries: 1 });
+      await eventually(`both streams empty at ${site.name}`, async () =>
+        (await messagesIn(servers[0]!, 'RESIZE')) === 0 && (await messagesIn(servers[0]!, 'RESIZE_DEAD')) === 0 ? true : undefined,
+      );
+      // The runbook's user reads, replays and deletes; it cannot purge or pull.
+      await asUser(servers[0]!, DEAD_LETTER_USER, async (conn) => {
+        await expect(conn.publish('$JS.API.STREAM.PURGE.RESIZE', '')).rejects.toThrow(/Permissions Violation/);
+        await expect(conn.publish('$JS.API.CONSUMER.MSG.NEXT.RESIZE.resizer-workers', '')).rejects.toThrow(/Permissions Violation/);
+      });
+    }
+  },
+  liveTimeout(12),
 );
 
 /** The certificate a TLS handshake on the hub's leafnode port presents now (nats sends INFO first). */

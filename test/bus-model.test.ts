@@ -45,6 +45,17 @@ describe('streams', () => {
     ['a bad max age', { maxAge: '3 days' }, /maxAge '3 days' is not a Go duration/],
     ['a bad subject', { subjects: ['thumbnails. requests'] }, /is not a valid subject/],
     ['more bytes than a server stores', { maxBytesMiB: 8192 }, /more than the 4096 MiB JetStream store/],
+    [
+      'dead letters kept less long than its jobs',
+      { deadLetters: { maxAge: '24h', maxBytesMiB: 16 } },
+      /at least as long as the stream keeps its messages \(72h\)/,
+    ],
+    [
+      'dead letters past the store',
+      { maxBytesMiB: 3000, deadLetters: { maxAge: '72h', maxBytesMiB: 64 } },
+      /more than the 4096 MiB JetStream store/,
+    ],
+    ['a name kept for dead letters', { name: 'THUMBNAILS_DEAD' }, /names ending in _DEAD are kept for dead-letter streams/],
   ])('refuses a stream with %s', (_what, change, message) => {
     expect(() => platform().bus.declareStream({ ...stream, ...change }, [consumer])).toThrow(message);
   });
@@ -53,6 +64,43 @@ describe('streams', () => {
     const { bus } = platform();
     bus.declareStream(stream, [consumer]);
     expect(() => bus.declareStream({ ...stream, name: 'OTHER' })).toThrow(/already captured by another stream/);
+  });
+});
+
+describe('dead letters', () => {
+  it('declares the dead-letter stream through the same declarations, and a user that may read, replay and delete only', () => {
+    const { bus } = platform();
+    bus.declareStream({ ...stream, deadLetters: { maxAge: '336h', maxBytesMiB: 16 } }, [consumer]);
+    const declared = bus.declaredStreams().map((s) => s.stream);
+    expect(declared.find((s) => s.name === 'THUMBNAILS_DEAD')).toEqual({
+      name: 'THUMBNAILS_DEAD',
+      subjects: ['$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.THUMBNAILS.*'],
+      retention: 'limits',
+      replicas: 3,
+      maxAge: '336h',
+      maxBytesMiB: 16,
+    });
+    const user = bus
+      .serverConfig()
+      .accounts.flatMap((a) => a.users)
+      .find((u) => u.user === 'dead-letters')!;
+    const api = (s: string) => ['INFO', 'MSG.GET', 'MSG.DELETE'].map((op) => `$JS.API.STREAM.${op}.${s}`);
+    // The resizer's streams first (its declaration came first), then this one's.
+    expect(user.permissions?.publish.allow?.slice(-8)).toEqual([
+      ...api('THUMBNAILS'),
+      ...api('THUMBNAILS_DEAD'),
+      '$JS.API.CONSUMER.INFO.THUMBNAILS.*',
+      'thumbnails.requests.>',
+    ]);
+    expect(user.permissions?.subscribe).toEqual({ allow: ['_INBOX.>'] });
+    expect(user.connectionType).toBe('STANDARD');
+  });
+
+  it('keeps the dead-letter user name for itself', () => {
+    const { bus } = platform();
+    expect(() => bus.grant(bus.component, bus.pods, 'dead-letters', { publish: ['x'], subscribe: [] })).toThrow(
+      /not a usable bus user name/,
+    );
   });
 });
 
@@ -92,8 +140,14 @@ describe('cross-site subjects', () => {
       .serverConfig()
       .accounts.flatMap((a) => a.users)
       .find((u) => u.connectionType === 'LEAFNODE')!;
-    // Acks, flow control and every stream's subjects (the resizer's and this test's) never cross.
-    const never = ['$JS.ACK.>', '$JS.FC.>', 'resize.requests', 'thumbnails.requests.>'];
+    // Acks, flow control and every stream's subjects (the resizer's, its dead letters' and this test's) never cross.
+    const never = [
+      '$JS.ACK.>',
+      '$JS.FC.>',
+      '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.RESIZE.*',
+      'resize.requests',
+      'thumbnails.requests.>',
+    ];
     const allow = ['audit.events', 'chat.presence.>'];
     expect(leafUser.permissions).toEqual({ publish: { allow, deny: never }, subscribe: { allow, deny: never } });
     expect(leaf.serverConfig().leafRemote).toMatchObject({ denyImports: never, denyExports: never });

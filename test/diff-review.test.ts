@@ -109,8 +109,8 @@ describe("the reviewer's four-change branch", () => {
     expect(details).toContain('- `spec.destinations[namespace=resizer,server=https://kubernetes.default.svc]`: removed');
     // The 16 objects the opt-out removes are one line, not 16 blocks.
     expect(details).toMatch(/^- \*\*removed\*\* \(16\): `Deployment\/resizer\/resizer-api`, /m);
-    // The bus configuration's 45 removed lines are folded under their field, not cut.
-    expect(details).toMatch(/`data\.nats\.conf`: \+0 -45 lines\n\n {4}<details>/);
+    // The bus configuration's 73 removed lines (the resizer's users and the dead-letters user among them) are folded under their field, not cut.
+    expect(details).toMatch(/`data\.nats\.conf`: \+0 -73 lines\n\n {4}<details>/);
   });
 
   it('gives the same bytes on every run', () => {

@@ -3,6 +3,7 @@
  * (nats-io/prometheus-nats-exporter@v0.17.3:collector/jsz.go, `-jsz=all`) and the servers' scrape.
  */
 import type { AlertRule } from '../lib/alerts';
+import { DEAD_LETTER_SUFFIX } from './dead-letters';
 
 const RUNBOOK = 'docs/runbooks/bus-alerts.md';
 
@@ -18,7 +19,7 @@ export const BUS_METRICS = [
   'jetstream_consumer_num_ack_pending',
 ] as const;
 
-/** The bus's alerts: JetStream without quorum, a stream nearly at its size limit. */
+/** The bus's alerts: JetStream without quorum, a stream nearly at its size limit, dead letters. */
 export function busAlerts(job: string, quorum: number): AlertRule[] {
   // The exporter serves a server's JetStream state only while it can read that server's /jsz: its
   // own scrape stays up when the server does not answer (collector/collector.go Collect), so `up`
@@ -29,6 +30,10 @@ export function busAlerts(job: string, quorum: number): AlertRule[] {
   });
   const serving = `jetstream_server_jetstream_disabled{job="${job}"} == 0`;
   const stream = (metric: string, v: string) => ({ series: `${metric}{job="${job}",instance="nats-0",stream_name="images"}`, values: v });
+  const deadLetters = (i: number, leader: boolean, v: string) => ({
+    series: `jetstream_stream_total_messages{job="${job}",instance="nats-${i}",stream_name="RESIZE${DEAD_LETTER_SUFFIX}",is_stream_leader="${leader}"}`,
+    values: v,
+  });
   return [
     {
       name: 'BusJetStreamNoQuorum',
@@ -58,6 +63,25 @@ export function busAlerts(job: string, quorum: number): AlertRule[] {
         healthy: [stream('jetstream_stream_total_bytes', '100x20'), stream('jetstream_stream_limit_bytes', '1000x20')],
         at: '20m',
         labels: { stream_name: 'images' },
+      },
+    },
+    {
+      name: 'BusMessagesDeadLettered',
+      // Every server of a stream reports it; the leader's count is the stream's (a follower may
+      // still count a dead letter just deleted). Dead letters stay until someone replays or
+      // discards them (or their max age, longer than the originals'), so the alert does not clear
+      // by itself while the message can still be replayed.
+      expr: `max by (stream_name) (jetstream_stream_total_messages{job="${job}",stream_name=~".+${DEAD_LETTER_SUFFIX}",is_stream_leader="true"}) > 0`,
+      for: '1m',
+      severity: 'warning',
+      summary:
+        "Dead-letter stream {{ $labels.stream_name }} holds {{ $value }} message(s) given up after their last delivery: nobody processes them, and each original is dropped at its stream's max age.",
+      runbook: 'docs/runbooks/dead-letters.md#busmessagesdeadlettered',
+      proof: {
+        failing: [deadLetters(0, true, '0x5 1x15')],
+        healthy: [deadLetters(0, true, '0x5 1x5 0x10'), deadLetters(1, false, '0x5 1x15')],
+        at: '20m',
+        labels: { stream_name: `RESIZE${DEAD_LETTER_SUFFIX}` },
       },
     },
   ];

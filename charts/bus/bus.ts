@@ -36,6 +36,7 @@ import { scrapeJob } from '../lib/alerts';
 import { busFailure, busResilience } from './resilience';
 import { renderServers } from './servers';
 import { declarationProblems, streamProblems } from './streams';
+import { DEAD_LETTER_USER, deadLetterProblems, deadLetterStream, deadLetterUserPublish } from './dead-letters';
 import { StreamsJob } from './streams-job';
 
 /** Typed references the bus needs. */
@@ -87,6 +88,8 @@ export class BusComponent extends PlatformComponent implements Bus {
   /** Stated once, its copies updated as streams are declared (the least kept stream counts). */
   private readonly resilience: { -readonly [K in keyof StatefulWorkloadResilience]: StatefulWorkloadResilience[K] };
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
+  /** What the dead-letter user may publish: grows with each stream declared with dead letters, rendered with the config. */
+  private readonly deadLetterPublish: string[] = [];
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
     super(scope, { name: COMPONENT.bus, context, namespace: NAMESPACE });
@@ -181,9 +184,19 @@ export class BusComponent extends PlatformComponent implements Bus {
 
   declareStream(stream: StreamSpec, consumers: readonly ConsumerSpec[] = []): void {
     this.assertOpen('declareStream');
+    this.addStream(stream, consumers, deadLetterProblems(stream));
+    const deadLetters = deadLetterStream(stream);
+    if (!deadLetters) return;
+    // The same checks as any stream: its subject on no other stream, its size within the store.
+    this.addStream(deadLetters, [], []);
+    if (this.deadLetterPublish.length === 0) this.addUser(DEAD_LETTER_USER, { publish: this.deadLetterPublish, subscribe: ['_INBOX.>'] });
+    this.deadLetterPublish.push(...deadLetterUserPublish(stream, deadLetters));
+  }
+
+  private addStream(stream: StreamSpec, consumers: readonly ConsumerSpec[], known: readonly string[]): void {
     const declared = this.streamList.map((s) => s.stream);
     const crossSite = this.crossSite.flatMap((d) => d.subjects);
-    const problems = [...streamProblems(stream, consumers, REPLICAS), ...declarationProblems(stream, declared, crossSite)];
+    const problems = [...known, ...streamProblems(stream, consumers, REPLICAS), ...declarationProblems(stream, declared, crossSite)];
     if (problems.length > 0) throw new Error(`bus streams: ${problems.join('; ')}`);
     this.streamList.push({ stream, consumers });
     this.link.refresh(this.linkFilter());
@@ -208,7 +221,8 @@ export class BusComponent extends PlatformComponent implements Bus {
     permissions: { publish: readonly string[]; subscribe: readonly string[] },
   ): BusAccess {
     this.assertOpen('grant');
-    if (!USER_NAME.test(user) || user === ADMIN_USER) throw new Error(`bus: '${user}' is not a usable bus user name`);
+    if (!USER_NAME.test(user) || user === ADMIN_USER || user === DEAD_LETTER_USER)
+      throw new Error(`bus: '${user}' is not a usable bus user name`);
     if (this.accounts.has(user)) throw new Error(`bus: user ${user} is granted twice`);
     const vaultKey = VAULT.user(user);
     this.addUser(

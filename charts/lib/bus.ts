@@ -19,6 +19,23 @@ export interface StreamSpec {
   readonly maxAge: string;
   /** Upper bound of the stream's size on disk, MiB. */
   readonly maxBytesMiB: number;
+  /**
+   * Keeps a record of every message a consumer of this stream gives up after its `maxDeliver`
+   * deliveries, in a dead-letter stream beside it (docs/runbooks/dead-letters.md), and alerts on it.
+   * @default none: a message given up stays in the stream unseen until `maxAge` drops it
+   */
+  readonly deadLetters?: DeadLetterSpec;
+}
+
+/**
+ * A stream's dead letters: nats-server's MAX_DELIVERIES advisories for its consumers, which name the
+ * message given up by its stream sequence (the message itself stays in the stream, see docs/bus.md).
+ */
+export interface DeadLetterSpec {
+  /** How long a dead letter is kept (Go duration); at least the stream's own `maxAge`. */
+  readonly maxAge: string;
+  /** Upper bound of the dead-letter stream's size on disk, MiB. */
+  readonly maxBytesMiB: number;
 }
 
 /** A durable pull consumer of a stream. */

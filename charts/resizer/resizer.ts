@@ -78,9 +78,22 @@ export class ResizerComponent extends PlatformComponent {
 
     // A work queue: each job is consumed once; 3 copies inside the site's bus cluster.
     const consumer: ConsumerSpec = { stream: C.stream, durable: C.consumer, ackWait: '2m', maxDeliver: 5 };
-    bus.declareStream({ name: C.stream, subjects: [C.subject], retention: 'workqueue', replicas: 3, maxAge: '72h', maxBytesMiB: 1024 }, [
-      consumer,
-    ]);
+    bus.declareStream(
+      {
+        name: C.stream,
+        subjects: [C.subject],
+        retention: 'workqueue',
+        replicas: 3,
+        maxAge: '72h',
+        maxBytesMiB: 1024,
+        // A job given up after 5 deliveries is reported and kept 14 days, past the original's 72 h:
+        // the alert does not clear by itself when the original expires unseen (a long weekend), and
+        // the record still says which job was lost and when. 64 MiB: well over 100,000 advisories
+        // of a few hundred bytes each.
+        deadLetters: { maxAge: '336h', maxBytesMiB: 64 },
+      },
+      [consumer],
+    );
     // Each workload logs in to the bus as a user of its own name.
     const apiBus = bus.grant(this, this.api, RESIZER_WORKLOADS.api, { publish: [C.subject], subscribe: ['_INBOX.>'] });
     // Workers may address JetStream with or without the site's domain prefix (docs/resizer.md).

@@ -11,6 +11,10 @@ path "platform/data/bus/system" {
   capabilities = ["read"]
 }
 
+path "platform/data/bus/users/dead-letters" {
+  capabilities = ["read"]
+}
+
 path "platform/data/bus/users/resizer-api" {
   capabilities = ["read"]
 }
