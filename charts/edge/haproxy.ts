@@ -7,7 +7,8 @@
  * address (the only one Envoy's NetworkPolicy admits), with a PROXY protocol v2 header carrying
  * the client's real address; Envoy is configured to require it. Per-site names go to their site
  * (by SNI on 443, by Host on 80); every other name follows the split over the sites that serve
- * the public domain.
+ * the public domain and pass the health question (health.ts), or, when none passes, over those
+ * still accepting connections (the last resort).
  */
 import type { EdgeProxy, Site } from '../../sites';
 import {
@@ -51,10 +52,10 @@ function httpsCheck(site: Site): string {
   return `check check-send-proxy check-ssl check-sni ${host} verify required ca-file ${trustedCaFile(site)} verifyhost ${host} no-ssl-reuse ${timingKeywords(CHECK_TIMING)} ${ON_DOWN}`;
 }
 
-/** A TCP connection carrying a PROXY header: Envoy accepts connections (last resort, per-site names). */
 /** The backends the frontends turn to when every site of the split fails its health question. */
 export const LAST_RESORT = 'sites-last-resort';
 
+/** A TCP connection carrying a PROXY header: Envoy accepts connections (last resort, per-site names). */
 const TCP_CHECK = `check check-send-proxy ${timingKeywords(CHECK_TIMING)} ${ON_DOWN}`;
 
 /** Whether the edge may send the public domain's traffic to `site` (`dns.servesPublicDomain`). */
@@ -137,11 +138,11 @@ function describeHealth(sites: readonly Site[]): string[] {
   const t = CHECK_TIMING;
   const s = (ms: number) => `${ms / 1000} s`;
   return [
-    `# Health: each site of the split is asked GET https://${host}${path} through its Envoy (PROXY v2,`,
-    '# SNI, certificate verified); only 200 keeps it in the split. A site answering anything else (or',
-    `# failing TLS, or refusing) leaves it within ${s(marksDownWithinMs(t, 0))} plus the checks' round trips, one that hangs within`,
-    `# ${s(marksDownWithinMs(t, longestCheckMs(t)))}; it is back within ${s(marksUpWithinMs(t, 0))} of answering 200. When no site passes, the split goes to`,
-    '# the sites whose Envoy still accepts connections (backends sites-last-resort-*).',
+    `# Health: each site of the split is asked GET https://${host}${path} through`,
+    '# its Envoy (PROXY v2, SNI, certificate verified); only 200 keeps it in the split. A site that',
+    `# answers anything else, fails TLS or refuses leaves it within ${s(marksDownWithinMs(t, 0))} (plus the checks' round`,
+    `# trips), one that hangs within ${s(marksDownWithinMs(t, longestCheckMs(t)))}; it is back within ${s(marksUpWithinMs(t, 0))} of answering 200. When no site`,
+    '# passes, the split goes to the sites whose Envoy still accepts connections (sites-last-resort-*).',
   ];
 }
 
