@@ -22,7 +22,9 @@ import {
 } from '../charts/edge/health';
 import { isPublicHost } from '../charts/contour/route-proxy';
 import { RESIZER_WORKLOADS } from '../charts/resizer/config';
-import { publicTrafficSites } from '../pipeline/report';
+import { failureOutcomes, publicTrafficSites } from '../pipeline/report';
+import type { SiteFailureFacts } from '../pipeline/report/failures';
+import { unaffected } from '../charts/lib/resilience';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
 import { DOWN, RunningEdge, UP } from './edge-run';
 import { edgeTestCerts, healthySites, type EdgeTestCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
@@ -106,6 +108,29 @@ describe('the health question', () => {
     expect(publicTrafficSites(weighted, SITES, none, false, new Set(['cluster2']))).toEqual(['cluster1']);
     expect(publicTrafficSites(weighted, SITES, none, false, new Set(['cluster1', 'cluster2']))).toEqual(['cluster1', 'cluster2']);
     expect(publicTrafficSites(EDGE, SITES, none, true, new Set(['cluster1']))).toEqual([]);
+  });
+
+  it("sends the report's public traffic off a site whose resizer a failure downs, and to the last resort when both are", () => {
+    const down = { state: 'down' as const, reason: 'test' };
+    const facts: SiteFailureFacts[] = SITES.map((site) => ({
+      site,
+      components: [
+        {
+          name: question.component,
+          // A node loss downs the resizer on cluster1 only; the link's loss downs it on both sites.
+          behaviour: { serves: 'test', nodeLoss: site.name === 'cluster1' ? down : unaffected('test'), linkLoss: down },
+          stateful: [],
+        },
+      ],
+      capacity: { scenarios: [] },
+    }));
+    const outcomes = failureOutcomes(facts, EDGE);
+    const traffic = (title: string) => outcomes.find((o) => o.title === title)!.publicTraffic;
+    for (const node of SITES[0]!.nodes) expect(traffic(`node ${node.name} of cluster1`)).toEqual(['cluster2']);
+    for (const node of SITES[1]!.nodes) expect(traffic(`node ${node.name} of cluster2`)).toEqual(['cluster1']);
+    expect(traffic('the link between the sites')).toEqual(['cluster1']);
+    expect(traffic('site cluster1')).toEqual(['cluster2']);
+    expect(traffic('the edge proxy')).toEqual([]);
   });
 
   it('states its bounds from the rendered timing', () => {

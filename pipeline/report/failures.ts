@@ -287,15 +287,18 @@ function splitOver(edge: EdgeProxy, candidates: readonly Site[]): string[] {
   return candidates.filter((s) => (weights[s.name] ?? 0) > 0).map((s) => s.name);
 }
 
-/** The sites, up in a failure, whose component answering the edge's health question is down in it. */
-function failingEdgeHealth(models: readonly Site[], components: readonly ComponentOutcome[]): Set<string> {
-  return new Set(
-    models
-      .filter((site) =>
-        components.some((c) => c.site === site.name && c.component === healthQuestion(site).component && c.impact.state === 'down'),
-      )
-      .map((s) => s.name),
-  );
+/**
+ * The sites, up in a failure, whose component answering the edge's health question is down in it
+ * (one pass over the failure's components: a failure costs what it concerns, not the sites).
+ */
+function failingEdgeHealth(index: FailureIndex, down: ReadonlySet<string>, components: readonly ComponentOutcome[]): Set<string> {
+  const failing = new Set<string>();
+  for (const c of components) {
+    if (c.impact.state !== 'down' || down.has(c.site)) continue;
+    const site = index.models[index.position.get(c.site) ?? -1];
+    if (site && healthQuestion(site).component === c.component) failing.add(c.site);
+  }
+  return failing;
 }
 
 function fullestNode(scenario: CapacityReport['scenarios'][number]): string {
@@ -414,10 +417,7 @@ function publicTrafficIn(
   down: ReadonlySet<string>,
   components: readonly ComponentOutcome[],
 ): readonly string[] {
-  const failing = failingEdgeHealth(
-    index.models.filter((s) => !down.has(s.name)),
-    components,
-  );
+  const failing = failingEdgeHealth(index, down, components);
   if (down.size === 0 && failing.size === 0) return index.traffic;
   return publicTrafficSites(edge, index.models, down, false, failing);
 }
