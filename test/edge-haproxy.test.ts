@@ -9,13 +9,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { renderHaproxyConfig } from '../charts/edge/haproxy';
+import { LAST_RESORT, renderHaproxyConfig } from '../charts/edge/haproxy';
 import { PlatformError } from '../model/errors';
 import { validateEdge } from '../pipeline/validate-ingress';
 import { EDGE, SITES, type EdgeProxy, type Site } from '../sites';
 import { tempDir, withChange } from './helpers';
-import { ask, FakeSite } from './proxy-v2';
+import { ask } from './proxy-v2';
 import { DOWN, EDGE_SOURCE_ON_LOOPBACK, RunningEdge, STAGING, UP } from './edge-run';
+import { edgeTestCerts, healthySites, type EdgeTestCerts } from './edge-site';
 
 function haproxyCheck(text: string): { status: number | null; output: string } {
   const { dir, cleanup } = tempDir('edge-check-');
@@ -46,15 +47,11 @@ describe('rendered haproxy.cfg', () => {
     expect(r.status).toBe(0);
   });
 
-  it('sends PROXY v2 to every site floating address, on both ports', () => {
+  it('sends PROXY v2 to every site floating address, on both ports; 80 follows the health of 443', () => {
     for (const site of SITES) {
-      for (const port of [80, 443]) {
-        expect(text).toMatch(
-          new RegExp(
-            `server ${site.name} ${site.loadBalancer.fixed.ingress.replace(/\./g, '\\.')}:${port} send-proxy-v2 check check-send-proxy`,
-          ),
-        );
-      }
+      const address = site.loadBalancer.fixed.ingress.replace(/\./g, '\\.');
+      expect(text).toMatch(new RegExp(`server ${site.name} ${address}:443 send-proxy-v2 check check-send-proxy check-ssl `));
+      expect(text).toMatch(new RegExp(`server ${site.name} ${address}:80 send-proxy-v2 track sites-https/${site.name} `));
     }
   });
 
@@ -150,10 +147,15 @@ async function askMany(host: string, port: number, from: string, n: number, requ
 }
 
 describe('HAProxy running the rendered file', () => {
+  let certs: EdgeTestCerts;
+  const tmp = tempDir('edge-certs-');
+  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
+  afterAll(() => tmp.cleanup());
+
   it('active/backup: relays the client address to the active site, then to the backup when it is down', async () => {
     expect(EDGE.split).toEqual({ mode: 'active-backup', active: 'cluster1' });
-    const sites = new Map(SITES.map((s) => [s.name, new FakeSite(s.name)]));
-    const edge = new RunningEdge(EDGE, sites);
+    const sites = healthySites(SITES, certs);
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa });
     try {
       await edge.start();
       await edge.waitFor({ cluster1: UP, cluster2: UP });
@@ -196,13 +198,13 @@ describe('HAProxy running the rendered file', () => {
     validateEdge(EDGE, model);
     const text = renderHaproxyConfig(EDGE, model);
     const block = (name: string) => text.split('\n\n').find((b) => b.startsWith(`backend ${name}\n`))!;
-    for (const backend of ['sites-http', 'sites-https']) {
+    for (const backend of ['sites-http', 'sites-https', 'sites-last-resort-http', 'sites-last-resort-https']) {
       expect(block(backend)).toMatch(/server cluster1 .*\n.*server cluster2 /);
       expect(block(backend)).not.toContain('server staging');
     }
     expect(block('site-staging-https')).toContain('server staging 192.0.2.200:443 send-proxy-v2');
-    const sites = new Map(model.map((s) => [s.name, new FakeSite(s.name)]));
-    const edge = new RunningEdge(EDGE, sites, model);
+    const sites = healthySites(model, certs);
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, model });
     try {
       await edge.start();
       await edge.waitFor({ cluster1: UP, cluster2: UP });
@@ -212,7 +214,8 @@ describe('HAProxy running the rendered file', () => {
       await sites.get('cluster1')!.close();
       await sites.get('cluster2')!.close();
       await edge.waitFor({ cluster1: DOWN, cluster2: DOWN });
-      // Public names find no site rather than the staging one.
+      await edge.waitFor({ cluster1: DOWN, cluster2: DOWN }, LAST_RESORT);
+      // Public names find no site rather than the staging one, not even as a last resort.
       const lost = await ask('127.0.0.1', edge.ports.https, '127.0.0.4').catch(() => ({ answer: '' }));
       expect(lost.answer).toBe('');
       expect(sites.get('staging')!.relayed).toHaveLength(2);
@@ -224,8 +227,8 @@ describe('HAProxy running the rendered file', () => {
   it('weighted: spreads connections by weight, and all to the survivor when a site is down', async () => {
     const weighted: EdgeProxy = { ...EDGE, split: { mode: 'weighted', weights: { cluster1: 3, cluster2: 1 } } };
     validateEdge(weighted, SITES);
-    const sites = new Map(SITES.map((s) => [s.name, new FakeSite(s.name)]));
-    const edge = new RunningEdge(weighted, sites);
+    const sites = healthySites(SITES, certs);
+    const edge = new RunningEdge(weighted, sites, { trustedCa: certs.trustedCa });
     try {
       await edge.start();
       await edge.waitFor({ cluster1: UP, cluster2: UP });

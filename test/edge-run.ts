@@ -7,7 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { EDGE_ADMIN_SOCKET, EDGE_STATS, edgeSourceAddress, renderHaproxyConfig, servesPublicDomain } from '../charts/edge/haproxy';
+import {
+  EDGE_ADMIN_SOCKET,
+  EDGE_STATS,
+  LAST_RESORT,
+  edgeSourceAddress,
+  renderHaproxyConfig,
+  servesPublicDomain,
+} from '../charts/edge/haproxy';
+import { CHECK_TIMING, haproxyTime, timingKeywords, trustedCaFile, type CheckTiming } from '../charts/edge/health';
 import { SITES, type EdgeProxy, type Site } from '../sites';
 import { tempDir, withChange } from './helpers';
 import { freePort } from './free-port';
@@ -19,6 +27,29 @@ export const UP = 2;
 export const DOWN = 0;
 /** Where the rendered `source` (the edge's first source address) is remapped to on loopback. */
 export const EDGE_SOURCE_ON_LOOPBACK = '127.0.0.5';
+
+/** Check timing of most edge tests: a down site is noticed quickly; the tests wait for the state. */
+// HAProxy gives a check min(`timeout connect`, inter) to connect and finish its TLS handshake:
+// `inter` stays long enough for a loaded machine; fastinter makes the transitions quick.
+export const FAST_CHECKS: CheckTiming = { ...CHECK_TIMING, interMs: 500, fastinterMs: 100, fall: 2, rise: 1, answerTimeoutMs: 1000 };
+
+/** How the edge runs. */
+export interface EdgeRunOptions {
+  /** The CA file the edge verifies the sites' certificates against, in place of the rendered one. */
+  readonly trustedCa: string;
+  /** The sites rendered into the file. @default SITES */
+  readonly model?: readonly Site[];
+  /** A change to the rendered file after the remapping (a rehearsal breaking a setting on purpose). @default none */
+  readonly change?: (text: string) => string;
+  /** Health check timing in place of the rendered one (CHECK_TIMING). @default FAST_CHECKS */
+  readonly timing?: CheckTiming;
+}
+
+/** Replaces every `from` in `text`, and fails if there is none (the rendered file changed shape). */
+function remap(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the rendered haproxy.cfg has no ${JSON.stringify(from)} to remap`);
+  return text.split(from).join(to);
+}
 
 /** A third site that must never take public traffic, reached only by its own name. */
 export const STAGING: Site = withChange(SITES[1]!, (d) => {
@@ -36,13 +67,15 @@ export class RunningEdge {
   private cleanup = (): void => undefined;
   output = '';
 
+  private readonly model: readonly Site[];
+
   constructor(
     private readonly edge: EdgeProxy,
     private readonly sites: Map<string, FakeSite>,
-    private readonly model: readonly Site[] = SITES,
-    /** A change to the rendered file after the remapping (a rehearsal breaking a setting on purpose). */
-    private readonly change: (text: string) => string = (text) => text,
-  ) {}
+    private readonly options: EdgeRunOptions,
+  ) {
+    this.model = options.model ?? SITES;
+  }
 
   async start(): Promise<void> {
     const backendPorts = new Map<string, number>();
@@ -68,15 +101,24 @@ export class RunningEdge {
       .replace(`bind [${this.edge.ipv6}]:80 `, `bind [::1]:${this.ports.http6} `)
       .replace(`bind [${this.edge.ipv6}]:443 `, `bind [::1]:${this.ports.https6} `)
       // An unprivileged test process cannot raise its file limit to what maxconn needs.
-      .replace(/maxconn \d+/, 'maxconn 256')
-      // Faster health checks so a down site is noticed quickly; the tests wait for the state.
-      .replace(/inter 2s fall 3 rise 2/g, 'inter 100ms fall 2 rise 1');
+      .replace(/maxconn \d+/, 'maxconn 256');
+    const timing = this.options.timing ?? FAST_CHECKS;
+    text = remap(text, timingKeywords(CHECK_TIMING), timingKeywords(timing));
+    text = remap(
+      text,
+      `timeout check ${haproxyTime(CHECK_TIMING.answerTimeoutMs)}\n`,
+      `timeout check ${haproxyTime(timing.answerTimeoutMs)}\n`,
+    );
+    for (const ca of new Set(this.model.map(trustedCaFile))) text = remap(text, `ca-file ${ca} `, `ca-file ${this.options.trustedCa} `);
+    // Every check runs at the timing under test: a server line with a timing of its own would escape it.
+    const astray = text.split('\n').filter((l) => /^ +server .* check /.test(l) && !l.includes(` ${timingKeywords(timing)} `));
+    if (astray.length > 0) throw new Error(`checks not at the rendered timing:\n${astray.join('\n')}`);
     for (const site of this.model) {
       const port = backendPorts.get(site.name)!;
       text = text.replace(new RegExp(`${site.loadBalancer.fixed.ingress.replace(/\./g, '\\.')}:(80|443) `, 'g'), `127.0.0.1:${port} `);
     }
     if (/192\.0\.2\.|198\.51\.100\.|203\.0\.113\.|2001:db8/.test(text)) throw new Error(`an address was not remapped:\n${text}`);
-    text = this.change(text);
+    if (this.options.change) text = this.options.change(text);
     const file = path.join(tmp.dir, 'haproxy.cfg');
     fs.writeFileSync(file, text);
     this.process = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,25 +126,43 @@ export class RunningEdge {
     this.process.stderr!.on('data', (d) => (this.output += d));
     const splitSites = this.model.filter(servesPublicDomain).length;
     await this.until(async () => (await this.serverStates('sites-https')).size === splitSites, 'HAProxy to start');
+    // Servers start up before their first check: wait until every site has passed its health question once.
+    const split = this.model.filter(servesPublicDomain).map((s) => s.name);
+    await this.until(
+      async () => (await Promise.all(split.map((name) => this.checkStatus('sites-https', name)))).every((c) => c.status === 'L7OK'),
+      'the first health checks to pass',
+    );
   }
 
-  /** `show servers state` of a backend: server name -> operational state (0 down, 2 up). */
-  serverStates(backend: string): Promise<Map<string, number>> {
+  /** Sends `command` to the runtime API and returns its answer. */
+  private admin(command: string): Promise<string> {
     return new Promise((resolve) => {
       const c = net.connect(this.socketPath);
       let data = '';
-      c.on('connect', () => c.write(`show servers state ${backend}\n`));
+      c.on('connect', () => c.write(`${command}\n`));
       c.on('data', (d) => (data += d));
-      c.on('error', () => resolve(new Map()));
-      c.on('end', () => {
-        const states = new Map<string, number>();
-        for (const line of data.split('\n')) {
-          const f = line.split(' ');
-          if (f.length > 6 && f[1] === backend) states.set(f[3]!, Number(f[5]));
-        }
-        resolve(states);
-      });
+      c.on('error', () => resolve(''));
+      c.on('end', () => resolve(data));
     });
+  }
+
+  /** The last check's status and code of a server (`show stat`: L7STS 503, L6RSP, L4CON, ...). */
+  async checkStatus(backend: string, server: string): Promise<{ status: string; code: string }> {
+    const [header, ...rows] = (await this.admin('show stat')).split('\n');
+    const names = (header ?? '').replace(/^# /, '').split(',');
+    const row = rows.map((r) => r.split(',')).find((f) => f[0] === backend && f[1] === server);
+    const field = (name: string) => row?.[names.indexOf(name)] ?? '';
+    return { status: field('check_status'), code: field('check_code') };
+  }
+
+  /** `show servers state` of a backend: server name -> operational state (0 down, 2 up). */
+  async serverStates(backend: string): Promise<Map<string, number>> {
+    const states = new Map<string, number>();
+    for (const line of (await this.admin(`show servers state ${backend}`)).split('\n')) {
+      const f = line.split(' ');
+      if (f.length > 6 && f[1] === backend) states.set(f[3]!, Number(f[5]));
+    }
+    return states;
   }
 
   /** Polls until `done` (no fixed sleep: the deadline only bounds a hang). */
@@ -115,10 +175,11 @@ export class RunningEdge {
     }
   }
 
-  async waitFor(expected: Record<string, number>): Promise<void> {
+  /** Waits until the split's servers (or the last resort's) are in the expected states. */
+  async waitFor(expected: Record<string, number>, split: 'sites' | typeof LAST_RESORT = 'sites'): Promise<void> {
     await this.until(
       async () => {
-        for (const backend of ['sites-http', 'sites-https']) {
+        for (const backend of [`${split}-http`, `${split}-https`]) {
           const states = await this.serverStates(backend);
           if (Object.entries(expected).some(([name, state]) => states.get(name) !== state)) return false;
         }

@@ -80,7 +80,7 @@ export class FakeSite {
         if (!parsed) return;
         socket.off('data', onData);
         if (parsed.header.command === 'LOCAL') {
-          socket.end();
+          this.answerLocal(socket, buf.subarray(parsed.length));
           return;
         }
         this.relayed.push(parsed.header);
@@ -89,6 +89,12 @@ export class FakeSite {
       };
       socket.on('data', onData);
     });
+  }
+
+  /** A connection of the proxy's own (a health check), with what followed its header: closed. */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  protected answerLocal(socket: net.Socket, _rest: Buffer): void {
+    socket.end();
   }
 
   listen(): Promise<number> {

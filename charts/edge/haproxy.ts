@@ -7,9 +7,21 @@
  * address (the only one Envoy's NetworkPolicy admits), with a PROXY protocol v2 header carrying
  * the client's real address; Envoy is configured to require it. Per-site names go to their site
  * (by SNI on 443, by Host on 80); every other name follows the split over the sites that serve
- * the public domain.
+ * the public domain and pass the health question (health.ts), or, when none passes, over those
+ * still accepting connections (the last resort).
  */
 import type { EdgeProxy, Site } from '../../sites';
+import {
+  CHECK_TIMING,
+  haproxyTime,
+  healthQuestion,
+  longestCheckMs,
+  marksDownWithinMs,
+  marksUpWithinMs,
+  timingKeywords,
+  trustedCaFile,
+  type HealthQuestion,
+} from './health';
 
 /** Ports the edge serves and relays, the same on the Envoy Services. */
 export const EDGE_PORTS = [
@@ -25,12 +37,26 @@ function bindLines(edge: EdgeProxy, port: number): string[] {
   return [`    bind ${edge.ipv4}:${port}`, ...(edge.ipv6 ? [`    bind [${edge.ipv6}]:${port} v6only`] : [])];
 }
 
+/** What a failed site's open sessions get: cut, so its clients reconnect to another site at once. */
+const ON_DOWN = 'on-marked-down shutdown-sessions';
+
 /**
- * Health: a TCP connection to Envoy carrying a PROXY header (check-send-proxy), as real traffic
- * does; Envoy rejects connections without one. A down site's open sessions are cut so clients
- * reconnect to the other site at once.
+ * The check of the public split (health.ts): HTTPS with the public name as SNI, the certificate
+ * verified against the CA the edge trusts for that site and for that name, after a PROXY v2
+ * header (`check-send-proxy`; traffic stays a TCP relay, only checks speak TLS). Every check makes
+ * a full handshake (`no-ssl-reuse`): a resumed session presents no certificate, so a certificate
+ * replaced by one the edge does not trust would not be seen until the session expired.
  */
-const CHECK = 'check check-send-proxy inter 2s fall 3 rise 2 on-marked-down shutdown-sessions';
+function httpsCheck(site: Site): string {
+  const { host } = healthQuestion(site);
+  return `check check-send-proxy check-ssl check-sni ${host} verify required ca-file ${trustedCaFile(site)} verifyhost ${host} no-ssl-reuse ${timingKeywords(CHECK_TIMING)} ${ON_DOWN}`;
+}
+
+/** The backends the frontends turn to when every site of the split fails its health question. */
+export const LAST_RESORT = 'sites-last-resort';
+
+/** A TCP connection carrying a PROXY header: Envoy accepts connections (last resort, per-site names). */
+const TCP_CHECK = `check check-send-proxy ${timingKeywords(CHECK_TIMING)} ${ON_DOWN}`;
 
 /** Whether the edge may send the public domain's traffic to `site` (`dns.servesPublicDomain`). */
 export function servesPublicDomain(site: Site): boolean {
@@ -42,16 +68,36 @@ export function edgeSourceAddress(edge: EdgeProxy): string {
   return edge.sourceAddresses[0]!.split('/')[0]!;
 }
 
+/** How a server of a backend learns its state: its own check, or another backend's server. */
+type ServerState = { readonly check: (site: Site) => string } | { readonly track: string };
+
+function serverLine(site: Site, port: number, state: ServerState): string {
+  const how = 'track' in state ? `track ${state.track}/${site.name} ${ON_DOWN}` : state.check(site);
+  return `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${how}`;
+}
+
 /** `server` lines of one backend of the public split: one per site serving the public domain. */
-function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number): string[] {
+function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number, state: ServerState): string[] {
   return sites.filter(servesPublicDomain).map((site) => {
-    const base = `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${CHECK}`;
+    const base = serverLine(site, port, state);
     const split = edge.split;
     if (split.mode === 'active-backup') return split.active === site.name ? base : `${base} backup`;
     const weight = split.weights[site.name];
     // A site without a weight is kept in the file (visible, health-checked) but gets no traffic.
     return weight === undefined ? `${base} weight 0` : `${base} weight ${weight}`;
   });
+}
+
+/** The HTTP request of the public split's check: one for every site (they share the public domain). */
+function healthRequest(sites: readonly Site[]): string[] {
+  const questions = [...new Set(sites.filter(servesPublicDomain).map((s) => JSON.stringify(healthQuestion(s))))];
+  if (questions.length !== 1) throw new Error(`the sites of the public split ask different health questions: ${questions.join(', ')}`);
+  const { host, path } = JSON.parse(questions[0]!) as HealthQuestion;
+  return [
+    '    option httpchk',
+    `    http-check send meth GET uri ${path} ver HTTP/1.1 hdr Host ${host} hdr User-Agent haproxy-edge-check`,
+    '    http-check expect status 200',
+  ];
 }
 
 function describeSplit(edge: EdgeProxy, sites: readonly Site[]): string {
@@ -84,6 +130,22 @@ function perSiteRules(name: 'http' | 'https', sites: readonly Site[]): string[] 
   ];
 }
 
+/** The header lines on the split's health checks and their bounds (health.ts). */
+function describeHealth(sites: readonly Site[]): string[] {
+  const site = sites.find(servesPublicDomain);
+  if (!site) return [];
+  const { host, path } = healthQuestion(site);
+  const t = CHECK_TIMING;
+  const s = (ms: number) => `${ms / 1000} s`;
+  return [
+    `# Health: each site of the split is asked GET https://${host}${path} through`,
+    '# its Envoy (PROXY v2, SNI, certificate verified); only 200 keeps it in the split. A site that',
+    `# answers anything else, fails TLS or refuses leaves it within ${s(marksDownWithinMs(t, 0))} (plus the checks' round`,
+    `# trips), one that hangs within ${s(marksDownWithinMs(t, longestCheckMs(t)))}; it is back within ${s(marksUpWithinMs(t, 0))} of answering 200. When no site`,
+    '# passes, the split goes to the sites whose Envoy still accepts connections (sites-last-resort-*).',
+  ];
+}
+
 /** Renders haproxy.cfg for the edge VM. */
 export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): string {
   const sorted = [...sites].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -95,6 +157,7 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
     "# Ports 80/443 are relayed as TCP to each site's Envoy floating address with a PROXY protocol v2",
     "# header carrying the client's real address (Envoy requires it on every listener).",
     `# Split policy: ${describeSplit(edge, sorted)}.`,
+    ...describeHealth(sorted),
     '',
     'global',
     '    log /dev/log local0',
@@ -116,8 +179,8 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
     '    option dontlognull',
     '    option redispatch',
     '    retries 2',
-    '    timeout connect 5s',
-    '    timeout check 3s',
+    `    timeout connect ${haproxyTime(CHECK_TIMING.connectTimeoutMs)}`,
+    `    timeout check ${haproxyTime(CHECK_TIMING.answerTimeoutMs)}`,
     // Long-lived chat connections (WebSockets) stay open through the relay.
     '    timeout client 1h',
     '    timeout server 1h',
@@ -134,26 +197,36 @@ export function renderHaproxyConfig(edge: EdgeProxy, sites: readonly Site[]): st
   ];
   const perSite = sorted.filter((site) => site.dns.siteHostname !== undefined);
   for (const { name, port } of EDGE_PORTS) {
-    lines.push('', `frontend ${name}`, ...bindLines(edge, port), ...perSiteRules(name, perSite), `    default_backend sites-${name}`);
-  }
-  for (const { name, port } of EDGE_PORTS) {
     lines.push(
       '',
-      `backend sites-${name}`,
-      '    balance roundrobin',
-      // With more than two sites, every backup site shares the load when the active one is down.
-      ...(edge.split.mode === 'active-backup' ? ['    option allbackups'] : []),
-      ...serverLines(edge, sorted, port),
+      `frontend ${name}`,
+      ...bindLines(edge, port),
+      ...perSiteRules(name, perSite),
+      // Every site fails its health question: send the split to those still accepting connections.
+      `    use_backend ${LAST_RESORT}-${name} if { nbsrv(sites-${name}) eq 0 }`,
+      `    default_backend sites-${name}`,
     );
   }
-  for (const { name, port } of EDGE_PORTS) {
-    for (const site of perSite) {
-      lines.push(
-        '',
-        `backend site-${site.name}-${name}`,
-        `    server ${site.name} ${site.loadBalancer.fixed.ingress}:${port} send-proxy-v2 ${CHECK}`,
-      );
-    }
+  // The split: 443's servers ask the health question, 80's follow them.
+  const split = (backend: string, port: number, state: ServerState, check: string[] = []) => [
+    '',
+    `backend ${backend}`,
+    '    balance roundrobin',
+    // With more than two sites, every backup site shares the load when the active one is down.
+    ...(edge.split.mode === 'active-backup' ? ['    option allbackups'] : []),
+    ...check,
+    ...serverLines(edge, sorted, port, state),
+  ];
+  lines.push(
+    ...split('sites-https', 443, { check: httpsCheck }, healthRequest(sorted)),
+    ...split('sites-http', 80, { track: 'sites-https' }),
+    ...split(`${LAST_RESORT}-https`, 443, { check: () => TCP_CHECK }),
+    ...split(`${LAST_RESORT}-http`, 80, { track: `${LAST_RESORT}-https` }),
+  );
+  // A site's own names (Argo CD, Grafana) do not depend on the public routes: Envoy accepting connections is enough.
+  for (const site of perSite) {
+    lines.push('', `backend site-${site.name}-https`, serverLine(site, 443, { check: () => TCP_CHECK }));
+    lines.push('', `backend site-${site.name}-http`, serverLine(site, 80, { track: `site-${site.name}-https` }));
   }
   lines.push('');
   return lines.join('\n');

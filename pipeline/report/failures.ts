@@ -6,6 +6,7 @@
  * (REPORT.md), the rehearsal and the tests read it.
  */
 import { servesPublicDomain } from '../../charts/edge/haproxy';
+import { healthQuestion } from '../../charts/edge/health';
 import type { RenderedSite } from '../render';
 import { COMPONENT } from '../../model/components';
 import {
@@ -257,10 +258,26 @@ function siteOutcomes(f: Failure, site: SiteFailureFacts): ComponentOutcome[] {
   }));
 }
 
-/** The sites that take public traffic when `down` are down (the edge's split; none without the edge). */
-export function publicTrafficSites(edge: EdgeProxy, sites: readonly Site[], down: ReadonlySet<string>, edgeDown = false): string[] {
+/**
+ * The sites that take public traffic when `down` are down and the sites in `failingHealth` are up
+ * but fail the edge's health question (charts/edge/health.ts): the split over the sites that pass
+ * it; when none does, the split over every site still up (the edge's last resort); none without
+ * the edge.
+ */
+export function publicTrafficSites(
+  edge: EdgeProxy,
+  sites: readonly Site[],
+  down: ReadonlySet<string>,
+  edgeDown = false,
+  failingHealth: ReadonlySet<string> = new Set(),
+): string[] {
   if (edgeDown) return [];
-  const candidates = sites.filter((s) => servesPublicDomain(s) && !down.has(s.name));
+  const up = sites.filter((s) => servesPublicDomain(s) && !down.has(s.name));
+  const healthy = up.filter((s) => !failingHealth.has(s.name));
+  return splitOver(edge, healthy.length > 0 ? healthy : up);
+}
+
+function splitOver(edge: EdgeProxy, candidates: readonly Site[]): string[] {
   if (edge.split.mode === 'active-backup') {
     const { active } = edge.split;
     const activeUp = candidates.find((s) => s.name === active);
@@ -268,6 +285,20 @@ export function publicTrafficSites(edge: EdgeProxy, sites: readonly Site[], down
   }
   const { weights } = edge.split;
   return candidates.filter((s) => (weights[s.name] ?? 0) > 0).map((s) => s.name);
+}
+
+/**
+ * The sites, up in a failure, whose component answering the edge's health question is down in it
+ * (one pass over the failure's components: a failure costs what it concerns, not the sites).
+ */
+function failingEdgeHealth(index: FailureIndex, down: ReadonlySet<string>, components: readonly ComponentOutcome[]): Set<string> {
+  const failing = new Set<string>();
+  for (const c of components) {
+    if (c.impact.state !== 'down' || down.has(c.site)) continue;
+    const site = index.models[index.position.get(c.site) ?? -1];
+    if (site && healthQuestion(site).component === c.component) failing.add(c.site);
+  }
+  return failing;
 }
 
 function fullestNode(scenario: CapacityReport['scenarios'][number]): string {
@@ -373,10 +404,22 @@ export function outcomeOf(
     failure: f,
     title: failureTitle(f),
     components,
-    publicTraffic: f.kind === 'edge' ? [] : down.size === 0 ? index.traffic : publicTrafficSites(edge, index.models, down),
+    publicTraffic: f.kind === 'edge' ? [] : publicTrafficIn(edge, index, down, components),
     database: { writes, reads: [...serving, ...untouched] },
     ...(capacityLeft ? { capacityLeft } : {}),
   };
+}
+
+/** Where public traffic goes in a failure downing the sites `down`, given its components' states. */
+function publicTrafficIn(
+  edge: EdgeProxy,
+  index: FailureIndex,
+  down: ReadonlySet<string>,
+  components: readonly ComponentOutcome[],
+): readonly string[] {
+  const failing = failingEdgeHealth(index, down, components);
+  if (down.size === 0 && failing.size === 0) return index.traffic;
+  return publicTrafficSites(edge, index.models, down, false, failing);
 }
 
 /** Every failure's outcome, in report order. */

@@ -1,0 +1,113 @@
+/**
+ * What the edge asks each site before sending it public traffic, and how often.
+ *
+ * The question goes the way public traffic goes: to the site's Envoy floating address on 443, with
+ * a PROXY v2 header (Envoy's listeners require one), over TLS with the public name as SNI (Envoy
+ * picks the certificate and filter chain by it), the certificate verified, then `GET` of the
+ * resizer API's readiness path on the public name's route. That route sends it to a ready API
+ * pod, which answers 200 only while the site's bus and object store answer (docs/resizer.md).
+ * With no ready pod, Contour gives Envoy no endpoint (contour v1.33.6
+ * internal/xdscache/v3/endpointslicetranslator.go skips endpoints not Ready) and Envoy answers
+ * 503. So a site fails the check when its floating address, Envoy, the route, the certificate,
+ * the API, the bus or the object store is lost; the database is not asked (the public route does
+ * not use it). Envoy's own `/ready` (Contour's health listener, without PROXY protocol or TLS)
+ * would only say Envoy has its configuration, not that the routes it serves can answer.
+ */
+import { COMPONENT } from '../../model/components';
+import type { Site } from '../../sites';
+import { publicHost } from '../contour/route-proxy';
+import { RESIZER_CONTRACT } from '../resizer/config';
+
+/**
+ * The public name whose route carries the question: the resizer API's (`charts/resizer/resizer.ts`).
+ * test/edge-health-live.test.ts checks that it is every site's only public name and that its route
+ * reaches the API, whose readiness probe is the path asked.
+ */
+const HEALTH_HOST_LABEL = 'images';
+
+/** The question the edge asks a site. */
+export interface HealthQuestion {
+  /** Public name: SNI, certificate name checked and Host header. */
+  readonly host: string;
+  /** Path asked with GET; 200 means the site can serve. */
+  readonly path: string;
+  /** The component whose state the answer reflects (the failure report reads it). */
+  readonly component: string;
+}
+
+/** The edge's health question to `site`. */
+export function healthQuestion(site: Site): HealthQuestion {
+  return { host: publicHost(site, HEALTH_HOST_LABEL), path: RESIZER_CONTRACT.readyPath, component: COMPONENT.resizer };
+}
+
+/**
+ * The CA the edge verifies a site's certificate against: the system's trusted CAs (Debian's
+ * ca-certificates) for certificates from a public ACME CA; for a site whose certificates come
+ * from Vault PKI, that CA's certificate, which the VM keeps at the path given.
+ */
+export function trustedCaFile(site: Site): string {
+  return site.certificates.kind === 'acme-rfc2136' ? '@system-ca' : `/etc/haproxy/ca/${site.name}.pem`;
+}
+
+/** How often a site is asked and how many answers change its state (HAProxy server settings). */
+export interface CheckTiming {
+  /** Between two checks of a site that is up (`inter`). */
+  readonly interMs: number;
+  /** Between two checks once one answer disagrees with the state (`fastinter`). */
+  readonly fastinterMs: number;
+  /** Failed checks in a row that mark a site down (`fall`). */
+  readonly fall: number;
+  /** Passed checks in a row that mark it up again (`rise`). */
+  readonly rise: number;
+  /** How long a check may wait for its answer once connected (`timeout check`). */
+  readonly answerTimeoutMs: number;
+  /** The backends' `timeout connect`; a check connects within min(this, inter). */
+  readonly connectTimeoutMs: number;
+}
+
+/** The rendered timing. */
+export const CHECK_TIMING: CheckTiming = {
+  interMs: 2000,
+  fastinterMs: 1000,
+  fall: 3,
+  rise: 2,
+  answerTimeoutMs: 2000,
+  connectTimeoutMs: 5000,
+};
+
+/** `2s`, `250ms`: an HAProxy time. */
+export function haproxyTime(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The server keywords of a timing. */
+export function timingKeywords(t: CheckTiming): string {
+  return `inter ${haproxyTime(t.interMs)} fastinter ${haproxyTime(t.fastinterMs)} fall ${t.fall} rise ${t.rise}`;
+}
+
+/**
+ * The longest a check lasts: HAProxy 2.6 connects within min(`timeout connect`, `inter`), then
+ * waits `timeout check` for the answer (configuration.txt, "timeout check").
+ */
+export function longestCheckMs(t: CheckTiming): number {
+  return Math.min(t.connectTimeoutMs, t.interMs) + t.answerTimeoutMs;
+}
+
+/**
+ * The longest a site keeps new public traffic once it answers wrongly, each check taking
+ * `checkMs`: the next check starts within `inter` of the last good answer, then `fall` failed
+ * checks `fastinter` apart (HAProxy schedules a check an interval after the previous one ends).
+ */
+export function marksDownWithinMs(t: CheckTiming, checkMs: number): number {
+  return t.interMs + t.fall * checkMs + (t.fall - 1) * t.fastinterMs;
+}
+
+/** The longest a down site waits for public traffic once it answers 200 again (`downinter` unset: `inter`). */
+export function marksUpWithinMs(t: CheckTiming, checkMs: number): number {
+  return t.interMs + t.rise * checkMs + (t.rise - 1) * t.fastinterMs;
+}
+
+/** The shortest: every failed (or passed) check but the first is `fastinter` after the previous one. */
+export function changesAfterAtLeastMs(t: CheckTiming, checks: number): number {
+  return (checks - 1) * t.fastinterMs;
+}
