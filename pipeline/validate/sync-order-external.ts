@@ -68,7 +68,7 @@ function waitingObjects(model: SyncModel): Map<Placed, string> {
   return waits;
 }
 
-/** Whether Argo CD waits for what is applied at `p` (every step but the last of each sync up to the root). */
+/** The Application whose sync waits for what is applied at `step` of `app` (every step but the last, up to the root), if one does. */
 function waitedFor(model: SyncModel, app: AppNode, step: Step): AppNode | undefined {
   if (compareSteps(step, model.lastStep(app)) < 0) return app;
   const manager = app.managers[0];
