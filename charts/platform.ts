@@ -14,6 +14,7 @@ import { BootstrapComponent } from './argocd/bootstrap';
 import { renderedKinds } from './argocd/project-kinds';
 import { BusComponent } from './bus/bus';
 import { CertManagerComponent } from './cert-manager/cert-manager';
+import { PublicCertificatesComponent } from './cert-manager/public-certificates';
 import { type PlatformComponent } from './component';
 import { componentsOf } from './registry';
 import type { SiteContext } from './context';
@@ -43,6 +44,7 @@ export interface PlatformPieces {
   readonly [COMPONENT.externalSecrets]: SecretsComponent;
   readonly [COMPONENT.metallb]: MetalLbComponent;
   readonly [COMPONENT.certManager]: CertManagerComponent;
+  readonly [COMPONENT.publicCertificates]: PublicCertificatesComponent;
   readonly [COMPONENT.contour]: ContourComponent;
   readonly [COMPONENT.mayastor]: MayastorComponent;
   readonly [COMPONENT.objectStore]: ObjectStoreComponent;
@@ -64,8 +66,11 @@ const BUILDERS: Builders<PlatformPieces> = {
   [COMPONENT.metallb]: ({ scope, context }) => new MetalLbComponent(scope, context),
   [COMPONENT.certManager]: ({ scope, context, use }) =>
     new CertManagerComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
+  // The public issuer and Certificates wait on the ACME CA (or Vault PKI): an Application synced last.
+  [COMPONENT.publicCertificates]: ({ scope, context, use }) =>
+    new PublicCertificatesComponent(scope, context, { secrets: use(COMPONENT.externalSecrets), certManager: use(COMPONENT.certManager) }),
   [COMPONENT.contour]: ({ scope, context, use }) =>
-    new ContourComponent(scope, context, { metallb: use(COMPONENT.metallb), certManager: use(COMPONENT.certManager), edge: context.edge }),
+    new ContourComponent(scope, context, { metallb: use(COMPONENT.metallb), edge: context.edge }),
   [COMPONENT.mayastor]: ({ scope, context }) => new MayastorComponent(scope, context),
   // The site's object store (minio, s3 or aws per the site file); clients call `store.grant(...)`.
   [COMPONENT.objectStore]: ({ scope, context, use }) =>
@@ -103,6 +108,7 @@ const REQUIRED: readonly ComponentName[] = [
   COMPONENT.externalSecrets,
   COMPONENT.metallb,
   COMPONENT.certManager,
+  COMPONENT.publicCertificates,
   COMPONENT.contour,
   COMPONENT.mayastor,
   // The views: they render what the others declare.
@@ -166,7 +172,7 @@ export function buildPlatform(scope: Construct, context: SiteContext, options: P
   const declared = built.map((c) => c.describe());
   const ingress = pieces[COMPONENT.contour]!;
   findings.attribute(undefined, () => requireResourceMetrics(site, declared, pieces[COMPONENT.metricsServer] !== undefined));
-  findings.attribute(COMPONENT.contour, () => renderRoutes(ingress, declared));
+  findings.attribute(COMPONENT.contour, () => renderRoutes(ingress, declared, pieces[COMPONENT.publicCertificates]!));
   const monitoring = pieces[COMPONENT.monitoring];
   if (monitoring) findings.attribute(COMPONENT.monitoring, () => renderMonitoring(monitoring, declared));
   findings.attribute(undefined, () => renderNetworkPolicies(built, { site, ingress: ingress.envoy }));
@@ -175,6 +181,7 @@ export function buildPlatform(scope: Construct, context: SiteContext, options: P
   const synced = withImpliedDependencies([...declared, namespaces.describe()], {
     namespaces: COMPONENT.namespaces,
     ingress: COMPONENT.contour,
+    publicCertificates: COMPONENT.publicCertificates,
   });
   // Every object of the synced components exists now (the routes and policies included): their kinds bound the project.
   const kinds = new Map([...built, namespaces].map((c) => [c.componentName, renderedKinds(c)]));

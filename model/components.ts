@@ -9,6 +9,7 @@ export const COMPONENT = {
   externalSecrets: 'external-secrets',
   metallb: 'metallb',
   certManager: 'cert-manager',
+  publicCertificates: 'public-certificates',
   contour: 'contour',
   mayastor: 'mayastor',
   objectStore: 'object-store',

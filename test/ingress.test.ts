@@ -34,7 +34,7 @@ describe('ingress routes', () => {
     });
     chat.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/news/', backend: chat.pods('web', [8080]), port: 80 });
     blog.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/news', backend: blog.pods('web', [8080]), port: 80 });
-    const message = errorOf(() => renderRoutes(p.ingress, p.declared()));
+    const message = errorOf(() => renderRoutes(p.ingress, p.declared(), p.certificates));
     expect(message).toMatch(
       /site cluster1 .*component blog, field exposeHttp\[0\]: host www\.chataik\.fr path \/news is already claimed by component chat/,
     );
@@ -60,7 +60,7 @@ describe('ingress routes', () => {
       maxRequestBodyMiB: 10,
     });
     blog.exposeHttp({ host: 'www.chataik.fr', pathPrefix: '/blog', backend: blog.pods('web', [2368]), port: 80, retries: 0 });
-    renderRoutes(p.ingress, p.declared());
+    renderRoutes(p.ingress, p.declared(), p.certificates);
 
     const roots = (objectsOf(p.ingress) as Obj[]).filter((o) => o.kind === 'HTTPProxy');
     expect(roots).toHaveLength(1);
@@ -72,7 +72,9 @@ describe('ingress routes', () => {
         { name: 'blog-www-chataik-fr-blog', namespace: 'blog', conditions: [{ prefix: '/blog' }] },
       ],
     });
-    const cert = (objectsOf(p.ingress) as Obj[]).find((o) => o.kind === 'Certificate')!;
+    // Its Certificate is the public certificates component's (an Application synced last).
+    expect((objectsOf(p.ingress) as Obj[]).filter((o) => o.kind === 'Certificate')).toEqual([]);
+    const cert = (objectsOf(p.certificates) as Obj[]).find((o) => o.kind === 'Certificate')!;
     expect(cert.spec).toMatchObject({
       secretName: 'www-chataik-fr-tls',
       dnsNames: ['www.chataik.fr'],
@@ -105,7 +107,7 @@ describe('ingress routes', () => {
     const p = testPlatform(SITES[0], (app, ctx) => (chat = new TestComponent(app, ctx, 'chat')));
     const headless = chat.endpoint({ podLabels: { app: 'x' }, ports: [{ port: 80 }] });
     chat.exposeHttp({ host: 'chat.chataik.fr', pathPrefix: '/', backend: headless, port: 80, responseTimeout: '30 seconds' });
-    const message = errorOf(() => renderRoutes(p.ingress, p.declared()));
+    const message = errorOf(() => renderRoutes(p.ingress, p.declared(), p.certificates));
     expect(message).toMatch(/component chat, field exposeHttp\[0\]\.backend: the backend endpoint names no Service/);
     expect(message).toMatch(/field exposeHttp\[0\]\.responseTimeout: expected a Go duration like 30s, got "30 seconds"/);
   });
@@ -149,7 +151,7 @@ describe('Argo CD routes', () => {
     const grpc = { host: 'chat.chataik.fr', pathPrefix: '/', header: { name: 'content-type', contains: 'application/grpc' }, port: 80 };
     chat.exposeHttp({ ...grpc, backend: chat.pods('grpc', [9090]) });
     chat.exposeHttp({ ...grpc, backend: chat.pods('web', [8080]) });
-    expect(errorOf(() => renderRoutes(p.ingress, p.declared()))).toMatch(
+    expect(errorOf(() => renderRoutes(p.ingress, p.declared(), p.certificates))).toMatch(
       /component chat, field exposeHttp\[1\]: host chat\.chataik\.fr path \/ with content-type containing application\/grpc is already claimed by another route of the same component/,
     );
   });
@@ -230,7 +232,7 @@ describe('certificate issuers', () => {
   });
 
   it('renders an ACME DNS-01 issuer whose TSIG secret comes from Vault', () => {
-    const cm = renderSite(SITES[0]!, PLATFORM).components.find((c) => c.name === 'cert-manager')!;
+    const cm = renderSite(SITES[0]!, PLATFORM).components.find((c) => c.name === 'public-certificates')!;
     const issuer = cm.objects.find((o) => o.kind === 'ClusterIssuer') as unknown as Obj;
     expect(issuer.spec).toMatchObject({
       acme: {
@@ -249,7 +251,7 @@ describe('certificate issuers', () => {
       SITES[0]!,
       (s) => (s.certificates = { kind: 'vault-pki', path: 'pki_int/sign/platform', role: 'cert-manager' }),
     );
-    const cm = renderSite(site, { ...PLATFORM, sites: [site, SITES[1]!] }).components.find((c) => c.name === 'cert-manager')!;
+    const cm = renderSite(site, { ...PLATFORM, sites: [site, SITES[1]!] }).components.find((c) => c.name === 'public-certificates')!;
     const issuer = cm.objects.find((o) => o.kind === 'ClusterIssuer') as unknown as Obj;
     expect(issuer.spec).toEqual({
       vault: {

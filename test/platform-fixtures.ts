@@ -2,6 +2,7 @@
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CertManagerComponent } from '../charts/cert-manager/cert-manager';
+import { PublicCertificatesComponent } from '../charts/cert-manager/public-certificates';
 import { PlatformComponent } from '../charts/component';
 import { componentsOf } from '../charts/registry';
 import { siteContext, type SiteContext } from '../charts/context';
@@ -37,12 +38,14 @@ export function testPlatform(site: Site = SITES[0]!, extra: (app: App, context: 
   const secrets = new SecretsComponent(app, context);
   const metallb = new MetalLbComponent(app, context);
   const certManager = new CertManagerComponent(app, context, { secrets });
-  const ingress = new ContourComponent(app, context, { metallb, certManager, edge: EDGE });
+  const certificates = new PublicCertificatesComponent(app, context, { secrets, certManager });
+  const ingress = new ContourComponent(app, context, { metallb, edge: EDGE });
   extra(app, context);
   return {
     app,
     context,
     ingress,
+    certificates,
     metallb,
     components: () => componentsOf(app),
     declared: () => componentsOf(app).map((c) => c.describe()),

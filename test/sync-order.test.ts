@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARGO_ANNOTATIONS } from '../charts/lib/sync-order';
 import { formatFinding } from '../model/errors';
-import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
+import { renderSite, type KubeObject, type RenderedComponent, type RenderedSite } from '../pipeline/render';
 import { checkSyncOrder } from '../pipeline/validate/sync-order';
 import { PLATFORM, SITES } from '../sites';
 
@@ -127,15 +127,17 @@ describe('the sync-order check refuses', () => {
   });
 
   it('a PreSync hook using a kind its own chart brings, before the chart is applied', () => {
-    const r = annotate(site('cluster2'), 'cert-manager', (o) => o.kind === 'ClusterIssuer', ARGO_ANNOTATIONS.hook, 'PreSync');
+    const r = annotate(site('cluster2'), 'cert-manager', named('ClusterIssuer', 'platform-internal'), ARGO_ANNOTATIONS.hook, 'PreSync');
     const found = messages(r);
     expect(found).toContainEqual(
       expect.stringMatching(
-        /object ClusterIssuer\/platform: ClusterIssuer is applied in PreSync hook wave 1 of Application cert-manager \(itself wave 2 of root\), but its CRD comes with wave 0 of Application cert-manager/,
+        /object ClusterIssuer\/platform-internal: ClusterIssuer is applied in PreSync hook wave 1 of Application cert-manager \(itself wave 2 of root\), but its CRD comes with wave 0 of Application cert-manager/,
       ),
     );
     expect(found).toContainEqual(
-      expect.stringMatching(/object ClusterIssuer\/platform: .*the webhook cert-manager-webhook of cert-manager \(failurePolicy Fail/),
+      expect.stringMatching(
+        /object ClusterIssuer\/platform-internal: .*the webhook cert-manager-webhook of cert-manager \(failurePolicy Fail/,
+      ),
     );
   });
 
@@ -208,7 +210,7 @@ describe('the sync-order check refuses', () => {
       });
     expect(messages(withFinalizer('argocd'))).toContainEqual(
       expect.stringMatching(
-        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 14 more/,
+        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 15 more/,
       ),
     );
     expect(messages(withFinalizer('contour'))).toContainEqual(
@@ -239,7 +241,104 @@ describe('the sync-order check refuses', () => {
 
   it("the standby's database in a wave before others (as before): it waits for the other site", () => {
     expect(messages(setWave(site('cluster1'), 'postgres', 3))).toEqual([
-      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), public-certificates (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+    ]);
+  });
+});
+
+describe('readiness waiting on a service outside the site', () => {
+  const external = (r: RenderedSite, name: string) => r.components.find((c) => c.name === name)!.syncOrder.externalDependencies ?? [];
+  const withSyncOrder = (r: RenderedSite, name: string, change: (s: RenderedComponent['syncOrder']) => RenderedComponent['syncOrder']) => ({
+    ...r,
+    components: r.components.map((c) => (c.name === name ? { ...c, syncOrder: change(c.syncOrder) } : c)),
+  });
+
+  it('is declared by the public certificates (ACME) and, unavoidable, by the secret store (Vault)', () => {
+    for (const s of SITES) {
+      const r = site(s.name);
+      expect(external(r, 'public-certificates')).toEqual([
+        expect.objectContaining({
+          service: expect.stringMatching(/^the ACME CA https:\/\/acme-v02\.api\.letsencrypt\.org\/directory and the DNS server /),
+        }),
+      ]);
+      const unavoidable = r.components.flatMap((c) =>
+        external(r, c.name)
+          .filter((d) => d.unavoidable)
+          .map((d) => `${c.name}: ${d.service}`),
+      );
+      expect(unavoidable).toEqual(['external-secrets: Vault at https://vault.chataik.fr:8200']);
+    }
+  });
+
+  it('refuses the old layout: the ACME issuer in cert-manager (wave 2), the public Certificates in contour (wave 3)', () => {
+    const now = site('cluster2');
+    const moved = now.components.find((c) => c.name === 'public-certificates')!;
+    const issuer = (o: KubeObject) => o.kind === 'ClusterIssuer' || o.kind === 'ExternalSecret';
+    let old = altered(now, 'cert-manager', (objects) => [...objects, ...moved.objects.filter(issuer).map((o) => structuredClone(o))]);
+    old = annotate(old, 'cert-manager', named('ClusterIssuer', 'platform'), ARGO_ANNOTATIONS.wave, '1');
+    old = altered(old, 'contour', (objects) => [
+      ...objects,
+      ...moved.objects.filter((o) => o.kind === 'Certificate').map((o) => structuredClone(o)),
+    ]);
+    old = altered(old, 'apps', (objects) => objects.filter((o) => !named('Application', 'public-certificates')(o)));
+    old = { ...withSyncOrder(old, 'cert-manager', (s) => ({ ...s, externalDependencies: moved.syncOrder.externalDependencies })) };
+    old = { ...old, components: old.components.filter((c) => c.name !== 'public-certificates') };
+    old = setWave(old, 'contour', 3);
+    const found = messages(old);
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /^site cluster2 \(sites\/cluster2\.ts\), component cert-manager, object Application\/argocd\/cert-manager: Application cert-manager is in wave 2 of root, and its readiness waits on the ACME CA .*: the ClusterIssuer is Ready only once .*; while that service is unreachable or refuses, root waits for it and never syncs bus \(wave 3\), contour \(wave 3\), postgres \(wave 3\), argocd \(wave 4\), monitoring \(wave 4\), resizer \(wave 4\): it must be in a step/,
+      ),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /component contour, object Certificate\/projectcontour\/images-chataik-fr: Certificate is applied in wave 0 of Application contour \(itself wave 3 of root\), and it is issued by platform, and its readiness waits on the ACME CA .*root waits for it and never syncs argocd \(wave 4\), monitoring \(wave 4\), resizer \(wave 4\)/,
+      ),
+    );
+  });
+
+  it('refuses the public certificates in an earlier wave, and the secret store waiting on Vault unless unavoidable', () => {
+    expect(messages(setWave(site('cluster1'), 'public-certificates', 3))).toEqual([
+      expect.stringMatching(
+        /^site cluster1 \(sites\/cluster1\.ts\), component public-certificates, object Application\/argocd\/public-certificates: Application public-certificates is in wave 3 of root, and its readiness waits on the ACME CA .* never syncs argocd \(wave 4\), monitoring \(wave 4\), postgres \(wave 4\), resizer \(wave 4\)/,
+      ),
+    ]);
+    const avoidable = withSyncOrder(site('cluster2'), 'external-secrets', (s) => ({
+      ...s,
+      externalDependencies: (s.externalDependencies ?? []).map((d) => ({ service: d.service, reason: d.reason })),
+    }));
+    expect(messages(avoidable)).toEqual([
+      expect.stringMatching(
+        /component external-secrets, object Application\/argocd\/external-secrets: Application external-secrets is in wave 1 of root, and its readiness waits on Vault at https:\/\/vault\.chataik\.fr:8200: the ClusterSecretStore is Ready only once Vault accepts/,
+      ),
+    ]);
+  });
+
+  it("refuses, from the render alone, a route's HTTPProxy orphaned until the certificate, or a root without includes, in a waited step", () => {
+    // argocd before the last wave, without the declaration its routes imply: the orphaned child proxies are found.
+    const early = setWave(
+      withSyncOrder(site('cluster2'), 'argocd', (s) => ({ ...s, externalDependencies: [] })),
+      'argocd',
+      3,
+    );
+    expect(messages(early)).toEqual([
+      expect.stringMatching(
+        /component argocd, object HTTPProxy\/argocd\/argocd-argocd-chataalk-vip-chataik-fr-application-grpc: HTTPProxy is applied in wave 0 of Application argocd \(itself wave 3 of root\), and the root HTTPProxy\/projectcontour\/argocd-chataalk-vip-chataik-fr including it is invalid until Certificate Certificate\/projectcontour\/argocd-chataalk-vip-chataik-fr \(wave 0 of Application public-certificates \(itself wave 4 of root\)\) is issued: Contour marks it orphaned, Argo CD Degraded; .*never syncs monitoring \(wave 4\)/,
+      ),
+      expect.stringMatching(/object HTTPProxy\/argocd\/argocd-argocd-chataalk-vip-chataik-fr: .*orphaned/),
+    ]);
+    // A root routing by itself (no includes) is Degraded while its Secret is missing: it may not stay in contour.
+    const direct = altered(site('cluster2'), 'contour', (objects) => {
+      const root = edit(objects.find(named('HTTPProxy', 'images-chataik-fr'))!);
+      const spec = root.spec as Record<string, unknown>;
+      delete spec.includes;
+      spec.routes = [{ conditions: [{ prefix: '/' }], services: [{ name: 'resizer-api', port: 80 }] }];
+      return objects;
+    });
+    expect(messages(direct)).toEqual([
+      expect.stringMatching(
+        /component contour, object HTTPProxy\/projectcontour\/images-chataik-fr: HTTPProxy is applied in wave 0 of Application contour \(itself wave 2 of root\), and its TLS Secret comes from Certificate Certificate\/projectcontour\/images-chataik-fr .*never syncs bus \(wave 3\), postgres \(wave 3\), argocd \(wave 4\)/,
+      ),
     ]);
   });
 });

@@ -1,4 +1,7 @@
 import type { Finding } from '../model/errors';
+import { renderSite } from '../pipeline/render';
+import { checkPolicy } from '../pipeline/validate/policy';
+import { PLATFORM, SITES } from '../sites';
 import type { DemoProps } from './fixtures/extras';
 import { findingsWith } from './validation-helpers';
 
@@ -75,6 +78,23 @@ describe('policy', () => {
   it('reports a PDB that allows no eviction', () => {
     const found = findingsWith({ pdb: 2 }).filter((f) => f.site === 'cluster1');
     expect(found).toEqual([expect.objectContaining({ object: 'PodDisruptionBudget/demo/demo', field: 'spec.minAvailable' })]);
+  });
+
+  it('reports a PDB under which unready pods block drains (no unhealthyPodEvictionPolicy: AlwaysAllow)', () => {
+    const site = renderSite(SITES[1]!, PLATFORM);
+    expect(checkPolicy(site)).toEqual([]);
+    const bus = site.components.find((c) => c.name === 'bus')!;
+    const objects = bus.objects.map((o) => structuredClone(o));
+    delete (objects.find((o) => o.kind === 'PodDisruptionBudget')!.spec as Record<string, unknown>).unhealthyPodEvictionPolicy;
+    const found = checkPolicy({ ...site, components: site.components.map((c) => (c === bus ? { ...c, objects } : c)) });
+    expect(found).toEqual([
+      expect.objectContaining({
+        component: 'bus',
+        object: 'PodDisruptionBudget/bus/bus-nats',
+        field: 'spec.unhealthyPodEvictionPolicy',
+        message: expect.stringMatching(/must be AlwaysAllow: under the default \(IfHealthyBudget\)/),
+      }),
+    ]);
   });
 
   it('honours an exception declared with its reason', () => {

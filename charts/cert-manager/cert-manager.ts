@@ -1,34 +1,24 @@
-import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { ClusterIssuer, type ClusterIssuerSpec } from '../../imports/cert-manager-cert-manager.io';
 import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
-import { commonLabels } from '../lib/labels';
-import { ARGO_ANNOTATIONS } from '../lib/sync-order';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
 import { chartFile } from '../lib/upstream';
 import { CERT_MANAGER } from './release';
-import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
+import type { SecretsComponent } from '../secrets/secrets';
 import { renderInternalCa, type InternalCa } from './internal-ca';
 import { COMPONENT } from '../../model/components';
 import { singleReplicaNodeLoss } from '../lib/resilience';
-import { allowVaultLogin } from '../lib/vault-login';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
-/** The site's ClusterIssuer; the same name on every site, so Certificates render identically. */
-export const CLUSTER_ISSUER = 'platform';
-const VAULT_SERVICE_ACCOUNT = 'cert-manager-vault-issuer';
 /** The chart's CRDs stay when the Application is deleted: deleting them would delete every Certificate. */
 const KEEP_CRDS = true;
 
 /**
- * cert-manager and the site's ClusterIssuer. The issuer kind is a site fact (`certificates`):
- * ACME with DNS-01 over RFC 2136 (publicly trusted names; the TSIG secret comes from Vault) or
- * Vault PKI. Private keys are generated in the cluster; git holds none.
+ * cert-manager and the platform's internal CA issuer (internal-ca.ts). The public issuer and
+ * Certificates wait on services outside the site and have an Application of their own, synced
+ * last (public-certificates.ts).
  */
 export class CertManagerComponent extends PlatformComponent {
-  /** Name of the ClusterIssuer Certificates refer to. */
-  readonly issuerName = CLUSTER_ISSUER;
   /** The platform CA every site trusts, for TLS between the platform's servers (internal-ca.ts). */
   readonly internalCa: InternalCa;
 
@@ -80,74 +70,6 @@ export class CertManagerComponent extends PlatformComponent {
       ),
     });
 
-    new ClusterIssuer(this, 'issuer', {
-      metadata: {
-        name: CLUSTER_ISSUER,
-        labels: commonLabels(this.componentName),
-        // After the chart's webhook is up: it validates the issuer.
-        annotations: { [ARGO_ANNOTATIONS.wave]: '1' },
-      },
-      spec: this.issuerSpec(props.secrets),
-    });
     this.internalCa = renderInternalCa(this, props.secrets, CERT_MANAGER_NAMESPACE);
-  }
-
-  private issuerSpec(secrets: SecretsComponent): ClusterIssuerSpec {
-    const issuer = this.site.certificates;
-    if (issuer.kind === 'acme-rfc2136') {
-      // A ClusterIssuer reads its secrets from cert-manager's own namespace.
-      const tsig = new VaultSecret(this, 'tsig', {
-        store: secrets,
-        name: 'cert-manager-tsig',
-        namespace: CERT_MANAGER_NAMESPACE,
-        data: { secret: { path: `certificates/${this.site.name}/tsig`, property: 'secret' } },
-      });
-      return {
-        acme: {
-          server: issuer.server,
-          email: issuer.email,
-          privateKeySecretRef: { name: 'cert-manager-acme-account' },
-          solvers: [
-            {
-              dns01: {
-                rfc2136: {
-                  nameserver: issuer.nameserver,
-                  tsigKeyName: issuer.tsigKeyName,
-                  tsigAlgorithm: issuer.tsigAlgorithm,
-                  tsigSecretSecretRef: { name: tsig.secretName, key: 'secret' },
-                },
-              },
-            },
-          ],
-        },
-      };
-    }
-    // Vault PKI: cert-manager requests short-lived tokens for a dedicated service account and logs
-    // in with the site's Kubernetes auth mount; no Vault token is stored anywhere.
-    const labels = commonLabels(this.componentName);
-    new k8s.KubeServiceAccount(this, 'vault-sa', { metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels } });
-    new k8s.KubeRole(this, 'vault-token-role', {
-      metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels },
-      rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: [VAULT_SERVICE_ACCOUNT], verbs: ['create'] }],
-    });
-    new k8s.KubeRoleBinding(this, 'vault-token-binding', {
-      metadata: { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: VAULT_SERVICE_ACCOUNT },
-      subjects: [{ kind: 'ServiceAccount', name: 'cert-manager', namespace: CERT_MANAGER_NAMESPACE }],
-    });
-    allowVaultLogin(this, { name: VAULT_SERVICE_ACCOUNT, namespace: CERT_MANAGER_NAMESPACE }, labels);
-    return {
-      vault: {
-        server: this.site.vault.address,
-        path: issuer.path,
-        auth: {
-          kubernetes: {
-            mountPath: `/v1/auth/${this.site.vault.authMount}`,
-            role: issuer.role,
-            serviceAccountRef: { name: VAULT_SERVICE_ACCOUNT },
-          },
-        },
-      },
-    };
   }
 }

@@ -1,6 +1,5 @@
 import type { Construct } from 'constructs';
 import type { EdgeProxy } from '../../sites';
-import type { CertManagerComponent } from '../cert-manager/cert-manager';
 import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
@@ -28,8 +27,6 @@ function chartPodLabels(part: string): Record<string, string> {
 export interface ContourProps {
   /** MetalLB: Envoy's Service takes the site's fixed `ingress` address. */
   readonly metallb: MetalLbComponent;
-  /** cert-manager: Certificates of the routes (the HTTPProxy TLS secrets). */
-  readonly certManager: CertManagerComponent;
   /** The edge proxy: the only source allowed to reach Envoy, and it sends the PROXY header. */
   readonly edge: EdgeProxy;
 }
@@ -46,8 +43,6 @@ export interface ContourProps {
 export class ContourComponent extends PlatformComponent {
   /** Envoy's pods: the source of every routed request (NetworkPolicies of exposed services). */
   readonly envoy: Endpoint;
-  /** cert-manager, for the Certificates of the root proxies. */
-  readonly certManager: CertManagerComponent;
   /** The address Envoy's Service gets. */
   readonly address: string;
 
@@ -79,8 +74,6 @@ export class ContourComponent extends PlatformComponent {
         reason: 'public traffic arrives only through the edge: it stops; traffic to the floating address from inside the networks goes on',
       },
     });
-    this.certManager = props.certManager;
-    this.dependOn(props.certManager);
     this.ownNamespace({
       name: CONTOUR_NAMESPACE,
       podSecurity: 'baseline',

@@ -10,15 +10,11 @@
  *   namespace, next to its Service, holding the backend, timeouts and retries (route-proxy.ts).
  * The same host and path prefix claimed twice on a site is an error naming both components.
  */
-import {
-  Certificate,
-  CertificateSpecPrivateKeyAlgorithm,
-  CertificateSpecPrivateKeyRotationPolicy,
-} from '../../imports/cert-manager-cert-manager.io';
 import { HttpProxy } from '../../imports/contour-projectcontour.io';
 import { HOSTNAME } from '../../model/addresses';
 import { PlatformError, type Finding } from '../../model/errors';
 import type { Site } from '../../sites';
+import type { PublicCertificatesComponent } from '../cert-manager/public-certificates';
 import type { DeclaredComponent } from '../lib/declared';
 import type { HttpRoute } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
@@ -74,10 +70,15 @@ function checkRoute(site: Site, claim: Claim): Finding[] {
 }
 
 /**
- * Renders the root HTTPProxies and the Certificates of every route `components` declare on the
- * ingress's site. Throws a PlatformError listing every bad or colliding route.
+ * Renders the root HTTPProxies of every route `components` declare on the ingress's site, and
+ * their Certificates in `certificates` (an Application synced last: the public issuer waits on
+ * services outside the site). Throws a PlatformError listing every bad or colliding route.
  */
-export function renderRoutes(ingress: ContourComponent, components: readonly DeclaredComponent[]): void {
+export function renderRoutes(
+  ingress: ContourComponent,
+  components: readonly DeclaredComponent[],
+  certificates: PublicCertificatesComponent,
+): void {
   const site = ingress.site;
   const claims: Claim[] = components.flatMap((component) =>
     component.declarations.routes.map((route, index) => ({
@@ -117,21 +118,7 @@ export function renderRoutes(ingress: ContourComponent, components: readonly Dec
     });
     const tls = own.some((c) => c.route.tls !== false);
     const secretName = `${hostSlug}-tls`;
-    if (tls) {
-      new Certificate(ingress, `certificate-${hostSlug}`, {
-        metadata: { name: hostSlug, namespace: CONTOUR_NAMESPACE, labels: commonLabels(ingress.componentName) },
-        spec: {
-          secretName,
-          dnsNames: [host],
-          issuerRef: { kind: 'ClusterIssuer', name: ingress.certManager.issuerName, group: 'cert-manager.io' },
-          privateKey: {
-            algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA,
-            size: 256,
-            rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS,
-          },
-        },
-      });
-    }
+    if (tls) certificates.certificate({ name: hostSlug, namespace: CONTOUR_NAMESPACE, host, secretName });
     new HttpProxy(ingress, `httpproxy-${hostSlug}`, {
       metadata: { name: hostSlug, namespace: CONTOUR_NAMESPACE, labels: commonLabels(ingress.componentName) },
       spec: {

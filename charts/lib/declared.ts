@@ -17,7 +17,7 @@ import type {
   UpstreamWorkload,
 } from './declarations';
 import type { FailureBehaviour, HealthSignal, StatefulWorkloadResilience } from './resilience';
-import type { ApiServiceDeclaration, CrdDeclaration, WebhookDeclaration } from './sync-order';
+import type { ApiServiceDeclaration, CrdDeclaration, ExternalDependency, WebhookDeclaration } from './sync-order';
 import type { UpstreamChart, UpstreamRelease } from './upstream';
 
 /** Pod Security Standard level enforced on a namespace. */
@@ -120,6 +120,11 @@ export interface SyncOrder {
   readonly apis: readonly ApiServiceDeclaration[];
   /** Why the component's readiness may wait on another site, if it may. */
   readonly waitsOnOtherSite?: string;
+  /**
+   * Services outside the site its readiness waits on.
+   * @default none
+   */
+  readonly externalDependencies?: readonly ExternalDependency[];
 }
 
 /** One component as the views and the validation see it. */

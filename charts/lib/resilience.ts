@@ -189,3 +189,38 @@ export function singleReplicaNodeLoss(what: string, meanwhile: string): FailureI
 export function spreadNodeLoss(what: string, replicas: number): FailureImpact {
   return { state: 'up', reason: `${what}: ${replicas} replicas spread over nodes, the others keep serving` };
 }
+
+/**
+ * How long kube-controller-manager lets a node miss its heartbeats before it is NotReady and its
+ * pods' NoExecute tolerations start counting (`--node-monitor-grace-period`, 50 s since Kubernetes
+ * 1.32, kubernetes/kubernetes#126287).
+ */
+export const NODE_NOT_READY_SECONDS = 50;
+
+/**
+ * How long the attach-detach controller waits, after a pod's deletion, for its volume to be
+ * unmounted before it detaches the volume from an unhealthy node by force (maxWaitForUnmountDuration,
+ * not configurable: kubernetes/kubernetes#110721, #129805; kubernetes.io "Forced storage detach on
+ * timeout"). The out-of-service taint detaches at once (docs/runbooks/node-down.md).
+ */
+export const FORCE_DETACH_SECONDS = 360;
+
+/** The runbook that moves such a workload off a dead node sooner. */
+export const NODE_DOWN_RUNBOOK = 'docs/runbooks/node-down.md';
+
+/**
+ * A node loss to a workload of one replica on a ReadWriteOnce volume its CSI driver attaches (a
+ * VolumeAttachment per node): if the pod was on the lost node, its replacement is scheduled once
+ * the toleration ends, but waits (Multi-Attach) until the volume is detached from the dead node.
+ */
+export function attachedVolumeNodeLoss(what: string, tolerationSeconds: number): FailureImpact {
+  const seconds = NODE_NOT_READY_SECONDS + tolerationSeconds + FORCE_DETACH_SECONDS;
+  return {
+    state: 'down',
+    reason:
+      `${what} runs 1 replica on a ReadWriteOnce volume attached to its node: if it was on the lost node, its replacement ` +
+      `(after ${NODE_NOT_READY_SECONDS} s to NotReady and its ${tolerationSeconds} s toleration) waits for the volume until the ` +
+      `attach-detach controller detaches it by force ${FORCE_DETACH_SECONDS} s after the pod's deletion: down ${seconds} s and ` +
+      `the time to attach and start (${NODE_DOWN_RUNBOOK}: sooner with the out-of-service taint)`,
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * What a component declares about the order Argo CD can apply things in on an empty cluster: the
  * CustomResourceDefinitions it installs and how, the admission webhooks and aggregated APIs it
- * serves, and readiness that waits on another site. The sync-order check
+ * serves, and readiness that waits on another site or on a service outside the site. The sync-order check
  * (pipeline/validate/sync-order.ts) reads these next to the rendered Applications and objects.
  *
  * Objects of an upstream chart or manifest carry no sync wave in the releases we pin (checked with
@@ -72,12 +72,33 @@ export interface ApiServiceDeclaration {
   readonly reference: string;
 }
 
+/**
+ * A service outside the site (and outside the other sites) whose answer a component's readiness
+ * waits on: an ACME CA and the DNS server its challenges are written to, Vault. While it is
+ * unreachable or refuses, the component stays Progressing or Degraded in Argo CD, and every sync
+ * wave after it waits.
+ */
+export interface ExternalDependency {
+  /** The service, e.g. `Let's Encrypt (ACME) and the RFC 2136 DNS server`. */
+  readonly service: string;
+  /** What waits on it, and how Argo CD sees the wait (`repo@tag:path` of the health check where it helps). */
+  readonly reason: string;
+  /**
+   * Why the whole site must wait for it, when nothing can come up without it (the secret store):
+   * the sync-order check then lets it gate later waves. Without it the component must sync in the
+   * last wave, with nothing depending on it.
+   * @default undefined: it must gate nothing
+   */
+  readonly unavoidable?: string;
+}
+
 /** The sync-order facts of one component (`component.syncOrder`). */
 export class SyncOrderDeclarations {
   private readonly crdList: CrdDeclaration[] = [];
   private readonly webhookList: WebhookDeclaration[] = [];
   private readonly apiList: ApiServiceDeclaration[] = [];
   private otherSite?: string;
+  private readonly externalList: ExternalDependency[] = [];
   private sealed = false;
 
   /** Ends the declarations (the component is built): any later one is refused. */
@@ -122,6 +143,18 @@ export class SyncOrderDeclarations {
     this.otherSite = reason;
   }
 
+  /**
+   * Declares that the component's readiness waits on a service outside the site (`unavoidable`
+   * says why everything may wait for it). Unless unavoidable, its Application syncs in the last
+   * wave and nothing may depend on it, so that service being down or refusing stops nothing else.
+   */
+  readinessDependsOnExternal(dependency: ExternalDependency): void {
+    if (!dependency.service || !dependency.reason) throw new Error('readinessDependsOnExternal needs the service and the reason');
+    if (dependency.unavoidable === '') throw new Error(`readinessDependsOnExternal(${dependency.service}): unavoidable needs its reason`);
+    this.assertOpen();
+    this.externalList.push(dependency);
+  }
+
   get crds(): readonly CrdDeclaration[] {
     return this.crdList;
   }
@@ -138,6 +171,26 @@ export class SyncOrderDeclarations {
   get waitsOnOtherSite(): string | undefined {
     return this.otherSite;
   }
+
+  /** The services outside the site the component's readiness waits on. */
+  get externalDependencies(): readonly ExternalDependency[] {
+    return this.externalList;
+  }
+}
+
+/** What the sync waves and the check read of a component's declarations: whether it must gate nothing. */
+export function gatesNothing(syncOrder: {
+  readonly waitsOnOtherSite?: string;
+  readonly externalDependencies?: readonly ExternalDependency[];
+}): boolean {
+  return syncOrder.waitsOnOtherSite !== undefined || avoidableExternals(syncOrder).length > 0;
+}
+
+/** The external dependencies that must gate nothing (every one not declared unavoidable). */
+export function avoidableExternals(syncOrder: {
+  readonly externalDependencies?: readonly ExternalDependency[];
+}): readonly ExternalDependency[] {
+  return (syncOrder.externalDependencies ?? []).filter((d) => d.unavoidable === undefined);
 }
 
 /** Whether a declaration that names `kinds` (or none: the whole group) covers `group`/`kind`. */

@@ -1,23 +1,26 @@
 import type { DeclaredComponent } from './declared';
+import { avoidableExternals, gatesNothing } from './sync-order';
 
-/** What sync waves are computed from: a component's name, what it is synced after, and whether it waits on another site. */
+/** What sync waves are computed from: a component's name, what it is synced after, and whether it waits on another site or outside. */
 export type WaveInput = Pick<DeclaredComponent, 'name' | 'dependencies' | 'syncOrder'>;
 
 /**
  * Argo CD sync wave of each component, by name: one more than the highest wave among its
  * dependencies, so a component is synced (and, with the Application health check on, healthy)
  * before anything that depends on it. A component whose readiness waits on another site
- * (`syncOrder.readinessDependsOnOtherSite`) goes to the last wave: Argo CD does not wait for the
- * health of the last wave, so the root's sync ends without it and nothing else waits for the
- * other site. A dependency cycle is a render error naming the cycle.
+ * (`syncOrder.readinessDependsOnOtherSite`) or on a service outside the site that must gate nothing
+ * (`readinessDependsOnExternal`, not unavoidable) goes to the last wave: Argo CD does not wait for
+ * the health of the last wave, so the root's sync ends without it and nothing else waits for the
+ * other site or that service. A dependency cycle is a render error naming the cycle.
  */
 export function syncWaves(components: readonly WaveInput[], site: string): Map<string, number> {
   const base = wavesWithFloor(components, site, () => 0);
-  const waitsOnOtherSite = components.filter((c) => c.syncOrder.waitsOnOtherSite !== undefined);
-  if (waitsOnOtherSite.length === 0) return base;
-  const gated = (c: WaveInput): boolean => waitsOnOtherSite.some((w) => w === c || dependsOn(components, c, w));
-  const last = Math.max(0, ...components.filter((c) => !gated(c)).map((c) => base.get(c.name)!));
-  return wavesWithFloor(components, site, (c) => (waitsOnOtherSite.includes(c) ? last : 0));
+  const waitsOutside = components.filter((c) => gatesNothing(c.syncOrder));
+  if (waitsOutside.length === 0) return base;
+  // The last wave of what does not wait for them (they themselves included).
+  const after = (c: WaveInput): boolean => waitsOutside.some((w) => w !== c && dependsOn(components, c, w));
+  const last = Math.max(0, ...components.filter((c) => !after(c)).map((c) => base.get(c.name)!));
+  return wavesWithFloor(components, site, (c) => (waitsOutside.includes(c) ? last : 0));
 }
 
 /** Whether `component` depends on `other`, directly or through its dependencies (all among `components`). */
@@ -66,6 +69,11 @@ export interface ImpliedBy {
   readonly namespaces: string;
   /** The ingress, whose chart installs the HTTPProxy kind of every route. */
   readonly ingress: string;
+  /**
+   * The component issuing the routes' public certificates, whose readiness waits outside the site.
+   * @default none
+   */
+  readonly publicCertificates?: string;
 }
 
 /**
@@ -73,18 +81,37 @@ export interface ImpliedBy {
  * here rather than added to the components after the fact: every component syncs after the
  * namespaces, a component with routes after the ingress, a component whose autoscalers read an
  * aggregated metrics API after the component serving it (Argo CD marks such an autoscaler
- * Degraded while the API is missing).
+ * Degraded while the API is missing). A component with a route on a TLS host waits, as the issuer
+ * of the host's certificate does, on the service outside the site that issues it: until the
+ * certificate is issued, Contour skips the includes of the host's root proxy and marks the
+ * route's own proxy orphaned, which Argo CD counts Degraded (pipeline/validate/sync-order-external.ts).
  */
 export function withImpliedDependencies(components: readonly DeclaredComponent[], by: ImpliedBy): DeclaredComponent[] {
   const servers = new Map(components.flatMap((c) => c.syncOrder.apis.map((api) => [api.group, c.name] as const)));
   const present = new Set(components.map((c) => c.name));
+  const tlsHosts = new Set(components.flatMap((c) => c.declarations.routes.filter((r) => r.tls !== false).map((r) => r.host)));
+  const issuer = components.find((c) => c.name === by.publicCertificates);
+  const issuerWaitsOn = issuer ? avoidableExternals(issuer.syncOrder) : [];
   return components.map((c) => {
+    const routesWait = c !== issuer && c.declarations.routes.some((r) => tlsHosts.has(r.host)) && issuerWaitsOn.length > 0;
+    const syncOrder = routesWait
+      ? {
+          ...c.syncOrder,
+          externalDependencies: [
+            ...(c.syncOrder.externalDependencies ?? []),
+            ...issuerWaitsOn.map((d) => ({
+              service: d.service,
+              reason: `its routes' HTTPProxies are orphaned (Argo CD: Degraded) until ${issuer!.name} has their host's certificate issued`,
+            })),
+          ],
+        }
+      : c.syncOrder;
     const implied = [
       by.namespaces,
       ...(c.declarations.routes.length > 0 ? [by.ingress] : []),
       ...c.autoscaled.flatMap((w) => w.metricsApis.flatMap((group) => servers.get(group) ?? [])),
     ];
     const dependencies = [...new Set([...c.dependencies, ...implied])].filter((d) => d !== c.name && present.has(d));
-    return { ...c, dependencies };
+    return { ...c, dependencies, syncOrder };
   });
 }

@@ -113,9 +113,14 @@ export function tcpProbe(
   };
 }
 
+/** What a PodDisruptionBudget does with a pod that runs but is not ready (policy/v1, GA in Kubernetes 1.31). */
+export const UNHEALTHY_POD_EVICTION = 'AlwaysAllow';
+
 /**
  * A PodDisruptionBudget named after the workload. By default one pod may be evicted at a time;
- * pass `minAvailable` for quorum workloads (a majority must stay up).
+ * pass `minAvailable` for quorum workloads (a majority must stay up). Unready pods may always be
+ * evicted: they serve nothing, and under the default (IfHealthyBudget) they block every drain of
+ * their node while the budget is used up (a crash-looping keeper, a server that never joins).
  */
 export function podDisruptionBudget(
   scope: Construct,
@@ -125,6 +130,7 @@ export function podDisruptionBudget(
     metadata: { name: props.name, namespace: props.namespace },
     spec: {
       selector: { matchLabels: props.podLabels },
+      unhealthyPodEvictionPolicy: UNHEALTHY_POD_EVICTION,
       ...(props.minAvailable !== undefined
         ? { minAvailable: k8s.IntOrString.fromNumber(props.minAvailable) }
         : { maxUnavailable: k8s.IntOrString.fromNumber(1) }),

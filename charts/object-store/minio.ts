@@ -3,8 +3,9 @@
  * on two nodes. Why not distributed mode: it needs at least 4 drives; on 3 nodes one node carries
  * 2 of them, and losing that node leaves 2 of 4 drives, below the write quorum (N/2+1 = 3), so
  * writes stop anyway, for 4 MinIO pods' memory on 4 GiB nodes. One server on a replicated volume
- * survives any single node loss after a restart elsewhere (about a minute with the tolerations
- * below, plus the volume's re-attachment), at the memory cost of one pod.
+ * survives any single node loss after a restart elsewhere, at the memory cost of one pod; the
+ * restart waits for the volume's forced detachment from the lost node (more than 7 minutes, see
+ * the failure declaration below).
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
@@ -13,6 +14,7 @@ import type { SiteContext } from '../context';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess } from '../lib/object-store';
+import { attachedVolumeNodeLoss } from '../lib/resilience';
 import { TMP_MOUNT, TMP_VOLUME, httpProbe, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
 import type { MinioObjectStore } from '../../sites';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
@@ -24,6 +26,8 @@ import { OBJECT_STORE, ObjectStoreComponent } from './common';
 export const MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z';
 export const MINIO_NAME = `${OBJECT_STORE}-minio`;
 const S3_PORT = 9000;
+/** How long MinIO's pod stays on a NotReady or unreachable node before it is evicted. */
+const FAILED_NODE_TOLERATION_SECONDS = 30;
 
 export class MinioStore extends ObjectStoreComponent {
   /** MinIO's pods and S3 port. */
@@ -40,10 +44,10 @@ export class MinioStore extends ObjectStoreComponent {
     if (context.site.objectStore.kind !== 'minio') throw new Error('MinioStore needs objectStore.kind minio');
     this.declareFailureBehaviour({
       serves: 'MinIO: the site object store (one server on a 2-replica Mayastor volume)',
-      nodeLoss: {
-        state: 'degraded',
-        reason: "one server: if it was on the lost node it restarts elsewhere after its 30 s toleration, on the volume's other copy",
-      },
+      // Mayastor's CSI controller publishes volumes to nodes (openebs/mayastor-control-plane@v2.7.1:
+      // control-plane/csi-driver/src/bin/controller/controller.rs, PublishUnpublishVolume; the chart
+      // runs csi-attacher): the volume's other copy is served elsewhere only once it is detached.
+      nodeLoss: attachedVolumeNodeLoss('one MinIO server', FAILED_NODE_TOLERATION_SECONDS),
       needs: [{ component: storage.componentName, whenDown: { state: 'down', reason: 'its volume is served by Mayastor' } }],
     });
     this.config = context.site.objectStore;
@@ -87,7 +91,7 @@ export class MinioStore extends ObjectStoreComponent {
               key,
               operator: 'Exists',
               effect: 'NoExecute',
-              tolerationSeconds: 30,
+              tolerationSeconds: FAILED_NODE_TOLERATION_SECONDS,
             })),
             containers: [
               {

@@ -88,6 +88,12 @@ export class SecretsComponent extends PlatformComponent {
     for (const alert of EXTERNAL_SECRETS_ALERTS) this.declareAlert(alert);
 
     const { vault } = this.site;
+    this.syncOrder.readinessDependsOnExternal({
+      service: `Vault at ${vault.address}`,
+      reason:
+        "the ClusterSecretStore is Ready only once Vault accepts the site's Kubernetes login (argoproj/argo-cd@v3.5.1:resource_customizations/external-secrets.io/ClusterSecretStore/health.lua: Progressing, then Degraded on Ready=False)",
+      unavoidable: 'every Secret of the platform is read from Vault: no component with a credential can start without it',
+    });
     const serviceAccount = { name: 'external-secrets', namespace: NAMESPACE };
     allowVaultLogin(this, serviceAccount, commonLabels(this.componentName));
     new ClusterSecretStore(this, 'vault', {

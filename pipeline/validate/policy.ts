@@ -109,6 +109,16 @@ export function checkPolicy(site: RenderedSite): Finding[] {
     }
   }
 
+  // Under the default IfHealthyBudget a running but unready pod is evicted only while the budget
+  // holds: with the budget used up, it blocks every drain of its node (charts/lib/workload.ts).
+  for (const pdb of byKind('PodDisruptionBudget')) {
+    if (record(pdb.object.spec).unhealthyPodEvictionPolicy !== 'AlwaysAllow')
+      at(pdb, 'disruption-budget')(
+        'spec.unhealthyPodEvictionPolicy',
+        `must be AlwaysAllow: under the default (IfHealthyBudget) its pods that run but are not ready block node drains while the budget is used up`,
+      );
+  }
+
   const podsIn = (namespace: string) => [
     ...workloads
       .filter((w) => w.namespace === namespace)

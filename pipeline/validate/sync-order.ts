@@ -12,7 +12,8 @@
  *   last wave, waves between Applications without the Application health check;
  * - a cascading-delete finalizer on an Application holding Applications, namespaces, or CRDs
  *   other Applications' objects use;
- * - an Application whose readiness waits on another site, holding back later waves.
+ * - an Application whose readiness waits on another site, holding back later waves;
+ * - an object waiting on a service outside the site in a step Argo CD waits for (sync-order-external.ts).
  */
 import { metricsApisNeeded } from '../../charts/lib/autoscaling';
 import { covers, type WebhookDeclaration } from '../../charts/lib/sync-order';
@@ -20,6 +21,7 @@ import type { Finding } from '../../model/errors';
 import type { RenderedComponent, RenderedSite } from '../render';
 import { objectId, record } from './context';
 import { cascadeFindings, healthFindings, otherSiteFindings, projectFindings } from './sync-order-apps';
+import { externalFindings } from './sync-order-external';
 import {
   buildSyncModel,
   compareSteps,
@@ -160,5 +162,6 @@ export function checkSyncOrder(site: RenderedSite): Finding[] {
     ...healthFindings(model),
     ...cascadeFindings(model),
     ...otherSiteFindings(model),
+    ...externalFindings(model),
   ];
 }
