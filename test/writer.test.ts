@@ -279,40 +279,60 @@ async function startHoldingSynth(
 describe('writer lock', () => {
   // A failed assertion must not leave a paused synth behind.
   const holders: ChildProcessWithoutNullStreams[] = [];
-  afterEach(() => {
+  afterAll(() => {
     for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
-  it('refuses a second synth with exit 2 while one holds the lock, touching nothing; --check still reads', async () => {
-    const { root, cleanup } = rootWithGitops();
-    try {
+  // One scenario, a test per step, each running one synth that renders at most: a synth holds the
+  // lock on a stale tree while a second writer and a --check run, then goes on and writes.
+  describe('while a synth holds the lock', () => {
+    let root: string;
+    let cleanup: () => void;
+    let renderedDigest: string;
+    let staleDigest: string;
+    let stagingDigest: string;
+    let holder: Awaited<ReturnType<typeof startHoldingSynth>>;
+    beforeAll(async () => {
+      ({ root, cleanup } = rootWithGitops());
       const gitops = path.join(root, 'gitops');
-      const renderedDigest = treeDigest(gitops);
+      renderedDigest = treeDigest(gitops);
       fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-      const staleDigest = treeDigest(gitops);
-      const { child, exited } = await startHoldingSynth(root);
-      holders.push(child);
-      const owner = path.join(root, STAGING_DIR, 'owner');
-      expect(fs.readFileSync(owner, 'utf8')).toBe(`${child.pid}\n`);
-      const staging = treeDigest(path.join(root, STAGING_DIR));
+      staleDigest = treeDigest(gitops);
+      holder = await startHoldingSynth(root);
+      holders.push(holder.child);
+      stagingDigest = treeDigest(path.join(root, STAGING_DIR));
+    });
+    afterAll(() => {
+      if (holder?.child.exitCode === null && holder.child.signalCode === null) holder.child.kill('SIGKILL');
+      cleanup?.();
+    });
 
-      // A second writer and a --check, side by side, while the holder waits.
-      const [second, check] = await Promise.all([runSynthAsync(['--out', root]), runSynthAsync(['--out', root, '--check'])]);
+    it('records its pid as the owner', () => {
+      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(`${holder.child.pid}\n`);
+    });
+
+    it('refuses a second synth with exit 2, touching nothing', async () => {
+      const second = await runSynthAsync(['--out', root]);
       expect(second.status).toBe(2);
-      expect(second.stderr).toContain(`another synth (pid ${child.pid}) is writing ${gitops}/; wait for it`);
+      expect(second.stderr).toContain(`another synth (pid ${holder.child.pid}) is writing ${path.join(root, 'gitops')}/; wait for it`);
+      expect(treeDigest(path.join(root, 'gitops'))).toBe(staleDigest);
+      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(stagingDigest);
+    });
+
+    it('lets --check read meanwhile, touching nothing', async () => {
+      const check = await runSynthAsync(['--out', root, '--check']);
       expect(check.status).toBe(1);
       expect(check.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
-      expect(treeDigest(gitops)).toBe(staleDigest);
-      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(staging);
+      expect(treeDigest(path.join(root, 'gitops'))).toBe(staleDigest);
+      expect(treeDigest(path.join(root, STAGING_DIR))).toBe(stagingDigest);
+    });
 
-      // Let the holder go on: it writes its tree and gives the lock up.
-      child.stdin.end();
-      expect(await exited).toBe(0);
-      expect(treeDigest(gitops)).toBe(renderedDigest);
+    it('then lets the holder go on: it writes its tree and gives the lock up', async () => {
+      holder.child.stdin.end();
+      expect(await holder.exited).toBe(0);
+      expect(treeDigest(path.join(root, 'gitops'))).toBe(renderedDigest);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
-    } finally {
-      cleanup();
-    }
+    });
   });
 
   it('takes over the lock of a synth that was killed holding it', async () => {
@@ -337,55 +357,71 @@ describe('writer lock', () => {
     }
   });
 
-  it.each([
+  // A run crashed at `point` while swapping the rendered tree in over a stale one; a test per step
+  // on one copy of what it left (--check changes nothing of it), each running one synth.
+  describe.each([
     ['staged', 'discarded'],
     ['between-renames', 'rolled-forward'],
-  ])("the next synth run takes over a crashed run's lock and recovers its swap (crash at %s: %s)", (point, outcome) => {
-    // A stale tree, and a run crashed at `point` while swapping the rendered one in.
-    const { root, renderedDigest, crashed, cleanup } = crashedCopy(point);
-    try {
-      const gitops = path.join(root, 'gitops');
-      expect(crashed.status).toBe(70);
-      const owner = fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8');
-      expect(owner).toBe(`${crashed.pid}\n`);
-      // --check reads what is there and leaves the leftovers for a writing run.
-      const check = runSynth(['--out', root, '--check']);
-      expect(check.status).toBe(1);
-      expect(fs.readFileSync(path.join(root, STAGING_DIR, 'owner'), 'utf8')).toBe(owner);
+  ])('after a run crashed holding the lock (at %s)', (point, outcome) => {
+    let crash: ReturnType<typeof crashedCopy>;
+    let owner: string;
+    beforeAll(() => {
+      crash = crashedCopy(point);
+      owner = fs.readFileSync(path.join(crash.root, STAGING_DIR, 'owner'), 'utf8');
+    });
+    afterAll(() => crash.cleanup());
 
-      const next = runSynth(['--out', root]);
+    it('--check reads what is there and leaves the leftovers, lock included, for a writing run', () => {
+      expect(crash.crashed.status).toBe(70);
+      expect(owner).toBe(`${crash.crashed.pid}\n`);
+      const leftovers = treeDigest(path.join(crash.root, STAGING_DIR));
+      const check = runSynth(['--out', crash.root, '--check']);
+      expect(check.status).toBe(1);
+      expect(fs.readFileSync(path.join(crash.root, STAGING_DIR, 'owner'), 'utf8')).toBe(owner);
+      expect(treeDigest(path.join(crash.root, STAGING_DIR))).toBe(leftovers);
+    });
+
+    it(`the next synth takes the lock over and recovers the swap (${outcome})`, () => {
+      expect(owner).toBe(`${crash.crashed.pid}\n`);
+      const next = runSynth(['--out', crash.root]);
       expect(next.status).toBe(0);
-      expect(next.stderr).toContain(`took over the lock of synth pid ${crashed.pid}`);
+      expect(next.stderr).toContain(`took over the lock of synth pid ${crash.crashed.pid}`);
       expect(next.stderr).toContain(`(${outcome})`);
       // The run renders again after recovering, so gitops/ ends up rendered either way; what the
       // recovery alone leaves is checked by the recover() test above.
-      expect(treeDigest(gitops)).toBe(renderedDigest);
-      expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
-    } finally {
-      cleanup();
-    }
+      expect(treeDigest(path.join(crash.root, 'gitops'))).toBe(crash.renderedDigest);
+      expect(fs.existsSync(path.join(crash.root, STAGING_DIR))).toBe(false);
+    });
   });
 
-  it('refuses in-process writes while a live process owns the lock, and treats its own pid as a stale owner', () => {
-    const { root, cleanup } = rootWithGitops();
-    try {
-      const gitops = path.join(root, 'gitops');
-      fs.writeFileSync(path.join(gitops, 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
-      const staleDigest = treeDigest(gitops);
-      const owner = path.join(root, STAGING_DIR, 'owner');
+  // A lock file in the staging directory, written by hand: refused while its process is alive, taken when it names this process.
+  describe('in process', () => {
+    let root: string;
+    let cleanup: () => void;
+    let owner: string;
+    beforeAll(() => {
+      ({ root, cleanup } = rootWithGitops());
+      fs.writeFileSync(path.join(root, 'gitops', 'cluster1', 'apps', 'kustomization.yaml'), 'stale\n');
+      owner = path.join(root, STAGING_DIR, 'owner');
       fs.mkdirSync(path.dirname(owner));
+    });
+    afterAll(() => cleanup());
+
+    it('refuses to write while a live process owns the lock', () => {
+      const staleDigest = treeDigest(path.join(root, 'gitops'));
       // The parent (jest) is alive and is not this process.
       fs.writeFileSync(owner, `${process.ppid}\n`);
       expect(() => synth({ root, model: PLATFORM })).toThrow(SynthBusyError);
-      expect(treeDigest(gitops)).toBe(staleDigest);
+      expect(treeDigest(path.join(root, 'gitops'))).toBe(staleDigest);
       expect(fs.readFileSync(owner, 'utf8')).toBe(`${process.ppid}\n`);
+    });
+
+    it('treats a lock naming its own pid as a stale owner', () => {
       // A lock file naming this very process, which does not hold it, was left by an earlier
       // process with the same pid (containers restart with the same small pids).
       fs.writeFileSync(owner, `${process.pid}\n`);
       expect(synth({ root, model: PLATFORM }).diff.changed).toEqual(['cluster1/apps/kustomization.yaml']);
       expect(fs.existsSync(path.join(root, STAGING_DIR))).toBe(false);
-    } finally {
-      cleanup();
-    }
+    });
   });
 });
