@@ -5,7 +5,7 @@
  * site renders: the API publishes, the worker pulls and naks, the `dead-letters` user reads,
  * replays and deletes.
  */
-import { DEAD_LETTER_USER, maxDeliveriesSubject } from '../charts/bus/dead-letters';
+import { DEAD_LETTER_INBOX_PREFIX, DEAD_LETTER_USER, maxDeliveriesSubject } from '../charts/bus/dead-letters';
 import { streamFiles } from '../charts/bus/streams-job';
 import { RESIZER_CONTRACT as C, RESIZER_WORKLOADS } from '../charts/resizer/config';
 import type { LiveSite, Server } from './bus-sites';
@@ -16,7 +16,9 @@ type Json = Record<string, unknown>;
 
 /** Runs `use` connected as a user the site renders (its dummy password). */
 export async function asUser<T>(server: Server, user: string, use: (conn: NatsConnection) => Promise<T>): Promise<T> {
-  const conn = await NatsConnection.connect(server.client, user, dummyPassword(`bus-user-${user}`));
+  // The runbook's user works with its own inbox prefix, as the runbook's `nats --inbox-prefix` does.
+  const inboxRoot = user === DEAD_LETTER_USER ? DEAD_LETTER_INBOX_PREFIX : undefined;
+  const conn = await NatsConnection.connect(server.client, user, dummyPassword(`bus-user-${user}`), inboxRoot);
   try {
     return await use(conn);
   } finally {

@@ -318,10 +318,11 @@ it(
       await eventually(`both streams empty at ${site.name}`, async () =>
         (await messagesIn(servers[0]!, 'RESIZE')) === 0 && (await messagesIn(servers[0]!, 'RESIZE_DEAD')) === 0 ? true : undefined,
       );
-      // The runbook's user reads, replays and deletes; it cannot purge or pull.
+      // The runbook's user reads, replays and deletes; it cannot purge, pull, or read other clients' inboxes.
       await asUser(servers[0]!, DEAD_LETTER_USER, async (conn) => {
         await expect(conn.publish('$JS.API.STREAM.PURGE.RESIZE', '')).rejects.toThrow(/Permissions Violation/);
         await expect(conn.publish('$JS.API.CONSUMER.MSG.NEXT.RESIZE.resizer-workers', '')).rejects.toThrow(/Permissions Violation/);
+        await expect(conn.subscribe('_INBOX.>')).rejects.toThrow(/Permissions Violation/);
       });
     }
   },

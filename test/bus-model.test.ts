@@ -92,7 +92,7 @@ describe('dead letters', () => {
       '$JS.API.CONSUMER.INFO.THUMBNAILS.*',
       'thumbnails.requests.>',
     ]);
-    expect(user.permissions?.subscribe).toEqual({ allow: ['_INBOX.>'] });
+    expect(user.permissions?.subscribe).toEqual({ allow: ['_INBOX_dead_letters.>'] });
     expect(user.connectionType).toBe('STANDARD');
   });
 

@@ -105,9 +105,13 @@ export class NatsConnection {
   private sid = 0;
   private greeted = false;
   /** This connection's own inbox prefix, unique as a real client's: two requests made at once on two sites must not share an inbox. */
-  private readonly inboxPrefix = `_INBOX.test${randomBytes(6).toString('hex')}`;
+  private readonly inboxPrefix: string;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: net.Socket,
+    inboxRoot: string,
+  ) {
+    this.inboxPrefix = `${inboxRoot}.test${randomBytes(6).toString('hex')}`;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -115,10 +119,11 @@ export class NatsConnection {
     });
   }
 
-  static async connect(port: number, user: string, pass: string): Promise<NatsConnection> {
+  /** `inboxRoot` is what a client's inbox prefix option sets (`nats --inbox-prefix`); NATS clients default to `_INBOX`. */
+  static async connect(port: number, user: string, pass: string, inboxRoot = '_INBOX'): Promise<NatsConnection> {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const conn = new NatsConnection(socket);
+    const conn = new NatsConnection(socket, inboxRoot);
     await conn.nextLine(); // INFO
     const connect = { verbose: false, pedantic: false, user, pass, lang: 'test', version: '0', protocol: 1, headers: false };
     socket.write(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);

@@ -36,7 +36,7 @@ import { scrapeJob } from '../lib/alerts';
 import { busFailure, busResilience } from './resilience';
 import { renderServers } from './servers';
 import { declarationProblems, streamProblems } from './streams';
-import { DEAD_LETTER_USER, deadLetterProblems, deadLetterStream, deadLetterUserPublish } from './dead-letters';
+import { DEAD_LETTER_INBOX_PREFIX, DEAD_LETTER_USER, deadLetterProblems, deadLetterStream, deadLetterUserPublish } from './dead-letters';
 import { StreamsJob } from './streams-job';
 
 /** Typed references the bus needs. */
@@ -189,7 +189,8 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (!deadLetters) return;
     // The same checks as any stream: its subject on no other stream, its size within the store.
     this.addStream(deadLetters, [], []);
-    if (this.deadLetterPublish.length === 0) this.addUser(DEAD_LETTER_USER, { publish: this.deadLetterPublish, subscribe: ['_INBOX.>'] });
+    if (this.deadLetterPublish.length === 0)
+      this.addUser(DEAD_LETTER_USER, { publish: this.deadLetterPublish, subscribe: [`${DEAD_LETTER_INBOX_PREFIX}.>`] });
     this.deadLetterPublish.push(...deadLetterUserPublish(stream, deadLetters));
   }
 

@@ -21,6 +21,11 @@ export const DEAD_LETTER_SUFFIX = '_DEAD';
 
 /** The bus user operators read, replay and discard dead letters as (docs/runbooks/dead-letters.md). */
 export const DEAD_LETTER_USER = 'dead-letters';
+/**
+ * The inbox prefix that user's client must use (`nats --inbox-prefix`): its replies come there, and it
+ * may subscribe nowhere else, so it cannot read the jobs delivered to workers on their `_INBOX.` subjects.
+ */
+export const DEAD_LETTER_INBOX_PREFIX = '_INBOX_dead_letters';
 
 /** The subject of the MAX_DELIVERIES advisories of `stream`'s consumers (all of them by default). */
 export function maxDeliveriesSubject(stream: string, consumer = '*'): string {
