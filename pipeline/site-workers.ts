@@ -33,9 +33,9 @@ const PER_THREAD = 2;
  * Each render thread's semi-spaces, MB: what a site's render leaves is short-lived garbage, and
  * three heaps' young generations weigh on the peak. With V8's default interrupt budget, 1,000
  * generated sites peaked at 233 MB with 2 MB and 256 MB with 4 (the main thread at 4 both times);
- * with the budget below, whose code takes less memory, 222 MB with 2 and 232 MB with 4, which
- * costs about 7% less CPU time than 2 (100 sites, per-thread CPU time, 2 pairs), and 8 MB about
- * 15% less but 30 MB more (README, Performance).
+ * with the budget below (less optimized code), 222 MB with 2 and 232 to 234 MB with 4, which
+ * costs about 7% less CPU time than 2 (100 sites, per-thread CPU time, 2 pairs); 8 MB about 15%
+ * less, but 30 MB more (README, Performance).
  */
 const THREAD_SEMI_SPACE_MB = 4;
 /**
