@@ -32,12 +32,11 @@ const PER_THREAD = 2;
 /**
  * Each render thread's semi-spaces, MB: what a site's render leaves is short-lived garbage, and
  * three heaps' young generations weigh on the peak. With V8's default interrupt budget, 1,000
- * generated sites peaked at 233 MB with 2 MB and 256 MB with 4 (the main thread at 4 both times);
- * with the budget below (less optimized code), 222 MB with 2 and 232 to 234 MB with 4, which
- * costs about 7% less CPU time than 2 (100 sites, per-thread CPU time, 2 pairs); 8 MB about 15%
- * less, but 30 MB more (README, Performance).
+ * generated sites peaked at 233 MB with 2 MB and 256 MB with 4 (the main thread at 4 both times).
+ * With the budget below, 222 MB with 2 and 232 to 238 MB with 4 (3 runs), which costs about 7%
+ * less CPU time (100 sites, per-thread CPU time, 2 pairs): too close to the 250 MB target to take.
  */
-const THREAD_SEMI_SPACE_MB = 4;
+const THREAD_SEMI_SPACE_MB = 2;
 /**
  * V8's interrupt budget (bytecode executed between two looks at a function's heat) while the
  * threads run: 16 x V8's default of 67,584. Most of a site's code runs a few times per site, so
