@@ -31,10 +31,24 @@ const MAX_THREADS = 2;
 const PER_THREAD = 2;
 /**
  * Each render thread's semi-spaces, MB: what a site's render leaves is short-lived garbage, and
- * three heaps' young generations weigh on the peak. 1,000 generated sites: 233 MB with 2 MB, 256
- * MB with 4 (the main thread at 4 both times), for 8 to 14% more CPU time (README, Performance).
+ * three heaps' young generations weigh on the peak. With V8's default interrupt budget, 1,000
+ * generated sites peaked at 233 MB with 2 MB and 256 MB with 4 (the main thread at 4 both times).
+ * With the budget below, 222 MB with 2 and 232 to 238 MB with 4 (3 runs), which costs about 7%
+ * less CPU time (100 sites, per-thread CPU time, 2 pairs): too close to the 250 MB target to take.
  */
 const THREAD_SEMI_SPACE_MB = 2;
+/**
+ * V8's interrupt budget (bytecode executed between two looks at a function's heat) while the
+ * threads run: 16 x V8's default of 67,584. Most of a site's code runs a few times per site, so
+ * with the default V8 kept optimizing a long tail of functions as the sites went by (about 5
+ * TurboFan compiles a site in each thread, 461 in 80 sites, on V8's background threads), which
+ * cost more CPU time than the optimized code saved; with this budget, 57 in 80 sites: the JSON
+ * walk, the YAML emitter, the plaintext guard's walk, the functions run for every value. V8
+ * reads it whenever a function's budget is reset, so it is set at run time, for this process
+ * (this thread too, whose code from then on is the writes and the report): 200 generated sites,
+ * user CPU time 14.9 and 16.1 s -> 12.1 and 11.0 s (README, Performance).
+ */
+const INTERRUPT_BUDGET = 16 * 67_584;
 /** Longest wait without any site coming back before the threads are taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -138,6 +152,7 @@ class SiteThreads {
     // Read when each thread's heap is made (its young generation cannot be given otherwise: the
     // command line's size overrides a Worker's resourceLimits); this thread's stays as it is.
     setFlagsFromString(`--max-semi-space-size=${THREAD_SEMI_SPACE_MB}`);
+    setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
     this.threads = Array.from({ length: count }, () => {
       const { port1, port2 } = new MessageChannel();
       const input: ThreadInput = {

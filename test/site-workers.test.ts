@@ -1,9 +1,16 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { generateModel } from '../bench/generate-sites';
 import { PlatformError } from '../model/errors';
 import type { PlatformModel } from '../sites';
 import { processSite } from '../pipeline/site-pipeline';
 import { processSites, renderThreadsFor } from '../pipeline/site-workers';
+
+// V8's flags as given (recorded: the test below reads which ones the threads start with).
+jest.mock('node:v8', () => {
+  const v8 = jest.requireActual<typeof import('node:v8')>('node:v8');
+  return { ...v8, setFlagsFromString: jest.fn(v8.setFlagsFromString) };
+});
 
 // The threads load the bundles test/global-setup.js builds from these same sources.
 const model = generateModel(3);
@@ -12,7 +19,11 @@ afterEach(() => jest.restoreAllMocks());
 
 it('renders sites on threads as it does in this thread: the same outputs, in site order', () => {
   const here = model.sites.map((site) => processSite(site, model));
+  const flags = jest.mocked(setFlagsFromString);
+  flags.mockClear();
   const threaded = [...processSites(model.sites, model, { threads: 2 })];
+  // Read as the threads' heaps are made and their functions warm up: a small young generation, V8's interrupt budget x 16.
+  expect(flags.mock.calls).toEqual([['--max-semi-space-size=2'], ['--interrupt-budget=1081344']]);
   expect(threaded.map((out) => out.site)).toEqual(['site0', 'site1', 'site2']);
   // Files (paths, bytes and order), findings, cross-site summary, failure facts, counts.
   expect(threaded).toEqual(here);
