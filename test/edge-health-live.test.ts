@@ -152,6 +152,13 @@ describe('the health question', () => {
     expect(header).toContain('within 15 s (readiness 5 s x 3) + 4 s = 19 s');
     expect(header).toContain('back within 3 s of answering 200 (8 s of its dependencies answering)');
   });
+
+  it.each([['README.md'], ['docs/ingress.md']])('is stated in %s with the bounds the code computes', (file) => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+    const b = healthBounds();
+    for (const ms of [b.answersWrong, b.hangs, b.dependenciesLost, b.back, b.dependenciesBack]) expect(doc).toContain(`**${ms / 1000} s**`);
+    expect(doc).toContain(question.path);
+  });
 });
 
 /** The rendered timing, four times faster; fall and rise as rendered. */
