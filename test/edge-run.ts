@@ -33,6 +33,13 @@ export const EDGE_SOURCE_ON_LOOPBACK = '127.0.0.5';
 // `inter` stays long enough for a loaded machine; fastinter makes the transitions quick.
 export const FAST_CHECKS: CheckTiming = { ...CHECK_TIMING, interMs: 500, fastinterMs: 100, fall: 2, rise: 1, answerTimeoutMs: 1000 };
 
+/** A server state change HAProxy reports on its output. */
+export interface Transition {
+  readonly backend: string;
+  readonly server: string;
+  readonly state: 'UP' | 'DOWN';
+}
+
 /** How the edge runs. */
 export interface EdgeRunOptions {
   /** The CA file the edge verifies the sites' certificates against, in place of the rendered one. */
@@ -66,6 +73,9 @@ export class RunningEdge {
   private socketPath = '';
   private cleanup = (): void => undefined;
   output = '';
+  /** Called on each server state change HAProxy reports, as it reads HAProxy's output. */
+  private readonly transitionListeners = new Set<(t: Transition) => void>();
+  private pending = '';
 
   private readonly model: readonly Site[];
 
@@ -123,7 +133,10 @@ export class RunningEdge {
     fs.writeFileSync(file, text);
     this.process = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stdout!.on('data', (d) => (this.output += d));
-    this.process.stderr!.on('data', (d) => (this.output += d));
+    this.process.stderr!.on('data', (d: Buffer) => {
+      this.output += d;
+      this.readTransitions(d.toString());
+    });
     const splitSites = this.model.filter(servesPublicDomain).length;
     await this.until(async () => (await this.serverStates('sites-https')).size === splitSites, 'HAProxy to start');
     // Servers start up before their first check: wait until every site has passed its health question once.
@@ -132,6 +145,37 @@ export class RunningEdge {
       async () => (await Promise.all(split.map((name) => this.checkStatus('sites-https', name)))).every((c) => c.status === 'L7OK'),
       'the first health checks to pass',
     );
+  }
+
+  /** HAProxy's own word for a state change ("Server sites-https/cluster1 is DOWN, reason: ..."). */
+  private readTransitions(chunk: string): void {
+    const lines = (this.pending + chunk).split('\n');
+    this.pending = lines.pop()!;
+    for (const line of lines) {
+      const m = /Server (\S+)\/(\S+) is (UP|DOWN)\b/.exec(line);
+      if (m) for (const listen of this.transitionListeners) listen({ backend: m[1]!, server: m[2]!, state: m[3] as 'UP' | 'DOWN' });
+    }
+  }
+
+  /**
+   * Resolves with what `read` returns at the moment HAProxy reports `server` of `backend` going
+   * `state` (read as HAProxy's output arrives: not the test's clock).
+   */
+  nextTransition<T>(backend: string, server: string, state: 'UP' | 'DOWN', read: () => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.transitionListeners.delete(listen);
+        reject(new Error(`HAProxy did not report ${backend}/${server} ${state}; it said:\n${this.output}`));
+      }, 20000);
+      const listen = (t: Transition): void => {
+        if (t.backend !== backend || t.server !== server || t.state !== state) return;
+        const value = read();
+        clearTimeout(timer);
+        this.transitionListeners.delete(listen);
+        resolve(value);
+      };
+      this.transitionListeners.add(listen);
+    });
   }
 
   /** Sends `command` to the runtime API and returns its answer. */
@@ -146,13 +190,24 @@ export class RunningEdge {
     });
   }
 
-  /** The last check's status and code of a server (`show stat`: L7STS 503, L6RSP, L4CON, ...). */
-  async checkStatus(backend: string, server: string): Promise<{ status: string; code: string }> {
+  /** A field of a server's `show stat` row ('' when absent). */
+  private async stat(backend: string, server: string): Promise<(name: string) => string> {
     const [header, ...rows] = (await this.admin('show stat')).split('\n');
     const names = (header ?? '').replace(/^# /, '').split(',');
     const row = rows.map((r) => r.split(',')).find((f) => f[0] === backend && f[1] === server);
-    const field = (name: string) => row?.[names.indexOf(name)] ?? '';
+    return (name) => row?.[names.indexOf(name)] ?? '';
+  }
+
+  /** The last check's status and code of a server (`show stat`: L7STS 503, L6RSP, L4CON, ...). */
+  async checkStatus(backend: string, server: string): Promise<{ status: string; code: string }> {
+    const field = await this.stat(backend, server);
     return { status: field('check_status'), code: field('check_code') };
+  }
+
+  /** A server's check health (`show stat` check_health: 0 down, `full` = rise + fall - 1 fully up, as HAProxy runs them). */
+  async checkHealth(backend: string, server: string): Promise<{ health: number; full: number }> {
+    const field = await this.stat(backend, server);
+    return { health: Number(field('check_health')), full: Number(field('check_rise')) + Number(field('check_fall')) - 1 };
   }
 
   /** `show servers state` of a backend: server name -> operational state (0 down, 2 up). */

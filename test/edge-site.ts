@@ -64,6 +64,11 @@ export class HealthCheckedSite extends FakeSite {
   health: HealthAnswer = 200;
   /** Every check that reached HTTP. */
   readonly checks: SeenCheck[] = [];
+  /**
+   * Checks answered so that they pass (200 over TLS with the good certificate) or fail (any other
+   * answer: 503, a hang, plain text, a handshake with a bad certificate), counted as answered.
+   */
+  readonly answered = { passed: 0, failed: 0 };
   private readonly https: https.Server;
 
   constructor(name: string, certs: EdgeTestCerts) {
@@ -71,8 +76,11 @@ export class HealthCheckedSite extends FakeSite {
     this.https = https.createServer(
       {
         // No default certificate: a check without SNI fails its handshake.
-        SNICallback: (_servername, done) =>
-          done(null, certs.contexts[this.health === 'untrusted-ca' || this.health === 'wrong-name' ? this.health : 'good']),
+        SNICallback: (_servername, done) => {
+          const bad = this.health === 'untrusted-ca' || this.health === 'wrong-name' ? this.health : undefined;
+          if (bad) this.answered.failed++;
+          done(null, certs.contexts[bad ?? 'good']);
+        },
       },
       (req, res) => {
         const socket = req.socket as tls.TLSSocket;
@@ -82,8 +90,11 @@ export class HealthCheckedSite extends FakeSite {
           path: req.url ?? '',
           host: req.headers.host ?? '',
         });
-        if (this.health === 'hang') return;
         const status = this.health === 503 ? 503 : 200;
+        // A handshake made with the good certificate just before a switch to a bad one still passes.
+        if (this.health === 'hang' || status === 503) this.answered.failed++;
+        else this.answered.passed++;
+        if (this.health === 'hang') return;
         res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
         res.end(status === 200 ? 'ready\n' : 'no healthy upstream\n');
       },
@@ -94,7 +105,13 @@ export class HealthCheckedSite extends FakeSite {
   protected override answerLocal(socket: net.Socket, rest: Buffer): void {
     if (this.health === 'no-tls') {
       // Accepts the connection and its header, then speaks plain HTTP: the TLS handshake fails.
-      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+      // Counted once TLS is tried: the TCP checks (last resort, per-site names) send the header only.
+      const answer = (): void => {
+        this.answered.failed++;
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+      };
+      if (rest.length > 0) answer();
+      else socket.once('data', answer);
       return;
     }
     // TLS over a stream of its own: bytes read past the header (the ClientHello) are handed on

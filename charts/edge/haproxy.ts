@@ -11,17 +11,8 @@
  * still accepting connections (the last resort).
  */
 import type { EdgeProxy, Site } from '../../sites';
-import {
-  CHECK_TIMING,
-  haproxyTime,
-  healthQuestion,
-  longestCheckMs,
-  marksDownWithinMs,
-  marksUpWithinMs,
-  timingKeywords,
-  trustedCaFile,
-  type HealthQuestion,
-} from './health';
+import { RESIZER_READINESS } from '../resizer/config';
+import { CHECK_TIMING, haproxyTime, healthBounds, healthQuestion, timingKeywords, trustedCaFile, type HealthQuestion } from './health';
 
 /** Ports the edge serves and relays, the same on the Envoy Services. */
 export const EDGE_PORTS = [
@@ -37,7 +28,18 @@ function bindLines(edge: EdgeProxy, port: number): string[] {
   return [`    bind ${edge.ipv4}:${port}`, ...(edge.ipv6 ? [`    bind [${edge.ipv6}]:${port} v6only`] : [])];
 }
 
-/** What a failed site's open sessions get: cut, so its clients reconnect to another site at once. */
+/**
+ * What a failed site's open sessions get: cut, so their clients reconnect to another site at once.
+ * A site is marked down only when it cannot answer new requests (no API pod Ready, or Envoy, its
+ * address or its certificate lost; one bad pod or a dependency blip the readiness probes ride out
+ * does not do it). Left open, a session would keep sending its next requests there: keep-alive,
+ * HTTP/2 and WebSocket connections carry many requests each for up to `timeout client` (1 h), and
+ * would get Envoy's 503 or hang instead of the other site. The cost is the requests in flight, an
+ * upload among them: on a site with no Ready API pod it would fail anyway (the API needs the store
+ * and the bus to take it); on a site lost only to the edge's check (its certificate no longer
+ * trusted, its address answering the edge badly) it is cut although it might have finished, and
+ * the client retries it on the other site.
+ */
 const ON_DOWN = 'on-marked-down shutdown-sessions';
 
 /**
@@ -135,13 +137,17 @@ function describeHealth(sites: readonly Site[]): string[] {
   const site = sites.find(servesPublicDomain);
   if (!site) return [];
   const { host, path } = healthQuestion(site);
-  const t = CHECK_TIMING;
+  const b = healthBounds();
   const s = (ms: number) => `${ms / 1000} s`;
+  const { periodSeconds, failureThreshold } = RESIZER_READINESS;
   return [
     `# Health: each site of the split is asked GET https://${host}${path} through`,
-    '# its Envoy (PROXY v2, SNI, certificate verified); only 200 keeps it in the split. A site that',
-    `# answers anything else, fails TLS or refuses leaves it within ${s(marksDownWithinMs(t, 0))} (plus the checks' round`,
-    `# trips), one that hangs within ${s(marksDownWithinMs(t, longestCheckMs(t)))}; it is back within ${s(marksUpWithinMs(t, 0))} of answering 200. When no site`,
+    '# its Envoy (PROXY v2, SNI, certificate verified); only 200 keeps it in the split. Any live API',
+    '# pod answers 200; Envoy answers 503 once no API pod is Ready (the kubelet smooths blips).',
+    `# A site that answers anything else, fails TLS or refuses leaves within ${s(b.answersWrong)} (plus the checks'`,
+    `# round trips), one that hangs within ${s(b.hangs)}; one whose API pods all lose the bus or the object`,
+    `# store within ${s(b.podsUnready)} (readiness ${periodSeconds} s x ${failureThreshold}) + ${s(b.answersWrong)} = ${s(b.dependenciesLost)}, plus Contour updating Envoy.`,
+    `# It is back within ${s(b.back)} of answering 200 (${s(b.dependenciesBack)} of its dependencies answering). When no site`,
     '# passes, the split goes to the sites whose Envoy still accepts connections (sites-last-resort-*).',
   ];
 }

@@ -54,6 +54,14 @@ export const RESIZER_CONTRACT = {
   bucketPurpose: 'images',
 } as const;
 
+/** How the kubelet asks both images' readiness (`C.readyPath`; Kubernetes defaults: timeout 1 s, one success). */
+export const RESIZER_READINESS = {
+  /** Between two probes, seconds. */
+  periodSeconds: 5,
+  /** Failed probes in a row that mark a pod NotReady (and take it out of its Service's endpoints). */
+  failureThreshold: 3,
+} as const;
+
 /** `thumbnail=150,small=480,...`, the form of RESIZE_SIZES. */
 export function sizesEnv(sizes: readonly ImageSize[]): string {
   return sizes.map((s) => `${s.name}=${s.maxEdgePx}`).join(',');

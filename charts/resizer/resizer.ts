@@ -27,7 +27,7 @@ import {
   restrictedPodSecurity,
   spreadOverNodes,
 } from '../lib/workload';
-import { RESIZER_CONTRACT as C, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
+import { RESIZER_CONTRACT as C, RESIZER_READINESS, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
 import { COMPONENT } from '../../model/components';
 import { resizerAlerts } from './alerts';
 
@@ -219,7 +219,7 @@ export class ResizerComponent extends PlatformComponent {
                   { name: 'RESIZE_SIZES', value: sizesEnv(RESIZER_SIZES) },
                   ...extraEnv,
                 ],
-                readinessProbe: httpProbe(C.readyPath, 'http', { periodSeconds: 5 }),
+                readinessProbe: httpProbe(C.readyPath, 'http', RESIZER_READINESS),
                 livenessProbe: httpProbe(C.livePath, 'http', { periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 5 }),
                 securityContext: restrictedContainerSecurity(),
                 resources: requirements,

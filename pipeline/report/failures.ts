@@ -289,7 +289,10 @@ function splitOver(edge: EdgeProxy, candidates: readonly Site[]): string[] {
 
 /**
  * The sites, up in a failure, whose component answering the edge's health question is down in it
- * (one pass over the failure's components: a failure costs what it concerns, not the sites).
+ * (one pass over the failure's components: a failure costs what it concerns, not the sites). The
+ * question fails when no pod of that component is Ready on the site (`down`: does not serve);
+ * a `degraded` one serves, a short interruption the readiness probes ride out included, and
+ * keeps the site in the split.
  */
 function failingEdgeHealth(index: FailureIndex, down: ReadonlySet<string>, components: readonly ComponentOutcome[]): Set<string> {
   const failing = new Set<string>();
