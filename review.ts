@@ -228,6 +228,7 @@ async function report(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** The site model, for a command whose command line is good. */
 const loadPlatform = async (): Promise<PlatformModel> => (await import('./sites')).PLATFORM;
 
 /** Sites whose object store is `aws` render with their stacks' outputs, as in synth (fetched once the command line is known good). */
