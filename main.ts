@@ -5,15 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fetchStackOutputs } from './pipeline/aws-outputs';
-import { PlatformError } from './model/errors';
-import { synth, type SynthResult } from './pipeline/synth';
-import { relaunchForModel } from './pipeline/synth-memory';
-import { openSchemaCache } from './pipeline/validate';
-import { validateSites } from './pipeline/validate-sites';
-import { acquireLock, SynthBusyError, type WriterLock } from './pipeline/writer-lock';
+import type { SynthResult } from './pipeline/synth';
+import type { WriterLock } from './pipeline/writer-lock';
 import type { RecoverOutcome } from './pipeline/writer-staging';
-import { PLATFORM } from './sites';
 import { parseCommandLine, runCommand } from './tools/cli';
 import { programFilesOf } from './tools/bundles.cjs';
 import { startRecord, type SynthRecording } from './tools/synth-record.cjs';
@@ -49,6 +43,27 @@ function summaryLine(check: boolean, result: SynthResult): string {
 
 async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
+  // Loaded once the command line is known good: a bad one or --help answers without the platform,
+  // cdk8s or the pipeline (test/cli.test.ts).
+  const [
+    { fetchStackOutputs },
+    { PlatformError },
+    { synth },
+    { relaunchForModel },
+    { openSchemaCache },
+    { validateSites },
+    { acquireLock, SynthBusyError },
+    { PLATFORM },
+  ] = await Promise.all([
+    import('./pipeline/aws-outputs'),
+    import('./model/errors'),
+    import('./pipeline/synth'),
+    import('./pipeline/synth-memory'),
+    import('./pipeline/validate'),
+    import('./pipeline/validate-sites'),
+    import('./pipeline/writer-lock'),
+    import('./sites'),
+  ]);
   // A large model is synthesized by a node started with a smaller young generation (pipeline/synth-memory.ts).
   const relaunched = relaunchForModel(PLATFORM.sites.length, process.argv[1]!, process.argv.slice(2));
   if (relaunched !== undefined) return relaunched;

@@ -9,30 +9,14 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import {
-  defaultBase,
-  describeHead,
-  filesByDirectory,
-  GitTree,
-  highestRisk,
-  reaches,
-  RenderedDiff,
-  resolveCommit,
-  LISTED_LOWS,
-  toMarkdown,
-  toText,
-  type RatedChange,
-  type Risk,
-} from './pipeline/diff';
+// The platform and the pipeline are imported by each command once its command line is known
+// good: a bad one or --help answers without them (test/cli.test.ts).
+import type { RatedChange, Risk } from './pipeline/diff';
 import type { StackOutputs } from './charts/lib/object-store';
-import { fetchStackOutputs } from './pipeline/aws-outputs';
 import { formatFinding, PlatformError, type Finding } from './model/errors';
 import type { FileBodies } from './pipeline/files';
-import { renderTree } from './pipeline/synth';
-import { reportSummary } from './pipeline/report';
 import type { CapacityReport } from './pipeline/validate/capacity';
-import { validateRendered } from './pipeline/validate';
-import { PLATFORM } from './sites';
+import type { PlatformModel } from './sites';
 import { CommandLineExit, parseCommandLine, runCommand, usageError } from './tools/cli';
 
 const root = path.resolve(__dirname, '..');
@@ -160,33 +144,35 @@ const REPORT = {
 const FORMATS = ['markdown', 'text'] as const;
 const RISKS = ['high', 'medium'] as const;
 
-const DIFF = {
-  name: 'diff',
-  usage:
-    'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N] [--full]',
-  options: {
-    base: { type: 'string' },
-    format: { type: 'string' },
-    output: { type: 'string' },
-    'fail-on': { type: 'string' },
-    override: { type: 'boolean' },
-    'main-branch': { type: 'string' },
-    branch: { type: 'string' },
-    'max-chars': { type: 'string' },
-    full: { type: 'boolean' },
-  },
-  help: {
-    base: 'git ref to compare with (default: the merge base with the main branch)',
-    format: 'markdown or text (default: text on a terminal, markdown otherwise)',
-    output: "write the report to FILE instead of stdout (nothing else, such as npm's banner, can get into it)",
-    'fail-on': 'exit 1 when a change reaches this risk: high or medium',
-    override: 'with --fail-on: report the risk but exit 0 (the risk-accepted label)',
-    'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
-    branch: "the branch named in the header (default: the checked-out branch; CI passes the merge request's)",
-    'max-chars': 'markdown: at most N characters (a merge-request note has a limit); the lead table is always whole',
-    full: `markdown: list every change (by default, past ${LISTED_LOWS} low changes no rule explains, the others are counted per component)`,
-  },
-} as const;
+/** The diff's command line; its help names the diff's default number of low changes listed. */
+const diffCommand = (listedLows: number) =>
+  ({
+    name: 'diff',
+    usage:
+      'npm run diff -- [--base REF] [--format markdown|text] [--output FILE] [--fail-on high|medium [--override]] [--main-branch NAME] [--branch NAME] [--max-chars N] [--full]',
+    options: {
+      base: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
+      'fail-on': { type: 'string' },
+      override: { type: 'boolean' },
+      'main-branch': { type: 'string' },
+      branch: { type: 'string' },
+      'max-chars': { type: 'string' },
+      full: { type: 'boolean' },
+    },
+    help: {
+      base: 'git ref to compare with (default: the merge base with the main branch)',
+      format: 'markdown or text (default: text on a terminal, markdown otherwise)',
+      output: "write the report to FILE instead of stdout (nothing else, such as npm's banner, can get into it)",
+      'fail-on': 'exit 1 when a change reaches this risk: high or medium',
+      override: 'with --fail-on: report the risk but exit 0 (the risk-accepted label)',
+      'main-branch': 'the main branch for the default base (default: $DIFF_MAIN_BRANCH or main)',
+      branch: "the branch named in the header (default: the checked-out branch; CI passes the merge request's)",
+      'max-chars': 'markdown: at most N characters (a merge-request note has a limit); the lead table is always whole',
+      full: `markdown: list every change (by default, past ${listedLows} low changes no rule explains, the others are counted per component)`,
+    },
+  }) as const;
 
 const REVIEW_USAGE = 'node dist/review.js <validate|capacity|report|diff> [options] (npm run validate, capacity, report, diff)';
 const REVIEW_HELP = [
@@ -202,7 +188,7 @@ const REVIEW_HELP = [
 /** Renders every site (unvalidated), then runs every check; prints the findings. */
 async function validate(argv: readonly string[]): Promise<number> {
   const args = parseCommandLine(VALIDATE, argv);
-  const { rendered, report } = await renderAndCheck();
+  const { rendered, report } = await renderAndCheck(await loadPlatform());
   if (args.capacity) for (const c of report.capacity) console.log(capacityTable(c));
   const objects = rendered.reduce((n, s) => n + s.components.reduce((m, c) => m + c.objects.length, 0), 0);
   if (report.exceptions.length > 0) console.log(`exceptions in force:\n${report.exceptions.map((e) => `  ${e}`).join('\n')}`);
@@ -213,10 +199,11 @@ async function validate(argv: readonly string[]): Promise<number> {
 async function capacity(argv: readonly string[]): Promise<number> {
   const args = parseCommandLine(CAPACITY, argv);
   const only = args.site ?? [];
-  const known = PLATFORM.sites.map((s) => s.name);
+  const platform = await loadPlatform();
+  const known = platform.sites.map((s) => s.name);
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw usageError(CAPACITY, `no site named ${unknown.join(', ')}; known sites: ${known.join(', ')}`);
-  const { report } = await renderAndCheck();
+  const { report } = await renderAndCheck(platform);
   const shown = (site: string | undefined) => only.length === 0 || site === undefined || only.includes(site);
   for (const c of report.capacity.filter((r) => shown(r.site))) console.log(capacityTable(c));
   return printFindings(report.findings.filter((f) => shown(f.site)));
@@ -225,9 +212,14 @@ async function capacity(argv: readonly string[]): Promise<number> {
 /** Prints the failure report (rendered and validated as synth does); exit 1 when the committed gitops/REPORT.md differs. */
 async function report(argv: readonly string[]): Promise<number> {
   const args = parseCommandLine(REPORT, argv);
-  const { tree, failures } = renderTree(PLATFORM, { stackOutputs: await stackOutputs() });
+  const [platform, { renderTree }, { reportSummary }] = await Promise.all([
+    loadPlatform(),
+    import('./pipeline/synth'),
+    import('./pipeline/report'),
+  ]);
+  const { tree, failures } = renderTree(platform, { stackOutputs: await stackOutputs(platform) });
   const rendered = tree.get('REPORT.md')!;
-  process.stdout.write(args.full ? rendered : `${reportSummary(failures, PLATFORM.edge)}\n`);
+  process.stdout.write(args.full ? rendered : `${reportSummary(failures, platform.edge)}\n`);
   const committed = path.join(root, 'gitops', 'REPORT.md');
   if (!fs.existsSync(committed) || fs.readFileSync(committed, 'utf8') !== rendered) {
     console.error('report: gitops/REPORT.md differs from what the model renders: run npm run synth and commit gitops/');
@@ -236,11 +228,18 @@ async function report(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** Sites whose object store is `aws` render with their stacks' outputs, as in synth (fetched once the command line is known good). */
-const stackOutputs = (): Promise<StackOutputs> => fetchStackOutputs(PLATFORM.sites);
+/** The site model, for a command whose command line is good. */
+const loadPlatform = async (): Promise<PlatformModel> => (await import('./sites')).PLATFORM;
 
-async function renderAndCheck() {
-  const { rendered } = renderTree(PLATFORM, { validate: false, keepRendered: true, stackOutputs: await stackOutputs() });
+/** Sites whose object store is `aws` render with their stacks' outputs, as in synth (fetched once the command line is known good). */
+async function stackOutputs(platform: PlatformModel): Promise<StackOutputs> {
+  const { fetchStackOutputs } = await import('./pipeline/aws-outputs');
+  return fetchStackOutputs(platform.sites);
+}
+
+async function renderAndCheck(platform: PlatformModel) {
+  const [{ renderTree }, { validateRendered }] = await Promise.all([import('./pipeline/synth'), import('./pipeline/validate')]);
+  const { rendered } = renderTree(platform, { validate: false, keepRendered: true, stackOutputs: await stackOutputs(platform) });
   return { rendered, report: validateRendered(rendered) };
 }
 
@@ -250,20 +249,32 @@ function printFindings(findings: readonly Finding[]): number {
   return 2;
 }
 
-/** `value` if it is one of `allowed`, else a usage error naming them. */
-function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+/** `value` if it is one of `allowed`, else a usage error of `command` naming them. */
+function oneOf<T extends string>(
+  command: ReturnType<typeof diffCommand>,
+  option: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
-  throw usageError(DIFF, `--${option} takes ${allowed.join(' or ')}, not '${value}'`);
+  throw usageError(command, `--${option} takes ${allowed.join(' or ')}, not '${value}'`);
 }
 
 async function diff(argv: readonly string[]): Promise<number> {
+  // Of the diff, only its report's module is loaded for the command line: the help names its default.
+  const DIFF = diffCommand((await import('./pipeline/diff/format')).LISTED_LOWS);
   const args = parseCommandLine(DIFF, argv);
-  const format = oneOf('format', args.format, FORMATS) ?? (process.stdout.isTTY ? 'text' : 'markdown');
-  const failOn: Risk | undefined = oneOf('fail-on', args['fail-on'], RISKS);
+  const format = oneOf(DIFF, 'format', args.format, FORMATS) ?? (process.stdout.isTTY ? 'text' : 'markdown');
+  const failOn: Risk | undefined = oneOf(DIFF, 'fail-on', args['fail-on'], RISKS);
   if (args.override && failOn === undefined) throw usageError(DIFF, '--override only makes sense with --fail-on');
   const maxChars = args['max-chars'] === undefined ? undefined : Number(args['max-chars']);
   if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars > 0))
     throw usageError(DIFF, `--max-chars takes a whole number above 0, not '${args['max-chars']}'`);
+  const [
+    platform,
+    { renderTree },
+    { defaultBase, describeHead, filesByDirectory, GitTree, highestRisk, reaches, RenderedDiff, resolveCommit, toMarkdown, toText },
+  ] = await Promise.all([loadPlatform(), import('./pipeline/synth'), import('./pipeline/diff')]);
   const base = args.base ?? defaultBase(root, args['main-branch'] ?? process.env.DIFF_MAIN_BRANCH ?? 'main');
   const baseCommit = resolveCommit(root, base);
   const baseTree = new GitTree(root, baseCommit);
@@ -272,7 +283,7 @@ async function diff(argv: readonly string[]): Promise<number> {
     const diff = new RenderedDiff(baseTree);
     // The rendered side is read from the render's own objects: its YAML is never parsed.
     const bodies: FileBodies = new Map();
-    const { tree } = renderTree(PLATFORM, { validate: false, stackOutputs: await stackOutputs(), bodies });
+    const { tree } = renderTree(platform, { validate: false, stackOutputs: await stackOutputs(platform), bodies });
     for (const files of filesByDirectory(tree, bodies)) diff.add(files);
     changes = diff.finish();
   } finally {

@@ -18,19 +18,27 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synth } from '../pipeline/synth';
-import { nodeEnvFor, nodeFlagsFor } from '../pipeline/synth-memory';
 import { parseCommandLine, runCommand, usageError } from '../tools/cli';
 import { measureCi } from './ci';
-import { diffChild, diffRun } from './diff-sites';
-import { generateModel } from './generate-sites';
-import { measureDiffOfCommittedSites, measureStartup, median, timeOnce } from './startup';
 import { formatRow, summary, type Row } from './report';
 
 const root = path.resolve(__dirname, '..');
 
-function timeCommand(command: string, runs: number, env: NodeJS.ProcessEnv = {}): number {
-  return median(Array.from({ length: runs }, () => timeOnce(command, env)));
+/** What measures (the pipeline, cdk8s, the generated sites), loaded once the command line is known good. */
+const loadMeasures = async () => {
+  const [synth, memory, diffSites, generate, startup] = await Promise.all([
+    import('../pipeline/synth'),
+    import('../pipeline/synth-memory'),
+    import('./diff-sites'),
+    import('./generate-sites'),
+    import('./startup'),
+  ]);
+  return { ...synth, ...memory, ...diffSites, ...generate, ...startup };
+};
+type Measures = Awaited<ReturnType<typeof loadMeasures>>;
+
+function timeCommand(m: Measures, command: string, runs: number, env: NodeJS.ProcessEnv = {}): number {
+  return m.median(Array.from({ length: runs }, () => m.timeOnce(command, env)));
 }
 
 interface RenderFigures {
@@ -46,11 +54,11 @@ interface RenderFigures {
  * sites), and print the figures as JSON. The root is BENCH_RENDER_ROOT, left for the bench to
  * remove once everything is measured, or else a temporary directory removed after the run.
  */
-function renderChild(count: number, given: string | undefined): void {
-  const model = generateModel(count);
+function renderChild(m: Measures, count: number, given: string | undefined): void {
+  const model = m.generateModel(count);
   const dir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
   const start = process.hrtime.bigint();
-  const { objects, diff } = synth({ root: dir, model });
+  const { objects, diff } = m.synth({ root: dir, model });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (given === undefined) fs.rmSync(dir, { recursive: true, force: true });
   if (diff.added.length === 0) throw new Error('nothing rendered');
@@ -65,16 +73,16 @@ function renderChild(count: number, given: string | undefined): void {
  * (`recently_deleted` in fs/ext4/ialloc.c), so deleting a run's 40,000 to 200,000 files before the
  * next run made each file that run created cost several times as much (README, Performance).
  */
-function renderRun(count: number, runs: number, out: string): RenderFigures {
+function renderRun(m: Measures, count: number, runs: number, out: string): RenderFigures {
   const results: RenderFigures[] = [];
   for (let i = 0; i < runs; i++) {
     // With the node flags and environment `npm run synth` would start a model of this size with.
-    const r = spawnSync(process.execPath, [...nodeFlagsFor(count, []), __filename], {
+    const r = spawnSync(process.execPath, [...m.nodeFlagsFor(count, []), __filename], {
       cwd: root,
       encoding: 'utf8',
       env: {
         ...process.env,
-        ...nodeEnvFor(count, process.env),
+        ...m.nodeEnvFor(count, process.env),
         BENCH_RENDER_SITES: String(count),
         BENCH_RENDER_ROOT: fs.mkdtempSync(path.join(out, `render-${count}-`)),
       },
@@ -85,8 +93,8 @@ function renderRun(count: number, runs: number, out: string): RenderFigures {
   return {
     sites: count,
     objects: results[0]!.objects,
-    ms: median(results.map((x) => x.ms)),
-    peakRssMB: median(results.map((x) => x.peakRssMB)),
+    ms: m.median(results.map((x) => x.ms)),
+    peakRssMB: m.median(results.map((x) => x.peakRssMB)),
   };
 }
 
@@ -115,14 +123,16 @@ function parse(argv: readonly string[]): { runs: number; groups: readonly Group[
   return { runs, groups: groups as Group[] };
 }
 
-function main(): number {
-  if (diffChild(process.env)) return 0;
+async function main(): Promise<number> {
+  // Checked first: the bench's children (BENCH_DIFF_SITES, BENCH_RENDER_SITES) are started without arguments.
+  const { runs, groups } = parse(process.argv.slice(2));
+  const m = await loadMeasures();
+  if (m.diffChild(process.env)) return 0;
   const child = process.env.BENCH_RENDER_SITES;
   if (child !== undefined) {
-    renderChild(Number(child), process.env.BENCH_RENDER_ROOT);
+    renderChild(m, Number(child), process.env.BENCH_RENDER_ROOT);
     return 0;
   }
-  const { runs, groups } = parse(process.argv.slice(2));
   const few = Math.min(runs, 3);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const rows: Row[] = [];
@@ -137,7 +147,7 @@ function main(): number {
     let sEdited: number | undefined;
     if (groups.includes('startup')) {
       measuring('F and S side by side: nothing changed, touched, rendered, one file edited, one chart edited, through npm', runs);
-      const s = measureStartup(out, runs);
+      const s = m.measureStartup(out, runs);
       sEdited = s.wall.edited;
       print({ what: 'F  load cdk8s + cdk8s-plus-28', figure: `${s.wall.f.toFixed(0)} ms` });
       const cases = [
@@ -164,13 +174,14 @@ function main(): number {
     if (groups.includes('cdk8s')) {
       measuring('C, cdk8s synth with a ts-node app', few);
       const c = timeCommand(
+        m,
         `npx cdk8s synth --no-check-upgrade --app "npx ts-node main.ts --out ${out}" -o ${path.join(out, 'cdk8s-out')}`,
         few,
         { CDK8S_CHECK_UPGRADE: 'false' },
       );
       const cs = {
         label: 'C/S against the bundling S',
-        value: c / (sEdited ?? measureStartup(out, 1).wall.edited),
+        value: c / (sEdited ?? m.measureStartup(out, 1).wall.edited),
         op: '>=',
         limit: 8,
         digits: 1,
@@ -180,21 +191,21 @@ function main(): number {
     if (groups.includes('render')) {
       const perObject = (r: RenderFigures) => r.ms / r.objects;
       measuring('the render of 50 generated sites', few);
-      const r50 = renderRun(50, few, out);
+      const r50 = renderRun(m, 50, few, out);
       print({
         what: `render 50 sites (${r50.objects} objects)`,
         figure: `${r50.ms.toFixed(0)} ms`,
         note: `${perObject(r50).toFixed(3)} ms/object, peak RSS ${r50.peakRssMB.toFixed(0)} MB`,
       });
       measuring('the render of 200 generated sites', few);
-      const r200 = renderRun(200, few, out);
+      const r200 = renderRun(m, 200, few, out);
       print({
         what: `render 200 sites (${r200.objects} objects)`,
         figure: `${r200.ms.toFixed(0)} ms`,
         note: `${perObject(r200).toFixed(3)} ms/object, peak RSS ${r200.peakRssMB.toFixed(0)} MB`,
       });
       measuring('the render of 1000 generated sites', 1);
-      const r1000 = renderRun(1000, 1, out);
+      const r1000 = renderRun(m, 1000, 1, out);
       print({
         what: `render 1000 sites (${r1000.objects} objects)`,
         figure: `${r1000.ms.toFixed(0)} ms`,
@@ -213,14 +224,14 @@ function main(): number {
     }
     if (groups.includes('diff')) {
       measuring('npm run diff on the committed sites, side by side with S', runs);
-      const small = measureDiffOfCommittedSites(out, runs);
+      const small = m.measureDiffOfCommittedSites(out, runs);
       print({
         what: 'npm run diff, the 2 committed sites (against HEAD)',
         figure: `${small.diff.toFixed(0)} ms`,
         targets: [{ label: 'D/S', value: small.ratio, op: '<=', limit: 1.5, digits: 2 }],
       });
       measuring('npm run diff on 200 generated sites, every object changed', 1);
-      const { diffOnly: d, givenObjects: g, withRender: r } = diffRun(__filename, 200);
+      const { diffOnly: d, givenObjects: g, withRender: r } = m.diffRun(__filename, 200);
       const steps = (x: typeof d) =>
         `git ${x.readGitMs.toFixed(0)} + diff ${x.diffMs.toFixed(0)} + markdown ${x.markdownMs.toFixed(0)} ms (CPU ${x.cpuMs.toFixed(0)} ms besides git's)`;
       const total = (x: typeof d) => x.readGitMs + x.diffMs + x.markdownMs;

@@ -8,7 +8,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { EdgeProxy, Site } from '../sites';
 import type { Finding } from '../model/errors';
-import { closestName } from './suggest';
+import { closestName } from '../model/suggest';
 
 /** A JSON Schema as tools/site-shape.mjs writes it. */
 interface Schema {

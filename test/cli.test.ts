@@ -6,11 +6,36 @@ import { REPO_ROOT, tempDir, treeDigest } from './helpers';
 
 // Every entry point, run as the npm scripts run it (`node tools/run.mjs <entry>`: the bundle
 // dist/<entry>.js with its code cache), with a strict command line: a bad one prints what is
-// wrong and the usage line, exit 2.
+// wrong and the usage line, exit 2. Each run also says which bundles of dist/ and which packages
+// it loaded (test/loaded-modules.js).
+const { dir: loadedDir, cleanup: removeLoadedDir } = tempDir();
+afterAll(removeLoadedDir);
+let runs = 0;
+
 function run(bundle: string, args: string[]) {
   const entry = bundle.replace(/\.js$/, '');
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'run.mjs'), entry, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const file = path.join(loadedDir, `${++runs}.txt`);
+  const r = spawnSync(
+    process.execPath,
+    ['--require', path.join(REPO_ROOT, 'test', 'loaded-modules.js'), path.join(REPO_ROOT, 'tools', 'run.mjs'), entry, ...args],
+    { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, LOADED_MODULES_FILE: file } },
+  );
+  const loaded = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const bundles = loaded.flatMap((f) => (path.dirname(f) === path.join(REPO_ROOT, 'dist') ? [path.basename(f)] : [])).sort();
+  const packages = [...new Set(loaded.flatMap((f) => /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(f)?.[1] ?? []))].sort();
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, bundles, packages };
+}
+
+/**
+ * What a command line that is refused or asks for --help may load: the site model (dist/model.js,
+ * for the checks that name the sites) and the package of "did you mean"; `diff` also its report's
+ * module (pipeline/diff/format, whose default its help names), from dist/pipeline-diff.js, with
+ * the `diff` package it uses. Never cdk8s (dist/vendor.js), the charts or the rest of the pipeline.
+ */
+function expectLightLoad(bundle: string, args: string[], r: ReturnType<typeof run>) {
+  const isDiff = bundle === 'review.js' && args[0] === 'diff';
+  expect(r.bundles.filter((b) => b !== 'model.js' && !(isDiff && b === 'pipeline-diff.js'))).toEqual([]);
+  expect(r.packages.filter((p) => p !== 'fastest-levenshtein' && !(isDiff && p === 'diff'))).toEqual([]);
 }
 
 describe('strict command lines', () => {
@@ -48,6 +73,7 @@ describe('strict command lines', () => {
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^usage: /);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
+    expectLightLoad(bundle, args, r);
   });
 
   it.each<[string, string[], RegExp]>([
@@ -65,6 +91,7 @@ describe('strict command lines', () => {
     expect(r.stdout).toMatch(/ {2}--help, -h +print this help and exit\n$/);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    expectLightLoad(bundle, args, r);
   });
 
   it('refuses a bad synth flag before taking the lock or touching gitops/', () => {
@@ -83,6 +110,8 @@ describe('strict command lines', () => {
     const r = run('review.js', ['report']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    // A command that runs loads what the light ones may not: what they load is seen.
+    expect(r.bundles).toEqual(expect.arrayContaining(['vendor.js', 'pipeline.js', 'charts.js']));
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^failure report: /);
     expect(lines.length).toBeLessThan(50);

@@ -4,14 +4,7 @@
  * dist/cdk.out/<site>, for `npx cdk deploy --app dist/cdk.out/<site>`. Run it before synth when a
  * component asks for a new bucket: synth reads the deployed stack's outputs.
  */
-import { App } from 'cdk8s';
-import { componentsOf } from '../charts/registry';
-import { siteContext } from '../charts/context';
-import { AwsS3Store } from '../charts/object-store/aws';
-import { buildPlatform } from '../charts/platform';
-import { PlatformError } from '../model/errors';
-import { validateSites } from '../pipeline/validate-sites';
-import { SITES, EDGE, PLATFORM } from '../sites';
+import type { AwsS3Store } from '../charts/object-store/aws';
 import { parseCommandLine, runCommand, usageError } from './cli';
 
 const COMMAND = {
@@ -21,8 +14,10 @@ const COMMAND = {
   help: { site: 'the site whose object store is aws (required)' },
 } as const;
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
+  // The site model once the command line is known good; cdk8s, the charts and the pipeline once the site is.
+  const { SITES, EDGE, PLATFORM } = await import('../sites');
   const aws = SITES.filter((s) => s.objectStore.kind === 'aws').map((s) => s.name);
   const choices = `sites with an aws object store: ${aws.join(', ') || 'none'}`;
   if (args.site === undefined) throw usageError(COMMAND, `--site is required; ${choices}`);
@@ -30,6 +25,16 @@ function main(): number {
   if (!site) throw usageError(COMMAND, `no site named ${args.site}; ${choices}`);
   if (site.objectStore.kind !== 'aws')
     throw usageError(COMMAND, `site ${site.name} stores objects in ${site.objectStore.kind}, not aws; ${choices}`);
+  const [{ App }, { componentsOf }, { siteContext }, { AwsS3Store }, { buildPlatform }, { PlatformError }, { validateSites }] =
+    await Promise.all([
+      import('cdk8s'),
+      import('../charts/registry'),
+      import('../charts/context'),
+      import('../charts/object-store/aws'),
+      import('../charts/platform'),
+      import('../model/errors'),
+      import('../pipeline/validate-sites'),
+    ]);
   try {
     validateSites(SITES, EDGE);
   } catch (err) {

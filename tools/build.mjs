@@ -32,7 +32,8 @@ const stampFileOf = (bundle) => path.join(root, 'dist', `${bundle}.inputs.json`)
  * Packages bundled once into dist/vendor.js, which every entry's bundle loads: what changes only
  * with package-lock.json, so that an edit of our code rebuilds and recompiles only the small
  * bundle of the entry while the vendor bundle keeps its code cache. Any other package stays a
- * `require` at run time. The generated code (the CRD bindings imports/*.ts and the site-file
+ * `require` at run time: fastest-levenshtein among them, so that a misspelt flag's "did you mean"
+ * (tools/cli.ts) costs one small file, not the vendor bundle. The generated code (the CRD bindings imports/*.ts and the site-file
  * validators dist/site-shape.js) is bundled there too: it changes only when regenerated.
  */
 const VENDOR_PACKAGES = [
@@ -40,7 +41,6 @@ const VENDOR_PACKAGES = [
   'cdk8s-plus-28',
   'constructs',
   'yaml',
-  'fastest-levenshtein',
   '@grafana/grafana-foundation-sdk/dashboard',
   '@grafana/grafana-foundation-sdk/prometheus',
   '@grafana/grafana-foundation-sdk/stat',

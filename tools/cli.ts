@@ -5,7 +5,7 @@
  * and exits 2; `--help` prints the usage and the options, and exits 0.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closestName } from '../pipeline/suggest';
+import { closestName } from '../model/suggest';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

@@ -8,8 +8,6 @@
  */
 import * as path from 'node:path';
 import { parseCommandLine, runCommand } from './cli';
-import { runImport } from './import-run';
-import { UPSTREAM_INPUTS } from './upstream-inputs';
 
 const COMMAND = {
   name: 'import',
@@ -22,8 +20,10 @@ const COMMAND = {
   },
 } as const;
 
-runCommand(() => {
+runCommand(async () => {
   const args = parseCommandLine(COMMAND, process.argv.slice(2));
+  // The inputs (they name the charts' and the pipeline's pinned versions) once the command line is known good.
+  const [{ runImport }, { UPSTREAM_INPUTS }] = await Promise.all([import('./import-run'), import('./upstream-inputs')]);
   const repo = path.resolve(__dirname, '..');
   const mirror = args.mirror ?? (process.env.IMPORT_MIRROR || undefined);
   return runImport(UPSTREAM_INPUTS, {

@@ -7,6 +7,7 @@
 // and exits without loading any bundle (tools/synth-record.cjs).
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { buildEntry, ENTRIES } from './build.mjs';
 import { runWithCodeCache } from './code-cache.mjs';
 
@@ -27,21 +28,24 @@ else {
 
 /**
  * The recorded run of a synth with these arguments, if any. Only a whole synth or --check, with
- * --out or not, is ever recorded; any other argument (--site, --help, a bad flag) runs the bundle.
+ * --out or not, is ever recorded; any other command line (--site, --help, a bad flag) runs the
+ * bundle, whose parser (tools/cli.ts) answers it. Read here with the same util.parseArgs.
  */
 function recordedSynth(bundle, args) {
-  let check = false;
-  let out;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--check' && !check) check = true;
-    else if (arg === '--out' && out === undefined && i + 1 < args.length && !args[i + 1].startsWith('-')) out = args[++i];
-    else if (arg.startsWith('--out=') && out === undefined) out = arg.slice('--out='.length);
-    else return undefined;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { check: { type: 'boolean' }, out: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch {
+    return undefined;
   }
-  if (process.env.CDK8S_OUTDIR || out === '') return undefined;
+  if (process.env.CDK8S_OUTDIR || values.out === '') return undefined;
   const repo = path.resolve(path.dirname(bundle), '..');
   const { recordedRun } = require('./synth-record.cjs');
   const { programFilesOf } = require('./bundles.cjs');
-  return recordedRun(repo, programFilesOf(bundle), out === undefined ? repo : path.resolve(out), check);
+  return recordedRun(repo, programFilesOf(bundle), values.out === undefined ? repo : path.resolve(values.out), values.check === true);
 }
