@@ -37,7 +37,12 @@ export class BusAccounts {
 
   /** A password the servers read from `key` in Vault, for the component `owner` (the bus itself by default). */
   addPassword(env: string, key: VaultKey, secretName: string, owner = this.bus.componentName): PasswordSource {
-    const secret = new VaultSecret(this.bus, secretName, { store: this.secrets, name: secretName, namespace: NAMESPACE, data: { password: key } });
+    const secret = new VaultSecret(this.bus, secretName, {
+      store: this.secrets,
+      name: secretName,
+      namespace: NAMESPACE,
+      data: { password: key },
+    });
     const source = { env, secret };
     this.passwords.push({ ...source, owner });
     return source;
