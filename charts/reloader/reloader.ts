@@ -28,8 +28,8 @@ export interface ReloaderValues {
   readonly reloader: {
     /**
      * `annotations`: a restart is a `reloader.stakater.com/last-reloaded-from` annotation on the
-     * pod template. The default (`env-vars`) adds an environment variable to the containers,
-     * which Argo CD's self-heal would see as drift and remove, restarting the pods once more.
+     * pod template, the strategy Reloader's README gives for GitOps tools such as Argo CD; the
+     * default (`env-vars`) adds an environment variable to the containers instead.
      */
     readonly reloadStrategy: 'annotations';
     /** Only workloads naming a Secret restart, never every workload (the chart's default, stated). */
