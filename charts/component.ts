@@ -301,6 +301,7 @@ export abstract class PlatformComponent extends Chart {
         webhooks: [...syncOrder.webhooks],
         apis: [...syncOrder.apis],
         ...(syncOrder.waitsOnOtherSite !== undefined ? { waitsOnOtherSite: syncOrder.waitsOnOtherSite } : {}),
+        ...(syncOrder.syncsLastReason !== undefined ? { syncsLast: syncOrder.syncsLastReason } : {}),
         ...(syncOrder.externalDependencies.length > 0 ? { externalDependencies: [...syncOrder.externalDependencies] } : {}),
       },
       declarations: lists as unknown as Declarations,

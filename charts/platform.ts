@@ -34,6 +34,7 @@ import { buildObjectStore } from './object-store';
 import type { ObjectStoreComponent } from './object-store/common';
 import { StolonComponent } from './postgres/stolon';
 import { Registry, type Builders } from './registry';
+import { ReloaderComponent } from './reloader/reloader';
 import { ResizerComponent } from './resizer/resizer';
 import { SecretsComponent } from './secrets/secrets';
 import { MayastorComponent } from './storage/mayastor';
@@ -42,6 +43,7 @@ import { MayastorComponent } from './storage/mayastor';
 export interface PlatformPieces {
   readonly [COMPONENT.argocd]: ArgoCdComponent;
   readonly [COMPONENT.externalSecrets]: SecretsComponent;
+  readonly [COMPONENT.reloader]: ReloaderComponent;
   readonly [COMPONENT.metallb]: MetalLbComponent;
   readonly [COMPONENT.certManager]: CertManagerComponent;
   readonly [COMPONENT.publicCertificates]: PublicCertificatesComponent;
@@ -63,6 +65,8 @@ const BUILDERS: Builders<PlatformPieces> = {
   [COMPONENT.argocd]: ({ scope, context, use }) => new ArgoCdComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
   // Components receive what they use as typed objects (e.g. `secrets` for their VaultSecrets).
   [COMPONENT.externalSecrets]: ({ scope, context }) => new SecretsComponent(scope, context),
+  // Restarts the workloads whose Vault-backed Secret changed (their annotations name them).
+  [COMPONENT.reloader]: ({ scope, context }) => new ReloaderComponent(scope, context),
   [COMPONENT.metallb]: ({ scope, context }) => new MetalLbComponent(scope, context),
   [COMPONENT.certManager]: ({ scope, context, use }) =>
     new CertManagerComponent(scope, context, { secrets: use(COMPONENT.externalSecrets) }),
@@ -106,6 +110,8 @@ export const PIECES: readonly PieceName[] = COMPONENT_NAMES.filter((name): name 
 const REQUIRED: readonly ComponentName[] = [
   COMPONENT.argocd,
   COMPONENT.externalSecrets,
+  // Without it a rotated credential reaches no running pod (docs/runbooks/rotate-a-credential.md).
+  COMPONENT.reloader,
   COMPONENT.metallb,
   COMPONENT.certManager,
   COMPONENT.publicCertificates,

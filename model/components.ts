@@ -7,6 +7,7 @@
 export const COMPONENT = {
   argocd: 'argocd',
   externalSecrets: 'external-secrets',
+  reloader: 'reloader',
   metallb: 'metallb',
   certManager: 'cert-manager',
   publicCertificates: 'public-certificates',

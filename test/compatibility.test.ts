@@ -59,6 +59,7 @@ describe('the committed sites', () => {
       'mayastor@2.7.1',
       'metallb@0.16.1',
       'metrics-server@3.13.1',
+      'reloader@2.2.16',
     ]);
     for (const { release } of installed) {
       expect(release.kubernetes.source).toMatch(/^[\w.-]+\/[\w.-]+@[\w.-]+:\S+$/);
@@ -145,7 +146,7 @@ describe('synth refuses', () => {
     [
       'an acceptance of a release no component installs',
       { 'nginx@1.0.0': 'typo' },
-      'field compatibility.acceptOutsideRange.nginx@1.0.0: no component of this site installs nginx@1.0.0 (pins installed: argo-cd@v3.5.1, cert-manager@v1.21.1, contour@0.7.0, external-secrets@2.9.0, keda@2.20.2, kube-prometheus-stack@88.3.0, mayastor@2.7.1, metallb@0.16.1, metrics-server@3.13.1): remove the acceptance, or renew it for the new pin',
+      'field compatibility.acceptOutsideRange.nginx@1.0.0: no component of this site installs nginx@1.0.0 (pins installed: argo-cd@v3.5.1, cert-manager@v1.21.1, contour@0.7.0, external-secrets@2.9.0, keda@2.20.2, kube-prometheus-stack@88.3.0, mayastor@2.7.1, metallb@0.16.1, metrics-server@3.13.1, reloader@2.2.16): remove the acceptance, or renew it for the new pin',
     ],
   ])('%s', (_what, extra, message) => {
     const found = messages(

@@ -131,7 +131,10 @@ describe('bucket setup', () => {
       const file = path.join(dir, 'bad.sh');
       fs.writeFileSync(
         file,
-        setupScript({ mode: 's3', endpointUrl: 'x', purposeSecret: (p) => p }, []).replace('set -eu', 'set -eu\nmc mb $S3_ENDPOINT'),
+        setupScript({ mode: 's3', endpointUrl: 'x', purposeSecret: (p) => ({ secretName: p, rotatedIn: 'vault' }) }, []).replace(
+          'set -eu',
+          'set -eu\nmc mb $S3_ENDPOINT',
+        ),
       );
       expect(spawnSync('shellcheck', ['-s', 'sh', file]).status).not.toBe(0);
     } finally {

@@ -31,7 +31,7 @@ class FakeStore extends PlatformComponent implements ObjectStore {
       region: 'us-east-1',
       bucket: `${purpose}-bucket`,
       pathStyle: true,
-      credentialsSecret: `${purpose}-credentials`,
+      credentialsSecret: { secretName: `${purpose}-credentials`, rotatedIn: 'vault' },
     };
   }
 }

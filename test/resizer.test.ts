@@ -52,7 +52,12 @@ class BusDouble implements Bus {
     this.grants.push({ client: client.componentName, user, ...permissions });
     client.dependOn(this.component);
     client.talksTo(pods, this.pods, [{ port: 4222 }]);
-    return { url: 'nats://bus-nats.bus.svc:4222', credentialsSecret: `${user}-nats`, domain: this.domain, account: 'APP' };
+    return {
+      url: 'nats://bus-nats.bus.svc:4222',
+      credentialsSecret: { secretName: `${user}-nats`, rotatedIn: 'vault' },
+      domain: this.domain,
+      account: 'APP',
+    };
   }
 }
 

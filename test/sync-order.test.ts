@@ -210,7 +210,7 @@ describe('the sync-order check refuses', () => {
       });
     expect(messages(withFinalizer('argocd'))).toContainEqual(
       expect.stringMatching(
-        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 15 more/,
+        /component argocd, object Application\/argocd\/argocd: Application argocd carries the cascading-delete finalizer: deleting it .* deletes the CRDs of argoproj\.io and with them every object of their kinds: AppProject\/argocd\/platform \(root\), Application\/argocd\/argocd \(root\).* and 16 more/,
       ),
     );
     expect(messages(withFinalizer('contour'))).toContainEqual(
@@ -241,7 +241,17 @@ describe('the sync-order check refuses', () => {
 
   it("the standby's database in a wave before others (as before): it waits for the other site", () => {
     expect(messages(setWave(site('cluster1'), 'postgres', 3))).toEqual([
-      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), public-certificates (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), public-certificates (wave 4), reloader (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+    ]);
+  });
+});
+
+describe('a component nothing needs (Reloader)', () => {
+  it('refuses it in a wave before the last: the root would wait for it', () => {
+    expect(messages(setWave(site('cluster2'), 'reloader', 1))).toEqual([
+      expect.stringMatching(
+        /^site cluster2 \(sites\/cluster2\.ts\), component reloader, object Application\/argocd\/reloader: Application reloader is in wave 1 of root, and nothing needs it to start \(.*\): while it is not healthy root waits for it and never syncs cert-manager \(wave 2\), .*resizer \(wave 4\); it must be in the last wave/,
+      ),
     ]);
   });
 });
@@ -287,12 +297,12 @@ describe('readiness waiting on a service outside the site', () => {
     const found = messages(old);
     expect(found).toContainEqual(
       expect.stringMatching(
-        /^site cluster2 \(sites\/cluster2\.ts\), component cert-manager, object Application\/argocd\/cert-manager: Application cert-manager is in wave 2 of root, and its readiness waits on the ACME CA .*: the ClusterIssuer is Ready only once .*; while that service is unreachable or refuses, root waits for it and never syncs bus \(wave 3\), contour \(wave 3\), postgres \(wave 3\), argocd \(wave 4\), monitoring \(wave 4\), resizer \(wave 4\): it must be in a step/,
+        /^site cluster2 \(sites\/cluster2\.ts\), component cert-manager, object Application\/argocd\/cert-manager: Application cert-manager is in wave 2 of root, and its readiness waits on the ACME CA .*: the ClusterIssuer is Ready only once .*; while that service is unreachable or refuses, root waits for it and never syncs bus \(wave 3\), contour \(wave 3\), postgres \(wave 3\), argocd \(wave 4\), monitoring \(wave 4\), reloader \(wave 4\), resizer \(wave 4\): it must be in a step/,
       ),
     );
     expect(found).toContainEqual(
       expect.stringMatching(
-        /component contour, object Certificate\/projectcontour\/images-chataik-fr: Certificate is applied in wave 0 of Application contour \(itself wave 3 of root\), and it is issued by platform, and its readiness waits on the ACME CA .*root waits for it and never syncs argocd \(wave 4\), monitoring \(wave 4\), resizer \(wave 4\)/,
+        /component contour, object Certificate\/projectcontour\/images-chataik-fr: Certificate is applied in wave 0 of Application contour \(itself wave 3 of root\), and it is issued by platform, and its readiness waits on the ACME CA .*root waits for it and never syncs argocd \(wave 4\), monitoring \(wave 4\), reloader \(wave 4\), resizer \(wave 4\)/,
       ),
     );
   });
@@ -300,7 +310,7 @@ describe('readiness waiting on a service outside the site', () => {
   it('refuses the public certificates in an earlier wave, and the secret store waiting on Vault unless unavoidable', () => {
     expect(messages(setWave(site('cluster1'), 'public-certificates', 3))).toEqual([
       expect.stringMatching(
-        /^site cluster1 \(sites\/cluster1\.ts\), component public-certificates, object Application\/argocd\/public-certificates: Application public-certificates is in wave 3 of root, and its readiness waits on the ACME CA .* never syncs argocd \(wave 4\), monitoring \(wave 4\), postgres \(wave 4\), resizer \(wave 4\)/,
+        /^site cluster1 \(sites\/cluster1\.ts\), component public-certificates, object Application\/argocd\/public-certificates: Application public-certificates is in wave 3 of root, and its readiness waits on the ACME CA .* never syncs argocd \(wave 4\), monitoring \(wave 4\), postgres \(wave 4\), reloader \(wave 4\), resizer \(wave 4\)/,
       ),
     ]);
     const avoidable = withSyncOrder(site('cluster2'), 'external-secrets', (s) => ({

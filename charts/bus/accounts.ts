@@ -10,11 +10,12 @@ import type { PlatformComponent } from '../component';
 import { VaultSecret, type SecretsComponent, type VaultKey } from '../secrets/secrets';
 import type { ConfUser } from './config';
 import { NAMESPACE } from './constants';
+import { secretEnv } from '../lib/workload';
 
 /** A password, as the server sees it: an env var filled from a Vault-backed Secret. */
 export interface PasswordSource {
   readonly env: string;
-  readonly secretName: string;
+  readonly secret: VaultSecret;
 }
 
 /** Entries in the registry's order of the component each is for, then in the order they came. */
@@ -36,8 +37,13 @@ export class BusAccounts {
 
   /** A password the servers read from `key` in Vault, for the component `owner` (the bus itself by default). */
   addPassword(env: string, key: VaultKey, secretName: string, owner = this.bus.componentName): PasswordSource {
-    new VaultSecret(this.bus, secretName, { store: this.secrets, name: secretName, namespace: NAMESPACE, data: { password: key } });
-    const source = { env, secretName };
+    const secret = new VaultSecret(this.bus, secretName, {
+      store: this.secrets,
+      name: secretName,
+      namespace: NAMESPACE,
+      data: { password: key },
+    });
+    const source = { env, secret };
     this.passwords.push({ ...source, owner });
     return source;
   }
@@ -59,9 +65,11 @@ export class BusAccounts {
 
   /** One env var per password, from its Secret. */
   passwordEnv(): k8s.EnvVar[] {
-    return inRegistryOrder(this.passwords).map((p) => ({
-      name: p.env,
-      valueFrom: { secretKeyRef: { name: p.secretName, key: 'password' } },
-    }));
+    return inRegistryOrder(this.passwords).map((p) => secretEnv(p.env, p.secret, 'password'));
+  }
+
+  /** The Secrets of those passwords: the servers restart when one changes. */
+  passwordSecrets(): VaultSecret[] {
+    return this.passwords.map((p) => p.secret);
   }
 }

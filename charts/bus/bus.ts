@@ -122,6 +122,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       link: this.link,
       configText: () => this.configText(),
       env: () => this.serverEnv(),
+      secrets: () => this.accounts.passwordSecrets(),
       script: this.serverScript(),
       hubEndpoint,
     });
@@ -147,7 +148,7 @@ export class BusComponent extends PlatformComponent implements Bus {
       namespace: NAMESPACE,
       url: this.url,
       user: ADMIN_USER,
-      passwordSecret: admin.secretName,
+      passwordSecret: admin.secret,
       streams: () => this.declaredStreams(),
     });
     this.talksTo(job.pods, this.pods, [this.clientPort]);
@@ -235,10 +236,9 @@ export class BusComponent extends PlatformComponent implements Bus {
       },
       client.componentName,
     );
-    const credentialsSecret = `bus-${user}`;
-    new VaultSecret(client, `bus-credentials-${user}`, {
+    const credentialsSecret = new VaultSecret(client, `bus-credentials-${user}`, {
       store: this.secrets,
-      name: credentialsSecret,
+      name: `bus-${user}`,
       namespace: pods.namespace,
       data: { NATS_PASSWORD: vaultKey },
       literals: { NATS_USER: user },

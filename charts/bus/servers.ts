@@ -16,7 +16,9 @@ import {
   resources,
   restrictedContainerSecurity,
   restrictedPodSecurity,
+  restartOnSecretChangeLater,
   spreadOverNodes,
+  type RotatingSecret,
 } from '../lib/workload';
 import type { FixedLoadBalancer } from '../metallb/metallb';
 import {
@@ -48,6 +50,8 @@ export interface NatsServersProps {
   readonly configText: () => string;
   /** The server container's environment, also rendered late. */
   readonly env: () => k8s.EnvVar[];
+  /** The Vault-backed Secrets that environment reads (the servers restart when one changes), also late. */
+  readonly secrets: () => readonly RotatingSecret[];
   /** What the nats container runs. */
   readonly script: string;
   /**
@@ -69,7 +73,13 @@ export function renderServers(bus: PlatformComponent, props: NatsServersProps): 
   });
   const natsResources = resources({ cpuMillis: 100, memoryMiB: 384, memoryLimitMiB: NATS_MEMORY_LIMIT_MIB });
   new k8s.KubeStatefulSet(bus, 'statefulset', {
-    metadata: { name: STATEFULSET, namespace: NAMESPACE, labels: { ...commonLabels(bus.componentName, 'nats'), ...props.podLabels } },
+    metadata: {
+      name: STATEFULSET,
+      namespace: NAMESPACE,
+      labels: { ...commonLabels(bus.componentName, 'nats'), ...props.podLabels },
+      // Passwords are read from the environment at start: a rotated one restarts the servers one by one.
+      annotations: restartOnSecretChangeLater(props.secrets),
+    },
     spec: {
       serviceName: HEADLESS_SERVICE,
       replicas: REPLICAS,

@@ -6,7 +6,16 @@ import type { PlatformComponent } from '../component';
 import type { ConsumerSpec, StreamSpec } from '../lib/bus';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
-import { resources, restrictedContainerSecurity, restrictedPodSecurity, TMP_MOUNT, TMP_VOLUME } from '../lib/workload';
+import {
+  resources,
+  restartOnSecretChange,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  secretEnv,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  type RotatingSecret,
+} from '../lib/workload';
 import { NATS_BOX_IMAGE } from './constants';
 import { consumerConfigJson, streamConfigJson } from './streams';
 
@@ -19,7 +28,7 @@ export interface StreamsJobProps {
   /** User the job logs in as. */
   readonly user: string;
   /** Secret holding that user's password (key `password`). */
-  readonly passwordSecret: string;
+  readonly passwordSecret: RotatingSecret;
   /** The declared streams, read when the chart is rendered (clients declare after the bus is built). */
   readonly streams: () => readonly { stream: StreamSpec; consumers: readonly ConsumerSpec[] }[];
 }
@@ -85,7 +94,12 @@ export class StreamsJob extends Construct {
         name: NAME,
         namespace: props.namespace,
         labels,
-        annotations: { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' },
+        annotations: {
+          'argocd.argoproj.io/hook': 'PostSync',
+          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+          // A rotated password: Reloader recreates the Job, which runs again as the new password.
+          ...restartOnSecretChange([props.passwordSecret]),
+        },
       },
       spec: {
         backoffLimit: 6,
@@ -110,7 +124,7 @@ export class StreamsJob extends Construct {
                 env: [
                   { name: 'NATS_URL', value: props.url },
                   { name: 'NATS_USER', value: props.user },
-                  { name: 'NATS_PASSWORD', valueFrom: { secretKeyRef: { name: props.passwordSecret, key: 'password' } } },
+                  secretEnv('NATS_PASSWORD', props.passwordSecret, 'password'),
                   // The nats CLI keeps its contexts under $HOME; the root filesystem is read-only.
                   { name: 'HOME', value: '/tmp' },
                 ],

@@ -4,6 +4,7 @@
  */
 import type { PlatformComponent } from '../component';
 import type { Endpoint } from './declarations';
+import type { RotatingSecret } from './workload';
 
 /** A JetStream stream a client needs; the bus component creates it on its site. */
 export interface StreamSpec {
@@ -66,7 +67,7 @@ export interface BusAccess {
   /** Client URL, e.g. `nats://bus-nats.bus.svc:4222`. */
   readonly url: string;
   /** Secret, in the client's namespace, with keys `NATS_USER` and `NATS_PASSWORD`. */
-  readonly credentialsSecret: string;
+  readonly credentialsSecret: RotatingSecret;
   /** JetStream domain of the site (clients address JetStream API through it). */
   readonly domain: string;
   /** NATS account the client's user belongs to. */

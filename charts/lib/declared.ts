@@ -121,6 +121,11 @@ export interface SyncOrder {
   /** Why the component's readiness may wait on another site, if it may. */
   readonly waitsOnOtherSite?: string;
   /**
+   * Why nothing needs it to start, so it syncs in the last wave (`syncsLast`).
+   * @default none
+   */
+  readonly syncsLast?: string;
+  /**
    * Services outside the site its readiness waits on.
    * @default none
    */

@@ -5,6 +5,7 @@
  */
 import type { PlatformComponent } from '../component';
 import type { Endpoint } from './declarations';
+import type { RotatingSecret } from './workload';
 
 /** What a client needs to reach one bucket. */
 export interface BucketAccess {
@@ -17,7 +18,7 @@ export interface BucketAccess {
   /** Whether clients must use path-style addressing (MinIO, most S3-compatible services). */
   readonly pathStyle: boolean;
   /** Kubernetes Secret, in the client's namespace, with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
-  readonly credentialsSecret: string;
+  readonly credentialsSecret: RotatingSecret;
 }
 
 /** How a bucket keeps its objects (rendered as the bucket's lifecycle rules). */

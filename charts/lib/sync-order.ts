@@ -98,6 +98,7 @@ export class SyncOrderDeclarations {
   private readonly webhookList: WebhookDeclaration[] = [];
   private readonly apiList: ApiServiceDeclaration[] = [];
   private otherSite?: string;
+  private last?: string;
   private readonly externalList: ExternalDependency[] = [];
   private sealed = false;
 
@@ -144,6 +145,17 @@ export class SyncOrderDeclarations {
   }
 
   /**
+   * Declares that nothing needs the component to start (it only acts on what the others run):
+   * its Application syncs in the last wave, whose health Argo CD does not wait for, and nothing
+   * may depend on it, so that it failing to come up stops nothing else.
+   */
+  syncsLast(reason: string): void {
+    if (!reason) throw new Error('syncsLast needs the reason');
+    this.assertOpen();
+    this.last = reason;
+  }
+
+  /**
    * Declares that the component's readiness waits on a service outside the site (`unavoidable`
    * says why everything may wait for it). Unless unavoidable, its Application syncs in the last
    * wave and nothing may depend on it, so that service being down or refusing stops nothing else.
@@ -172,6 +184,11 @@ export class SyncOrderDeclarations {
     return this.otherSite;
   }
 
+  /** Why the component syncs last, if it does (`syncsLast`). */
+  get syncsLastReason(): string | undefined {
+    return this.last;
+  }
+
   /** The services outside the site the component's readiness waits on. */
   get externalDependencies(): readonly ExternalDependency[] {
     return this.externalList;
@@ -181,9 +198,10 @@ export class SyncOrderDeclarations {
 /** What the sync waves and the check read of a component's declarations: whether it must gate nothing. */
 export function gatesNothing(syncOrder: {
   readonly waitsOnOtherSite?: string;
+  readonly syncsLast?: string;
   readonly externalDependencies?: readonly ExternalDependency[];
 }): boolean {
-  return syncOrder.waitsOnOtherSite !== undefined || avoidableExternals(syncOrder).length > 0;
+  return syncOrder.waitsOnOtherSite !== undefined || syncOrder.syncsLast !== undefined || avoidableExternals(syncOrder).length > 0;
 }
 
 /** The external dependencies that must gate nothing (every one not declared unavoidable). */

@@ -3,6 +3,7 @@
  * requests and memory limits, spreading over nodes and a PodDisruptionBudget. Every chart builds
  * its pods from these so that a fix here reaches all of them.
  */
+import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 
@@ -141,3 +142,52 @@ export function podDisruptionBudget(
 /** A writable emptyDir at /tmp, since the root filesystem is read-only. */
 export const TMP_VOLUME: k8s.Volume = { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } };
 export const TMP_MOUNT: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
+
+/**
+ * A Secret whose data changes while the pods reading it run: External Secrets keeps it equal to
+ * Vault (charts/secrets, `VaultSecret`), so a credential rotated in Vault reaches it within its
+ * refresh interval, but not the pods, which read it at start.
+ */
+export interface RotatingSecret {
+  /** Name of the Kubernetes Secret, in the namespace of the pods that read it. */
+  readonly secretName: string;
+  /** Where its data is rotated: only a `VaultSecret` is one, never a name written by hand. */
+  readonly rotatedIn: 'vault';
+}
+
+/**
+ * The annotation Reloader reads on a workload: the Secrets, by name (comma-separated, each an
+ * anchored regular expression), whose change restarts it (`SecretUpdateOnChangeAnnotation`,
+ * stakater/Reloader@v1.4.21:internal/pkg/options/flags.go; matched in pkg/common/common.go,
+ * `ShouldReload`). Named Secrets rather than `reloader.stakater.com/auto`: a Secret added to a
+ * pod later restarts nothing until it is named here, and validation says so.
+ */
+export const RESTART_ON_SECRET_CHANGE = 'secret.reloader.stakater.com/reload';
+
+/**
+ * Metadata annotations of a workload (Deployment, StatefulSet, Job) that reads `secrets`: Reloader
+ * rolls it (a Job: deletes and recreates it) when one of them changes. A Deployment rolls by its
+ * strategy and a StatefulSet one pod at a time, each waiting for the replacement to be ready; a
+ * rollout does not evict, so PodDisruptionBudgets bound drains, not this.
+ */
+export function restartOnSecretChange(secrets: readonly RotatingSecret[]): Record<string, string> {
+  const names = reloadList(secrets);
+  return names ? { [RESTART_ON_SECRET_CHANGE]: names } : {};
+}
+
+/**
+ * The same, for a workload whose Secrets are known only once every component is built (the bus
+ * servers' passwords, the buckets' keys): the annotation's value is rendered at synth.
+ */
+export function restartOnSecretChangeLater(secrets: () => readonly RotatingSecret[]): Record<string, string> {
+  return { [RESTART_ON_SECRET_CHANGE]: Lazy.any({ produce: () => reloadList(secrets()) }) as string };
+}
+
+function reloadList(secrets: readonly RotatingSecret[]): string {
+  return [...new Set(secrets.map((s) => s.secretName))].sort().join(',');
+}
+
+/** An environment variable from one key of a rotating Secret (list the Secret in `restartOnSecretChange`). */
+export function secretEnv(name: string, secret: RotatingSecret, key: string): k8s.EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret.secretName, key } } };
+}

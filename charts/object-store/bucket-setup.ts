@@ -8,7 +8,16 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { commonLabels } from '../lib/labels';
-import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
+import {
+  TMP_MOUNT,
+  TMP_VOLUME,
+  resources,
+  restartOnSecretChangeLater,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  secretEnv,
+  type RotatingSecret,
+} from '../lib/workload';
 import { OBJECT_STORE, type GrantedBucket } from './common';
 
 /** Pinned MinIO client (a real release tag; no digest is invented). */
@@ -26,9 +35,9 @@ export interface SetupTarget {
    * Secret holding the root credentials (`minio` mode, where it is required), keys `user`, `password`.
    * @default none
    */
-  readonly rootSecret?: string;
+  readonly rootSecret?: RotatingSecret;
   /** Secret, in the store's namespace, with a purpose's access keys. */
-  readonly purposeSecret: (purpose: string) => string;
+  readonly purposeSecret: (purpose: string) => RotatingSecret;
 }
 
 /** `images` -> `IMAGES`, for environment variable names. */
@@ -107,14 +116,14 @@ export function setupFiles(target: SetupTarget, buckets: readonly GrantedBucket[
   return files;
 }
 
-function secretEnv(name: string, secret: string, key: string): k8s.EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
-}
-
 /** Renders the ConfigMap and the hook Job; both read the bucket list lazily, after every grant. */
 export function bucketSetup(scope: Construct, target: SetupTarget, buckets: () => readonly GrantedBucket[]): void {
   const labels = commonLabels(OBJECT_STORE, 'buckets');
   const hook = { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' };
+  const secrets = (): RotatingSecret[] => [
+    ...(target.rootSecret ? [target.rootSecret] : []),
+    ...buckets().map((b) => target.purposeSecret(b.purpose)),
+  ];
   new ApiObject(scope, 'buckets-config', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -161,7 +170,10 @@ export function bucketSetup(scope: Construct, target: SetupTarget, buckets: () =
   new ApiObject(scope, 'buckets-job', {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: SETUP_NAME, namespace: OBJECT_STORE, labels, annotations: hook },
+    // Argo CD runs the hook at a sync only, and a Secret that External Secrets changes is no change
+    // in git: Reloader deletes and recreates the Job when one of its Secrets changes, so MinIO's
+    // users get a rotated key without a sync (BeforeHookCreation replaces that Job at the next one).
+    metadata: { name: SETUP_NAME, namespace: OBJECT_STORE, labels, annotations: { ...hook, ...restartOnSecretChangeLater(secrets) } },
     spec: Lazy.any({ produce: () => k8s.toJson_JobSpec(spec()) }),
   });
 }

@@ -30,6 +30,7 @@ const PURPOSE = /^[a-z][a-z0-9-]{0,20}$/;
 export abstract class ObjectStoreComponent extends PlatformComponent implements ObjectStore {
   readonly component: PlatformComponent = this;
   protected readonly buckets = new Map<string, GrantedBucket>();
+  private readonly setupSecrets = new Map<string, VaultSecret>();
 
   constructor(
     scope: Construct,
@@ -76,12 +77,12 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
     // One Secret per client, purpose and namespace, however many of its workloads are granted.
     const secretName = `${client.componentName}-${purpose}-s3`;
     const id = `${OBJECT_STORE}-${purpose}-credentials-${pods.namespace}`;
-    if (!client.node.tryFindChild(id)) {
+    const credentialsSecret =
+      (client.node.tryFindChild(id) as VaultSecret | undefined) ??
       new VaultSecret(client, id, { store: this.secrets, name: secretName, namespace: pods.namespace, data: this.accessKeyData(purpose) });
-    }
     client.dependOn(this);
     this.declareFlow(client, pods);
-    return { ...this.location(), bucket: granted.bucket, credentialsSecret: secretName };
+    return { ...this.location(), bucket: granted.bucket, credentialsSecret };
   }
 
   /**
@@ -89,12 +90,20 @@ export abstract class ObjectStoreComponent extends PlatformComponent implements 
    * bucket, and for MinIO the user holding exactly these keys).
    */
   protected setupKeys(purpose: string, secretName: string): void {
-    new VaultSecret(this, `keys-${purpose}`, {
+    const keys = new VaultSecret(this, `keys-${purpose}`, {
       store: this.secrets,
       name: secretName,
       namespace: OBJECT_STORE,
       data: this.accessKeyData(purpose),
     });
+    this.setupSecrets.set(purpose, keys);
+  }
+
+  /** The Secret with a purpose's keys in the store's namespace, for the bucket setup Job. */
+  protected setupSecret(purpose: string): VaultSecret {
+    const keys = this.setupSecrets.get(purpose);
+    if (!keys) throw new Error(`object store: no keys for the purpose '${purpose}'`);
+    return keys;
   }
 
   /** The Secret keys S3 clients read, from the purpose's Vault entry. */

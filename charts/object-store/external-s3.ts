@@ -28,7 +28,7 @@ export class ExternalS3Store extends ObjectStoreComponent {
     this.config = context.site.objectStore;
     const setupPods = this.endpoint({ podLabels: commonLabels(OBJECT_STORE, 'buckets'), ports: [] });
     this.declareFlow(this, setupPods);
-    bucketSetup(this, { mode: 's3', endpointUrl: this.config.endpoint, purposeSecret: (p) => `${SETUP_NAME}-${p}` }, () => this.granted);
+    bucketSetup(this, { mode: 's3', endpointUrl: this.config.endpoint, purposeSecret: (p) => this.setupSecret(p) }, () => this.granted);
   }
 
   /** The service's port, from the endpoint URL. */

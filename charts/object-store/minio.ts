@@ -15,7 +15,16 @@ import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { BucketAccess } from '../lib/object-store';
 import { attachedVolumeNodeLoss } from '../lib/resilience';
-import { TMP_MOUNT, TMP_VOLUME, httpProbe, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
+import {
+  TMP_MOUNT,
+  TMP_VOLUME,
+  httpProbe,
+  resources,
+  restartOnSecretChange,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  secretEnv,
+} from '../lib/workload';
 import type { MinioObjectStore } from '../../sites';
 import { VaultSecret, type SecretsComponent } from '../secrets/secrets';
 import type { MayastorComponent } from '../storage/mayastor';
@@ -73,9 +82,9 @@ export class MinioStore extends ObjectStoreComponent {
       },
     });
 
-    const secretEnv = (name: string, key: string): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: root.secretName, key } } });
     new k8s.KubeDeployment(this, 'minio', {
-      metadata: { name: MINIO_NAME, namespace: OBJECT_STORE, labels: podLabels },
+      // A rotated root password restarts the server (Recreate: the store is down for that restart).
+      metadata: { name: MINIO_NAME, namespace: OBJECT_STORE, labels: podLabels, annotations: restartOnSecretChange([root]) },
       spec: {
         replicas: 1,
         // The volume is ReadWriteOnce: the old pod must be gone before the new one mounts it.
@@ -99,8 +108,8 @@ export class MinioStore extends ObjectStoreComponent {
                 image: MINIO_IMAGE,
                 args: ['server', '/data', '--address', `:${S3_PORT}`, '--certs-dir', '/tmp/certs'],
                 env: [
-                  secretEnv('MINIO_ROOT_USER', 'user'),
-                  secretEnv('MINIO_ROOT_PASSWORD', 'password'),
+                  secretEnv('MINIO_ROOT_USER', root, 'user'),
+                  secretEnv('MINIO_ROOT_PASSWORD', root, 'password'),
                   // Prometheus scrapes /minio/v2/metrics/cluster without a bearer token (in-cluster only, NetworkPolicy-limited).
                   { name: 'MINIO_PROMETHEUS_AUTH_TYPE', value: 'public' },
                   { name: 'MINIO_BROWSER', value: 'off' },
@@ -131,7 +140,7 @@ export class MinioStore extends ObjectStoreComponent {
     this.talksTo(setupPods, this.server);
     bucketSetup(
       this,
-      { mode: 'minio', endpointUrl: this.location().endpointUrl, rootSecret: root.secretName, purposeSecret: (p) => `${SETUP_NAME}-${p}` },
+      { mode: 'minio', endpointUrl: this.location().endpointUrl, rootSecret: root, purposeSecret: (p) => this.setupSecret(p) },
       () => this.granted,
     );
   }

@@ -9,7 +9,7 @@ import type { PlatformComponent } from '../component';
 import type { Endpoint } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
 import type { ObjectStore } from '../lib/object-store';
-import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity, restrictedPodSecurity } from '../lib/workload';
+import { TMP_MOUNT, TMP_VOLUME, resources, restrictedContainerSecurity, restrictedPodSecurity, type RotatingSecret } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
 import { STOLON_UID } from './pods';
 import { STOLON_OBJECTS } from './names';
@@ -34,7 +34,7 @@ export interface StolonBackupProps {
   /** The keepers the backup reads from (through the `stolon-readonly` Service). */
   readonly keepers: Endpoint;
   /** Secret holding the replication password (pg_basebackup uses the replication protocol). */
-  readonly replicationSecret: string;
+  readonly replicationSecret: RotatingSecret;
 }
 
 /**
@@ -114,7 +114,7 @@ export class StolonBackup extends Construct {
                     imagePullPolicy: 'IfNotPresent',
                     command: ['/bin/bash', '-c', BACKUP_SCRIPT],
                     env,
-                    envFrom: [{ secretRef: { name: bucket.credentialsSecret } }],
+                    envFrom: [{ secretRef: { name: bucket.credentialsSecret.secretName } }],
                     resources: resources({ cpuMillis: 200, memoryMiB: 256 }),
                     securityContext: restrictedContainerSecurity(),
                     volumeMounts: [
@@ -126,7 +126,7 @@ export class StolonBackup extends Construct {
                 ],
                 volumes: [
                   { name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString(`${schedule.scratchGiB}Gi`) } },
-                  { name: 'replication', secret: { secretName: props.replicationSecret, defaultMode: 0o400 } },
+                  { name: 'replication', secret: { secretName: props.replicationSecret.secretName, defaultMode: 0o400 } },
                   TMP_VOLUME,
                 ],
               },

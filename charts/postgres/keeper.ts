@@ -15,6 +15,8 @@ import {
   resources,
   restrictedContainerSecurity,
   tcpProbe,
+  restartOnSecretChange,
+  type RotatingSecret,
 } from '../lib/workload';
 import { STOLON_IMAGE } from './image';
 import { REPL_DIR, SU_DIR, keeperScript } from './keeper-script';
@@ -42,9 +44,9 @@ export const KEEPER_SIZING: { readonly replicas: number; readonly volumeGiB: num
 /** What the keepers are given. */
 export interface KeeperProps {
   /** Secret of the superuser's password. */
-  readonly superuserSecret: string;
+  readonly superuserSecret: RotatingSecret;
   /** Secret of the replication user's password. */
-  readonly replicationSecret: string;
+  readonly replicationSecret: RotatingSecret;
   /** Secret of the keepers' TLS certificate (tls.ts). */
   readonly tlsSecret: string;
   /** StorageClass of each keeper's volume: node-local (storage/node-local.ts). */
@@ -57,7 +59,13 @@ export interface KeeperProps {
 export function renderKeepers(scope: PlatformComponent, props: KeeperProps): void {
   const labels = podLabels('keeper');
   new k8s.KubeStatefulSet(scope, 'keeper', {
-    metadata: { name: stolonName('keeper'), namespace: NAMESPACE, labels },
+    metadata: {
+      name: stolonName('keeper'),
+      namespace: NAMESPACE,
+      labels,
+      // The keepers read both passwords at start (the keeper script copies the replication one).
+      annotations: restartOnSecretChange([props.superuserSecret, props.replicationSecret]),
+    },
     spec: {
       serviceName: stolonName('keeper'),
       replicas: KEEPER_SIZING.replicas,
@@ -119,8 +127,8 @@ export function renderKeepers(scope: PlatformComponent, props: KeeperProps): voi
           ],
           volumes: [
             { name: 'health-signals', configMap: { name: STOLON_OBJECTS.healthSignals } },
-            { name: 'superuser', secret: { secretName: props.superuserSecret, defaultMode: 0o400 } },
-            { name: 'replication', secret: { secretName: props.replicationSecret, defaultMode: 0o400 } },
+            { name: 'superuser', secret: { secretName: props.superuserSecret.secretName, defaultMode: 0o400 } },
+            { name: 'replication', secret: { secretName: props.replicationSecret.secretName, defaultMode: 0o400 } },
             { name: 'tls', secret: { secretName: props.tlsSecret, defaultMode: 0o440 } },
             { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
             { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },

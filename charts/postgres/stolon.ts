@@ -127,8 +127,8 @@ export class StolonComponent extends PlatformComponent {
     const signals = replicationSignals(this.spec, this.keepers);
     this.exposeMetrics({ pods: this.keepers, port: SQL_EXPORTER_PORT, metrics: signals.map(healthSignalMetric) });
     renderKeepers(this, {
-      superuserSecret: su.secretName,
-      replicationSecret: repl.secretName,
+      superuserSecret: su,
+      replicationSecret: repl,
       tlsSecret: keeperCertificate(this, props.certManager.internalCa, this.site, NAMESPACE),
       storageClass: props.storage.nodeLocal.name,
       healthSignals: signals,
@@ -168,7 +168,7 @@ export class StolonComponent extends PlatformComponent {
       new StolonBackup(this, 'backup', {
         store: props.backupStore,
         keepers: this.readOnly,
-        replicationSecret: repl.secretName,
+        replicationSecret: repl,
       });
     }
   }

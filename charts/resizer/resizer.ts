@@ -26,6 +26,8 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   spreadOverNodes,
+  restartOnSecretChange,
+  secretEnv,
 } from '../lib/workload';
 import { RESIZER_CONTRACT as C, RESIZER_READINESS, RESIZER_SIZES, RESIZER_WORKLOADS, sizesEnv, type ResizerRole } from './config';
 import { COMPONENT } from '../../model/components';
@@ -173,14 +175,15 @@ export class ResizerComponent extends PlatformComponent {
   ): k8s.KubeDeployment {
     const name = RESIZER_WORKLOADS[role];
     const podLabels = { ...(role === 'api' ? this.api : this.workers).podLabels };
-    const secret = (envName: string, secretName: string, key: string): k8s.EnvVar => ({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: secretName, key } },
-    });
     const { image } = this.site.resizer;
     const digest = image.digests?.[name];
     const deployment = new k8s.KubeDeployment(this, role, {
-      metadata: { name, namespace: RESIZER, labels: podLabels },
+      metadata: {
+        name,
+        namespace: RESIZER,
+        labels: podLabels,
+        annotations: restartOnSecretChange([bus.credentialsSecret, bucket.credentialsSecret]),
+      },
       spec: {
         // The autoscaler owns the count afterwards; this is the count on first sync.
         replicas,
@@ -205,8 +208,8 @@ export class ResizerComponent extends PlatformComponent {
                 env: [
                   { name: 'PORT', value: String(C.port) },
                   { name: 'NATS_URL', value: bus.url },
-                  secret('NATS_USER', bus.credentialsSecret, 'NATS_USER'),
-                  secret('NATS_PASSWORD', bus.credentialsSecret, 'NATS_PASSWORD'),
+                  secretEnv('NATS_USER', bus.credentialsSecret, 'NATS_USER'),
+                  secretEnv('NATS_PASSWORD', bus.credentialsSecret, 'NATS_PASSWORD'),
                   { name: 'NATS_JS_DOMAIN', value: bus.domain },
                   { name: 'RESIZE_STREAM', value: C.stream },
                   { name: 'RESIZE_SUBJECT', value: C.subject },
@@ -214,8 +217,8 @@ export class ResizerComponent extends PlatformComponent {
                   { name: 'S3_REGION', value: bucket.region },
                   { name: 'S3_BUCKET', value: bucket.bucket },
                   { name: 'S3_FORCE_PATH_STYLE', value: String(bucket.pathStyle) },
-                  secret('AWS_ACCESS_KEY_ID', bucket.credentialsSecret, 'AWS_ACCESS_KEY_ID'),
-                  secret('AWS_SECRET_ACCESS_KEY', bucket.credentialsSecret, 'AWS_SECRET_ACCESS_KEY'),
+                  secretEnv('AWS_ACCESS_KEY_ID', bucket.credentialsSecret, 'AWS_ACCESS_KEY_ID'),
+                  secretEnv('AWS_SECRET_ACCESS_KEY', bucket.credentialsSecret, 'AWS_SECRET_ACCESS_KEY'),
                   { name: 'RESIZE_SIZES', value: sizesEnv(RESIZER_SIZES) },
                   ...extraEnv,
                 ],

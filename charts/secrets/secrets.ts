@@ -11,6 +11,7 @@ import {
 import { PlatformComponent } from '../component';
 import type { SiteContext } from '../context';
 import { commonLabels } from '../lib/labels';
+import type { RotatingSecret } from '../lib/workload';
 import { allowVaultLogin } from '../lib/vault-login';
 import { ARGO_ANNOTATIONS, type WebhookDeclaration } from '../lib/sync-order';
 import { mergeValues, releasedWorkloads } from '../lib/released-workloads';
@@ -158,10 +159,15 @@ export interface VaultSecretProps {
   readonly secretLabels?: Readonly<Record<string, string>>;
 }
 
-/** A Kubernetes Secret filled from Vault by External Secrets: only the Vault path is in git. */
-export class VaultSecret extends Construct {
+/**
+ * A Kubernetes Secret filled from Vault by External Secrets: only the Vault path is in git. The
+ * workloads reading it name it in `restartOnSecretChange` (lib/workload.ts), so that a rotation
+ * restarts them (Reloader).
+ */
+export class VaultSecret extends Construct implements RotatingSecret {
   /** Name of the Kubernetes Secret pods mount. */
   readonly secretName: string;
+  readonly rotatedIn = 'vault';
 
   constructor(owner: PlatformComponent, id: string, props: VaultSecretProps) {
     super(owner, id);

@@ -17,6 +17,7 @@ import { checkProjects } from './projects';
 import { importedKubernetesReleases } from './schema';
 import { checkSchemaCached, type SchemaCache } from './schema-cache';
 import { checkSecretConsumers } from './secret-consumers';
+import { checkSecretReload } from './secret-reload';
 import { checkSyncOrder } from './sync-order';
 import { componentFailureFacts, unknownFailureFindings } from '../report/failures';
 
@@ -98,6 +99,7 @@ export function validateSite(site: RenderedSite, options: SiteValidationOptions 
   findings.push(...checkProjects(site));
   findings.push(...checkPlaintext(site, options.memo, options.schemaCache));
   findings.push(...checkSecretConsumers(site));
+  findings.push(...checkSecretReload(site));
   findings.push(...unknownFailureFindings({ site: site.site, components: componentFailureFacts(site) }));
   const capacity = checkCapacity(site);
   findings.push(...capacity.findings);

@@ -135,12 +135,19 @@ export function cascadeFindings(model: SyncModel): Finding[] {
   return findings;
 }
 
+/**
+ * An Application whose component must gate nothing (its readiness waits on another site, or it
+ * declared `syncsLast`) in a step before its manager's last: the manager would wait for it.
+ */
 export function otherSiteFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
   for (const app of model.apps) {
-    const reason = app.component?.syncOrder.waitsOnOtherSite;
+    const { waitsOnOtherSite, syncsLast } = app.component?.syncOrder ?? {};
     const manager = app.managers[0];
-    if (!reason || !manager || compareSteps(app.step, model.lastStep(manager)) >= 0) continue;
+    if ((!waitsOnOtherSite && !syncsLast) || !manager || compareSteps(app.step, model.lastStep(manager)) >= 0) continue;
+    const why = waitsOnOtherSite
+      ? `${waitsOnOtherSite}: while that site is unreachable ${manager.name} waits for it`
+      : `nothing needs it to start (${syncsLast}): while it is not healthy ${manager.name} waits for it`;
     const later = model.apps
       .filter((a) => a.managers.includes(manager) && a !== manager && compareSteps(a.step, app.step) > 0)
       .sort((a, b) => compareSteps(a.step, b.step) || byText(a.name, b.name))
@@ -152,7 +159,7 @@ export function otherSiteFindings(model: SyncModel): Finding[] {
       site: model.site.site.name,
       component: app.name,
       object: objectId(app.object),
-      message: `Application ${app.name} is in ${describeStep(app.step)} of ${manager.name}, and ${reason}: while that site is unreachable ${manager.name} waits for it and never syncs ${later.join(', ')}; it must be in the last wave, with nothing depending on it`,
+      message: `Application ${app.name} is in ${describeStep(app.step)} of ${manager.name}, and ${why} and never syncs ${later.join(', ')}; it must be in the last wave, with nothing depending on it`,
     });
   }
   return findings;
