@@ -169,6 +169,11 @@ export class SiteThreads {
     });
   }
 
+  /** How many threads render. */
+  get count(): number {
+    return this.threads.length;
+  }
+
   /** Gives the threads their jobs, once. */
   begin(jobs: readonly Job[]): void {
     if (this.sent > 0 || this.jobs.length > 0) throw new Error('render threads given their sites twice');
