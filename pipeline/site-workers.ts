@@ -136,19 +136,19 @@ interface Thread {
   inFlight: number;
 }
 
-/**
- * Render threads, started before their jobs are known (their load overlaps the caller's own
- * setup), then taking the jobs in order; `take` returns the outputs in that same order.
- */
-export class SiteThreads {
+/** Render threads taking the jobs in order; `take` returns the outputs in that same order. */
+class SiteThreads {
   private readonly posted = new Int32Array(new SharedArrayBuffer(4));
   private readonly threads: Thread[];
   private readonly arrived = new Map<number, ThreadResult>();
-  private jobs: readonly Job[] = [];
   private sent = 0;
-  private stopped = false;
 
-  constructor(model: PlatformModel, stackOutputs: StackOutputs | undefined, count: number) {
+  constructor(
+    model: PlatformModel,
+    stackOutputs: StackOutputs | undefined,
+    count: number,
+    private readonly jobs: readonly Job[],
+  ) {
     // Read when each thread's heap is made (its young generation cannot be given otherwise: the
     // command line's size overrides a Worker's resourceLimits); this thread's stays as it is.
     setFlagsFromString(`--max-semi-space-size=${THREAD_SEMI_SPACE_MB}`);
@@ -167,17 +167,6 @@ export class SiteThreads {
       worker.unref();
       return { worker, results: port1, inFlight: 0 };
     });
-  }
-
-  /** How many threads render. */
-  get count(): number {
-    return this.threads.length;
-  }
-
-  /** Gives the threads their jobs, once. */
-  begin(jobs: readonly Job[]): void {
-    if (this.sent > 0 || this.jobs.length > 0) throw new Error('render threads given their sites twice');
-    this.jobs = jobs;
   }
 
   /** The output of job `n` (taken in order: 0, 1, 2...); throws the site's error. */
@@ -201,8 +190,6 @@ export class SiteThreads {
 
   /** Stops every thread (what they render meanwhile is dropped). */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
     for (const t of this.threads) {
       t.results.close();
       void t.worker.terminate();
@@ -251,39 +238,23 @@ export function renderThreadsFor(sites: number, options: ThreadChoice): number {
 }
 
 /**
- * The render threads processing `sites` sites of `model` wants (renderThreadsFor), started now,
- * for processSites; none when it renders them in this thread. The caller stops them if it does
- * not get to processSites (processSites stops them when it ends).
- */
-export function startSiteThreads(
-  sites: number,
-  model: PlatformModel,
-  options: SiteOptions & { readonly keep?: boolean },
-): SiteThreads | undefined {
-  const count = renderThreadsFor(sites, options);
-  return count === 0 ? undefined : new SiteThreads(model, options.stackOutputs, count);
-}
-
-/**
  * Each of `sites` (sites of `model`) processed as processSite does, in order; on render threads
- * for a large model (see the top of this file; `started`: threads startSiteThreads started for
- * them), else here. `keep` receives each rendered site (in this thread only).
+ * for a large model (see the top of this file), else here. `keep` receives each rendered site
+ * (in this thread only).
  */
 export function* processSites(
   sites: readonly Site[],
   model: PlatformModel,
   options: SiteOptions,
   keep?: (r: RenderedSite) => void,
-  started?: SiteThreads,
 ): Generator<SiteOutput> {
-  const threads = started ?? startSiteThreads(sites.length, model, { ...options, keep: keep !== undefined });
+  const count = renderThreadsFor(sites.length, { ...options, keep: keep !== undefined });
   const jobs = sites.map((site) => ({ index: model.sites.indexOf(site), validate: options.validate }));
-  if (!threads || jobs.some((j) => j.index < 0)) {
-    threads?.stop();
+  if (count === 0 || jobs.some((j) => j.index < 0)) {
     for (const site of sites) yield processSite(site, model, options, keep);
     return;
   }
-  threads.begin(jobs);
+  const threads = new SiteThreads(model, options.stackOutputs, count, jobs);
   try {
     for (let n = 0; n < jobs.length; n++) {
       const out = threads.take(n);

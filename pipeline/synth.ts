@@ -13,7 +13,7 @@ import type { FileBodies, FileTree } from './files';
 import { renderGlobalFiles, type PlatformExtension, type RenderedSite } from './render';
 import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { processSite } from './site-pipeline';
-import { processSites, renderThreadsFor, startSiteThreads, type SiteThreads } from './site-workers';
+import { processSites, renderThreadsFor } from './site-workers';
 import { reportFiles, type SiteFailureFacts } from './report';
 import { FactTable } from './report/failures';
 import { ObjectMemo } from './object-text';
@@ -104,23 +104,12 @@ interface FileSink {
 /** What renderTree and synth tell of a render besides its files. */
 type RenderCounts = Omit<RenderedTree, 'tree' | 'otherFiles'>;
 
-/** The render threads a render of `options`' sites of `model` wants, started before anything else (their load overlaps this thread's setup and the model's checks). */
-function startThreadsFor(model: PlatformModel, options: RenderOptions & { keepRendered?: boolean }): SiteThreads | undefined {
-  const count = options.only && options.only.length > 0 ? options.only.length : model.sites.length;
-  return startSiteThreads(count, model, { ...options, keep: options.keepRendered });
-}
-
 /**
  * Validates the model, renders the selected sites one at a time and hands each site's files to
  * `sink` as soon as the site is rendered, keeping of a site only what the cross-site checks and
  * the failure report read; then the files for all sites (edge, report), then the validation's verdict.
  */
-function renderInto(
-  model: PlatformModel,
-  options: RenderOptions & { keepRendered?: boolean },
-  sink: FileSink,
-  started: SiteThreads | undefined,
-): RenderCounts {
+function renderInto(model: PlatformModel, options: RenderOptions & { keepRendered?: boolean }, sink: FileSink): RenderCounts {
   const { sites } = model;
   const { only, onSite, stackOutputs } = options;
   validateSites(sites, model.edge);
@@ -151,7 +140,7 @@ function renderInto(
   // One site at a time, its files handed on at once: memory stays flat as sites are added (a
   // large model's sites are rendered on threads, taken in order: pipeline/site-workers.ts).
   let i = 0;
-  for (const out of processSites(selected, model, siteOptions, options.keepRendered ? (r) => rendered.push(r) : undefined, started)) {
+  for (const out of processSites(selected, model, siteOptions, options.keepRendered ? (r) => rendered.push(r) : undefined)) {
     for (const [p, content] of out.files) sink.file(p, content);
     summaries.set(out.site, out.summary);
     facts.set(out.site, out.failure);
@@ -194,13 +183,8 @@ function renderInto(
 export function renderTree(model: PlatformModel, options: RenderOptions & { keepRendered?: boolean } = {}): RenderedTree {
   const tree: FileTree = new Map();
   const otherFiles: FileTree = new Map();
-  const started = startThreadsFor(model, options);
-  try {
-    const counts = renderInto(model, options, { file: (p, c) => tree.set(p, c), otherFile: (p, c) => otherFiles.set(p, c) }, started);
-    return { tree, otherFiles, ...counts };
-  } finally {
-    started?.stop();
-  }
+  const counts = renderInto(model, options, { file: (p, c) => tree.set(p, c), otherFile: (p, c) => otherFiles.set(p, c) });
+  return { tree, otherFiles, ...counts };
 }
 
 /** True when a path belongs to what this run renders (the selected sites, or everything). */
@@ -224,16 +208,6 @@ export function synth(given: SynthOptions & RenderOptions): SynthResult {
   // Decided once: with render threads, this thread has the time to write the files itself.
   const threads = renderThreadsFor(given.only && given.only.length > 0 ? given.only.length : given.model.sites.length, given);
   const options = { ...given, threads };
-  const started = startThreadsFor(options.model, options);
-  try {
-    return synthWith(options, started);
-  } finally {
-    started?.stop();
-  }
-}
-
-function synthWith(options: SynthOptions & RenderOptions & { threads: number }, started: SiteThreads | undefined): SynthResult {
-  const { threads } = options;
   const gitops = path.join(options.root, 'gitops');
   const owned = ownedBy(
     options.only,
@@ -269,15 +243,10 @@ function synthWith(options: SynthOptions & RenderOptions & { threads: number }, 
     else open().add(p, content);
   };
   try {
-    const counts = renderInto(
-      options.model,
-      options,
-      {
-        file: (p, content) => stage(p, content, compare('diff', p, content)),
-        otherFile: (p, content) => compare(stale, p, content),
-      },
-      started,
-    );
+    const counts = renderInto(options.model, options, {
+      file: (p, content) => stage(p, content, compare('diff', p, content)),
+      otherFile: (p, content) => compare(stale, p, content),
+    });
     // Another site's files are kept as they are.
     for (const p of current) if (!owned(p)) stage(p, read(p)!, true);
     for (const p of left) (owned(p) ? diff : stale).removed.push(p);

@@ -5,7 +5,6 @@ import { PlatformError } from '../model/errors';
 import type { PlatformModel } from '../sites';
 import { processSite } from '../pipeline/site-pipeline';
 import { processSites, renderThreadsFor } from '../pipeline/site-workers';
-import { renderTree } from '../pipeline/synth';
 
 // V8's flags as given (recorded: the test below reads which ones the threads start with).
 jest.mock('node:v8', () => {
@@ -56,19 +55,6 @@ it("fails with the failing site's own error after the sites before it, and stops
   expect(seen).toEqual(['site0']);
   expect(failure).toBeInstanceOf(PlatformError);
   expect((failure as PlatformError).findings).toEqual(expected.findings);
-  expect(terminate).toHaveBeenCalledTimes(2);
-});
-
-it("starts the threads before the model's checks, and stops them when the model is refused", () => {
-  const sites = model.sites.map((s, i) => (i === 2 ? { ...s, name: 'site0' } : s));
-  const started = jest.spyOn(Worker.prototype, 'postMessage');
-  const terminate = jest.spyOn(Worker.prototype, 'terminate');
-  const created = jest.mocked(setFlagsFromString);
-  created.mockClear();
-  expect(() => renderTree({ ...model, sites }, { threads: 2 })).toThrow(/2 sites are named 'site0'; site names must be unique/);
-  // Started (their flags set) before the refusal, given no site, and both stopped.
-  expect(created.mock.calls).toEqual([['--max-semi-space-size=2'], ['--interrupt-budget=1081344']]);
-  expect(started).not.toHaveBeenCalled();
   expect(terminate).toHaveBeenCalledTimes(2);
 });
 
