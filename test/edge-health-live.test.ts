@@ -281,12 +281,17 @@ describe('HAProxy asking the health question', () => {
       await edge.waitFor({ cluster1: DOWN, cluster2: DOWN });
       // The active site first, as the split says, although its answers are 503 now.
       expect(await landing(edge)).toBe('cluster1');
-      await first.close();
-      await edge.waitFor({ cluster1: DOWN, cluster2: UP }, LAST_RESORT);
-      expect(await landing(edge)).toBe('cluster2');
-      // As soon as one site passes again, the split takes it back from the last resort.
+      // As soon as one site passes again, the split takes it back from the last resort (which
+      // would still send it to cluster1, open and first in the split).
       second.health = 200;
       await edge.waitFor({ cluster2: UP });
+      expect(await landing(edge)).toBe('cluster2');
+      second.health = 503;
+      await edge.waitFor({ cluster2: DOWN });
+      expect(await landing(edge)).toBe('cluster1');
+      // A site refusing connections is left out of the last resort too.
+      await first.close();
+      await edge.waitFor({ cluster1: DOWN, cluster2: UP }, LAST_RESORT);
       expect(await landing(edge)).toBe('cluster2');
       await second.close();
       await edge.waitFor({ cluster1: DOWN, cluster2: DOWN }, LAST_RESORT);

@@ -148,7 +148,7 @@ function describeHealth(sites: readonly Site[]): string[] {
     `# round trips), one that hangs within ${s(b.hangs)}; one whose API pods all lose the bus or the object`,
     `# store within ${s(b.podsUnready)} (readiness ${periodSeconds} s x ${failureThreshold}) + ${s(b.answersWrong)} = ${s(b.dependenciesLost)}, plus Contour updating Envoy.`,
     `# It is back within ${s(b.back)} of answering 200 (${s(b.dependenciesBack)} of its dependencies answering). When no site`,
-    '# passes, the split goes to the sites whose Envoy still accepts connections (sites-last-resort-*).',
+    `# passes, the split goes to the sites whose Envoy still accepts connections (${LAST_RESORT}-*).`,
   ];
 }
 

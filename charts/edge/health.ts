@@ -92,22 +92,18 @@ export function timingKeywords(t: CheckTiming): string {
  * The longest a check lasts: HAProxy 2.6 connects within min(`timeout connect`, `inter`), then
  * waits `timeout check` for the answer (configuration.txt, "timeout check").
  */
-export function longestCheckMs(t: CheckTiming): number {
+function longestCheckMs(t: CheckTiming): number {
   return Math.min(t.connectTimeoutMs, t.interMs) + t.answerTimeoutMs;
 }
 
 /**
- * The longest a site keeps new public traffic once it answers wrongly, each check taking
- * `checkMs`: the next check starts within `inter` of the last good answer, then `fall` failed
- * checks `fastinter` apart (HAProxy schedules a check an interval after the previous one ends).
+ * The longest a site's state takes to change once its answers do, each check taking `checkMs`:
+ * the next check starts within `inter` of the last answer of the old kind (a down site's too:
+ * `downinter` unset), then `checks` checks (`fall` to go down, `rise` to come back) `fastinter`
+ * apart (HAProxy schedules a check an interval after the previous one ends).
  */
-export function marksDownWithinMs(t: CheckTiming, checkMs: number): number {
-  return t.interMs + t.fall * checkMs + (t.fall - 1) * t.fastinterMs;
-}
-
-/** The longest a down site waits for public traffic once it answers 200 again (`downinter` unset: `inter`). */
-export function marksUpWithinMs(t: CheckTiming, checkMs: number): number {
-  return t.interMs + t.rise * checkMs + (t.rise - 1) * t.fastinterMs;
+function changesWithinMs(t: CheckTiming, checks: number, checkMs: number): number {
+  return t.interMs + checks * checkMs + (checks - 1) * t.fastinterMs;
 }
 
 /** The shortest: every failed (or passed) check but the first is `fastinter` after the previous one. */
@@ -116,7 +112,7 @@ export function changesAfterAtLeastMs(t: CheckTiming, checks: number): number {
 }
 
 /** How the kubelet asks the API pods' readiness (Kubernetes probe settings). */
-export interface ReadinessProbeTiming {
+interface ReadinessProbeTiming {
   readonly periodSeconds: number;
   readonly failureThreshold: number;
 }
@@ -125,12 +121,12 @@ export interface ReadinessProbeTiming {
  * The longest the kubelet keeps a pod Ready once its readiness fails: `failureThreshold` failed
  * probes `periodSeconds` apart, the first within a period of the loss.
  */
-export function podUnreadyWithinMs(p: ReadinessProbeTiming): number {
+function podUnreadyWithinMs(p: ReadinessProbeTiming): number {
   return p.periodSeconds * p.failureThreshold * 1000;
 }
 
 /** The longest a NotReady pod waits to be Ready again once it can be: the next probe (one success). */
-export function podReadyAgainWithinMs(p: ReadinessProbeTiming): number {
+function podReadyAgainWithinMs(p: ReadinessProbeTiming): number {
   return p.periodSeconds * 1000;
 }
 
@@ -152,12 +148,12 @@ export interface HealthBounds {
 
 /** The bounds the rendered header, docs/ingress.md and the README state. */
 export function healthBounds(t: CheckTiming = CHECK_TIMING, readiness: ReadinessProbeTiming = RESIZER_READINESS): HealthBounds {
-  const answersWrong = marksDownWithinMs(t, 0);
-  const back = marksUpWithinMs(t, 0);
+  const answersWrong = changesWithinMs(t, t.fall, 0);
+  const back = changesWithinMs(t, t.rise, 0);
   const podsUnready = podUnreadyWithinMs(readiness);
   return {
     answersWrong,
-    hangs: marksDownWithinMs(t, longestCheckMs(t)),
+    hangs: changesWithinMs(t, t.fall, longestCheckMs(t)),
     podsUnready,
     dependenciesLost: podsUnready + answersWrong,
     back,
