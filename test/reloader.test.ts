@@ -6,8 +6,8 @@ import { RESTART_ON_SECRET_CHANGE, restartOnSecretChange, secretEnv } from '../c
 import { VaultSecret, type SecretsComponent } from '../charts/secrets/secrets';
 import { renderSite, type KubeObject, type RenderedSite } from '../pipeline/render';
 import { validateRendered } from '../pipeline/validate';
-import { consumedSecrets, secretProducers } from '../pipeline/validate/secret-consumers';
-import { checkSecretReload } from '../pipeline/validate/secret-reload';
+import { secretProducers } from '../pipeline/validate/secret-consumers';
+import { checkSecretReload, vaultSecretsRead } from '../pipeline/validate/secret-reload';
 import { PLATFORM, SITES } from '../sites';
 
 const rendered = SITES.map((site) => renderSite(site, PLATFORM));
@@ -26,9 +26,7 @@ function vaultReaders(site: RenderedSite): { component: string; object: KubeObje
   return site.components.flatMap((c) =>
     c.objects.flatMap((object) => {
       const ns = object.metadata.namespace ?? c.namespace ?? '';
-      const secrets = [...new Set(consumedSecrets(object).map((s) => s.name))].filter(
-        (n) => producers.get(`${ns}/${n}`) === 'ExternalSecret',
-      );
+      const secrets = vaultSecretsRead(object, ns, producers);
       return secrets.length > 0 ? [{ component: c.name, object, secrets: secrets.sort() }] : [];
     }),
   );

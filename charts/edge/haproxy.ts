@@ -92,12 +92,16 @@ function serverLines(edge: EdgeProxy, sites: readonly Site[], port: number, stat
 
 /** The HTTP request of the public split's check: one for every site (they share the public domain). */
 function healthRequest(sites: readonly Site[]): string[] {
-  const questions = [...new Set(sites.filter(servesPublicDomain).map((s) => JSON.stringify(healthQuestion(s))))];
-  if (questions.length !== 1) throw new Error(`the sites of the public split ask different health questions: ${questions.join(', ')}`);
-  const { host, path } = JSON.parse(questions[0]!) as HealthQuestion;
+  const questions = sites.filter(servesPublicDomain).map(healthQuestion);
+  const same = (a: HealthQuestion, b: HealthQuestion) => a.host === b.host && a.path === b.path && a.component === b.component;
+  const [first] = questions;
+  if (!first || questions.some((q) => !same(q, first)))
+    throw new Error(
+      `the sites of the public split ask different health questions: ${questions.map((q) => `${q.host}${q.path}`).join(', ')}`,
+    );
   return [
     '    option httpchk',
-    `    http-check send meth GET uri ${path} ver HTTP/1.1 hdr Host ${host} hdr User-Agent haproxy-edge-check`,
+    `    http-check send meth GET uri ${first.path} ver HTTP/1.1 hdr Host ${first.host} hdr User-Agent haproxy-edge-check`,
     '    http-check expect status 200',
   ];
 }

@@ -7,11 +7,18 @@
  */
 import type { Finding } from '../../model/errors';
 import { RESTART_ON_SECRET_CHANGE } from '../../charts/lib/workload';
-import type { RenderedSite } from '../render';
+import type { KubeObject, RenderedSite } from '../render';
 import { objectId, record } from './context';
 import { consumedSecrets, secretProducers } from './secret-consumers';
 
 const FIELD = `metadata.annotations.${RESTART_ON_SECRET_CHANGE}`;
+
+/** The Secrets filled from Vault (an ExternalSecret's target, by `namespace/name` in `producers`) that `object`'s pods read, by name. */
+export function vaultSecretsRead(object: KubeObject, namespace: string, producers: ReadonlyMap<string, string>): string[] {
+  return [...new Set(consumedSecrets(object).map((s) => s.name))].filter(
+    (name) => producers.get(`${namespace}/${name}`) === 'ExternalSecret',
+  );
+}
 
 /** A finding for each Vault-backed Secret a workload reads without naming it, and each name it gives that it does not read. */
 export function checkSecretReload(site: RenderedSite): Finding[] {
@@ -21,9 +28,7 @@ export function checkSecretReload(site: RenderedSite): Finding[] {
     c.objects.forEach((o, i) => {
       if (c.patchIndexes.has(i) || o.kind === 'CronJob') return;
       const ns = o.metadata.namespace ?? c.namespace ?? '';
-      const fromVault = [...new Set(consumedSecrets(o).map((s) => s.name))].filter(
-        (name) => producers.get(`${ns}/${name}`) === 'ExternalSecret',
-      );
+      const fromVault = vaultSecretsRead(o, ns, producers);
       const value = record(o.metadata.annotations)[RESTART_ON_SECRET_CHANGE];
       const named = typeof value === 'string' && value !== '' ? value.split(',').map((n) => n.trim()) : [];
       const at = { site: site.site.name, component: c.name, object: objectId(o), field: FIELD };
