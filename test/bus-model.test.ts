@@ -80,10 +80,13 @@ describe('dead letters', () => {
       maxAge: '336h',
       maxBytesMiB: 16,
     });
-    const user = bus
+    const users = bus
       .serverConfig()
       .accounts.flatMap((a) => a.users)
-      .find((u) => u.user === 'dead-letters')!;
+      .filter((u) => u.user === 'dead-letters');
+    // One user for the dead letters of every stream: its rights grew with this declaration.
+    expect(users).toHaveLength(1);
+    const user = users[0]!;
     const api = (s: string) => ['INFO', 'MSG.GET', 'MSG.DELETE'].map((op) => `$JS.API.STREAM.${op}.${s}`);
     // The resizer's streams first (its declaration came first), then this one's.
     expect(user.permissions?.publish.allow?.slice(-8)).toEqual([

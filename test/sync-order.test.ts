@@ -241,7 +241,7 @@ describe('the sync-order check refuses', () => {
 
   it("the standby's database in a wave before others (as before): it waits for the other site", () => {
     expect(messages(setWave(site('cluster1'), 'postgres', 3))).toEqual([
-      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed: while that site is unreachable root waits for it and never syncs argocd (wave 4), monitoring (wave 4), public-certificates (wave 4), reloader (wave 4), resizer (wave 4); it must be in the last wave, with nothing depending on it',
+      'site cluster1 (sites/cluster1.ts), component postgres, object Application/argocd/postgres: Application postgres is in wave 3 of root, and a standby keeper becomes ready only once pg_basebackup from the primary site cluster2 has completed; while that site is unreachable, root waits for it and never syncs argocd (wave 4), monitoring (wave 4), public-certificates (wave 4), reloader (wave 4), resizer (wave 4): it must be in a step nothing waits for (its component in the last wave, with nothing depending on it)',
     ]);
   });
 });
@@ -250,7 +250,7 @@ describe('a component nothing needs (Reloader)', () => {
   it('refuses it in a wave before the last: the root would wait for it', () => {
     expect(messages(setWave(site('cluster2'), 'reloader', 1))).toEqual([
       expect.stringMatching(
-        /^site cluster2 \(sites\/cluster2\.ts\), component reloader, object Application\/argocd\/reloader: Application reloader is in wave 1 of root, and nothing needs it to start \(.*\): while it is not healthy root waits for it and never syncs cert-manager \(wave 2\), .*resizer \(wave 4\); it must be in the last wave/,
+        /^site cluster2 \(sites\/cluster2\.ts\), component reloader, object Application\/argocd\/reloader: Application reloader is in wave 1 of root, and nothing needs it to start \(.*\); while it is not healthy, root waits for it and never syncs cert-manager \(wave 2\), .*resizer \(wave 4\): it must be in a step nothing waits for \(its component in the last wave/,
       ),
     ]);
   });
@@ -297,7 +297,7 @@ describe('readiness waiting on a service outside the site', () => {
     const found = messages(old);
     expect(found).toContainEqual(
       expect.stringMatching(
-        /^site cluster2 \(sites\/cluster2\.ts\), component cert-manager, object Application\/argocd\/cert-manager: Application cert-manager is in wave 2 of root, and its readiness waits on the ACME CA .*: the ClusterIssuer is Ready only once .*; while that service is unreachable or refuses, root waits for it and never syncs bus \(wave 3\), contour \(wave 3\), postgres \(wave 3\), argocd \(wave 4\), monitoring \(wave 4\), reloader \(wave 4\), resizer \(wave 4\): it must be in a step/,
+        /^site cluster2 \(sites\/cluster2\.ts\), component cert-manager, object Application\/argocd\/cert-manager: Application cert-manager is in wave 2 of root, and its readiness waits on the ACME CA .*: the ClusterIssuer is Ready only once .*; while that service is unreachable or refuses, root waits for it and never syncs bus \(wave 3, depends on it\), contour \(wave 3\), postgres \(wave 3, depends on it\), argocd \(wave 4\), monitoring \(wave 4\), reloader \(wave 4\), resizer \(wave 4, depends on it\): it must be in a step/,
       ),
     );
     expect(found).toContainEqual(

@@ -53,6 +53,20 @@ export class BusAccounts {
     this.users.push({ account, owner, user });
   }
 
+  /**
+   * Lets `user`, added before, publish to `subjects` too (a user whose rights grow with the
+   * declarations, as the dead-letter user's do with each stream).
+   */
+  allowPublish(user: string, subjects: readonly string[]): void {
+    const i = this.users.findIndex((u) => u.user.user === user);
+    const entry = this.users[i];
+    const allowed = entry?.user.permissions?.publish.allow;
+    // A user without an allow list may publish anywhere already: a list would restrict it.
+    if (!entry || !allowed) throw new Error(`bus: no user ${user} with a publish allow list to extend`);
+    const permissions = { ...entry.user.permissions!, publish: { ...entry.user.permissions!.publish, allow: [...allowed, ...subjects] } };
+    this.users[i] = { ...entry, user: { ...entry.user, permissions } };
+  }
+
   /** Whether a user of that name exists in any account. */
   has(user: string): boolean {
     return this.users.some((u) => u.user.user === user);

@@ -88,8 +88,6 @@ export class BusComponent extends PlatformComponent implements Bus {
   /** Stated once, its copies updated as streams are declared (the least kept stream counts). */
   private readonly resilience: { -readonly [K in keyof StatefulWorkloadResilience]: StatefulWorkloadResilience[K] };
   private readonly clientPort: PortSpec = { port: PORTS.client, name: 'client' };
-  /** What the dead-letter user may publish: grows with each stream declared with dead letters, rendered with the config. */
-  private readonly deadLetterPublish: string[] = [];
 
   constructor(scope: Construct, context: SiteContext, props: BusProps) {
     super(scope, { name: COMPONENT.bus, context, namespace: NAMESPACE });
@@ -190,9 +188,10 @@ export class BusComponent extends PlatformComponent implements Bus {
     if (!deadLetters) return;
     // The same checks as any stream: its subject on no other stream, its size within the store.
     this.addStream(deadLetters, [], []);
-    if (this.deadLetterPublish.length === 0)
-      this.addUser(DEAD_LETTER_USER, { publish: this.deadLetterPublish, subscribe: [`${DEAD_LETTER_INBOX_PREFIX}.>`] });
-    this.deadLetterPublish.push(...deadLetterUserPublish(stream, deadLetters));
+    const publish = deadLetterUserPublish(stream, deadLetters);
+    // One user for every stream's dead letters: its rights grow with each stream declared with them.
+    if (this.accounts.has(DEAD_LETTER_USER)) this.accounts.allowPublish(DEAD_LETTER_USER, publish);
+    else this.addUser(DEAD_LETTER_USER, { publish, subscribe: [`${DEAD_LETTER_INBOX_PREFIX}.>`] });
   }
 
   private addStream(stream: StreamSpec, consumers: readonly ConsumerSpec[], known: readonly string[]): void {
@@ -301,7 +300,11 @@ export class BusComponent extends PlatformComponent implements Bus {
   }
 
   /** An application user of `owner`: its password in Vault at bus/users/<user>, read by the servers. */
-  private addUser(user: string, permissions: { publish: string[]; subscribe: string[] }, owner = this.componentName): PasswordSource {
+  private addUser(
+    user: string,
+    permissions: { publish: readonly string[]; subscribe: readonly string[] },
+    owner = this.componentName,
+  ): PasswordSource {
     const source = this.accounts.addPassword(envName('USER', user, 'PASSWORD'), VAULT.user(user), `bus-user-${user}`, owner);
     this.accounts.addUser(
       APP_ACCOUNT,

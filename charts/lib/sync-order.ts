@@ -195,13 +195,34 @@ export class SyncOrderDeclarations {
   }
 }
 
-/** What the sync waves and the check read of a component's declarations: whether it must gate nothing. */
-export function gatesNothing(syncOrder: {
+/** Why a component must gate nothing: what its readiness waits on, and when its Application would then hold the others back. */
+export interface GatesNothingReason {
+  /** What it waits on, or why nothing needs it. */
+  readonly why: string;
+  /** When its Application, waited for, would hold back the rest of its parent's sync. */
+  readonly during: string;
+}
+
+/**
+ * What the sync waves and the check read of a component's declarations: why it must gate nothing,
+ * if it must (its readiness waits on another site or on a service outside the site, or it
+ * declared `syncsLast`).
+ */
+export function whyGatesNothing(syncOrder: {
   readonly waitsOnOtherSite?: string;
   readonly syncsLast?: string;
   readonly externalDependencies?: readonly ExternalDependency[];
-}): boolean {
-  return syncOrder.waitsOnOtherSite !== undefined || syncOrder.syncsLast !== undefined || avoidableExternals(syncOrder).length > 0;
+}): GatesNothingReason | undefined {
+  if (syncOrder.waitsOnOtherSite !== undefined) return { why: syncOrder.waitsOnOtherSite, during: 'while that site is unreachable' };
+  const external = avoidableExternals(syncOrder)[0];
+  if (external)
+    return {
+      why: `its readiness waits on ${external.service}: ${external.reason}`,
+      during: 'while that service is unreachable or refuses',
+    };
+  if (syncOrder.syncsLast !== undefined)
+    return { why: `nothing needs it to start (${syncOrder.syncsLast})`, during: 'while it is not healthy' };
+  return undefined;
 }
 
 /** The external dependencies that must gate nothing (every one not declared unavoidable). */

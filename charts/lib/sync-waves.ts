@@ -1,5 +1,5 @@
 import type { DeclaredComponent } from './declared';
-import { avoidableExternals, gatesNothing } from './sync-order';
+import { avoidableExternals, whyGatesNothing } from './sync-order';
 
 /** What sync waves are computed from: a component's name, what it is synced after, and whether it waits on another site or outside. */
 export type WaveInput = Pick<DeclaredComponent, 'name' | 'dependencies' | 'syncOrder'>;
@@ -15,7 +15,7 @@ export type WaveInput = Pick<DeclaredComponent, 'name' | 'dependencies' | 'syncO
  */
 export function syncWaves(components: readonly WaveInput[], site: string): Map<string, number> {
   const base = wavesWithFloor(components, site, () => 0);
-  const waitsOutside = components.filter((c) => gatesNothing(c.syncOrder));
+  const waitsOutside = components.filter((c) => whyGatesNothing(c.syncOrder) !== undefined);
   if (waitsOutside.length === 0) return base;
   // The last wave of what does not wait for them (they themselves included).
   const after = (c: WaveInput): boolean => waitsOutside.some((w) => w !== c && dependsOn(components, c, w));
@@ -84,7 +84,7 @@ export interface ImpliedBy {
  * Degraded while the API is missing). A component with a route on a TLS host waits, as the issuer
  * of the host's certificate does, on the service outside the site that issues it: until the
  * certificate is issued, Contour skips the includes of the host's root proxy and marks the
- * route's own proxy orphaned, which Argo CD counts Degraded (pipeline/validate/sync-order-external.ts).
+ * route's own proxy orphaned, which Argo CD counts Degraded (pipeline/validate/sync-order-gates.ts).
  */
 export function withImpliedDependencies(components: readonly DeclaredComponent[], by: ImpliedBy): DeclaredComponent[] {
   const servers = new Map(components.flatMap((c) => c.syncOrder.apis.map((api) => [api.group, c.name] as const)));

@@ -2,11 +2,10 @@
  * The sync-order checks of the Applications themselves (sync-order.ts checks the objects they
  * apply): each one's project exists and is not `default`; the root manages itself and sits in its
  * last wave, waves between Applications have the health check; a cascading-delete finalizer takes
- * down nothing others use; readiness waiting on another site holds back no later wave.
+ * down nothing others use.
  */
 import { APPLICATION_HEALTH_SETTING } from '../../charts/argocd/constants';
 import { CASCADE_FINALIZERS, covers } from '../../charts/lib/sync-order';
-import { dependsOn } from '../../charts/lib/sync-waves';
 import type { Finding } from '../../model/errors';
 import type { RenderedComponent } from '../render';
 import { byText, objectId, record } from './context';
@@ -131,36 +130,6 @@ export function cascadeFindings(model: SyncModel): Finding[] {
         ),
       );
     }
-  }
-  return findings;
-}
-
-/**
- * An Application whose component must gate nothing (its readiness waits on another site, or it
- * declared `syncsLast`) in a step before its manager's last: the manager would wait for it.
- */
-export function otherSiteFindings(model: SyncModel): Finding[] {
-  const findings: Finding[] = [];
-  for (const app of model.apps) {
-    const { waitsOnOtherSite, syncsLast } = app.component?.syncOrder ?? {};
-    const manager = app.managers[0];
-    if ((!waitsOnOtherSite && !syncsLast) || !manager || compareSteps(app.step, model.lastStep(manager)) >= 0) continue;
-    const why = waitsOnOtherSite
-      ? `${waitsOnOtherSite}: while that site is unreachable ${manager.name} waits for it`
-      : `nothing needs it to start (${syncsLast}): while it is not healthy ${manager.name} waits for it`;
-    const later = model.apps
-      .filter((a) => a.managers.includes(manager) && a !== manager && compareSteps(a.step, app.step) > 0)
-      .sort((a, b) => compareSteps(a.step, b.step) || byText(a.name, b.name))
-      .map((a) => {
-        const dependent = a.component && app.component && dependsOn(model.site.components, a.component, app.component);
-        return `${a.name} (${describeStep(a.step)}${dependent ? ', depends on it' : ''})`;
-      });
-    findings.push({
-      site: model.site.site.name,
-      component: app.name,
-      object: objectId(app.object),
-      message: `Application ${app.name} is in ${describeStep(app.step)} of ${manager.name}, and ${why} and never syncs ${later.join(', ')}; it must be in the last wave, with nothing depending on it`,
-    });
   }
   return findings;
 }

@@ -12,16 +12,16 @@
  *   last wave, waves between Applications without the Application health check;
  * - a cascading-delete finalizer on an Application holding Applications, namespaces, or CRDs
  *   other Applications' objects use;
- * - an Application whose readiness waits on another site, holding back later waves;
- * - an object waiting on a service outside the site in a step Argo CD waits for (sync-order-external.ts).
+ * - an object that must gate nothing (waiting on another site or a service outside it, or nothing
+ *   needing it) in a step Argo CD waits for (sync-order-gates.ts).
  */
 import { metricsApisNeeded } from '../../charts/lib/autoscaling';
 import { covers, type WebhookDeclaration } from '../../charts/lib/sync-order';
 import type { Finding } from '../../model/errors';
 import type { RenderedComponent, RenderedSite } from '../render';
 import { objectId, record } from './context';
-import { cascadeFindings, healthFindings, otherSiteFindings, projectFindings } from './sync-order-apps';
-import { externalFindings } from './sync-order-external';
+import { cascadeFindings, healthFindings, projectFindings } from './sync-order-apps';
+import { gatesNothingFindings } from './sync-order-gates';
 import {
   buildSyncModel,
   compareSteps,
@@ -161,7 +161,6 @@ export function checkSyncOrder(site: RenderedSite): Finding[] {
     ...webhookAndApiFindings(model),
     ...healthFindings(model),
     ...cascadeFindings(model),
-    ...otherSiteFindings(model),
-    ...externalFindings(model),
+    ...gatesNothingFindings(model),
   ];
 }

@@ -1,10 +1,11 @@
 /**
- * The sync-order check of readiness that waits on a service outside the site
- * (`syncOrder.readinessDependsOnExternal`, charts/lib/sync-order.ts). Unless declared unavoidable,
- * nothing may wait for it: Argo CD waits for every step but the last (sync-model.ts), so an
- * object that stays Progressing or Degraded while that service is down or refuses must be in a
- * step nothing waits for. Besides the declaring component's own objects, what follows from them in
- * the render is waited on too, per the health checks of Argo CD v3.5.1
+ * The sync-order check of what must gate nothing (`whyGatesNothing`, charts/lib/sync-order.ts):
+ * a component whose readiness waits on another site (`readinessDependsOnOtherSite`) or on a
+ * service outside the site (`readinessDependsOnExternal`, unless declared unavoidable), or that
+ * nothing needs (`syncsLast`). Argo CD waits for every step but the last (sync-model.ts), so an
+ * object that stays Progressing or Degraded meanwhile must be in a step nothing waits for. Besides
+ * the declaring component's own objects, what follows from them in the render is waited on too,
+ * per the health checks of Argo CD v3.5.1
  * (argoproj/argo-cd@v3.5.1:resource_customizations/):
  * - a Certificate whose issuer is one of those objects (every issuer of such a component counts):
  *   Progressing while Issuing;
@@ -14,22 +15,26 @@
  *   reports those Healthy);
  * - an HTTPProxy such a root includes: orphaned (`Orphaned`, the same file), so Degraded.
  */
-import { avoidableExternals } from '../../charts/lib/sync-order';
+import { whyGatesNothing, type GatesNothingReason } from '../../charts/lib/sync-order';
+import { dependsOn } from '../../charts/lib/sync-waves';
 import type { Finding } from '../../model/errors';
-import type { KubeObject } from '../render';
+import type { KubeObject, RenderedComponent } from '../render';
 import { byText, list, objectId, record } from './context';
 import { compareSteps, describePlace, describeStep, type AppNode, type Placed, type Step, type SyncModel } from './sync-model';
 
 const key = (namespace: unknown, name: unknown) => `${String(namespace ?? '')}/${String(name)}`;
 
-/** Why each placed object waits on an external service, by object (its own component's declaration, or what follows). */
-function waitingObjects(model: SyncModel): Map<Placed, string> {
-  const waits = new Map<Placed, string>();
+/** When a proxy waiting on a certificate holds the others back: its issuer's service being out. */
+const UNISSUED = 'while that certificate is not issued (its CA unreachable or refusing)';
+
+/** Why each placed object must gate nothing, by object (its own component's declaration, or what follows). */
+function waitingObjects(model: SyncModel): Map<Placed, GatesNothingReason> {
+  const waits = new Map<Placed, GatesNothingReason>();
   for (const p of model.placed) {
-    const external = avoidableExternals(p.component.syncOrder)[0];
-    if (external) waits.set(p, `its readiness waits on ${external.service}: ${external.reason}`);
+    const reason = whyGatesNothing(p.component.syncOrder);
+    if (reason) waits.set(p, reason);
   }
-  const issuers = new Map<string, string>();
+  const issuers = new Map<string, GatesNothingReason>();
   for (const [p, why] of waits) {
     if (p.object.kind === 'ClusterIssuer' || p.object.kind === 'Issuer')
       issuers.set(`${p.object.kind}:${key(p.object.metadata.namespace, p.object.metadata.name)}`, why);
@@ -41,7 +46,7 @@ function waitingObjects(model: SyncModel): Map<Placed, string> {
     const kind = String(ref.kind ?? 'Issuer');
     const issuer = issuers.get(`${kind}:${key(kind === 'Issuer' ? p.object.metadata.namespace : '', ref.name)}`);
     if (!issuer) continue;
-    if (!waits.has(p)) waits.set(p, `it is issued by ${String(ref.name)}, and ${issuer}`);
+    if (!waits.has(p)) waits.set(p, { ...issuer, why: `it is issued by ${String(ref.name)}, and ${issuer.why}` });
     secrets.set(key(p.object.metadata.namespace, spec.secretName), `Certificate ${objectId(p.object)} (${describePlace(p.place)})`);
   }
   const proxies = model.placed.filter((p) => p.object.kind === 'HTTPProxy');
@@ -51,7 +56,10 @@ function waitingObjects(model: SyncModel): Map<Placed, string> {
     if (!secret) continue;
     const includes = list(record(root.object.spec).includes);
     if (includes.length === 0 && !waits.has(root))
-      waits.set(root, `its TLS Secret comes from ${secret}: Contour marks it invalid until then, Argo CD Degraded`);
+      waits.set(root, {
+        why: `its TLS Secret comes from ${secret}: Contour marks it invalid until then, Argo CD Degraded`,
+        during: UNISSUED,
+      });
     for (const include of includes) {
       const child = proxies.find(
         (c) =>
@@ -59,10 +67,10 @@ function waitingObjects(model: SyncModel): Map<Placed, string> {
           key(include.namespace ?? root.object.metadata.namespace, include.name),
       );
       if (child && !waits.has(child))
-        waits.set(
-          child,
-          `the root ${objectId(root.object)} including it is invalid until ${secret} is issued: Contour marks it orphaned, Argo CD Degraded`,
-        );
+        waits.set(child, {
+          why: `the root ${objectId(root.object)} including it is invalid until ${secret} is issued: Contour marks it orphaned, Argo CD Degraded`,
+          during: UNISSUED,
+        });
     }
   }
   return waits;
@@ -77,22 +85,22 @@ function waitedFor(model: SyncModel, app: AppNode, step: Step): AppNode | undefi
 }
 
 /**
- * Every object waiting on a service outside the site (not unavoidable) in a step Argo CD waits
- * for: one finding per Application when its component declares the wait (which of its objects
- * waits is not known: its Application must be in its parent's last wave), else per object.
+ * Every object that must gate nothing in a step Argo CD waits for: one finding per Application
+ * when its component declares it (which of its objects waits is not known: its Application must be
+ * in its parent's last wave), else per object.
  */
-export function externalFindings(model: SyncModel): Finding[] {
+export function gatesNothingFindings(model: SyncModel): Finding[] {
   const findings: Finding[] = [];
   const reported = new Set<AppNode>();
-  for (const [p, why] of waitingObjects(model)) {
+  for (const [p, { why, during }] of waitingObjects(model)) {
     const app = p.place.app;
-    const whole = avoidableExternals(p.component.syncOrder).length > 0;
+    const whole = whyGatesNothing(p.component.syncOrder) !== undefined;
     const manager = app.managers[0];
     if (whole && (reported.has(app) || !manager || manager === app)) continue;
     const waiting = whole ? waitedFor(model, manager!, app.step) : waitedFor(model, app, p.place.step);
     if (!waiting) continue;
     reported.add(app);
-    const later = laterSteps(model, waiting, waiting === app ? p.place.step : chainStep(app, waiting));
+    const later = laterSteps(model, whole ? p.component : undefined, waiting, waiting === app ? p.place.step : chainStep(app, waiting));
     const what = whole
       ? `Application ${app.name} is in ${describeStep(chainStep(app, waiting))} of ${waiting.name}`
       : `${p.object.kind} is applied in ${describePlace(p.place)}`;
@@ -100,7 +108,7 @@ export function externalFindings(model: SyncModel): Finding[] {
       site: model.site.site.name,
       component: app.name,
       object: objectId(whole ? app.object : p.object),
-      message: `${what}, and ${why}; while that service is unreachable or refuses, ${waiting.name} waits for it and never syncs ${later}: it must be in a step nothing waits for (its component in the last wave, with nothing depending on it)`,
+      message: `${what}, and ${why}; ${during}, ${waiting.name} waits for it and never syncs ${later}: it must be in a step nothing waits for (its component in the last wave, with nothing depending on it)`,
     });
   }
   return findings;
@@ -113,8 +121,8 @@ function chainStep(app: AppNode, ancestor: AppNode): Step {
   return a.step;
 }
 
-/** What `app`'s sync applies after `step`: Applications by name, other objects by count. */
-function laterSteps(model: SyncModel, app: AppNode, step: Step): string {
+/** What `app`'s sync applies after `step`: Applications by name (saying which depend on the component `waiting`, if given), other objects by count. */
+function laterSteps(model: SyncModel, waiting: RenderedComponent | undefined, app: AppNode, step: Step): string {
   const after = (o: { place: { app: AppNode; step: Step } }) => o.place.app === app && compareSteps(o.place.step, step) > 0;
   const objects: KubeObject[] = model.placed.filter(after).map((p) => p.object);
   const apps = objects.filter((o) => o.kind === 'Application' && o.metadata.name !== app.name);
@@ -122,7 +130,10 @@ function laterSteps(model: SyncModel, app: AppNode, step: Step): string {
     .filter((a) => apps.some((o) => o.metadata.name === a.name))
     .sort((a, b) => compareSteps(a.step, b.step) || byText(a.name, b.name));
   const rest = objects.filter((o) => o.kind !== 'Application').length;
-  const parts = named.map((a) => `${a.name} (${describeStep(a.step)})`);
+  const parts = named.map((a) => {
+    const dependent = waiting && a.component && dependsOn(model.site.components, a.component, waiting);
+    return `${a.name} (${describeStep(a.step)}${dependent ? ', depends on it' : ''})`;
+  });
   if (rest > 0) parts.push(`${rest} object${rest === 1 ? '' : 's'} of its own`);
   return parts.length > 0 ? parts.join(', ') : 'anything after it';
 }
