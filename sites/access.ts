@@ -40,6 +40,14 @@ export interface AccessPermission {
    * @default every project (`*`)
    */
   readonly projects?: readonly string[];
+  /**
+   * For project-scoped resources: withholds the permission on the platform's own projects (the
+   * platform's and its root's), whose Applications only git makes and removes. One made by hand
+   * there deploys any revision of the platform repository with the platform's rights, past the
+   * reviewed rendered diff; deleting one deletes all it holds (its cascading-delete finalizer).
+   * @default false: the permission reaches every project of `projects`
+   */
+  readonly exceptPlatform?: boolean;
 }
 
 /** A role of our own, rendered as `role:<name>`. */
@@ -107,7 +115,8 @@ export interface AccessConfig {
 /**
  * Seed 002: the operators (`role:org-operators`, the team ClubCedille:SRE) get clusters,
  * certificates and repositories, sync, create and delete applications, and read, create, update
- * and delete GPG keys; ClubCedille:Exec are admins.
+ * and delete GPG keys; ClubCedille:Exec are admins. They sync every Application, but create and
+ * delete them outside the platform's own projects only (`exceptPlatform`): there, git does.
  *
  * Default `readonly`: Dex lets only the listed teams sign in, so the default reaches only their
  * members, and it is what lets the operators see the applications they sync (seed 002's lines
@@ -118,12 +127,14 @@ export const ACCESS: AccessConfig = {
   roles: [
     {
       name: 'org-operators',
-      description: 'SRE operators: read clusters, certificates and repositories; sync, create and delete applications; manage GPG keys',
+      description:
+        "SRE operators: read clusters, certificates and repositories; sync applications, create and delete them outside the platform's projects; manage GPG keys",
       permissions: [
         { resource: 'clusters', actions: ['get'] },
         { resource: 'certificates', actions: ['get'] },
         { resource: 'repositories', actions: ['get'] },
-        { resource: 'applications', actions: ['sync', 'create', 'delete'] },
+        { resource: 'applications', actions: ['sync'] },
+        { resource: 'applications', actions: ['create', 'delete'], exceptPlatform: true },
         { resource: 'gpgkeys', actions: ['get', 'create', 'update', 'delete'] },
       ],
     },

@@ -37,8 +37,9 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('Argo CD RBAC of %
       ['certificates', 'get', 'git.example'],
       ['repositories', 'get', 'https://github.com/ClubCedille/x'],
       ['applications', 'sync', 'platform/bus'],
-      ['applications', 'create', 'platform/new-app'],
-      ['applications', 'delete', 'platform/resizer'],
+      ['applications', 'sync', 'platform-root/root'],
+      ['applications', 'create', 'team-images/new-app'],
+      ['applications', 'delete', 'team-images/old-app'],
       ['gpgkeys', 'get', 'ABCDEF'],
       ['gpgkeys', 'create', 'ABCDEF'],
       ['gpgkeys', 'update', 'ABCDEF'],
@@ -47,8 +48,13 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('Argo CD RBAC of %
       await expect(rbac.can(sre, res, act, obj)).resolves.toBe(true);
   });
 
-  it('refuses an SRE operator what seed 002 does not give', async () => {
+  it('refuses an SRE operator what seed 002 does not give, and Applications made or removed by hand in the platform', async () => {
     for (const [res, act, obj] of [
+      // Only git makes and removes the platform's Applications: the reviewed rendered diff.
+      ['applications', 'create', 'platform/new-app'],
+      ['applications', 'delete', 'platform/resizer'],
+      ['applications', 'create', 'platform-root/other-root'],
+      ['applications', 'delete', 'platform-root/root'],
       ['projects', 'delete', 'platform'],
       ['projects', 'update', 'platform'],
       ['clusters', 'update', 'https://kubernetes.default.svc'],
@@ -64,6 +70,7 @@ describe.each(rendered.map((r) => [r.site.name, r] as const))('Argo CD RBAC of %
     await expect(rbac.can(exec, 'projects', 'delete', 'platform')).resolves.toBe(true);
     await expect(rbac.can(exec, 'exec', 'create', 'platform/postgres')).resolves.toBe(true);
     await expect(rbac.can(exec, 'clusters', 'update', 'in-cluster')).resolves.toBe(true);
+    await expect(rbac.can(exec, 'applications', 'delete', 'platform/resizer')).resolves.toBe(true);
   });
 
   it('gives a signed-in user of no team read-only access: no sync, no change', async () => {
@@ -146,6 +153,27 @@ describe('access configuration', () => {
       "access.roles[1].name: role name 'Bad Name' must be lowercase letters, digits and dashes (sites/access.ts)",
       "access.teams[2].role: team SRE is bound to unknown role 'operators' (known: org-operators, Bad Name, admin, readonly) (sites/access.ts)",
       'access.teams[2].team: team SRE is bound twice (sites/access.ts)',
+    ]);
+  });
+
+  it('refuses exceptPlatform where it withholds nothing or contradicts projects, naming the field', () => {
+    const bad: AccessConfig = {
+      ...ACCESS,
+      roles: [
+        {
+          name: 'mixed',
+          description: 'x',
+          permissions: [
+            { resource: 'clusters', actions: ['get'], exceptPlatform: true },
+            { resource: 'applications', actions: ['create'], projects: ['platform'], exceptPlatform: true },
+          ],
+        },
+      ],
+      teams: [{ team: 'SRE', role: 'mixed' }],
+    };
+    expect(accessFindings(bad, ['platform', 'platform-root']).map((f) => `${f.field}: ${f.message}`)).toEqual([
+      'access.roles[0].permissions[0].exceptPlatform: clusters belong to no project: remove exceptPlatform (sites/access.ts)',
+      'access.roles[0].permissions[1].projects: platform named and withheld (exceptPlatform): drop one of the two (sites/access.ts)',
     ]);
   });
 

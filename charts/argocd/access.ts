@@ -6,6 +6,7 @@
 import type { AccessConfig, AccessPermission, BuiltInRole } from '../../sites/access';
 import { PROJECT_SCOPED } from '../../sites/access';
 import { COMPONENT } from '../../model/components';
+import { PROJECT, ROOT_PROJECT } from './constants';
 import type { Finding } from '../../model/errors';
 
 /** The Kubernetes Secret Dex reads the GitHub OAuth app from (Argo CD reads `$<secret>:<key>` only from Secrets with this label). */
@@ -26,9 +27,16 @@ export function teamGroup(access: AccessConfig, team: string): string {
   return `${access.organization}:${team}`;
 }
 
+/** The projects only git creates and deletes Applications in (`exceptPlatform`). */
+export const PLATFORM_PROJECTS: readonly string[] = [PROJECT, ROOT_PROJECT];
+
+/** A permission's lines: its grants, then, with `exceptPlatform`, a deny per platform project (Argo CD's casbin model lets a deny win). */
 function permissionLines(role: string, p: AccessPermission): string[] {
   const objects = PROJECT_SCOPED.has(p.resource) ? (p.projects ?? ['*']).map((project) => `${project}/*`) : ['*'];
-  return p.actions.flatMap((action) => objects.map((object) => `p, ${roleSubject(role)}, ${p.resource}, ${action}, ${object}, allow`));
+  const line = (action: string, object: string, effect: 'allow' | 'deny') =>
+    `p, ${roleSubject(role)}, ${p.resource}, ${action}, ${object}, ${effect}`;
+  const withheld = p.exceptPlatform ? PLATFORM_PROJECTS.map((project) => `${project}/*`) : [];
+  return p.actions.flatMap((action) => [...objects.map((o) => line(action, o, 'allow')), ...withheld.map((o) => line(action, o, 'deny'))]);
 }
 
 /**
@@ -101,6 +109,11 @@ export function accessFindings(access: AccessConfig, projects: readonly string[]
     role.permissions.forEach((p, j) => {
       if (p.projects !== undefined && !PROJECT_SCOPED.has(p.resource))
         at(`roles[${i}].permissions[${j}].projects`, `${p.resource} belong to no project: remove projects`);
+      if (p.exceptPlatform && !PROJECT_SCOPED.has(p.resource))
+        at(`roles[${i}].permissions[${j}].exceptPlatform`, `${p.resource} belong to no project: remove exceptPlatform`);
+      const withheld = p.exceptPlatform ? (p.projects ?? []).filter((project) => PLATFORM_PROJECTS.includes(project)) : [];
+      if (withheld.length > 0)
+        at(`roles[${i}].permissions[${j}].projects`, `${withheld.join(', ')} named and withheld (exceptPlatform): drop one of the two`);
       for (const project of p.projects ?? [])
         if (!projects.includes(project))
           at(`roles[${i}].permissions[${j}].projects`, `no AppProject '${project}' is rendered (known: ${projects.join(', ')})`);
