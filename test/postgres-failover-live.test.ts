@@ -241,7 +241,7 @@ it(`finds ${seedPrimary.name}'s old master writable when it comes back, and, res
 it(`rebuilds ${seedPrimary.name} from ${seedStandby.name} with the promoted spec (pg_basebackup, its slot): it streams, both health signals are healthy`, async () => {
   const slot = PROMOTED.standby.spec.standbyConfig!.standbySettings.primarySlotName;
   await until('the slot to be released', () => slotState(c1, slot).startsWith('false'));
-  // The runbook drops the slot the old master moved; the keeper's next check recreates it empty.
+  // Runbook step 1.3: the slot dropped whatever it holds; the keeper's next check recreates it empty.
   c1.sql(`SELECT pg_drop_replication_slot('${slot}')`);
   refreshReplicationSlots(c1, PROMOTED.primary.spec);
   expect(slotState(c1, slot)).toBe('false none');
@@ -264,7 +264,7 @@ it(`rebuilds ${seedPrimary.name} from ${seedStandby.name} with the promoted spec
 }, 90_000);
 
 it(`fails back: with writes stopped, ${seedPrimary.name} replays everything, is promoted per the seed's model, and ${seedStandby.name} rebuilt from it streams`, async () => {
-  // Step 2: equal positions (an idle primary may still log a record: wait for them to meet).
+  // Step 2: the positions are equal once the standby has replayed everything (asynchronous: wait for it).
   await until('the replay to reach the primary’s position', () => {
     const [current, replayed] = [c1.sql('SELECT pg_current_wal_lsn()'), c2.sql('SELECT pg_last_wal_replay_lsn()')];
     return current === replayed;
