@@ -232,8 +232,9 @@ it(`finds ${seedPrimary.name}'s old master writable when it comes back, and, res
   const position = c2.sql('SELECT pg_last_wal_replay_lsn()');
   const slot = PROMOTED.standby.spec.standbyConfig!.standbySettings.primarySlotName;
   await until(
-    'the slot to hold the old master’s position',
-    () => c1.sql(`SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '${slot}'`) === position,
+    'the slot to hold the old master’s position, reserved',
+    () =>
+      c1.sql(`SELECT restart_lsn || ' ' || wal_status FROM pg_replication_slots WHERE slot_name = '${slot}'`) === `${position} reserved`,
   );
   c2.stop();
 }, 90_000);
