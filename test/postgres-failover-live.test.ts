@@ -2,7 +2,7 @@
  * The promotion and failback runbooks (docs/runbooks/postgres-promotion.md, postgres-failback.md)
  * run step by step on the real PostgreSQL 15, each site's server configured from the cluster spec
  * the repo renders for the model of that step: the seed's (cluster2 primary), the promoted one
- * (the runbook's one-line change in sites/), and the seed's again after the failback. The link
+ * (the runbook's change of the roles in sites/), and the seed's again after the failback. The link
  * between the sites is a relay on loopback; addresses, passfile and CA are remapped to the test's.
  *
  * stolon is not run (no package): what its keeper does is reproduced from sorintlab/stolon@bcea7a75
@@ -11,8 +11,8 @@
  * (`updateReplSlots` from additionalMasterReplicationSlots, also on a standby cluster), and the
  * promotion of a keeper whose role becomes master (`pg_ctl promote`, postgresql.conf rewritten).
  * Its sentinel, store and update Job (test/stolon-update.test.ts) are not. stolon refuses to turn
- * a master into a standby ("cannot move from master role to standby role"); the test shows why
- * forcing it would not help either. Everything else is PostgreSQL's own behaviour: streaming over
+ * a master into a standby (keeper.go "cannot move from master role to standby role",
+ * internal/cluster/cluster.go `UpdateSpec`); the test shows forcing it would not help either. Everything else is PostgreSQL's own behaviour: streaming over
  * TLS, slots, the timeline fork at promotion, pg_basebackup.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,7 +42,7 @@ const REPL_PASSWORD = 'repl-failover-password';
 const seedPrimary = PLATFORM.sites.find((s) => s.database.role === 'primary')!;
 const seedStandby = PLATFORM.sites.find((s) => s.database.role === 'standby')!;
 
-/** The model after the runbook's one-line change in sites/: `name` the primary, every other site a standby. */
+/** The model after the runbook's change of the roles in sites/: `name` the primary, every other site a standby. */
 const withPrimary = (name: string): PlatformModel => ({
   ...PLATFORM,
   sites: PLATFORM.sites.map((s) => withChange(s, (d) => ((d.database as { role: string }).role = s.name === name ? 'primary' : 'standby'))),
