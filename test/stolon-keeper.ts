@@ -15,6 +15,9 @@ export interface PitrConfig {
 
 /** The fields of a rendered stolon cluster spec (cluster-spec.json) the PostgreSQL tests read. */
 export interface RenderedSpec {
+  role: 'master' | 'standby';
+  initMode: 'new' | 'pitr';
+  additionalMasterReplicationSlots: string[];
   pgParameters: Record<string, string>;
   maxStandbys: number;
   usePgrewind: boolean;
@@ -49,6 +52,46 @@ export function startAsStandbyKeeper(
   pg.ownData();
   const r = pg.startServer();
   if (r.status !== 0) throw new Error(`standby did not start: ${r.stderr}\n${pg.log()}`);
+}
+
+/**
+ * The slots a keeper keeps on its PostgreSQL when its db is the cluster's master db, which on a
+ * standby cluster is the keeper following the other site (cmd/sentinel/cmd/sentinel.go
+ * `setDBSpecFromClusterSpec` gives it the spec's additionalMasterReplicationSlots; `dbType` is
+ * master for a db following an external one). cmd/keeper/cmd/keeper.go `updateReplSlots`, with no
+ * keeper of its own site following: drops every `stolon_` slot not wanted, creates the wanted ones
+ * missing with `pg_create_physical_replication_slot(name)` (internal/postgresql/utils.go: no WAL
+ * reserved until a standby connects).
+ */
+export function refreshReplicationSlots(pg: PgCluster, spec: Pick<RenderedSpec, 'additionalMasterReplicationSlots'>): void {
+  const wanted = spec.additionalMasterReplicationSlots.map((slot) => `stolon_${slot}`);
+  const current = pg.sql('SELECT slot_name FROM pg_replication_slots').split('\n').filter(Boolean);
+  for (const slot of current.filter((s) => s.startsWith('stolon_') && !wanted.includes(s))) {
+    // stolon logs a failed drop (a standby still connected) and goes on.
+    try {
+      pg.sql(`SELECT pg_drop_replication_slot('${slot}')`);
+    } catch {
+      /* as stolon: retried on the next check */
+    }
+  }
+  for (const slot of wanted.filter((s) => !current.includes(s))) pg.sql(`SELECT pg_create_physical_replication_slot('${slot}')`);
+}
+
+/**
+ * A standby keeper whose db's role becomes master (cmd/keeper/cmd/keeper.go, `targetRole` master,
+ * local role standby): `SetRecoveryOptions(nil)`, internal/postgresql/postgresql.go `Promote`
+ * (`pg_ctl promote -w`, then `writeConfs`: postgresql.conf with the parameters and no recovery
+ * parameters; PostgreSQL itself removes standby.signal), then the master's slots.
+ */
+export function promoteKeeper(
+  pg: PgCluster,
+  spec: Pick<RenderedSpec, 'additionalMasterReplicationSlots'>,
+  config: { parameters: Record<string, string>; hba: readonly string[]; port: number },
+): void {
+  const r = asPostgres(`${PG_BIN}/pg_ctl`, ['promote', '-w', '-D', pg.data]);
+  if (r.status !== 0) throw new Error(`pg_ctl promote failed: ${r.stderr}\n${pg.log()}`);
+  pg.writeConfig('postgresql.conf', config.parameters, config.hba, config.port);
+  refreshReplicationSlots(pg, spec);
 }
 
 /** A base backup of `from` into `pg`'s (absent) data directory, as a new standby keeper takes it. */
