@@ -63,12 +63,7 @@ export function typeCheck(root: string, config: string, options: TypeCheckOption
             ts.sys.readDirectory(read(d), extensions, exclude, include, depth).map(named),
           realpath: (f) => named(ts.sys.realpath!(read(f))),
         };
-  const configErrors: TypeScript.Diagnostic[] = [];
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(at, config), undefined, {
-    ...sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d),
-  });
-  if (parsed === undefined) throw new Error(format(at, configErrors));
+  const parsed = parseConfig(at, config, sys);
   const host = ts.createCompilerHost(parsed.options);
   Object.assign(host, {
     fileExists: sys.fileExists,
@@ -141,13 +136,20 @@ export function typeCheck(root: string, config: string, options: TypeCheckOption
 
 /** The files `config` in `root` names (its `files` and what its `include` finds), relative and sorted. */
 export function configuredFiles(root: string, config: string): string[] {
+  return parseConfig(root, config, ts.sys)
+    .fileNames.map((f) => path.relative(root, f))
+    .sort();
+}
+
+/** `config` in `root` as tsc reads it; throws what makes it unreadable. */
+function parseConfig(root: string, config: string, sys: TypeScript.System): TypeScript.ParsedCommandLine {
   const errors: TypeScript.Diagnostic[] = [];
   const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, config), undefined, {
-    ...ts.sys,
+    ...sys,
     onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d),
   });
   if (parsed === undefined) throw new Error(format(root, errors));
-  return parsed.fileNames.map((f) => path.relative(root, f)).sort();
+  return parsed;
 }
 
 /** As tsc prints them, with paths relative to the root. */
