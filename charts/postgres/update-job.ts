@@ -21,9 +21,10 @@ import { SPEC_DIR, SPEC_FILE, storeEnv } from './pods';
  * What the update Job runs. stolon refuses to change a running cluster's `initMode` (and so its
  * `pitrConfig`): those only describe how the site was first initialised, which the role in git
  * does not tell (a promoted standby was initialised with `pitr`). The script keeps the running
- * values of both and replaces everything else with the spec from git. It also refuses, as stolon
- * does, to turn a master into a standby: a former primary is rebuilt instead
- * (docs/runbooks/postgres-failback.md). Exported for the test that runs it.
+ * values of both and replaces everything else with the spec from git. It does not check the role:
+ * `stolonctl update` itself refuses to turn a master into a standby (the Job then fails and
+ * changes nothing), and a former primary is rebuilt instead (docs/runbooks/postgres-failback.md).
+ * Exported for the test that runs it.
  */
 export const UPDATE_SCRIPT = [
   'set -euo pipefail',
