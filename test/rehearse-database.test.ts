@@ -137,9 +137,9 @@ it('keeps writes on the primary and reads on the standby while the link is cut, 
   rehearsal.component(o.title, `${primarySite.name}/postgres`, predictedState(o, primarySite.name, 'postgres'), observe(primary));
   rehearsal.component(o.title, `${standbySite.name}/postgres`, predictedState(o, standbySite.name, 'postgres'), observe(standby));
   rehearsal.fact(o.title, `write on ${primarySite.name} read on ${standbySite.name}`, 'no', await replicated(standby, 3));
-  const primaryAtCut = primary.sql('SELECT pg_current_wal_lsn()');
+  const primaryDuringCut = primary.sql('SELECT pg_current_wal_lsn()');
   // The primary wrote past what the standby had: its receive position did not move with it.
-  expect(primary.sql(`SELECT '${primaryAtCut}'::pg_lsn > '${before}'::pg_lsn`)).toBe('t');
+  expect(primary.sql(`SELECT '${primaryDuringCut}'::pg_lsn > '${before}'::pg_lsn`)).toBe('t');
   rehearsal.fact(o.title, `${standbySite.name} receive LSN moves`, 'no', receivedLsn() === before ? 'no' : 'yes');
   relay.restore();
   // The slot kept the WAL (charts/postgres/resilience.ts: resumes if the slot still holds it).
