@@ -15,7 +15,7 @@ import { TARGET_DOWN_INHIBITION } from '../charts/monitoring/alertmanager';
 import { TARGET_DOWN } from '../charts/monitoring/platform-alerts';
 import { tempDir } from './helpers';
 import { eventually, freePorts, liveTimeout } from './nats-helpers';
-import { renderAll, renderedRuleGroups, run } from './monitoring-helpers';
+import { renderAll, renderedRuleGroups, run, withoutAnnotations } from './monitoring-helpers';
 
 /** An alert as Alertmanager's API v2 lists it. */
 interface ListedAlert {
@@ -35,8 +35,14 @@ const ruleNamed = (name: string) => rules.find((r) => r.rule.alert === name)!;
 const perTarget = rules.filter(
   (r) => (r.rule.labels as Labels).severity === 'critical' && /^up\{job="[^"]+"\} == 0$/.test(String(r.rule.expr)),
 );
-/** A scrape target as the keepers' PodMonitor labels it. */
-const target = (job: string, instance: string): Labels => ({ job, instance, namespace: 'postgres', pod: 'postgres-keeper-0' });
+/** A scrape target's `up` labels as the keepers' PodMonitor gives them (its relabelling sets `component` too). */
+const target = (job: string, instance: string): Labels => ({
+  job,
+  instance,
+  component: 'postgres',
+  namespace: 'postgres',
+  pod: 'postgres-keeper-0',
+});
 /** An alert's labels but its name, as Prometheus sends it: the series' labels, then the rule's (which win). */
 const labelsOf = (name: string, series: Labels): Labels => ({ ...series, ...(ruleNamed(name).rule.labels as Labels) });
 const alertOf = (name: string, series: Labels): Labels => ({ alertname: name, ...labelsOf(name, series) });
@@ -45,7 +51,7 @@ const work = tempDir('monitoring-inhibition-');
 afterAll(() => work.cleanup());
 jest.setTimeout(liveTimeout(2));
 
-test('every site renders the same inhibition, and some critical alert is about one scrape target', () => {
+test('every site renders the same inhibition; the critical alert on one scrape target is PostgresKeeperDown', () => {
   for (const r of rendered) {
     const values = r.components.find((c) => c.name === 'monitoring')!.helmChart!.values as {
       alertmanager: { config: Record<string, unknown> };
@@ -62,7 +68,7 @@ test.each(perTarget.map((r) => [r.rule.alert as string, r] as const))(
     const series = target(job, '10.0.0.1:8080');
     const groups = [...new Set([critical.group, ruleNamed(TARGET_DOWN).group])].map((g) => ({
       name: g,
-      rules: rules.filter((r) => r.group === g).map((r) => Object.fromEntries(Object.entries(r.rule).filter(([k]) => k !== 'annotations'))),
+      rules: rules.filter((r) => r.group === g).map((r) => withoutAnnotations(r.rule)),
     }));
     const dir = path.join(work.dir, 'promtool');
     fs.mkdirSync(dir, { recursive: true });

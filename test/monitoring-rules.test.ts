@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { AlertRule } from '../charts/lib/alerts';
 import { ruleGroups } from '../charts/monitoring/scrapes';
 import { tempDir } from './helpers';
-import { alertProblems, declaredMetrics, metricNames, renderAll, renderedRuleGroups, run } from './monitoring-helpers';
+import { alertProblems, declaredMetrics, metricNames, renderAll, renderedRuleGroups, run, withoutAnnotations } from './monitoring-helpers';
 
 const rendered = renderAll();
 const work = tempDir('monitoring-rules-');
@@ -84,7 +84,7 @@ function writeRuleTests(
   return groups.map((g) => {
     const bare = {
       name: g.name,
-      rules: g.rules.map((rule) => Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'annotations'))),
+      rules: g.rules.map(withoutAnnotations),
     };
     const tests = unitTests(
       declared.filter((d) => d.name === g.name),
@@ -216,7 +216,7 @@ describe('BusJetStreamNoQuorum on the meta leader (prometheus-nats-exporter labe
   function verdict(name: string, expr: string): { status: number; output: string } {
     const dir = path.join(work.dir, 'bus-quorum', name);
     fs.mkdirSync(dir, { recursive: true });
-    const bare = { ...Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'annotations')), expr };
+    const bare = { ...withoutAnnotations(rule), expr };
     fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: group.name, rules: [bare] }] }));
     const tests = cases.map((c) => ({
       name: c.what,
