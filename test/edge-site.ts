@@ -69,6 +69,11 @@ export class HealthCheckedSite extends FakeSite {
    * answer: 503, a hang, plain text, a handshake with a bad certificate), counted as answered.
    */
   readonly answered = { passed: 0, failed: 0 };
+  /**
+   * Whether relayed connections stay open once answered, as a keep-alive, HTTP/2 or WebSocket
+   * session does: each line the client sends after is answered `<site> <line>`.
+   */
+  holdSessions = false;
   private readonly https: https.Server;
 
   constructor(name: string, certs: EdgeTestCerts) {
@@ -100,6 +105,17 @@ export class HealthCheckedSite extends FakeSite {
       },
     );
     this.https.on('tlsClientError', () => undefined);
+  }
+
+  protected override answerRelayed(socket: net.Socket, answer: string): void {
+    if (!this.holdSessions) return super.answerRelayed(socket, answer);
+    socket.write(answer);
+    let pending = '';
+    socket.on('data', (d: Buffer) => {
+      const lines = (pending + d.toString()).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) socket.write(`${this.name} ${line}\n`);
+    });
   }
 
   protected override answerLocal(socket: net.Socket, rest: Buffer): void {

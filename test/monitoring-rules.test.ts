@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import type { AlertRule } from '../charts/lib/alerts';
 import { ruleGroups } from '../charts/monitoring/scrapes';
 import { tempDir } from './helpers';
-import { alertProblems, declaredMetrics, metricNames, renderAll, renderedRuleGroups, run } from './monitoring-helpers';
+import { alertProblems, declaredMetrics, metricNames, renderAll, renderedRuleGroups, run, withoutAnnotations } from './monitoring-helpers';
 
 const rendered = renderAll();
 const work = tempDir('monitoring-rules-');
@@ -84,7 +84,7 @@ function writeRuleTests(
   return groups.map((g) => {
     const bare = {
       name: g.name,
-      rules: g.rules.map((rule) => Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'annotations'))),
+      rules: g.rules.map(withoutAnnotations),
     };
     const tests = unitTests(
       declared.filter((d) => d.name === g.name),
@@ -181,5 +181,67 @@ describe('the checks bite', () => {
       metricNames('max by (target_site) (probe_success{probe="x"}) == 0 or absent(up{job="a"}) and rate(foo_total[5m]) > bar'),
     ).toEqual(['bar', 'foo_total', 'probe_success', 'up']);
     expect(() => metricNames('sum(up')).toThrow(/syntax error/);
+  });
+});
+
+describe('BusJetStreamNoQuorum on the meta leader (prometheus-nats-exporter labels each server state with it)', () => {
+  const group = renderedRuleGroups(rendered[0]!).find((g) => g.rules.some((r) => r.alert === 'BusJetStreamNoQuorum'))!;
+  const rule = group.rules.find((r) => r.alert === 'BusJetStreamNoQuorum')!;
+  const job = /job="([^"]+)"/.exec(String(rule.expr))![1]!;
+  /** One server's JetStream state as the exporter labels it; `leader` '' when its meta group has none (the label is empty, so absent). */
+  const state = (server: number, leader: string, values: string) => ({
+    series: `jetstream_server_jetstream_disabled{job="${job}",instance="nats-${server}",is_meta_leader="${leader === `nats-${server}`}"${leader ? `,meta_leader="${leader}"` : ''}}`,
+    values,
+  });
+  const servers = [0, 1, 2];
+  const cases = [
+    {
+      what: 'all three serve JetStream, then lose their meta leader (a partition): fires',
+      series: servers.flatMap((i) => [state(i, 'nats-0', '0x2 stale'), state(i, '', '_x3 0x7')]),
+      fires: true,
+    },
+    {
+      what: 'all three serve JetStream under a leader: silent',
+      series: servers.map((i) => state(i, 'nats-0', '0x10')),
+      fires: false,
+    },
+    {
+      what: 'a new leader elected a minute after the old one is lost: silent (the rule waits 2m)',
+      series: servers.flatMap((i) => [state(i, 'nats-0', '0x2 stale'), state(i, '', '_x3 0 stale'), state(i, 'nats-1', '_x4 0x6')]),
+      fires: false,
+    },
+  ];
+
+  /** promtool's verdict on the cases with the rule's expression as `expr`. */
+  function verdict(name: string, expr: string): { status: number; output: string } {
+    const dir = path.join(work.dir, 'bus-quorum', name);
+    fs.mkdirSync(dir, { recursive: true });
+    const bare = { ...withoutAnnotations(rule), expr };
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: group.name, rules: [bare] }] }));
+    const tests = cases.map((c) => ({
+      name: c.what,
+      interval: '1m',
+      input_series: c.series,
+      alert_rule_test: [
+        { eval_time: '10m', alertname: rule.alert, exp_alerts: c.fires ? [{ exp_labels: rule.labels as Record<string, string> }] : [] },
+      ],
+    }));
+    fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }));
+    return run('promtool', ['test', 'rules', 'tests.yaml'], dir);
+  }
+
+  test('fires when the servers serving JetStream know no meta leader, not during an election', () => {
+    expect(String(rule.expr)).toContain('meta_leader!=""');
+    const r = verdict('rendered', String(rule.expr));
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  test('counting the servers with JetStream enabled alone misses the lost leader (the test can fail)', () => {
+    const r = verdict('enabled-only', String(rule.expr).split(',meta_leader!=""').join(''));
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(cases[0]!.what);
+    expect(r.output).not.toContain(cases[1]!.what);
+    expect(r.output).not.toContain(cases[2]!.what);
   });
 });

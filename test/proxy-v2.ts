@@ -85,7 +85,7 @@ export class FakeSite {
         }
         this.relayed.push(parsed.header);
         const src = parsed.header.source!;
-        socket.end(`${this.name} ${src.address} ${src.port}\n`);
+        this.answerRelayed(socket, `${this.name} ${src.address} ${src.port}\n`);
       };
       socket.on('data', onData);
     });
@@ -95,6 +95,11 @@ export class FakeSite {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   protected answerLocal(socket: net.Socket, _rest: Buffer): void {
     socket.end();
+  }
+
+  /** A relayed client connection, given its answer: answered and closed. */
+  protected answerRelayed(socket: net.Socket, answer: string): void {
+    socket.end(answer);
   }
 
   listen(): Promise<number> {

@@ -118,17 +118,41 @@ it('streams over TLS with the rendered primary_conninfo: a write on the primary 
   expect(rehearsal.disagreements()).toEqual([]);
 }, 60_000);
 
+/** The standby's last WAL position received and flushed (pg_last_wal_receive_lsn). */
+const receivedLsn = () => standby.sql('SELECT pg_last_wal_receive_lsn()');
+/** Whether the standby has received the primary's WAL up to `lsn`. */
+const receivedUpTo = (lsn: string) => `SELECT pg_last_wal_receive_lsn() >= '${lsn}'::pg_lsn`;
+
 it('keeps writes on the primary and reads on the standby while the link is cut, and catches up after', async () => {
   const o = outcomeTitled(outcomes, 'the link between the sites');
+  const senders = `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standbySite.name}'`;
+  const receivers = "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'";
+  expect(await primary.waitFor(senders, '1', 30)).toBe('1');
   relay.cut();
+  // Once neither end streams (the primary's WAL sender and the standby's receiver gone; the
+  // receiver flushes what it got before it ends), only a new connection could bring WAL.
+  const stopped = (await primary.waitFor(senders, '0', 30)) === '0' && (await standby.waitFor(receivers, '0', 30)) === '0';
+  rehearsal.fact(o.title, `${primarySite.name} streams WAL to ${standbySite.name}`, 'no', stopped ? 'no' : 'yes');
+  const before = receivedLsn();
   rehearsal.component(o.title, `${primarySite.name}/postgres`, predictedState(o, primarySite.name, 'postgres'), observe(primary));
   rehearsal.component(o.title, `${standbySite.name}/postgres`, predictedState(o, standbySite.name, 'postgres'), observe(standby));
   rehearsal.fact(o.title, `write on ${primarySite.name} read on ${standbySite.name}`, 'no', await replicated(standby, 3));
+  const primaryDuringCut = primary.sql('SELECT pg_current_wal_lsn()');
+  // The primary wrote past what the standby had: its receive position did not move with it.
+  expect(primary.sql(`SELECT '${primaryDuringCut}'::pg_lsn > '${before}'::pg_lsn`)).toBe('t');
+  rehearsal.fact(o.title, `${standbySite.name} receive LSN moves`, 'no', receivedLsn() === before ? 'no' : 'yes');
   relay.restore();
   // The slot kept the WAL (charts/postgres/resilience.ts: resumes if the slot still holds it).
   rehearsal.fact('link restored', `write on ${primarySite.name} read on ${standbySite.name}`, 'yes', await replicated(standby, 60));
+  const primaryAfter = primary.sql('SELECT pg_current_wal_lsn()');
+  rehearsal.fact(
+    'link restored',
+    `${standbySite.name} receive LSN reaches ${primarySite.name}'s`,
+    'yes',
+    (await standby.waitFor(receivedUpTo(primaryAfter), 't', 60)) === 't' ? 'yes' : 'no',
+  );
   expect(rehearsal.disagreements()).toEqual([]);
-}, 120_000);
+}, 180_000);
 
 it('keeps the primary writing when the standby site is lost', async () => {
   const o = outcomeTitled(outcomes, `site ${standbySite.name}`);

@@ -23,12 +23,15 @@ export const BUS_METRICS = [
 export function busAlerts(job: string, quorum: number): AlertRule[] {
   // The exporter serves a server's JetStream state only while it can read that server's /jsz: its
   // own scrape stays up when the server does not answer (collector/collector.go Collect), so `up`
-  // cannot tell a server that is gone.
+  // cannot tell a server that is gone. A server counts when it serves JetStream and knows a meta
+  // leader: the exporter labels its state with the leader the server reports (`meta_leader`, empty
+  // while the meta group has none: nats-server@v2.14.5:server/monitor.go Jsz), so servers all up
+  // but without a leader (a partition, an election that does not end) count as none.
   const enabled = (i: number, v: string) => ({
-    series: `jetstream_server_jetstream_disabled{job="${job}",instance="nats-${i}"}`,
+    series: `jetstream_server_jetstream_disabled{job="${job}",instance="nats-${i}",meta_leader="nats-0"}`,
     values: v,
   });
-  const serving = `jetstream_server_jetstream_disabled{job="${job}"} == 0`;
+  const serving = `jetstream_server_jetstream_disabled{job="${job}",meta_leader!=""} == 0`;
   const stream = (metric: string, v: string) => ({ series: `${metric}{job="${job}",instance="nats-0",stream_name="images"}`, values: v });
   const deadLetters = (i: number, leader: boolean, v: string) => ({
     series: `jetstream_stream_total_messages{job="${job}",instance="nats-${i}",stream_name="RESIZE${DEAD_LETTER_SUFFIX}",is_stream_leader="${leader}"}`,
@@ -40,7 +43,7 @@ export function busAlerts(job: string, quorum: number): AlertRule[] {
       expr: `count(${serving}) < ${quorum} or absent(${serving})`,
       for: '2m',
       severity: 'critical',
-      summary: `Fewer than ${quorum} NATS servers of this site serve JetStream: it has no quorum, publishes and acknowledgements stop.`,
+      summary: `Fewer than ${quorum} NATS servers of this site serve JetStream with a meta leader: it has no quorum, publishes and acknowledgements stop.`,
       runbook: `${RUNBOOK}#busjetstreamnoquorum`,
       proof: {
         // One server lost keeps the quorum; two lost lose it, whether their state stops coming

@@ -6,6 +6,7 @@
  */
 import type { Site } from '../../sites';
 import type { AlertSeverity } from '../lib/alerts';
+import { TARGET_DOWN } from './platform-alerts';
 
 /** Where the SMTP password Secret is mounted in Alertmanager pods (the operator's `secrets` mount path). */
 export function smtpPasswordFile(secretName: string): string {
@@ -45,6 +46,19 @@ export function receiverOf(severity: AlertSeverity): string {
   return `mail-${severity}`;
 }
 
+/**
+ * A critical alert about one scrape target (`PostgresKeeperDown` is `up{job="postgres-keeper"} ==
+ * 0`) names the same failure as the stack's generic `TargetDown` warning on that target, with what
+ * it costs: the warning is not mailed beside it. Every `up` series has a `job` and an `instance`,
+ * so a critical alert without them (an aggregate: `EnvoyNoneUp`, `SiteUnreachable`) silences no
+ * `TargetDown` (Alertmanager takes a label absent on both sides as equal).
+ */
+export const TARGET_DOWN_INHIBITION = {
+  source_matchers: ['severity="critical"'],
+  target_matchers: [`alertname="${TARGET_DOWN}"`],
+  equal: ['job', 'instance'],
+} as const;
+
 /** A complete Alertmanager configuration (every key the chart's default sets is set, so Helm merges nothing in). */
 export function alertmanagerConfig(site: Site, smtpSecretName: string): Record<string, unknown> {
   const mail = alertMail(site);
@@ -75,10 +89,7 @@ export function alertmanagerConfig(site: Site, smtpSecretName: string): Record<s
         })),
       ],
     },
-    // A critical alert silences the warning of the same name and component (the same failure, worse).
-    inhibit_rules: [
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['alertname', 'component'] },
-    ],
+    inhibit_rules: [TARGET_DOWN_INHIBITION],
     receivers: [
       { name: 'null' },
       ...severities.map((s) => ({

@@ -27,9 +27,12 @@ export const MONITORING_METRIC_NAMES: readonly string[] = Object.values(MONITORI
 /** The `probe` label of the blackbox Probes: a floating address of another site, or a public route. */
 export const PROBE_KIND = { site: 'site-address', route: 'public-route' } as const;
 
+/** The alert on any scrape target Prometheus cannot reach. */
+export const TARGET_DOWN = 'TargetDown';
+
 export const MONITORING_ALERTS: readonly AlertRule[] = [
   {
-    name: 'TargetDown',
+    name: TARGET_DOWN,
     expr: 'up == 0',
     for: '5m',
     severity: 'warning',
