@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildEntry, ENTRIES } from './build.mjs';
 import { runWithCodeCache } from './code-cache.mjs';
+import { setEntryV8Flags } from './v8-flags.mjs';
 
 const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
@@ -17,6 +18,8 @@ if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
+// Before any bundle (esbuild's API included) is compiled: the code caches are made with them.
+setEntryV8Flags(entry);
 const bundle = await buildEntry(entry, { onlyIfStale: true });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
