@@ -127,6 +127,10 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
     expect(recorded.status).toBe(0);
     expect(recorded.stderr).toContain('vendor loaded: false');
     expect(recorded.stdout).toBe(unchanged.stdout);
+    // A --site run is never answered from the record: the bundle runs (and refuses an unknown site).
+    const site = runSynth(['--out', dir, '--site', 'nope'], { env });
+    expect(site.status).toBe(2);
+    expect(site.stderr).toContain('no site named nope');
     // A hand edit of the same size: --check renders, finds it and exits 1.
     const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
     const original = fs.readFileSync(file, 'utf8');

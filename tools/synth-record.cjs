@@ -26,6 +26,14 @@ const STAGING_DIR = '.synth-staging';
 /** File times come from a clock that lags the system's by up to a tick (a few ms): this covers it. */
 const CLOCK_MARGIN_MS = 100;
 
+/**
+ * The synth's command-line options (util.parseArgs's form): main.ts parses its command line with
+ * them, and tools/run.mjs reads one with them to tell a recordable run (a whole synth or --check,
+ * with --out or not) from any other. Declared here, where tools/run.mjs reads them with the
+ * record it loads anyway: no file more to load before a recorded run answers.
+ */
+const SYNTH_OPTIONS = { site: { type: 'string', multiple: true }, check: { type: 'boolean' }, out: { type: 'string' } };
+
 const sha1 = (data) => createHash('sha1').update(data).digest('hex');
 const recordFileOf = (repo) => path.join(repo, 'dist', 'synth-record.json');
 
@@ -208,4 +216,4 @@ function startRecord(repo, programFiles, root) {
   };
 }
 
-module.exports = { recordedRun, startRecord };
+module.exports = { recordedRun, startRecord, SYNTH_OPTIONS };
