@@ -4,21 +4,20 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, runTempDir, tempDir } from './helpers';
 
-// tools/v8-flags.mjs: the V8 flags an entry sets at run time before it compiles a bundle. V8 keeps
+// tools/code-cache.mjs: the V8 flags an entry sets at run time before it compiles a bundle. V8 keeps
 // a hash of its flags in a code cache and refuses a cache made under other flags, so a flag set
 // too late, or not set by one of the processes sharing a cache, shows as caches made again.
 const moduleUrl = (file: string) => JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'tools', file)).href);
 
 /** Runs `bundle` with its code cache (tools/code-cache.mjs) in a node of its own, `entry`'s flags set first when given. */
 function runBundle(bundle: string, entry?: string): string {
-  const setFlags =
-    entry === undefined ? '' : `import { setEntryV8Flags } from ${moduleUrl('v8-flags.mjs')}; setEntryV8Flags(${JSON.stringify(entry)});`;
+  const useFlags = entry === undefined ? '' : `useEntryV8Flags(${JSON.stringify(entry)});`;
   return execFileSync(
     process.execPath,
     [
       '--input-type=module',
       '-e',
-      `${setFlags} import { runWithCodeCache } from ${moduleUrl('code-cache.mjs')}; runWithCodeCache(${JSON.stringify(bundle)});`,
+      `import { runWithCodeCache, useEntryV8Flags } from ${moduleUrl('code-cache.mjs')}; ${useFlags} runWithCodeCache(${JSON.stringify(bundle)});`,
     ],
     { encoding: 'utf8' },
   );
@@ -26,7 +25,7 @@ function runBundle(bundle: string, entry?: string): string {
 
 const written = (file: string) => ({ mtimeMs: fs.statSync(file).mtimeMs, bytes: fs.readFileSync(file) });
 
-describe('the V8 flags an entry sets at run time (tools/v8-flags.mjs)', () => {
+describe('the V8 flags an entry sets at run time (tools/code-cache.mjs)', () => {
   it("are in the synth's code caches: a cache made without them is refused and made again, one made with them is kept", () => {
     const { dir, cleanup } = tempDir('v8-flags-');
     try {

@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildEntry, ENTRIES } from './build.mjs';
-import { runWithCodeCache } from './code-cache.mjs';
-import { setEntryV8Flags } from './v8-flags.mjs';
+import { runWithCodeCache, useEntryV8Flags } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
@@ -18,8 +17,8 @@ if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
-// Before any bundle (esbuild's API included) is compiled: the code caches are made with them.
-setEntryV8Flags(entry);
+// Set before any bundle (esbuild's API included) is compiled: the code caches are made with them.
+useEntryV8Flags(entry);
 const bundle = await buildEntry(entry, { onlyIfStale: true });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
