@@ -1,19 +1,10 @@
 import * as net from 'node:net';
 import { isIPv4, isIPv6, parseRange } from '../model/addresses';
+import { random } from './diff-helpers';
 
 // model/addresses.ts checks addresses without node's `net` (whose IPv6 expression costs a synth
-// about 5 ms to compile): its answers are node's on every text below, zones (`%eth0`) aside.
-
-/** A small deterministic generator (mulberry32), so that a failure names a text that fails again. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// about 5 ms to compile): its answers are node's on every text below, zones (`%eth0`) aside
+// (random texts from a seeded generator, so that a failure names a text that fails again).
 
 const FIXED = [
   '',
