@@ -52,6 +52,35 @@ describe('the V8 flags an entry sets at run time (tools/code-cache.mjs)', () => 
     }
   });
 
+  it("give a package's cache (esbuild's API) a name of their own, so that a process without them keeps its own", () => {
+    const { dir, cleanup } = tempDir('v8-flags-package-');
+    try {
+      const file = path.join(dir, 'package.js');
+      fs.writeFileSync(file, 'module.exports = { answer: 42 };\n');
+      const load = (entry: string) =>
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `import { requireWithCodeCache, useEntryV8Flags } from ${moduleUrl('code-cache.mjs')}; useEntryV8Flags(${JSON.stringify(entry)}); console.log(requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(path.join(dir, 'package.js.v8cache'))}).answer);`,
+          ],
+          { encoding: 'utf8' },
+        );
+      expect(load('main')).toBe('42\n');
+      expect(load('review')).toBe('42\n');
+      expect(fs.readdirSync(dir).sort()).toEqual(['package.js', 'package.js.main.v8cache', 'package.js.v8cache']);
+      const kept = [written(path.join(dir, 'package.js.main.v8cache')).mtimeMs, written(path.join(dir, 'package.js.v8cache')).mtimeMs];
+      expect(load('main')).toBe('42\n');
+      expect(load('review')).toBe('42\n');
+      expect([written(path.join(dir, 'package.js.main.v8cache')).mtimeMs, written(path.join(dir, 'package.js.v8cache')).mtimeMs]).toEqual(
+        kept,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
   it('are set by tools/run.mjs before it compiles the entry bundle', () => {
     // A copy of tools/ and dist/ (written to); the sources the build stamps list are linked, read only.
     const { dir } = runTempDir('v8-flags-run-');

@@ -36,6 +36,8 @@ export const ENTRY_V8_FLAGS = { main: [`--interrupt-budget=${INTERRUPT_BUDGET}`]
 
 /** The flags still to set before this process compiles its first bundle (useEntryV8Flags). */
 let pendingFlags = [];
+/** The entry whose flags this process runs with, if it has any: a package's cache is kept per such entry. */
+let flaggedEntry;
 
 /**
  * Gives this process `entry`'s V8 flags, set when it compiles its first bundle: a run that
@@ -43,6 +45,7 @@ let pendingFlags = [];
  */
 export function useEntryV8Flags(entry) {
   pendingFlags = ENTRY_V8_FLAGS[entry] ?? [];
+  flaggedEntry = pendingFlags.length > 0 ? entry : undefined;
 }
 
 function setPendingFlags() {
@@ -126,12 +129,15 @@ function requireShared(file, user) {
 /**
  * Requires the CommonJS module `file` (a package's module, resolved by the caller) as `require`
  * would, compiled with the code cache `cacheFile`: for a package that is loaded only now and then
- * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each time.
+ * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each
+ * time. Under an entry's V8 flags the cache is `<name>.<entry>.v8cache` beside it: processes
+ * without them (`npm run build`, the other entries) keep theirs, instead of each refusing the other's.
  */
 export function requireWithCodeCache(file, cacheFile) {
   const cached = Module._cache[file];
   if (cached !== undefined) return cached.exports;
-  const { module, run } = compileWithCodeCache(file, cacheFile, file, path.basename(file, '.js'));
+  const cache = flaggedEntry === undefined ? cacheFile : cacheFile.replace(/\.v8cache$/, `.${flaggedEntry}.v8cache`);
+  const { module, run } = compileWithCodeCache(file, cache, file, path.basename(file, '.js'));
   Module._cache[file] = module;
   return run();
 }
