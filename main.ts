@@ -10,12 +10,13 @@ import type { WriterLock } from './pipeline/writer-lock';
 import type { RecoverOutcome } from './pipeline/writer-staging';
 import { parseCommandLine, runCommand } from './tools/cli';
 import { programFilesOf } from './tools/bundles.cjs';
-import { startRecord, type SynthRecording } from './tools/synth-record.cjs';
+import { startRecord, SYNTH_OPTIONS, type SynthRecording } from './tools/synth-record.cjs';
 
 const COMMAND = {
   name: 'synth',
   usage: 'npm run synth -- [--site NAME]... [--check] [--out DIR]',
-  options: { site: { type: 'string', multiple: true }, check: { type: 'boolean' }, out: { type: 'string' } },
+  // Shared with tools/run.mjs, which reads a command line with them to find a recorded run.
+  options: SYNTH_OPTIONS,
   help: {
     site: 'render only this site (repeatable); the other sites are rendered too, for the cross-site checks, but not written',
     check: 'render in memory and exit 1 if gitops/ differs, listing each file; writes nothing',

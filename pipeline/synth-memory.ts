@@ -2,7 +2,7 @@
  * What keeps a synth of many sites small: the paths it adds kept packed, V8's heap kept near what
  * is live, a young generation of 4 MB and two malloc arenas.
  */
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { constants } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 
@@ -48,6 +48,10 @@ const ownNodeFlags = (): string[] => [...process.execArgv, ...(process.env.NODE_
 export function relaunchForModel(sites: number, script: string, args: readonly string[]): number | undefined {
   const flags = nodeFlagsFor(sites, ownNodeFlags());
   if (flags.length === 0) return undefined;
+  // Loaded only to relaunch: node's child_process (with net and dgram) is about 3 ms of a small
+  // model's synth, which never relaunches.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof ChildProcess;
   const child = spawnSync(process.execPath, [...process.execArgv, ...flags, script, ...args], {
     stdio: 'inherit',
     env: { ...process.env, ...nodeEnvFor(sites, process.env) },

@@ -90,6 +90,17 @@ describe('the record of a synth that found gitops/ up to date (tools/synth-recor
     expect(recordedAfter(change)).toBe(false);
   });
 
+  it('keeps what another run recorded while this one ran', () => {
+    const { dir, bundle, write } = repository();
+    write('dist/other.js', 'console.log(2);\n');
+    const other = path.join(dir, 'dist', 'other.js');
+    const recording = startRecord(dir, [bundle], dir);
+    expect(startRecord(dir, [other], dir).save(LINES)).toBe(true);
+    expect(recording.save(LINES)).toBe(true);
+    expect(recordedRun(dir, [other], dir, false)).toEqual({ stdout: LINES.synth });
+    expect(recordedRun(dir, [bundle], dir, false)).toEqual({ stdout: LINES.synth });
+  });
+
   it.each([
     ['a file written', (write: (rel: string, content: string) => void) => write('gitops/README.md', '# edited meanwhile\n')],
     ['a file added', (write: (rel: string, content: string) => void) => write('gitops/cluster1/new.yaml', 'x: 1\n')],
@@ -127,6 +138,10 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
     expect(recorded.status).toBe(0);
     expect(recorded.stderr).toContain('vendor loaded: false');
     expect(recorded.stdout).toBe(unchanged.stdout);
+    // A --site run is never answered from the record: the bundle runs (and refuses an unknown site).
+    const site = runSynth(['--out', dir, '--site', 'nope'], { env });
+    expect(site.status).toBe(2);
+    expect(site.stderr).toContain('no site named nope');
     // A hand edit of the same size: --check renders, finds it and exits 1.
     const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
     const original = fs.readFileSync(file, 'utf8');

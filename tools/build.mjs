@@ -86,7 +86,9 @@ function vendorKeyOf(args) {
  * What the vendor bundle takes of cdk8s-plus-28: only its `k8s` bindings (its constructs,
  * Deployment, Service..., are not used here and cost a third of its load). The `yaml` library,
  * which cdk8s loads for the files it writes itself (the render uses toJson and pipeline/yaml.ts),
- * is loaded by cdk8s on first use only.
+ * and node's `child_process`, which cdk8s loads to run helm and to fetch YAML by URL (none of
+ * which the synth does; with `net` and `dgram` it is about 3 ms of a synth), are loaded by cdk8s
+ * on first use only.
  */
 const vendorPlugin = {
   name: 'vendor',
@@ -97,16 +99,17 @@ const vendorPlugin = {
       resolveDir: root,
       loader: 'js',
     }));
-    build.onResolve({ filter: /^yaml$/ }, (args) =>
-      INSIDE_CDK8S.test(args.importer) ? { path: 'yaml', namespace: 'lazy-yaml' } : undefined,
+    build.onResolve({ filter: /^(yaml|child_process)$/ }, (args) =>
+      INSIDE_CDK8S.test(args.importer) ? { path: args.path, namespace: 'lazy-in-cdk8s' } : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => ({
-      // `__esModule` keeps esbuild's and TypeScript's import helpers from copying (loading) it.
-      contents:
-        "let yaml; module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : (yaml ??= require('yaml'))[key]) });",
-      resolveDir: root,
-      loader: 'js',
-    }));
+    // `__esModule` keeps esbuild's and TypeScript's import helpers from copying (loading) it.
+    const LAZY = {
+      yaml: "let yaml; module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : (yaml ??= require('yaml'))[key]) });",
+      // cdk8s takes `spawnSync` from it when it loads (lib/_child_process.js) and calls its functions only.
+      child_process:
+        "module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : (...args) => require('child_process')[key](...args)) });",
+    };
+    build.onLoad({ filter: /.*/, namespace: 'lazy-in-cdk8s' }, (args) => ({ contents: LAZY[args.path], resolveDir: root, loader: 'js' }));
   },
 };
 

@@ -5,7 +5,9 @@
 // `<bundle>.<user>.v8cache` for a bundle several entries load, so that each keeps the functions it
 // runs), headed by the SHA-1 of the bundle's bytes and the V8 version: any other bundle or node
 // ignores it. The shared bundles an entry's bundle requires beside it (tools/bundles.cjs) are
-// loaded the same way, each with its cache for that entry, when first required.
+// loaded the same way, each with its cache for that entry, when first required. An entry's V8
+// flags (ENTRY_V8_FLAGS) are set before its first bundle is compiled: V8 refuses a cache made
+// under other flags.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -13,6 +15,45 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 
 const HEADER_BYTES = 128;
+const require = createRequire(import.meta.url);
+
+/**
+ * V8's interrupt budget (bytecode run between two looks at a function's heat) 16 times its default
+ * of 67,584, as the render threads have it (pipeline/site-workers.ts sets the same value, so the
+ * flag hash stays the same when they start). A synth of the committed sites runs most of its code
+ * a few times, once per site or object, and with the default budget V8 kept compiling functions
+ * with TurboFan that then ran a few times more: a rendering synth, CPU time of the process, 12
+ * paired runs each at a load of 7 to 9, -65 ms rendered, -95 ms after an edit (README, Performance).
+ */
+const INTERRUPT_BUDGET = 16 * 67_584;
+
+/**
+ * The V8 flags of each entry that has any, set before its first bundle is compiled. They are part
+ * of the flag hash V8 keeps in a code cache and checks when one is given (a cache made under
+ * other flags is refused, and made again at exit), so every process using an entry's caches sets them.
+ */
+export const ENTRY_V8_FLAGS = { main: [`--interrupt-budget=${INTERRUPT_BUDGET}`] };
+
+/** The flags still to set before this process compiles its first bundle (useEntryV8Flags). */
+let pendingFlags = [];
+/** The entry whose flags this process runs with, if it has any: a package's cache is kept per such entry. */
+let flaggedEntry;
+
+/**
+ * Gives this process `entry`'s V8 flags, set when it compiles its first bundle: a run that
+ * compiles none (a recorded synth, tools/run.mjs) does not even load node's `v8` module.
+ */
+export function useEntryV8Flags(entry) {
+  pendingFlags = ENTRY_V8_FLAGS[entry] ?? [];
+  flaggedEntry = pendingFlags.length > 0 ? entry : undefined;
+}
+
+function setPendingFlags() {
+  if (pendingFlags.length === 0) return;
+  const { setFlagsFromString } = require('node:v8');
+  for (const flag of pendingFlags) setFlagsFromString(flag);
+  pendingFlags = [];
+}
 
 /** The code caches to make when the process exits: of each bundle compiled without one. */
 const toWrite = [];
@@ -30,10 +71,11 @@ function writeCaches() {
 }
 
 /** The shared bundles, by file name (`vendor.js`...): a `require('./<name>.js')` of a bundle is loaded with its code cache. */
-const SHARED = new Set(createRequire(import.meta.url)('./bundles.cjs').SHARED_BUNDLES.map((name) => `./${name}.js`));
+const SHARED = new Set(require('./bundles.cjs').SHARED_BUNDLES.map((name) => `./${name}.js`));
 
 /** Compiles `file` as a CommonJS module with its code cache `cacheFile`, into a new module of id `id`; `user` names the entry, for the caches of the shared bundles it requires. */
 function compileWithCodeCache(file, cacheFile, id, user) {
+  setPendingFlags();
   const bytes = fs.readFileSync(file);
   // Hashing the bytes, not the decoded string, is several times faster.
   const tag = `${createHash('sha1').update(bytes).digest('hex')} ${process.versions.v8}`.padEnd(HEADER_BYTES);
@@ -71,7 +113,8 @@ const sharedModules = new Map();
 function requireShared(file, user) {
   const loaded = sharedModules.get(file);
   if (loaded !== undefined) return loaded.exports;
-  const real = fs.realpathSync(file);
+  // One realpath(3) call: the JavaScript realpathSync lstat()s each component of the path.
+  const real = fs.realpathSync.native(file);
   const cached = Module._cache[real];
   if (cached !== undefined) {
     sharedModules.set(file, cached);
@@ -86,12 +129,15 @@ function requireShared(file, user) {
 /**
  * Requires the CommonJS module `file` (a package's module, resolved by the caller) as `require`
  * would, compiled with the code cache `cacheFile`: for a package that is loaded only now and then
- * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each time.
+ * (esbuild's JavaScript API, when something is rebuilt), whose compile would otherwise be paid each
+ * time. Under an entry's V8 flags the cache is `<name>.<entry>.v8cache` beside it: processes
+ * without them (`npm run build`, the other entries) keep theirs, instead of each refusing the other's.
  */
 export function requireWithCodeCache(file, cacheFile) {
   const cached = Module._cache[file];
   if (cached !== undefined) return cached.exports;
-  const { module, run } = compileWithCodeCache(file, cacheFile, file, path.basename(file, '.js'));
+  const cache = flaggedEntry === undefined ? cacheFile : cacheFile.replace(/\.v8cache$/, `.${flaggedEntry}.v8cache`);
+  const { module, run } = compileWithCodeCache(file, cache, file, path.basename(file, '.js'));
   Module._cache[file] = module;
   return run();
 }

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildEntry, ENTRIES } from './build.mjs';
-import { runWithCodeCache } from './code-cache.mjs';
+import { runWithCodeCache, useEntryV8Flags } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
@@ -17,6 +17,8 @@ if (!entry || !(entry in ENTRIES)) {
   console.error(`usage: node tools/run.mjs <${Object.keys(ENTRIES).join('|')}> [args...]`);
   process.exit(2);
 }
+// Set before any bundle (esbuild's API included) is compiled: the code caches are made with them.
+useEntryV8Flags(entry);
 const bundle = await buildEntry(entry, { onlyIfStale: true });
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
@@ -29,23 +31,19 @@ else {
 /**
  * The recorded run of a synth with these arguments, if any. Only a whole synth or --check, with
  * --out or not, is ever recorded; any other command line (--site, --help, a bad flag) runs the
- * bundle, whose parser (tools/cli.ts) answers it. Read here with the same util.parseArgs.
+ * bundle, whose parser (tools/cli.ts) answers it. Read here with the same util.parseArgs and the
+ * synth's own options (main.ts takes them from tools/synth-record.cjs too).
  */
 function recordedSynth(bundle, args) {
+  const { recordedRun, SYNTH_OPTIONS } = require('./synth-record.cjs');
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: { check: { type: 'boolean' }, out: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args, options: SYNTH_OPTIONS, strict: true, allowPositionals: false }));
   } catch {
     return undefined;
   }
-  if (process.env.CDK8S_OUTDIR || values.out === '') return undefined;
+  if (values.site !== undefined || process.env.CDK8S_OUTDIR || values.out === '') return undefined;
   const repo = path.resolve(path.dirname(bundle), '..');
-  const { recordedRun } = require('./synth-record.cjs');
   const { programFilesOf } = require('./bundles.cjs');
   return recordedRun(repo, programFilesOf(bundle), values.out === undefined ? repo : path.resolve(values.out), values.check === true);
 }

@@ -26,12 +26,37 @@ const STAGING_DIR = '.synth-staging';
 /** File times come from a clock that lags the system's by up to a tick (a few ms): this covers it. */
 const CLOCK_MARGIN_MS = 100;
 
+/**
+ * The synth's command-line options (util.parseArgs's form): main.ts parses its command line with
+ * them, and tools/run.mjs reads one with them to tell a recordable run (a whole synth or --check,
+ * with --out or not) from any other. Declared here, where tools/run.mjs reads them with the
+ * record it loads anyway: no file more to load before a recorded run answers.
+ */
+const SYNTH_OPTIONS = { site: { type: 'string', multiple: true }, check: { type: 'boolean' }, out: { type: 'string' } };
+
 const sha1 = (data) => createHash('sha1').update(data).digest('hex');
 const recordFileOf = (repo) => path.join(repo, 'dist', 'synth-record.json');
 
 function readRecord(repo) {
+  return readRecordFile(repo).record;
+}
+
+/** The record and the stat of its file (undefined when there is none), to tell later whether another run replaced it. */
+function readRecordFile(repo) {
+  const file = recordFileOf(repo);
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return { record: parseRecord(file), stat };
+}
+
+/** Whether the record file still is the one read with `stat` (it is only ever replaced by a rename). */
+function sameRecordFile(repo, stat) {
+  const now = fs.statSync(recordFileOf(repo), { throwIfNoEntry: false });
+  return stat !== undefined && now !== undefined && now.ino === stat.ino && now.size === stat.size && now.mtimeMs === stat.mtimeMs;
+}
+
+function parseRecord(file) {
   try {
-    const record = JSON.parse(fs.readFileSync(recordFileOf(repo), 'utf8'));
+    const record = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (record.version === VERSION && Array.isArray(record.entries) && typeof record.files === 'object' && typeof record.trees === 'object')
       return record;
   } catch {
@@ -173,8 +198,10 @@ function recordedRun(repo, programFiles, root, check) {
 function startRecord(repo, programFiles, root) {
   const start = Date.now();
   let inputs;
+  let atStart;
   try {
-    inputs = inputsDigest(repo, programFiles, readRecord(repo).files);
+    atStart = readRecordFile(repo);
+    inputs = inputsDigest(repo, programFiles, atStart.record.files);
   } catch {
     inputs = undefined;
   }
@@ -182,7 +209,9 @@ function startRecord(repo, programFiles, root) {
     save({ synth, check }) {
       if (inputs === undefined) return false;
       try {
-        const record = readRecord(repo);
+        // Read again only if another run recorded meanwhile (its entries are kept): parsing it
+        // (about 200 KB with a few trees) costs 1 to 2 ms.
+        const record = sameRecordFile(repo, atStart.stat) ? atStart.record : readRecord(repo);
         const tree = gitopsDigest(root, record.trees[root] ?? {}, start);
         if (tree === undefined) return false;
         const gitops = tree.digest;
@@ -208,4 +237,4 @@ function startRecord(repo, programFiles, root) {
   };
 }
 
-module.exports = { recordedRun, startRecord };
+module.exports = { recordedRun, startRecord, SYNTH_OPTIONS };

@@ -19,3 +19,9 @@ export declare function recordedRun(
   check: boolean,
 ): { stdout: string } | undefined;
 export declare function startRecord(repo: string, programFiles: readonly string[], root: string): SynthRecording;
+/** The synth's command-line options, as util.parseArgs takes them (main.ts, tools/run.mjs). */
+export declare const SYNTH_OPTIONS: {
+  readonly site: { readonly type: 'string'; readonly multiple: true };
+  readonly check: { readonly type: 'boolean' };
+  readonly out: { readonly type: 'string' };
+};
