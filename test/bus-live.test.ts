@@ -16,6 +16,7 @@ import { tempDir } from './helpers';
 import {
   asProbe,
   consumerLeader,
+  ELECTION_ATTEMPTS,
   issueLinkCertificate,
   killServer,
   probeModel,
@@ -442,10 +443,14 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   fs.rmSync(path.join(dir, leaf.site.name, String(lost), 'jetstream'), { recursive: true, force: true });
   // Retried with one Nats-Msg-Id: a publish answered too late for its attempt is not stored twice.
   const job = (id: string) => (conn: NatsConnection) => conn.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id });
-  const ack = await eventually('a PubAck from the two servers left', async () => {
-    const answer = JSON.parse(await asProbe(asked, job('during-loss'), true)) as Record<string, unknown>;
-    return answer.error ? undefined : answer;
-  });
+  const ack = await eventually(
+    'a PubAck from the two servers left',
+    async () => {
+      const answer = JSON.parse(await asProbe(asked, job('during-loss'), true)) as Record<string, unknown>;
+      return answer.error ? undefined : answer;
+    },
+    ELECTION_ATTEMPTS,
+  );
   expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
   await consumerLeader(other, 'JOBS', 'workers');
   await pullAndAck(other);
@@ -489,8 +494,8 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   // No PubAck within 6 s (requestAll first waits up to 10 s for an answer, which cannot come here).
   const answer = await asProbe(hub.servers[0]!, (conn) => conn.answersWithin('jobs.resize', '{}', 6000));
   expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
-  // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
-}, 150_000);
+  // Bounded by the replacement's catch-up wait (90 s) and two waits for an election (70 s each) plus the steps around them.
+}, 260_000);
 
 it(
   'keeps the leaf site storing and consuming its own work while the hub site is down',

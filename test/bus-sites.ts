@@ -259,22 +259,34 @@ export async function streamLeader(server: Server, stream: string): Promise<numb
 }
 
 /**
+ * Attempts of a wait whose every attempt is a request answered within 2 s, or not at all while
+ * there is no leader: about 70 s in all (30 requests, 7.5 s of pauses), enough for several raft
+ * elections on a loaded machine, and a wait that runs out says what it waited for before a
+ * test's timeout does.
+ */
+export const ELECTION_ATTEMPTS = 30;
+
+/**
  * Waits until a consumer has a leader, asked of `server`: a pull sent while it has none is never
  * answered (after its leader's server is killed, until the others elect one).
  */
 export async function consumerLeader(server: Server, stream: string, consumer: string): Promise<string> {
-  return eventually(`a leader of ${stream}/${consumer}`, async () => {
-    const conn = await NatsConnection.connect(server.client, 'streams-admin', dummyPassword('bus-user-streams-admin'));
-    try {
-      // Asked again rather than waited on: a request made while there is no leader gets no answer.
-      const info = JSON.parse(await conn.request(`$JS.API.CONSUMER.INFO.${stream}.${consumer}`, '', 2000)) as {
-        cluster?: { leader?: string };
-      };
-      return info.cluster?.leader;
-    } finally {
-      conn.close();
-    }
-  });
+  return eventually(
+    `a leader of ${stream}/${consumer}`,
+    async () => {
+      const conn = await NatsConnection.connect(server.client, 'streams-admin', dummyPassword('bus-user-streams-admin'));
+      try {
+        // Asked again rather than waited on: a request made while there is no leader gets no answer.
+        const info = JSON.parse(await conn.request(`$JS.API.CONSUMER.INFO.${stream}.${consumer}`, '', 2000)) as {
+          cluster?: { leader?: string };
+        };
+        return info.cluster?.leader;
+      } finally {
+        conn.close();
+      }
+    },
+    ELECTION_ATTEMPTS,
+  );
 }
 
 /** Runs `use` connected as the test's `probe` client user (speaking headers if `headers`). */
