@@ -133,8 +133,9 @@ async function endServer(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): Pr
   } catch {
     return;
   }
-  // nats-server takes signals through a channel of one (signal.go): a SIGTERM arriving with the
-  // reload loop's SIGHUP can be dropped, and the server runs on. A stop always ends.
+  // Seen here after a peer was killed: a server that got its reload loop's SIGHUP with the SIGTERM
+  // reloaded and ran on (nats-server takes signals through a channel of one, signal.go, and drops
+  // one that finds it full). A stop always ends.
   const timer = setTimeout(() => {
     try {
       process.kill(-pid, 'SIGKILL');

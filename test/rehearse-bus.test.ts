@@ -19,9 +19,9 @@ import { PLATFORM, SITES } from '../sites';
 import {
   asProbe,
   jsRequest,
+  killServer,
   probeModel,
   pullAndAck,
-  killServer,
   restart,
   startSites,
   streamLeader,
@@ -143,7 +143,7 @@ it('keeps a site storing when the node of its stream leader is lost, and stops i
   hub.processes[b] = restart(hub, b);
   await healthy(hub);
   expect(rehearsal.disagreements()).toEqual([]);
-}, 240_000);
+}, 300_000);
 
 it('catches a broken rendered setting: a stream of one replica stops when its server’s node is lost', async () => {
   const broken = new Rehearsal('bus-broken');
