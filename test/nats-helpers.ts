@@ -111,6 +111,8 @@ function headerBlock(headers: Headers): string {
 export class NatsConnection {
   private buffer = '';
   private waiters: ((line: string) => void)[] = [];
+  /** `-ERR` lines not yet answered by the PONG that follows them. */
+  private readonly errors: string[] = [];
   private readonly messages = new Map<string, string[]>();
   /** Reply subjects of the messages received, by subject (a JetStream delivery's reply is its ack subject). */
   private readonly replies = new Map<string, string[]>();
@@ -131,6 +133,7 @@ export class NatsConnection {
       this.buffer += chunk;
       this.drain();
     });
+    socket.on('close', () => this.closed());
   }
 
   /**
@@ -181,11 +184,20 @@ export class NatsConnection {
       // After the first, INFO is the server telling of a change in its cluster (a server restarted):
       // not an answer to anything asked.
       else if (line.startsWith('INFO ') && this.greeted) continue;
+      // An error (a permission violation) comes before the PONG of the PING sent after the
+      // command: the two are one answer, the error's, or that PONG would answer the next command.
+      else if (line.startsWith('-ERR')) this.errors.push(line);
+      else if (line === 'PONG' && this.errors.length > 0) this.waiters.shift()?.(this.errors.splice(0).join('; '));
       else {
         if (line.startsWith('INFO ')) this.greeted = true;
         this.waiters.shift()?.(line);
       }
     }
+  }
+
+  /** An error the server closed the connection after (no PONG follows): the answer of the command waiting. */
+  private closed(): void {
+    if (this.errors.length > 0) this.waiters.shift()?.(this.errors.splice(0).join('; '));
   }
 
   private nextLine(): Promise<string> {
