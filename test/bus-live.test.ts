@@ -15,18 +15,22 @@ import { SITES } from '../sites';
 import { tempDir } from './helpers';
 import {
   asProbe,
+  consumerLeader,
+  ELECTION_ATTEMPTS,
   issueLinkCertificate,
+  killServer,
   probeModel,
   restart,
   jsRequest,
   pullAndAck,
   startServer,
   startSites,
-  stopServer,
   storedJobs,
+  streamLeader,
   testCa,
   tlsIn,
   type LiveSite,
+  type Server,
 } from './bus-sites';
 import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv, liveTimeout } from './nats-helpers';
 import { DEAD_LETTER_USER, maxDeliveriesSubject } from '../charts/bus/dead-letters';
@@ -69,7 +73,8 @@ beforeAll(async () => {
 }, liveTimeout(9));
 
 afterAll(async () => {
-  await Promise.all([...sites.flatMap((s) => s.processes), ...extra].map(stopServer));
+  // Killed, not stopped: nothing after needs an orderly stop.
+  await Promise.all([...sites.flatMap((s) => s.processes), ...extra].map(killServer));
   cleanup();
 });
 
@@ -428,40 +433,54 @@ it(
 );
 
 it('keeps a site storing and consuming when one server is lost with its data, refills a replacement, and stops when two are lost', async () => {
-  // One node lost: one server and its node-local volume (storage/node-local.ts keeps them together).
+  // One node lost: the server leading the stream, killed as a crash is (no handover), and its
+  // node-local volume with it (storage/node-local.ts keeps them together).
   const leaf = live('leaf');
-  await stopServer(leaf.processes[2]!);
-  fs.rmSync(path.join(dir, leaf.site.name, '2', 'jetstream'), { recursive: true, force: true });
-  const stored = await storedJobs(leaf.servers[0]!);
-  const ack = await eventually('a PubAck from the two servers left', async () => {
-    const answer = JSON.parse(await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{}', 2000))) as Record<
-      string,
-      unknown
-    >;
-    return answer.error ? undefined : answer;
-  });
+  const lost = await streamLeader(leaf.servers[0]!, 'JOBS');
+  const [asked, other] = leaf.servers.filter((_, i) => i !== lost) as [Server, Server];
+  const stored = await storedJobs(asked);
+  await killServer(leaf.processes[lost]!);
+  fs.rmSync(path.join(dir, leaf.site.name, String(lost), 'jetstream'), { recursive: true, force: true });
+  // Retried with one Nats-Msg-Id: a publish answered too late for its attempt is not stored twice.
+  const job = (id: string) => (conn: NatsConnection) => conn.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id });
+  const ack = await eventually(
+    'a PubAck from the two servers left',
+    async () => {
+      const answer = JSON.parse(await asProbe(asked, job('during-loss'), true)) as Record<string, unknown>;
+      return answer.error ? undefined : answer;
+    },
+    ELECTION_ATTEMPTS,
+  );
   expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
-  await pullAndAck(leaf.servers[1]!);
-  await eventually('the job consumed', async () => ((await storedJobs(leaf.servers[0]!)) === stored ? true : undefined));
+  await consumerLeader(other, 'JOBS', 'workers');
+  await pullAndAck(other);
+  await eventually('the job consumed', async () => ((await storedJobs(asked)) === stored ? true : undefined));
   // The node is gone for good: the server starts on a new, empty volume under its name
   // (docs/runbooks/replace-lost-node.md) and receives the stream from the others.
-  await asProbe(leaf.servers[0]!, (conn) => conn.request('jobs.resize', '{"after":"replacement"}'));
-  leaf.processes[2] = restart(leaf, 2);
-  const leader = (await jsRequest(leaf.servers[0]!, '$JS.API.STREAM.INFO.JOBS', {})).state as StreamState;
+  await asProbe(asked, job('after-replacement'), true);
+  leaf.processes[lost] = restart(leaf, lost);
+  const leader = (await jsRequest(asked, '$JS.API.STREAM.INFO.JOBS', {})).state as StreamState;
   let seen: unknown;
   await eventually(
     'the replaced server holding the stream',
     async () => {
-      const jsz = await monitor(leaf.servers[2]!.monitor, '/jsz?streams=true');
+      const jsz = await monitor(leaf.servers[lost]!.monitor, '/jsz?streams=true');
       const streams = (jsz?.account_details as { stream_detail?: { name: string; state: StreamState }[] }[] | undefined)?.flatMap(
         (a) => a.stream_detail ?? [],
       );
       const replica = streams?.find((x) => x.name === 'JOBS')?.state;
       seen = replica ?? jsz?.meta_cluster;
       // Refilled: it holds up to the last job published while it was gone, and at least every job the
-      // others still hold. Under CI load, nats-server 2.9 (the Debian build the tests run) was seen
-      // keeping on the new replica a job acked before it caught up: a duplicate delivery at worst,
-      // never a loss, so the count is a lower bound here.
+      // others still hold: nothing is lost. It may hold more, and no tighter bound holds on 2.9.10,
+      // the build run here: it replays the stream's raft log from the leader's last snapshot
+      // (taken at an election or every 2 min, jetstream_cluster.go monitorStream), which re-stores
+      // jobs acknowledged while it was away, and takes the consumer's state as a snapshot, which in
+      // 2.9.10 does not remove them again (consumer.go applyState). So any job acknowledged after
+      // that stream snapshot can stay, in this replica's count (seen here: the job acked during the
+      // loss, kept). Read, not run: the consumer's delivered floor comes from the others
+      // (applyState), so it is not delivered again; max age (72 h) drops it. 2.14.5 removes such
+      // jobs (consumer.go checkStateForInterestStream, run on a consumer snapshot or leader change,
+      // and by the stream's periodic orphan check).
       return replica && replica.last_seq === leader.last_seq && replica.messages >= leader.messages ? true : undefined;
     },
     // Catching up is slower on a loaded machine: up to 90 s.
@@ -471,17 +490,17 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   });
   // Two servers lost (what one node loss did when a server's data could sit on another server's node).
   const hub = live('hub');
-  await Promise.all([stopServer(hub.processes[1]!), stopServer(hub.processes[2]!)]);
+  await Promise.all([killServer(hub.processes[1]!), killServer(hub.processes[2]!)]);
   // No PubAck within 6 s (requestAll first waits up to 10 s for an answer, which cannot come here).
   const answer = await asProbe(hub.servers[0]!, (conn) => conn.answersWithin('jobs.resize', '{}', 6000));
   expect(answer.map((a) => JSON.parse(a) as Record<string, unknown>).filter((a) => a.seq !== undefined)).toEqual([]);
-  // Bounded by the replacement's catch-up wait (90 s) plus the steps around it, not by the 60 s default.
-}, 150_000);
+  // Bounded by the replacement's catch-up wait (90 s) and two waits for an election (70 s each) plus the steps around them.
+}, 260_000);
 
 it(
   'keeps the leaf site storing and consuming its own work while the hub site is down',
   async () => {
-    await Promise.all(live('hub').processes.map(stopServer));
+    await Promise.all(live('hub').processes.map(killServer));
     const leaf = live('leaf');
     const ack = await asProbe(
       leaf.servers[0]!,

@@ -110,17 +110,45 @@ export function startServer(home: string, script: string, env: Record<string, st
   }
 }
 
-/** Stops a server and its reload loop (its whole process group). */
-export async function stopServer(child: ChildProcess): Promise<void> {
+/**
+ * Stops a server and its reload loop (its whole process group). SIGTERM is an orderly stop:
+ * nats-server's Shutdown first hands over every raft group it leads (stepdownRaftNodes, server.go
+ * in 2.9.10 and 2.14.5), so no election waits on it. `killServer` is the crash a node loss is.
+ */
+export const stopServer = (child: ChildProcess): Promise<void> => endServer(child, 'SIGTERM');
+
+/**
+ * A server crashing as with its node: SIGKILL to its process group, so it steps down from
+ * nothing it leads and the other servers elect new leaders only once their raft election timeout
+ * (4 to 9 s, server/raft.go) runs out without its heartbeats.
+ */
+export const killServer = (child: ChildProcess): Promise<void> => endServer(child, 'SIGKILL');
+
+async function endServer(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = child.pid;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-pid, signal);
   } catch {
     return;
   }
+  // Seen here after a peer was killed: a server that got its reload loop's SIGHUP with the SIGTERM
+  // reloaded and ran on (nats-server takes signals through a channel of one, signal.go, and drops
+  // one that finds it full). A stop always ends.
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }, STOP_WITHIN_MS);
   await exited;
+  clearTimeout(timer);
 }
+
+/** How long an orderly stop may take before the server's process group is killed. */
+const STOP_WITHIN_MS = 10_000;
 
 /**
  * Starts every site of `models` with a test CA; the hub's leafnode address becomes its first
@@ -190,7 +218,7 @@ export async function startSites(
     }
   } catch (err) {
     // The caller never gets the sites to stop: stop them here, or they outlive the test run.
-    await Promise.all(sites.flatMap((s) => s.processes).map(stopServer));
+    await Promise.all(sites.flatMap((s) => s.processes).map(killServer));
     throw err;
   }
   return sites;
@@ -222,9 +250,49 @@ export async function storedJobs(server: Server): Promise<number> {
   });
 }
 
-/** Runs `use` connected as the test's `probe` client user. */
-export async function asProbe<T>(server: Server, use: (conn: NatsConnection) => Promise<T>): Promise<T> {
-  const conn = await NatsConnection.connect(server.client, 'probe', dummyPassword('bus-user-probe'));
+/** The server leading a stream (its name is bus-nats-<i>), asked of `server`, once there is one. */
+export async function streamLeader(server: Server, stream: string): Promise<number> {
+  const info = await eventually(`a leader of ${stream}`, async () => {
+    const answer = await jsRequest(server, `$JS.API.STREAM.INFO.${stream}`, {});
+    return (answer.cluster as { leader?: string } | undefined)?.leader ? answer : undefined;
+  });
+  return Number((info.cluster as { leader: string }).leader.replace('bus-nats-', ''));
+}
+
+/**
+ * Attempts of a wait whose every attempt is a request answered within 2 s, or not at all while
+ * there is no leader: about 70 s in all (30 requests, 7.5 s of pauses), enough for several raft
+ * elections on a loaded machine, and a wait that runs out says what it waited for before a
+ * test's timeout does.
+ */
+export const ELECTION_ATTEMPTS = 30;
+
+/**
+ * Waits until a consumer has a leader, asked of `server`: a pull sent while it has none is never
+ * answered (after its leader's server is killed, until the others elect one).
+ */
+export async function consumerLeader(server: Server, stream: string, consumer: string): Promise<string> {
+  return eventually(
+    `a leader of ${stream}/${consumer}`,
+    async () => {
+      const conn = await NatsConnection.connect(server.client, 'streams-admin', dummyPassword('bus-user-streams-admin'));
+      try {
+        // Asked again rather than waited on: a request made while there is no leader gets no answer.
+        const info = JSON.parse(await conn.request(`$JS.API.CONSUMER.INFO.${stream}.${consumer}`, '', 2000)) as {
+          cluster?: { leader?: string };
+        };
+        return info.cluster?.leader;
+      } finally {
+        conn.close();
+      }
+    },
+    ELECTION_ATTEMPTS,
+  );
+}
+
+/** Runs `use` connected as the test's `probe` client user (speaking headers if `headers`). */
+export async function asProbe<T>(server: Server, use: (conn: NatsConnection) => Promise<T>, headers = false): Promise<T> {
+  const conn = await NatsConnection.connect(server.client, 'probe', dummyPassword('bus-user-probe'), undefined, headers);
   try {
     return await use(conn);
   } finally {

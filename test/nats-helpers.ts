@@ -93,10 +93,26 @@ export async function monitor(port: number, pathAndQuery: string): Promise<Recor
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** A minimal NATS connection (text protocol, no TLS, no headers). */
+/** Message headers (NATS/1.0 block): name -> value. */
+export type Headers = Readonly<Record<string, string>>;
+
+/** The header block of HPUB: `NATS/1.0`, one `Name: value` line each, an empty line. */
+function headerBlock(headers: Headers): string {
+  return `NATS/1.0\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`;
+}
+
+/**
+ * A minimal NATS connection (text protocol, no TLS). Headers only when connected with
+ * `headers: true`: the server then accepts HPUB and delivers messages that carry headers as HMSG,
+ * whose header block is dropped here (the payload alone is kept).
+ */
 export class NatsConnection {
   private buffer = '';
   private waiters: ((line: string) => void)[] = [];
+  /** `-ERR` lines not yet answered by the PONG that follows them. */
+  private readonly errors: string[] = [];
   private readonly messages = new Map<string, string[]>();
   /** Reply subjects of the messages received, by subject (a JetStream delivery's reply is its ack subject). */
   private readonly replies = new Map<string, string[]>();
@@ -117,15 +133,20 @@ export class NatsConnection {
       this.buffer += chunk;
       this.drain();
     });
+    socket.on('close', () => this.closed());
   }
 
-  /** `inboxRoot` is what a client's inbox prefix option sets (`nats --inbox-prefix`); NATS clients default to `_INBOX`. */
-  static async connect(port: number, user: string, pass: string, inboxRoot = '_INBOX'): Promise<NatsConnection> {
+  /**
+   * `inboxRoot` is what a client's inbox prefix option sets (`nats --inbox-prefix`); NATS clients
+   * default to `_INBOX`. `headers`: whether the client speaks headers (needed to publish with a
+   * `Nats-Msg-Id`).
+   */
+  static async connect(port: number, user: string, pass: string, inboxRoot = '_INBOX', headers = false): Promise<NatsConnection> {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const conn = new NatsConnection(socket, inboxRoot);
     await conn.nextLine(); // INFO
-    const connect = { verbose: false, pedantic: false, user, pass, lang: 'test', version: '0', protocol: 1, headers: false };
+    const connect = { verbose: false, pedantic: false, user, pass, lang: 'test', version: '0', protocol: 1, headers };
     socket.write(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
     const answer = await conn.nextLine();
     if (answer !== 'PONG') throw new Error(`connect refused: ${answer}`);
@@ -137,12 +158,16 @@ export class NatsConnection {
       const end = this.buffer.indexOf('\r\n');
       if (end < 0) return;
       const line = this.buffer.slice(0, end);
-      if (line.startsWith('MSG ')) {
+      const withHeaders = line.startsWith('HMSG ');
+      if (line.startsWith('MSG ') || withHeaders) {
         const parts = line.split(' ');
         const size = Number(parts[parts.length - 1]);
         if (this.buffer.length < end + 2 + size + 2) return;
-        const payload = this.buffer.slice(end + 2, end + 2 + size);
+        // HMSG <subject> <sid> [reply] <header size> <total size>: the headers come first.
+        const headerSize = withHeaders ? Number(parts[parts.length - 2]) : 0;
+        const payload = this.buffer.slice(end + 2 + headerSize, end + 2 + size);
         this.buffer = this.buffer.slice(end + 2 + size + 2);
+        if (withHeaders) parts.splice(parts.length - 2, 1);
         // MSG <subject> <sid> [reply] <size>: filed under the subscription (a JetStream delivery
         // carries the message's own subject, not the inbox it was pulled into).
         const subscribed = this.subscriptions.get(parts[2]!) ?? parts[1]!;
@@ -159,11 +184,20 @@ export class NatsConnection {
       // After the first, INFO is the server telling of a change in its cluster (a server restarted):
       // not an answer to anything asked.
       else if (line.startsWith('INFO ') && this.greeted) continue;
+      // An error (a permission violation) comes before the PONG of the PING sent after the
+      // command: the two are one answer, the error's, or that PONG would answer the next command.
+      else if (line.startsWith('-ERR')) this.errors.push(line);
+      else if (line === 'PONG' && this.errors.length > 0) this.waiters.shift()?.(this.errors.splice(0).join('; '));
       else {
         if (line.startsWith('INFO ')) this.greeted = true;
         this.waiters.shift()?.(line);
       }
     }
+  }
+
+  /** An error the server closed the connection after (no PONG follows): the answer of the command waiting. */
+  private closed(): void {
+    if (this.errors.length > 0) this.waiters.shift()?.(this.errors.splice(0).join('; '));
   }
 
   private nextLine(): Promise<string> {
@@ -187,9 +221,15 @@ export class NatsConnection {
     return list;
   }
 
-  /** Publishes and waits until the server has processed it (a permission error shows up here). */
-  async publish(subject: string, payload: string, reply?: string): Promise<void> {
-    this.socket.write(`PUB ${subject}${reply ? ` ${reply}` : ''} ${Buffer.byteLength(payload)}\r\n${payload}\r\nPING\r\n`);
+  /** Publishes (HPUB if `headers` are given) and waits until the server has processed it (a permission error shows up here). */
+  async publish(subject: string, payload: string, reply?: string, headers?: Headers): Promise<void> {
+    const to = `${subject}${reply ? ` ${reply}` : ''}`;
+    const size = Buffer.byteLength(payload);
+    if (headers) {
+      const block = headerBlock(headers);
+      const headerSize = Buffer.byteLength(block);
+      this.socket.write(`HPUB ${to} ${headerSize} ${headerSize + size}\r\n${block}${payload}\r\nPING\r\n`);
+    } else this.socket.write(`PUB ${to} ${size}\r\n${payload}\r\nPING\r\n`);
     const answer = await this.nextLine();
     if (answer !== 'PONG') throw new Error(`publish ${subject}: ${answer}`);
   }
@@ -199,10 +239,10 @@ export class NatsConnection {
    * (a caller that retries passes less: a JetStream publish made while a stream has no leader is
    * never answered, and waiting the full 10 s for it was most of a leader-loss test).
    */
-  async request(subject: string, payload: string, answerWithinMs = 10_000): Promise<string> {
+  async request(subject: string, payload: string, answerWithinMs = 10_000, headers?: Headers): Promise<string> {
     const inbox = `${this.inboxPrefix}.${++this.sid}`;
     const answers = await this.subscribe(inbox);
-    await this.publish(subject, payload, inbox);
+    await this.publish(subject, payload, inbox, headers);
     return eventually(`an answer on ${subject}`, async () => answers[0], Math.ceil(answerWithinMs / 50), 50);
   }
 
