@@ -1,12 +1,13 @@
-import { App } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import { parse } from 'yaml';
 import { siteContext } from '../charts/context';
-import { buildPlatform, PIECES, type PieceName } from '../charts/platform';
+import { buildPlatform, PIECES, type PieceName, type PlatformExtension } from '../charts/platform';
 import { isClusterScoped } from '../model/cluster-scoped';
 import { siteFiles } from '../pipeline/files';
 import { renderSite, type KubeObject } from '../pipeline/render';
 import { renderTree } from '../pipeline/synth';
 import { SITES, PLATFORM } from '../sites';
+import { TestComponent } from './platform-fixtures';
 
 // The rendered objects themselves are reviewed in gitops/, which `synth --check` holds to the
 // code; these are what must hold of any render.
@@ -48,6 +49,24 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
     }
     expect(wave('namespaces')).toBe(0);
   });
+});
+
+it("takes the objects of a chart whose objects depend on each other in its toJson's order, not the order they were made in", () => {
+  // Every chart of the platform has no dependency between its own objects, so the render takes
+  // them in construct order; one object depending on a later one puts that one first.
+  const extend: PlatformExtension = (scope, context) => {
+    const chart = new TestComponent(scope, context, 'ordered');
+    const config = (name: string) => new ApiObject(chart, name, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    const [first, second] = [config('first'), config('second'), config('third')];
+    first!.addDependency(second!);
+  };
+  const site = SITES[0]!;
+  const names = (objects: readonly KubeObject[]) => objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name);
+  const rendered = renderSite(site, PLATFORM, { extend }).components.find((c) => c.name === 'ordered')!;
+  const { components } = buildPlatform(new App({ outdir: 'dist/cdk8s' }), siteContext(site, PLATFORM), { extend });
+  const chart = components.find((c) => c.chart.componentName === 'ordered')!.chart;
+  expect(names(rendered.objects)).toEqual(names(chart.toJson() as KubeObject[]));
+  expect(names(rendered.objects)).toEqual(['second', 'first', 'third']);
 });
 
 it('renders the same bytes twice in one process', () => {
