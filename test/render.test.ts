@@ -1,6 +1,8 @@
 import { ApiObject, App } from 'cdk8s';
 import { parse } from 'yaml';
+import { generateModel } from '../bench/generate-sites';
 import { siteContext } from '../charts/context';
+import { isPublicHost } from '../charts/contour/route-proxy';
 import { buildPlatform, PIECES, type PieceName, type PlatformExtension } from '../charts/platform';
 import { isClusterScoped } from '../model/cluster-scoped';
 import { siteFiles } from '../pipeline/files';
@@ -67,6 +69,20 @@ it("takes the objects of a chart whose objects depend on each other in its toJso
   const chart = components.find((c) => c.chart.componentName === 'ordered')!.chart;
   expect(names(rendered.objects)).toEqual(names(chart.toJson() as KubeObject[]));
   expect(names(rendered.objects)).toEqual(['second', 'first', 'third']);
+});
+
+it("tells a public host from one under a site's own name as comparing it with every site's name does", () => {
+  const { sites } = generateModel(30);
+  const site = sites[3]!;
+  const domain = site.dns.publicDomain;
+  const under = (host: string, name: string) => host === name || host.endsWith(`.${name}`);
+  const byEverySite = (host: string) =>
+    under(host, domain) && !sites.some((s) => s.dns.siteHostname !== undefined && under(host, s.dns.siteHostname));
+  const hosts = [domain, `images.${domain}`, `b.a.${domain}`, `site7.${domain}`, `a.site7.${domain}`, `xsite7.${domain}`];
+  hosts.push(`site29.${domain}`, `site30.${domain}`, `site7.${domain}.example`, 'example.org', `.${domain}`, `${domain}.`);
+  const verdicts = hosts.map((h) => isPublicHost(site, sites, h));
+  expect(verdicts).toEqual(hosts.map(byEverySite));
+  expect(verdicts).toEqual([true, true, true, false, false, true, false, true, false, false, true, false]);
 });
 
 it('renders the same bytes twice in one process', () => {
