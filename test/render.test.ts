@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { generateModel } from '../bench/generate-sites';
 import { siteContext } from '../charts/context';
 import { isPublicHost } from '../charts/contour/route-proxy';
+import { watchedSites, watchersOf } from '../charts/lib/watchers';
 import { buildPlatform, PIECES, type PieceName, type PlatformExtension } from '../charts/platform';
 import { isClusterScoped } from '../model/cluster-scoped';
 import { siteFiles } from '../pipeline/files';
@@ -83,6 +84,26 @@ it("tells a public host from one under a site's own name as comparing it with ev
   const verdicts = hosts.map((h) => isPublicHost(site, sites, h));
   expect(verdicts).toEqual(hosts.map(byEverySite));
   expect(verdicts).toEqual([true, true, true, false, false, true, false, true, false, false, true, false]);
+});
+
+it("gives each site's watchers as a filter of every site's watch list does", () => {
+  const generated = generateModel(12).sites;
+  // A watch list of its own naming a site twice and itself, and a site without monitoring.
+  const sites = generated.map((s, i) =>
+    i === 4
+      ? { ...s, monitoring: { watches: ['site9', 'site9', 'site4', 'site0'] } }
+      : i === 5
+        ? { ...s, components: { optOut: { monitoring: 'not here' } } }
+        : s,
+  );
+  const runsMonitoring = (s: (typeof sites)[number]) => !s.components?.optOut || !('monitoring' in s.components.optOut);
+  for (const site of sites) {
+    const byFilter = sites.filter((w) => w !== site && runsMonitoring(w) && watchedSites(w, sites).includes(site.name));
+    expect(watchersOf(site, sites).map((w) => w.name)).toEqual(byFilter.map((w) => w.name));
+  }
+  expect(watchersOf(sites[9]!, sites).map((w) => w.name)).toEqual(['site4', 'site7', 'site8']);
+  expect(watchersOf(sites[0]!, sites).map((w) => w.name)).toEqual(['site4', 'site8', 'site9']);
+  expect(watchersOf(sites[4]!, sites).map((w) => w.name)).not.toContain('site4');
 });
 
 it('renders the same bytes twice in one process', () => {
