@@ -34,10 +34,10 @@ const PER_THREAD = 2;
  * order, so while one thread renders the site awaited (the hub site, 1,200 objects at 1,000
  * sites and cold: about a second; or a full GC), the other takes more sites only as far as this
  * allows. With 4 (PER_THREAD x 2 threads), 300 generated sites: one thread idle 7% of its time
- * (0.8 s of the first 8.6 s), the other 3%; with 8, 0.1% each. 12 covers the hub site at 1,000
- * sites; what waits meanwhile is a few finished outputs (about 0.3 MB each).
+ * (0.8 s of the first 8.6 s), the other 3%; with 8, 0.1% each. The outputs waiting here were 1.7
+ * on average and 6 at most (about 0.5 MB each; 9 at most with 12).
  */
-const LOOKAHEAD = 12;
+const LOOKAHEAD = 8;
 /**
  * Each render thread's semi-spaces, MB: what a site's render leaves is short-lived garbage, and
  * three heaps' young generations weigh on the peak. With V8's default interrupt budget, 1,000
