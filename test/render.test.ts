@@ -1,12 +1,16 @@
-import { App } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import { parse } from 'yaml';
+import { generateModel } from '../bench/generate-sites';
 import { siteContext } from '../charts/context';
-import { buildPlatform, PIECES, type PieceName } from '../charts/platform';
+import { isPublicHost } from '../charts/contour/route-proxy';
+import { watchedSites, watchersOf } from '../charts/lib/watchers';
+import { buildPlatform, PIECES, type PieceName, type PlatformExtension } from '../charts/platform';
 import { isClusterScoped } from '../model/cluster-scoped';
 import { siteFiles } from '../pipeline/files';
 import { renderSite, type KubeObject } from '../pipeline/render';
 import { renderTree } from '../pipeline/synth';
 import { SITES, PLATFORM } from '../sites';
+import { TestComponent } from './platform-fixtures';
 
 // The rendered objects themselves are reviewed in gitops/, which `synth --check` holds to the
 // code; these are what must hold of any render.
@@ -48,6 +52,58 @@ describe.each(SITES.map((s) => [s.name, s] as const))('site %s', (_name, site) =
     }
     expect(wave('namespaces')).toBe(0);
   });
+});
+
+it("takes the objects of a chart whose objects depend on each other in its toJson's order, not the order they were made in", () => {
+  // Every chart of the platform has no dependency between its own objects, so the render takes
+  // them in construct order; one object depending on a later one puts that one first.
+  const extend: PlatformExtension = (scope, context) => {
+    const chart = new TestComponent(scope, context, 'ordered');
+    const config = (name: string) => new ApiObject(chart, name, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    const [first, second] = [config('first'), config('second'), config('third')];
+    first!.addDependency(second!);
+  };
+  const site = SITES[0]!;
+  const names = (objects: readonly KubeObject[]) => objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name);
+  const rendered = renderSite(site, PLATFORM, { extend }).components.find((c) => c.name === 'ordered')!;
+  const { components } = buildPlatform(new App({ outdir: 'dist/cdk8s' }), siteContext(site, PLATFORM), { extend });
+  const chart = components.find((c) => c.chart.componentName === 'ordered')!.chart;
+  expect(names(rendered.objects)).toEqual(names(chart.toJson() as KubeObject[]));
+  expect(names(rendered.objects)).toEqual(['second', 'first', 'third']);
+});
+
+it("tells a public host from one under a site's own name as comparing it with every site's name does", () => {
+  const { sites } = generateModel(30);
+  const site = sites[3]!;
+  const domain = site.dns.publicDomain;
+  const under = (host: string, name: string) => host === name || host.endsWith(`.${name}`);
+  const byEverySite = (host: string) =>
+    under(host, domain) && !sites.some((s) => s.dns.siteHostname !== undefined && under(host, s.dns.siteHostname));
+  const hosts = [domain, `images.${domain}`, `b.a.${domain}`, `site7.${domain}`, `a.site7.${domain}`, `xsite7.${domain}`];
+  hosts.push(`site29.${domain}`, `site30.${domain}`, `site7.${domain}.example`, 'example.org', `.${domain}`, `${domain}.`);
+  const verdicts = hosts.map((h) => isPublicHost(site, sites, h));
+  expect(verdicts).toEqual(hosts.map(byEverySite));
+  expect(verdicts).toEqual([true, true, true, false, false, true, false, true, false, false, true, false]);
+});
+
+it("gives each site's watchers as a filter of every site's watch list does", () => {
+  const generated = generateModel(12).sites;
+  // A watch list of its own naming a site twice and itself, and a site without monitoring.
+  const sites = generated.map((s, i) =>
+    i === 4
+      ? { ...s, monitoring: { watches: ['site9', 'site9', 'site4', 'site0'] } }
+      : i === 5
+        ? { ...s, components: { optOut: { monitoring: 'not here' } } }
+        : s,
+  );
+  const runsMonitoring = (s: (typeof sites)[number]) => !s.components?.optOut || !('monitoring' in s.components.optOut);
+  for (const site of sites) {
+    const byFilter = sites.filter((w) => w !== site && runsMonitoring(w) && watchedSites(w, sites).includes(site.name));
+    expect(watchersOf(site, sites).map((w) => w.name)).toEqual(byFilter.map((w) => w.name));
+  }
+  expect(watchersOf(sites[9]!, sites).map((w) => w.name)).toEqual(['site4', 'site7', 'site8']);
+  expect(watchersOf(sites[0]!, sites).map((w) => w.name)).toEqual(['site4', 'site8', 'site9']);
+  expect(watchersOf(sites[4]!, sites).map((w) => w.name)).not.toContain('site4');
 });
 
 it('renders the same bytes twice in one process', () => {

@@ -72,7 +72,12 @@ export function busLinks(sites: readonly Site[]): BusLink[] {
     }));
 }
 
+/** Every link, once per list of sites: each site asks, and making them all for each site grew with the square of the sites. */
+const linksBySites = new WeakMap<readonly Site[], readonly BusLink[]>();
+
 /** The links a site takes part in (as hub: all of them; as leaf: its own). */
 export function linksOf(site: Site, sites: readonly Site[]): BusLink[] {
-  return busLinks(sites).filter((l) => l.hubSite === site.name || l.leafSite === site.name);
+  let links = linksBySites.get(sites);
+  if (!links) linksBySites.set(sites, (links = busLinks(sites)));
+  return links.filter((l) => l.hubSite === site.name || l.leafSite === site.name);
 }

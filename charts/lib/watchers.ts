@@ -54,9 +54,25 @@ export function watchedSites(site: Site, sites: readonly Site[]): readonly strin
   return site.monitoring?.watches ?? ringOf(sites).ring.get(site.name) ?? [];
 }
 
+/** The sites running monitoring whose watch list names each site, in the order of the sites, once per list of sites. */
+const watchers = new WeakMap<readonly Site[], Map<string, Site[]>>();
+
 /** The sites that probe `site`: those running monitoring whose watch list names it. */
 export function watchersOf(site: Site, sites: readonly Site[]): Site[] {
-  return sites.filter((w) => w !== site && runsMonitoring(w) && watchedSites(w, sites).includes(site.name));
+  // Made once for all sites: a filter of every site for each site grew with the square of the sites.
+  let byWatched = watchers.get(sites);
+  if (!byWatched) {
+    byWatched = new Map();
+    for (const w of sites.filter(runsMonitoring)) {
+      for (const name of new Set(watchedSites(w, sites))) {
+        const list = byWatched.get(name);
+        if (list) list.push(w);
+        else byWatched.set(name, [w]);
+      }
+    }
+    watchers.set(sites, byWatched);
+  }
+  return (byWatched.get(site.name) ?? []).filter((w) => w !== site);
 }
 
 /** The models of the sites `site` watches (validated beforehand: every name is a site). */
