@@ -81,6 +81,13 @@ describe('the V8 flags an entry sets at run time (tools/code-cache.mjs)', () => 
     }
   });
 
+  it("are the render threads' own: a threaded synth sets the same budget, so its caches keep one flag hash", () => {
+    const script = `import { ENTRY_V8_FLAGS } from ${moduleUrl('code-cache.mjs')}; console.log(JSON.stringify(ENTRY_V8_FLAGS.main));`;
+    const flags = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    // The value test/site-workers.test.ts sees the threads set (pipeline/site-workers.ts): both change together or one fails.
+    expect(flags).toEqual(['--interrupt-budget=1081344']);
+  });
+
   it('are set by tools/run.mjs before it compiles the entry bundle', () => {
     // A copy of tools/ and dist/ (written to); the sources the build stamps list are linked, read only.
     const { dir } = runTempDir('v8-flags-run-');

@@ -29,7 +29,7 @@ export interface DataCopies {
 export interface MemberLoss {
   /** `continues`: no interruption; `fails-over`: serves again after `recoverySeconds`; `stops`. */
   readonly service: 'continues' | 'fails-over' | 'stops';
-  /** Longest interruption, seconds (0 when it continues). */
+  /** Usual interruption, seconds (0 when it continues): what a failover takes when nothing else goes wrong, not a bound. */
   readonly recoverySeconds: number;
   /** Acknowledged writes that can be lost: `none`, or those not yet copied to another member. */
   readonly writesAtRisk: 'none' | 'not-yet-replicated';

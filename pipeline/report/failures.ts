@@ -180,7 +180,7 @@ function memberLost(w: StatefulWorkloadResilience): FailureImpact {
     reason:
       `${w.workload}: ${left} of ${w.members} members up, quorum ${w.quorum} ${kept ? 'kept' : 'lost'}; ` +
       `the lost member's copy is on its node and waits for it` +
-      (w.memberLoss.service === 'fails-over' ? ` (a leader on it is replaced within ${w.memberLoss.recoverySeconds} s)` : ''),
+      (w.memberLoss.service === 'fails-over' ? ` (a leader on it is usually replaced within ${w.memberLoss.recoverySeconds} s)` : ''),
     ...(risk ? { loses: risk } : {}),
   };
 }

@@ -15,7 +15,7 @@
  *   reports those Healthy);
  * - an HTTPProxy such a root includes: orphaned (`Orphaned`, the same file), so Degraded.
  */
-import { whyGatesNothing, type GatesNothingReason } from '../../charts/lib/sync-order';
+import { avoidableExternals, whyGatesNothing, type GatesNothingReason } from '../../charts/lib/sync-order';
 import { dependsOn } from '../../charts/lib/sync-waves';
 import type { Finding } from '../../model/errors';
 import type { KubeObject, RenderedComponent } from '../render';
@@ -36,6 +36,8 @@ function waitingObjects(model: SyncModel): Map<Placed, GatesNothingReason> {
   }
   const issuers = new Map<string, GatesNothingReason>();
   for (const [p, why] of waits) {
+    // Only an outside CA keeps its Certificates Issuing (the health checks above): another site or syncsLast does not.
+    if (avoidableExternals(p.component.syncOrder).length === 0) continue;
     if (p.object.kind === 'ClusterIssuer' || p.object.kind === 'Issuer')
       issuers.set(`${p.object.kind}:${key(p.object.metadata.namespace, p.object.metadata.name)}`, why);
   }
