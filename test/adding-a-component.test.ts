@@ -1,7 +1,6 @@
 // docs/adding-a-component.md, applied: its code on a copy of the repository type-checks, its
 // example test passes, synth renders the example and every transcript on the page is what its
-// command prints. When the code moves on, this fails until the guide follows. The repository's
-// own type-check runs here too, its parsed files shared with the copy's.
+// command prints. When the code moves on, this fails until the guide follows.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
@@ -17,7 +16,7 @@ import {
   type CodeBlock,
   type Transcript,
 } from './guide-workspace';
-import { configuredFiles, typeCheck, type TypeCheck } from './guide-typecheck';
+import { typeCheck, type TypeCheck } from './guide-typecheck';
 
 const GUIDE = path.join(REPO_ROOT, 'docs', 'adding-a-component.md');
 const steps = parseGuide(fs.readFileSync(GUIDE, 'utf8'));
@@ -85,49 +84,12 @@ function checkedDirectories(): string[] {
 }
 
 /**
- * The repository's own type-check, `npm run typecheck` (`tsc --noEmit`, tsconfig.json), made here
- * in process (CI runs it as these tests, not as a step of its own): the guide's program below then
- * takes every file the guide leaves as it is from this one, parsed and bound once for both.
- * Made when first asked for, so that the guide's type-check runs alone too.
- */
-let project: TypeCheck | undefined;
-const projectCheck = () => (project ??= typeCheck(REPO_ROOT, 'tsconfig.json'));
-/** The files tsconfig.json names: every one is checked in a test of its own (a file's check also resolves whatever it uses of the others). */
-const projectFiles = configuredFiles(REPO_ROOT, 'tsconfig.json');
-
-describe('the repository type-checks, as `npm run typecheck` (tsc) has it', () => {
-  beforeAll(() => void projectCheck(), 240_000);
-
-  it('reads the configuration, the options, the syntax of every file and the global declarations without an error', () => {
-    expect(projectCheck().before()).toBe('');
-  });
-
-  it('checks every file the configuration names; the others of ours it reads are declarations', () => {
-    const others = projectCheck()
-      .files()
-      .filter((f) => !projectFiles.includes(f));
-    expect(projectCheck().files()).toEqual(expect.arrayContaining(projectFiles));
-    expect(others.filter((f) => !/\.d\.[cm]?ts$/.test(f))).toEqual([]);
-  });
-
-  it.each(projectFiles)('type-checks %s', (file) => {
-    expect(projectCheck().semanticOf(file)).toBe('');
-  });
-
-  it("reports nothing of the declarations it reads, node_modules/'s and ours (skipLibCheck)", () => {
-    expect(projectCheck().others(projectFiles)).toBe('');
-  });
-});
-
-/**
  * `tsc -p` of the copy, the entries and the guide's new files, in process: the program is parsed
- * and bound once (the files the guide leaves as they are taken from the repository's program
- * above: it is made as if the copy were the repository, reading the copy), then each directory is
- * checked in a test of its own (a directory's check also resolves whatever it uses of the others).
- * imports/ (the CRD bindings `npm run import` generates) imports nothing of ours, so no edit of
- * the guide can change what tsc reports inside it, and the project's own type-check covers it:
- * its files are read for their types and syntax, not checked (as `// @ts-nocheck` would have
- * them), which skips their 65,000 lines.
+ * and bound once, then each directory is checked in a test of its own (a directory's check also
+ * resolves whatever it uses of the others). imports/ (the CRD bindings `npm run import`
+ * generates) imports nothing of ours, so no edit of the guide can change what tsc reports inside
+ * it, and the project's own type-check covers it: its files are read for their types and syntax,
+ * not checked (as `// @ts-nocheck` would have them), which skips their 65,000 lines.
  */
 describe('type-checks, the edits and new files together with the project', () => {
   const directories = checkedDirectories();
@@ -136,7 +98,7 @@ describe('type-checks, the edits and new files together with the project', () =>
     // The entries reach every chart, the pipeline and the sites; the new files are listed for themselves.
     const config = { extends: './tsconfig.json', include: [], files: ['main.ts', 'review.ts', ...newFiles] };
     fs.writeFileSync(path.join(workspace.dir, 'tsconfig.guide.json'), JSON.stringify(config));
-    check = typeCheck(workspace.dir, 'tsconfig.guide.json', { unchecked: ['imports'], seenAs: REPO_ROOT, reuse: projectCheck() });
+    check = typeCheck(workspace.dir, 'tsconfig.guide.json', ['imports']);
   }, 240_000);
 
   it('reads the configuration, the options, the syntax of every file and the global declarations without an error', () => {
@@ -145,12 +107,6 @@ describe('type-checks, the edits and new files together with the project', () =>
 
   it('checks every directory of its files but imports/', () => {
     expect(check.directories()).toEqual(directories);
-  });
-
-  it('parses again only the files the guide adds or changes', () => {
-    const changed = [...newFiles, ...code.filter((b) => b.kind === 'edit').map((b) => b.path)];
-    const parsedAgain = [...check.sources.values()].filter((f) => projectCheck().sources.get(f.fileName) !== f);
-    expect(parsedAgain.map((f) => path.relative(REPO_ROOT, f.fileName)).sort()).toEqual([...new Set(changed)].sort());
   });
 
   it.each(directories)('type-checks %s', (dir) => {
