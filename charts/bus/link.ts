@@ -15,6 +15,7 @@
  * towards the hub.
  */
 import type { Site } from '../../sites';
+import { oncePerModel } from '../lib/per-model';
 import type { VaultKey } from '../secrets/secrets';
 
 /** The NATS account application traffic lives in; the link binds it on both ends. */
@@ -72,12 +73,10 @@ export function busLinks(sites: readonly Site[]): BusLink[] {
     }));
 }
 
-/** Every link, once per list of sites: each site asks, and making them all for each site grew with the square of the sites. */
-const linksBySites = new WeakMap<readonly Site[], readonly BusLink[]>();
+/** Every link of the model: each site asks. */
+const allLinks = oncePerModel((sites: readonly Site[]): readonly BusLink[] => busLinks(sites));
 
 /** The links a site takes part in (as hub: all of them; as leaf: its own). */
 export function linksOf(site: Site, sites: readonly Site[]): BusLink[] {
-  let links = linksBySites.get(sites);
-  if (!links) linksBySites.set(sites, (links = busLinks(sites)));
-  return links.filter((l) => l.hubSite === site.name || l.leafSite === site.name);
+  return allLinks(sites).filter((l) => l.hubSite === site.name || l.leafSite === site.name);
 }

@@ -14,6 +14,7 @@ import type { Site } from '../../sites';
 import type { PlatformComponent } from '../component';
 import type { CrossSiteFact, HttpRoute } from '../lib/declarations';
 import { commonLabels } from '../lib/labels';
+import { oncePerModel } from '../lib/per-model';
 
 /**
  * Key prefix of the cross-site fact each route under the public domain states (`public-route:
@@ -27,19 +28,17 @@ export function publicHost(site: Site, label: string): string {
   return `${label}.${site.dns.publicDomain}`;
 }
 
-/**
- * The sites' own names (`dns.siteHostname`), once per model's list of sites: every route of every
- * site asks, and comparing with each site's name made a model's render grow with the square of
- * its sites (1,000 comparisons for each route of each of 1,000 generated sites).
- */
-const siteHostnames = new WeakMap<readonly Site[], ReadonlySet<string>>();
+/** The sites' own names (`dns.siteHostname`): every route of every site asks. */
+const siteHostnames = oncePerModel(
+  (sites: readonly Site[]): ReadonlySet<string> =>
+    new Set(sites.flatMap((s) => (s.dns.siteHostname === undefined ? [] : [s.dns.siteHostname]))),
+);
 
 /** Whether the edge sends `host` to the public split (under the public domain, under no site's own name). */
 export function isPublicHost(site: Site, sites: readonly Site[], host: string): boolean {
   const domain = site.dns.publicDomain;
   if (host !== domain && !host.endsWith(`.${domain}`)) return false;
-  let own = siteHostnames.get(sites);
-  if (!own) siteHostnames.set(sites, (own = new Set(sites.flatMap((s) => (s.dns.siteHostname === undefined ? [] : [s.dns.siteHostname])))));
+  const own = siteHostnames(sites);
   // Under a name: the name is `host` or what follows one of its dots.
   if (own.has(host)) return false;
   for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) if (own.has(host.slice(dot + 1))) return false;

@@ -8,6 +8,7 @@
 import { COMPONENT, optOutReason } from '../../model/components';
 import type { Finding } from '../../model/errors';
 import type { Site } from '../../sites';
+import { oncePerModel } from './per-model';
 
 /** How many other sites watch each site by default: a watcher lost still leaves one. */
 export const DEFAULT_WATCHERS = 2;
@@ -15,18 +16,13 @@ export const DEFAULT_WATCHERS = 2;
 /** Whether the site runs monitoring, and so can watch others. */
 const runsMonitoring = (site: Site): boolean => optOutReason(site.components?.optOut, COMPONENT.monitoring) === undefined;
 
-/** The default ring (each watcher's list) and the sites by name, once per list of sites. */
-const rings = new WeakMap<readonly Site[], { ring: Map<string, readonly string[]>; byName: Map<string, Site> }>();
-
 /**
  * Every site, in the ring of names, is watched by the nearest min(2, w) sites before it that run
  * monitoring (w: those other than itself), so a site that leaves monitoring out hands its watch to
  * the next watcher instead of leaving the sites after it with fewer. Each watcher lists what it
  * watches nearest first; with every site running monitoring, a site watches the next two.
  */
-function ringOf(sites: readonly Site[]): { ring: Map<string, readonly string[]>; byName: Map<string, Site> } {
-  const known = rings.get(sites);
-  if (known) return known;
+const ringOf = oncePerModel((sites: readonly Site[]): { ring: Map<string, readonly string[]>; byName: Map<string, Site> } => {
   const byName = new Map(sites.map((s) => [s.name, s]));
   // Compared by code unit: the same ring whatever the locale.
   const names = [...byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -41,10 +37,8 @@ function ringOf(sites: readonly Site[]): { ring: Map<string, readonly string[]>;
     }
   });
   const ring = new Map(names.map((name) => [name, (watches.get(name) ?? []).sort((a, b) => a.distance - b.distance).map((w) => w.name)]));
-  const made = { ring, byName };
-  rings.set(sites, made);
-  return made;
-}
+  return { ring, byName };
+});
 
 /**
  * The sites `site` probes: its `monitoring.watches`, or by default those it watches in the ring of
@@ -54,25 +48,22 @@ export function watchedSites(site: Site, sites: readonly Site[]): readonly strin
   return site.monitoring?.watches ?? ringOf(sites).ring.get(site.name) ?? [];
 }
 
-/** The sites running monitoring whose watch list names each site, in the order of the sites, once per list of sites. */
-const watchers = new WeakMap<readonly Site[], Map<string, Site[]>>();
+/** The sites running monitoring whose watch list names each site, in the order of the sites. */
+const watchersByWatched = oncePerModel((sites: readonly Site[]): Map<string, Site[]> => {
+  const byWatched = new Map<string, Site[]>();
+  for (const w of sites.filter(runsMonitoring)) {
+    for (const name of new Set(watchedSites(w, sites))) {
+      const list = byWatched.get(name);
+      if (list) list.push(w);
+      else byWatched.set(name, [w]);
+    }
+  }
+  return byWatched;
+});
 
 /** The sites that probe `site`: those running monitoring whose watch list names it. */
 export function watchersOf(site: Site, sites: readonly Site[]): Site[] {
-  // Made once for all sites: a filter of every site for each site grew with the square of the sites.
-  let byWatched = watchers.get(sites);
-  if (!byWatched) {
-    byWatched = new Map();
-    for (const w of sites.filter(runsMonitoring)) {
-      for (const name of new Set(watchedSites(w, sites))) {
-        const list = byWatched.get(name);
-        if (list) list.push(w);
-        else byWatched.set(name, [w]);
-      }
-    }
-    watchers.set(sites, byWatched);
-  }
-  return (byWatched.get(site.name) ?? []).filter((w) => w !== site);
+  return (watchersByWatched(sites).get(site.name) ?? []).filter((w) => w !== site);
 }
 
 /** The models of the sites `site` watches (validated beforehand: every name is a site). */
