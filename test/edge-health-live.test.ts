@@ -12,14 +12,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { LAST_RESORT, renderHaproxyConfig } from '../charts/edge/haproxy';
-import { CHECK_TIMING, changesAfterAtLeastMs, healthBounds, healthQuestion, trustedCaFile, type CheckTiming } from '../charts/edge/health';
+import { CHECK_TIMING, changesAfterAtLeastMs, healthBounds, healthQuestion, trustedCaFile } from '../charts/edge/health';
 import { isPublicHost } from '../charts/contour/route-proxy';
 import { RESIZER_READINESS, RESIZER_WORKLOADS } from '../charts/resizer/config';
 import { failureOutcomes, publicTrafficSites } from '../pipeline/report';
 import type { SiteFailureFacts } from '../pipeline/report/failures';
 import { unaffected } from '../charts/lib/resilience';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
-import { DOWN, RunningEdge, UP } from './edge-run';
+import { DOWN, EARLY_MS, RunningEdge, SCALED, UP } from './edge-run';
 import { edgeTestCerts, healthySites, type EdgeTestCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
 import { REPO_ROOT, tempDir, withChange } from './helpers';
 import { ask } from './proxy-v2';
@@ -160,16 +160,6 @@ describe('the health question', () => {
     expect(doc).toContain(question.path);
   });
 });
-
-/** The rendered timing, four times faster; fall and rise as rendered. */
-const SCALED: CheckTiming = {
-  ...CHECK_TIMING,
-  interMs: CHECK_TIMING.interMs / 4,
-  fastinterMs: CHECK_TIMING.fastinterMs / 4,
-  answerTimeoutMs: CHECK_TIMING.answerTimeoutMs / 4,
-};
-/** Timer resolution allowed below a lower bound (load only delays, so lower bounds are load-safe). */
-const EARLY_MS = 50;
 
 describe('HAProxy asking the health question', () => {
   let certs: EdgeTestCerts;

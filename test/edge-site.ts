@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { healthQuestion } from '../charts/edge/health';
 import { SITES, type Site } from '../sites';
+import { BlackholeRelay } from './blackhole-relay';
 import { FakeSite } from './proxy-v2';
 import { issue, makeCa } from './tls-helpers';
 
@@ -148,6 +149,30 @@ export class HealthCheckedSite extends FakeSite {
     socket.on('end', () => stream.push(null));
     socket.on('close', () => stream.destroy());
     this.https.emit('connection', stream);
+  }
+}
+
+/**
+ * A fake site the edge reaches through a link that can stall (test/blackhole-relay.ts): the edge
+ * is given the relay's port, and `link.hold()` blackholes the site without closing anything.
+ */
+export class StallableSite extends HealthCheckedSite {
+  private relay?: BlackholeRelay;
+
+  /** The link between the edge and the site (started by `listen`). */
+  get link(): BlackholeRelay {
+    if (!this.relay) throw new Error(`${this.name} is not listening`);
+    return this.relay;
+  }
+
+  override async listen(): Promise<number> {
+    this.relay = await BlackholeRelay.start(await super.listen());
+    return this.relay.port;
+  }
+
+  override async close(): Promise<void> {
+    await this.relay?.close();
+    await super.close();
   }
 }
 
