@@ -20,8 +20,8 @@ import type { SiteFailureFacts } from '../pipeline/report/failures';
 import { unaffected } from '../charts/lib/resilience';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
 import { DOWN, EARLY_MS, RunningEdge, SCALED, UP } from './edge-run';
-import { edgeTestCerts, healthySites, type EdgeTestCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
-import { REPO_ROOT, tempDir, withChange } from './helpers';
+import { healthySites, suiteCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
+import { REPO_ROOT, withChange } from './helpers';
 import { ask } from './proxy-v2';
 
 const question = healthQuestion(SITES[0]!);
@@ -162,10 +162,7 @@ describe('the health question', () => {
 });
 
 describe('HAProxy asking the health question', () => {
-  let certs: EdgeTestCerts;
-  const tmp = tempDir('edge-health-');
-  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
-  afterAll(() => tmp.cleanup());
+  const certs = suiteCerts('edge-health-');
 
   /** The site a new client connection to 443 lands on ('' when none takes it). */
   const landing = (edge: RunningEdge) =>
@@ -220,9 +217,9 @@ describe('HAProxy asking the health question', () => {
   };
 
   it('takes new traffic off a site after `fall` failed answers, and gives it back after `rise` passed ones', async () => {
-    const sites = healthySites(SITES, certs);
+    const sites = healthySites(SITES, certs());
     const [first, second] = [sites.get('cluster1')!, sites.get('cluster2')!];
-    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, timing: SCALED });
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs().trustedCa, timing: SCALED });
     try {
       await edge.start();
       // Each site was asked the question as rendered: SNI, path and Host of the public name, after a PROXY header.
@@ -261,9 +258,9 @@ describe('HAProxy asking the health question', () => {
   }, 90_000);
 
   it('when every site fails its question, keeps the split on the sites still accepting connections', async () => {
-    const sites = healthySites(SITES, certs);
+    const sites = healthySites(SITES, certs());
     const [first, second] = [sites.get('cluster1')!, sites.get('cluster2')!];
-    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa });
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs().trustedCa });
     try {
       await edge.start();
       first.health = 503;

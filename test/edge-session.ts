@@ -4,6 +4,7 @@
  * edge does with the open sessions of a site it marks down.
  */
 import * as net from 'node:net';
+import type { RunningEdge } from './edge-run';
 
 const CLIENT = '127.0.0.7';
 /** Bounds a hang only: HAProxy closes a session as it marks its server down. */
@@ -81,5 +82,36 @@ export class Session {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** The sessions a test holds open through the edge: one on 443 (a TLS client's first bytes), one on 80. */
+export type EdgeSessions = Record<'https' | 'http', Session>;
+
+/**
+ * Starts `edge`, opens a session on 443 and one on 80 through it, checks that `site` answers on
+ * each, runs `body` with them, then closes them and stops the edge, whatever happened.
+ */
+export async function withEdgeSessions<T>(edge: RunningEdge, site: string, body: (sessions: EdgeSessions) => Promise<T>): Promise<T> {
+  const opened: Session[] = [];
+  try {
+    await edge.start();
+    const open = (port: number, firstRequest: string) => {
+      const session = new Session(port, firstRequest);
+      opened.push(session);
+      return session;
+    };
+    const sessions: EdgeSessions = {
+      https: open(edge.ports.https, 'hello\n'),
+      http: open(edge.ports.http, `GET / HTTP/1.1\r\nHost: images.chataik.fr\r\n\r\n`),
+    };
+    for (const [port, session] of Object.entries(sessions)) {
+      expect([port, await session.site()]).toEqual([port, site]);
+      expect([port, await session.send('before')]).toEqual([port, `${site} before`]);
+    }
+    return await body(sessions);
+  } finally {
+    for (const session of opened) session.destroy();
+    await edge.stop();
   }
 }

@@ -8,9 +8,8 @@
  */
 import { EDGE, SITES } from '../sites';
 import { RunningEdge } from './edge-run';
-import { edgeTestCerts, healthySites, type EdgeTestCerts } from './edge-site';
-import { tempDir } from './helpers';
-import { Session } from './edge-session';
+import { healthySites, suiteCerts, type EdgeTestCerts } from './edge-site';
+import { withEdgeSessions } from './edge-session';
 
 /**
  * Opens a session on 443 and one on 80 through the edge to cluster1, makes cluster1 answer 503,
@@ -21,35 +20,21 @@ async function sessionsAcrossDown(certs: EdgeTestCerts, change?: (text: string) 
   const first = sites.get('cluster1')!;
   first.holdSessions = true;
   const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, change });
-  const sessions: Record<string, Session> = {};
-  try {
-    await edge.start();
-    sessions.https = new Session(edge.ports.https, 'hello\n');
-    sessions.http = new Session(edge.ports.http, `GET / HTTP/1.1\r\nHost: images.chataik.fr\r\n\r\n`);
-    for (const [port, session] of Object.entries(sessions)) {
-      expect([port, await session.site()]).toEqual([port, 'cluster1']);
-      expect([port, await session.send('before')]).toEqual([port, 'cluster1 before']);
-    }
+  return withEdgeSessions(edge, 'cluster1', async (sessions) => {
     const down = Promise.all(['sites-https', 'sites-http'].map((backend) => edge.nextTransition(backend, 'cluster1', 'DOWN', () => true)));
     first.health = 503;
     await down;
     const after: Record<string, string> = {};
     for (const [port, session] of Object.entries(sessions)) after[port] = await session.send('after-down');
     return after;
-  } finally {
-    for (const session of Object.values(sessions)) session.destroy();
-    await edge.stop();
-  }
+  });
 }
 
 describe('the open sessions of a site the edge marks down', () => {
-  let certs: EdgeTestCerts;
-  const tmp = tempDir('edge-sessions-');
-  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
-  afterAll(() => tmp.cleanup());
+  const certs = suiteCerts('edge-sessions-');
 
   it('are closed when HAProxy reports the site DOWN, on 443 and on 80', async () => {
-    expect(await sessionsAcrossDown(certs)).toEqual({ https: 'closed', http: 'closed' });
+    expect(await sessionsAcrossDown(certs())).toEqual({ https: 'closed', http: 'closed' });
   }, 60_000);
 
   it('stay open and keep reaching the failed site without on-marked-down shutdown-sessions (the test can fail)', async () => {
@@ -57,6 +42,6 @@ describe('the open sessions of a site the edge marks down', () => {
       if (!text.includes(' on-marked-down shutdown-sessions')) throw new Error('the rendered file has no on-marked-down shutdown-sessions');
       return text.split(' on-marked-down shutdown-sessions').join('');
     };
-    expect(await sessionsAcrossDown(certs, change)).toEqual({ https: 'cluster1 after-down', http: 'cluster1 after-down' });
+    expect(await sessionsAcrossDown(certs(), change)).toEqual({ https: 'cluster1 after-down', http: 'cluster1 after-down' });
   }, 60_000);
 });

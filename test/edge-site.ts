@@ -14,6 +14,7 @@ import { healthQuestion } from '../charts/edge/health';
 import { SITES, type Site } from '../sites';
 import { BlackholeRelay } from './blackhole-relay';
 import { FakeSite } from './proxy-v2';
+import { tempDir } from './helpers';
 import { issue, makeCa } from './tls-helpers';
 
 /**
@@ -174,6 +175,18 @@ export class StallableSite extends HealthCheckedSite {
     await this.relay?.close();
     await super.close();
   }
+}
+
+/** The certificates of a test file's suite: made before its tests in a directory removed after them. */
+export function suiteCerts(prefix: string): () => EdgeTestCerts {
+  let certs: EdgeTestCerts | undefined;
+  const tmp = tempDir(prefix);
+  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
+  afterAll(() => tmp.cleanup());
+  return () => {
+    if (!certs) throw new Error('the certificates are made before the tests');
+    return certs;
+  };
 }
 
 /** A healthy fake site for each site of `model`. */

@@ -12,9 +12,8 @@ import { LAST_RESORT } from '../charts/edge/haproxy';
 import { changesAfterAtLeastMs } from '../charts/edge/health';
 import { EDGE } from '../sites';
 import { DOWN, EARLY_MS, RunningEdge, SCALED, UP } from './edge-run';
-import { Session } from './edge-session';
-import { HealthCheckedSite, StallableSite, edgeTestCerts, type EdgeTestCerts } from './edge-site';
-import { tempDir } from './helpers';
+import { withEdgeSessions } from './edge-session';
+import { HealthCheckedSite, StallableSite, suiteCerts, type EdgeTestCerts } from './edge-site';
 import { ask } from './proxy-v2';
 
 /** The site a new client connection to 443 lands on ('' when none takes it). */
@@ -60,15 +59,7 @@ async function stallCluster1(certs: EdgeTestCerts, change?: (text: string) => st
     ['cluster2', new HealthCheckedSite('cluster2', certs)],
   ]);
   const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, timing: SCALED, change });
-  const sessions: Record<string, Session> = {};
-  try {
-    await edge.start();
-    sessions.https = new Session(edge.ports.https, 'hello\n');
-    sessions.http = new Session(edge.ports.http, `GET / HTTP/1.1\r\nHost: images.chataik.fr\r\n\r\n`);
-    for (const [port, session] of Object.entries(sessions)) {
-      expect([port, await session.site()]).toEqual([port, 'cluster1']);
-      expect([port, await session.send('before')]).toEqual([port, 'cluster1 before']);
-    }
+  return withEdgeSessions(edge, 'cluster1', async (sessions) => {
     // Later connections are answered and closed, as `landing` expects.
     first.holdSessions = false;
     // From full health: a check timed out by load before the stall would leave fewer to count.
@@ -125,20 +116,14 @@ async function stallCluster1(certs: EdgeTestCerts, change?: (text: string) => st
       sessionsAfterLink,
       landedAfter: await landing(edge),
     };
-  } finally {
-    for (const session of Object.values(sessions)) session.destroy();
-    await edge.stop();
-  }
+  });
 }
 
 describe('a site whose link stalls (packets vanish, nothing closes)', () => {
-  let certs: EdgeTestCerts;
-  const tmp = tempDir('edge-stall-');
-  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
-  afterAll(() => tmp.cleanup());
+  const certs = suiteCerts('edge-stall-');
 
   it('is marked down by `fall` timed-out checks, loses new traffic, has its stalled sessions cut, and is taken back', async () => {
-    const run = await stallCluster1(certs);
+    const run = await stallCluster1(certs());
     expect(run.failedChecks).toBe(SCALED.fall);
     // The relay accepts at once: what times out is the TLS handshake, within the check's connect window.
     expect(run.checkStatus).toBe('L6TOUT');
@@ -162,7 +147,7 @@ describe('a site whose link stalls (packets vanish, nothing closes)', () => {
       if (!text.includes(' on-marked-down shutdown-sessions')) throw new Error('the rendered file has no on-marked-down shutdown-sessions');
       return text.split(' on-marked-down shutdown-sessions').join('');
     };
-    const run = await stallCluster1(certs, change, false);
+    const run = await stallCluster1(certs(), change, false);
     expect(run.sessionsAtDown).toEqual({ https: 'open, no answer', http: 'open, no answer' });
     expect(run.sessionsAfterLink).toEqual({ https: 'cluster1 during-stall', http: 'cluster1 during-stall' });
   }, 60_000);

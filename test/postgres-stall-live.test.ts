@@ -14,23 +14,16 @@
  * Once the link forwards again the waiting connection streams from the slot and the standby reads
  * every row committed during the stall.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { HealthSignal } from '../charts/lib/resilience';
-import { REPL_USERNAME, STALLED_LINK_TIMEOUTS, clusterSpec, keeperHba, keeperManagedParameters, specJson } from '../charts/postgres/spec';
+import { STALLED_LINK_TIMEOUTS, keeperManagedParameters } from '../charts/postgres/spec';
 import { renderSite } from '../pipeline/render';
-import { PLATFORM, SITES } from '../sites';
+import { PLATFORM } from '../sites';
 import { BlackholeRelay } from './blackhole-relay';
 import { tempDir } from './helpers';
-import { PgCluster, freePort, withTestCertificate } from './pg-server';
-import { baseBackup, startAsStandbyKeeper, type RenderedSpec } from './stolon-keeper';
+import type { PgCluster } from './pg-server';
+import { ReplicatedPair, primarySpec, standbySettings as settings, standbySite, standbySpec } from './postgres-link';
+import type { RenderedSpec } from './stolon-keeper';
 
-const primarySite = SITES.find((s) => s.database.role === 'primary')!;
-const standbySite = SITES.find((s) => s.database.role === 'standby')!;
-const specOf = (site: (typeof SITES)[number]) => JSON.parse(specJson(clusterSpec(site, SITES))) as RenderedSpec;
-const primarySpec = specOf(primarySite);
-const standbySpec = specOf(standbySite);
-const settings = standbySpec.standbyConfig!.standbySettings;
 const [notStreaming] = renderSite(standbySite, PLATFORM).components.find((c) => c.name === 'postgres')!.declarations.healthSignals;
 const REPL_PASSWORD = 'repl-stall-password';
 
@@ -53,23 +46,12 @@ let standby: PgCluster;
 let link: BlackholeRelay;
 let written = 0;
 
-/** A keeper's parameters from the rendered spec, its replication timeouts scaled, and a test certificate for 127.0.0.1. */
+/** A keeper's parameters from the rendered spec, its replication timeouts scaled. */
 function parametersOf(spec: RenderedSpec): Record<string, string> {
   const timeouts = Object.fromEntries(Object.keys(STALLED_LINK_TIMEOUTS).map((k) => [k, `${scaledMs(spec, k as Timeout)}ms`]));
-  return withTestCertificate({ ...spec.pgParameters, ...keeperManagedParameters(spec), ...timeouts }, work.dir);
+  return { ...spec.pgParameters, ...keeperManagedParameters(spec), ...timeouts };
 }
-
-/** The rendered primary_conninfo with the address, passfile and CA remapped to the test's. */
-function conninfo(port: number): string {
-  const passfile = path.join(work.dir, 'pgpass');
-  fs.writeFileSync(passfile, `*:*:*:${REPL_USERNAME}:${REPL_PASSWORD}\n`, { mode: 0o600 });
-  const owner = fs.statSync(path.join(work.dir, 'tls'));
-  if (process.getuid?.() === 0) fs.chownSync(passfile, owner.uid, owner.gid);
-  return settings.primaryConnInfo
-    .replace(/host=\S+ port=\d+/, `host=127.0.0.1 port=${port}`)
-    .replace(/passfile=\S+/, `passfile=${passfile}`)
-    .replace(/sslrootcert=\S+/, `sslrootcert=${path.join(work.dir, 'ca', 'test-ca.crt')}`);
-}
+const pair = new ReplicatedPair(work.dir, REPL_PASSWORD, parametersOf);
 
 /** The time (ms since the epoch) of the first line of `pg`'s log matching `message` after `from` lines, once it is written. */
 async function logged(pg: PgCluster, message: string, from: number, what: string): Promise<number> {
@@ -128,27 +110,14 @@ const senders = `SELECT count(*) FROM pg_stat_replication WHERE application_name
 const rows = () => Number(standby.sql('SELECT count(*) FROM ledger'));
 
 beforeAll(async () => {
-  fs.chmodSync(work.dir, 0o755);
-  primary = new PgCluster('su-test-password');
-  const r = primary.start(parametersOf(primarySpec), keeperHba(primarySpec), await freePort());
-  if (r.status !== 0) throw new Error(primary.log());
-  primary.sql(`CREATE ROLE ${REPL_USERNAME} WITH LOGIN REPLICATION PASSWORD '${REPL_PASSWORD}'`);
-  primary.sql('CREATE TABLE ledger (n int)');
-  // The slot the primary declares for the standby site (additionalMasterReplicationSlots).
-  primary.sql(`SELECT pg_create_physical_replication_slot('${settings.primarySlotName}')`);
+  primary = await pair.startPrimary('ledger');
   link = await BlackholeRelay.start(primary.port);
-  standby = new PgCluster('unused', { init: false });
-  baseBackup(standby, primary, REPL_USERNAME, REPL_PASSWORD);
-  startAsStandbyKeeper(
-    standby,
-    { parameters: parametersOf(standbySpec), hba: keeperHba(standbySpec), port: await freePort() },
-    { primaryConninfo: conninfo(link.port), primarySlotName: settings.primarySlotName },
-  );
+  standby = await pair.startStandby(link.port);
 }, 90_000);
 
 afterAll(async () => {
   await link?.close();
-  for (const pg of [standby, primary]) pg?.destroy();
+  pair.destroy();
   work.cleanup();
 });
 
