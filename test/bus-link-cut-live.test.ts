@@ -1,0 +1,388 @@
+/**
+ * The link between the sites cut while both sites run: the six nats-servers from the rendered
+ * configurations (test/bus-sites.ts), the leaf servers reaching the hub only through a relay that
+ * stands in for its floating address (test/bus-link-relay.ts), which the hub advertises as
+ * rendered. The link is cut cleanly (connections closed), then stalled (nothing forwarded, nothing
+ * closed), then restored. The rendered ping settings run with their interval divided by SCALE;
+ * their count is the rendered one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ServerConfigInput } from '../charts/bus/config';
+import { consumerConfigJson, streamConfigJson } from '../charts/bus/streams';
+import { SITES, type Site } from '../sites';
+import { tempDir } from './helpers';
+import { LinkRelay } from './bus-link-relay';
+import {
+  asProbe,
+  CONSUMER,
+  jsRequest,
+  probeModel,
+  pullAndAck,
+  restart,
+  startSites,
+  stopServer,
+  storedJobs,
+  STREAM,
+  testCa,
+  killServer,
+  type LiveSite,
+} from './bus-sites';
+import { dummyPassword, eventually, liveTimeout, monitor, NatsConnection } from './nats-helpers';
+
+const SHARED = 'probe.shared.>';
+/** The rendered ping interval is divided by this (20 s: 5 s here). */
+const SCALE = 4;
+
+const { dir, cleanup } = tempDir('bus-link-cut-');
+let relay: LinkRelay;
+let sites: LiveSite[] = [];
+let rendered: ServerConfigInput;
+const live = (role: 'hub' | 'leaf'): LiveSite => sites.find((s) => s.site.bus.role === role)!;
+
+/** Seconds of a Go duration the renderer writes (`20s`, `2m`). */
+function seconds(duration: string): number {
+  const m = /^(\d+)(s|m)$/.exec(duration);
+  if (!m) throw new Error(`unexpected duration ${duration}`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+const pingSeconds = () => seconds(rendered.pingInterval) / SCALE;
+const scaled = (_site: Site, config: ServerConfigInput): ServerConfigInput => ({
+  ...config,
+  pingInterval: `${seconds(config.pingInterval) / SCALE}s`,
+});
+
+/** Leafnode connections the site's servers hold now. */
+async function leafConnections(s: LiveSite): Promise<number> {
+  const counts = await Promise.all(s.servers.map(async (server) => ((await monitor(server.monitor, '/leafz'))?.leafnodes as number) ?? 0));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Every leaf server linked to the hub, and every link through the relay. */
+async function linked(): Promise<void> {
+  const servers = live('leaf').servers.length;
+  await eventually('every leaf server linked through the relay', async () =>
+    (await leafConnections(live('leaf'))) === servers && (await leafConnections(live('hub'))) === servers && relay.relayed === servers
+      ? true
+      : undefined,
+  );
+}
+
+/** No leafnode connection on either site. */
+async function unlinked(): Promise<void> {
+  await eventually('no leafnode connection on either site', async () =>
+    (await leafConnections(live('leaf'))) === 0 && (await leafConnections(live('hub'))) === 0 ? true : undefined,
+  );
+}
+
+interface PubAck {
+  readonly stream: string;
+  readonly seq: number;
+  readonly domain: string;
+  readonly duplicate?: boolean;
+}
+
+/** Publishes a job identified by `id` (its `Nats-Msg-Id`) on the site; the PubAck. */
+async function publishJob(s: LiveSite, id: string): Promise<PubAck> {
+  return eventually(`a PubAck for ${id} at ${s.site.name}`, async () => {
+    const answer = JSON.parse(
+      await asProbe(s.servers[1]!, (c) => c.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id }), true),
+    ) as PubAck & { error?: unknown };
+    return answer.error ? undefined : answer;
+  });
+}
+
+/** The payload stored at `seq` in the site's JOBS. */
+async function storedAt(s: LiveSite, seq: number): Promise<string> {
+  const answer = await jsRequest(s.servers[2]!, '$JS.API.STREAM.MSG.GET.JOBS', { seq });
+  const message = answer.message as { data: string } | undefined;
+  if (!message) throw new Error(`no message ${seq} in JOBS at ${s.site.name}: ${JSON.stringify(answer)}`);
+  return Buffer.from(message.data, 'base64').toString('utf8');
+}
+
+/** What each site holds and has not consumed: job id -> stream sequence. */
+type Held = Map<LiveSite, Map<string, number>>;
+
+/**
+ * While the link is down: each site stores `count` jobs of its own (PubAck from its own domain,
+ * none other) and its worker consumes one job (the oldest it holds). `held` is kept up to date.
+ */
+async function workDuringCut(held: Held, tag: string, count: number): Promise<void> {
+  await Promise.all(
+    sites.map(async (s) => {
+      const acks = held.get(s) ?? new Map<string, number>();
+      held.set(s, acks);
+      expect(await storedJobs(s.servers[0]!)).toBe(acks.size);
+      for (let i = 0; i < count; i++) {
+        const id = `${tag}-${s.site.name}-${i}`;
+        const ack = await publishJob(s, id);
+        expect([ack.stream, ack.domain, ack.duplicate]).toEqual(['JOBS', s.site.name, undefined]);
+        acks.set(id, ack.seq);
+      }
+      const ackSubject = await pullAndAck(s.servers[0]!);
+      // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>...: the oldest job held.
+      const consumed = Number(ackSubject.split('.')[5]);
+      expect(consumed).toBe(Math.min(...acks.values()));
+      for (const [id, seq] of acks) if (seq === consumed) acks.delete(id);
+      await eventually(`the ack applied at ${s.site.name}`, async () =>
+        (await storedJobs(s.servers[0]!)) === acks.size ? true : undefined,
+      );
+    }),
+  );
+}
+
+/**
+ * Once the link is back: each site holds exactly what it acknowledged and did not consume, nothing
+ * from the other site; a retry of each job (same `Nats-Msg-Id`) is a duplicate of the first
+ * PubAck; the worker then consumes them all.
+ */
+async function nothingLostNorDoubled(held: Held, ids: readonly string[]): Promise<void> {
+  for (const [s, acks] of held) {
+    expect(await storedJobs(s.servers[0]!)).toBe(acks.size);
+    for (const [id, seq] of acks) expect(await storedAt(s, seq)).toBe(`{"id":"${id}"}`);
+    for (const id of ids.filter((i) => i.includes(`-${s.site.name}-`))) {
+      const retry = await publishJob(s, id);
+      expect(retry.duplicate).toBe(true);
+      if (acks.has(id)) expect(retry.seq).toBe(acks.get(id));
+    }
+    expect(await storedJobs(s.servers[0]!)).toBe(acks.size);
+    for (let i = 0; i < acks.size; i++) await pullAndAck(s.servers[i % 3]!);
+    acks.clear();
+    await eventually(`JOBS empty at ${s.site.name}`, async () => ((await storedJobs(s.servers[0]!)) === 0 ? true : undefined));
+  }
+}
+
+/** Subscribers on each site to the other's declared cross-site subject, kept across the cut. */
+async function crossSiteReceivers(): Promise<{ check: (during: string) => Promise<void>; close: () => void }> {
+  const conns: NatsConnection[] = [];
+  const ways = await Promise.all(
+    sites.map(async (to) => {
+      const from = sites.find((s) => s !== to)!;
+      const receiver = await NatsConnection.connect(to.servers[2]!.client, 'probe', dummyPassword('bus-user-probe'));
+      const sender = await NatsConnection.connect(from.servers[1]!.client, 'probe', dummyPassword('bus-user-probe'));
+      conns.push(receiver, sender);
+      const subject = `probe.shared.from-${from.site.name}`;
+      return { from, to, subject, sender, got: await receiver.subscribe(subject) };
+    }),
+  );
+  return {
+    /**
+     * `during` was published while the link was down; the link back, what is published now
+     * crosses both ways, and `during` never does (core NATS keeps nothing for the other site:
+     * published before, it would have come first).
+     */
+    check: async (during: string) => {
+      await Promise.all(
+        ways.map(async (w) => {
+          let n = 0;
+          await eventually(`${w.subject} carried to ${w.to.site.name}`, async () => {
+            await w.sender.publish(w.subject, `after-${n++}`);
+            return w.got.length > 0 ? true : undefined;
+          });
+          expect(w.got[0]).toMatch(/^after-/);
+          expect(w.got).not.toContain(during);
+        }),
+      );
+    },
+    close: () => conns.forEach((c) => c.close()),
+  };
+}
+
+/** Publishes `payload` on each site's declared cross-site subject (the link down). */
+async function publishCrossSite(payload: string): Promise<void> {
+  for (const from of sites) await asProbe(from.servers[1]!, (c) => c.publish(`probe.shared.from-${from.site.name}`, payload));
+}
+
+/** Lines a server logged after `offset` bytes of its stderr.log. */
+function logSince(s: LiveSite, i: number, offset = 0): string[] {
+  return fs.readFileSync(path.join(s.scripts[i]!.home, 'stderr.log')).subarray(offset).toString('utf8').split('\n');
+}
+const logSize = (s: LiveSite, i: number) => fs.statSync(path.join(s.scripts[i]!.home, 'stderr.log')).size;
+
+/** Milliseconds of a log line's time stamp, on the server's clock (only differences are used). */
+function logTime(line: string): number {
+  const m = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})/.exec(line);
+  if (!m) throw new Error(`no time stamp in ${line}`);
+  const [y, mo, d, h, mi, sec, us] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, sec) + us / 1000;
+}
+
+const PING_TIMER = / - Leafnode Ping Timer$/;
+const STALE = /Leafnode connection closed: Stale Connection/;
+
+/**
+ * What the leaf server `i` did about its stalled connection, read in its debug log from the line
+ * `marker` (a client connecting just before the stall): the pings it sent after the stall (its
+ * ping timers, a spoke never delays one, but the last, which closed the connection), and how long
+ * before the stall its last ping went (a ping sent just before may not have been answered).
+ */
+function pingsAfterStall(leaf: LiveSite, i: number, offset: number): { sent: number; lastBeforeMs: number } {
+  const since = logSince(leaf, i, offset);
+  const closed = since.find((l) => STALE.test(l));
+  if (!closed) throw new Error(`leaf server ${i} did not close its connection as stale:\n${since.join('\n')}`);
+  const lid = /lid:\d+/.exec(closed)![0];
+  const mine = logSince(leaf, i).filter((l) => l.includes(` - ${lid} - `) && PING_TIMER.test(l));
+  const markerAt = logTime(since.find((l) => l.includes('Client connection created'))!);
+  const before = mine.filter((l) => logTime(l) < markerAt);
+  const after = mine.filter((l) => logTime(l) >= markerAt);
+  return { sent: after.length - 1, lastBeforeMs: markerAt - logTime(before[before.length - 1] ?? '0000/01/01 00:00:00.000000') };
+}
+
+beforeAll(async () => {
+  relay = await LinkRelay.start();
+  sites = await startSites(
+    dir,
+    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
+    testCa(dir),
+    scaled,
+    { hubAddress: relay, debug: true },
+  );
+  rendered = live('leaf').bus.serverConfig();
+  for (const { site, servers } of sites) {
+    await eventually(`stream JOBS at ${site.name}`, async () => {
+      const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
+      return answer.error ? undefined : answer;
+    });
+    await eventually(`consumer workers at ${site.name}`, async () => {
+      const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
+        stream_name: 'JOBS',
+        config: consumerConfigJson(CONSUMER),
+      });
+      return answer.error ? undefined : answer;
+    });
+  }
+  await linked();
+}, liveTimeout(10));
+
+afterAll(async () => {
+  await Promise.all(sites.flatMap((s) => s.processes).map(killServer));
+  await relay?.close();
+  cleanup();
+});
+
+/** Waits until the leaf servers have dialed the relay `attempts` times during a cut, or one reached the hub anyway. */
+async function reconnectsTried(attempts: () => number, atLeast: number): Promise<void> {
+  await eventually(`${atLeast} reconnects through the relay`, async () =>
+    attempts() >= atLeast || (await leafConnections(live('leaf'))) > 0 ? true : undefined,
+  );
+}
+
+it(
+  'keeps each site working through a clean cut, goes only through the floating address, and carries again once back',
+  async () => {
+    const receivers = await crossSiteReceivers();
+    try {
+      relay.cut();
+      await unlinked();
+      // Each leaf server retries every second (the default reconnect): twice each at least.
+      await reconnectsTried(() => relay.refused, 2 * live('leaf').servers.length);
+      // Nothing went around the relay: the hub advertises the address the leaf dials, nothing else.
+      expect(await leafConnections(live('leaf'))).toBe(0);
+      expect(await leafConnections(live('hub'))).toBe(0);
+      const held: Held = new Map();
+      await workDuringCut(held, 'cut', 3);
+      await publishCrossSite('during-cut');
+      relay.restore();
+      await linked();
+      await receivers.check('during-cut');
+      await nothingLostNorDoubled(
+        held,
+        [0, 1, 2].flatMap((i) => sites.map((s) => `cut-${s.site.name}-${i}`)),
+      );
+    } finally {
+      receivers.close();
+      relay.restore();
+    }
+  },
+  liveTimeout(20),
+);
+
+it(
+  'finds a stalled link by the rendered pings on both ends, keeps each site working, and carries again once back',
+  async () => {
+    const receivers = await crossSiteReceivers();
+    const leaf = live('leaf');
+    const hub = live('hub');
+    const interval = pingSeconds() * 1000;
+    try {
+      // Every leaf connection has just pinged; a fifth of an interval later, their pings have been
+      // answered (loopback) and the next are most of an interval away.
+      const ticked = leaf.servers.map((_, i) => logSize(leaf, i));
+      await eventually('a ping from every leaf server', async () =>
+        leaf.servers.every((_, i) => logSince(leaf, i, ticked[i]).some((l) => PING_TIMER.test(l))) ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, interval / 5));
+      const offsets = leaf.servers.map((_, i) => logSize(leaf, i));
+      const hubOffsets = hub.servers.map((_, i) => logSize(hub, i));
+      // A client connecting marks the stall's moment in each leaf server's log.
+      for (const server of leaf.servers) await asProbe(server, async () => undefined);
+      relay.stall();
+      // While the stall is not yet found, as after: each site stores and consumes its own work.
+      const held: Held = new Map();
+      await workDuringCut(held, 'stall', 2);
+      const ends = 2 * leaf.servers.length;
+      // Each end of each connection closes it as stale: up to (max + 1) intervals after the stall.
+      await eventually(
+        'both ends of every stalled connection closed',
+        async () => (relay.endsWhileStalled.length === ends ? true : undefined),
+        Math.ceil((3 * (rendered.pingMax + 1) * interval) / 250),
+      );
+      for (const end of relay.endsWhileStalled) expect(end.afterMs).toBeGreaterThanOrEqual((rendered.pingMax - 1) * interval - 10);
+      expect(new Set(relay.endsWhileStalled.map((e) => e.end))).toEqual(new Set(['leaf', 'hub']));
+      leaf.servers.forEach((_, i) => {
+        const { sent, lastBeforeMs } = pingsAfterStall(leaf, i, offsets[i]!);
+        // Its last ping answered before the stall: exactly ping_max unanswered; else one may have
+        // been on its way (its answer held by the relay), and one fewer was sent after.
+        if (lastBeforeMs >= interval / 10) expect(sent).toBe(rendered.pingMax);
+        else expect([rendered.pingMax - 1, rendered.pingMax]).toContain(sent);
+      });
+      // The hub's ends closed as stale too, each by its own pings.
+      const hubStale = hub.servers.flatMap((_, i) => logSince(hub, i, hubOffsets[i]).filter((l) => STALE.test(l)));
+      expect(hubStale).toHaveLength(leaf.servers.length);
+      await unlinked();
+      // New connections go unanswered (the leaf gives up waiting for the hub's INFO): none goes around.
+      await reconnectsTried(() => relay.heldUnanswered, 2 * leaf.servers.length);
+      expect(await leafConnections(leaf)).toBe(0);
+      await workDuringCut(held, 'stalled', 1);
+      await publishCrossSite('during-stall');
+      relay.restore();
+      await linked();
+      await receivers.check('during-stall');
+      const ids = sites.flatMap((s) => [`stall-${s.site.name}-0`, `stall-${s.site.name}-1`, `stalled-${s.site.name}-0`]);
+      await nothingLostNorDoubled(held, ids);
+    } finally {
+      receivers.close();
+      relay.restore();
+    }
+  },
+  liveTimeout(24),
+);
+
+it(
+  'catches a broken rendered setting: a hub that does not advertise its floating address is reached around it',
+  async () => {
+    const hub = live('hub');
+    // The rendered configuration without `advertise` (an empty one is no advertise to nats-server:
+    // server/opts.go, server/leafnode.go setLeafNodeInfoHostPortAndIP).
+    await Promise.all(hub.processes.map(stopServer));
+    hub.scripts.forEach(({ home }, i) => {
+      const file = path.join(home, 'nats.conf');
+      const text = fs.readFileSync(file, 'utf8');
+      const broken = text.replace(/^\s*advertise: ".*"\n/m, '');
+      expect(broken).not.toBe(text);
+      fs.writeFileSync(file, broken);
+      hub.processes[i] = restart(hub, i);
+    });
+    await linked();
+    relay.cut();
+    try {
+      await eventually('a leaf server back on the hub', async () => ((await leafConnections(live('leaf'))) > 0 ? true : undefined));
+      // Linked while every connection through the relay is refused: around it, to a hub server's own address.
+      expect(relay.relayed).toBe(0);
+    } finally {
+      relay.restore();
+    }
+  },
+  liveTimeout(6),
+);
