@@ -224,6 +224,35 @@ it(
 );
 
 it(
+  'rides out a stall its pings do not find: the same connections go on, and what was sent meanwhile arrives',
+  async () => {
+    const receivers = await crossSiteReceivers(sites);
+    const leaf = live('leaf');
+    const relayed = relay.relayedInAll;
+    try {
+      // Each site's interest known on the other before the stall.
+      expect(await receivers.carriedAgain('during-short-stall')).toBe(true);
+      const offsets = leaf.servers.map((_, i) => logSize(leaf, i));
+      relay.stall();
+      await publishCrossSite(sites, 'during-short-stall');
+      // One ping of each leaf connection unanswered, fewer than ping_max: still linked.
+      await eventually('a ping from every leaf server', async () =>
+        leaf.servers.every((_, i) => logSince(leaf, i, offsets[i]).some((l) => PING_TIMER.test(l))) ? true : undefined,
+      );
+      relay.restore();
+      await receivers.arrived('during-short-stall');
+      await linked();
+      expect(relay.endsWhileStalled).toEqual([]);
+      expect(relay.relayedInAll).toBe(relayed);
+    } finally {
+      receivers.close();
+      relay.restore();
+    }
+  },
+  liveTimeout(3),
+);
+
+it(
   'finds a stalled link by the rendered pings on both ends, keeps each site working, and carries again once back',
   async () => {
     const receivers = await crossSiteReceivers(sites);

@@ -38,6 +38,8 @@ export class LinkRelay {
   refused = 0;
   /** Connections held unanswered during a stall. */
   heldUnanswered = 0;
+  /** Connections relayed to a hub server since the start. */
+  relayedInAll = 0;
   /** Each end a server closed while the relay held the link stalled. */
   readonly endsWhileStalled: EndWhileStalled[] = [];
   private readonly server = net.createServer((leaf) => this.accept(leaf));
@@ -108,6 +110,7 @@ export class LinkRelay {
     }
     const pair: Pair = { leaf, hub, held: { toHub: [], toLeaf: [] }, endedWhileStalled: new Set() };
     this.pairs.add(pair);
+    this.relayedInAll++;
     const forward = (from: net.Socket, to: net.Socket, held: Buffer[], end: 'leaf' | 'hub') => {
       from.on('data', (chunk: Buffer) => {
         if (this.state === 'stalled') held.push(chunk);

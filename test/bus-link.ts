@@ -68,6 +68,8 @@ export async function crossSiteReceivers(sites: readonly LiveSite[]): Promise<{
    * first, it would have come first).
    */
   carriedAgain: (during: string) => Promise<boolean>;
+  /** Waits until `payload`, published on both sites, has arrived on the other each way. */
+  arrived: (payload: string) => Promise<void>;
   close: () => void;
 }> {
   const conns: NatsConnection[] = [];
@@ -94,6 +96,9 @@ export async function crossSiteReceivers(sites: readonly LiveSite[]): Promise<{
         }),
       );
       return each.every(Boolean);
+    },
+    arrived: async (payload) => {
+      await eventually(`${payload} on both sites`, async () => (ways.every((w) => w.got.includes(payload)) ? true : undefined));
     },
     close: () => conns.forEach((c) => c.close()),
   };
