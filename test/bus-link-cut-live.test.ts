@@ -2,43 +2,28 @@
  * The link between the sites cut while both sites run: the six nats-servers from the rendered
  * configurations (test/bus-sites.ts), the leaf servers reaching the hub only through a relay that
  * stands in for its floating address (test/bus-link-relay.ts), which the hub advertises as
- * rendered. The link is cut cleanly (connections closed), then stalled (nothing forwarded, nothing
- * closed), then restored. The rendered ping settings run with their interval divided by SCALE;
+ * rendered. The link is cut cleanly (connections closed), stalled briefly, then stalled until
+ * both ends find it (nothing forwarded, nothing closed), and restored after each. The rendered ping settings run with their interval divided by SCALE;
  * their count is the rendered one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
-import { consumerConfigJson, streamConfigJson } from '../charts/bus/streams';
-import { SITES } from '../sites';
 import { tempDir } from './helpers';
 import { LinkRelay } from './bus-link-relay';
-import {
-  asProbe,
-  CONSUMER,
-  jsRequest,
-  probeModel,
-  pullAndAck,
-  startSites,
-  storedJobs,
-  STREAM,
-  testCa,
-  killServer,
-  type LiveSite,
-} from './bus-sites';
+import { asProbe, createJobsStream, jsRequest, killServer, pullAndAck, storedJobs, type LiveSite } from './bus-sites';
 import {
   crossSiteReceivers,
   durationSeconds,
   leafConnections,
   linkedThrough,
   publishCrossSite,
-  scaledPings,
+  startLinkedSites,
   staysCut,
   unlinked,
 } from './bus-link';
 import { eventually, liveTimeout } from './nats-helpers';
 
-const SHARED = 'probe.shared.>';
 /** The rendered ping interval is divided by this (20 s: 5 s here). */
 const SCALE = 4;
 
@@ -144,6 +129,13 @@ function logTime(line: string): number {
 const PING_TIMER = / - Leafnode Ping Timer$/;
 const STALE = /Leafnode connection closed: Stale Connection/;
 
+/** Waits until every leaf server has logged a ping timer after its log's `offsets`. */
+async function pingedSince(leaf: LiveSite, offsets: readonly number[]): Promise<void> {
+  await eventually('a ping from every leaf server', async () =>
+    leaf.servers.every((_, i) => logSince(leaf, i, offsets[i]).some((l) => PING_TIMER.test(l))) ? true : undefined,
+  );
+}
+
 /**
  * What the leaf server `i` did about its stalled connection, read in its debug log from the line
  * `marker` (a client connecting just before the stall): the pings it sent after the stall (its
@@ -164,27 +156,9 @@ function pingsAfterStall(leaf: LiveSite, i: number, offset: number): { sent: num
 
 beforeAll(async () => {
   relay = await LinkRelay.start();
-  sites = await startSites(
-    dir,
-    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
-    testCa(dir),
-    scaledPings(SCALE),
-    { hubAddress: relay, debug: true },
-  );
+  sites = await startLinkedSites(dir, relay, SCALE, { debug: true });
   rendered = live('leaf').bus.serverConfig();
-  for (const { site, servers } of sites) {
-    await eventually(`stream JOBS at ${site.name}`, async () => {
-      const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
-      return answer.error ? undefined : answer;
-    });
-    await eventually(`consumer workers at ${site.name}`, async () => {
-      const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
-        stream_name: 'JOBS',
-        config: consumerConfigJson(CONSUMER),
-      });
-      return answer.error ? undefined : answer;
-    });
-  }
+  for (const site of sites) await createJobsStream(site);
   await linked();
 }, liveTimeout(10));
 
@@ -236,9 +210,7 @@ it(
       relay.stall();
       await publishCrossSite(sites, 'during-short-stall');
       // One ping of each leaf connection unanswered, fewer than ping_max: still linked.
-      await eventually('a ping from every leaf server', async () =>
-        leaf.servers.every((_, i) => logSince(leaf, i, offsets[i]).some((l) => PING_TIMER.test(l))) ? true : undefined,
-      );
+      await pingedSince(leaf, offsets);
       relay.restore();
       await receivers.arrived('during-short-stall');
       await linked();
@@ -262,9 +234,9 @@ it(
     try {
       // Every leaf connection has just pinged; a fifth of an interval later, their pings have been
       // answered (loopback) and the next are most of an interval away.
-      const ticked = leaf.servers.map((_, i) => logSize(leaf, i));
-      await eventually('a ping from every leaf server', async () =>
-        leaf.servers.every((_, i) => logSince(leaf, i, ticked[i]).some((l) => PING_TIMER.test(l))) ? true : undefined,
+      await pingedSince(
+        leaf,
+        leaf.servers.map((_, i) => logSize(leaf, i)),
       );
       await new Promise((r) => setTimeout(r, interval / 5));
       const offsets = leaf.servers.map((_, i) => logSize(leaf, i));

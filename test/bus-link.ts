@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
 import type { Site } from '../sites';
 import type { LinkRelay } from './bus-link-relay';
-import { asProbe, restart, stopServer, type LiveSite } from './bus-sites';
+import { SITES } from '../sites';
+import { asProbe, probeModel, restart, startSites, stopServer, testCa, type LiveSite, type StartOptions } from './bus-sites';
 import { dummyPassword, eventually, monitor, NatsConnection } from './nats-helpers';
 
 /** Seconds of a Go duration as the renderer writes them (`20s`, `2m`). */
@@ -21,6 +22,28 @@ export function durationSeconds(duration: string): number {
 /** A `startSites` change: the rendered ping interval divided by `scale`, the rendered count kept. */
 export function scaledPings(scale: number): (site: Site, config: ServerConfigInput) => ServerConfigInput {
   return (_site, config) => ({ ...config, pingInterval: `${durationSeconds(config.pingInterval) / scale}s` });
+}
+
+/** What the probe declares cross-site (`probe.shared.from-<site>` is what each site sends). */
+export const SHARED = 'probe.shared.>';
+
+/**
+ * Both sites with the probe client (SHARED declared cross-site), the leaf servers dialing `relay`
+ * for the hub's floating address, the ping interval divided by `pingScale`.
+ */
+export function startLinkedSites(
+  dir: string,
+  relay: LinkRelay,
+  pingScale: number,
+  options: Omit<StartOptions, 'hubAddress'> = {},
+): Promise<LiveSite[]> {
+  return startSites(
+    dir,
+    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
+    testCa(dir),
+    scaledPings(pingScale),
+    { ...options, hubAddress: relay },
+  );
 }
 
 /** Leafnode connections the site's servers hold now. */

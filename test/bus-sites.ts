@@ -12,6 +12,7 @@ import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { BusComponent } from '../charts/bus/bus';
 import { renderServerConfig, type ConfTls, type ServerConfigInput } from '../charts/bus/config';
+import { consumerConfigJson, streamConfigJson } from '../charts/bus/streams';
 import { CONFIG_DIR, RUN_DIR } from '../charts/bus/constants';
 import { TLS_DIR } from '../charts/bus/link-end';
 import { PlatformComponent } from '../charts/component';
@@ -247,6 +248,21 @@ export async function startSites(
 /** Generates a fresh CA in `dir`. */
 export function testCa(dir: string, name = 'platform-internal-test-ca'): TestCa {
   return makeCa(path.join(dir, 'ca', name), name);
+}
+
+/** Creates the stream JOBS and its consumer on the site from their rendered JSON, once the site can. */
+export async function createJobsStream({ site, servers }: LiveSite): Promise<void> {
+  await eventually(`stream JOBS at ${site.name}`, async () => {
+    const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
+    return answer.error ? undefined : answer;
+  });
+  await eventually(`consumer workers at ${site.name}`, async () => {
+    const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
+      stream_name: 'JOBS',
+      config: consumerConfigJson(CONSUMER),
+    });
+    return answer.error ? undefined : answer;
+  });
 }
 
 /** A JetStream API request as the streams job's user. */

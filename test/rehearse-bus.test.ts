@@ -17,27 +17,23 @@
  */
 import { streamFiles } from '../charts/bus/streams-job';
 import type { ServiceState } from '../charts/lib/resilience';
-import { PLATFORM, SITES } from '../sites';
-import {
-  asProbe,
-  jsRequest,
-  killServer,
-  probeModel,
-  pullAndAck,
-  restart,
-  startSites,
-  streamLeader,
-  testCa,
-  type LiveSite,
-  type Server,
-} from './bus-sites';
+import { PLATFORM } from '../sites';
+import { asProbe, jsRequest, killServer, pullAndAck, restart, streamLeader, type LiveSite, type Server } from './bus-sites';
 import { tempDir } from './helpers';
-import { crossSiteReceivers, hubWithoutAdvertise, linkedThrough, publishCrossSite, scaledPings, staysCut, unlinked } from './bus-link';
+import {
+  crossSiteReceivers,
+  hubWithoutAdvertise,
+  linkedThrough,
+  publishCrossSite,
+  SHARED,
+  startLinkedSites,
+  staysCut,
+  unlinked,
+} from './bus-link';
 import { LinkRelay } from './bus-link-relay';
 import { eventually, monitor } from './nats-helpers';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
 
-const SHARED = 'probe.shared.>';
 const outcomes = predictions(PLATFORM);
 const { dir, cleanup } = tempDir('rehearse-bus-');
 const rehearsal = new Rehearsal('bus');
@@ -103,13 +99,7 @@ function predictedForServersLost(s: LiveSite, lost: number): ServiceState {
 
 beforeAll(async () => {
   relay = await LinkRelay.start();
-  sites = await startSites(
-    dir,
-    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
-    testCa(dir),
-    scaledPings(PING_SCALE),
-    { hubAddress: relay },
-  );
+  sites = await startLinkedSites(dir, relay, PING_SCALE);
   for (const s of sites) await createStream(s);
 }, 90_000);
 
