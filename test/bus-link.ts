@@ -6,9 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
-import type { Site } from '../sites';
+import { SITES, type Site } from '../sites';
 import type { LinkRelay } from './bus-link-relay';
-import { SITES } from '../sites';
 import { asProbe, probeModel, restart, startSites, stopServer, testCa, type LiveSite, type StartOptions } from './bus-sites';
 import { dummyPassword, eventually, monitor, NatsConnection } from './nats-helpers';
 
