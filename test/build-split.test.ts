@@ -52,6 +52,13 @@ describe('the split bundles (tools/build.mjs)', () => {
     expect(read('charts.js')).not.toBe(charts);
     expect(read('charts.js')).toContain('added to charts');
     for (const f of kept) expect([f, stat(f)!.mtimeMs]).toEqual([f, before.get(f)]);
+    // Another bundle's module is asked of that bundle by its path (tools/build.mjs, sharedRequire),
+    // and no bundle of our code keeps an import(): tools/code-cache.mjs compiles them without one.
+    expect(read('pipeline.js')).toContain('require("../charts/build-split-added.ts")');
+    for (const f of fs
+      .readdirSync(path.join(dir, 'dist'))
+      .filter((name) => /^(?!vendor)[\w-]+\.js$/.test(name) && !name.endsWith('-entry.js')))
+      expect([f, /\bimport\(/.test(read(f))]).toEqual([f, false]);
     // The rebuilt bundles' caches were refused (other bytes) and are made again at exit.
     expect(stat('pipeline.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('pipeline.js')!.mtimeMs);
     expect(stat('charts.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('charts.js')!.mtimeMs);
