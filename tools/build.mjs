@@ -281,48 +281,62 @@ const writeEntry = (file, source) => {
   fs.writeFileSync(file, source);
 };
 
-/** Builds dist/vendor.js when its modules or one of its inputs changed. */
-async function buildVendor(onlyIfStale) {
+/** Starts building dist/vendor.js if its modules or one of its inputs changed (or always, without `onlyIfStale`): the build, or undefined. */
+function vendorBuild(onlyIfStale) {
   const source = vendorEntrySource();
   const sameModules = sameEntry(VENDOR_ENTRY, source);
   const out = path.join(root, 'dist', `${VENDOR}.js`);
-  if (onlyIfStale && sameModules && fs.existsSync(out) && isCurrent(root, stampFileOf(VENDOR))) return;
+  if (onlyIfStale && sameModules && fs.existsSync(out) && isCurrent(root, stampFileOf(VENDOR))) return undefined;
   if (!sameModules) writeEntry(VENDOR_ENTRY, source);
   // Without comments and indentation: a third less to read, hash and parse, and ASCII only (the
   // packages' comments hold typographic quotes), so that V8 keeps it as a one-byte string.
-  await bundle(VENDOR, { entryPoints: { [VENDOR]: path.relative(root, VENDOR_ENTRY) }, plugins: [vendorPlugin], minifyWhitespace: true });
+  return bundle(VENDOR, { entryPoints: { [VENDOR]: path.relative(root, VENDOR_ENTRY) }, plugins: [vendorPlugin], minifyWhitespace: true });
 }
 
-/** Builds the bundle of a layer of our code, dist/<layer>.js, when its modules or one of its inputs changed. */
-async function buildLayer(layer, onlyIfStale) {
+/** Starts building the bundle of a layer of our code, dist/<layer>.js, if its modules or one of its inputs changed: the build, or undefined. */
+function layerBuild(layer, onlyIfStale) {
   // dist/<layer>-entry.js, the bundle's entry, also tells when a module was added or removed.
   const source = layerEntrySource(layer);
   const entryFile = path.join(root, 'dist', `${layer.name}-entry.js`);
   const sameModules = sameEntry(entryFile, source);
   if (onlyIfStale && sameModules && fs.existsSync(path.join(root, 'dist', `${layer.name}.js`)) && isCurrent(root, stampFileOf(layer.name)))
-    return;
+    return undefined;
   if (!sameModules) writeEntry(entryFile, source);
-  await bundleOurCode(layer.name, path.relative(root, entryFile), layer.name);
+  return bundleOurCode(layer.name, path.relative(root, entryFile), layer.name);
 }
 
-const buildEntryBundle = (entry) => bundleOurCode(entry, ENTRIES[entry], undefined);
+/** Starts building an entry's own bundle, dist/<entry>.js, if one of its inputs changed: the build, or undefined. */
+function entryBuild(entry, onlyIfStale) {
+  if (onlyIfStale && fs.existsSync(path.join(root, 'dist', `${entry}.js`)) && isCurrent(root, stampFileOf(entry))) return undefined;
+  return bundleOurCode(entry, ENTRIES[entry], undefined);
+}
 
-/** Builds `entry` into dist/<entry>.js (and the shared bundles); with `onlyIfStale`, only what an input's content changed of. */
-export async function buildEntry(entry, { onlyIfStale = false } = {}) {
+/**
+ * Starts building `entry` into dist/<entry>.js and the shared bundles; with `onlyIfStale`, only
+ * those an input's content changed of. Each bundle takes the others' modules by their paths, so
+ * all are built at once, each by an esbuild process of its own that asks nothing of this one:
+ * the caller has `done` to wait for, and may meanwhile load the bundles not `rebuilding`.
+ */
+export function startBuild(entry, { onlyIfStale = false } = {}) {
   // Bundled into the vendor bundle (pipeline/site-shape.ts), so generated first.
   buildSiteShape();
-  await Promise.all([buildVendor(onlyIfStale), ...LAYER_BUNDLES.map((layer) => buildLayer(layer, onlyIfStale))]);
-  const out = path.join(root, 'dist', `${entry}.js`);
-  if (onlyIfStale && fs.existsSync(out) && isCurrent(root, stampFileOf(entry))) return out;
-  await buildEntryBundle(entry);
-  return out;
+  const builds = [
+    [VENDOR, vendorBuild(onlyIfStale)],
+    ...LAYER_BUNDLES.map((layer) => [layer.name, layerBuild(layer, onlyIfStale)]),
+    [entry, entryBuild(entry, onlyIfStale)],
+  ].filter(([, build]) => build !== undefined);
+  return {
+    bundle: path.join(root, 'dist', `${entry}.js`),
+    rebuilding: builds.map(([name]) => name),
+    done: Promise.all(builds.map(([, build]) => build)),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   buildSiteShape();
   await Promise.all([
-    buildVendor(false),
-    ...LAYER_BUNDLES.map((layer) => buildLayer(layer, false)),
-    ...Object.keys(ENTRIES).map(buildEntryBundle),
+    vendorBuild(false),
+    ...LAYER_BUNDLES.map((layer) => layerBuild(layer, false)),
+    ...Object.keys(ENTRIES).map((e) => entryBuild(e, false)),
   ]);
 }
