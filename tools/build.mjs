@@ -150,7 +150,7 @@ function externalsOf(own) {
  */
 function sharedRequire(base, dirs, vendor) {
   const from = (bundle, key) => base(`./${bundle}.js`)[key]();
-  const mapped = (spec) => {
+  const bundled = (spec) => {
     if (spec.startsWith('../') && spec.endsWith('.ts')) {
       const key = spec.slice(3, -3);
       if (key.startsWith('imports/')) return from('vendor', key);
@@ -159,7 +159,19 @@ function sharedRequire(base, dirs, vendor) {
     }
     if (spec === './site-shape.js') return from('vendor', 'dist/site-shape.js');
     if (vendor.includes(spec)) return from('vendor', spec);
-    return base(spec);
+    return undefined;
+  };
+  // Each module asked for once per bundle, as when it was a module of this bundle: a bundle's
+  // module gives a new CommonJS view of its exports (getters) each time it is asked for.
+  const modules = new Map();
+  const mapped = (spec) => {
+    let module = modules.get(spec);
+    if (module === undefined) {
+      module = bundled(spec);
+      if (module === undefined) return base(spec);
+      modules.set(spec, module);
+    }
+    return module;
   };
   return Object.assign(mapped, base);
 }
