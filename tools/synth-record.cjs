@@ -233,10 +233,10 @@ function startRecord(repo, programFiles, root) {
           { inputs: inputs.digest, gitops, synth, check },
           ...record.entries.filter((e) => e.inputs !== inputs.digest || e.gitops !== gitops),
         ];
-        // The files of the last few trees recorded, this one first.
-        const trees = Object.fromEntries(
-          [[root, tree.seen], ...Object.entries(record.trees).filter(([r]) => r !== root)].slice(0, MAX_ENTRIES),
-        );
+        // The files of the last few trees recorded, this one first; not those of a directory whose
+        // gitops/ is gone (a test's or a bench's output): every run reads the record, 100 KB a tree.
+        const others = Object.entries(record.trees).filter(([r]) => r !== root && fs.existsSync(path.join(r, 'gitops')));
+        const trees = Object.fromEntries([[root, tree.seen], ...others].slice(0, MAX_ENTRIES));
         const content = { version: VERSION, files: inputs.used, trees, entries: entries.slice(0, MAX_ENTRIES) };
         const file = recordFileOf(repo);
         const tmp = `${file}.${process.pid}.tmp`;
