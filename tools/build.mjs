@@ -239,9 +239,9 @@ async function bundleOurCode(name, entryPoint, own) {
       `--metafile=${meta}`,
       ...externalsOf(own),
     ]);
-    const inputs = Object.keys(JSON.parse(fs.readFileSync(meta, 'utf8')).inputs);
+    const sources = sourcesOf(name, Object.keys(JSON.parse(fs.readFileSync(meta, 'utf8')).inputs), own);
     fs.renameSync(tmp, out);
-    stampInputs(name, inputs, own);
+    stampSources(name, sources);
   } finally {
     fs.rmSync(tmp, { force: true });
     fs.rmSync(meta, { force: true });
@@ -263,30 +263,36 @@ async function bundle(name, options) {
     write: false,
     ...options,
   });
+  const sources = sourcesOf(name, Object.keys(result.metafile.inputs), undefined);
   for (const file of result.outputFiles) {
     const tmp = `${file.path}.${process.pid}.tmp`;
     fs.mkdirSync(path.dirname(file.path), { recursive: true });
     fs.writeFileSync(tmp, file.contents);
     fs.renameSync(tmp, file.path);
   }
-  stampInputs(name, Object.keys(result.metafile.inputs), undefined);
+  stampSources(name, sources);
 }
 
 /**
- * Stamps every source file a bundle was made of (esbuild's metafile `inputs`), plus what decides
- * how it is made (package-lock.json stands for the packages bundled in).
+ * The source files a bundle was made of (esbuild's metafile `inputs`, the packages' files aside),
+ * once checked that none is a module of another layer's bundle than `own`, which would run twice,
+ * with two states (a build error, before the bundle is written).
  */
-function stampInputs(name, inputs, own) {
+function sourcesOf(name, inputs, own) {
   const sources = inputs.filter((f) => !f.includes(':') && !f.split('/').includes('node_modules'));
-  // A module of another layer bundled in here would run twice, with two states.
   const stray = sources.find((f) => (layerBundleOf(f)?.name ?? own) !== own);
   if (stray !== undefined)
     throw new Error(`tools/build.mjs: dist/${name}.js would hold ${stray}, a module of dist/${layerBundleOf(stray).name}.js`);
+  return sources;
+}
+
+/** Stamps a bundle's sources, plus what decides how it is made (package-lock.json stands for the packages bundled in). */
+function stampSources(name, sources) {
   const stamped = [...new Set([...sources, 'tools/build.mjs', 'tools/bundles.cjs', 'package-lock.json'])].sort();
   writeStamp(stampFileOf(name), stampOf(root, stamped));
 }
 
-/** Whether the generated entry `file` of a shared bundle holds `source` (it is written once that bundle is built). */
+/** Whether the generated entry `file` of a shared bundle holds `source` (it is written before that bundle is built). */
 const sameEntry = (file, source) => fs.existsSync(file) && fs.readFileSync(file, 'utf8') === source;
 const writeEntry = (file, source) => {
   fs.mkdirSync(path.dirname(file), { recursive: true });
