@@ -75,9 +75,14 @@ function blockLiteral(s: string, indent: string): string | undefined {
   const first = body.slice(start, end < 0 ? body.length : end);
   if (first === '' || first.startsWith(' ') || first.startsWith('\t')) return undefined;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
-  const lines = s.slice(0, trailing > 1 ? s.length - 1 : body.length).split('\n');
-  return `|${chomp}\n${lines.map((l) => (l === '' ? '' : indent + l)).join('\n')}`;
+  const text = s.slice(0, trailing > 1 ? s.length - 1 : body.length);
+  // Every non-empty line indented, in one pass over the text: a line is empty when a line break
+  // or the end follows its start (no array of lines, no copy of each line).
+  return `|${chomp}\n${text.charCodeAt(0) === 10 ? '' : indent}${text.replace(NON_EMPTY_LINE_AFTER, `\n${indent}`)}`;
 }
+
+/** A line break followed by a non-empty line. */
+const NON_EMPTY_LINE_AFTER = /\n(?=[^\n])/g;
 
 function scalar(value: unknown, indent: string): string {
   if (value === null || value === undefined) return 'null';
@@ -145,5 +150,8 @@ export function toYamlDocument(value: unknown): string {
   if (isEmpty(value)) return Array.isArray(value) ? '[]\n' : '{}\n';
   const out: string[] = [];
   collection(value, '', '', out);
-  return `${out.join('\n')}\n`;
+  // The closing line break as an empty last line: appended after the join, the document would be
+  // a concatenation, copied whole again when first written or hashed.
+  out.push('');
+  return out.join('\n');
 }

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, renderedGitops, runTempDir } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT, renderedGitops, runTempDir, tempDir } from './helpers';
 
 /** What the synth's bundles are built from (their build stamps list them), copied; the packages and the generated bindings linked. */
 const COPIED = ['model', 'sites', 'charts', 'pipeline', 'tools', 'main.ts', 'tsconfig.json', 'package.json', 'package-lock.json', 'dist'];
@@ -52,8 +53,32 @@ describe('the split bundles (tools/build.mjs)', () => {
     expect(read('charts.js')).not.toBe(charts);
     expect(read('charts.js')).toContain('added to charts');
     for (const f of kept) expect([f, stat(f)!.mtimeMs]).toEqual([f, before.get(f)]);
+    // Another bundle's module is asked of that bundle by its path (tools/build.mjs, sharedRequire),
+    // and no bundle of our code keeps an import(): tools/code-cache.mjs compiles them without one.
+    expect(read('pipeline.js')).toContain('require("../charts/build-split-added.ts")');
+    for (const f of fs
+      .readdirSync(path.join(dir, 'dist'))
+      .filter((name) => /^(?!vendor)[\w-]+\.js$/.test(name) && !name.endsWith('-entry.js')))
+      expect([f, /\bimport\(/.test(read(f))]).toEqual([f, false]);
     // The rebuilt bundles' caches were refused (other bytes) and are made again at exit.
     expect(stat('pipeline.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('pipeline.js')!.mtimeMs);
     expect(stat('charts.js.main.v8cache')!.mtimeMs).toBeGreaterThan(stat('charts.js')!.mtimeMs);
+  });
+
+  it('load, while esbuild rebuilds, the bundles that did not change and that the entry loaded before (each has its cache for it)', () => {
+    const { dir, cleanup } = tempDir('build-split-load-');
+    try {
+      // Bundles named as the shared ones are: each records that it was loaded.
+      for (const name of ['vendor', 'model', 'charts', 'pipeline'])
+        fs.writeFileSync(path.join(dir, `${name}.js`), `(globalThis.loaded ??= []).push(${JSON.stringify(name)});\n`);
+      // What runs of the entry 'main' left: a cache of vendor, model and pipeline for it, of charts for another entry.
+      for (const cache of ['vendor.js.main', 'model.js.main', 'pipeline.js.main', 'charts.js.review'])
+        fs.writeFileSync(path.join(dir, `${cache}.v8cache`), 'not a cache of these bytes: refused, made again at exit');
+      const codeCache = JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'tools', 'code-cache.mjs')).href);
+      const script = `import { loadSharedBundles } from ${codeCache}; loadSharedBundles(${JSON.stringify(path.join(dir, 'main.js'))}, 'main', ['pipeline']); console.log(globalThis.loaded.join(' '));`;
+      expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })).toBe('vendor model\n');
+    } finally {
+      cleanup();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, tempDir } from './helpers';
@@ -49,6 +50,30 @@ describe('build stamps (content hashes)', () => {
 
   it('take a removed input as changed', () => {
     expect(isCurrentAfter((dir) => fs.rmSync(path.join(dir, 'a.ts'))).current).toBe(false);
+  });
+
+  it("give a rebuilt bundle's stamp the hashes the old stamp holds for inputs of the same size and mtime, reading only what moved", () => {
+    const { dir, cleanup } = tempDir('stamps-known-');
+    try {
+      fs.writeFileSync(path.join(dir, 'a.ts'), 'export const a = 1;\n');
+      fs.writeFileSync(path.join(dir, 'b.ts'), 'export const b = 2;\n');
+      const stamps = JSON.stringify(path.join(REPO_ROOT, 'tools', 'stamps.mjs'));
+      // The old stamp vouches for a.ts as it is (size and mtime) with a hash that is not its bytes':
+      // only a hash taken from the stamp can be that one. b.ts changed since.
+      const a = fs.statSync(path.join(dir, 'a.ts'));
+      const old = { 'a.ts': { size: a.size, mtimeMs: a.mtimeMs, sha1: 'from-the-stamp' }, 'b.ts': { size: 1, mtimeMs: 1, sha1: 'b' } };
+      fs.writeFileSync(path.join(dir, 'stamp.json'), JSON.stringify(old));
+      const code = `import * as s from ${stamps}; const current = s.isCurrent('.', 'stamp.json'); process.stdout.write(JSON.stringify({ current, stamp: s.stampOf('.', ['a.ts', 'b.ts']) }));`;
+      const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: dir, encoding: 'utf8' })) as {
+        current: boolean;
+        stamp: Record<string, { sha1: string }>;
+      };
+      expect(out.current).toBe(false);
+      expect(out.stamp['a.ts']!.sha1).toBe('from-the-stamp');
+      expect(out.stamp['b.ts']!.sha1).toBe(createHash('sha1').update('export const b = 2;\n').digest('hex'));
+    } finally {
+      cleanup();
+    }
   });
 });
 

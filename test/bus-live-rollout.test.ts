@@ -6,21 +6,8 @@
  */
 import { SITES } from '../sites';
 import { tempDir } from './helpers';
-import {
-  asProbe,
-  jsRequest,
-  probeModel,
-  pullAndAck,
-  startSites,
-  stopServer,
-  storedJobs,
-  STREAM,
-  CONSUMER,
-  testCa,
-  type LiveSite,
-} from './bus-sites';
+import { asProbe, createJobsStream, probeModel, pullAndAck, startSites, stopServer, storedJobs, testCa, type LiveSite } from './bus-sites';
 import { eventually, liveTimeout } from './nats-helpers';
-import { streamConfigJson, consumerConfigJson } from '../charts/bus/streams';
 
 const { dir, cleanup } = tempDir('bus-rollout-');
 let sites: LiveSite[] = [];
@@ -43,19 +30,7 @@ beforeAll(async () => {
     testCa(dir),
     withoutHubPermissions,
   );
-  for (const { site, servers } of sites) {
-    await eventually(`stream JOBS at ${site.name}`, async () => {
-      const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
-      return answer.error ? undefined : answer;
-    });
-    await eventually(`consumer workers at ${site.name}`, async () => {
-      const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
-        stream_name: 'JOBS',
-        config: consumerConfigJson(CONSUMER),
-      });
-      return answer.error ? undefined : answer;
-    });
-  }
+  for (const site of sites) await createJobsStream(site);
 }, liveTimeout(9));
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { BusComponent } from '../charts/bus/bus';
 import { renderServerConfig, type ConfTls, type ServerConfigInput } from '../charts/bus/config';
+import { consumerConfigJson, streamConfigJson } from '../charts/bus/streams';
 import { CONFIG_DIR, RUN_DIR } from '../charts/bus/constants';
 import { TLS_DIR } from '../charts/bus/link-end';
 import { PlatformComponent } from '../charts/component';
@@ -150,15 +151,32 @@ async function endServer(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): Pr
 /** How long an orderly stop may take before the server's process group is killed. */
 const STOP_WITHIN_MS = 10_000;
 
+/** What stands in for the hub's floating address: a relay (test/bus-link-relay.ts). */
+export interface HubAddress {
+  readonly port: number;
+  /** Given the hub servers' leafnode ports, once they are known. */
+  reach(ports: readonly number[]): void;
+}
+
+/** How the sites are started beyond their rendered configuration. */
+export interface StartOptions {
+  /** The hub's floating address; without it, the hub's first server's own leafnode port is. */
+  readonly hubAddress?: HubAddress;
+  /** Debug logging (`debug: true`) in each server's stderr.log: its ping timers, its closes. */
+  readonly debug?: boolean;
+}
+
 /**
- * Starts every site of `models` with a test CA; the hub's leafnode address becomes its first
- * server. `change` may alter a site's configuration (e.g. to run an older one on one end).
+ * Starts every site of `models` with a test CA. The hub's fixed address, as the leaf dials it and
+ * the hub advertises it, becomes `options.hubAddress`, or else the hub's first server. `change`
+ * may alter a site's configuration (e.g. to run an older one on one end).
  */
 export async function startSites(
   dir: string,
   models: readonly { site: Site; bus: BusComponent }[],
   ca: TestCa,
   change: (site: Site, config: ServerConfigInput) => ServerConfigInput = (_site, config) => config,
+  options: StartOptions = {},
 ): Promise<LiveSite[]> {
   const ports = await freePorts(models.length * 3 * 4);
   const sites: LiveSite[] = models.map(({ site, bus }, s) => ({
@@ -173,6 +191,10 @@ export async function startSites(
     }),
   }));
   const hub = sites.find((s) => s.bus.isHub)!;
+  // Everywhere the rendered configuration names the hub's fixed address, the test's stands in.
+  const fixed = `${hub.site.loadBalancer.fixed.bus}:7422`;
+  const standIn = `127.0.0.1:${options.hubAddress?.port ?? hub.servers[0]!.leafnodes}`;
+  options.hubAddress?.reach(hub.servers.map((s) => s.leafnodes));
   try {
     for (const live of sites) {
       issueLinkCertificate(ca, live);
@@ -187,16 +209,15 @@ export async function startSites(
           routes: live.servers.map((s) => `nats://127.0.0.1:${s.cluster}`),
           storeDir: path.join(home, 'jetstream'),
           pidFile: path.join(home, 'nats.pid'),
-          leafListen: rendered.leafListen && { tls: tlsIn(rendered.leafListen.tls, live.tlsDir) },
+          leafListen: rendered.leafListen && {
+            tls: tlsIn(rendered.leafListen.tls, live.tlsDir),
+            advertise: rendered.leafListen.advertise.replace(fixed, standIn),
+          },
           leafRemote: rendered.leafRemote && { ...rendered.leafRemote, tls: tlsIn(rendered.leafRemote.tls, live.tlsDir) },
         });
-        fs.writeFileSync(path.join(home, 'nats.conf'), text);
+        fs.writeFileSync(path.join(home, 'nats.conf'), options.debug ? `${text}debug: true\n` : text);
         const env = podEnv(statefulSet, `bus-nats-${i}`);
-        if (env.NATS_LEAF_URL) {
-          // The hub's load-balancer address, as the leaf dials it, becomes the hub's first server here.
-          const dialed = `${hub.site.loadBalancer.fixed.bus}:7422`;
-          env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(dialed, `127.0.0.1:${hub.servers[0]!.leafnodes}`);
-        }
+        if (env.NATS_LEAF_URL) env.NATS_LEAF_URL = env.NATS_LEAF_URL.replace(fixed, standIn);
         const script = live.bus
           .serverScript()
           .replaceAll(TLS_DIR, live.tlsDir)
@@ -227,6 +248,21 @@ export async function startSites(
 /** Generates a fresh CA in `dir`. */
 export function testCa(dir: string, name = 'platform-internal-test-ca'): TestCa {
   return makeCa(path.join(dir, 'ca', name), name);
+}
+
+/** Creates the stream JOBS and its consumer on the site from their rendered JSON, once the site can. */
+export async function createJobsStream({ site, servers }: LiveSite): Promise<void> {
+  await eventually(`stream JOBS at ${site.name}`, async () => {
+    const answer = await jsRequest(servers[0]!, '$JS.API.STREAM.CREATE.JOBS', streamConfigJson(STREAM));
+    return answer.error ? undefined : answer;
+  });
+  await eventually(`consumer workers at ${site.name}`, async () => {
+    const answer = await jsRequest(servers[0]!, '$JS.API.CONSUMER.DURABLE.CREATE.JOBS.workers', {
+      stream_name: 'JOBS',
+      config: consumerConfigJson(CONSUMER),
+    });
+    return answer.error ? undefined : answer;
+  });
 }
 
 /** A JetStream API request as the streams job's user. */

@@ -2,42 +2,45 @@
  * Rehearsal of the bus: the six nats-servers of both sites from the rendered configurations and
  * container scripts (test/bus-sites.ts), the leafnode link through a relay standing in for the
  * network between the sites, and the stream the streams job creates from its rendered JSON. Each
- * failure the report covers on this path is injected (a node's server killed, the hub site
- * killed; two servers of a site, from the same declarations) and each site is asked to store a
- * job. A lost node is a crash: its server gets SIGKILL (killServer), so the stream leader it was
+ * failure the report covers on this path is injected (a node's server killed, the link cut, the
+ * hub site killed; two servers of a site, from the same declarations) and each site is asked to
+ * store a job. A lost node is a crash: its server gets SIGKILL (killServer), so the stream leader it was
  * hands over nothing and the two others elect one (test/bus-node-loss-live.test.ts shows what
  * they keep). A stream rendered with one replica instead of three is caught.
  *
- * The link between the sites is not cut here: on loopback a leaf reconnects straight to the hub
- * server's own leafnode address, which the hub sends in its INFO (nats-server leafnode.go,
- * updateLeafNodeURLs), so no relay can cut it; on the sites that address is a pod address the
- * other site cannot reach. The database rehearsal cuts its link.
+ * The link between the sites is cut with both sites up, through a relay standing in for the
+ * hub's floating address (test/bus-link-relay.ts), which the hub advertises as rendered, so a
+ * leaf cannot go around it: closed (every connection closed), then stalled (nothing forwarded,
+ * nothing closed, until both ends find it by the rendered pings, their interval divided by
+ * PING_SCALE). A hub rendered without advertising that address is caught: a leaf reaches it
+ * around the relay. test/bus-link-cut-live.test.ts shows what each site keeps through the cuts.
  */
 import { streamFiles } from '../charts/bus/streams-job';
 import type { ServiceState } from '../charts/lib/resilience';
-import { PLATFORM, SITES } from '../sites';
-import {
-  asProbe,
-  jsRequest,
-  killServer,
-  probeModel,
-  pullAndAck,
-  restart,
-  startSites,
-  streamLeader,
-  testCa,
-  type LiveSite,
-  type Server,
-} from './bus-sites';
+import { PLATFORM } from '../sites';
+import { asProbe, jsRequest, killServer, pullAndAck, restart, streamLeader, type LiveSite, type Server } from './bus-sites';
 import { tempDir } from './helpers';
+import {
+  crossSiteReceivers,
+  hubWithoutAdvertise,
+  linkedThrough,
+  publishCrossSite,
+  SHARED,
+  startLinkedSites,
+  staysCut,
+  unlinked,
+} from './bus-link';
+import { LinkRelay } from './bus-link-relay';
 import { eventually, monitor } from './nats-helpers';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
 
-const SHARED = 'probe.shared.>';
 const outcomes = predictions(PLATFORM);
 const { dir, cleanup } = tempDir('rehearse-bus-');
 const rehearsal = new Rehearsal('bus');
 let sites: LiveSite[] = [];
+let relay: LinkRelay;
+/** The rendered ping interval (20 s) is divided by this: a stalled link is found in 10 to 20 s. */
+const PING_SCALE = 4;
 
 /** How long a site whose stream leader was killed is given to store again: two elections' worth and more. */
 const ELECTIONS_S = 45;
@@ -95,11 +98,8 @@ function predictedForServersLost(s: LiveSite, lost: number): ServiceState {
 }
 
 beforeAll(async () => {
-  sites = await startSites(
-    dir,
-    SITES.map((site) => ({ site, bus: probeModel(site, dir, [SHARED]) })),
-    testCa(dir),
-  );
+  relay = await LinkRelay.start();
+  sites = await startLinkedSites(dir, relay, PING_SCALE);
   for (const s of sites) await createStream(s);
 }, 90_000);
 
@@ -107,6 +107,7 @@ afterAll(async () => {
   rehearsal.save();
   // Killed, not stopped: nothing after needs an orderly stop.
   await Promise.all(sites.flatMap((s) => s.processes).map(killServer));
+  await relay?.close();
   cleanup();
 });
 
@@ -156,6 +157,65 @@ it('catches a broken rendered setting: a stream of one replica stops when its se
   leaf.processes[holder] = restart(leaf, holder);
   await healthy(leaf);
   expect(broken.disagreements().map((r) => [r.subject, r.observed])).toEqual([[`${leaf.site.name}/bus`, 'nothing']]);
+}, 120_000);
+
+it('keeps both sites working when the link between them is cut, closed or stalled, and carries again once back', async () => {
+  const o = outcomeTitled(outcomes, 'the link between the sites');
+  const [hub, leaf] = [live('hub'), live('leaf')];
+  await linkedThrough(relay, leaf, hub);
+  for (const how of ['closed', 'stalled'] as const) {
+    const failure = `${o.title}, ${how}`;
+    const receivers = await crossSiteReceivers(sites);
+    try {
+      if (how === 'closed') relay.cut();
+      else {
+        relay.stall();
+        // Nothing closes the connections but the servers' own pings, on both ends.
+        await eventually(
+          'both ends of every stalled connection closed as stale',
+          async () => (relay.endsWhileStalled.length === 2 * leaf.servers.length ? true : undefined),
+          240,
+        );
+      }
+      await unlinked(leaf, hub);
+      const cut = await staysCut(leaf, () => (how === 'closed' ? relay.refused : relay.heldUnanswered));
+      rehearsal.fact(failure, 'the link', 'cut', cut ? 'cut' : 'reached around the floating address');
+      for (const s of sites) rehearsal.component(failure, `${s.site.name}/bus`, predictedState(o, s.site.name, 'bus'), await observe(s));
+      await pullAndAck(leaf.servers[0]!);
+      await pullAndAck(hub.servers[0]!);
+      await publishCrossSite(sites, `during-${how}`);
+      relay.restore();
+      await linkedThrough(relay, leaf, hub);
+      const again = await receivers.carriedAgain(`during-${how}`);
+      rehearsal.fact(
+        failure,
+        `${SHARED} (declared cross-site)`,
+        'crosses once back, not what was sent meanwhile',
+        again ? 'crosses once back, not what was sent meanwhile' : 'lost or late',
+      );
+    } finally {
+      receivers.close();
+      relay.restore();
+    }
+  }
+  expect(rehearsal.disagreements()).toEqual([]);
+}, 180_000);
+
+it('catches a broken rendered setting: a hub that does not advertise its floating address is reached around it', async () => {
+  const broken = new Rehearsal('bus-broken-link');
+  const [hub, leaf] = [live('hub'), live('leaf')];
+  const o = outcomeTitled(outcomes, 'the link between the sites');
+  await hubWithoutAdvertise(hub);
+  await healthy(hub);
+  await linkedThrough(relay, leaf, hub);
+  relay.cut();
+  try {
+    const cut = await staysCut(leaf, () => relay.refused);
+    broken.fact(`${o.title}, closed`, 'the link', 'cut', cut ? 'cut' : 'reached around the floating address');
+  } finally {
+    relay.restore();
+  }
+  expect(broken.disagreements().map((r) => [r.subject, r.observed])).toEqual([['the link', 'reached around the floating address']]);
 }, 120_000);
 
 it('keeps the leaf site working when the hub site is lost', async () => {

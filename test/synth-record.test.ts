@@ -101,6 +101,17 @@ describe('the record of a synth that found gitops/ up to date (tools/synth-recor
     expect(recordedRun(dir, [bundle], dir, false)).toEqual({ stdout: LINES.synth });
   });
 
+  it('drops the tree of an output directory whose gitops/ is gone, and keeps the others', () => {
+    const { dir, bundle } = repository();
+    const [gone, kept] = [repository().dir, repository().dir];
+    for (const out of [gone, kept]) expect(startRecord(dir, [bundle], out).save(LINES)).toBe(true);
+    fs.rmSync(path.join(gone, 'gitops'), { recursive: true });
+    expect(startRecord(dir, [bundle], dir).save(LINES)).toBe(true);
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'dist', 'synth-record.json'), 'utf8')) as { trees: Record<string, unknown> };
+    expect(Object.keys(record.trees)).toEqual([dir, kept]);
+    expect(recordedRun(dir, [bundle], kept, false)).toEqual({ stdout: LINES.synth });
+  });
+
   it.each([
     ['a file written', (write: (rel: string, content: string) => void) => write('gitops/README.md', '# edited meanwhile\n')],
     ['a file added', (write: (rel: string, content: string) => void) => write('gitops/cluster1/new.yaml', 'x: 1\n')],

@@ -152,3 +152,18 @@ export function runWithCodeCache(file, user = path.basename(file, '.js')) {
   process.mainModule = module;
   return run();
 }
+
+/**
+ * Loads now, with their code caches, the shared bundles beside the entry bundle `file` that its
+ * `user` loaded in an earlier run (each has its cache for it), but those in `skip`: what a run
+ * does while esbuild rebuilds the others (tools/run.mjs). Each is loaded as its first `require`
+ * would load it, which then finds it loaded; only its top level runs (its modules are each
+ * behind a function).
+ */
+export function loadSharedBundles(file, user, skip) {
+  const dir = path.dirname(file);
+  for (const spec of SHARED) {
+    const bundle = path.join(dir, spec);
+    if (!skip.includes(path.basename(spec, '.js')) && fs.existsSync(`${bundle}.${user}.v8cache`)) requireShared(bundle, user);
+  }
+}

@@ -8,8 +8,8 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildEntry, ENTRIES } from './build.mjs';
-import { runWithCodeCache, useEntryV8Flags } from './code-cache.mjs';
+import { ENTRIES, startBuild } from './build.mjs';
+import { loadSharedBundles, runWithCodeCache, useEntryV8Flags } from './code-cache.mjs';
 
 const require = createRequire(import.meta.url);
 const [entry, ...args] = process.argv.slice(2);
@@ -19,7 +19,11 @@ if (!entry || !(entry in ENTRIES)) {
 }
 // Set before any bundle (esbuild's API included) is compiled: the code caches are made with them.
 useEntryV8Flags(entry);
-const bundle = await buildEntry(entry, { onlyIfStale: true });
+const { bundle, rebuilding, done } = startBuild(entry, { onlyIfStale: true });
+// While esbuild rebuilds what is stale (in processes of its own, which ask nothing of this one),
+// the bundles that did not change are loaded: their load is off the time the rebuild takes.
+if (rebuilding.length > 0) loadSharedBundles(bundle, entry, rebuilding);
+await done;
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {

@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** SHA-1s taken in this process, by path, size and mtime: an input of several bundles (package-lock.json, tools/build.mjs) is read once. */
+/**
+ * SHA-1s known in this process, by path, size and mtime: taken here (an input of several bundles,
+ * package-lock.json, tools/build.mjs, is read once) or read from a stamp, which vouches for a file
+ * of that size and mtime as a check does (a rebuilt bundle's stamp hashes only what moved).
+ */
 const hashes = new Map();
 const hashOf = (file, st) => {
   const key = `${file}\0${st.size}\0${st.mtimeMs}`;
@@ -19,7 +23,7 @@ const hashOf = (file, st) => {
 export function stampOf(root, files) {
   return Object.fromEntries(
     files.map((f) => {
-      const file = path.join(root, f);
+      const file = `${root}/${f}`;
       const st = fs.statSync(file, { throwIfNoEntry: false });
       return [f, st ? { size: st.size, mtimeMs: st.mtimeMs, sha1: hashOf(file, st) } : 'missing'];
     }),
@@ -38,7 +42,12 @@ export function isCurrent(root, stampFile) {
     return false;
   }
   let refreshed = false;
-  for (const [f, was] of Object.entries(recorded)) {
+  const entries = Object.entries(recorded);
+  for (const [f, was] of entries) {
+    const key = typeof was === 'object' ? `${root}/${f}\0${was.size}\0${was.mtimeMs}` : undefined;
+    if (key !== undefined && !hashes.has(key)) hashes.set(key, was.sha1);
+  }
+  for (const [f, was] of entries) {
     // Joined as a string: every run checks about 300 inputs, and path.join costs more than their stat.
     const file = `${root}/${f}`;
     const st = fs.statSync(file, { throwIfNoEntry: false });

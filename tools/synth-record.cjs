@@ -41,17 +41,31 @@ function readRecord(repo) {
   return readRecordFile(repo).record;
 }
 
+/**
+ * The records parsed in this process, by file, with the stat they were read at: tools/run.mjs
+ * reads the record to find a recorded run, and the synth it starts (main.ts, whose bundle holds
+ * its own copy of this module) reads it again at its start; parsing it (about 200 KB with a few
+ * trees) costs 1 to 2 ms. Records are never changed in place, only read.
+ */
+const parsed = (globalThis[Symbol.for('synth-record.parsed')] ??= new Map());
+
 /** The record and the stat of its file (undefined when there is none), to tell later whether another run replaced it. */
 function readRecordFile(repo) {
   const file = recordFileOf(repo);
   const stat = fs.statSync(file, { throwIfNoEntry: false });
-  return { record: parseRecord(file), stat };
+  const known = parsed.get(file);
+  if (known !== undefined && sameRecordStat(known.stat, stat)) return { record: known.record, stat };
+  const record = parseRecord(file);
+  if (stat !== undefined) parsed.set(file, { record, stat });
+  return { record, stat };
 }
+
+/** Whether two stats of the record file are of the same file (it is only ever replaced by a rename, or emptied). */
+const sameRecordStat = (a, b) => a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /** Whether the record file still is the one read with `stat` (it is only ever replaced by a rename). */
 function sameRecordFile(repo, stat) {
-  const now = fs.statSync(recordFileOf(repo), { throwIfNoEntry: false });
-  return stat !== undefined && now !== undefined && now.ino === stat.ino && now.size === stat.size && now.mtimeMs === stat.mtimeMs;
+  return sameRecordStat(stat, fs.statSync(recordFileOf(repo), { throwIfNoEntry: false }));
 }
 
 function parseRecord(file) {
@@ -219,10 +233,10 @@ function startRecord(repo, programFiles, root) {
           { inputs: inputs.digest, gitops, synth, check },
           ...record.entries.filter((e) => e.inputs !== inputs.digest || e.gitops !== gitops),
         ];
-        // The files of the last few trees recorded, this one first.
-        const trees = Object.fromEntries(
-          [[root, tree.seen], ...Object.entries(record.trees).filter(([r]) => r !== root)].slice(0, MAX_ENTRIES),
-        );
+        // The files of the last few trees recorded, this one first; not those of a directory whose
+        // gitops/ is gone (a test's or a bench's output): every run reads the record, 100 KB a tree.
+        const others = Object.entries(record.trees).filter(([r]) => r !== root && fs.existsSync(path.join(r, 'gitops')));
+        const trees = Object.fromEntries([[root, tree.seen], ...others].slice(0, MAX_ENTRIES));
         const content = { version: VERSION, files: inputs.used, trees, entries: entries.slice(0, MAX_ENTRIES) };
         const file = recordFileOf(repo);
         const tmp = `${file}.${process.pid}.tmp`;

@@ -28,7 +28,7 @@ import {
   STATEFULSET,
   VAULT,
 } from './constants';
-import { APP_ACCOUNT, jetStreamDomain, linksOf } from './link';
+import { APP_ACCOUNT, jetStreamDomain, linksOf, PING } from './link';
 import { envName, LinkEnd } from './link-end';
 import { crossSiteProblems, linkFilter, type LinkFilter } from './link-subjects';
 import { BUS_METRICS, busAlerts } from './alerts';
@@ -270,6 +270,8 @@ export class BusComponent extends PlatformComponent implements Bus {
       ...this.link.config(filter),
       pidFile: `${RUN_DIR}/nats.pid`,
       lameDuckDuration: '30s',
+      pingInterval: PING.interval,
+      pingMax: PING.max,
     };
   }
 

@@ -87,9 +87,16 @@ export interface ServerConfigInput {
   readonly systemAccount: string;
   /**
    * Hub side of the cross-site link: TLS, a client certificate from the platform CA required.
-   * The leaf sites log in as `LEAFNODE` users of the bound account (see ConfUser).
+   * The leaf sites log in as `LEAFNODE` users of the bound account (see ConfUser). `advertise`
+   * (`host:port`) is the address the leaves dial, the hub's fixed one: a server always lists its
+   * own leafnode address in the INFO it sends a leaf (its listen address, a pod's, unless
+   * advertised; `no_advertise` only keeps it from the other servers of the cluster: 2.9.10 and
+   * 2.14.5, server/leafnode.go startLeafNodeAcceptLoop `leafURLsMap[...IP]++`, server/route.go),
+   * and the leaf adds every listed address it was not configured with before its own and
+   * reconnects to them first (updateLeafNodeURLs, pickNextURL): a pod address the other site
+   * cannot reach, past the load balancer.
    */
-  readonly leafListen?: { readonly tls: ConfTls };
+  readonly leafListen?: { readonly tls: ConfTls; readonly advertise: string };
   /**
    * Leaf side of the cross-site link: the hub's URL (an env var, as it embeds the password), the
    * local account, TLS, and what the remote must never send or receive (link-subjects.ts).
@@ -105,6 +112,10 @@ export interface ServerConfigInput {
   readonly pidFile: string;
   /** Lame-duck duration: how long a stopping server takes to move its clients away (Go duration). */
   readonly lameDuckDuration: string;
+  /** How often the server pings each connection it hears nothing from (Go duration; link.ts PING). */
+  readonly pingInterval: string;
+  /** Unanswered pings after which it closes the connection as stale. */
+  readonly pingMax: number;
 }
 
 function listen(host: string, port: number): string {
@@ -150,6 +161,8 @@ export function renderServerConfig(input: ServerConfigInput, header: readonly st
     http: listen(ports.host, ports.monitor),
     pid_file: input.pidFile,
     lame_duck_duration: input.lameDuckDuration,
+    ping_interval: input.pingInterval,
+    ping_max: input.pingMax,
     jetstream: {
       store_dir: input.storeDir,
       max_file_store: input.maxFileStoreBytes,
@@ -173,8 +186,9 @@ function leafnodes(input: ServerConfigInput): ConfBlock | undefined {
   if (input.leafListen) {
     return {
       listen: listen(input.ports.host, input.ports.leafnodes),
-      // Leaf servers reach us through a load balancer: advertising pod addresses would only
-      // hand them addresses they cannot reach.
+      // Leaf servers reach us through a load balancer: the address we list for them is its
+      // (leafListen), and the cluster's other servers do not add their pod addresses to it.
+      advertise: input.leafListen.advertise,
       no_advertise: true,
       tls: tls(input.leafListen.tls, true),
     };

@@ -13,7 +13,7 @@ import { reloadOnChange } from '../lib/tls-reload';
 import type { VaultKey } from '../secrets/secrets';
 import type { ConfTls, ConfUser, ServerConfigInput } from './config';
 import { CONFIG_DIR, NAMESPACE, PORTS, RUN_DIR, STATEFULSET } from './constants';
-import type { BusLink } from './link';
+import { hubHostPort, type BusLink } from './link';
 import type { LinkFilter } from './link-subjects';
 
 /** Where the link's certificate, key and the platform CA are mounted in the nats container. */
@@ -96,7 +96,8 @@ export class LinkEnd {
   config(filter: LinkFilter): Pick<ServerConfigInput, 'leafListen' | 'leafRemote'> {
     const link = this.links[0];
     if (!link) return {};
-    if (this.isHub) return { leafListen: { tls: this.tls } };
+    // The hub advertises its fixed address, the one the leaf dials (see ServerConfigInput.leafListen).
+    if (this.isHub) return { leafListen: { tls: this.tls, advertise: hubHostPort(link) } };
     return {
       leafRemote: {
         urlEnv: LEAF_URL_ENV,
@@ -114,7 +115,7 @@ export class LinkEnd {
     if (this.isHub || !link) return [];
     // Leafnode remotes take credentials only inside the URL, so Vault passwords for bus users
     // must be URL-safe (letters and digits).
-    return [{ name: LEAF_URL_ENV, value: `nats-leaf://${link.user}:$(${this.passwordEnv(link)})@${link.hubAddress}:${link.port}` }];
+    return [{ name: LEAF_URL_ENV, value: `nats-leaf://${link.user}:$(${this.passwordEnv(link)})@${hubHostPort(link)}` }];
   }
 
   /** Shell lines reloading nats-server when cert-manager renews the link's certificate. */

@@ -23,6 +23,16 @@ export const APP_ACCOUNT = 'APP';
 /** Leafnode port, on the hub's `loadBalancer.fixed.bus` address. */
 export const LEAFNODE_PORT = 7422;
 
+/**
+ * How the servers find a dead connection, the link's among them (nats-server has no leafnode ping
+ * setting of its own: `ping_interval` and `ping_max` are the server's, 2.9.10 and 2.14.5,
+ * server/client.go processPingTimer). A link that stalls (packets dropped, no FIN or RST) is
+ * closed by each end when a ping finds `max` of its own unanswered: 40 to 80 s after it stalls,
+ * where the defaults (2 min, 2: server/const.go) take 4 to 6 minutes, all the while showing the
+ * other site connected. Three pings ride out a minute of loss, which TCP retransmits.
+ */
+export const PING = { interval: '20s', max: 3 } as const;
+
 /** One leaf site's link to the hub. */
 export interface BusLink {
   /** Site that listens (its `bus.role` is `hub`). */
@@ -45,6 +55,14 @@ export interface BusLink {
   readonly leafDomain: string;
   /** Node addresses the leaf's connections come from (pods are SNATed to their node's address). */
   readonly leafSourceAddresses: readonly string[];
+}
+
+/**
+ * `host:port` of the hub's end of a link: what the leaf dials and what the hub advertises in its
+ * INFO (an IPv6 address in brackets).
+ */
+export function hubHostPort(link: Pick<BusLink, 'hubAddress' | 'port'>): string {
+  return `${link.hubAddress.includes(':') ? `[${link.hubAddress}]` : link.hubAddress}:${link.port}`;
 }
 
 /** JetStream domain of a site: its name, so `$JS.<site>.API` addresses a site's JetStream. */

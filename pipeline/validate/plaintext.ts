@@ -20,7 +20,8 @@ export function credentialIn(text: string): string | undefined {
   for (const [pattern, what] of KNOWN_TOKENS) if (pattern.test(text)) return what;
   const literal = PASSWORD_LINE.exec(text);
   if (literal && !isReference(literal[2]!)) return `a literal ${literal[1]!.toLowerCase()}`;
-  for (const token of text.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []) if (isHighEntropy(token)) return 'a high-entropy token';
+  const tokens = text.match(/[A-Za-z0-9+/=_-]{32,}/g);
+  if (tokens) for (let i = 0; i < tokens.length; i++) if (isHighEntropy(tokens[i]!)) return 'a high-entropy token';
   return undefined;
 }
 
@@ -73,9 +74,13 @@ function isHighEntropy(token: string): boolean {
  */
 function eachString(value: unknown, visit: (key: string, text: string, pathOf: () => string) => void): void {
   const steps: (string | number)[] = [];
+  // Indexed loops: code V8 has not optimized allocates an iterator result for each item of a for-of.
   const pathOf = () => {
     let path = '';
-    for (const step of steps) path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step;
+    }
     return path;
   };
   const walk = (node: unknown, key: string): void => {
@@ -86,12 +91,15 @@ function eachString(value: unknown, visit: (key: string, text: string, pathOf: (
         walk(node[i], key);
         steps.pop();
       }
-    else if (typeof node === 'object' && node !== null)
-      for (const k of Object.keys(node)) {
+    else if (typeof node === 'object' && node !== null) {
+      const keys = Object.keys(node);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         steps.push(k);
         walk((node as Record<string, unknown>)[k], k);
         steps.pop();
       }
+    }
   };
   walk(value, '');
 }
