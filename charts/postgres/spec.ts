@@ -159,7 +159,7 @@ export function slotFor(site: Site): string {
  *   its socket never fails; the proxy's TCP keepalives (daemons.ts) probe only a connection with
  *   nothing unacknowledged, and the sender's messages are unacknowledged on a stalled link. A
  *   sender left running holds the slot, which serves one sender: the standby, back, could not
- *   stream. The standby replies at least every wal_receiver_status_interval (10 s by default)
+ *   stream from it until TCP ends the old connection. The standby replies at least every wal_receiver_status_interval (10 s by default)
  *   and the sender asks for a reply at half the timeout.
  * In PostgreSQL 15 neither covers the setup of a new connection (libpqwalreceiver.c waits on the
  * socket with no timeout and libpq's connect_timeout is not applied there): a receiver dialling
