@@ -12,16 +12,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { LAST_RESORT, renderHaproxyConfig } from '../charts/edge/haproxy';
-import { CHECK_TIMING, changesAfterAtLeastMs, healthBounds, healthQuestion, trustedCaFile, type CheckTiming } from '../charts/edge/health';
+import { CHECK_TIMING, changesAfterAtLeastMs, healthBounds, healthQuestion, trustedCaFile } from '../charts/edge/health';
 import { isPublicHost } from '../charts/contour/route-proxy';
 import { RESIZER_READINESS, RESIZER_WORKLOADS } from '../charts/resizer/config';
 import { failureOutcomes, publicTrafficSites } from '../pipeline/report';
 import type { SiteFailureFacts } from '../pipeline/report/failures';
 import { unaffected } from '../charts/lib/resilience';
 import { EDGE, SITES, type EdgeProxy } from '../sites';
-import { DOWN, RunningEdge, UP } from './edge-run';
-import { edgeTestCerts, healthySites, type EdgeTestCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
-import { REPO_ROOT, tempDir, withChange } from './helpers';
+import { DOWN, EARLY_MS, RunningEdge, SCALED, UP } from './edge-run';
+import { healthySites, suiteCerts, type HealthAnswer, type HealthCheckedSite } from './edge-site';
+import { REPO_ROOT, withChange } from './helpers';
 import { ask } from './proxy-v2';
 
 const question = healthQuestion(SITES[0]!);
@@ -161,21 +161,8 @@ describe('the health question', () => {
   });
 });
 
-/** The rendered timing, four times faster; fall and rise as rendered. */
-const SCALED: CheckTiming = {
-  ...CHECK_TIMING,
-  interMs: CHECK_TIMING.interMs / 4,
-  fastinterMs: CHECK_TIMING.fastinterMs / 4,
-  answerTimeoutMs: CHECK_TIMING.answerTimeoutMs / 4,
-};
-/** Timer resolution allowed below a lower bound (load only delays, so lower bounds are load-safe). */
-const EARLY_MS = 50;
-
 describe('HAProxy asking the health question', () => {
-  let certs: EdgeTestCerts;
-  const tmp = tempDir('edge-health-');
-  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
-  afterAll(() => tmp.cleanup());
+  const certs = suiteCerts('edge-health-');
 
   /** The site a new client connection to 443 lands on ('' when none takes it). */
   const landing = (edge: RunningEdge) =>
@@ -230,9 +217,9 @@ describe('HAProxy asking the health question', () => {
   };
 
   it('takes new traffic off a site after `fall` failed answers, and gives it back after `rise` passed ones', async () => {
-    const sites = healthySites(SITES, certs);
+    const sites = healthySites(SITES, certs());
     const [first, second] = [sites.get('cluster1')!, sites.get('cluster2')!];
-    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, timing: SCALED });
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs().trustedCa, timing: SCALED });
     try {
       await edge.start();
       // Each site was asked the question as rendered: SNI, path and Host of the public name, after a PROXY header.
@@ -271,9 +258,9 @@ describe('HAProxy asking the health question', () => {
   }, 90_000);
 
   it('when every site fails its question, keeps the split on the sites still accepting connections', async () => {
-    const sites = healthySites(SITES, certs);
+    const sites = healthySites(SITES, certs());
     const [first, second] = [sites.get('cluster1')!, sites.get('cluster2')!];
-    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa });
+    const edge = new RunningEdge(EDGE, sites, { trustedCa: certs().trustedCa });
     try {
       await edge.start();
       first.health = 503;

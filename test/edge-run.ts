@@ -33,6 +33,16 @@ export const EDGE_SOURCE_ON_LOOPBACK = '127.0.0.5';
 // `inter` stays long enough for a loaded machine; fastinter makes the transitions quick.
 export const FAST_CHECKS: CheckTiming = { ...CHECK_TIMING, interMs: 500, fastinterMs: 100, fall: 2, rise: 1, answerTimeoutMs: 1000 };
 
+/** The rendered timing, four times faster; fall and rise as rendered. */
+export const SCALED: CheckTiming = {
+  ...CHECK_TIMING,
+  interMs: CHECK_TIMING.interMs / 4,
+  fastinterMs: CHECK_TIMING.fastinterMs / 4,
+  answerTimeoutMs: CHECK_TIMING.answerTimeoutMs / 4,
+};
+/** Timer resolution allowed below a lower bound (load only delays, so lower bounds are load-safe). */
+export const EARLY_MS = 50;
+
 /** A server state change HAProxy reports on its output. */
 export interface Transition {
   readonly backend: string;
@@ -202,6 +212,11 @@ export class RunningEdge {
   async checkStatus(backend: string, server: string): Promise<{ status: string; code: string }> {
     const field = await this.stat(backend, server);
     return { status: field('check_status'), code: field('check_code') };
+  }
+
+  /** Failed checks HAProxy counted for a server while it was up (`show stat` chkfail). */
+  async failedChecks(backend: string, server: string): Promise<number> {
+    return Number((await this.stat(backend, server))('chkfail'));
   }
 
   /** A server's check health (`show stat` check_health: 0 down, `full` = rise + fall - 1 fully up, as HAProxy runs them). */

@@ -6,75 +6,10 @@
  * it), each session is closed; with the keyword removed from the rendered file, the same sessions
  * stay open and keep carrying the client's lines to the failed site.
  */
-import * as net from 'node:net';
 import { EDGE, SITES } from '../sites';
 import { RunningEdge } from './edge-run';
-import { edgeTestCerts, healthySites, type EdgeTestCerts } from './edge-site';
-import { tempDir } from './helpers';
-
-const CLIENT = '127.0.0.7';
-/** Bounds a hang only: HAProxy closes a session as it marks its server down. */
-const ANSWER_WITHIN_MS = 10_000;
-
-/** A client connection kept open through the edge: the lines it received, and whether it is closed. */
-class Session {
-  private readonly socket: net.Socket;
-  private received = '';
-  closed = false;
-  private readonly waiters = new Set<() => void>();
-
-  constructor(port: number, firstRequest: string) {
-    this.socket = net.connect({ host: '127.0.0.1', port, localAddress: CLIENT });
-    this.socket.on('connect', () => this.socket.write(firstRequest));
-    this.socket.on('data', (d) => this.changed(() => (this.received += d.toString())));
-    this.socket.on('error', () => undefined);
-    this.socket.on('close', () => this.changed(() => (this.closed = true)));
-  }
-
-  private changed(update: () => void): void {
-    update();
-    for (const wake of this.waiters) wake();
-  }
-
-  private lines(): string[] {
-    return this.received.split('\n').slice(0, -1);
-  }
-
-  /** Waits until a received line satisfies `match` ('' if the session closes first). */
-  private waitLine(match: (line: string) => boolean): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const line = this.lines().find(match);
-        if (line === undefined && !this.closed) return;
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        resolve(line ?? '');
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`no answer and not closed within ${ANSWER_WITHIN_MS} ms; received ${JSON.stringify(this.received)}`));
-      }, ANSWER_WITHIN_MS);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** The site that answered the session's first request. */
-  async site(): Promise<string> {
-    return (await this.waitLine(() => true)).split(' ')[0]!;
-  }
-
-  /** Sends `word` on the session and returns the site's answer to it, or 'closed'. */
-  async send(word: string): Promise<string> {
-    if (!this.closed) this.socket.write(`${word}\n`);
-    const line = await this.waitLine((l) => l.endsWith(` ${word}`));
-    return line === '' ? 'closed' : line;
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
+import { healthySites, suiteCerts, type EdgeTestCerts } from './edge-site';
+import { withEdgeSessions } from './edge-session';
 
 /**
  * Opens a session on 443 and one on 80 through the edge to cluster1, makes cluster1 answer 503,
@@ -85,35 +20,21 @@ async function sessionsAcrossDown(certs: EdgeTestCerts, change?: (text: string) 
   const first = sites.get('cluster1')!;
   first.holdSessions = true;
   const edge = new RunningEdge(EDGE, sites, { trustedCa: certs.trustedCa, change });
-  const sessions: Record<string, Session> = {};
-  try {
-    await edge.start();
-    sessions.https = new Session(edge.ports.https, 'hello\n');
-    sessions.http = new Session(edge.ports.http, `GET / HTTP/1.1\r\nHost: images.chataik.fr\r\n\r\n`);
-    for (const [port, session] of Object.entries(sessions)) {
-      expect([port, await session.site()]).toEqual([port, 'cluster1']);
-      expect([port, await session.send('before')]).toEqual([port, 'cluster1 before']);
-    }
+  return withEdgeSessions(edge, 'cluster1', async (sessions) => {
     const down = Promise.all(['sites-https', 'sites-http'].map((backend) => edge.nextTransition(backend, 'cluster1', 'DOWN', () => true)));
     first.health = 503;
     await down;
     const after: Record<string, string> = {};
     for (const [port, session] of Object.entries(sessions)) after[port] = await session.send('after-down');
     return after;
-  } finally {
-    for (const session of Object.values(sessions)) session.destroy();
-    await edge.stop();
-  }
+  });
 }
 
 describe('the open sessions of a site the edge marks down', () => {
-  let certs: EdgeTestCerts;
-  const tmp = tempDir('edge-sessions-');
-  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
-  afterAll(() => tmp.cleanup());
+  const certs = suiteCerts('edge-sessions-');
 
   it('are closed when HAProxy reports the site DOWN, on 443 and on 80', async () => {
-    expect(await sessionsAcrossDown(certs)).toEqual({ https: 'closed', http: 'closed' });
+    expect(await sessionsAcrossDown(certs())).toEqual({ https: 'closed', http: 'closed' });
   }, 60_000);
 
   it('stay open and keep reaching the failed site without on-marked-down shutdown-sessions (the test can fail)', async () => {
@@ -121,6 +42,6 @@ describe('the open sessions of a site the edge marks down', () => {
       if (!text.includes(' on-marked-down shutdown-sessions')) throw new Error('the rendered file has no on-marked-down shutdown-sessions');
       return text.split(' on-marked-down shutdown-sessions').join('');
     };
-    expect(await sessionsAcrossDown(certs, change)).toEqual({ https: 'cluster1 after-down', http: 'cluster1 after-down' });
+    expect(await sessionsAcrossDown(certs(), change)).toEqual({ https: 'cluster1 after-down', http: 'cluster1 after-down' });
   }, 60_000);
 });

@@ -12,7 +12,9 @@ import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { healthQuestion } from '../charts/edge/health';
 import { SITES, type Site } from '../sites';
+import { BlackholeRelay } from './blackhole-relay';
 import { FakeSite } from './proxy-v2';
+import { tempDir } from './helpers';
 import { issue, makeCa } from './tls-helpers';
 
 /**
@@ -149,6 +151,42 @@ export class HealthCheckedSite extends FakeSite {
     socket.on('close', () => stream.destroy());
     this.https.emit('connection', stream);
   }
+}
+
+/**
+ * A fake site the edge reaches through a link that can stall (test/blackhole-relay.ts): the edge
+ * is given the relay's port, and `link.hold()` blackholes the site without closing anything.
+ */
+export class StallableSite extends HealthCheckedSite {
+  private relay?: BlackholeRelay;
+
+  /** The link between the edge and the site (started by `listen`). */
+  get link(): BlackholeRelay {
+    if (!this.relay) throw new Error(`${this.name} is not listening`);
+    return this.relay;
+  }
+
+  override async listen(): Promise<number> {
+    this.relay = await BlackholeRelay.start(await super.listen());
+    return this.relay.port;
+  }
+
+  override async close(): Promise<void> {
+    await this.relay?.close();
+    await super.close();
+  }
+}
+
+/** The certificates of a test file's suite: made before its tests in a directory removed after them. */
+export function suiteCerts(prefix: string): () => EdgeTestCerts {
+  let certs: EdgeTestCerts | undefined;
+  const tmp = tempDir(prefix);
+  beforeAll(() => (certs = edgeTestCerts(tmp.dir)));
+  afterAll(() => tmp.cleanup());
+  return () => {
+    if (!certs) throw new Error('the certificates are made before the tests');
+    return certs;
+  };
 }
 
 /** A healthy fake site for each site of `model`. */

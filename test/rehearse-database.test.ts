@@ -7,65 +7,26 @@
  * write; then the standby is promoted as the runbook does, and the report of the promoted model
  * is checked the same way. A broken rendered setting (the standby's slot) is caught.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { REPL_USERNAME, clusterSpec, keeperHba, keeperManagedParameters, specJson } from '../charts/postgres/spec';
 import { PLATFORM, SITES, type PlatformModel } from '../sites';
 import { tempDir, withChange } from './helpers';
-import { PgCluster, freePort, withTestCertificate } from './pg-server';
+import type { PgCluster } from './pg-server';
+import { ReplicatedPair, primarySite, standbySettings as settings, standbySite } from './postgres-link';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
-import { baseBackup, startAsStandbyKeeper, type RenderedSpec } from './stolon-keeper';
 import { TcpRelay } from './tcp-relay';
 
-const primarySite = SITES.find((s) => s.database.role === 'primary')!;
-const standbySite = SITES.find((s) => s.database.role === 'standby')!;
-const specOf = (site: (typeof SITES)[number]) => JSON.parse(specJson(clusterSpec(site, SITES))) as RenderedSpec;
-const primarySpec = specOf(primarySite);
-const standbySpec = specOf(standbySite);
-const settings = standbySpec.standbyConfig!.standbySettings;
 const REPL_PASSWORD = 'repl-rehearsal-password';
 const outcomes = predictions(PLATFORM);
 
 const work = tempDir('rehearse-db-');
+const pair = new ReplicatedPair(work.dir, REPL_PASSWORD);
 const rehearsal = new Rehearsal('database');
 let primary: PgCluster;
 let standby: PgCluster;
 let relay: TcpRelay;
-const others: PgCluster[] = [];
 let written = 0;
 
-/** The server's parameters as a keeper writes them, with a test CA's certificate for 127.0.0.1. */
-const parametersOf = (spec: RenderedSpec) => withTestCertificate({ ...spec.pgParameters, ...keeperManagedParameters(spec) }, work.dir);
-
-/** The rendered primary_conninfo with the address, passfile and CA remapped to the test's. */
-function conninfo(port: number): string {
-  const passfile = path.join(work.dir, 'pgpass');
-  if (!fs.existsSync(passfile)) {
-    fs.writeFileSync(passfile, `*:*:*:${REPL_USERNAME}:${REPL_PASSWORD}\n`, { mode: 0o600 });
-    if (process.getuid?.() === 0) fs.chownSync(passfile, ...(ownerOf(path.join(work.dir, 'tls')) as [number, number]));
-  }
-  return settings.primaryConnInfo
-    .replace(/host=\S+ port=\d+/, `host=127.0.0.1 port=${port}`)
-    .replace(/passfile=\S+/, `passfile=${passfile}`)
-    .replace(/sslrootcert=\S+/, `sslrootcert=${path.join(work.dir, 'ca', 'test-ca.crt')}`);
-}
-
-const ownerOf = (file: string) => {
-  const st = fs.statSync(file);
-  return [st.uid, st.gid];
-};
-
 /** A standby initialised from the primary with the rendered settings (`slot` to break it on purpose). */
-async function startStandby(slot = settings.primarySlotName): Promise<PgCluster> {
-  const pg = new PgCluster('unused', { init: false });
-  baseBackup(pg, primary, REPL_USERNAME, REPL_PASSWORD);
-  startAsStandbyKeeper(
-    pg,
-    { parameters: parametersOf(standbySpec), hba: keeperHba(standbySpec), port: await freePort() },
-    { primaryConninfo: conninfo(relay.port), primarySlotName: slot },
-  );
-  return pg;
-}
+const startStandby = (slot?: string) => pair.startStandby(relay.port, slot);
 
 /** What a client of this database gets: writes, only reads, or nothing. */
 function observe(pg: PgCluster): Observed {
@@ -91,14 +52,7 @@ async function replicated(to: PgCluster, seconds: number): Promise<'yes' | 'no'>
 }
 
 beforeAll(async () => {
-  fs.chmodSync(work.dir, 0o755);
-  primary = new PgCluster('su-test-password');
-  const r = primary.start(parametersOf(primarySpec), keeperHba(primarySpec), await freePort());
-  if (r.status !== 0) throw new Error(primary.log());
-  primary.sql(`CREATE ROLE ${REPL_USERNAME} WITH LOGIN REPLICATION PASSWORD '${REPL_PASSWORD}'`);
-  primary.sql('CREATE TABLE rehearsal (n int)');
-  // The slot the primary declares for the standby site (additionalMasterReplicationSlots).
-  primary.sql(`SELECT pg_create_physical_replication_slot('${settings.primarySlotName}')`);
+  primary = await pair.startPrimary('rehearsal');
   relay = await TcpRelay.start(primary.port);
   standby = await startStandby();
 }, 90_000);
@@ -106,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   rehearsal.save();
   await relay?.close();
-  for (const pg of [standby, primary, ...others]) pg?.destroy();
+  pair.destroy();
   work.cleanup();
 });
 
@@ -172,7 +126,6 @@ it('keeps the primary writing when the standby site is lost', async () => {
 it('catches a broken rendered setting: a standby on a slot the primary does not have never receives the write', async () => {
   const broken = new Rehearsal('database-broken');
   const wrong = await startStandby(`${settings.primarySlotName}_broken`);
-  others.push(wrong);
   broken.fact('none', `write on ${primarySite.name} read on ${standbySite.name}`, 'yes', await replicated(wrong, 5));
   expect(broken.disagreements().map((r) => [r.predicted, r.observed])).toEqual([['yes', 'no']]);
   wrong.stop();

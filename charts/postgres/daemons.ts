@@ -89,7 +89,9 @@ export function renderProxies(scope: PlatformComponent): void {
       // The default listen address is 127.0.0.1.
       { name: 'STPROXY_LISTEN_ADDRESS', value: '0.0.0.0' },
       { name: 'STPROXY_PORT', value: String(PG_PORT) },
-      // Detect a dead peer (a node or the other site gone) within about a minute.
+      // Detect a dead peer (a node or the other site gone) within about a minute on an idle
+      // connection. Linux does not probe one with data unacknowledged, as the replication stream
+      // over a stalled link is: its end comes from wal_sender_timeout (spec.ts STALLED_LINK_TIMEOUTS).
       { name: 'STPROXY_TCP_KEEPALIVE_IDLE', value: '30' },
       { name: 'STPROXY_TCP_KEEPALIVE_INTERVAL', value: '10' },
       { name: 'STPROXY_TCP_KEEPALIVE_COUNT', value: '3' },

@@ -46,6 +46,17 @@ export interface PgParameters {
   readonly hot_standby_feedback: 'on' | 'off';
   /** How long WAL replay waits for conflicting standby queries. */
   readonly max_standby_streaming_delay: string;
+  /**
+   * How long a standby's WAL receiver streams without a message from the primary before it ends
+   * the connection and dials again: what notices a link between the sites that stalls (see
+   * `STALLED_LINK_TIMEOUTS`).
+   */
+  readonly wal_receiver_timeout: string;
+  /**
+   * How long the primary's WAL sender waits for its standby's reply before it ends the connection
+   * and frees the slot for the standby's next one (see `STALLED_LINK_TIMEOUTS`).
+   */
+  readonly wal_sender_timeout: string;
   /** Largest WAL a replication slot may retain (a lost standby must not fill the primary's disk). */
   readonly max_slot_wal_keep_size: string;
   /** Hash stored for new passwords. */
@@ -137,6 +148,25 @@ export function slotFor(site: Site): string {
   return site.name.replace(/-/g, '_');
 }
 
+/**
+ * The replication timeouts, each end's only bound on a link between the sites that stalls
+ * (packets dropped, no FIN or RST; test/postgres-stall-live.test.ts runs it). PostgreSQL's
+ * defaults (written as `SHOW` prints them), stated because the failure behaviour rests on them:
+ * - the standby's receiver would otherwise wait on TCP, whose retransmissions give up after some
+ *   15 minutes; the sender answers the receiver's ping, sent at half the timeout, so a quiet link
+ *   that works is never taken for a stalled one (src/backend/replication/walreceiver.c);
+ * - the primary's sender talks to its site's stolon proxy, which stays up when the link stalls, so
+ *   its socket never fails; the proxy's TCP keepalives (daemons.ts) probe only a connection with
+ *   nothing unacknowledged, and the sender's messages are unacknowledged on a stalled link. A
+ *   sender left running holds the slot, which serves one sender: the standby, back, could not
+ *   stream from it until TCP ends the old connection. The standby replies at least every wal_receiver_status_interval (10 s by default)
+ *   and the sender asks for a reply at half the timeout.
+ * In PostgreSQL 15 neither covers the setup of a new connection (libpqwalreceiver.c waits on the
+ * socket with no timeout and libpq's connect_timeout is not applied there): a receiver dialling
+ * over a stalled link waits for TCP or for the link.
+ */
+export const STALLED_LINK_TIMEOUTS = { wal_receiver_timeout: '1min', wal_sender_timeout: '1min' } as const;
+
 /** The parameters of the platform, the same on every site. */
 export const PG_PARAMETERS: PgParameters = {
   max_connections: 100,
@@ -150,6 +180,7 @@ export const PG_PARAMETERS: PgParameters = {
   checkpoint_completion_target: 0.9,
   hot_standby_feedback: 'on',
   max_standby_streaming_delay: '30s',
+  ...STALLED_LINK_TIMEOUTS,
   max_slot_wal_keep_size: '4GB',
   password_encryption: 'scram-sha-256',
   log_min_duration_statement: '1s',
