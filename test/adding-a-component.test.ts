@@ -84,9 +84,9 @@ function checkedDirectories(): string[] {
 }
 
 /**
- * `tsc -p` of the copy, the entries and the guide's new files, in process: the program is parsed
- * and bound once, then each directory is checked in a test of its own (a directory's check also
- * resolves whatever it uses of the others). imports/ (the CRD bindings `npm run import`
+ * `tsc -p` of the copy, the entries and the guide's new files, in a worker thread: the program is
+ * parsed and bound once, then each directory is checked, each one's result a test of its own (a
+ * directory's check also resolves whatever it uses of the others). imports/ (the CRD bindings `npm run import`
  * generates) imports nothing of ours, so no edit of the guide can change what tsc reports inside
  * it, and the project's own type-check covers it: its files are read for their types and syntax,
  * not checked (as `// @ts-nocheck` would have them), which skips their 65,000 lines.
@@ -94,11 +94,11 @@ function checkedDirectories(): string[] {
 describe('type-checks, the edits and new files together with the project', () => {
   const directories = checkedDirectories();
   let check: TypeCheck;
-  beforeAll(() => {
+  beforeAll(async () => {
     // The entries reach every chart, the pipeline and the sites; the new files are listed for themselves.
     const config = { extends: './tsconfig.json', include: [], files: ['main.ts', 'review.ts', ...newFiles] };
     fs.writeFileSync(path.join(workspace.dir, 'tsconfig.guide.json'), JSON.stringify(config));
-    check = typeCheck(workspace.dir, 'tsconfig.guide.json', ['imports']);
+    check = await typeCheck(workspace.dir, 'tsconfig.guide.json', ['imports']);
   }, 240_000);
 
   it('reads the configuration, the options, the syntax of every file and the global declarations without an error', () => {

@@ -297,45 +297,51 @@ describe('site file shape (the schema generated from sites/types.ts)', () => {
 });
 
 describe('the site schema is generated from sites/types.ts', () => {
-  /** The schema tools/site-shape.mjs generates from a types file, in a child process (it is an ES module). */
-  function generated(typesFile?: string): { definitions: Record<string, { properties?: Record<string, unknown> }> } {
+  type Schema = { definitions: Record<string, { properties?: Record<string, unknown> }> };
+  /**
+   * The schema tools/site-shape.mjs generates from each types file (undefined: sites/types.ts), in
+   * one child process (it is an ES module); each file gets a TypeScript program of its own.
+   */
+  function generated(typesFiles: readonly (string | undefined)[]): Schema[] {
     const generator = pathToFileURL(path.join(REPO_ROOT, 'tools', 'site-shape.mjs')).href;
     const script = `import { siteSchema } from ${JSON.stringify(generator)};
-process.stdout.write(JSON.stringify(siteSchema(${typesFile === undefined ? '' : JSON.stringify(typesFile)}).schema));`;
+process.stdout.write(JSON.stringify(${JSON.stringify(typesFiles)}.map((file) => siteSchema(file ?? undefined).schema)));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout) as ReturnType<typeof generated>;
+    return JSON.parse(r.stdout) as Schema[];
   }
+
+  const types = fs.readFileSync(path.join(REPO_ROOT, 'sites', 'types.ts'), 'utf8');
+  const anchor = '  readonly location: string;\n';
+  const work = tempDir();
+  afterAll(work.cleanup);
+  /** The schema of sites/types.ts as it is, and of a copy with a field added after `anchor`. */
+  let current: Schema;
+  let withField: Schema;
+  beforeAll(() => {
+    const file = path.join(work.dir, 'types.ts');
+    fs.writeFileSync(
+      file,
+      types.replace(anchor, `${anchor}  /** A field added for the test. */\n  readonly trafficClass?: 'public' | 'internal';\n`),
+    );
+    [current, withField] = generated([undefined, file]) as [Schema, Schema];
+  });
 
   it('as it is now: the validators synth loads were built from the current file', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const built = require('../dist/site-shape.js') as { schema: unknown };
-    expect(built.schema).toEqual(generated());
+    expect(built.schema).toEqual(current);
   });
 
   it('so a field added to the types is a field the check accepts, with nothing else to change', () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const types = fs.readFileSync(path.join(REPO_ROOT, 'sites', 'types.ts'), 'utf8');
-      const anchor = '  readonly location: string;\n';
-      expect(types).toContain(anchor);
-      const file = path.join(dir, 'types.ts');
-      fs.writeFileSync(
-        file,
-        types.replace(anchor, `${anchor}  /** A field added for the test. */\n  readonly trafficClass?: 'public' | 'internal';\n`),
-      );
-      const site = generated(file).definitions.Site!;
-      expect(site.properties!.trafficClass).toEqual({
-        type: 'string',
-        enum: ['public', 'internal'],
-        description: 'A field added for the test.',
-      });
-      // The committed types do not have it: today's check refuses it.
-      expect(errorsOf([withChange(cluster1, (s) => (s.trafficClass = 'public')), cluster2])[0]).toMatch(
-        /field trafficClass: unknown field/,
-      );
-    } finally {
-      cleanup();
-    }
+    expect(types).toContain(anchor);
+    const site = withField.definitions.Site!;
+    expect(site.properties!.trafficClass).toEqual({
+      type: 'string',
+      enum: ['public', 'internal'],
+      description: 'A field added for the test.',
+    });
+    // The committed types do not have it: today's check refuses it.
+    expect(errorsOf([withChange(cluster1, (s) => (s.trafficClass = 'public')), cluster2])[0]).toMatch(/field trafficClass: unknown field/);
   });
 });

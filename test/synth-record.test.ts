@@ -135,37 +135,56 @@ describe('synth with a recorded run (tools/run.mjs)', () => {
     return probe;
   }
 
-  it('takes the record once a run changed nothing, and renders again (--check finding the drift) after a hand edit of gitops/', () => {
+  // One tree, its steps in order (each test runs one synth process): a run that changes nothing,
+  // the record taken, a --site run that bypasses it, a hand edit --check finds, the bytes put back.
+  let dir = '';
+  let env: NodeJS.ProcessEnv = {};
+  let unchangedLine = '';
+  const file = () => path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
+  let original = '';
+  beforeAll(() => {
     // In the jest run's directory, removed once at its end (deleting many files slows the next creations).
-    const { dir } = runTempDir('synth-record-');
+    dir = runTempDir('synth-record-').dir;
     fs.cpSync(renderedGitops(), path.join(dir, 'gitops'), { recursive: true });
-    const env = { NODE_OPTIONS: `--require ${vendorLoadedProbe(dir)}` };
+    env = { NODE_OPTIONS: `--require ${vendorLoadedProbe(dir)}` };
+    original = fs.readFileSync(file(), 'utf8');
+  });
+
+  it('finds nothing to change in a copy of the rendered tree (and records that run)', () => {
     // This run finds nothing to change (rendered, unless a run on the same inputs recorded this tree already)...
     const unchanged = runSynth(['--out', dir]);
     expect(unchanged.status).toBe(0);
     expect(unchanged.stdout).toMatch(/^synth: 2 sites, \d+ components, \d+ objects, 0 files changed/);
+    unchangedLine = unchanged.stdout;
+  });
+
+  it('takes the record in the next run, which loads neither bundle and prints the same line', () => {
     // ...so the next one loads neither bundle: it hashes the inputs and the tree, and prints its line.
     const recorded = runSynth(['--out', dir], { env });
     expect(recorded.status).toBe(0);
     expect(recorded.stderr).toContain('vendor loaded: false');
-    expect(recorded.stdout).toBe(unchanged.stdout);
-    // A --site run is never answered from the record: the bundle runs (and refuses an unknown site).
+    expect(recorded.stdout).toBe(unchangedLine);
+  });
+
+  it('never answers a --site run from the record (the bundle runs and refuses an unknown site)', () => {
     const site = runSynth(['--out', dir, '--site', 'nope'], { env });
     expect(site.status).toBe(2);
     expect(site.stderr).toContain('no site named nope');
-    // A hand edit of the same size: --check renders, finds it and exits 1.
-    const file = path.join(dir, 'gitops', 'cluster1', 'apps', 'kustomization.yaml');
-    const original = fs.readFileSync(file, 'utf8');
+  });
+
+  it('renders again after a same-size hand edit of gitops/: --check finds it and exits 1', () => {
     fs.writeFileSync(
-      file,
+      file(),
       original.replace(/[a-z]/, (c) => c.toUpperCase()),
     );
     const drift = runSynth(['--out', dir, '--check'], { env });
     expect(drift.status).toBe(1);
     expect(drift.stderr).toContain('vendor loaded: true');
     expect(drift.stdout).toMatch(/differs +gitops\/cluster1\/apps\/kustomization\.yaml/);
-    // The bytes put back (a new ctime, so the file is hashed again): the tree is the recorded one.
-    fs.writeFileSync(file, original);
+  });
+
+  it('takes the record again once the bytes are put back (a new ctime: the file is hashed again)', () => {
+    fs.writeFileSync(file(), original);
     const check = runSynth([`--out=${dir}`, '--check'], { env });
     expect(check.status).toBe(0);
     expect(check.stderr).toContain('vendor loaded: false');
