@@ -135,8 +135,9 @@ describe('a site whose link stalls (packets vanish, nothing closes)', () => {
     // frozen Envoy whose kernel still completes handshakes, accepts. Over a real blackhole their
     // connect would time out as well (not run: the relay's kernel answers on loopback).
     expect(run.tcpChecked).toEqual({ 'site-cluster1-https': 'UP L4OK', [`${LAST_RESORT}-https`]: 'UP L4OK' });
+    // Passes are counted at the site when the UP line is read: checks answered after it, under load,
+    // would break an upper bound without saying anything about HAProxy's count.
     expect(run.passedBack).toBeGreaterThanOrEqual(SCALED.rise);
-    expect(run.passedBack).toBeLessThanOrEqual(SCALED.rise + 1);
     expect(run.upAfterMs).toBeGreaterThanOrEqual(changesAfterAtLeastMs(SCALED, SCALED.rise) - EARLY_MS);
     expect(run.sessionsAfterLink).toEqual({ https: 'closed', http: 'closed' });
     expect(run.landedAfter).toBe('cluster1');

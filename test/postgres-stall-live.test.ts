@@ -91,11 +91,11 @@ function signal(s: HealthSignal, pg: PgCluster): { value: number; unhealthy: boo
 /**
  * Waits until the standby's receiver process is `ms` old and returns what it waits on then
  * (pg_stat_activity's wait_event; its setup's is LibPQWalReceiverConnect), or what it waited on
- * when it left its setup or ended before.
+ * when it left its setup or ended before. `endedPid` is the receiver that streamed before the stall.
  */
-async function receiverSetupAfter(ms: number): Promise<string> {
-  const query =
-    "SELECT coalesce(wait_event, '') || ' ' || (extract(epoch FROM now() - backend_start) * 1000)::bigint FROM pg_stat_activity WHERE backend_type = 'walreceiver'";
+async function receiverSetupAfter(ms: number, endedPid: string): Promise<string> {
+  // The receiver the timeout ended may still be listed for a moment, in its main loop.
+  const query = `SELECT coalesce(wait_event, '') || ' ' || (extract(epoch FROM now() - backend_start) * 1000)::bigint FROM pg_stat_activity WHERE backend_type = 'walreceiver' AND pid <> ${endedPid}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     const [waitEvent = '', age = '0'] = standby.sql(query).split(' ');
@@ -141,6 +141,8 @@ describe('while the link stalls', () => {
     // Each end's last message from the other, read just before the stall: each timeout runs from there or later.
     const lastReceived = epochMs(standby, 'SELECT last_msg_receipt_time FROM pg_stat_wal_receiver');
     const lastReply = epochMs(primary, `SELECT reply_time FROM pg_stat_replication WHERE application_name = '${standbySite.name}'`);
+    const streamingReceiver = standby.sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walreceiver'");
+    expect(streamingReceiver).toMatch(/^\d+$/);
     link.hold();
 
     // Asynchronous replication: the primary commits without the standby; the standby reads what it had.
@@ -161,7 +163,7 @@ describe('while the link stalls', () => {
 
     // The receiver dials again; the relay accepts and never answers. wal_receiver_timeout covers
     // only a streaming connection: the new receiver still waits in its setup past that timeout.
-    expect(await receiverSetupAfter(scaledMs(standbySpec, 'wal_receiver_timeout'))).toBe('LibPQWalReceiverConnect');
+    expect(await receiverSetupAfter(scaledMs(standbySpec, 'wal_receiver_timeout'), streamingReceiver)).toBe('LibPQWalReceiverConnect');
     expect(link.acceptedWhileHeld).toBe(1);
     expect(signal(notStreaming, standby)).toEqual({ value: 0, unhealthy: true });
 
