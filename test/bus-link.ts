@@ -136,16 +136,24 @@ export async function publishCrossSite(sites: readonly LiveSite[], payload: stri
 /**
  * Restarts the hub's servers on their rendered configuration with its leafnode `advertise` line
  * removed (a broken render): each then lists its own leafnode address in its INFO (on loopback its
- * port, on the sites its pod's address), which a leaf reconnects to first.
+ * port, on the sites its pod's address), which a leaf reconnects to first. Resolves to what
+ * restarts them on the rendered configuration again (for a `finally`).
  */
-export async function hubWithoutAdvertise(hub: LiveSite): Promise<void> {
-  await Promise.all(hub.processes.map(stopServer));
-  hub.scripts.forEach(({ home }, i) => {
-    const file = path.join(home, 'nats.conf');
-    const text = fs.readFileSync(file, 'utf8');
-    const broken = text.replace(/^\s*advertise: ".*"\n/m, '');
-    if (broken === text) throw new Error(`no leafnode advertise in ${file}`);
-    fs.writeFileSync(file, broken);
-    hub.processes[i] = restart(hub, i);
+export async function hubWithoutAdvertise(hub: LiveSite): Promise<() => Promise<void>> {
+  const files = hub.scripts.map(({ home }) => path.join(home, 'nats.conf'));
+  const rendered = files.map((file) => fs.readFileSync(file, 'utf8'));
+  const broken = rendered.map((text, i) => {
+    const without = text.replace(/^\s*advertise: ".*"\n/m, '');
+    if (without === text) throw new Error(`no leafnode advertise in ${files[i]}`);
+    return without;
   });
+  const restartOn = async (texts: readonly string[]) => {
+    await Promise.all(hub.processes.map(stopServer));
+    texts.forEach((text, i) => {
+      fs.writeFileSync(files[i]!, text);
+      hub.processes[i] = restart(hub, i);
+    });
+  };
+  await restartOn(broken);
+  return () => restartOn(rendered);
 }

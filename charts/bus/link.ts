@@ -27,9 +27,12 @@ export const LEAFNODE_PORT = 7422;
  * How the servers find a dead connection, the link's among them (nats-server has no leafnode ping
  * setting of its own: `ping_interval` and `ping_max` are the server's, 2.9.10 and 2.14.5,
  * server/client.go processPingTimer). A link that stalls (packets dropped, no FIN or RST) is
- * closed by each end when a ping finds `max` of its own unanswered: 40 to 80 s after it stalls,
- * where the defaults (2 min, 2: server/const.go) take 4 to 6 minutes, all the while showing the
- * other site connected. Three pings ride out a minute of loss, which TCP retransmits.
+ * closed by each end on the ping timer after `max` of its own pings went unanswered: the leaf,
+ * which always pings, 60 to 80 s after it stalls; the hub, which skips a ping when it heard from
+ * the leaf within the interval, 60 to 100 s; the defaults (2 min, 2: server/const.go) take 4 to 6
+ * and 4 to 8 minutes, all the while showing the other site connected. A loss of up to about 50 s
+ * is ridden out on the same connection: Linux resends at about 0.2 ... 25, 51, 102 s, so after a
+ * longer one nothing gets through before the close at 60 s.
  */
 export const PING = { interval: '20s', max: 3 } as const;
 
