@@ -27,7 +27,7 @@ it('renders sites on threads as it does in this thread: the same outputs, in sit
   const here = model.sites.map((site) => processSite(site, model));
   const threaded = [...(first.done ? [] : [first.value]), ...run];
   // Read as the threads' heaps are made and their functions warm up: a small young generation, V8's interrupt budget x 16.
-  expect(flags.mock.calls).toEqual([['--max-semi-space-size=2'], ['--interrupt-budget=1081344']]);
+  expect(flags.mock.calls).toEqual([['--max-semi-space-size=4'], ['--interrupt-budget=1081344']]);
   expect(threaded.map((out) => out.site)).toEqual(['site0', 'site1', 'site2']);
   // Files (paths, bytes and order), findings, cross-site summary, failure facts, counts.
   expect(threaded).toEqual(here);

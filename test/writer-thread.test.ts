@@ -25,6 +25,21 @@ describe('the staging writer', () => {
     }
   });
 
+  it('writes in this thread into more directories than it remembers, and into one it forgot', () => {
+    // 300 directories (past DIRS_KEPT, so what it remembers is cleared), then the first ones again.
+    const files = Array.from({ length: 320 }, (_, i) => [`s${i % 300}/c/f${i}.yaml`, `n: ${i}\n`] as const);
+    const { dir, cleanup } = tempDir();
+    try {
+      const writer = new StagingWriter(Infinity);
+      for (const [p, content] of files) writer.write(path.join(dir, p), content);
+      writer.finish();
+      writer.stop();
+      expect(treeDigest(dir)).toBe(filesDigest(files));
+    } finally {
+      cleanup();
+    }
+  });
+
   it("throws the thread's error at the finish, and a discarded tree leaves gitops/ as it was", () => {
     const { dir, cleanup } = tempDir();
     try {
