@@ -56,6 +56,9 @@ export function stampOf(root, files, builtSince = Infinity) {
   );
 }
 
+/** The files a PRESENT entry was found to exist for, in this process. */
+const present = new Set();
+
 /**
  * Whether the inputs recorded in the stamp file `stampFile` still have the content they had. When
  * only mtimes moved, the stamp is rewritten with the new ones (the next check reads no file).
@@ -76,11 +79,12 @@ export function isCurrent(root, stampFile) {
   for (const [f, was] of entries) {
     // Joined as a string: every run checks about 300 inputs, and path.join costs more than their stat.
     const file = `${root}/${f}`;
-    const st = fs.statSync(file, { throwIfNoEntry: false });
     if (was === PRESENT) {
-      if (st) continue;
+      // Checked once per process: most bundles import model/ and charts/lib/ modules.
+      if (present.has(file) || (fs.existsSync(file) && present.add(file))) continue;
       return false;
     }
+    const st = fs.statSync(file, { throwIfNoEntry: false });
     if (was === 'missing' || !st || typeof was !== 'object') {
       if (was === 'missing' && !st) continue;
       return false;
