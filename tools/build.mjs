@@ -317,17 +317,12 @@ function ownExternalsOf(inputs) {
  */
 function stampSources(name, sources, { externals = [], builtSince } = {}) {
   const stamped = [...new Set([...sources, 'tools/build.mjs', 'tools/bundles.cjs', 'package-lock.json', 'package.json', 'tsconfig.json'])];
+  const generated = stamped.filter((f) => f.startsWith('dist/'));
+  const edited = stamped.filter((f) => !f.startsWith('dist/'));
   const stamp = {
     ...Object.fromEntries(externals.map((f) => [f, PRESENT])),
-    ...stampOf(
-      root,
-      stamped.filter((f) => f.startsWith('dist/')),
-    ),
-    ...stampOf(
-      root,
-      stamped.filter((f) => !f.startsWith('dist/')),
-      builtSince,
-    ),
+    ...stampOf(root, generated),
+    ...stampOf(root, edited, builtSince),
   };
   writeStamp(stampFileOf(name), Object.fromEntries(Object.entries(stamp).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }

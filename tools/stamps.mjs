@@ -42,15 +42,17 @@ export const PRESENT = 'present';
 /**
  * The stamp of `files` (paths relative to `root`): path -> { size, mtimeMs, sha1 }, or 'missing';
  * with `builtSince` (the Date.now() before the build read them), CHANGED_DURING_BUILD for a file
- * modified since (less MTIME_LAG_MS).
+ * modified since (less MTIME_LAG_MS). A file dated later than now (`touch -d`, a clock skew) was
+ * not saved meanwhile: it is stamped by content, as otherwise every build would leave it stale.
  */
 export function stampOf(root, files, builtSince = Infinity) {
+  const now = Date.now();
   return Object.fromEntries(
     files.map((f) => {
       const file = `${root}/${f}`;
       const st = fs.statSync(file, { throwIfNoEntry: false });
       if (!st) return [f, 'missing'];
-      if (st.mtimeMs >= builtSince - MTIME_LAG_MS) return [f, CHANGED_DURING_BUILD];
+      if (st.mtimeMs >= builtSince - MTIME_LAG_MS && st.mtimeMs <= now) return [f, CHANGED_DURING_BUILD];
       return [f, { size: st.size, mtimeMs: st.mtimeMs, sha1: hashOf(file, st) }];
     }),
   );
