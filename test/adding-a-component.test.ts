@@ -98,7 +98,7 @@ describe('type-checks, the edits and new files together with the project', () =>
     // The entries reach every chart, the pipeline and the sites; the new files are listed for themselves.
     const config = { extends: './tsconfig.json', include: [], files: ['main.ts', 'review.ts', ...newFiles] };
     fs.writeFileSync(path.join(workspace.dir, 'tsconfig.guide.json'), JSON.stringify(config));
-    check = await typeCheck(workspace.dir, 'tsconfig.guide.json', ['imports']);
+    check = await typeCheck(workspace.dir, 'tsconfig.guide.json', ['imports'], 230_000);
   }, 240_000);
 
   it('reads the configuration, the options, the syntax of every file and the global declarations without an error', () => {

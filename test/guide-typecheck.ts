@@ -22,16 +22,31 @@ type Outcome = { error: string } | { before: string; directories: string[]; sema
 /**
  * The program of `config` in `root`, checked. Its own files are those outside node_modules/ and
  * outside the directories `unchecked` names, whose files are read for their types and syntax, not
- * checked (as `// @ts-nocheck` would have them). Resolves once the thread has ended.
+ * checked (as `// @ts-nocheck` would have them). Resolves once the thread has ended; rejects once
+ * it has been stopped if it failed or gave no result within `timeoutMs` (give less than the hook's
+ * timeout: a hook timed out by jest is abandoned, and its thread would go on checking).
  */
-export async function typeCheck(root: string, config: string, unchecked: readonly string[]): Promise<TypeCheck> {
+export async function typeCheck(root: string, config: string, unchecked: readonly string[], timeoutMs: number): Promise<TypeCheck> {
   const worker = new Worker(path.join(__dirname, 'guide-typecheck-worker.js'), { workerData: { root, config, unchecked } });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  const outcome = await new Promise<Outcome>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    void exited.then((code) => reject(new Error(`the type-check's thread exited (${code}) without a result`)));
-  });
+  let timer: NodeJS.Timeout | undefined;
+  let outcome: Outcome;
+  try {
+    outcome = await new Promise<Outcome>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      void exited.then((code) => reject(new Error(`the type-check's thread exited (${code}) without a result`)));
+      timer = setTimeout(
+        () => reject(new Error(`the type-check gave no result within ${timeoutMs} ms: its thread was stopped`)),
+        timeoutMs,
+      );
+    });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   await exited;
   if ('error' in outcome) throw new Error(outcome.error);
   const { before, directories, semantic } = outcome;

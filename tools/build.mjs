@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireWithCodeCache } from './code-cache.mjs';
 import { buildSiteShape } from './site-shape.mjs';
-import { isCurrent, stampOf, writeStamp } from './stamps.mjs';
+import { isCurrent, PRESENT, stampOf, writeStamp } from './stamps.mjs';
 
 const require = createRequire(import.meta.url);
 const { LAYER_BUNDLES, layerBundleOf, modulesOf } = require('./bundles.cjs');
@@ -149,7 +149,11 @@ function externalsOf(own) {
  * (longest first) and the vendor packages: a bundle needs nothing else to run.
  */
 function sharedRequire(base, dirs, vendor) {
-  const from = (bundle, key) => base(`./${bundle}.js`)[key]();
+  const from = (bundle, key) => {
+    const module = base(`./${bundle}.js`)[key];
+    if (module === undefined) throw new Error(`dist/${bundle}.js has no module ${key} (run npm run build)`);
+    return module();
+  };
   const bundled = (spec) => {
     if (spec.startsWith('../') && spec.endsWith('.ts')) {
       const key = spec.slice(3, -3);
@@ -224,6 +228,8 @@ async function bundleOurCode(name, entryPoint, own) {
   const tmp = `${out}.${process.pid}.tmp`;
   const meta = `${out}.${process.pid}.meta.json`;
   try {
+    // Before esbuild reads a source: an input saved since may be newer than the bundle (stampOf).
+    const builtSince = Date.now();
     await runEsbuild([
       entryPoint,
       '--bundle',
@@ -239,9 +245,10 @@ async function bundleOurCode(name, entryPoint, own) {
       `--metafile=${meta}`,
       ...externalsOf(own),
     ]);
-    const sources = sourcesOf(name, Object.keys(JSON.parse(fs.readFileSync(meta, 'utf8')).inputs), own);
+    const { inputs } = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    const sources = sourcesOf(name, Object.keys(inputs), own);
     fs.renameSync(tmp, out);
-    stampSources(name, sources);
+    stampSources(name, sources, { externals: ownExternalsOf(inputs), builtSince });
   } finally {
     fs.rmSync(tmp, { force: true });
     fs.rmSync(meta, { force: true });
@@ -286,17 +293,48 @@ function sourcesOf(name, inputs, own) {
   return sources;
 }
 
-/** Stamps a bundle's sources, plus what decides how it is made (package-lock.json stands for the packages bundled in). */
-function stampSources(name, sources) {
-  const stamped = [...new Set([...sources, 'tools/build.mjs', 'tools/bundles.cjs', 'package-lock.json'])].sort();
-  writeStamp(stampFileOf(name), stampOf(root, stamped));
+/**
+ * The modules of our other bundles a bundle imports by path (esbuild's metafile: each input's
+ * external imports, written relative to dist/), relative to the repository: if one is moved or
+ * removed (model/x.ts to model/x/index.ts), the bundle asks its bundle for a module it no longer has.
+ */
+function ownExternalsOf(inputs) {
+  const dist = path.join(root, 'dist');
+  const paths = Object.values(inputs).flatMap((input) =>
+    input.imports
+      .filter((i) => i.external && i.path.startsWith('.'))
+      .map((i) => path.relative(root, path.resolve(dist, i.path)).split(path.sep).join('/')),
+  );
+  return [...new Set(paths)].filter((f) => layerBundleOf(f) !== undefined);
+}
+
+/**
+ * Stamps a bundle's sources, plus what decides how it is made (package-lock.json stands for the
+ * packages bundled in; esbuild reads tsconfig.json, whose target decides class fields' semantics),
+ * and the `externals` it imports from other bundles (their presence only: their content is theirs).
+ * With `builtSince`, an input modified since is stamped as changed (tools/stamps.mjs), but for the
+ * generated files of dist/, which this build wrote just before.
+ */
+function stampSources(name, sources, { externals = [], builtSince } = {}) {
+  const stamped = [...new Set([...sources, 'tools/build.mjs', 'tools/bundles.cjs', 'package-lock.json', 'package.json', 'tsconfig.json'])];
+  const generated = stamped.filter((f) => f.startsWith('dist/'));
+  const edited = stamped.filter((f) => !f.startsWith('dist/'));
+  const stamp = {
+    ...Object.fromEntries(externals.map((f) => [f, PRESENT])),
+    ...stampOf(root, generated),
+    ...stampOf(root, edited, builtSince),
+  };
+  writeStamp(stampFileOf(name), Object.fromEntries(Object.entries(stamp).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }
 
 /** Whether the generated entry `file` of a shared bundle holds `source` (it is written before that bundle is built). */
 const sameEntry = (file, source) => fs.existsSync(file) && fs.readFileSync(file, 'utf8') === source;
+/** Written to a temporary file renamed into place: a build starting meanwhile never reads half an entry. */
 const writeEntry = (file, source) => {
+  const tmp = `${file}.${process.pid}.tmp`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, source);
+  fs.writeFileSync(tmp, source);
+  fs.renameSync(tmp, file);
 };
 
 /** Starts building dist/vendor.js if its modules or one of its inputs changed (or always, without `onlyIfStale`): the build, or undefined. */
@@ -346,15 +384,29 @@ export function startBuild(entry, { onlyIfStale = false } = {}) {
   return {
     bundle: path.join(root, 'dist', `${entry}.js`),
     rebuilding: builds.map(([name]) => name),
-    done: Promise.all(builds.map(([, build]) => build)),
+    done: settled(builds.map(([, build]) => build)),
   };
+}
+
+/**
+ * Waits for every build, then throws the first failure's error: a build failing does not leave
+ * the others' esbuild processes writing while this one exits (each removes its temporary files).
+ */
+async function settled(builds) {
+  const failed = (await Promise.allSettled(builds)).find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   buildSiteShape();
-  await Promise.all([
-    vendorBuild(false),
-    ...LAYER_BUNDLES.map((layer) => layerBuild(layer, false)),
-    ...Object.keys(ENTRIES).map((e) => entryBuild(e, false)),
-  ]);
+  try {
+    await settled([
+      vendorBuild(false),
+      ...LAYER_BUNDLES.map((layer) => layerBuild(layer, false)),
+      ...Object.keys(ENTRIES).map((e) => entryBuild(e, false)),
+    ]);
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
 }

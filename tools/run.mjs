@@ -23,7 +23,13 @@ const { bundle, rebuilding, done } = startBuild(entry, { onlyIfStale: true });
 // While esbuild rebuilds what is stale (in processes of its own, which ask nothing of this one),
 // the bundles that did not change are loaded: their load is off the time the rebuild takes.
 if (rebuilding.length > 0) loadSharedBundles(bundle, entry, rebuilding);
-await done;
+try {
+  await done;
+} catch (err) {
+  // esbuild's message (what failed to build, and where), not a stack of this script.
+  console.error(err.message);
+  process.exit(1);
+}
 const recorded = entry === 'main' ? recordedSynth(bundle, args) : undefined;
 if (recorded !== undefined) console.log(recorded.stdout);
 else {
