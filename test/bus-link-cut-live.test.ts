@@ -1,7 +1,7 @@
 /**
  * The link between the sites cut while both sites run: the six nats-servers from the rendered
  * configurations (test/bus-sites.ts), the leaf servers reaching the hub only through a relay that
- * stands in for its floating address (test/bus-link-relay.ts), which the hub advertises as
+ * stands in for its floating address (test/link-relay.ts), which the hub advertises as
  * rendered. The link is cut cleanly (connections closed), stalled briefly, then stalled until
  * both ends find it (nothing forwarded, nothing closed), and restored after each. The rendered ping settings run with their interval divided by SCALE;
  * their count is the rendered one.
@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
 import { tempDir } from './helpers';
-import { LinkRelay } from './bus-link-relay';
+import { LinkRelay } from './link-relay';
 import { asProbe, createJobsStream, jsRequest, killServer, pullAndAck, storedJobs, type LiveSite } from './bus-sites';
 import {
   crossSiteReceivers,

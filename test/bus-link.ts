@@ -1,13 +1,13 @@
 /**
  * What the tests that cut the bus link between the sites ask of the running sites: their
  * leafnode connections, the link through the relay standing in for the hub's floating address
- * (test/bus-link-relay.ts), and the declared cross-site subjects either way.
+ * (test/link-relay.ts), and the declared cross-site subjects either way.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
 import { SITES, type Site } from '../sites';
-import type { LinkRelay } from './bus-link-relay';
+import type { LinkRelay } from './link-relay';
 import { asProbe, probeModel, restart, startSites, stopServer, testCa, type LiveSite, type StartOptions } from './bus-sites';
 import { dummyPassword, eventually, monitor, NatsConnection } from './nats-helpers';
 

@@ -151,7 +151,7 @@ async function endServer(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): Pr
 /** How long an orderly stop may take before the server's process group is killed. */
 const STOP_WITHIN_MS = 10_000;
 
-/** What stands in for the hub's floating address: a relay (test/bus-link-relay.ts). */
+/** What stands in for the hub's floating address: a relay (test/link-relay.ts). */
 export interface HubAddress {
   readonly port: number;
   /** Given the hub servers' leafnode ports, once they are known. */

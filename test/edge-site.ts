@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { healthQuestion } from '../charts/edge/health';
 import { SITES, type Site } from '../sites';
-import { BlackholeRelay } from './blackhole-relay';
+import { LinkRelay } from './link-relay';
 import { FakeSite } from './proxy-v2';
 import { tempDir } from './helpers';
 import { issue, makeCa } from './tls-helpers';
@@ -154,20 +154,20 @@ export class HealthCheckedSite extends FakeSite {
 }
 
 /**
- * A fake site the edge reaches through a link that can stall (test/blackhole-relay.ts): the edge
- * is given the relay's port, and `link.hold()` blackholes the site without closing anything.
+ * A fake site the edge reaches through a link that can stall (test/link-relay.ts): the edge
+ * is given the relay's port, and `link.stall()` blackholes the site without closing anything.
  */
 export class StallableSite extends HealthCheckedSite {
-  private relay?: BlackholeRelay;
+  private relay?: LinkRelay;
 
   /** The link between the edge and the site (started by `listen`). */
-  get link(): BlackholeRelay {
+  get link(): LinkRelay {
     if (!this.relay) throw new Error(`${this.name} is not listening`);
     return this.relay;
   }
 
   override async listen(): Promise<number> {
-    this.relay = await BlackholeRelay.start(await super.listen());
+    this.relay = await LinkRelay.start([await super.listen()], 'blackhole');
     return this.relay.port;
   }
 

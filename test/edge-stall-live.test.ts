@@ -1,5 +1,5 @@
 /**
- * A site the edge reaches through a link that stalls instead of closing (test/blackhole-relay.ts:
+ * A site the edge reaches through a link that stalls instead of closing (test/link-relay.ts:
  * a blackholed WAN, a site lost with its packets vanishing): the real HAProxy on the rendered file,
  * timing scaled as the health test scales it (test/edge-run.ts). Once the link holds, cluster1's
  * open sessions get no answer and no close, and each new check is accepted but never answered;
@@ -72,7 +72,7 @@ async function stallCluster1(certs: EdgeTestCerts, change?: (text: string) => st
     const down = Promise.all(
       ['sites-https', 'sites-http'].map((backend) => edge.nextTransition(backend, 'cluster1', 'DOWN', () => Date.now() - stalledAt)),
     );
-    first.link.hold();
+    first.link.stall();
     for (const session of Object.values(sessions)) session.write('during-stall');
     const [downAfterMs] = await down;
     const failedChecks = (await edge.failedChecks('sites-https', 'cluster1')) - failedBefore;
@@ -99,7 +99,7 @@ async function stallCluster1(certs: EdgeTestCerts, change?: (text: string) => st
       passed: first.answered.passed - passedBefore,
       ms: Date.now() - forwardedAt,
     }));
-    first.link.forward();
+    first.link.restore();
     const back = await up;
     await edge.waitFor({ cluster1: UP, cluster2: UP });
     const sessionsAfterLink: Record<string, string> = {};

@@ -35,7 +35,7 @@ import {
   type PitrConfig,
   type RenderedSpec,
 } from './stolon-keeper';
-import { TcpRelay } from './tcp-relay';
+import { LinkRelay } from './link-relay';
 
 const SU_PASSWORD = 'su-test-password';
 const REPL_PASSWORD = 'repl-failover-password';
@@ -67,7 +67,7 @@ const PROMOTED = { primary: rendered(PROMOTED_MODEL, seedStandby), standby: rend
 const work = tempDir('pg-failover-');
 const passfile = path.join(work.dir, 'pgpass');
 const servers: PgCluster[] = [];
-const relays: TcpRelay[] = [];
+const relays: LinkRelay[] = [];
 /** The database of the seed's primary site (cluster2) and of its standby site (cluster1). */
 let c2: PgCluster;
 let c1: PgCluster;
@@ -93,14 +93,14 @@ function onLoopback(text: string, primary: { loadBalancer: { fixed: { database: 
 }
 
 /** The recovery settings a standby keeper of `spec` writes, on loopback. */
-function standbySettings(spec: RenderedSpec, primary: typeof seedPrimary, link: TcpRelay) {
+function standbySettings(spec: RenderedSpec, primary: typeof seedPrimary, link: LinkRelay) {
   const settings = spec.standbyConfig!.standbySettings;
   return { primaryConninfo: onLoopback(settings.primaryConnInfo, primary, link.port), primarySlotName: settings.primarySlotName };
 }
 
 /** A relay to `pg`'s port: the other site reaching this site's exposed address. */
-async function linkTo(pg: PgCluster): Promise<TcpRelay> {
-  const relay = await TcpRelay.start(pg.port);
+async function linkTo(pg: PgCluster): Promise<LinkRelay> {
+  const relay = await LinkRelay.start([pg.port]);
   relays.push(relay);
   return relay;
 }
@@ -112,7 +112,7 @@ async function linkTo(pg: PgCluster): Promise<TcpRelay> {
  * cluster's master db. The base backup dials the primary's own port: it runs synchronously, and
  * the relay, in this process, would not relay meanwhile.
  */
-async function initStandbySite(spec: RenderedSpec, primary: typeof seedPrimary, from: PgCluster, link: TcpRelay): Promise<PgCluster> {
+async function initStandbySite(spec: RenderedSpec, primary: typeof seedPrimary, from: PgCluster, link: LinkRelay): Promise<PgCluster> {
   expect(spec).toMatchObject({ role: 'standby', initMode: 'pitr' });
   const pg = new PgCluster('unused', { init: false });
   servers.push(pg);

@@ -1,5 +1,5 @@
 /**
- * The link between the sites stalls instead of closing (test/blackhole-relay.ts: packets vanish,
+ * The link between the sites stalls instead of closing (test/link-relay.ts: packets vanish,
  * no FIN or RST, both ends' sockets stay established): cluster2's PostgreSQL 15 primary and
  * cluster1's standby from the rendered specs (parameters, pg_hba, TLS, the standby's rendered
  * primary_conninfo and slot, as test/rehearse-database.test.ts derives them), the standby dialling
@@ -18,7 +18,7 @@ import type { HealthSignal } from '../charts/lib/resilience';
 import { STALLED_LINK_TIMEOUTS, keeperManagedParameters } from '../charts/postgres/spec';
 import { renderSite } from '../pipeline/render';
 import { PLATFORM } from '../sites';
-import { BlackholeRelay } from './blackhole-relay';
+import { LinkRelay } from './link-relay';
 import { tempDir } from './helpers';
 import type { PgCluster } from './pg-server';
 import { ReplicatedPair, primarySpec, standbySettings as settings, standbySite, standbySpec } from './postgres-link';
@@ -43,7 +43,7 @@ const scaledMs = (spec: RenderedSpec, name: Timeout) => renderedMs(spec, name) /
 const work = tempDir('pg-stall-');
 let primary: PgCluster;
 let standby: PgCluster;
-let link: BlackholeRelay;
+let link: LinkRelay;
 let written = 0;
 
 /** A keeper's parameters from the rendered spec, its replication timeouts scaled. */
@@ -111,7 +111,7 @@ const rows = () => Number(standby.sql('SELECT count(*) FROM ledger'));
 
 beforeAll(async () => {
   primary = await pair.startPrimary('ledger');
-  link = await BlackholeRelay.start(primary.port);
+  link = await LinkRelay.start([primary.port], 'blackhole');
   standby = await pair.startStandby(link.port);
 }, 90_000);
 
@@ -143,7 +143,7 @@ describe('while the link stalls', () => {
     const lastReply = epochMs(primary, `SELECT reply_time FROM pg_stat_replication WHERE application_name = '${standbySite.name}'`);
     const streamingReceiver = standby.sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walreceiver'");
     expect(streamingReceiver).toMatch(/^\d+$/);
-    link.hold();
+    link.stall();
 
     // Asynchronous replication: the primary commits without the standby; the standby reads what it had.
     for (let i = 0; i < 3; i++) primary.sql(`INSERT INTO ledger VALUES (${++written})`);
@@ -164,7 +164,7 @@ describe('while the link stalls', () => {
     // The receiver dials again; the relay accepts and never answers. wal_receiver_timeout covers
     // only a streaming connection: the new receiver still waits in its setup past that timeout.
     expect(await receiverSetupAfter(scaledMs(standbySpec, 'wal_receiver_timeout'), streamingReceiver)).toBe('LibPQWalReceiverConnect');
-    expect(link.acceptedWhileHeld).toBe(1);
+    expect(link.heldUnanswered).toBe(1);
     expect(signal(notStreaming, standby)).toEqual({ value: 0, unhealthy: true });
 
     // The slot, inactive, stays where the standby was; its WAL is kept through checkpoints and segment switches.
@@ -179,12 +179,12 @@ describe('while the link stalls', () => {
     );
     expect(primary.sql(`SELECT count(*) FROM pg_ls_waldir() WHERE name = (SELECT pg_walfile_name(restart_lsn) ${slot})`)).toBe('1');
     expect(rows()).toBe(standbyRows);
-    expect(link.acceptedWhileHeld).toBe(1);
+    expect(link.heldUnanswered).toBe(1);
   }, 120_000);
 
   it('once the link forwards again, the waiting connection streams from the slot and the standby has every row', async () => {
     const primaryAt = primary.sql('SELECT pg_current_wal_lsn()');
-    link.forward();
+    link.restore();
     expect(await standby.waitFor('SELECT count(*) FROM ledger', String(written), 60)).toBe(String(written));
     expect(await standby.waitFor(`SELECT pg_last_wal_receive_lsn() >= '${primaryAt}'::pg_lsn`, 't', 60)).toBe('t');
     expect(await primary.waitFor(senders, '1', 30)).toBe('1');

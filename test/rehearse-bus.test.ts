@@ -9,7 +9,7 @@
  * they keep). A stream rendered with one replica instead of three is caught.
  *
  * The link between the sites is cut with both sites up, through a relay standing in for the
- * hub's floating address (test/bus-link-relay.ts), which the hub advertises as rendered, so a
+ * hub's floating address (test/link-relay.ts), which the hub advertises as rendered, so a
  * leaf cannot go around it: closed (every connection closed), then stalled (nothing forwarded,
  * nothing closed, until both ends find it by the rendered pings, their interval divided by
  * PING_SCALE). A hub rendered without advertising that address is caught: a leaf reaches it
@@ -31,7 +31,7 @@ import {
   staysCut,
   unlinked,
 } from './bus-link';
-import { LinkRelay } from './bus-link-relay';
+import { LinkRelay } from './link-relay';
 import { eventually, monitor } from './nats-helpers';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
 

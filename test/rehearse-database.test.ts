@@ -12,7 +12,7 @@ import { tempDir, withChange } from './helpers';
 import type { PgCluster } from './pg-server';
 import { ReplicatedPair, primarySite, standbySettings as settings, standbySite } from './postgres-link';
 import { outcomeTitled, predictedState, predictions, Rehearsal, type Observed } from './rehearsal';
-import { TcpRelay } from './tcp-relay';
+import { LinkRelay } from './link-relay';
 
 const REPL_PASSWORD = 'repl-rehearsal-password';
 const outcomes = predictions(PLATFORM);
@@ -22,7 +22,7 @@ const pair = new ReplicatedPair(work.dir, REPL_PASSWORD);
 const rehearsal = new Rehearsal('database');
 let primary: PgCluster;
 let standby: PgCluster;
-let relay: TcpRelay;
+let relay: LinkRelay;
 let written = 0;
 
 /** A standby initialised from the primary with the rendered settings (`slot` to break it on purpose). */
@@ -53,7 +53,7 @@ async function replicated(to: PgCluster, seconds: number): Promise<'yes' | 'no'>
 
 beforeAll(async () => {
   primary = await pair.startPrimary('rehearsal');
-  relay = await TcpRelay.start(primary.port);
+  relay = await LinkRelay.start([primary.port]);
   standby = await startStandby();
 }, 90_000);
 
