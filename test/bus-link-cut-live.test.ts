@@ -212,6 +212,8 @@ it(
       await publishCrossSite(sites, 'during-short-stall');
       // One ping of each leaf connection unanswered, fewer than ping_max: still linked.
       await pingedSince(leaf, offsets);
+      // Nothing crossed while stalled: what arrives after restore() was held, not forwarded.
+      expect(receivers.received('during-short-stall')).toBe(false);
       relay.restore();
       await receivers.arrived('during-short-stall');
       await linked();

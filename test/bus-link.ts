@@ -92,6 +92,8 @@ export async function crossSiteReceivers(sites: readonly LiveSite[]): Promise<{
   carriedAgain: (during: string) => Promise<boolean>;
   /** Waits until `payload`, published on both sites, has arrived on the other each way. */
   arrived: (payload: string) => Promise<void>;
+  /** Whether `payload` has arrived on either site so far. */
+  received: (payload: string) => boolean;
   close: () => void;
 }> {
   const conns: NatsConnection[] = [];
@@ -122,6 +124,7 @@ export async function crossSiteReceivers(sites: readonly LiveSite[]): Promise<{
     arrived: async (payload) => {
       await eventually(`${payload} on both sites`, async () => (ways.every((w) => w.got.includes(payload)) ? true : undefined));
     },
+    received: (payload) => ways.some((w) => w.got.includes(payload)),
     close: () => conns.forEach((c) => c.close()),
   };
 }

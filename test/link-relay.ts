@@ -12,8 +12,9 @@
  * - 'buffering' (the bus): the relay reads on and keeps the bytes in memory, so each sender's
  *   socket drains as usual and only the servers' own pings notice the stall; held connections are
  *   closed at `restore()` (they were never answered: their next packet finds nothing there);
- * - 'blackhole' (edge, database): the relay stops reading, so what a sender writes piles up unread
- *   in the kernel; held connections are dialled at `restore()`, as a link that comes back delivers
+ * - 'blackhole' (edge, database): the relay pauses its sockets, so what a sender writes piles up
+ *   unread (node still takes up to its high-water mark, 16 KiB, into its own buffer; nothing is
+ *   forwarded); held connections are dialled at `restore()`, as a link that comes back delivers
  *   the handshakes it held.
  * `restore()` forwards again: a stalled connection both of whose ends are open gets what was held
  * and goes on; one an end closed meanwhile is closed on the other end too (its FIN or RST arrives
@@ -178,6 +179,9 @@ export class LinkRelay {
     this.state = 'cut';
     for (const p of this.pairs) for (const s of [p.leaf, p.hub]) s.destroy();
     this.pairs.clear();
+    // Connections a stall left unanswered are cut too: restore() after a cut has nothing to dial.
+    for (const s of this.unanswered) s.destroy();
+    this.unanswered.clear();
   }
 
   /** The link stalls: nothing is forwarded either way, nothing is closed, new connections are not answered. */
@@ -221,7 +225,6 @@ export class LinkRelay {
   /** Closes every connection and stops listening. */
   async close(): Promise<void> {
     this.cut();
-    for (const s of this.unanswered) s.destroy();
     await new Promise((resolve) => this.server.close(resolve));
   }
 }

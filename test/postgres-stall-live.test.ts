@@ -184,11 +184,16 @@ describe('while the link stalls', () => {
 
   it('once the link forwards again, the waiting connection streams from the slot and the standby has every row', async () => {
     const primaryAt = primary.sql('SELECT pg_current_wal_lsn()');
+    const waitingReceiver = standby.sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walreceiver'");
+    expect(waitingReceiver).toMatch(/^\d+$/);
     link.restore();
     expect(await standby.waitFor('SELECT count(*) FROM ledger', String(written), 60)).toBe(String(written));
     expect(await standby.waitFor(`SELECT pg_last_wal_receive_lsn() >= '${primaryAt}'::pg_lsn`, 't', 60)).toBe('t');
     expect(await primary.waitFor(senders, '1', 30)).toBe('1');
     expect(signal(notStreaming, standby).unhealthy).toBe(false);
     expect(written - standbyRows).toBe(6);
+    // The receiver that waited through the stall is the one streaming (a failed setup would have
+    // ended it and started another).
+    expect(standby.sql("SELECT pid FROM pg_stat_wal_receiver WHERE status = 'streaming'")).toBe(waitingReceiver);
   }, 120_000);
 });
