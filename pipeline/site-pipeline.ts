@@ -12,7 +12,7 @@ import type { ObjectMemo } from './object-text';
 import { renderSite, type PlatformExtension, type RenderedSite } from './render';
 import { crossSiteSummary, validateSite, type CrossSiteSummary, type SchemaCache } from './validate';
 import { checkCapacity } from './validate/capacity';
-import { siteFailureFacts, type FactTable, type SiteFailureFacts } from './report/failures';
+import { siteFailureFacts, type KeptOnce, type SiteFailureFacts } from './report/failures';
 
 /** What the rest of the pipeline needs of one site. */
 export interface SiteOutput {
@@ -54,7 +54,7 @@ export interface SiteOptions {
    * Where equal failure facts of different sites are kept once.
    * @default none (each site keeps its own)
    */
-  readonly facts?: FactTable;
+  readonly facts?: KeptOnce;
   /**
    * This run's verdicts and YAML of the objects rendered so far, reused for objects with the same bytes.
    * @default none (each object checked and written on its own)

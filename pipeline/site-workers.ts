@@ -19,6 +19,7 @@ import { PlatformError, type Finding } from '../model/errors';
 import { ObjectMemo } from './object-text';
 import type { RenderedSite } from './render';
 import { processSite, type SiteOptions, type SiteOutput } from './site-pipeline';
+import { KeptOnce } from './report/failures';
 
 /** The bundle of this module (tools/build.mjs): the threads load it, also when this thread runs the sources (tests). */
 const PIPELINE_BUNDLE = path.resolve(__dirname, '..', 'dist', 'pipeline.js');
@@ -231,19 +232,6 @@ class SiteThreads {
   }
 }
 
-/** Equal plain data kept once: a copy posted by a thread is new, even when equal to one kept before. */
-class KeptOnce {
-  private readonly known = new Map<string, unknown>();
-
-  once<T>(value: T): T {
-    const key = JSON.stringify(value);
-    const known = this.known.get(key) as T | undefined;
-    if (known !== undefined) return known;
-    this.known.set(key, value);
-    return value;
-  }
-}
-
 /** What decides whether sites render on threads. */
 export interface ThreadChoice {
   readonly threads?: number;
@@ -295,7 +283,7 @@ export function* processSites(
         failure: {
           ...out.failure,
           site,
-          components: options.facts ? out.failure.components.map((c) => options.facts!.intern(c)) : out.failure.components,
+          components: options.facts ? out.failure.components.map((c) => options.facts!.once(c)) : out.failure.components,
           capacity: {
             scenarios: out.failure.capacity.scenarios.map((s) => ({
               ...s,

@@ -15,7 +15,7 @@ import { checkCrossSite, type CrossSiteSummary, type SchemaCache } from './valid
 import { processSite } from './site-pipeline';
 import { processSites, renderThreadsFor } from './site-workers';
 import { reportFiles, type SiteFailureFacts } from './report';
-import { FactTable } from './report/failures';
+import { KeptOnce } from './report/failures';
 import { ObjectMemo } from './object-text';
 import { validateEdge } from './validate-ingress';
 import { validateSites } from './validate-sites';
@@ -128,7 +128,7 @@ function renderInto(model: PlatformModel, options: RenderOptions & { keepRendere
     schemaCache: options.schemaCache,
     bodies: options.bodies,
     threads: options.threads,
-    facts: new FactTable(),
+    facts: new KeptOnce(),
     memo: new ObjectMemo(),
   };
   const rendered: RenderedSite[] = [];

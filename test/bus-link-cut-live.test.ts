@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { ServerConfigInput } from '../charts/bus/config';
 import { tempDir } from './helpers';
 import { LinkRelay } from './link-relay';
-import { asProbe, createJobsStream, jsRequest, killServer, pullAndAck, storedJobs, type LiveSite } from './bus-sites';
+import { asProbe, createJobsStream, publishJob, jsRequest, killServer, pullAndAck, storedJobs, type LiveSite } from './bus-sites';
 import {
   crossSiteReceivers,
   durationSeconds,
@@ -34,23 +34,6 @@ let rendered: ServerConfigInput;
 const live = (role: 'hub' | 'leaf'): LiveSite => sites.find((s) => s.site.bus.role === role)!;
 const linked = () => linkedThrough(relay, live('leaf'), live('hub'));
 const pingSeconds = () => durationSeconds(rendered.pingInterval) / SCALE;
-
-interface PubAck {
-  readonly stream: string;
-  readonly seq: number;
-  readonly domain: string;
-  readonly duplicate?: boolean;
-}
-
-/** Publishes a job identified by `id` (its `Nats-Msg-Id`) on the site; the PubAck. */
-async function publishJob(s: LiveSite, id: string): Promise<PubAck> {
-  return eventually(`a PubAck for ${id} at ${s.site.name}`, async () => {
-    const answer = JSON.parse(
-      await asProbe(s.servers[1]!, (c) => c.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id }), true),
-    ) as PubAck & { error?: unknown };
-    return answer.error ? undefined : answer;
-  });
-}
 
 /** The payload stored at `seq` in the site's JOBS. */
 async function storedAt(s: LiveSite, seq: number): Promise<string> {
@@ -75,7 +58,7 @@ async function workDuringCut(held: Held, tag: string, count: number): Promise<vo
       expect(await storedJobs(s.servers[0]!)).toBe(acks.size);
       for (let i = 0; i < count; i++) {
         const id = `${tag}-${s.site.name}-${i}`;
-        const ack = await publishJob(s, id);
+        const ack = await publishJob(s.servers[1]!, id);
         expect([ack.stream, ack.domain, ack.duplicate]).toEqual(['JOBS', s.site.name, undefined]);
         acks.set(id, ack.seq);
       }
@@ -101,7 +84,7 @@ async function nothingLostNorDoubled(held: Held, ids: readonly string[]): Promis
     expect(await storedJobs(s.servers[0]!)).toBe(acks.size);
     for (const [id, seq] of acks) expect(await storedAt(s, seq)).toBe(`{"id":"${id}"}`);
     for (const id of ids.filter((i) => i.includes(`-${s.site.name}-`))) {
-      const retry = await publishJob(s, id);
+      const retry = await publishJob(s.servers[1]!, id);
       expect(retry.duplicate).toBe(true);
       if (acks.has(id)) expect(retry.seq).toBe(acks.get(id));
     }

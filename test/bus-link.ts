@@ -19,7 +19,7 @@ export function durationSeconds(duration: string): number {
 }
 
 /** A `startSites` change: the rendered ping interval divided by `scale`, the rendered count kept. */
-export function scaledPings(scale: number): (site: Site, config: ServerConfigInput) => ServerConfigInput {
+function scaledPings(scale: number): (site: Site, config: ServerConfigInput) => ServerConfigInput {
   return (_site, config) => ({ ...config, pingInterval: `${durationSeconds(config.pingInterval) / scale}s` });
 }
 
@@ -67,7 +67,7 @@ export async function unlinked(leaf: LiveSite, hub: LiveSite): Promise<void> {
 }
 
 /**
- * Waits until the leaf servers have tried the relay twice each since the cut (`attempts` counts
+ * Waits until the leaf servers have tried the relay twice as many times as there are leaf servers since the cut (`attempts` counts
  * them: refused, or held unanswered), or one is linked anyway; then whether the link is still cut
  * (no leaf connection went around the relay).
  */

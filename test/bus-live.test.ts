@@ -22,6 +22,7 @@ import {
   probeModel,
   restart,
   jsRequest,
+  publishJob,
   pullAndAck,
   startServer,
   startSites,
@@ -31,6 +32,7 @@ import {
   tlsIn,
   type LiveSite,
   type Server,
+  type StreamState,
 } from './bus-sites';
 import { dummyPassword, eventually, freePorts, monitor, NatsConnection, podEnv, liveTimeout } from './nats-helpers';
 import { DEAD_LETTER_USER, maxDeliveriesSubject } from '../charts/bus/dead-letters';
@@ -49,11 +51,6 @@ import { issue, makeCa, type TestCa } from './tls-helpers';
 
 /** What the probe declares cross-site; `probe.local.>` is not. */
 const SHARED = 'probe.shared.>';
-
-interface StreamState {
-  readonly messages: number;
-  readonly last_seq: number;
-}
 
 const { dir, cleanup } = tempDir('bus-live-');
 let ca: TestCa;
@@ -442,22 +439,14 @@ it('keeps a site storing and consuming when one server is lost with its data, re
   await killServer(leaf.processes[lost]!);
   fs.rmSync(path.join(dir, leaf.site.name, String(lost), 'jetstream'), { recursive: true, force: true });
   // Retried with one Nats-Msg-Id: a publish answered too late for its attempt is not stored twice.
-  const job = (id: string) => (conn: NatsConnection) => conn.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id });
-  const ack = await eventually(
-    'a PubAck from the two servers left',
-    async () => {
-      const answer = JSON.parse(await asProbe(asked, job('during-loss'), true)) as Record<string, unknown>;
-      return answer.error ? undefined : answer;
-    },
-    ELECTION_ATTEMPTS,
-  );
+  const ack = await publishJob(asked, 'during-loss', ELECTION_ATTEMPTS);
   expect(ack).toMatchObject({ stream: 'JOBS', domain: leaf.site.name });
   await consumerLeader(other, 'JOBS', 'workers');
   await pullAndAck(other);
   await eventually('the job consumed', async () => ((await storedJobs(asked)) === stored ? true : undefined));
   // The node is gone for good: the server starts on a new, empty volume under its name
   // (docs/runbooks/replace-lost-node.md) and receives the stream from the others.
-  await asProbe(asked, job('after-replacement'), true);
+  await asProbe(asked, (c) => c.request('jobs.resize', '{"id":"after-replacement"}', 2000, { 'Nats-Msg-Id': 'after-replacement' }), true);
   leaf.processes[lost] = restart(leaf, lost);
   const leader = (await jsRequest(asked, '$JS.API.STREAM.INFO.JOBS', {})).state as StreamState;
   let seen: unknown;

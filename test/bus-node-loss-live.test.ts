@@ -23,23 +23,12 @@ import {
   streamLeader,
   testCa,
   type LiveSite,
+  type PubAck,
   type Server,
+  type StreamState,
 } from './bus-sites';
 import { applyRenderedStreams, messagesIn, storedMessage, workerPulls } from './bus-dead-letters';
 import { dummyPassword, eventually, liveTimeout, NatsConnection } from './nats-helpers';
-
-interface PubAck {
-  readonly stream: string;
-  readonly seq: number;
-  readonly domain?: string;
-  readonly duplicate?: boolean;
-  readonly error?: unknown;
-}
-
-interface StreamState {
-  readonly messages: number;
-  readonly last_seq: number;
-}
 
 const { dir, cleanup } = tempDir('bus-node-loss-');
 let site: LiveSite;
@@ -110,8 +99,8 @@ it(
     for (const [i, j] of jobs.entries()) acks.push(await publish(site.servers[i % 3]!, j));
     expect(acks.map((a) => [a.stream, a.seq, a.duplicate])).toEqual(jobs.map((_, i) => [C.stream, before.last_seq + i + 1, undefined]));
 
-    const leader = await streamLeader(site.servers[0]!, C.stream);
-    const lost = leader;
+    // The stream leader's server is the one lost.
+    const lost = await streamLeader(site.servers[0]!, C.stream);
     await killServer(site.processes[lost]!);
     const survivors = site.servers.filter((_, i) => i !== lost) as [Server, Server];
 
@@ -128,7 +117,7 @@ it(
     );
     expect(ack).toMatchObject({ stream: C.stream, domain: site.site.name, seq: before.last_seq + jobs.length + 1 });
     // Another server leads the stream now.
-    expect(await streamLeader(survivors[1], C.stream)).not.toBe(leader);
+    expect(await streamLeader(survivors[1], C.stream)).not.toBe(lost);
 
     // Nothing acknowledged before the loss is missing: the count, and each job by its acknowledged sequence.
     expect(await messagesIn(survivors[1], C.stream)).toBe(before.messages + jobs.length + 1);

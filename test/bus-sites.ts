@@ -336,6 +336,38 @@ export async function asProbe<T>(server: Server, use: (conn: NatsConnection) => 
   }
 }
 
+/** A JetStream publish's answer. */
+export interface PubAck {
+  readonly stream: string;
+  readonly seq: number;
+  readonly domain?: string;
+  readonly duplicate?: boolean;
+  readonly error?: unknown;
+}
+
+/** A stream's state, as STREAM.INFO and jsz give it. */
+export interface StreamState {
+  readonly messages: number;
+  readonly last_seq: number;
+}
+
+/**
+ * Publishes a resize job identified by `id` (its `Nats-Msg-Id`) as the probe on `server`, retried
+ * with the same id until a PubAck without error (a late answer's retry is a duplicate, not a copy).
+ */
+export async function publishJob(server: Server, id: string, attempts?: number): Promise<PubAck> {
+  return eventually(
+    `a PubAck for ${id}`,
+    async () => {
+      const answer = JSON.parse(
+        await asProbe(server, (c) => c.request('jobs.resize', `{"id":"${id}"}`, 2000, { 'Nats-Msg-Id': id }), true),
+      ) as PubAck;
+      return answer.error ? undefined : answer;
+    },
+    attempts,
+  );
+}
+
 /** Pulls one job from the consumer JOBS/workers on `server` and acknowledges it; returns the ack subject used. */
 export async function pullAndAck(server: Server): Promise<string> {
   return asProbe(server, async (conn) => {

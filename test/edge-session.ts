@@ -115,3 +115,9 @@ export async function withEdgeSessions<T>(edge: RunningEdge, site: string, body:
     await edge.stop();
   }
 }
+
+/** The rendered haproxy.cfg with `on-marked-down shutdown-sessions` removed (a broken render). */
+export function withoutShutdownSessions(text: string): string {
+  if (!text.includes(' on-marked-down shutdown-sessions')) throw new Error('the rendered file has no on-marked-down shutdown-sessions');
+  return text.split(' on-marked-down shutdown-sessions').join('');
+}

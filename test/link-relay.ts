@@ -28,7 +28,7 @@
 import * as net from 'node:net';
 
 /** What a stalled link does with what it is sent, and with connections it held unanswered. */
-export type StallMode = 'buffering' | 'blackhole';
+type StallMode = 'buffering' | 'blackhole';
 
 /** One relayed connection: the side that dialled the relay and the target's side dialled from here. */
 interface Pair {
@@ -41,7 +41,7 @@ interface Pair {
 }
 
 /** A relay's side of the link ended while the relay held it, and when. */
-export interface EndWhileStalled {
+interface EndWhileStalled {
   /** 'leaf' is the side that dialled the relay, 'hub' the target's. */
   readonly end: 'leaf' | 'hub';
   /** Milliseconds after `stall()`. */
@@ -190,11 +190,6 @@ export class LinkRelay {
     this.stalledAt = Date.now();
     this.endsWhileStalled.length = 0;
     if (this.stalls === 'blackhole') for (const p of this.pairs) for (const s of [p.leaf, p.hub]) s.pause();
-  }
-
-  /** Whether the link is stalled. */
-  get stalled(): boolean {
-    return this.state === 'stalled';
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPL_USERNAME, clusterSpec, keeperHba, keeperManagedParameters, specJson } from '../charts/postgres/spec';
+import { PG_PORT, REPL_PASSFILE, REPL_USERNAME, clusterSpec, keeperHba, keeperManagedParameters, specJson } from '../charts/postgres/spec';
+import { VERIFY_FULL } from '../charts/postgres/tls';
 import { SITES } from '../sites';
 import { PgCluster, freePort, withTestCertificate } from './pg-server';
 import { baseBackup, startAsStandbyKeeper, type RenderedSpec } from './stolon-keeper';
@@ -67,10 +68,12 @@ export class ReplicatedPair {
       const owner = fs.statSync(path.join(this.dir, 'tls'));
       if (process.getuid?.() === 0) fs.chownSync(passfile, owner.uid, owner.gid);
     }
+    // Only the primary site's address, the pod's passfile and CA: a conninfo naming another dials nowhere.
+    const address = `host=${primarySite.loadBalancer.fixed.database} port=${PG_PORT}`;
     return standbySettings.primaryConnInfo
-      .replace(/host=\S+ port=\d+/, `host=127.0.0.1 port=${port}`)
-      .replace(/passfile=\S+/, `passfile=${passfile}`)
-      .replace(/sslrootcert=\S+/, `sslrootcert=${path.join(this.dir, 'ca', 'test-ca.crt')}`);
+      .replaceAll(address, `host=127.0.0.1 port=${port}`)
+      .replaceAll(REPL_PASSFILE, passfile)
+      .replaceAll(VERIFY_FULL.sslrootcert, path.join(this.dir, 'ca', 'test-ca.crt'));
   }
 
   /** A standby initialised from the primary by base backup, dialling it on `linkPort` (`slot`: to break it on purpose). */

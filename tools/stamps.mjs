@@ -12,8 +12,9 @@ import * as path from 'node:path';
  * of that size and mtime as a check does (a rebuilt bundle's stamp hashes only what moved).
  */
 const hashes = new Map();
+const hashKey = (file, size, mtimeMs) => `${file}\0${size}\0${mtimeMs}`;
 const hashOf = (file, st) => {
-  const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+  const key = hashKey(file, st.size, st.mtimeMs);
   let sha1 = hashes.get(key);
   if (sha1 === undefined) hashes.set(key, (sha1 = createHash('sha1').update(fs.readFileSync(file)).digest('hex')));
   return sha1;
@@ -75,7 +76,7 @@ export function isCurrent(root, stampFile) {
   let refreshed = false;
   const entries = Object.entries(recorded);
   for (const [f, was] of entries) {
-    const key = typeof was === 'object' ? `${root}/${f}\0${was.size}\0${was.mtimeMs}` : undefined;
+    const key = typeof was === 'object' ? hashKey(`${root}/${f}`, was.size, was.mtimeMs) : undefined;
     if (key !== undefined && !hashes.has(key)) hashes.set(key, was.sha1);
   }
   for (const [f, was] of entries) {

@@ -67,18 +67,19 @@ export interface FailureOutcome {
 }
 
 /**
- * Equal component facts of different sites, kept once: most components state the same about every
- * site, and the facts of every site are kept until the report is rendered.
+ * Equal plain data kept once, by its JSON text: most components state the same about every site,
+ * what every site states is kept until the report is rendered, and a copy posted by a render
+ * thread is a new object even when equal to one kept before.
  */
-export class FactTable {
-  private readonly known = new Map<string, ComponentFailureFacts>();
+export class KeptOnce {
+  private readonly known = new Map<string, unknown>();
 
-  intern(facts: ComponentFailureFacts): ComponentFailureFacts {
-    const key = JSON.stringify(facts);
-    const known = this.known.get(key);
-    if (known) return known;
-    this.known.set(key, facts);
-    return facts;
+  once<T>(value: T): T {
+    const key = JSON.stringify(value);
+    const known = this.known.get(key) as T | undefined;
+    if (known !== undefined) return known;
+    this.known.set(key, value);
+    return value;
   }
 }
 
@@ -86,11 +87,11 @@ export class FactTable {
  * The facts of one rendered site, given its capacity report (the validation's, or computed): of
  * the placements, only those after a node loss, which the report reads.
  */
-export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>, table?: FactTable): SiteFailureFacts {
+export function siteFailureFacts(rendered: RenderedSite, capacity: Pick<CapacityReport, 'scenarios'>, table?: KeptOnce): SiteFailureFacts {
   const components = componentFailureFacts(rendered);
   return {
     site: rendered.site,
-    components: table ? components.map((c) => table.intern(c)) : components,
+    components: table ? components.map((c) => table.once(c)) : components,
     capacity: { scenarios: capacity.scenarios.filter((s) => s.lostNode !== undefined) },
   };
 }
